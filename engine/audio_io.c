@@ -1,0 +1,370 @@
+/* Audio files through libsndfile, in planar float32.
+ *
+ * Integer formats are converted here rather than by libsndfile: its float->int write path scales
+ * by 0x7FFF, which would move every dithered value off its LSB grid, and reading through ints
+ * keeps a 24-bit -> float -> 24-bit round trip exact (x = i / 2^31). Float files are read as
+ * they are, overs above full scale included. */
+#define _POSIX_C_SOURCE 200809L
+#include "audio_io.h"
+
+#include "lathe.h"
+
+#include <sndfile.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SCRATCH_FRAMES 4096
+
+struct lathe_audio_reader {
+    SNDFILE *sf;
+    SF_INFO info;
+    int int_path; /* read through sf_readf_int */
+    int *iscratch;
+    float *fscratch;
+    int64_t bad_frame;
+    int bad_channel;
+    uint64_t pos;
+};
+
+static const char *container_name(int format)
+{
+    switch (format & SF_FORMAT_TYPEMASK) {
+    case SF_FORMAT_WAV:
+    case SF_FORMAT_WAVEX:
+    case SF_FORMAT_RF64: return "wav";
+    case SF_FORMAT_AIFF: return "aiff";
+    case SF_FORMAT_FLAC: return "flac";
+    case SF_FORMAT_OGG: return "ogg";
+    case SF_FORMAT_CAF: return "caf";
+    case SF_FORMAT_W64: return "w64";
+    default: return (format & SF_FORMAT_SUBMASK) == 0x0230 ? "mp3" : "other";
+    }
+}
+
+static void describe(const SF_INFO *in, lathe_audio_info *info)
+{
+    int sub = in->format & SF_FORMAT_SUBMASK;
+    info->format.rate = (uint32_t)in->samplerate;
+    info->format.channels = (uint32_t)in->channels;
+    info->format.frames = in->frames > 0 ? (uint64_t)in->frames : 0;
+    info->is_float = sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_DOUBLE;
+    switch (sub) {
+    case SF_FORMAT_PCM_S8:
+    case SF_FORMAT_PCM_U8: info->bits = 8; break;
+    case SF_FORMAT_PCM_16: info->bits = 16; break;
+    case SF_FORMAT_PCM_24: info->bits = 24; break;
+    case SF_FORMAT_PCM_32:
+    case SF_FORMAT_FLOAT: info->bits = 32; break;
+    case SF_FORMAT_DOUBLE: info->bits = 64; break;
+    default: info->bits = 0; break; /* lossy: no word length */
+    }
+    info->container = container_name(in->format);
+}
+
+int lathe_audio_reader_open(const char *path, lathe_audio_reader **out, lathe_audio_info *info,
+                            char *err, size_t err_size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        return LATHE_ERR_IO;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(err, err_size, "%s: is a directory, expected an audio file", path);
+        return LATHE_ERR_IO;
+    }
+    if (st.st_size == 0) {
+        snprintf(err, err_size, "%s: empty file, expected audio", path);
+        return LATHE_ERR_IO;
+    }
+    lathe_audio_reader *r = lathe_calloc(1, sizeof *r);
+    if (!r)
+        return LATHE_ERR_NOMEM;
+    r->sf = sf_open(path, SFM_READ, &r->info);
+    if (!r->sf) {
+        snprintf(err, err_size, "%s: not a readable audio file (%s)", path, sf_strerror(NULL));
+        goto fail;
+    }
+    if (r->info.channels < 1 || r->info.channels > LATHE_MAX_CHANNELS) {
+        snprintf(err, err_size, "%s: %d channels (1 to %d supported)", path, r->info.channels,
+                 LATHE_MAX_CHANNELS);
+        goto fail;
+    }
+    if (r->info.samplerate < 8000 || r->info.samplerate > 768000) {
+        snprintf(err, err_size, "%s: sample rate %d Hz out of range [8000, 768000]", path,
+                 r->info.samplerate);
+        goto fail;
+    }
+    if (r->info.frames <= 0) {
+        snprintf(err, err_size, "%s: no audio frames (empty or truncated data)", path);
+        goto fail;
+    }
+    int sub = r->info.format & SF_FORMAT_SUBMASK;
+    r->int_path = sub == SF_FORMAT_PCM_S8 || sub == SF_FORMAT_PCM_U8 || sub == SF_FORMAT_PCM_16
+               || sub == SF_FORMAT_PCM_24 || sub == SF_FORMAT_PCM_32;
+    r->iscratch = lathe_alloc(sizeof(int) * SCRATCH_FRAMES * (size_t)r->info.channels);
+    r->fscratch = lathe_alloc(sizeof(float) * SCRATCH_FRAMES * (size_t)r->info.channels);
+    if (!r->iscratch || !r->fscratch) {
+        lathe_audio_reader_free(r);
+        return LATHE_ERR_NOMEM;
+    }
+    r->bad_frame = -1;
+    describe(&r->info, info);
+    *out = r;
+    return LATHE_OK;
+fail:
+    lathe_audio_reader_free(r);
+    return LATHE_ERR_IO;
+}
+
+static void check_bad(lathe_audio_reader *r, const float *x, uint32_t n, uint32_t ch)
+{
+    if (r->bad_frame >= 0)
+        return;
+    for (uint32_t i = 0; i < n * ch; i++)
+        if (!isfinite(x[i])) {
+            r->bad_frame = (int64_t)(r->pos + i / ch);
+            r->bad_channel = (int)(i % ch);
+            return;
+        }
+}
+
+long lathe_audio_reader_read(lathe_audio_reader *r, float *const *bufs, uint32_t max)
+{
+    const uint32_t ch = (uint32_t)r->info.channels;
+    uint32_t done = 0;
+    while (done < max) {
+        uint32_t want = max - done < SCRATCH_FRAMES ? max - done : SCRATCH_FRAMES;
+        sf_count_t got;
+        if (r->int_path) {
+            got = sf_readf_int(r->sf, r->iscratch, want);
+            for (sf_count_t i = 0; i < got * (sf_count_t)ch; i++)
+                r->fscratch[i] = (float)r->iscratch[i] * (1.0f / 2147483648.0f);
+        } else {
+            got = sf_readf_float(r->sf, r->fscratch, want);
+            check_bad(r, r->fscratch, (uint32_t)(got > 0 ? got : 0), ch);
+        }
+        if (got < 0)
+            return -1;
+        for (uint32_t c = 0; c < ch; c++) {
+            float *dst = bufs[c] + done;
+            for (sf_count_t i = 0; i < got; i++)
+                dst[i] = r->fscratch[i * ch + c];
+        }
+        done += (uint32_t)got;
+        r->pos += (uint64_t)got;
+        if ((uint32_t)got < want)
+            break;
+    }
+    return (long)done;
+}
+
+int lathe_audio_reader_seek(lathe_audio_reader *r, uint64_t frame)
+{
+    if (sf_seek(r->sf, (sf_count_t)frame, SEEK_SET) < 0)
+        return LATHE_ERR_IO;
+    r->pos = frame;
+    return LATHE_OK;
+}
+
+int64_t lathe_audio_reader_bad_sample(const lathe_audio_reader *r, int *channel)
+{
+    if (channel)
+        *channel = r->bad_channel;
+    return r->bad_frame;
+}
+
+void lathe_audio_reader_free(lathe_audio_reader *r)
+{
+    if (!r)
+        return;
+    if (r->sf)
+        sf_close(r->sf);
+    lathe_dealloc(r->iscratch);
+    lathe_dealloc(r->fscratch);
+    lathe_dealloc(r);
+}
+
+/* ---- Writer ---------------------------------------------------------------------------------- */
+
+struct lathe_audio_writer {
+    SNDFILE *sf;
+    char *path, *tmp;
+    lathe_audio_writer_config cfg;
+    int *iscratch;
+    float *fscratch;
+    uint64_t clipped;
+    int failed;
+};
+
+lathe_audio_format lathe_audio_format_from_path(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot)
+        return LATHE_FMT_AUTO;
+    if (!strcasecmp(dot, ".wav"))
+        return LATHE_FMT_WAV;
+    if (!strcasecmp(dot, ".flac"))
+        return LATHE_FMT_FLAC;
+    if (!strcasecmp(dot, ".aif") || !strcasecmp(dot, ".aiff"))
+        return LATHE_FMT_AIFF;
+    return LATHE_FMT_AUTO;
+}
+
+static int sf_format_for(const lathe_audio_writer_config *cfg, char *err, size_t n)
+{
+    int major = cfg->container == LATHE_FMT_FLAC ? SF_FORMAT_FLAC
+              : cfg->container == LATHE_FMT_AIFF ? SF_FORMAT_AIFF : SF_FORMAT_WAV;
+    int sub;
+    switch (cfg->bits) {
+    case 16: sub = SF_FORMAT_PCM_16; break;
+    case 24: sub = SF_FORMAT_PCM_24; break;
+    case 32: sub = SF_FORMAT_FLOAT; break;
+    default: sub = 0; break;
+    }
+    if (!sub || (major == SF_FORMAT_FLAC && cfg->bits == 32)) {
+        snprintf(err, n, "bits %d not available for this format (16 or 24%s)", cfg->bits,
+                 major == SF_FORMAT_FLAC ? "" : ", or 32 for float");
+        return 0;
+    }
+    return major | sub;
+}
+
+int lathe_audio_writer_open(const char *path, const lathe_audio_writer_config *cfg,
+                            lathe_audio_writer **out, char *err, size_t err_size)
+{
+    char why[128];
+    int format = sf_format_for(cfg, why, sizeof why);
+    if (!format) {
+        snprintf(err, err_size, "%s: %s", path, why);
+        return LATHE_ERR_PARAM;
+    }
+    lathe_audio_writer *w = lathe_calloc(1, sizeof *w);
+    if (!w)
+        return LATHE_ERR_NOMEM;
+    w->cfg = *cfg;
+    size_t n = strlen(path) + 64;
+    w->path = lathe_strdup(path);
+    w->tmp = lathe_alloc(n);
+    w->iscratch = lathe_alloc(sizeof(int) * SCRATCH_FRAMES * cfg->channels);
+    w->fscratch = lathe_alloc(sizeof(float) * SCRATCH_FRAMES * cfg->channels);
+    if (!w->path || !w->tmp || !w->iscratch || !w->fscratch) {
+        lathe_audio_writer_free(w);
+        return LATHE_ERR_NOMEM;
+    }
+    /* The temporary file sits beside the target, so the final rename stays on one filesystem. */
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path + 1) : 0;
+    snprintf(w->tmp, n, "%.*s.%s.lathe-tmp-%ld", dirlen, path, path + dirlen, (long)getpid());
+    SF_INFO info = {.samplerate = (int)cfg->rate, .channels = (int)cfg->channels, .format = format};
+    w->sf = sf_open(w->tmp, SFM_WRITE, &info);
+    if (!w->sf) {
+        snprintf(err, err_size, "%s: cannot write: %s", path, sf_strerror(NULL));
+        unlink(w->tmp);
+        lathe_audio_writer_free(w);
+        return LATHE_ERR_IO;
+    }
+    if (cfg->container == LATHE_FMT_FLAC) {
+        double level = 5.0 / 8.0; /* FLAC level 5: libflac's default balance of size and speed */
+        sf_command(w->sf, SFC_SET_COMPRESSION_LEVEL, &level, sizeof level);
+    }
+    *out = w;
+    return LATHE_OK;
+}
+
+/* Rounds to the nearest step of the target word length and clips, counting clipped samples;
+ * the result is left-justified in 32 bits as sf_writef_int expects. */
+static void to_int(lathe_audio_writer *w, const float *x, int *y, size_t n)
+{
+    const int bits = w->cfg.bits;
+    const double scale = (double)(1u << (bits - 1));
+    const double hi = scale - 1.0, lo = -scale;
+    const int shift = 32 - bits;
+    for (size_t i = 0; i < n; i++) {
+        double v = nearbyint((double)x[i] * scale);
+        if (v > hi || v < lo || v != v) {
+            w->clipped++;
+            v = v != v ? 0.0 : v > hi ? hi : lo;
+        }
+        y[i] = (int)((uint32_t)(int32_t)v << shift);
+    }
+}
+
+int lathe_audio_writer_write(lathe_audio_writer *w, const float *const *bufs, uint32_t n_frames)
+{
+    const uint32_t ch = w->cfg.channels;
+    uint32_t done = 0;
+    while (done < n_frames && !w->failed) {
+        uint32_t n = n_frames - done < SCRATCH_FRAMES ? n_frames - done : SCRATCH_FRAMES;
+        for (uint32_t c = 0; c < ch; c++)
+            for (uint32_t i = 0; i < n; i++)
+                w->fscratch[i * ch + c] = bufs[c][done + i];
+        sf_count_t put;
+        if (w->cfg.bits == 32) {
+            put = sf_writef_float(w->sf, w->fscratch, n);
+        } else {
+            to_int(w, w->fscratch, w->iscratch, (size_t)n * ch);
+            put = sf_writef_int(w->sf, w->iscratch, n);
+        }
+        if (put != (sf_count_t)n)
+            w->failed = 1;
+        done += n;
+    }
+    return w->failed ? LATHE_ERR_IO : LATHE_OK;
+}
+
+uint64_t lathe_audio_writer_clipped(const lathe_audio_writer *w)
+{
+    return w->clipped;
+}
+
+int lathe_audio_writer_set_tag(lathe_audio_writer *w, const char *key, const char *value)
+{
+    static const struct { const char *key; int id; } ids[] = {
+        {"title", SF_STR_TITLE}, {"artist", SF_STR_ARTIST}, {"album", SF_STR_ALBUM},
+        {"tracknumber", SF_STR_TRACKNUMBER}, {"date", SF_STR_DATE}, {"comment", SF_STR_COMMENT},
+        {"genre", SF_STR_GENRE}, {"copyright", SF_STR_COPYRIGHT}, {"software", SF_STR_SOFTWARE},
+    };
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        if (strcmp(ids[i].key, key) == 0)
+            return sf_set_string(w->sf, ids[i].id, value) == 0 ? LATHE_OK : LATHE_ERR_IO;
+    return LATHE_ERR_PARAM;
+}
+
+int lathe_audio_writer_commit(lathe_audio_writer *w, char *err, size_t err_size)
+{
+    int rc = w->failed ? -1 : sf_close(w->sf);
+    w->sf = NULL;
+    if (rc != 0) {
+        snprintf(err, err_size, "%s: write failed (disk full or file too large?)", w->path);
+        return LATHE_ERR_IO;
+    }
+    if (rename(w->tmp, w->path) != 0) {
+        snprintf(err, err_size, "%s: cannot move into place: %s", w->path, strerror(errno));
+        return LATHE_ERR_IO;
+    }
+    w->tmp[0] = 0;
+    return LATHE_OK;
+}
+
+void lathe_audio_writer_free(lathe_audio_writer *w)
+{
+    if (!w)
+        return;
+    if (w->sf)
+        sf_close(w->sf);
+    if (w->tmp && w->tmp[0])
+        unlink(w->tmp);
+    lathe_dealloc(w->path);
+    lathe_dealloc(w->tmp);
+    lathe_dealloc(w->iscratch);
+    lathe_dealloc(w->fscratch);
+    lathe_dealloc(w);
+}

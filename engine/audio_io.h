@@ -1,0 +1,65 @@
+/* audio_io.h - reading and writing audio files through libsndfile, in planar float32.
+ *
+ * Reading keeps float samples above full scale as they are (never clipped) and accepts the
+ * short-`fmt` WAVs some DAWs write. Writing goes to a temporary file beside the target; only
+ * lathe_audio_writer_commit() renames it into place, so no partial file is ever left at a final
+ * path. Conversion to integer formats clips only at the very end and counts what it clipped. */
+#ifndef LATHE_AUDIO_IO_H
+#define LATHE_AUDIO_IO_H
+
+#include "lathe_node.h"
+
+#include <stdint.h>
+
+typedef struct lathe_audio_reader lathe_audio_reader;
+typedef struct lathe_audio_writer lathe_audio_writer;
+
+typedef enum lathe_audio_format {
+    LATHE_FMT_AUTO = 0, /* from the extension */
+    LATHE_FMT_WAV,
+    LATHE_FMT_FLAC,
+    LATHE_FMT_AIFF
+} lathe_audio_format;
+
+typedef struct lathe_audio_info {
+    lathe_format format;
+    int bits;       /* 8, 16, 24, 32 (int), 32/64 float reported as 32/64 with is_float */
+    int is_float;
+    const char *container; /* "wav", "flac", "aiff", "ogg", "mp3", ... */
+} lathe_audio_info;
+
+/* [main] Opens path for reading. On failure returns LATHE_ERR_IO and writes a one-line reason
+ * (naming the file) into err. */
+int lathe_audio_reader_open(const char *path, lathe_audio_reader **out, lathe_audio_info *info,
+                            char *err, size_t err_size);
+/* Reads up to max frames into planar buffers; returns frames read (0 at the end), negative on
+ * a read error. NaN/Inf samples are reported through lathe_audio_reader_bad_sample(). */
+long lathe_audio_reader_read(lathe_audio_reader *r, float *const *bufs, uint32_t max);
+int lathe_audio_reader_seek(lathe_audio_reader *r, uint64_t frame);
+/* First frame holding a NaN or Inf, or -1. */
+int64_t lathe_audio_reader_bad_sample(const lathe_audio_reader *r, int *channel);
+void lathe_audio_reader_free(lathe_audio_reader *r);
+
+typedef struct lathe_audio_writer_config {
+    lathe_audio_format container;
+    int bits;      /* 16 or 24 integer, 32 float (WAV only) */
+    uint32_t rate;
+    uint32_t channels;
+} lathe_audio_writer_config;
+
+/* [main] Creates a temporary file beside path. */
+int lathe_audio_writer_open(const char *path, const lathe_audio_writer_config *cfg,
+                            lathe_audio_writer **out, char *err, size_t err_size);
+/* Appends frames; integer formats round to nearest and clip at full scale, counting clips. */
+int lathe_audio_writer_write(lathe_audio_writer *w, const float *const *bufs, uint32_t n_frames);
+uint64_t lathe_audio_writer_clipped(const lathe_audio_writer *w);
+/* Sets a metadata string (title, artist, album, tracknumber, date, isrc, comment) before commit. */
+int lathe_audio_writer_set_tag(lathe_audio_writer *w, const char *key, const char *value);
+/* Flushes, closes and renames into place. */
+int lathe_audio_writer_commit(lathe_audio_writer *w, char *err, size_t err_size);
+/* Removes the temporary file (also what _free does for an uncommitted writer). */
+void lathe_audio_writer_free(lathe_audio_writer *w);
+
+lathe_audio_format lathe_audio_format_from_path(const char *path);
+
+#endif

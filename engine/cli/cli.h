@@ -1,0 +1,21 @@
+/* cli.h - the commands of the lathe executable. Each takes argv starting at the command name
+ * and returns the process exit code of design.md's contract. */
+#ifndef LATHE_CLI_H
+#define LATHE_CLI_H
+
+#include <stdio.h>
+
+#include "options.h"
+
+int lathe_cli_usage(FILE *f);
+int lathe_cmd_render(int argc, char **argv);
+int lathe_cmd_graph(int argc, char **argv);
+int lathe_cmd_help(int argc, char **argv);
+int lathe_cmd_analyze(int argc, char **argv);
+
+/* Shared by render, graph and master: load a script into a graph; render a graph and report.
+ * Both return an exit code (0 ok) after printing any error. */
+int lathe_cli_load(const lathe_options *o, const char *script, lathe_graph **out);
+int lathe_cli_render_graph(const lathe_options *o, lathe_graph *g);
+
+#endif

@@ -1,0 +1,130 @@
+/* lathe render SCRIPT [-o DIR] [-D k=v]... [-j N] [--cache DIR | --no-cache] [--json] [--quiet]
+ * lathe graph SCRIPT [-D k=v]...
+ * lathe cache explain SCRIPT uses the same loading with a dry run. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include "lathe_lua.h"
+#include "options.h"
+#include "render_report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int ensure_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "lathe: %s: not a folder\n", dir);
+            return 3;
+        }
+    } else if (mkdir(dir, 0777) != 0) {
+        fprintf(stderr, "lathe: %s: cannot create the output folder: %s\n", dir, strerror(errno));
+        return 3;
+    }
+    if (access(dir, W_OK) != 0) {
+        fprintf(stderr, "lathe: %s: output folder is not writable\n", dir);
+        return 3;
+    }
+    return 0;
+}
+
+/* Loads the script into a new graph; prints the error and returns the exit code on failure. */
+int lathe_cli_load(const lathe_options *o, const char *script, lathe_graph **out)
+{
+    lathe_graph *g;
+    if (lathe_graph_new(&g) != LATHE_OK) {
+        fprintf(stderr, "lathe: out of memory\n");
+        return 2;
+    }
+    lathe_script_config sc = {
+        .script_path = script, .out_dir = o->out_dir ? o->out_dir : ".",
+        .allow_paths = o->allow, .n_allow = o->n_allow,
+        .defines = o->defines, .n_defines = o->n_defines,
+    };
+    char err[2048];
+    int rc = lathe_script_run(&sc, g, err, sizeof err);
+    if (rc != LATHE_OK) {
+        fprintf(stderr, "lathe: %s\n", err);
+        lathe_graph_free(g);
+        return lathe_status_exit_code(rc);
+    }
+    *out = g;
+    return 0;
+}
+
+/* Renders a loaded graph with the options' cache and threads, then reports. */
+int lathe_cli_render_graph(const lathe_options *o, lathe_graph *g)
+{
+    lathe_cache *cache;
+    int code = lathe_options_open_cache(o, &cache);
+    if (code)
+        return code;
+    lathe_render_config cfg = lathe_render_config_default();
+    cfg.threads = o->threads;
+    cfg.cache = cache;
+    cfg.progress = !o->quiet && !o->json && isatty(2);
+    cfg.cancel = lathe_cli_cancel_flag();
+    int rc = lathe_render(g, &cfg);
+    if (rc != LATHE_OK)
+        fprintf(stderr, "lathe: %s\n", lathe_graph_error(g));
+    if (cache) {
+        lathe_cache_stats_save(cache);
+        lathe_cache_gc(cache, o->cache_size, NULL);
+        lathe_cache_free(cache);
+    }
+    if (rc != LATHE_OK)
+        return lathe_status_exit_code(rc);
+    if (o->json) {
+        json_t *j = lathe_run_to_json(g);
+        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        fputc('\n', stdout);
+        json_decref(j);
+    } else if (!o->quiet) {
+        lathe_run_print(stdout, g);
+    }
+    return 0;
+}
+
+int lathe_cmd_render(int argc, char **argv)
+{
+    lathe_options o;
+    if (lathe_options_parse(&o, argc, argv, NULL, NULL))
+        return 2;
+    if (o.n_positional != 1) {
+        fprintf(stderr, "usage: lathe render SCRIPT [-o DIR] [-D name=value]... [-j N] "
+                        "[--cache DIR | --no-cache] [--json] [--quiet]\n");
+        return 2;
+    }
+    int code = ensure_dir(o.out_dir ? o.out_dir : ".");
+    if (code)
+        return code;
+    lathe_graph *g;
+    if ((code = lathe_cli_load(&o, o.positional[0], &g)))
+        return code;
+    code = lathe_cli_render_graph(&o, g);
+    lathe_graph_free(g);
+    return code;
+}
+
+int lathe_cmd_graph(int argc, char **argv)
+{
+    lathe_options o;
+    if (lathe_options_parse(&o, argc, argv, NULL, NULL))
+        return 2;
+    if (o.n_positional != 1) {
+        fprintf(stderr, "usage: lathe graph SCRIPT [-D name=value]...\n");
+        return 2;
+    }
+    lathe_graph *g;
+    int code = lathe_cli_load(&o, o.positional[0], &g);
+    if (code)
+        return code;
+    lathe_graph_write_dot(g, stdout);
+    lathe_graph_free(g);
+    return 0;
+}

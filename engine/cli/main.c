@@ -1,0 +1,45 @@
+/* lathe: the command line. Dispatches to one function per command (cmd_*.c). */
+#include "cli.h"
+
+#include "lathe.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"render", lathe_cmd_render, "render every output of a script in one pass"},
+    {"graph", lathe_cmd_graph, "print a script's graph as Graphviz DOT"},
+    {"help", lathe_cmd_help, "help on a command or a node"},
+};
+
+int lathe_cli_usage(FILE *f)
+{
+    fprintf(f, "usage: lathe COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n`lathe help COMMAND` or `lathe help NODE` for details.\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return lathe_cli_usage(stderr);
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("lathe %s\n", lathe_version());
+        return 0;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        lathe_cli_usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "lathe: unknown command '%s' (try `lathe --help`)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,36 @@
+/* options.h - the command-line options shared by render and master. */
+#ifndef LATHE_OPTIONS_H
+#define LATHE_OPTIONS_H
+
+#include "cache.h"
+#include "lathe.h"
+
+#define LATHE_MAX_DEFINES 128
+#define LATHE_MAX_ALLOW 16
+
+typedef struct lathe_options {
+    const char *out_dir;
+    const char *defines[LATHE_MAX_DEFINES];
+    int n_defines;
+    const char *allow[LATHE_MAX_ALLOW];
+    int n_allow;
+    int threads;
+    const char *cache_dir;
+    int no_cache;
+    uint64_t cache_size;
+    int json, quiet;
+    const char *positional[256];
+    int n_positional;
+} lathe_options;
+
+/* Parses argv (from the command name on). `extra` handles command-specific options: returns
+ * the number of arguments it consumed (1 or 2), 0 when it does not know the option, -1 on a
+ * usage error it has reported. Returns 0, or 2 after printing a usage error. */
+int lathe_options_parse(lathe_options *o, int argc, char **argv,
+                        int (*extra)(void *ud, int argc, char **argv), void *ud);
+/* Opens the cache the options name (NULL with --no-cache). Returns an exit code (0 ok). */
+int lathe_options_open_cache(const lathe_options *o, lathe_cache **out);
+/* Installs SIGINT/SIGTERM handlers that set *flag (a clean stop: temp files removed). */
+volatile int *lathe_cli_cancel_flag(void);
+
+#endif

@@ -1,0 +1,105 @@
+#include "render_report.h"
+
+#include "analysis.h"
+#include "analysis_json.h"
+
+#include <math.h>
+#include <string.h>
+
+json_t *lathe_output_to_json(const lathe_output_result *r)
+{
+    json_t *o = r->analysis ? lathe_analysis_to_json(r->path, r->analysis) : json_object();
+    json_object_set_new(o, "path", json_string(r->path));
+    json_object_set_new(o, "deliverable", r->deliverable ? json_string(r->deliverable) : json_null());
+    json_object_set_new(o, "rate", json_integer(r->fmt.rate));
+    json_object_set_new(o, "channels", json_integer(r->fmt.channels));
+    json_object_set_new(o, "frames", json_integer((json_int_t)r->fmt.frames));
+    json_object_set_new(o, "bits", json_integer(r->bits));
+    json_object_set_new(o, "format", json_string(r->format));
+    json_object_set_new(o, "clipped_on_write", json_integer((json_int_t)r->clipped));
+    json_object_set_new(o, "skipped", json_boolean(r->skipped));
+    return o;
+}
+
+/* "key=value" report lines as a JSON object (numbers where they parse). */
+static json_t *report_to_json(const char *text)
+{
+    json_t *o = json_object();
+    while (text && *text) {
+        const char *eq = strchr(text, '='), *nl = strchr(text, '\n');
+        if (!nl)
+            nl = text + strlen(text);
+        if (eq && eq < nl) {
+            char key[128], val[512], *end;
+            snprintf(key, sizeof key, "%.*s", (int)(eq - text), text);
+            snprintf(val, sizeof val, "%.*s", (int)(nl - eq - 1), eq + 1);
+            double d = strtod(val, &end);
+            json_object_set_new(o, key, *end || !*val ? json_string(val)
+                                       : isfinite(d) ? json_real(d) : json_null());
+        }
+        text = *nl ? nl + 1 : nl;
+    }
+    return o;
+}
+
+json_t *lathe_run_to_json(const lathe_graph *g)
+{
+    json_t *root = json_object(), *outs = json_array(), *nodes = json_array();
+    for (int i = 0; i < lathe_graph_output_count(g); i++)
+        json_array_append_new(outs, lathe_output_to_json(lathe_graph_output_result(g, i)));
+    const lathe_run_stats *st = lathe_graph_run_stats(g);
+    json_t *cache = json_object();
+    json_object_set_new(cache, "hits", json_integer((json_int_t)st->cache_hits));
+    json_object_set_new(cache, "misses", json_integer((json_int_t)st->cache_misses));
+    json_object_set_new(cache, "bytes_read", json_integer((json_int_t)st->bytes_read));
+    json_object_set_new(cache, "bytes_written", json_integer((json_int_t)st->bytes_written));
+    for (int i = 0; i < lathe_graph_node_count(g); i++) {
+        json_t *n = json_object();
+        json_object_set_new(n, "id", json_integer(i));
+        json_object_set_new(n, "type", json_string(lathe_graph_node_name(g, i)));
+        json_object_set_new(n, "origin", json_string(lathe_graph_node_label(g, i)));
+        json_object_set_new(n, "ran", json_boolean(lathe_graph_node_ran(g, i)));
+        json_object_set_new(n, "why", json_string(lathe_graph_node_why(g, i)));
+        json_object_set_new(n, "report", report_to_json(lathe_graph_node_report(g, i)));
+        json_array_append_new(nodes, n);
+    }
+    json_object_set_new(root, "outputs", outs);
+    json_object_set_new(root, "cache", cache);
+    json_object_set_new(root, "nodes", nodes);
+    json_object_set_new(root, "nodes_run", json_integer(st->nodes_run));
+    return root;
+}
+
+static void print_db(FILE *f, const char *label, double v, const char *unit)
+{
+    if (isfinite(v))
+        fprintf(f, "  %s %6.1f %s", label, v, unit);
+    else
+        fprintf(f, "  %s    -- %s", label, unit);
+}
+
+void lathe_run_print(FILE *f, const lathe_graph *g)
+{
+    for (int i = 0; i < lathe_graph_output_count(g); i++) {
+        const lathe_output_result *r = lathe_graph_output_result(g, i);
+        fprintf(f, "%s\n  %s %d-bit %u Hz %u ch, %.2f s", r->path, r->format, r->bits,
+                r->fmt.rate, r->fmt.channels, (double)r->fmt.frames / r->fmt.rate);
+        if (r->skipped) {
+            fprintf(f, "  (up to date, left alone)\n");
+            continue;
+        }
+        if (r->analysis) {
+            print_db(f, "", lathe_analysis_result_integrated(r->analysis), "LUFS");
+            print_db(f, "", lathe_analysis_result_true_peak(r->analysis), "dBTP");
+            print_db(f, "LRA", lathe_analysis_result_lra(r->analysis), "LU");
+        }
+        if (r->clipped)
+            fprintf(f, "\n  warning: %llu samples clipped converting to %d-bit",
+                    (unsigned long long)r->clipped, r->bits);
+        fputc('\n', f);
+    }
+    const lathe_run_stats *st = lathe_graph_run_stats(g);
+    fprintf(f, "%d node%s ran; cache: %llu hits, %llu misses\n", st->nodes_run,
+            st->nodes_run == 1 ? "" : "s", (unsigned long long)st->cache_hits,
+            (unsigned long long)st->cache_misses);
+}

@@ -1,0 +1,231 @@
+/* lathe_render: plan, decide what the cache already holds, materialise what barrier nodes need
+ * (each barrier input rendered once, its analysis cached as a small entry), then one streaming
+ * pass for every output that is not already up to date. */
+#define _XOPEN_SOURCE 700
+#include "graph_int.h"
+
+#include "stream.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+lathe_render_config lathe_render_config_default(void)
+{
+    lathe_render_config c = {.threads = 1};
+    return c;
+}
+
+static int entry_exists(lathe_cache *cache, lathe_key key)
+{
+    lathe_cache_reader *r;
+    if (lathe_cache_reader_open(cache, key, &r) != LATHE_OK)
+        return 0;
+    lathe_cache_reader_free(r);
+    return 1;
+}
+
+static lathe_key analysis_key(lathe_key node_key)
+{
+    lathe_key_builder kb;
+    lathe_key_builder_init(&kb);
+    lathe_key_builder_add_str(&kb, "analysis");
+    lathe_key_builder_add_key(&kb, node_key);
+    return lathe_key_builder_finish(&kb);
+}
+
+static int open_input_stream(lathe_graph *g, lathe_cache *cache, int src, lathe_stream **out)
+{
+    const graph_node *s = &g->nodes[src];
+    char err[LATHE_ERR_MAX + 64];
+    if (s->kind == NODE_SOURCE && !s->cached) {
+        int rc = lathe_stream_file_new(s->path, out, err, sizeof err);
+        return rc == LATHE_OK ? rc : lathe_graph_fail(g, -1, rc, "%s", err);
+    }
+    lathe_cache_reader *r;
+    if (lathe_cache_reader_open(cache, s->key, &r) != LATHE_OK)
+        return lathe_graph_fail(g, src, LATHE_ERR_IO, "materialised output missing from the cache");
+    return lathe_stream_cache_new(r, out);
+}
+
+static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id)
+{
+    graph_node *n = &g->nodes[id];
+    lathe_key ak = analysis_key(n->key);
+    size_t len;
+    if (lathe_cache_get_blob(cache, ak, n->analysis, sizeof n->analysis, &len) == LATHE_OK
+        && len % sizeof(double) == 0) {
+        n->n_analysis = (int)(len / sizeof(double));
+        n->analysed = 1;
+        return LATHE_OK;
+    }
+    lathe_stream *streams[64] = {0};
+    int rc = LATHE_OK;
+    for (int k = 0; k < n->n_inputs && rc == LATHE_OK; k++)
+        rc = open_input_stream(g, cache, lathe_plan_resolve(g, n->inputs[k]), &streams[k]);
+    if (rc == LATHE_OK) {
+        char err[LATHE_ERR_MAX];
+        rc = lathe_runner_analyze(n->desc, n->params, streams, n->n_inputs, n->analysis,
+                                  &n->n_analysis, err, sizeof err);
+        if (rc != LATHE_OK)
+            lathe_graph_fail(g, id, rc, "%s", err);
+    }
+    for (int k = 0; k < n->n_inputs; k++)
+        lathe_stream_free(streams[k]);
+    if (rc != LATHE_OK)
+        return rc;
+    n->analysed = 1;
+    lathe_cache_put_blob(cache, ak, n->analysis, sizeof(double) * (size_t)n->n_analysis);
+    return LATHE_OK;
+}
+
+/* Every barrier the outputs depend on gets its inputs into the cache and its analysis done,
+ * deepest first. */
+static int prepare_barriers(lathe_graph *g, const lathe_render_config *cfg, lathe_cache *cache,
+                            int id, char *visited)
+{
+    id = lathe_plan_resolve(g, id);
+    graph_node *n = &g->nodes[id];
+    if (visited[id] || n->cached || n->kind == NODE_SOURCE)
+        return LATHE_OK;
+    visited[id] = 1;
+    int barrier = (n->desc->flags & LATHE_NODE_BARRIER) != 0;
+    for (int k = 0; k < n->n_inputs; k++) {
+        int src = lathe_plan_resolve(g, n->inputs[k]);
+        int rc = prepare_barriers(g, cfg, cache, src, visited);
+        if (rc != LATHE_OK)
+            return rc;
+        graph_node *s = &g->nodes[src];
+        if (barrier && s->kind == NODE_DSP && !s->cached) {
+            s->store = 1;
+            rc = lathe_render_pass(g, cfg, cache, NULL, 0, &src, 1);
+            if (rc != LATHE_OK)
+                return rc;
+            s->cached = 1;
+        }
+    }
+    return barrier ? analyse_barrier(g, cache, id) : LATHE_OK;
+}
+
+static int64_t mtime_ns(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+static int output_up_to_date(lathe_cache *cache, graph_sink *s)
+{
+    char abs[PATH_MAX];
+    struct stat st;
+    lathe_key key;
+    uint64_t size;
+    int64_t mtime;
+    if (!realpath(s->path, abs) || stat(abs, &st) != 0)
+        return 0;
+    if (lathe_cache_get_output_record(cache, abs, &key, &size, &mtime) != LATHE_OK)
+        return 0;
+    return lathe_key_equal(key, s->key) && size == (uint64_t)st.st_size && mtime == mtime_ns(&st);
+}
+
+static void record_output(lathe_cache *cache, graph_sink *s)
+{
+    char abs[PATH_MAX];
+    struct stat st;
+    if (!realpath(s->path, abs) || stat(abs, &st) != 0)
+        return;
+    lathe_cache_put_output_record(cache, abs, s->key, (uint64_t)st.st_size, mtime_ns(&st));
+}
+
+/* Without a cache, materialised inputs still need a home: a private cache in a temporary
+ * folder, removed at the end. One mechanism for both cases. */
+static int open_spill(const lathe_render_config *cfg, char *dir, size_t size, lathe_cache **out,
+                      lathe_graph *g)
+{
+    const char *t = cfg->tmp_dir ? cfg->tmp_dir : getenv("TMPDIR");
+    snprintf(dir, size, "%s/lathe-spill-XXXXXX", t && *t ? t : "/tmp");
+    if (!mkdtemp(dir))
+        return lathe_graph_fail(g, -1, LATHE_ERR_IO, "%s: cannot create a temporary folder", dir);
+    char err[LATHE_ERR_MAX];
+    int rc = lathe_cache_open(dir, UINT64_MAX, out, err, sizeof err);
+    return rc == LATHE_OK ? rc : lathe_graph_fail(g, -1, rc, "%s", err);
+}
+
+static void choose_stored(lathe_graph *g)
+{
+    /* Branch points are stored: a tweak in one branch then re-reads the shared part instead of
+     * recomputing it. Barrier inputs are stored when they are materialised. */
+    for (int i = 0; i < g->n_nodes; i++) {
+        graph_node *n = &g->nodes[i];
+        n->store = n->kind == NODE_DSP && n->alias < 0 && n->n_consumers > 1;
+    }
+}
+
+static void init_results(lathe_graph *g)
+{
+    for (int s = 0; s < g->n_sinks; s++) {
+        graph_sink *sk = &g->sinks[s];
+        const char *dot = strrchr(sk->path, '.');
+        sk->result = (lathe_output_result){
+            .path = sk->path, .deliverable = sk->deliverable, .bits = sk->bits,
+            .fmt = g->nodes[lathe_plan_resolve(g, sk->node)].fmt,
+            .format = sk->format ? sk->format : dot ? dot + 1 : "",
+        };
+    }
+}
+
+int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
+{
+    char spill_dir[4096] = "";
+    lathe_cache *cache = cfg->cache;
+    int *todo = NULL, n_todo = 0, rc;
+    char *visited = NULL;
+    memset(&g->stats, 0, sizeof g->stats);
+    if (!cache && (rc = open_spill(cfg, spill_dir, sizeof spill_dir, &cache, g)) != LATHE_OK)
+        return rc;
+    if ((rc = lathe_plan(g, cache)) != LATHE_OK)
+        goto done;
+    choose_stored(g);
+    for (int i = 0; i < g->n_nodes; i++) {
+        graph_node *n = &g->nodes[i];
+        n->ran = 0;
+        n->why[0] = 0;
+        n->cached = cfg->cache && n->kind == NODE_DSP && n->alias < 0 && entry_exists(cache, n->key);
+    }
+    todo = lathe_calloc((size_t)g->n_sinks, sizeof *todo);
+    visited = lathe_calloc((size_t)g->n_nodes, 1);
+    rc = LATHE_ERR_NOMEM;
+    if (!todo || !visited)
+        goto done;
+    init_results(g);
+    for (int s = 0; s < g->n_sinks; s++) {
+        if (cfg->cache && output_up_to_date(cache, &g->sinks[s]))
+            g->sinks[s].result.skipped = 1;
+        else
+            todo[n_todo++] = s;
+    }
+    rc = LATHE_OK;
+    for (int s = 0; s < n_todo && rc == LATHE_OK && !cfg->dry_run; s++)
+        rc = prepare_barriers(g, cfg, cache, g->sinks[todo[s]].node, visited);
+    if (rc == LATHE_OK && n_todo && !cfg->dry_run)
+        rc = lathe_render_pass(g, cfg, cache, todo, n_todo, NULL, 0);
+    if (rc == LATHE_OK && cfg->cache && !cfg->dry_run)
+        for (int s = 0; s < n_todo; s++)
+            record_output(cache, &g->sinks[todo[s]]);
+done:
+    if (cfg->cache) {
+        const lathe_cache_stats *st = lathe_cache_get_stats(cache);
+        g->stats.cache_hits = st->hits;
+        g->stats.cache_misses = st->misses;
+        g->stats.bytes_read = st->bytes_read;
+        g->stats.bytes_written = st->bytes_written;
+    } else if (cache) {
+        lathe_cache_free(cache);
+        lathe_cache_clear(spill_dir);
+        rmdir(spill_dir);
+    }
+    lathe_dealloc(todo);
+    lathe_dealloc(visited);
+    return rc;
+}

@@ -1,0 +1,285 @@
+/* Building a graph, its messages, its DOT picture and its results. */
+#define _POSIX_C_SOURCE 200809L
+#include "graph_int.h"
+
+#include "analysis.h"
+#include "params.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+int lathe_graph_new(lathe_graph **out)
+{
+    lathe_graph *g = lathe_calloc(1, sizeof *g);
+    if (!g)
+        return LATHE_ERR_NOMEM;
+    *out = g;
+    return LATHE_OK;
+}
+
+void lathe_graph_free(lathe_graph *g)
+{
+    if (!g)
+        return;
+    for (int i = 0; i < g->n_nodes; i++) {
+        graph_node *n = &g->nodes[i];
+        lathe_dealloc(n->params);
+        lathe_dealloc(n->path);
+        lathe_dealloc(n->origin);
+        lathe_dealloc(n->inputs);
+        lathe_dealloc(n->report);
+    }
+    for (int i = 0; i < g->n_sinks; i++) {
+        graph_sink *s = &g->sinks[i];
+        lathe_dealloc(s->path);
+        lathe_dealloc(s->format);
+        lathe_dealloc(s->deliverable);
+        for (int t = 0; s->tags && s->tags[t]; t++)
+            lathe_dealloc(s->tags[t]);
+        lathe_dealloc(s->tags);
+        lathe_analysis_result_free(s->analysis);
+    }
+    lathe_dealloc(g->nodes);
+    lathe_dealloc(g->sinks);
+    lathe_dealloc(g);
+}
+
+const char *lathe_graph_error(const lathe_graph *g)
+{
+    return g->err;
+}
+
+const char *lathe_graph_node_type(const lathe_graph *g, int node)
+{
+    const graph_node *n = &g->nodes[node];
+    return n->kind == NODE_SOURCE ? "source" : n->desc->name;
+}
+
+int lathe_graph_fail(lathe_graph *g, int node, int rc, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (node < 0) {
+        snprintf(g->err, sizeof g->err, "%s", msg);
+        return rc;
+    }
+    const graph_node *n = &g->nodes[node];
+    if (n->origin)
+        snprintf(g->err, sizeof g->err, "%s: %s: %s", n->origin, lathe_graph_node_type(g, node), msg);
+    else
+        snprintf(g->err, sizeof g->err, "%s: %s", lathe_graph_node_type(g, node), msg);
+    return rc;
+}
+
+static int add_node(lathe_graph *g, graph_node **out)
+{
+    if (g->n_nodes == g->cap_nodes) {
+        int cap = g->cap_nodes ? g->cap_nodes * 2 : 16;
+        graph_node *t = lathe_calloc((size_t)cap, sizeof *t);
+        if (!t)
+            return LATHE_ERR_NOMEM;
+        if (g->nodes)
+            memcpy(t, g->nodes, sizeof *t * (size_t)g->n_nodes);
+        lathe_dealloc(g->nodes);
+        g->nodes = t;
+        g->cap_nodes = cap;
+    }
+    *out = &g->nodes[g->n_nodes];
+    memset(*out, 0, sizeof **out);
+    (*out)->alias = -1;
+    return LATHE_OK;
+}
+
+int lathe_graph_add_source(lathe_graph *g, const char *path, const char *origin,
+                           lathe_node_id *out)
+{
+    graph_node *n;
+    if (add_node(g, &n) != LATHE_OK)
+        return LATHE_ERR_NOMEM;
+    n->kind = NODE_SOURCE;
+    n->path = lathe_strdup(path);
+    n->origin = origin ? lathe_strdup(origin) : NULL;
+    if (!n->path || (origin && !n->origin)) {
+        lathe_dealloc(n->path);
+        lathe_dealloc(n->origin);
+        return LATHE_ERR_NOMEM;
+    }
+    *out = g->n_nodes++;
+    g->planned = 0;
+    return LATHE_OK;
+}
+
+int lathe_graph_add_node(lathe_graph *g, const lathe_node_desc *desc, const void *params,
+                         const lathe_node_id *inputs, int n_inputs, const char *origin,
+                         lathe_node_id *out)
+{
+    if (desc->n_inputs != LATHE_VARIADIC && n_inputs != desc->n_inputs)
+        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s%s%s: takes %d input%s, got %d",
+                                origin ? origin : "", origin ? ": " : "", desc->name,
+                                desc->n_inputs, desc->n_inputs == 1 ? "" : "s", n_inputs);
+    if (desc->n_inputs == LATHE_VARIADIC && (n_inputs < 1 || n_inputs > 64))
+        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s%s%s: takes 1 to 64 inputs, got %d",
+                                origin ? origin : "", origin ? ": " : "", desc->name, n_inputs);
+    for (int i = 0; i < n_inputs; i++)
+        if (inputs[i] < 0 || inputs[i] >= g->n_nodes)
+            return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s: input %d is not a node", desc->name, i + 1);
+    graph_node *n;
+    if (add_node(g, &n) != LATHE_OK)
+        return LATHE_ERR_NOMEM;
+    n->kind = NODE_DSP;
+    n->desc = desc;
+    n->params = lathe_alloc(desc->params_size ? desc->params_size : 1);
+    n->inputs = lathe_alloc(sizeof(int) * (size_t)(n_inputs ? n_inputs : 1));
+    n->origin = origin ? lathe_strdup(origin) : NULL;
+    if (!n->params || !n->inputs || (origin && !n->origin)) {
+        lathe_dealloc(n->params);
+        lathe_dealloc(n->inputs);
+        lathe_dealloc(n->origin);
+        return LATHE_ERR_NOMEM;
+    }
+    memcpy(n->params, params, desc->params_size);
+    memcpy(n->inputs, inputs, sizeof(int) * (size_t)n_inputs);
+    n->n_inputs = n_inputs;
+    *out = g->n_nodes++;
+    g->planned = 0;
+    return LATHE_OK;
+}
+
+static char **copy_tags(const char *const *tags)
+{
+    int n = 0;
+    while (tags && tags[n])
+        n++;
+    char **t = lathe_calloc((size_t)n + 1, sizeof *t);
+    for (int i = 0; t && i < n; i++)
+        if (!(t[i] = lathe_strdup(tags[i])))
+            return t; /* truncated list: the caller checks */
+    return t;
+}
+
+int lathe_graph_add_output(lathe_graph *g, lathe_node_id node, const char *path,
+                           const lathe_output_config *cfg, const char *origin)
+{
+    if (node < 0 || node >= g->n_nodes)
+        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s%soutput: not a node",
+                                origin ? origin : "", origin ? ": " : "");
+    for (int i = 0; i < g->n_sinks; i++)
+        if (strcmp(g->sinks[i].path, path) == 0)
+            return lathe_graph_fail(g, -1, LATHE_ERR_PARAM,
+                                    "%s%soutput: two outputs write %s", origin ? origin : "",
+                                    origin ? ": " : "", path);
+    if (g->n_sinks == g->cap_sinks) {
+        int cap = g->cap_sinks ? g->cap_sinks * 2 : 8;
+        graph_sink *t = lathe_calloc((size_t)cap, sizeof *t);
+        if (!t)
+            return LATHE_ERR_NOMEM;
+        if (g->sinks)
+            memcpy(t, g->sinks, sizeof *t * (size_t)g->n_sinks);
+        lathe_dealloc(g->sinks);
+        g->sinks = t;
+        g->cap_sinks = cap;
+    }
+    graph_sink *s = &g->sinks[g->n_sinks];
+    memset(s, 0, sizeof *s);
+    s->node = node;
+    s->bits = cfg && cfg->bits ? cfg->bits : 24;
+    s->path = lathe_strdup(path);
+    s->format = cfg && cfg->format ? lathe_strdup(cfg->format) : NULL;
+    s->deliverable = cfg && cfg->deliverable ? lathe_strdup(cfg->deliverable) : NULL;
+    s->tags = copy_tags(cfg ? cfg->tags : NULL);
+    if (!s->path || !s->tags) {
+        lathe_dealloc(s->path);
+        lathe_dealloc(s->format);
+        lathe_dealloc(s->deliverable);
+        lathe_dealloc(s->tags);
+        return LATHE_ERR_NOMEM;
+    }
+    g->n_sinks++;
+    return LATHE_OK;
+}
+
+int lathe_graph_node_count(const lathe_graph *g)
+{
+    return g->n_nodes;
+}
+
+const char *lathe_graph_node_name(const lathe_graph *g, lathe_node_id id)
+{
+    return lathe_graph_node_type(g, id);
+}
+
+const char *lathe_graph_node_label(const lathe_graph *g, lathe_node_id id)
+{
+    const graph_node *n = &g->nodes[id];
+    return n->origin ? n->origin : "";
+}
+
+int lathe_graph_node_ran(const lathe_graph *g, lathe_node_id id)
+{
+    return g->nodes[id].ran;
+}
+
+const char *lathe_graph_node_why(const lathe_graph *g, lathe_node_id id)
+{
+    return g->nodes[id].why;
+}
+
+const char *lathe_graph_node_report(const lathe_graph *g, lathe_node_id id)
+{
+    return g->nodes[id].report ? g->nodes[id].report : "";
+}
+
+int lathe_graph_output_count(const lathe_graph *g)
+{
+    return g->n_sinks;
+}
+
+const lathe_output_result *lathe_graph_output_result(const lathe_graph *g, int i)
+{
+    return &g->sinks[i].result;
+}
+
+const lathe_run_stats *lathe_graph_run_stats(const lathe_graph *g)
+{
+    return &g->stats;
+}
+
+static void dot_escape(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        fprintf(f, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
+}
+
+int lathe_graph_write_dot(const lathe_graph *g, FILE *f)
+{
+    fprintf(f, "digraph lathe {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n");
+    for (int i = 0; i < g->n_nodes; i++) {
+        const graph_node *n = &g->nodes[i];
+        char summary[256] = "";
+        fprintf(f, "  n%d [label=\"", i);
+        if (n->kind == NODE_SOURCE) {
+            fprintf(f, "source\\n");
+            dot_escape(f, n->path);
+        } else {
+            lathe_params_summary(n->desc->params, n->params, summary, sizeof summary);
+            dot_escape(f, n->desc->name);
+            if (summary[0]) {
+                fprintf(f, "\\n");
+                dot_escape(f, summary);
+            }
+        }
+        fprintf(f, "\"%s];\n", n->kind == NODE_SOURCE ? ", shape=ellipse" : "");
+        for (int k = 0; k < n->n_inputs; k++)
+            fprintf(f, "  n%d -> n%d;\n", n->inputs[k], i);
+    }
+    for (int i = 0; i < g->n_sinks; i++) {
+        fprintf(f, "  o%d [shape=note, label=\"", i);
+        dot_escape(f, g->sinks[i].path);
+        fprintf(f, "\"];\n  n%d -> o%d;\n", g->sinks[i].node, i);
+    }
+    fprintf(f, "}\n");
+    return ferror(f) ? LATHE_ERR_IO : LATHE_OK;
+}

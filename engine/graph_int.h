@@ -1,0 +1,75 @@
+/* graph_int.h - the graph's insides, shared by graph.c (building, DOT, results), plan.c (formats,
+ * keys, what must run) and render.c (the streaming passes). Never installed. */
+#ifndef LATHE_GRAPH_INT_H
+#define LATHE_GRAPH_INT_H
+
+#include "cache.h"
+#include "cache_key.h"
+#include "lathe.h"
+#include "runner.h"
+
+#include <stdio.h>
+
+enum node_kind { NODE_SOURCE, NODE_DSP };
+
+typedef struct graph_node {
+    enum node_kind kind;
+    const lathe_node_desc *desc; /* NODE_DSP */
+    void *params;
+    char *path;                  /* NODE_SOURCE: resolved file path */
+    char *origin;                /* "script.lua:12" or NULL */
+    int *inputs;
+    int n_inputs;
+    /* Planned (plan.c): */
+    lathe_format fmt;            /* output format */
+    uint32_t latency;
+    lathe_key key;
+    int alias;                   /* is_identity: this node is its input (index), else -1 */
+    int n_consumers;             /* nodes and sinks reading this output */
+    int cached;                  /* output available as a cache entry this run */
+    int needed;                  /* must produce output in the current pass */
+    int store;                   /* policy: write this output to the cache when computed */
+    int ran;
+    char why[96];
+    char *report;                /* "key=value" lines after the run */
+    double analysis[LATHE_ANALYSIS_MAX];
+    int n_analysis, analysed;
+} graph_node;
+
+typedef struct graph_sink {
+    int node;
+    char *path, *format, *deliverable;
+    char **tags;                 /* key, value, ..., NULL */
+    int bits;
+    lathe_key key;               /* of the file's content: node key + format + bits */
+    lathe_output_result result;
+    struct lathe_analysis_result *analysis;
+} graph_sink;
+
+struct lathe_graph {
+    graph_node *nodes;
+    int n_nodes, cap_nodes;
+    graph_sink *sinks;
+    int n_sinks, cap_sinks;
+    char err[1024];
+    lathe_run_stats stats;
+    int planned;
+};
+
+/* Formats a message into g->err, prefixed with the node's name and origin. Returns rc. */
+int lathe_graph_fail(lathe_graph *g, int node, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* "gain" / "source" for messages. */
+const char *lathe_graph_node_type(const lathe_graph *g, int node);
+
+/* plan.c: formats, latencies and keys of every node, in order (inputs precede consumers). */
+int lathe_plan(lathe_graph *g, lathe_cache *cache);
+/* The node whose output a consumer actually reads (following aliases). */
+int lathe_plan_resolve(const lathe_graph *g, int node);
+
+/* render.c: one streaming pass producing every sink with needed == 1 and every node with
+ * store == 1 that is not cached yet. */
+int lathe_render_pass(lathe_graph *g, const lathe_render_config *cfg, lathe_cache *cache,
+                      const int *sinks, int n_sinks, const int *materialise, int n_mat);
+
+#endif

@@ -1,0 +1,117 @@
+/* lathe.h - the host API of lathe, a mastering engine: build a graph of DSP nodes, render every
+ * output of it in one streaming pass, with intermediate results cached.
+ *
+ * Status codes are the LATHE_OK / LATHE_ERR_* values of lathe_node.h. Objects come back through
+ * `T **out`, untouched on error; a graph keeps the last error message, naming the node (and the
+ * script line that made it) and what was expected. */
+#ifndef LATHE_H
+#define LATHE_H
+
+#include "lathe_node.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LATHE_VERSION_MAJOR 0
+#define LATHE_VERSION_MINOR 1
+#define LATHE_VERSION_PATCH 0
+
+const char *lathe_version(void);
+const char *lathe_status_text(int status);
+/* Exit code of the command-line contract for a status: 0 ok, 1 spec, 2 usage/param, 3 I/O. */
+int lathe_status_exit_code(int status);
+
+/* Allocation hook: return 0 to make an allocation of `size` bytes fail (tests). */
+typedef int lathe_alloc_fn(void *ud, size_t size);
+void lathe_set_allocator(lathe_alloc_fn *fn, void *ud);
+char *lathe_strdup(const char *s);
+
+/* ---- Registry -------------------------------------------------------------------------------- */
+
+const lathe_node_desc *lathe_registry_find(const char *name);
+/* All node types, in registry order; *n receives the count. */
+const lathe_node_desc *const *lathe_registry_all(int *n);
+
+/* ---- Graph ----------------------------------------------------------------------------------- */
+
+typedef struct lathe_graph lathe_graph;
+typedef int lathe_node_id;
+struct lathe_cache;
+
+typedef struct lathe_output_config {
+    int bits;              /* 16, 24 (integer) or 32 (float); 0: 24 */
+    const char *format;    /* "wav", "flac", "aiff"; NULL: from the extension */
+    const char *deliverable; /* a name for reports ("streaming", "cd"); may be NULL */
+    const char *const *tags; /* key, value, key, value, ..., NULL: metadata written to the file */
+} lathe_output_config;
+
+int lathe_graph_new(lathe_graph **out);
+void lathe_graph_free(lathe_graph *g);
+const char *lathe_graph_error(const lathe_graph *g);
+
+/* `origin` ("script.lua:12") names where the node was made, for messages; may be NULL. */
+int lathe_graph_add_source(lathe_graph *g, const char *path, const char *origin,
+                           lathe_node_id *out);
+/* Copies params (desc->params_size bytes, already validated by lathe_param_set_*). */
+int lathe_graph_add_node(lathe_graph *g, const lathe_node_desc *desc, const void *params,
+                         const lathe_node_id *inputs, int n_inputs, const char *origin,
+                         lathe_node_id *out);
+int lathe_graph_add_output(lathe_graph *g, lathe_node_id node, const char *path,
+                           const lathe_output_config *cfg, const char *origin);
+int lathe_graph_node_count(const lathe_graph *g);
+/* Writes the graph as Graphviz DOT. */
+int lathe_graph_write_dot(const lathe_graph *g, FILE *f);
+
+/* ---- Render ---------------------------------------------------------------------------------- */
+
+typedef struct lathe_render_config {
+    int threads;               /* 1..; results never depend on it */
+    struct lathe_cache *cache; /* NULL: no cache (materialised inputs spill to tmp_dir) */
+    const char *tmp_dir;       /* for spills without a cache; NULL: $TMPDIR or /tmp */
+    int progress;              /* draw a progress line on stderr */
+    volatile int *cancel;      /* set non-zero (from a signal handler) to stop cleanly */
+    int dry_run;               /* decide what would run (explain) without rendering */
+} lathe_render_config;
+
+lathe_render_config lathe_render_config_default(void);
+
+/* Renders every output of g. Results (per output and per node) are read back with the
+ * lathe_graph_result_* functions below. */
+int lathe_render(lathe_graph *g, const lathe_render_config *cfg);
+
+typedef struct lathe_output_result {
+    const char *path;        /* final path */
+    const char *deliverable; /* NULL when none was named */
+    const char *format;
+    int bits;
+    lathe_format fmt;
+    uint64_t clipped;        /* samples clipped by the integer conversion */
+    int skipped;             /* left alone: its recorded key matched */
+    const struct lathe_analysis_result *analysis; /* what was written, measured */
+} lathe_output_result;
+
+int lathe_graph_output_count(const lathe_graph *g);
+const lathe_output_result *lathe_graph_output_result(const lathe_graph *g, int i);
+
+typedef struct lathe_run_stats {
+    uint64_t cache_hits, cache_misses, bytes_read, bytes_written;
+    int nodes_run;           /* node instances processed this run */
+} lathe_run_stats;
+const lathe_run_stats *lathe_graph_run_stats(const lathe_graph *g);
+
+/* Per node: did it run, why, and its report ("key=value" lines). */
+const char *lathe_graph_node_name(const lathe_graph *g, lathe_node_id id);
+const char *lathe_graph_node_label(const lathe_graph *g, lathe_node_id id);
+int lathe_graph_node_ran(const lathe_graph *g, lathe_node_id id);
+const char *lathe_graph_node_why(const lathe_graph *g, lathe_node_id id);
+const char *lathe_graph_node_report(const lathe_graph *g, lathe_node_id id);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

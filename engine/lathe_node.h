@@ -1,0 +1,198 @@
+/* lathe_node.h - the node-author API: what a node type declares and what the engine gives it.
+ *
+ * A node type is data: one `static const lathe_node_desc` at the end of its file in nodes/,
+ * listed once in nodes/registry.def. The engine validates, documents, binds to Lua and hashes
+ * parameters from the descriptor's parameter table, so a node writes no parsing, binding or
+ * hashing code of its own.
+ *
+ * Lifecycle (after LV2): prepare [main] -> reset [rt] -> process [rt]... -> release [main].
+ * Everything that can fail happens in prepare; process and reset never allocate, lock or do I/O
+ * (barrier nodes, below, are the one exception: they read the engine's materialised input).
+ *
+ * Streams between nodes are planar float32, one sample rate per edge. Recursive state should be
+ * kept in double. A node's output must not depend on how its input is cut into blocks: the cache
+ * and the thread count change block boundaries, and outputs must stay bit-identical.
+ */
+#ifndef LATHE_NODE_H
+#define LATHE_NODE_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LATHE_MAX_CHANNELS 8
+#define LATHE_STR_MAX 256     /* bytes of a string parameter, terminator included */
+#define LATHE_ERR_MAX 512
+#define LATHE_ANALYSIS_MAX 64 /* doubles a barrier node may keep from its analysis */
+#define LATHE_VARIADIC (-1)   /* n_inputs of a node taking any number of inputs (mix) */
+
+/* Status codes. Negative is failure. */
+enum {
+    LATHE_OK = 0,
+    LATHE_ERR_NOMEM = -1,
+    LATHE_ERR_PARAM = -2,  /* a parameter is invalid for this input (exit 2) */
+    LATHE_ERR_FORMAT = -3, /* incompatible stream format: rate, channels (exit 2) */
+    LATHE_ERR_IO = -4,     /* an input could not be read / an output written (exit 3) */
+    LATHE_ERR_SPEC = -5,   /* a measured check failed (exit 1) */
+    LATHE_ERR_CANCEL = -6, /* interrupted */
+    LATHE_ERR_INTERNAL = -7
+};
+
+/* Format of one stream. `frames` is the stream's total length: every source knows it, so every
+ * node knows its input's length in prepare (fades to the end need it). */
+typedef struct lathe_format {
+    uint32_t rate;
+    uint32_t channels;
+    uint64_t frames;
+} lathe_format;
+
+/* ---- Parameters ------------------------------------------------------------------------------ */
+
+typedef enum lathe_param_type {
+    LATHE_P_NUMBER,  /* double */
+    LATHE_P_INT,     /* int */
+    LATHE_P_BOOL,    /* int, 0 or 1 */
+    LATHE_P_ENUM,    /* int: index into `choices`; Lua sees the string */
+    LATHE_P_STRING,  /* char[LATHE_STR_MAX] */
+    LATHE_P_NUMBERS, /* double[max_count] plus an int count at count_offset */
+    LATHE_P_LIST     /* struct[max_count] described by `fields`, plus an int count */
+} lathe_param_type;
+
+typedef struct lathe_param {
+    const char *name; /* with its unit: gain_db, freq_hz, attack_ms */
+    lathe_param_type type;
+    size_t offset; /* offsetof() into the node's parameter struct (or list element) */
+    double def, min, max; /* NUMBER/INT/BOOL default and inclusive range */
+    const char *def_str;  /* ENUM/STRING default */
+    const char *const *choices; /* ENUM: NULL-terminated */
+    const char *help;           /* one line for `lathe help NODE` */
+    /* NUMBERS and LIST */
+    size_t count_offset;
+    int max_count;
+    const struct lathe_param *fields; /* LIST: element table, NULL-name terminated */
+    size_t elem_size;                 /* LIST: sizeof one element */
+} lathe_param;
+
+/* Helpers for the tables. */
+#define LATHE_NUMBER(s, f, d, lo, hi, h) \
+    { .name = #f, .type = LATHE_P_NUMBER, .offset = offsetof(s, f), .def = d, .min = lo, .max = hi, .help = h }
+#define LATHE_INT(s, f, d, lo, hi, h) \
+    { .name = #f, .type = LATHE_P_INT, .offset = offsetof(s, f), .def = d, .min = lo, .max = hi, .help = h }
+#define LATHE_BOOL(s, f, d, h) \
+    { .name = #f, .type = LATHE_P_BOOL, .offset = offsetof(s, f), .def = d, .min = 0, .max = 1, .help = h }
+#define LATHE_ENUM(s, f, dstr, ch, h) \
+    { .name = #f, .type = LATHE_P_ENUM, .offset = offsetof(s, f), .def_str = dstr, .choices = ch, .help = h }
+#define LATHE_STRING(s, f, dstr, h) \
+    { .name = #f, .type = LATHE_P_STRING, .offset = offsetof(s, f), .def_str = dstr, .help = h }
+#define LATHE_NUMBERS(s, f, n, lo, hi, h) \
+    { .name = #f, .type = LATHE_P_NUMBERS, .offset = offsetof(s, f), .count_offset = offsetof(s, n_##f), \
+      .max_count = (int)(sizeof(((s *)0)->f) / sizeof(double)), .min = lo, .max = hi, .help = h }
+#define LATHE_LIST(s, f, tbl, h) \
+    { .name = #f, .type = LATHE_P_LIST, .offset = offsetof(s, f), .count_offset = offsetof(s, n_##f), \
+      .max_count = (int)(sizeof(((s *)0)->f) / sizeof(((s *)0)->f[0])), .fields = tbl, \
+      .elem_size = sizeof(((s *)0)->f[0]), .help = h }
+#define LATHE_PARAM_END { .name = NULL }
+
+/* ---- What the engine gives a node ------------------------------------------------------------ */
+
+/* A materialised, re-readable input of a barrier node (engine-owned). */
+typedef struct lathe_stream lathe_stream;
+/* Reads up to max frames into planar buffers (one per channel); returns frames read, 0 at end,
+ * negative on an I/O error. */
+long lathe_stream_read(lathe_stream *s, float *const *bufs, uint32_t max);
+int lathe_stream_rewind(lathe_stream *s);
+const lathe_format *lathe_stream_format(const lathe_stream *s);
+
+typedef struct lathe_prepare_ctx {
+    const void *params;      /* the node's validated parameter struct */
+    const lathe_format *in;  /* n_in formats */
+    int n_in;
+    uint32_t max_frames;     /* largest n_in a process call will see */
+    uint64_t seed;           /* derived from the node's cache key: stable across re-renders */
+    const double *analysis;  /* barrier nodes: what analyze() stored (n_analysis doubles) */
+    int n_analysis;
+    /* Set by the node (the engine presets out = in[0], max_out_frames = max_frames): */
+    lathe_format out;
+    uint32_t max_out_frames; /* largest n_out a process call may produce */
+    uint32_t latency;        /* output frames of delay; the engine trims them and flushes the tail */
+    char err[LATHE_ERR_MAX]; /* message on failure, without the node's name */
+} lathe_prepare_ctx;
+
+typedef struct lathe_block {
+    const float *const *const *in; /* in[input][channel], n_in frames each (not for barriers) */
+    uint32_t n_in;
+    lathe_stream *const *streams;   /* barrier nodes: their materialised inputs, to pull from */
+    float *const *out;              /* out[channel], max_out_frames each */
+    uint32_t n_out;                 /* preset to n_in; rate-changing and barrier nodes set it */
+} lathe_block;
+
+/* A barrier node's whole-input analysis: read the inputs (rewinding as often as needed) and
+ * store at most LATHE_ANALYSIS_MAX doubles in `result`; the engine caches them and hands them
+ * to prepare as ctx->analysis. Returns LATHE_OK or an error with a message in err. */
+typedef struct lathe_analyze_ctx {
+    const void *params;
+    lathe_stream *const *streams;
+    int n_in;
+    double result[LATHE_ANALYSIS_MAX];
+    int n_result;
+    char err[LATHE_ERR_MAX];
+} lathe_analyze_ctx;
+
+/* A report: key/value pairs a node exposes after a run (gain reduction, measured loudness). */
+typedef struct lathe_report lathe_report;
+void lathe_report_number(lathe_report *r, const char *key, double value);
+void lathe_report_string(lathe_report *r, const char *key, const char *value);
+
+enum {
+    LATHE_NODE_GENERATOR = 1 << 0, /* no inputs; produces out.frames frames (set in prepare) */
+    LATHE_NODE_BARRIER = 1 << 1,   /* needs its whole input first: analyze() then pull streams */
+    LATHE_NODE_RATE = 1 << 2,      /* n_out may differ from n_in (resample) */
+    LATHE_NODE_SINK = 1 << 3       /* engine-internal sinks */
+};
+
+typedef struct lathe_node_desc {
+    const char *name;
+    const char *summary;   /* one line for help and the README */
+    uint32_t version;      /* bump whenever the output for the same input could change */
+    int n_inputs;          /* 0 generators, 1 most, 2 sidechain, LATHE_VARIADIC */
+    size_t params_size;
+    const lathe_param *params; /* LATHE_PARAM_END terminated */
+    size_t state_size;         /* zeroed by the engine before prepare */
+    unsigned flags;
+    /* [main] validate against the input formats, set out/latency, initialise state. The engine
+     * also calls prepare (then release) while planning, to learn formats before anything runs:
+     * a barrier node then sees ctx->analysis == NULL and must still succeed. */
+    int (*prepare)(void *state, lathe_prepare_ctx *ctx);
+    /* [rt] clear history so the next process starts a fresh stream. May be NULL. */
+    void (*reset)(void *state);
+    /* [rt] produce b->n_out frames; cannot fail. */
+    void (*process)(void *state, lathe_block *b);
+    /* [main] free what prepare allocated; also called after a failed prepare, so it frees
+     * whatever is non-NULL. May be NULL. */
+    void (*release)(void *state);
+    /* [main] barriers only. */
+    int (*analyze)(void *state, lathe_analyze_ctx *ctx);
+    /* [main] after the pass: numbers for the run report. May be NULL. */
+    void (*report)(void *state, lathe_report *r);
+    /* [main] true when these parameters leave this input unchanged (gain 0 dB): the engine then
+     * passes the input's cache key through. May be NULL. */
+    int (*is_identity)(const void *params, const lathe_format *in);
+} lathe_node_desc;
+
+/* Memory for node state beyond state_size: allocate in prepare, free in release. One allocator
+ * hook (lathe_set_allocator in lathe.h) lets tests fail the Nth allocation. */
+void *lathe_alloc(size_t n);
+void *lathe_calloc(size_t count, size_t size);
+void lathe_dealloc(void *p);
+
+static inline double lathe_db_to_gain(double db) { return pow(10.0, db / 20.0); }
+static inline double lathe_gain_to_db(double g) { return 20.0 * log10(g); }
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,310 @@
+/* Parameter tables at work. Every node's parameters are validated, defaulted, hashed and
+ * documented here from its table, so no node writes that code itself. */
+#include "params.h"
+
+#include "cache_key.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static void *field(const lathe_param *p, void *base) { return (char *)base + p->offset; }
+static const void *cfield(const lathe_param *p, const void *base)
+{
+    return (const char *)base + p->offset;
+}
+static int *count_of(const lathe_param *p, void *base)
+{
+    return (int *)((char *)base + p->count_offset);
+}
+static int ccount_of(const lathe_param *p, const void *base)
+{
+    return *(const int *)((const char *)base + p->count_offset);
+}
+
+static int enum_index(const lathe_param *p, const char *s)
+{
+    for (int i = 0; p->choices && p->choices[i]; i++)
+        if (strcmp(p->choices[i], s) == 0)
+            return i;
+    return -1;
+}
+
+void lathe_params_defaults(const lathe_param *table, void *params)
+{
+    for (const lathe_param *p = table; p && p->name; p++) {
+        void *f = field(p, params);
+        switch (p->type) {
+        case LATHE_P_NUMBER: *(double *)f = p->def; break;
+        case LATHE_P_INT:
+        case LATHE_P_BOOL: *(int *)f = (int)p->def; break;
+        case LATHE_P_ENUM: *(int *)f = p->def_str ? enum_index(p, p->def_str) : 0; break;
+        case LATHE_P_STRING: snprintf(f, LATHE_STR_MAX, "%s", p->def_str ? p->def_str : ""); break;
+        case LATHE_P_NUMBERS:
+        case LATHE_P_LIST: *count_of(p, params) = 0; break;
+        }
+    }
+}
+
+const lathe_param *lathe_params_find(const lathe_param *table, const char *name)
+{
+    for (const lathe_param *p = table; p && p->name; p++)
+        if (strcmp(p->name, name) == 0)
+            return p;
+    return NULL;
+}
+
+/* Optimal string alignment distance, for "did you mean". */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 40 || lb > 40)
+        return 99;
+    int d[41][41];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int c = a[i - 1] != b[j - 1];
+            int v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + c < v) v = d[i - 1][j - 1] + c;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[la][lb];
+}
+
+const char *lathe_params_suggest(const lathe_param *table, const char *name)
+{
+    const char *best = NULL;
+    int best_d = 99;
+    for (const lathe_param *p = table; p && p->name; p++) {
+        int d = edit_distance(name, p->name);
+        /* A prefix match ("gain" for "gain_db") counts as close too. */
+        if (strncmp(p->name, name, strlen(name)) == 0 && strlen(name) >= 3)
+            d = 1;
+        if (d < best_d) {
+            best_d = d;
+            best = p->name;
+        }
+    }
+    return best_d <= 2 + (int)strlen(name) / 6 ? best : NULL;
+}
+
+static int check_range(const lathe_param *p, double v, char *err, size_t n)
+{
+    if (isnan(v) || v < p->min || v > p->max) {
+        snprintf(err, n, "%s %g out of range [%g, %g]", p->name, v, p->min, p->max);
+        return LATHE_ERR_PARAM;
+    }
+    return LATHE_OK;
+}
+
+int lathe_param_set_number(const lathe_param *p, void *base, double v, char *err, size_t n)
+{
+    switch (p->type) {
+    case LATHE_P_NUMBER:
+        if (check_range(p, v, err, n))
+            return LATHE_ERR_PARAM;
+        *(double *)field(p, base) = v;
+        return LATHE_OK;
+    case LATHE_P_INT:
+        if (v != floor(v)) {
+            snprintf(err, n, "%s expects a whole number, got %g", p->name, v);
+            return LATHE_ERR_PARAM;
+        }
+        if (check_range(p, v, err, n))
+            return LATHE_ERR_PARAM;
+        *(int *)field(p, base) = (int)v;
+        return LATHE_OK;
+    case LATHE_P_BOOL:
+        *(int *)field(p, base) = v != 0.0;
+        return LATHE_OK;
+    default:
+        snprintf(err, n, "%s expects %s, got a number", p->name,
+                 p->type == LATHE_P_ENUM ? "a name" : p->type == LATHE_P_STRING ? "a string" : "a table");
+        return LATHE_ERR_PARAM;
+    }
+}
+
+static void list_choices(const lathe_param *p, char *buf, size_t n)
+{
+    buf[0] = 0;
+    for (int i = 0; p->choices[i]; i++) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, n - len, "%s%s", i ? ", " : "", p->choices[i]);
+    }
+}
+
+int lathe_param_set_string(const lathe_param *p, void *base, const char *s, char *err, size_t n)
+{
+    if (p->type == LATHE_P_ENUM) {
+        int i = enum_index(p, s);
+        if (i < 0) {
+            char choices[256];
+            list_choices(p, choices, sizeof choices);
+            snprintf(err, n, "%s \"%s\" is not one of: %s", p->name, s, choices);
+            return LATHE_ERR_PARAM;
+        }
+        *(int *)field(p, base) = i;
+        return LATHE_OK;
+    }
+    if (p->type == LATHE_P_STRING) {
+        if (strlen(s) >= LATHE_STR_MAX) {
+            snprintf(err, n, "%s is longer than %d bytes", p->name, LATHE_STR_MAX - 1);
+            return LATHE_ERR_PARAM;
+        }
+        snprintf(field(p, base), LATHE_STR_MAX, "%s", s);
+        return LATHE_OK;
+    }
+    snprintf(err, n, "%s expects %s, got a string", p->name,
+             p->type == LATHE_P_BOOL ? "true or false" : p->type <= LATHE_P_INT ? "a number" : "a table");
+    return LATHE_ERR_PARAM;
+}
+
+int lathe_param_push_number(const lathe_param *p, void *base, double v, char *err, size_t n)
+{
+    int *cnt = count_of(p, base);
+    if (*cnt >= p->max_count) {
+        snprintf(err, n, "%s takes at most %d values", p->name, p->max_count);
+        return LATHE_ERR_PARAM;
+    }
+    if (check_range(p, v, err, n))
+        return LATHE_ERR_PARAM;
+    ((double *)field(p, base))[(*cnt)++] = v;
+    return LATHE_OK;
+}
+
+void *lathe_param_push_element(const lathe_param *p, void *base, char *err, size_t n)
+{
+    int *cnt = count_of(p, base);
+    if (*cnt >= p->max_count) {
+        snprintf(err, n, "%s takes at most %d entries", p->name, p->max_count);
+        return NULL;
+    }
+    void *elem = (char *)field(p, base) + (size_t)(*cnt)++ * p->elem_size;
+    memset(elem, 0, p->elem_size);
+    lathe_params_defaults(p->fields, elem);
+    return elem;
+}
+
+const char *lathe_param_string(const lathe_param *p, const void *base)
+{
+    if (p->type == LATHE_P_ENUM) {
+        int i = *(const int *)cfield(p, base);
+        return i >= 0 ? p->choices[i] : "?";
+    }
+    return p->type == LATHE_P_STRING ? cfield(p, base) : NULL;
+}
+
+double lathe_param_number(const lathe_param *p, const void *base)
+{
+    switch (p->type) {
+    case LATHE_P_NUMBER: return *(const double *)cfield(p, base);
+    case LATHE_P_INT:
+    case LATHE_P_BOOL:
+    case LATHE_P_ENUM: return *(const int *)cfield(p, base);
+    default: return NAN;
+    }
+}
+
+void lathe_params_hash(const lathe_param *table, const void *params, struct lathe_key_builder *kb)
+{
+    for (const lathe_param *p = table; p && p->name; p++) {
+        lathe_key_builder_add_str(kb, p->name);
+        const void *f = cfield(p, params);
+        switch (p->type) {
+        case LATHE_P_NUMBER: lathe_key_builder_add_f64(kb, *(const double *)f); break;
+        case LATHE_P_INT:
+        case LATHE_P_BOOL: lathe_key_builder_add_i64(kb, *(const int *)f); break;
+        case LATHE_P_ENUM: lathe_key_builder_add_str(kb, lathe_param_string(p, params)); break;
+        case LATHE_P_STRING: lathe_key_builder_add_str(kb, f); break;
+        case LATHE_P_NUMBERS: {
+            int c = ccount_of(p, params);
+            lathe_key_builder_add_u32(kb, (uint32_t)c);
+            for (int i = 0; i < c; i++)
+                lathe_key_builder_add_f64(kb, ((const double *)f)[i]);
+            break;
+        }
+        case LATHE_P_LIST: {
+            int c = ccount_of(p, params);
+            lathe_key_builder_add_u32(kb, (uint32_t)c);
+            for (int i = 0; i < c; i++)
+                lathe_params_hash(p->fields, (const char *)f + (size_t)i * p->elem_size, kb);
+            break;
+        }
+        }
+    }
+}
+
+static int append(char *buf, size_t size, const char *fmt, const char *name, const char *val)
+{
+    size_t len = strlen(buf);
+    if (len + 1 >= size)
+        return 0;
+    snprintf(buf + len, size - len, fmt, len ? " " : "", name, val);
+    return 1;
+}
+
+void lathe_params_summary(const lathe_param *table, const void *params, char *buf, size_t size)
+{
+    buf[0] = 0;
+    for (const lathe_param *p = table; p && p->name; p++) {
+        char v[64];
+        if (p->type == LATHE_P_NUMBER || p->type == LATHE_P_INT || p->type == LATHE_P_BOOL) {
+            double x = lathe_param_number(p, params);
+            if (x == p->def)
+                continue;
+            snprintf(v, sizeof v, "%g", x);
+        } else if (p->type == LATHE_P_ENUM || p->type == LATHE_P_STRING) {
+            const char *s = lathe_param_string(p, params);
+            if (p->def_str && strcmp(s, p->def_str) == 0)
+                continue;
+            snprintf(v, sizeof v, "%s", s);
+        } else {
+            int c = ccount_of(p, params);
+            if (!c)
+                continue;
+            snprintf(v, sizeof v, "[%d]", c);
+        }
+        if (!append(buf, size, "%s%s=%s", p->name, v))
+            return;
+    }
+}
+
+static const char *type_name(const lathe_param *p)
+{
+    static const char *names[] = {"number", "integer", "boolean", "one of", "string",
+                                  "list of numbers", "list of tables"};
+    return names[p->type];
+}
+
+void lathe_params_print_help(const lathe_param *table, FILE *f, int indent)
+{
+    for (const lathe_param *p = table; p && p->name; p++) {
+        fprintf(f, "%*s%-18s %s", indent, "", p->name, type_name(p));
+        switch (p->type) {
+        case LATHE_P_NUMBER:
+        case LATHE_P_INT:
+            fprintf(f, " [%g, %g], default %g", p->min, p->max, p->def);
+            break;
+        case LATHE_P_BOOL: fprintf(f, ", default %s", p->def != 0.0 ? "true" : "false"); break;
+        case LATHE_P_ENUM: {
+            char choices[256];
+            list_choices(p, choices, sizeof choices);
+            fprintf(f, " {%s}, default %s", choices, p->def_str ? p->def_str : p->choices[0]);
+            break;
+        }
+        case LATHE_P_STRING: fprintf(f, ", default \"%s\"", p->def_str ? p->def_str : ""); break;
+        case LATHE_P_NUMBERS: fprintf(f, " (up to %d) in [%g, %g]", p->max_count, p->min, p->max); break;
+        case LATHE_P_LIST: fprintf(f, " (up to %d)", p->max_count); break;
+        }
+        fprintf(f, "\n%*s    %s\n", indent, "", p->help ? p->help : "");
+        if (p->type == LATHE_P_LIST)
+            lathe_params_print_help(p->fields, f, indent + 4);
+    }
+}

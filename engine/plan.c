@@ -1,0 +1,120 @@
+/* Planning: before any audio moves, every node's output format, latency and cache key are
+ * known, and every parameter error has been reported. Nodes are stored in creation order and a
+ * node's inputs must exist when it is made, so index order is a topological order and the graph
+ * cannot hold a cycle. */
+#include "graph_int.h"
+
+#include "audio_io.h"
+#include "params.h"
+
+#include <string.h>
+
+int lathe_plan_resolve(const lathe_graph *g, int node)
+{
+    while (g->nodes[node].alias >= 0)
+        node = g->nodes[node].alias;
+    return node;
+}
+
+static int plan_source(lathe_graph *g, int i, lathe_cache *cache)
+{
+    graph_node *n = &g->nodes[i];
+    lathe_audio_reader *r;
+    lathe_audio_info info;
+    char err[LATHE_ERR_MAX + 64];
+    int rc = lathe_audio_reader_open(n->path, &r, &info, err, sizeof err);
+    if (rc != LATHE_OK)
+        return lathe_graph_fail(g, -1, rc, "%s%s%s", n->origin ? n->origin : "",
+                                n->origin ? ": " : "", err);
+    lathe_audio_reader_free(r);
+    n->fmt = info.format;
+    lathe_key file_key;
+    rc = cache ? lathe_cache_file_key(cache, n->path, &file_key)
+               : lathe_key_file(n->path, &file_key, NULL);
+    if (rc != LATHE_OK)
+        return lathe_graph_fail(g, i, LATHE_ERR_IO, "%s: cannot read", n->path);
+    lathe_key_builder kb;
+    lathe_key_builder_init(&kb);
+    lathe_key_builder_add_str(&kb, "source");
+    lathe_key_builder_add_key(&kb, file_key);
+    lathe_key_builder_add_str(&kb, "float32-planar-unclipped"); /* decode settings */
+    n->key = lathe_key_builder_finish(&kb);
+    return LATHE_OK;
+}
+
+static int plan_dsp(lathe_graph *g, int i)
+{
+    graph_node *n = &g->nodes[i];
+    lathe_format in[64];
+    lathe_key_builder kb;
+    lathe_key_builder_init(&kb);
+    lathe_key_builder_add_str(&kb, n->desc->name);
+    lathe_key_builder_add_u32(&kb, n->desc->version);
+    lathe_params_hash(n->desc->params, n->params, &kb);
+    for (int k = 0; k < n->n_inputs; k++) {
+        const graph_node *src = &g->nodes[lathe_plan_resolve(g, n->inputs[k])];
+        in[k] = src->fmt;
+        lathe_key_builder_add_key(&kb, src->key);
+        lathe_key_builder_add_u32(&kb, src->fmt.rate);
+        lathe_key_builder_add_u32(&kb, src->fmt.channels);
+        lathe_key_builder_add_u64(&kb, src->fmt.frames);
+    }
+    n->key = lathe_key_builder_finish(&kb);
+
+    lathe_runner r;
+    int rc = lathe_runner_prepare(&r, n->desc, n->params, in, n->n_inputs, 4096, 0, NULL, 0, NULL);
+    if (rc == LATHE_OK) {
+        n->fmt = r.ctx.out;
+        n->latency = r.ctx.latency;
+    } else {
+        lathe_graph_fail(g, i, rc, "%s", r.ctx.err[0] ? r.ctx.err : lathe_status_text(rc));
+    }
+    lathe_runner_release(&r);
+    if (rc != LATHE_OK)
+        return rc;
+    if (n->fmt.frames == 0)
+        return lathe_graph_fail(g, i, LATHE_ERR_PARAM, "produces no audio (0 frames)");
+    /* A node that leaves its input unchanged is its input: same key, nothing to run. */
+    if (n->n_inputs == 1 && n->desc->is_identity && n->desc->is_identity(n->params, &in[0])
+        && n->fmt.rate == in[0].rate && n->fmt.channels == in[0].channels
+        && n->fmt.frames == in[0].frames && n->latency == 0) {
+        n->alias = n->inputs[0];
+        n->key = g->nodes[lathe_plan_resolve(g, n->inputs[0])].key;
+    }
+    return LATHE_OK;
+}
+
+int lathe_plan(lathe_graph *g, lathe_cache *cache)
+{
+    if (g->n_sinks == 0)
+        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM,
+                                "the script makes no output: call output(node, \"file.wav\")");
+    for (int i = 0; i < g->n_nodes; i++) {
+        graph_node *n = &g->nodes[i];
+        n->alias = -1;
+        n->n_consumers = 0;
+        int rc = n->kind == NODE_SOURCE ? plan_source(g, i, cache) : plan_dsp(g, i);
+        if (rc != LATHE_OK)
+            return rc;
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++)
+            if (g->nodes[i].alias < 0)
+                g->nodes[lathe_plan_resolve(g, g->nodes[i].inputs[k])].n_consumers++;
+    for (int s = 0; s < g->n_sinks; s++) {
+        graph_sink *sk = &g->sinks[s];
+        int src = lathe_plan_resolve(g, sk->node);
+        g->nodes[src].n_consumers++;
+        lathe_key_builder kb;
+        lathe_key_builder_init(&kb);
+        lathe_key_builder_add_str(&kb, "output");
+        lathe_key_builder_add_key(&kb, g->nodes[src].key);
+        lathe_key_builder_add_u32(&kb, (uint32_t)sk->bits);
+        lathe_key_builder_add_str(&kb, sk->format);
+        for (int t = 0; sk->tags[t]; t++)
+            lathe_key_builder_add_str(&kb, sk->tags[t]);
+        sk->key = lathe_key_builder_finish(&kb);
+    }
+    g->planned = 1;
+    return LATHE_OK;
+}

@@ -1,0 +1,18 @@
+/* progress.h - the one-line progress bar on stderr (only when asked: a terminal, no --quiet). */
+#ifndef LATHE_PROGRESS_H
+#define LATHE_PROGRESS_H
+
+#include <stdint.h>
+
+typedef struct lathe_progress {
+    int on;
+    uint64_t total;
+    uint32_t rate;
+    double t0, last;
+} lathe_progress;
+
+void lathe_progress_begin(lathe_progress *p, int on, uint64_t total_frames, uint32_t rate);
+void lathe_progress_update(lathe_progress *p, uint64_t frames);
+void lathe_progress_end(lathe_progress *p);
+
+#endif

@@ -1,0 +1,423 @@
+/* One streaming pass: sources (files, cache entries, generators, barriers pulling their
+ * materialised inputs) are read block by block; every needed node runs once per round in index
+ * (topological) order; fan-out reads the producer's FIFO in place; sinks write and measure;
+ * stored nodes are teed into the cache as they are produced. */
+#define _POSIX_C_SOURCE 200809L
+#include "graph_int.h"
+
+#include "analysis.h"
+#include "audio_io.h"
+#include "fifo.h"
+#include "progress.h"
+#include "stream.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define BLOCK 4096
+
+typedef struct pass_node {
+    int active, from_cache;
+    lathe_audio_reader *reader;
+    lathe_cache_reader *creader;
+    lathe_stream *streams[64];
+    int n_streams;
+    lathe_runner runner;
+    int has_runner;
+    lathe_fifo fifo;
+    uint64_t pos[64]; /* read position on each input's FIFO */
+    uint64_t produced;
+    lathe_cache_writer *tee;
+} pass_node;
+
+typedef struct pass_sink {
+    int sink, node;
+    uint64_t pos;
+    lathe_audio_writer *writer;
+    lathe_analysis *meter;
+} pass_sink;
+
+typedef struct pass {
+    lathe_graph *g;
+    lathe_cache *cache;
+    pass_node *pn;
+    pass_sink *ps;
+    int n_ps;
+    float *scratch[LATHE_MAX_CHANNELS];
+} pass;
+
+static void mark(pass *p, int id)
+{
+    lathe_graph *g = p->g;
+    id = lathe_plan_resolve(g, id);
+    graph_node *n = &g->nodes[id];
+    if (p->pn[id].active)
+        return;
+    p->pn[id].active = 1;
+    if (n->cached) {
+        p->pn[id].from_cache = 1;
+        return;
+    }
+    if (n->kind == NODE_DSP && !(n->desc->flags & LATHE_NODE_BARRIER))
+        for (int k = 0; k < n->n_inputs; k++)
+            mark(p, n->inputs[k]);
+}
+
+static int open_stream(pass *p, lathe_key key, lathe_stream **out)
+{
+    lathe_cache_reader *r;
+    int rc = lathe_cache_reader_open(p->cache, key, &r);
+    if (rc != LATHE_OK)
+        return rc == LATHE_CACHE_MISS ? LATHE_ERR_IO : rc;
+    return lathe_stream_cache_new(r, out);
+}
+
+static int setup_node(pass *p, int id)
+{
+    lathe_graph *g = p->g;
+    graph_node *n = &g->nodes[id];
+    pass_node *q = &p->pn[id];
+    char err[LATHE_ERR_MAX + 64];
+    int rc = lathe_fifo_init(&q->fifo, n->fmt.channels, 4 * BLOCK);
+    if (rc != LATHE_OK)
+        return rc;
+    if (q->from_cache) {
+        rc = lathe_cache_reader_open(p->cache, n->key, &q->creader);
+        if (rc != LATHE_OK)
+            return lathe_graph_fail(g, id, LATHE_ERR_IO, "cache entry vanished during the run");
+        snprintf(n->why, sizeof n->why, "read from the cache");
+        return LATHE_OK;
+    }
+    if (n->kind == NODE_SOURCE) {
+        lathe_audio_info info;
+        rc = lathe_audio_reader_open(n->path, &q->reader, &info, err, sizeof err);
+        if (rc != LATHE_OK)
+            return lathe_graph_fail(g, -1, rc, "%s", err);
+        snprintf(n->why, sizeof n->why, "decoded");
+        n->ran = 1;
+        return LATHE_OK;
+    }
+    lathe_format in[64];
+    for (int k = 0; k < n->n_inputs; k++)
+        in[k] = g->nodes[lathe_plan_resolve(g, n->inputs[k])].fmt;
+    if (n->desc->flags & LATHE_NODE_BARRIER) {
+        for (int k = 0; k < n->n_inputs; k++) {
+            const graph_node *src = &g->nodes[lathe_plan_resolve(g, n->inputs[k])];
+            rc = src->kind == NODE_SOURCE && !src->cached
+                     ? lathe_stream_file_new(src->path, &q->streams[k], err, sizeof err)
+                     : open_stream(p, src->key, &q->streams[k]);
+            if (rc != LATHE_OK)
+                return lathe_graph_fail(g, id, rc, "materialised input %d unavailable", k + 1);
+            q->n_streams++;
+        }
+    }
+    rc = lathe_runner_prepare(&q->runner, n->desc, n->params, in, n->n_inputs, BLOCK,
+                              n->key.lo ^ n->key.hi, n->analysed ? n->analysis : NULL,
+                              n->n_analysis, q->streams);
+    q->has_runner = 1;
+    if (rc != LATHE_OK)
+        return lathe_graph_fail(g, id, rc, "%s", q->runner.ctx.err[0] ? q->runner.ctx.err
+                                                                     : lathe_status_text(rc));
+    if (n->store && p->cache) {
+        rc = lathe_cache_writer_begin(p->cache, n->key, n->fmt.rate, n->fmt.channels,
+                                      n->desc->version, &q->tee);
+        if (rc != LATHE_OK)
+            q->tee = NULL; /* the cache is an optimisation: a failed store never fails a render */
+    }
+    n->ran = 1;
+    if (!n->why[0])
+        snprintf(n->why, sizeof n->why, "not in the cache");
+    g->stats.nodes_run++;
+    return LATHE_OK;
+}
+
+static int emit(pass *p, int id, const float *const *y, uint32_t got)
+{
+    pass_node *q = &p->pn[id];
+    if (!got)
+        return LATHE_OK;
+    q->produced += got;
+    if (q->tee && lathe_cache_writer_append(q->tee, y, got) != LATHE_OK) {
+        lathe_cache_writer_abort(q->tee);
+        q->tee = NULL;
+    }
+    return lathe_fifo_push(&q->fifo, y, got);
+}
+
+/* Sources and cache entries: read the next block. */
+static int step_reader(pass *p, int id)
+{
+    pass_node *q = &p->pn[id];
+    const graph_node *n = &p->g->nodes[id];
+    uint64_t left = n->fmt.frames - q->produced;
+    uint32_t want = left < BLOCK ? (uint32_t)left : BLOCK;
+    long got = q->creader ? lathe_cache_reader_read(q->creader, p->scratch, want)
+                          : lathe_audio_reader_read(q->reader, p->scratch, want);
+    if (got < 0 || (got == 0 && want > 0))
+        return lathe_graph_fail(p->g, -1, LATHE_ERR_IO,
+                                "%s: truncated or unreadable audio data at frame %llu of %llu",
+                                n->kind == NODE_SOURCE ? n->path : "cache entry",
+                                (unsigned long long)q->produced, (unsigned long long)n->fmt.frames);
+    if (q->reader) {
+        int ch;
+        int64_t bad = lathe_audio_reader_bad_sample(q->reader, &ch);
+        if (bad >= 0)
+            return lathe_graph_fail(p->g, -1, LATHE_ERR_IO,
+                                    "%s: NaN or infinite sample at frame %lld, channel %d",
+                                    n->path, (long long)bad, ch + 1);
+    }
+    int rc = emit(p, id, (const float *const *)p->scratch, (uint32_t)got);
+    if (q->produced >= n->fmt.frames)
+        q->fifo.ended = 1;
+    return rc;
+}
+
+static int step_runner(pass *p, int id)
+{
+    lathe_graph *g = p->g;
+    graph_node *n = &g->nodes[id];
+    pass_node *q = &p->pn[id];
+    const float *y[LATHE_MAX_CHANNELS];
+    uint32_t got;
+    if (n->desc->flags & (LATHE_NODE_GENERATOR | LATHE_NODE_BARRIER)) {
+        got = lathe_runner_process(&q->runner, NULL, 0, y);
+    } else {
+        const float *chans[64][LATHE_MAX_CHANNELS];
+        const float *const *ins[64];
+        uint32_t n_in = BLOCK;
+        int live = 0;
+        for (int k = 0; k < n->n_inputs; k++) {
+            const lathe_fifo *f = &p->pn[lathe_plan_resolve(g, n->inputs[k])].fifo;
+            uint32_t a = lathe_fifo_avail(f, q->pos[k]);
+            if (f->ended && a == 0)
+                continue; /* drained: fed zeros */
+            live = 1;
+            if (a < n_in)
+                n_in = a;
+        }
+        if (live && n_in == 0)
+            return LATHE_OK; /* wait for the slowest input */
+        for (int k = 0; k < n->n_inputs; k++) {
+            const lathe_fifo *f = &p->pn[lathe_plan_resolve(g, n->inputs[k])].fifo;
+            ins[k] = NULL;
+            if (lathe_fifo_avail(f, q->pos[k]) == 0)
+                continue;
+            for (uint32_t c = 0; c < f->channels; c++)
+                chans[k][c] = f->ch[c] + (q->pos[k] - f->start);
+            ins[k] = chans[k];
+            q->pos[k] += n_in;
+        }
+        got = lathe_runner_process(&q->runner, ins, n_in, y);
+        if (!live && lathe_runner_stuck(&q->runner))
+            return lathe_graph_fail(g, id, LATHE_ERR_INTERNAL, "stopped producing before its end");
+    }
+    int rc = emit(p, id, y, got);
+    if (lathe_runner_done(&q->runner))
+        q->fifo.ended = 1;
+    return rc;
+}
+
+static int step_sinks(pass *p)
+{
+    for (int s = 0; s < p->n_ps; s++) {
+        pass_sink *k = &p->ps[s];
+        const lathe_fifo *f = &p->pn[k->node].fifo;
+        uint32_t a = lathe_fifo_avail(f, k->pos);
+        if (!a)
+            continue;
+        const float *x[LATHE_MAX_CHANNELS];
+        for (uint32_t c = 0; c < f->channels; c++)
+            x[c] = f->ch[c] + (k->pos - f->start);
+        graph_sink *gs = &p->g->sinks[k->sink];
+        if (lathe_audio_writer_write(k->writer, x, a) != LATHE_OK)
+            return lathe_graph_fail(p->g, -1, LATHE_ERR_IO,
+                                    "%s: write failed (disk full or file too large?)", gs->path);
+        lathe_analysis_add(k->meter, x, a);
+        k->pos += a;
+    }
+    return LATHE_OK;
+}
+
+/* Frames every reader of a FIFO has passed can go. */
+static void compact(pass *p)
+{
+    lathe_graph *g = p->g;
+    uint64_t low[4096];
+    int n = g->n_nodes < 4096 ? g->n_nodes : 4096;
+    for (int i = 0; i < n; i++)
+        low[i] = UINT64_MAX;
+    for (int i = 0; i < n; i++) {
+        if (!p->pn[i].active || p->pn[i].from_cache || g->nodes[i].kind == NODE_SOURCE
+            || (g->nodes[i].desc->flags & LATHE_NODE_BARRIER))
+            continue;
+        for (int k = 0; k < g->nodes[i].n_inputs; k++) {
+            int src = lathe_plan_resolve(g, g->nodes[i].inputs[k]);
+            if (p->pn[i].pos[k] < low[src])
+                low[src] = p->pn[i].pos[k];
+        }
+    }
+    for (int s = 0; s < p->n_ps; s++)
+        if (p->ps[s].pos < low[p->ps[s].node])
+            low[p->ps[s].node] = p->ps[s].pos;
+    for (int i = 0; i < n; i++)
+        if (p->pn[i].active)
+            lathe_fifo_drop_until(&p->pn[i].fifo,
+                                  low[i] == UINT64_MAX ? p->pn[i].fifo.start + p->pn[i].fifo.len : low[i]);
+}
+
+static int open_sink(pass *p, int s)
+{
+    lathe_graph *g = p->g;
+    graph_sink *gs = &g->sinks[s];
+    pass_sink *k = &p->ps[p->n_ps];
+    const graph_node *n = &g->nodes[lathe_plan_resolve(g, gs->node)];
+    char err[LATHE_ERR_MAX + 64];
+    lathe_audio_writer_config cfg = {
+        .container = gs->format ? lathe_audio_format_from_path(gs->format)
+                                : lathe_audio_format_from_path(gs->path),
+        .bits = gs->bits, .rate = n->fmt.rate, .channels = n->fmt.channels,
+    };
+    if (cfg.container == LATHE_FMT_AUTO)
+        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM,
+                                "%s: unknown output format (use .wav, .flac or .aiff)", gs->path);
+    memset(k, 0, sizeof *k);
+    k->sink = s;
+    k->node = lathe_plan_resolve(g, gs->node);
+    int rc = lathe_audio_writer_open(gs->path, &cfg, &k->writer, err, sizeof err);
+    if (rc != LATHE_OK)
+        return lathe_graph_fail(g, -1, rc, "%s", err);
+    p->n_ps++;
+    for (int t = 0; gs->tags[t] && gs->tags[t + 1]; t += 2)
+        lathe_audio_writer_set_tag(k->writer, gs->tags[t], gs->tags[t + 1]);
+    rc = lathe_analysis_new(n->fmt.rate, n->fmt.channels, &k->meter);
+    return rc;
+}
+
+static int finish_sinks(pass *p)
+{
+    lathe_graph *g = p->g;
+    for (int s = 0; s < p->n_ps; s++) {
+        pass_sink *k = &p->ps[s];
+        graph_sink *gs = &g->sinks[k->sink];
+        char err[LATHE_ERR_MAX + 64];
+        gs->result.clipped = lathe_audio_writer_clipped(k->writer);
+        int rc = lathe_audio_writer_commit(k->writer, err, sizeof err);
+        if (rc != LATHE_OK)
+            return lathe_graph_fail(g, -1, rc, "%s", err);
+        lathe_analysis_result_free(gs->analysis);
+        gs->analysis = NULL;
+        lathe_analysis_finish(k->meter, &gs->analysis);
+    }
+    return LATHE_OK;
+}
+
+static void close_pass(pass *p, int ok)
+{
+    lathe_graph *g = p->g;
+    for (int i = 0; i < g->n_nodes; i++) {
+        pass_node *q = &p->pn[i];
+        if (q->has_runner) {
+            lathe_runner_collect_report(&q->runner);
+            if (ok && q->runner.report.text) {
+                lathe_dealloc(g->nodes[i].report);
+                g->nodes[i].report = lathe_strdup(q->runner.report.text);
+            }
+            lathe_runner_release(&q->runner);
+        }
+        if (q->tee) {
+            if (ok && q->produced == g->nodes[i].fmt.frames)
+                lathe_cache_writer_commit(q->tee);
+            else
+                lathe_cache_writer_abort(q->tee);
+        }
+        for (int k = 0; k < q->n_streams; k++)
+            lathe_stream_free(q->streams[k]);
+        lathe_audio_reader_free(q->reader);
+        lathe_cache_reader_free(q->creader);
+        lathe_fifo_fini(&q->fifo);
+    }
+    for (int s = 0; s < p->n_ps; s++) {
+        lathe_audio_writer_free(p->ps[s].writer); /* removes the temp file unless committed */
+        lathe_analysis_free(p->ps[s].meter);
+    }
+    for (int c = 0; c < LATHE_MAX_CHANNELS; c++)
+        lathe_dealloc(p->scratch[c]);
+    lathe_dealloc(p->pn);
+    lathe_dealloc(p->ps);
+}
+
+static int all_done(const pass *p)
+{
+    for (int i = 0; i < p->g->n_nodes; i++)
+        if (p->pn[i].active && !p->pn[i].fifo.ended)
+            return 0;
+    for (int s = 0; s < p->n_ps; s++)
+        if (lathe_fifo_avail(&p->pn[p->ps[s].node].fifo, p->ps[s].pos))
+            return 0;
+    return 1;
+}
+
+static uint64_t longest_frames(const pass *p)
+{
+    uint64_t m = 1;
+    for (int i = 0; i < p->g->n_nodes; i++)
+        if (p->pn[i].active && p->g->nodes[i].fmt.frames > m)
+            m = p->g->nodes[i].fmt.frames;
+    return m;
+}
+
+static int run_rounds(pass *p, const lathe_render_config *cfg)
+{
+    lathe_graph *g = p->g;
+    lathe_progress prog;
+    lathe_progress_begin(&prog, cfg->progress, longest_frames(p), g->nodes[0].fmt.rate);
+    int rc = LATHE_OK;
+    while (rc == LATHE_OK && !all_done(p)) {
+        if (cfg->cancel && *cfg->cancel)
+            return lathe_graph_fail(g, -1, LATHE_ERR_CANCEL, "interrupted: nothing was written");
+        uint64_t furthest = 0;
+        for (int i = 0; i < g->n_nodes && rc == LATHE_OK; i++) {
+            pass_node *q = &p->pn[i];
+            if (!q->active || q->fifo.ended)
+                continue;
+            rc = (q->reader || q->creader) ? step_reader(p, i) : step_runner(p, i);
+            if (q->produced > furthest)
+                furthest = q->produced;
+        }
+        if (rc == LATHE_OK)
+            rc = step_sinks(p);
+        compact(p);
+        lathe_progress_update(&prog, furthest);
+    }
+    lathe_progress_end(&prog);
+    return rc;
+}
+
+int lathe_render_pass(lathe_graph *g, const lathe_render_config *cfg, lathe_cache *cache,
+                      const int *sinks, int n_sinks, const int *materialise, int n_mat)
+{
+    pass p = {.g = g, .cache = cache};
+    int rc = LATHE_ERR_NOMEM;
+    p.pn = lathe_calloc((size_t)g->n_nodes, sizeof *p.pn);
+    p.ps = lathe_calloc((size_t)(n_sinks ? n_sinks : 1), sizeof *p.ps);
+    for (int c = 0; c < LATHE_MAX_CHANNELS; c++)
+        p.scratch[c] = lathe_alloc(sizeof(float) * BLOCK);
+    if (!p.pn || !p.ps || !p.scratch[LATHE_MAX_CHANNELS - 1])
+        goto done;
+    for (int s = 0; s < n_sinks; s++)
+        mark(&p, g->sinks[sinks[s]].node);
+    for (int m = 0; m < n_mat; m++)
+        mark(&p, materialise[m]);
+    for (int i = 0; i < g->n_nodes; i++)
+        if (p.pn[i].active && (rc = setup_node(&p, i)) != LATHE_OK)
+            goto done;
+    for (int s = 0; s < n_sinks; s++)
+        if ((rc = open_sink(&p, sinks[s])) != LATHE_OK)
+            goto done;
+    rc = run_rounds(&p, cfg);
+    if (rc == LATHE_OK)
+        rc = finish_sinks(&p);
+done:
+    close_pass(&p, rc == LATHE_OK);
+    return rc;
+}

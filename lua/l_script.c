@@ -1,0 +1,249 @@
+/* The script's world: a sandboxed Lua 5.4 state with a memory cap and an instruction budget,
+ * `param`, `source`, `output`, a `require` limited to Lua files beside the script and in
+ * chains/, and the generated node constructors. */
+#define _XOPEN_SOURCE 700
+#include "lathe_lua.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char CTX_KEY = 'k';
+
+lathe_script_ctx *lathe_lua_ctx(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &CTX_KEY);
+    lathe_script_ctx *ctx = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return ctx;
+}
+
+static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    lathe_script_ctx *ctx = ud;
+    size_t limit = ctx->cfg->mem_limit ? ctx->cfg->mem_limit : (size_t)256 << 20;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        ctx->mem_used -= old;
+        return NULL;
+    }
+    if (nsize > old && ctx->mem_used + (nsize - old) > limit)
+        return NULL; /* Lua raises "not enough memory" at the script line */
+    void *p = realloc(ptr, nsize);
+    if (p)
+        ctx->mem_used = ctx->mem_used - old + nsize;
+    return p;
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    luaL_error(L, "instruction budget exhausted (an endless loop?)");
+}
+
+static int l_param(lua_State *L)
+{
+    const lathe_script_config *cfg = lathe_lua_ctx(L)->cfg;
+    const char *name = luaL_checkstring(L, 1);
+    size_t n = strlen(name);
+    for (int i = cfg->n_defines - 1; i >= 0; i--) {
+        const char *d = cfg->defines[i];
+        if (strncmp(d, name, n) == 0 && d[n] == '=') {
+            const char *v = d + n + 1;
+            if (lua_type(L, 2) == LUA_TNUMBER) {
+                if (!lua_stringtonumber(L, v))
+                    return luaL_error(L, "-D %s=%s: expected a number", name, v);
+            } else if (lua_type(L, 2) == LUA_TBOOLEAN) {
+                lua_pushboolean(L, strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0);
+            } else {
+                lua_pushstring(L, v);
+            }
+            return 1;
+        }
+    }
+    lua_settop(L, 2);
+    return 1;
+}
+
+static int l_source(lua_State *L)
+{
+    lathe_script_ctx *ctx = lathe_lua_ctx(L);
+    const char *path = luaL_checkstring(L, 1);
+    char resolved[PATH_MAX], origin[512];
+    lathe_lua_resolve_input(ctx, path, resolved, sizeof resolved);
+    lathe_lua_origin(L, origin, sizeof origin);
+    lathe_node_id id;
+    if (lathe_graph_add_source(ctx->g, resolved, origin, &id) != LATHE_OK)
+        return luaL_error(L, "source: out of memory");
+    lathe_lua_push_node(L, id);
+    return 1;
+}
+
+static const char *opt_string(lua_State *L, int t, const char *key)
+{
+    if (lua_getfield(L, t, key) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    const char *s = lua_tostring(L, -1);
+    if (!s)
+        luaL_error(L, "output: %s expects a string", key);
+    lua_pop(L, 1); /* the string stays alive in the table */
+    return s;
+}
+
+/* output(node, path [, {bits=, format=, deliverable=, tags={k=v}}]) */
+static int l_output(lua_State *L)
+{
+    lathe_script_ctx *ctx = lathe_lua_ctx(L);
+    int node = lathe_lua_check_node(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    lathe_output_config cfg = {0};
+    const char *tags[66] = {0};
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        if (lua_getfield(L, 3, "bits") != LUA_TNIL) {
+            cfg.bits = (int)luaL_checkinteger(L, -1);
+            if (cfg.bits != 16 && cfg.bits != 24 && cfg.bits != 32)
+                return luaL_error(L, "output: bits must be 16, 24 or 32, got %d", cfg.bits);
+        }
+        lua_pop(L, 1);
+        cfg.format = opt_string(L, 3, "format");
+        cfg.deliverable = opt_string(L, 3, "deliverable");
+        if (lua_getfield(L, 3, "tags") == LUA_TTABLE) {
+            int n = 0;
+            lua_pushnil(L);
+            while (n < 64 && lua_next(L, -2)) {
+                lua_pushvalue(L, -2);
+                tags[n++] = lua_tostring(L, -1);
+                tags[n++] = lua_tostring(L, -2);
+                lua_pop(L, 2);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    cfg.tags = tags;
+    char resolved[PATH_MAX], why[PATH_MAX + 128], origin[512];
+    if (lathe_lua_resolve_output(ctx, path, resolved, sizeof resolved, why, sizeof why) != LATHE_OK)
+        return luaL_error(L, "output: %s", why);
+    lathe_lua_origin(L, origin, sizeof origin);
+    if (lathe_graph_add_output(ctx->g, node, resolved, &cfg, origin) != LATHE_OK)
+        return luaL_error(L, "%s", lathe_graph_error(ctx->g));
+    ctx->n_outputs++;
+    return 0;
+}
+
+/* require(name): a Lua file beside the script, then in chains/. Text only, sandboxed. */
+static int l_require(lua_State *L)
+{
+    lathe_script_ctx *ctx = lathe_lua_ctx(L);
+    const char *name = luaL_checkstring(L, 1);
+    if (strstr(name, "..") || strchr(name, '/'))
+        return luaL_error(L, "require: '%s' is not a module name", name);
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, name) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
+    const char *dirs[] = {ctx->script_dir, getenv("LATHE_CHAINS"), LATHE_CHAINS_DIR,
+                          LATHE_INSTALLED_CHAINS_DIR};
+    char path[PATH_MAX];
+    struct stat st;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        if (!dirs[i])
+            continue;
+        snprintf(path, sizeof path, "%s/%s.lua", dirs[i], name);
+        for (char *p = path + strlen(dirs[i]) + 1; *p; p++)
+            if (*p == '.' && strcmp(p, ".lua") != 0)
+                *p = '/';
+        if (stat(path, &st) != 0)
+            continue;
+        if (luaL_loadfilex(L, path, "t") != LUA_OK)
+            return lua_error(L);
+        lua_pushstring(L, name);
+        lua_call(L, 1, 1);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            lua_pushboolean(L, 1);
+        }
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, name);
+        return 1;
+    }
+    return luaL_error(L, "require: no module '%s' beside the script or in chains/", name);
+}
+
+static void open_sandbox(lua_State *L)
+{
+    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base}, {LUA_TABLIBNAME, luaopen_table},
+                                    {LUA_STRLIBNAME, luaopen_string}, {LUA_MATHLIBNAME, luaopen_math},
+                                    {LUA_UTF8LIBNAME, luaopen_utf8}, {NULL, NULL}};
+    for (const luaL_Reg *l = libs; l->func; l++) {
+        luaL_requiref(L, l->name, l->func, 1);
+        lua_pop(L, 1);
+    }
+    /* No file access, no bytecode, no way around the sandbox. */
+    static const char *const removed[] = {"dofile", "loadfile", "load", "collectgarbage", NULL};
+    for (int i = 0; removed[i]; i++) {
+        lua_pushnil(L);
+        lua_setglobal(L, removed[i]);
+    }
+    static const luaL_Reg api[] = {{"param", l_param}, {"source", l_source}, {"output", l_output},
+                                   {"require", l_require}, {NULL, NULL}};
+    lua_pushglobaltable(L);
+    luaL_setfuncs(L, api, 0);
+    lua_pop(L, 1);
+    lathe_lua_open_nodes(L);
+}
+
+static void dir_of(const char *path, char *out, size_t size)
+{
+    char abs[PATH_MAX];
+    if (!realpath(path, abs))
+        snprintf(abs, sizeof abs, "%s", path);
+    snprintf(out, size, "%s", abs);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *(slash == out ? slash + 1 : slash) = 0;
+    else
+        snprintf(out, size, ".");
+}
+
+int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, size_t err_size)
+{
+    lathe_script_ctx ctx = {.cfg = cfg, .g = g};
+    struct stat st;
+    if (stat(cfg->script_path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, err_size, "%s: cannot read the script", cfg->script_path);
+        return LATHE_ERR_IO;
+    }
+    dir_of(cfg->script_path, ctx.script_dir, sizeof ctx.script_dir);
+    if (!realpath(cfg->out_dir ? cfg->out_dir : ".", ctx.out_dir)) {
+        snprintf(err, err_size, "%s: output folder does not exist", cfg->out_dir);
+        return LATHE_ERR_IO;
+    }
+    lua_State *L = lua_newstate(capped_alloc, &ctx);
+    if (!L) {
+        snprintf(err, err_size, "out of memory starting Lua");
+        return LATHE_ERR_NOMEM;
+    }
+    lua_pushlightuserdata(L, &ctx);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &CTX_KEY);
+    open_sandbox(L);
+    uint64_t budget = cfg->instr_limit ? cfg->instr_limit : 1000000000ull;
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, budget > INT_MAX ? INT_MAX : (int)budget);
+    int rc = LATHE_OK;
+    if (luaL_loadfilex(L, cfg->script_path, "t") != LUA_OK || lua_pcall(L, 0, 0, 0) != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        snprintf(err, err_size, "%s", msg ? msg : "script error");
+        rc = LATHE_ERR_PARAM;
+    }
+    lua_close(L);
+    return rc;
+}

@@ -1,0 +1,48 @@
+/* lathe_lua.h - running a chain script: a sandboxed Lua 5.4 state whose node constructors are
+ * generated from the registry, building a lathe_graph. */
+#ifndef LATHE_LUA_H
+#define LATHE_LUA_H
+
+#include "lathe.h"
+
+#include <lua.h>
+
+typedef struct lathe_script_config {
+    const char *script_path;
+    const char *out_dir;            /* outputs resolve here; NULL: current folder */
+    const char *const *allow_paths; /* extra folders outputs may be written to */
+    int n_allow;
+    const char *const *defines;     /* "name=value" from -D */
+    int n_defines;
+    size_t mem_limit;               /* bytes; 0: 256 MiB */
+    uint64_t instr_limit;           /* VM instructions; 0: 1e9 */
+} lathe_script_config;
+
+/* Runs the script, adding its nodes and outputs to g. On failure writes a one-line message
+ * ("script.lua:12: ...") into err and returns LATHE_ERR_PARAM (LATHE_ERR_IO when the script
+ * itself cannot be read). */
+int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, size_t err_size);
+
+/* Internal to lua/: the running script's context, kept in the Lua registry. */
+typedef struct lathe_script_ctx {
+    const lathe_script_config *cfg;
+    lathe_graph *g;
+    char script_dir[4096];
+    char out_dir[4096];
+    size_t mem_used;
+    int n_outputs;
+} lathe_script_ctx;
+
+lathe_script_ctx *lathe_lua_ctx(lua_State *L);
+/* l_node.c: the node type, generated constructors. */
+void lathe_lua_open_nodes(lua_State *L);
+int lathe_lua_check_node(lua_State *L, int idx);
+void lathe_lua_push_node(lua_State *L, lathe_node_id id);
+/* "script.lua:12" of the calling Lua line, into buf. */
+void lathe_lua_origin(lua_State *L, char *buf, size_t size);
+/* l_paths.c: path policy. */
+int lathe_lua_resolve_input(lathe_script_ctx *ctx, const char *path, char *out, size_t size);
+int lathe_lua_resolve_output(lathe_script_ctx *ctx, const char *path, char *out, size_t size,
+                             char *why, size_t why_size);
+
+#endif

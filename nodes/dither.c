@@ -1,0 +1,86 @@
+/* dither: final word-length reduction to 16, 20 or 24 bits with TPDF dither (+-1 LSB) and
+ * optional error-feedback noise shaping (dsp/dither.h).
+ *
+ * Apply it once, last: its outputs are exact multiples of 2^-(bits-1) within [-1, 1 - LSB], so a
+ * writer of the same bit depth stores exactly these values. The noise is seeded from the node's
+ * cache key (ctx->seed): a re-render is bit-identical, and two branches (different keys) get
+ * different noise. Each channel has its own noise stream. The shaping curves are designed for
+ * 44.1 kHz and usable at 48 kHz; other rates are refused (plain TPDF is the advice there). */
+#include "lathe_node.h"
+#include "dither.h"
+#include "rng.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const dither_shapes[] = { "none", "lipshitz5", "fweighted9", NULL };
+
+typedef struct dither_params {
+    int bits;
+    int shaping;
+} dither_params;
+
+static const lathe_param dither_table[] = {
+    LATHE_INT(dither_params, bits, 16, 16, 24, "target word length: 16, 20 or 24"),
+    LATHE_ENUM(dither_params, shaping, "none", dither_shapes,
+               "noise shaping: none, lipshitz5 (E-weighted) or fweighted9 (44.1/48 kHz)"),
+    LATHE_PARAM_END
+};
+
+typedef struct dither_state {
+    lathe_dither d;
+    lathe_dither_ch ch[LATHE_MAX_CHANNELS];
+    uint64_t seed[LATHE_MAX_CHANNELS];
+    uint32_t channels;
+    uint64_t pos;
+} dither_state;
+
+static int dither_prepare(void *state, lathe_prepare_ctx *ctx)
+{
+    dither_state *s = state;
+    const dither_params *p = ctx->params;
+    if (p->bits != 16 && p->bits != 20 && p->bits != 24) {
+        snprintf(ctx->err, sizeof ctx->err, "bits %d: must be 16, 20 or 24", p->bits);
+        return LATHE_ERR_PARAM;
+    }
+    uint32_t rate = ctx->in[0].rate;
+    if (p->shaping != LATHE_DITHER_FLAT && rate != 44100 && rate != 48000) {
+        snprintf(ctx->err, sizeof ctx->err, "shaping %s is designed for 44100 or 48000 Hz, the "
+                 "input is %u Hz (use shaping none)", dither_shapes[p->shaping], rate);
+        return LATHE_ERR_PARAM;
+    }
+    lathe_dither_init(&s->d, p->bits, (lathe_dither_shape)p->shaping);
+    s->channels = ctx->in[0].channels;
+    for (uint32_t c = 0; c < s->channels; c++)
+        s->seed[c] = lathe_rng_substream(ctx->seed, c);
+    return LATHE_OK;
+}
+
+static void dither_reset(void *state)
+{
+    dither_state *s = state;
+    memset(s->ch, 0, sizeof s->ch);
+    s->pos = 0;
+}
+
+static void dither_process(void *state, lathe_block *b)
+{
+    dither_state *s = state;
+    for (uint32_t c = 0; c < s->channels; c++)
+        lathe_dither_process(&s->d, &s->ch[c], s->seed[c], s->pos, b->in[0][c], b->out[c],
+                             b->n_in);
+    s->pos += b->n_in;
+}
+
+const lathe_node_desc lathe_node_dither = {
+    .name = "dither",
+    .summary = "TPDF dither to 16/20/24 bits with optional noise shaping; apply once, last",
+    .version = 1,
+    .n_inputs = 1,
+    .params_size = sizeof(dither_params),
+    .params = dither_table,
+    .state_size = sizeof(dither_state),
+    .prepare = dither_prepare,
+    .reset = dither_reset,
+    .process = dither_process,
+};

@@ -1,0 +1,446 @@
+/* limiter.c - lookahead true-peak limiter (see limiter.h for the design). */
+#include "limiter.h"
+
+#include "tpdetect.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK 256
+/* The ceiling the gain computers aim at sits this far (relative) below the requested one: it
+ * absorbs float rounding of gain * sample (a few ulps), nothing audible (1e-5 dB). */
+#define CEIL_MARGIN 1e-6
+/* Safety stage: lookahead in frames beyond its hold. Its overs are small residuals. */
+#define SAFE_RAMP 32
+#define SAFE_RELEASE_MS 20.0
+#define ADAPT_AVG_MS 2000.0
+#define ADAPT_FAST_DIV 5.0
+
+typedef struct gaincomp {
+    uint32_t win, len;         /* sliding-minimum window, box length */
+    uint32_t dq_mask, dq_head, dq_n;
+    uint64_t *dq_t;
+    double *dq_v;
+    double *box;
+    uint32_t box_pos, since_sum;
+    double box_sum, inv_len;
+    double env, avg;
+    uint64_t t;
+} gaincomp;
+
+typedef struct release {
+    double a_rel, a_fast, a_avg;
+    int adaptive;
+} release;
+
+/* A float delay line of `delay` frames per channel. */
+typedef struct delayline {
+    float *buf[LATHE_LIMITER_MAX_CHANNELS];
+    uint32_t mask, pos, delay;
+} delayline;
+
+/* One detector + gain computer(s) + delay: a limiter stage. */
+typedef struct stage {
+    int n_gc;                            /* 1 when linked, else one per channel */
+    gaincomp gc[LATHE_LIMITER_MAX_CHANNELS];
+    lathe_tpdetect *tp[LATHE_LIMITER_MAX_CHANNELS]; /* NULL: sample-peak detection */
+    uint32_t det_latency, latency;
+    release rel;
+    delayline dl;
+} stage;
+
+struct lathe_limiter {
+    lathe_limiter_config cfg;
+    double ceil_int;
+    int two_stage;
+    stage s1, s2;
+    /* gains of stage 1 waiting for the safety stage's delay */
+    double *g1_ring;
+    uint32_t g1_mask, g1_pos;
+    /* scratch, CHUNK frames each */
+    float *pk[LATHE_LIMITER_MAX_CHANNELS];
+    double *g[LATHE_LIMITER_MAX_CHANNELS];
+    double *g2;
+    float *mid[LATHE_LIMITER_MAX_CHANNELS];
+    /* statistics */
+    uint64_t frames;
+    double gr_sum_db, g_min;
+};
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+    uint32_t p = 1;
+    while (p < n)
+        p <<= 1;
+    return p;
+}
+
+static int gaincomp_init(gaincomp *g, uint32_t win, uint32_t len)
+{
+    g->win = win;
+    g->len = len;
+    g->dq_mask = pow2_at_least(win + 1) - 1;
+    g->dq_t = calloc(g->dq_mask + 1, sizeof *g->dq_t);
+    g->dq_v = calloc(g->dq_mask + 1, sizeof *g->dq_v);
+    g->box = calloc(len, sizeof *g->box);
+    g->inv_len = 1.0 / len;
+    return g->dq_t && g->dq_v && g->box ? 0 : -1;
+}
+
+static void gaincomp_fini(gaincomp *g)
+{
+    free(g->dq_t);
+    free(g->dq_v);
+    free(g->box);
+}
+
+static void gaincomp_reset(gaincomp *g)
+{
+    g->dq_head = g->dq_n = 0;
+    for (uint32_t i = 0; i < g->len; i++)
+        g->box[i] = 1.0;
+    g->box_sum = g->len;
+    g->box_pos = g->since_sum = 0;
+    g->env = g->avg = 1.0;
+    g->t = 0;
+}
+
+/* The next released envelope value before the held minimum clamps it. */
+static inline double release_step(const release *r, double env, double avg)
+{
+    if (r->adaptive && env < avg)
+        return env + (avg - env) * r->a_fast;
+    return env + (1.0 - env) * r->a_rel;
+}
+
+/* [rt] Required gains in, smoothed gains out (n frames). */
+static void gaincomp_run(gaincomp *g, const release *r, const double *req, double *out, uint32_t n)
+{
+    const uint32_t m = g->dq_mask;
+    for (uint32_t i = 0; i < n; i++, g->t++) {
+        double v = req[i];
+        /* monotonic deque: values increase from head to tail */
+        while (g->dq_n && g->dq_v[(g->dq_head + g->dq_n - 1) & m] >= v)
+            g->dq_n--;
+        g->dq_t[(g->dq_head + g->dq_n) & m] = g->t;
+        g->dq_v[(g->dq_head + g->dq_n) & m] = v;
+        g->dq_n++;
+        if (g->dq_t[g->dq_head] + g->win <= g->t) {
+            g->dq_head = (g->dq_head + 1) & m;
+            g->dq_n--;
+        }
+        double held = g->dq_v[g->dq_head];
+        double e = release_step(r, g->env, g->avg);
+        if (e > 1.0 - 1e-12)
+            e = 1.0; /* land on unity exactly so the pass-through is bit-exact again */
+        g->env = e < held ? e : held;
+        if (r->adaptive)
+            g->avg += (g->env - g->avg) * r->a_avg;
+        g->box_sum += g->env - g->box[g->box_pos];
+        g->box[g->box_pos] = g->env;
+        if (++g->box_pos == g->len)
+            g->box_pos = 0;
+        if (++g->since_sum == g->len) { /* re-add exactly: no drift on long programmes */
+            double s = 0.0;
+            for (uint32_t k = 0; k < g->len; k++)
+                s += g->box[k];
+            g->box_sum = s;
+            g->since_sum = 0;
+        }
+        double o = g->box_sum * g->inv_len;
+        out[i] = o < 1.0 ? o : 1.0;
+    }
+}
+
+static int delay_init(delayline *d, uint32_t channels, uint32_t delay)
+{
+    d->delay = delay;
+    d->mask = pow2_at_least(delay + CHUNK) - 1;
+    for (uint32_t c = 0; c < channels; c++)
+        if (!(d->buf[c] = calloc(d->mask + 1, sizeof(float))))
+            return -1;
+    return 0;
+}
+
+/* [rt] y[c][i] = x[c][i - delay] * gain[c][i]. A gain of exactly 1.0 multiplies by 1.0f, so
+ * the unity path is bit-exact. */
+static void delay_apply(delayline *d, uint32_t channels, const float *const *x, float *const *y,
+                        const double *const *gain, uint32_t n)
+{
+    const uint32_t m = d->mask, w = d->pos, rd = d->pos - d->delay;
+    for (uint32_t c = 0; c < channels; c++) {
+        float *restrict b = d->buf[c];
+        const float *restrict xc = x[c];
+        const double *restrict gc = gain[c];
+        float *restrict yc = y[c];
+        for (uint32_t i = 0; i < n; i++)
+            b[(w + i) & m] = xc[i];
+        for (uint32_t i = 0; i < n; i++)
+            yc[i] = b[(rd + i) & m] * (float)gc[i];
+    }
+    d->pos = w + n;
+}
+
+static void delay_reset(delayline *d, uint32_t channels)
+{
+    for (uint32_t c = 0; c < channels; c++)
+        memset(d->buf[c], 0, (d->mask + 1) * sizeof(float));
+    d->pos = 0;
+}
+
+lathe_limiter_config lathe_limiter_config_default(uint32_t rate, uint32_t channels)
+{
+    lathe_limiter_config c = {
+        .rate = rate, .channels = channels, .ceiling = 1.0, .lookahead_ms = 5.0,
+        .release_ms = 100.0, .adaptive_release = 0, .link = 1.0, .true_peak = 1,
+    };
+    return c;
+}
+
+static double one_pole(double ms, uint32_t rate)
+{
+    return 1.0 - exp(-1000.0 / (ms * rate));
+}
+
+/* Sets up detector, gain computers (ramp frames, hold frames) and delay of one stage. */
+static int stage_init(stage *s, const lathe_limiter_config *c, int n_gc, int tp, uint32_t ramp)
+{
+    s->n_gc = n_gc;
+    s->det_latency = 0;
+    if (tp) {
+        for (int k = 0; k < n_gc; k++) {
+            uint32_t ch = n_gc == 1 ? c->channels : 1;
+            if (lathe_tpdetect_new(c->rate, ch, &s->tp[k]) != 0)
+                return -1;
+        }
+        s->det_latency = lathe_tpdetect_latency(s->tp[0]);
+    }
+    /* hold: a frame's true peak depends on the samples within `reach` frames of it; the gain
+     * stays at or below its requirement over all of them (flat there for an isolated peak) */
+    uint32_t hold = tp ? lathe_tpdetect_reach(s->tp[0]) : 0;
+    for (int k = 0; k < n_gc; k++)
+        if (gaincomp_init(&s->gc[k], ramp + 2 * hold, ramp) != 0)
+            return -1;
+    s->latency = s->det_latency + ramp + hold - 1;
+    return delay_init(&s->dl, c->channels, s->latency);
+}
+
+static void stage_fini(stage *s, uint32_t channels)
+{
+    for (int k = 0; k < s->n_gc; k++) {
+        lathe_tpdetect_free(s->tp[k]);
+        gaincomp_fini(&s->gc[k]);
+    }
+    for (uint32_t c = 0; c < channels; c++)
+        free(s->dl.buf[c]);
+}
+
+static void stage_reset(stage *s, uint32_t channels)
+{
+    for (int k = 0; k < s->n_gc; k++) {
+        if (s->tp[k])
+            lathe_tpdetect_reset(s->tp[k]);
+        gaincomp_reset(&s->gc[k]);
+    }
+    delay_reset(&s->dl, channels);
+}
+
+int lathe_limiter_new(const lathe_limiter_config *cfg, lathe_limiter **out)
+{
+    const lathe_limiter_config *c = cfg;
+    if (c->channels < 1 || c->channels > LATHE_LIMITER_MAX_CHANNELS || c->rate < 1000 ||
+        !(c->ceiling > 0.0) || !(c->lookahead_ms > 0.0) || !(c->release_ms > 0.0) ||
+        !(c->link >= 0.0 && c->link <= 1.0))
+        return -2;
+    lathe_limiter *l = calloc(1, sizeof *l);
+    if (!l)
+        return -1;
+    l->cfg = *c;
+    l->ceil_int = c->ceiling * (1.0 - CEIL_MARGIN);
+    l->two_stage = c->true_peak;
+    uint32_t ramp = (uint32_t)lround(c->lookahead_ms * 1e-3 * c->rate);
+    ramp = ramp < 1 ? 1 : ramp;
+    int n_gc = (c->link >= 1.0 || c->channels == 1) ? 1 : (int)c->channels;
+    int rc = stage_init(&l->s1, c, n_gc, c->true_peak, ramp);
+    l->s1.rel = (release){ one_pole(c->release_ms, c->rate),
+                           one_pole(c->release_ms / ADAPT_FAST_DIV, c->rate),
+                           one_pole(ADAPT_AVG_MS, c->rate), c->adaptive_release };
+    if (rc == 0 && l->two_stage) {
+        rc = stage_init(&l->s2, c, 1, 1, SAFE_RAMP);
+        l->s2.rel = (release){ one_pole(SAFE_RELEASE_MS, c->rate), 0.0, 0.0, 0 };
+        l->g1_mask = pow2_at_least(l->s2.latency + CHUNK) - 1;
+        if (rc == 0 && !(l->g1_ring = calloc(l->g1_mask + 1, sizeof(double))))
+            rc = -1;
+    }
+    for (uint32_t k = 0; rc == 0 && k < c->channels; k++) {
+        l->pk[k] = calloc(CHUNK, sizeof(float));
+        l->g[k] = calloc(CHUNK, sizeof(double));
+        l->mid[k] = calloc(CHUNK, sizeof(float));
+        if (!l->pk[k] || !l->g[k] || !l->mid[k])
+            rc = -1;
+    }
+    if (rc == 0 && !(l->g2 = calloc(CHUNK, sizeof(double))))
+        rc = -1;
+    if (rc != 0) {
+        lathe_limiter_free(l);
+        return -1;
+    }
+    lathe_limiter_reset(l);
+    *out = l;
+    return 0;
+}
+
+void lathe_limiter_free(lathe_limiter *l)
+{
+    if (!l)
+        return;
+    stage_fini(&l->s1, l->cfg.channels);
+    stage_fini(&l->s2, l->cfg.channels);
+    free(l->g1_ring);
+    for (uint32_t k = 0; k < l->cfg.channels; k++) {
+        free(l->pk[k]);
+        free(l->g[k]);
+        free(l->mid[k]);
+    }
+    free(l->g2);
+    free(l);
+}
+
+uint32_t lathe_limiter_latency(const lathe_limiter *l)
+{
+    return l->s1.latency + (l->two_stage ? l->s2.latency : 0);
+}
+
+void lathe_limiter_reset(lathe_limiter *l)
+{
+    stage_reset(&l->s1, l->cfg.channels);
+    if (l->two_stage) {
+        stage_reset(&l->s2, l->cfg.channels);
+        for (uint32_t i = 0; i <= l->g1_mask; i++)
+            l->g1_ring[i] = 1.0;
+        l->g1_pos = 0;
+    }
+    l->frames = 0;
+    l->gr_sum_db = 0.0;
+    l->g_min = 1.0;
+}
+
+/* Peak per frame for each gain computer of a stage, into pk[k]. */
+static void detect(stage *s, const lathe_limiter_config *c, const float *const *x,
+                   float *const *pk, uint32_t n)
+{
+    if (s->tp[0]) {
+        if (s->n_gc == 1) {
+            lathe_tpdetect_process(s->tp[0], x, n, pk[0]);
+            return;
+        }
+        for (int k = 0; k < s->n_gc; k++)
+            lathe_tpdetect_process(s->tp[k], &x[k], n, pk[k]);
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        pk[0][i] = fabsf(x[0][i]);
+    for (uint32_t ch = 1; ch < c->channels; ch++) {
+        float *restrict p = pk[s->n_gc == 1 ? 0 : ch];
+        const float *restrict xc = x[ch];
+        if (s->n_gc == 1) {
+            for (uint32_t i = 0; i < n; i++)
+                p[i] = fmaxf(p[i], fabsf(xc[i]));
+        } else {
+            for (uint32_t i = 0; i < n; i++)
+                p[i] = fabsf(xc[i]);
+        }
+    }
+}
+
+/* Required gains: min(1, ceiling / peak), the peaks mixed towards the channels' maximum by
+ * `link` (a mixed peak is never below the channel's own). */
+static void require(int n_gc, double link, double ceil, float *const *pk, double *const *req,
+                    uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        double pmax = 0.0;
+        for (int k = 0; k < n_gc; k++)
+            pmax = fmax(pmax, (double)pk[k][i]);
+        for (int k = 0; k < n_gc; k++) {
+            double p = n_gc == 1 ? pmax : link * pmax + (1.0 - link) * (double)pk[k][i];
+            req[k][i] = p > ceil ? ceil / p : 1.0;
+        }
+    }
+}
+
+/* Runs a stage on n frames: x in, y out; the gain computers' output stays in g. */
+static void stage_run(stage *s, const lathe_limiter_config *c, double ceil, float *const *pk,
+                      double *const *g, const float *const *x, float *const *y, uint32_t n)
+{
+    const double *gch[LATHE_LIMITER_MAX_CHANNELS];
+    detect(s, c, x, pk, n);
+    require(s->n_gc, c->link, ceil, pk, g, n);
+    for (int k = 0; k < s->n_gc; k++)
+        gaincomp_run(&s->gc[k], &s->rel, g[k], g[k], n);
+    for (uint32_t ch = 0; ch < c->channels; ch++)
+        gch[ch] = g[s->n_gc == 1 ? 0 : ch];
+    delay_apply(&s->dl, c->channels, x, y, gch, n);
+}
+
+/* The gain applied to each output frame (stage 1 delayed by stage 2, times stage 2), into g1
+ * in place, plus statistics. */
+static void total_gain(lathe_limiter *l, double *g1, uint32_t n)
+{
+    stage *s1 = &l->s1;
+    for (int k = 1; k < s1->n_gc; k++)
+        for (uint32_t i = 0; i < n; i++)
+            g1[i] = fmin(g1[i], l->g[k][i]);
+    if (l->two_stage) {
+        const uint32_t m = l->g1_mask, d = l->s2.latency;
+        for (uint32_t i = 0; i < n; i++) {
+            l->g1_ring[(l->g1_pos + i) & m] = g1[i];
+            g1[i] = l->g1_ring[(l->g1_pos + i - d) & m] * l->g2[i];
+        }
+        l->g1_pos += n;
+    }
+    const uint64_t lat = lathe_limiter_latency(l);
+    for (uint32_t i = 0; i < n; i++, l->frames++) {
+        if (l->frames < lat || g1[i] >= 1.0)
+            continue;
+        l->g_min = fmin(l->g_min, g1[i]);
+        l->gr_sum_db -= 20.0 * log10(g1[i]);
+    }
+}
+
+void lathe_limiter_process(lathe_limiter *l, const float *const *in, float *const *out,
+                           uint32_t n, float *gain_out)
+{
+    const uint32_t nch = l->cfg.channels;
+    const float *x[LATHE_LIMITER_MAX_CHANNELS];
+    float *y[LATHE_LIMITER_MAX_CHANNELS];
+    for (uint32_t done = 0; done < n;) {
+        uint32_t k = n - done < CHUNK ? n - done : CHUNK;
+        for (uint32_t c = 0; c < nch; c++) {
+            x[c] = in[c] + done;
+            y[c] = out[c] + done;
+        }
+        if (l->two_stage) {
+            stage_run(&l->s1, &l->cfg, l->ceil_int, l->pk, l->g, x, l->mid, k);
+            double *g2v[1] = { l->g2 };
+            stage_run(&l->s2, &l->cfg, l->ceil_int, l->pk, g2v, (const float *const *)l->mid,
+                      y, k);
+        } else {
+            stage_run(&l->s1, &l->cfg, l->ceil_int, l->pk, l->g, x, y, k);
+        }
+        total_gain(l, l->g[0], k);
+        if (gain_out)
+            for (uint32_t i = 0; i < k; i++)
+                gain_out[done + i] = (float)l->g[0][i];
+        done += k;
+    }
+}
+
+void lathe_limiter_stats(const lathe_limiter *l, double *gr_max_db, double *gr_avg_db)
+{
+    uint64_t lat = lathe_limiter_latency(l);
+    uint64_t n = l->frames > lat ? l->frames - lat : 0;
+    *gr_max_db = -20.0 * log10(l->g_min);
+    *gr_avg_db = n ? l->gr_sum_db / (double)n : 0.0;
+}

@@ -1,0 +1,69 @@
+/* limiter.h - lookahead true-peak limiter kernel, with no engine dependency.
+ *
+ * Per input frame the detector finds the oversampled (true) peak of each channel (the 8x
+ * interpolator of truepeak.h, so the limiter sees exactly the points lathe's meter sees), links
+ * the channels by `link`, and asks for gain g_req = min(1, ceiling / peak). The gain computer
+ * then takes a sliding minimum over lookahead + 2 * hold frames (monotonic deque, O(1)
+ * amortised), applies the release (a one-pole return towards unity, optionally program
+ * dependent), and smooths the attack with a box filter over the lookahead. The minimum window
+ * is longer than the box by the interpolator's reach on each side, so around every peak the
+ * applied gain is at or below that peak's requirement over the whole interpolation window and,
+ * for an isolated peak, exactly flat there: the reconstructed output peak is then gain * peak.
+ * The box filter makes the gain piecewise linear (continuous: no steps). The audio is delayed by
+ * the total latency; below the ceiling the gain is exactly 1.0 and the audio passes bit-exact.
+ *
+ * A final safety stage re-measures the output's true peak per frame and runs a second, short
+ * gain computer of the same form on the residual overs (rare: dense peaks where the gain moves
+ * inside an interpolation window), so the output's true peak stays at or below the ceiling.
+ *
+ * All state is double; results do not depend on how the input is cut into blocks. */
+#ifndef LATHE_LIMITER_H
+#define LATHE_LIMITER_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LATHE_LIMITER_MAX_CHANNELS 8
+
+typedef struct lathe_limiter lathe_limiter;
+
+typedef struct lathe_limiter_config {
+    uint32_t rate;         /* Hz */
+    uint32_t channels;     /* 1..LATHE_LIMITER_MAX_CHANNELS */
+    double ceiling;        /* linear (1.0 = 0 dBTP / 0 dBFS) */
+    double lookahead_ms;   /* attack ramp length; > 0 */
+    double release_ms;     /* release time constant; > 0 */
+    int adaptive_release;  /* 1: fast return to the recent average reduction, then release_ms */
+    double link;           /* 0 independent channels .. 1 fully linked */
+    int true_peak;         /* 1: oversampled detection + safety stage; 0: sample peaks */
+} lathe_limiter_config;
+
+/* Defaults: 0 dB ceiling, 5 ms lookahead, 100 ms release, fixed, linked, true peak. */
+lathe_limiter_config lathe_limiter_config_default(uint32_t rate, uint32_t channels);
+
+/* [main] Returns 0 and sets *out; -1 on out-of-memory, -2 on an invalid configuration. */
+int lathe_limiter_new(const lathe_limiter_config *cfg, lathe_limiter **out);
+void lathe_limiter_free(lathe_limiter *l);
+
+/* Output frames of delay between input and output. */
+uint32_t lathe_limiter_latency(const lathe_limiter *l);
+
+/* [rt] Limits n frames: out[c][i] is in[c][i - latency] times the gain. in and out may not
+ * alias. `gain_out`, when non-NULL, receives the gain applied to each output frame (the
+ * smallest over the channels). Any block size gives the same output. */
+void lathe_limiter_process(lathe_limiter *l, const float *const *in, float *const *out,
+                           uint32_t n, float *gain_out);
+/* [rt] Forgets history and statistics. */
+void lathe_limiter_reset(lathe_limiter *l);
+
+/* Gain reduction statistics over the frames processed after the latency, in dB (>= 0):
+ * the largest reduction, and the mean reduction over all those frames. */
+void lathe_limiter_stats(const lathe_limiter *l, double *gr_max_db, double *gr_avg_db);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,68 @@
+/* qc.h - sample-level mastering QC detectors (specs.md §6), with no engine dependency: DC and
+ * RMS per channel, full-scale samples and clip runs (1630 rule), clicks, silence at head and tail,
+ * inter-channel correlation (overall and anti-phase seconds), noise floor.
+ *
+ * Clicks: the third difference of the signal (which suppresses the low-frequency bulk of music)
+ * is compared with its mean magnitude over a centred ~10 ms window; a sample above
+ * LATHE_QC_CLICK_K times that mean, and above -60 dBFS, is an impulse. Detections closer than
+ * 2 ms merge. The last 5 ms of a stream are not examined (no lookahead past the end).
+ *
+ * add() may grow the event lists (at most LATHE_QC_MAX_EVENTS each): [main] use only. */
+#ifndef LATHE_QC_H
+#define LATHE_QC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LATHE_QC_MAX_CH 64
+#define LATHE_QC_MAX_EVENTS 10000
+#define LATHE_QC_CLICK_K 10.0
+#define LATHE_QC_FULL_SCALE 0.99996948f /* 32767/32768: 16-bit positive full scale */
+#define LATHE_QC_CLIP_RUN 4             /* PCM-1630: 4 consecutive full-scale samples = over */
+#define LATHE_QC_SILENCE 0.001          /* -60 dBFS, as FFmpeg silencedetect */
+
+typedef struct lathe_qc_event {
+    uint64_t frame;   /* first frame */
+    uint32_t channel; /* or UINT32_MAX when it concerns all channels */
+    uint32_t length;  /* frames */
+    double value;     /* clip run: level; click: |3rd difference|; anti-phase: correlation */
+} lathe_qc_event;
+
+typedef struct lathe_qc_summary {
+    uint32_t rate, channels;
+    uint64_t frames;
+    double sum[LATHE_QC_MAX_CH];   /* sum of x: DC = sum / frames */
+    double sum2[LATHE_QC_MAX_CH];  /* sum of x^2 */
+    double peak[LATHE_QC_MAX_CH];  /* max |x| */
+    uint64_t full_scale[LATHE_QC_MAX_CH]; /* samples at or above LATHE_QC_FULL_SCALE */
+    uint64_t nonfinite[LATHE_QC_MAX_CH];
+    double sum_lr;                 /* sum of x0 * x1 (two or more channels) */
+    int64_t first_loud, last_loud; /* first/last frame above LATHE_QC_SILENCE in any channel */
+    double noise_floor;            /* min over 50 ms windows of the window peak, exact zeros
+                                    * excluded; 0 when there is none */
+    lathe_qc_event *clip_runs;
+    size_t n_clip_runs;
+    lathe_qc_event *clicks;
+    size_t n_clicks;
+    lathe_qc_event *anti_phase;    /* 1 s windows above -50 dBFS with correlation < -0.5 */
+    size_t n_anti_phase;
+} lathe_qc_summary;
+
+typedef struct lathe_qc lathe_qc;
+
+/* [main] Returns 0, -1 on out-of-memory, -2 on bad rate/channels. */
+int lathe_qc_new(uint32_t rate, uint32_t channels, lathe_qc **out);
+void lathe_qc_free(lathe_qc *q);
+/* [main] Feeds n frames (planar). Block size does not change results. */
+void lathe_qc_add(lathe_qc *q, const float *const *ch, uint32_t n);
+/* [main] Closes open runs; the summary stays valid until the next add() or free(). */
+const lathe_qc_summary *lathe_qc_finish(lathe_qc *q);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,193 @@
+/* tpdetect.c - per-frame refined true-peak detector (see tpdetect.h).
+ *
+ * Buffer layout per channel: H = L + 2 history samples, then the new chunk. Interval j (from
+ * b[j] to b[j + 1]) is interpolated from b[j - L/2 + 1 .. j + L/2]. A chunk of n frames
+ * computes intervals L/2 .. L/2 + n + 1 and reports intervals L/2 + 1 .. L/2 + n: the extra
+ * interval on each side supplies the neighbours of the parabolic refinement. */
+#include "tpdetect.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CH 8
+#define CHUNK 256
+
+struct lathe_tpdetect {
+    uint32_t channels, factor, taps;
+    float *h;                 /* h[k * factor + p] */
+    float *hist[MAX_CH];      /* taps + 2 + CHUNK */
+    float *y;                 /* (CHUNK + 2) * factor */
+};
+
+static double bessel_i0(double x)
+{
+    double sum = 1.0, term = 1.0, q = x * x / 4.0;
+    for (int k = 1; k < 200 && term > sum * 1e-17; k++) {
+        term *= q / ((double)k * (double)k);
+        sum += term;
+    }
+    return sum;
+}
+
+/* The meter's design: sinc at offset p/F from the tap grid, Kaiser window over L taps, each
+ * phase normalised to unity DC; phase 0 is the exact sample. */
+static void design(lathe_tpdetect *d, double beta)
+{
+    const double pi = 3.14159265358979323846;
+    const uint32_t F = d->factor, L = d->taps;
+    const double half = (double)L / 2.0, i0b = bessel_i0(beta);
+    for (uint32_t p = 0; p < F; p++) {
+        double g[64], sum = 0.0;
+        for (uint32_t k = 0; k < L; k++) {
+            double tau = (double)p / (double)F - ((double)k - half + 1.0);
+            double u = tau / half;
+            double w = bessel_i0(beta * sqrt(fmax(0.0, 1.0 - u * u))) / i0b;
+            g[k] = (tau == 0.0 ? 1.0 : sin(pi * tau) / (pi * tau)) * w;
+            sum += g[k];
+        }
+        for (uint32_t k = 0; k < L; k++)
+            d->h[k * F + p] = (float)(p == 0 ? (k == L / 2 - 1 ? 1.0 : 0.0) : g[k] / sum);
+    }
+}
+
+int lathe_tpdetect_new(uint32_t rate, uint32_t channels, lathe_tpdetect **out)
+{
+    if (rate < 8000 || rate > 768000 || channels < 1 || channels > MAX_CH)
+        return -2;
+    lathe_tpdetect *d = calloc(1, sizeof *d);
+    if (!d)
+        return -1;
+    d->channels = channels;
+    d->factor = rate < 88200 ? 8 : rate < 176400 ? 4 : 2;
+    d->taps = rate < 46000 ? 48 : rate < 88200 ? 32 : 16;
+    d->h = calloc((size_t)d->taps * d->factor, sizeof(float));
+    d->y = calloc((size_t)(CHUNK + 2) * d->factor, sizeof(float));
+    int ok = d->h && d->y;
+    for (uint32_t c = 0; ok && c < channels; c++)
+        ok = (d->hist[c] = calloc(d->taps + 2 + CHUNK, sizeof(float))) != NULL;
+    if (!ok) {
+        lathe_tpdetect_free(d);
+        return -1;
+    }
+    design(d, rate < 88200 ? 7.0 : 6.0);
+    *out = d;
+    return 0;
+}
+
+void lathe_tpdetect_free(lathe_tpdetect *d)
+{
+    if (!d)
+        return;
+    for (uint32_t c = 0; c < d->channels; c++)
+        free(d->hist[c]);
+    free(d->h);
+    free(d->y);
+    free(d);
+}
+
+void lathe_tpdetect_reset(lathe_tpdetect *d)
+{
+    for (uint32_t c = 0; c < d->channels; c++)
+        memset(d->hist[c], 0, (d->taps + 2 + CHUNK) * sizeof(float));
+}
+
+uint32_t lathe_tpdetect_latency(const lathe_tpdetect *d)
+{
+    return d->taps / 2 + 1;
+}
+
+uint32_t lathe_tpdetect_reach(const lathe_tpdetect *d)
+{
+    return d->taps / 2 + 1;
+}
+
+/* y[q * F + p] for n intervals whose taps start at w[q]; F, L constant so the phase loop
+ * vectorises (same accumulation order as the meter). */
+#define DEFINE_INTERP(F, L)                                                                    \
+    static void interp_##F##_##L(const float *restrict w, const float *restrict h, uint32_t n, \
+                                 float *restrict y)                                            \
+    {                                                                                          \
+        for (uint32_t q = 0; q < n; q++) {                                                     \
+            float acc[F] = {0};                                                                \
+            for (uint32_t k = 0; k < L; k++) {                                                 \
+                float x = w[q + k];                                                            \
+                for (uint32_t p = 0; p < F; p++)                                               \
+                    acc[p] += h[k * F + p] * x;                                                \
+            }                                                                                  \
+            for (uint32_t p = 0; p < F; p++)                                                   \
+                y[q * F + p] = acc[p];                                                         \
+        }                                                                                      \
+    }
+DEFINE_INTERP(8, 48)
+DEFINE_INTERP(8, 32)
+DEFINE_INTERP(4, 16)
+DEFINE_INTERP(2, 16)
+
+static void interp(const lathe_tpdetect *d, const float *w, uint32_t n, float *y)
+{
+    if (d->factor == 8 && d->taps == 48)
+        interp_8_48(w, d->h, n, y);
+    else if (d->factor == 8)
+        interp_8_32(w, d->h, n, y);
+    else if (d->factor == 4)
+        interp_4_16(w, d->h, n, y);
+    else
+        interp_2_16(w, d->h, n, y);
+}
+
+/* Largest refined |y| over points v[0..F] (v[-1] and v[F + 1] exist). The parabola through a
+ * local maximum and its neighbours is the meter's refinement of its overall maximum. */
+static float frame_peak(const float *v, uint32_t F)
+{
+    float m = 0.0f;
+    for (uint32_t k = 0; k <= F; k++)
+        m = fmaxf(m, fabsf(v[k]));
+    for (uint32_t k = 0; k <= F; k++) {
+        float b = fabsf(v[k]);
+        if (b < fabsf(v[(int)k - 1]) || b < fabsf(v[k + 1]) || b == 0.0f)
+            continue; /* not a local maximum */
+        double s = v[k] < 0.0f ? -1.0 : 1.0;
+        double a = s * (double)v[(int)k - 1], bb = s * (double)v[k], c = s * (double)v[k + 1];
+        double den = a - 2.0 * bb + c;
+        if (den >= 0.0)
+            continue;
+        double p = 0.5 * (a - c) / den;
+        if (p < -1.0 || p > 1.0)
+            continue;
+        double r = bb - 0.25 * (a - c) * p;
+        float rf = (float)r;
+        if ((double)rf < r)
+            rf = nextafterf(rf, INFINITY); /* round up: never report below the meter */
+        m = fmaxf(m, rf);
+    }
+    return m;
+}
+
+static void chunk(lathe_tpdetect *d, const float *const *ch, uint32_t n, float *out)
+{
+    const uint32_t F = d->factor, L = d->taps, H = L + 2;
+    for (uint32_t c = 0; c < d->channels; c++) {
+        float *b = d->hist[c];
+        memcpy(b + H, ch[c], n * sizeof(float));
+        /* intervals L/2 .. L/2 + n + 1; interval j's taps start at b[j - L/2 + 1] */
+        interp(d, b + 1, n + 2, d->y);
+        for (uint32_t i = 0; i < n; i++) {
+            float m = frame_peak(d->y + (size_t)(i + 1) * F, F);
+            out[i] = c == 0 || m > out[i] ? m : out[i];
+        }
+        memmove(b, b + n, H * sizeof(float));
+    }
+}
+
+void lathe_tpdetect_process(lathe_tpdetect *d, const float *const *ch, uint32_t n,
+                            float *peak_out)
+{
+    const float *x[MAX_CH];
+    for (uint32_t off = 0; off < n; off += CHUNK) {
+        uint32_t k = n - off < CHUNK ? n - off : CHUNK;
+        for (uint32_t c = 0; c < d->channels; c++)
+            x[c] = ch[c] + off;
+        chunk(d, x, k, peak_out + off);
+    }
+}

@@ -1,0 +1,40 @@
+/* tpdetect.h - per-frame true-peak detector for the limiter, with no engine dependency.
+ *
+ * The same interpolation as lathe's meter (truepeak.h: 8x below 88.2 kHz, 4x to 176.4 kHz, 2x
+ * above; Kaiser-windowed sinc, beta 7 (6 at high rates), 48/32/16 taps per phase, phase 0 the
+ * sample itself, each phase at unity DC, accumulated in float in the same order), plus what the
+ * meter does only for its overall maximum: every local maximum of |y| is refined by the
+ * parabola through its neighbours. So a frame's detected peak is never below what the meter
+ * would report for that stretch, and a limiter that keeps every frame's detected peak at or
+ * below the ceiling keeps the meter's reading there too. */
+#ifndef LATHE_TPDETECT_H
+#define LATHE_TPDETECT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lathe_tpdetect lathe_tpdetect;
+
+/* [main] Returns 0 and sets *out; -1 on out-of-memory, -2 on an unsupported rate/channels
+ * (8000..768000 Hz, 1..8 channels). */
+int lathe_tpdetect_new(uint32_t rate, uint32_t channels, lathe_tpdetect **out);
+void lathe_tpdetect_free(lathe_tpdetect *d);
+/* [rt] Clears the history (zeros before the start). */
+void lathe_tpdetect_reset(lathe_tpdetect *d);
+
+/* [rt] Feeds n frames; peak_out[i] receives, for the frame `latency` frames before input
+ * frame i, the largest refined |y| over all channels in the interval from that frame to the
+ * next (both samples included). Block size does not change results. */
+void lathe_tpdetect_process(lathe_tpdetect *d, const float *const *ch, uint32_t n,
+                            float *peak_out);
+uint32_t lathe_tpdetect_latency(const lathe_tpdetect *d);
+/* Input frames either side of a frame that its detected peak depends on. */
+uint32_t lathe_tpdetect_reach(const lathe_tpdetect *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

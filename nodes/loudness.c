@@ -1,0 +1,323 @@
+/* loudness: gain followed by the true-peak limiter, the gain found so the rendered output's
+ * integrated loudness lands on target_lufs (within 0.02 LU) with its true peak at or below
+ * ceiling_dbtp. An analysis barrier: it measures the input, then renders gain + limiter over
+ * the cached input a few times, adjusting the gain by the secant method on the measured output
+ * (the limiter takes loudness away as it works). The main pass renders exactly the measured
+ * configuration, so the reported output loudness is the file's. When the target needs more
+ * peak gain reduction than max_gr_db it fails and says so, instead of crushing the music. */
+#include "lathe_node.h"
+
+#include "bs1770.h"
+#include "limiter.h"
+#include "truepeak.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#define READ_FRAMES 4096
+#define MAX_PASSES 8
+#define TOL_LU 0.02    /* aim */
+#define ACCEPT_LU 0.1  /* promise (the tolerance) */
+
+typedef struct loudness_params {
+    double target_lufs;
+    double ceiling_dbtp;
+    double max_gr_db;
+    double lookahead_ms;
+    double release_ms;
+    int release;
+    double link;
+} loudness_params;
+
+static const char *const release_choices[] = { "fixed", "adaptive", NULL };
+
+static const lathe_param loudness_table[] = {
+    LATHE_NUMBER(loudness_params, target_lufs, -14.0, -70.0, 0.0,
+                 "integrated loudness of the output (BS.1770, LUFS)"),
+    LATHE_NUMBER(loudness_params, ceiling_dbtp, -1.0, -40.0, 0.0,
+                 "output true-peak ceiling (dBTP)"),
+    LATHE_NUMBER(loudness_params, max_gr_db, 6.0, 0.0, 40.0,
+                 "fail rather than limit peaks by more than this (dB)"),
+    LATHE_NUMBER(loudness_params, lookahead_ms, 5.0, 0.5, 20.0, "limiter lookahead"),
+    LATHE_NUMBER(loudness_params, release_ms, 100.0, 1.0, 5000.0, "limiter release"),
+    LATHE_ENUM(loudness_params, release, "fixed", release_choices,
+               "limiter release: fixed or adaptive (program dependent)"),
+    LATHE_NUMBER(loudness_params, link, 1.0, 0.0, 1.0, "limiter stereo link"),
+    LATHE_PARAM_END
+};
+
+enum { A_GAIN_DB, A_IN_LUFS, A_OUT_LUFS, A_GR_MAX, A_GR_AVG, A_PASSES, A_IN_TP, A_OUT_TP,
+       A_COUNT };
+
+typedef struct loudness_state {
+    lathe_limiter *lim;
+    float g;
+    uint32_t channels;
+    float *x[LATHE_MAX_CHANNELS];
+    double analysis[A_COUNT];
+} loudness_state;
+
+/* What one pass measured on the output. */
+typedef struct pass {
+    double gain_db, lufs, tp_db, gr_max, gr_avg;
+} pass;
+
+static lathe_limiter_config limiter_config(const loudness_params *p, const lathe_format *f)
+{
+    lathe_limiter_config c = lathe_limiter_config_default(f->rate, f->channels);
+    c.ceiling = lathe_db_to_gain(p->ceiling_dbtp);
+    c.lookahead_ms = p->lookahead_ms;
+    c.release_ms = p->release_ms;
+    c.adaptive_release = p->release == 1;
+    c.link = p->link;
+    c.true_peak = 1;
+    return c;
+}
+
+/* Reads up to n frames times g into x, zeros after the end (the engine's tail flush). */
+static long read_gained(lathe_stream *st, float *const *x, uint32_t channels, uint32_t n,
+                        float g)
+{
+    long got = lathe_stream_read(st, x, n);
+    if (got < 0)
+        return got;
+    for (uint32_t c = 0; c < channels; c++) {
+        for (long i = 0; i < got; i++)
+            x[c][i] *= g;
+        for (uint32_t i = (uint32_t)got; i < n; i++)
+            x[c][i] = 0.0f;
+    }
+    return got;
+}
+
+/* Feeds the output frames past the latency into the meters. */
+static void meter_out(lathe_bs1770 *m, lathe_truepeak *tp, float *const *y, uint32_t channels,
+                      uint32_t skip, uint32_t n)
+{
+    const float *v[LATHE_MAX_CHANNELS];
+    if (skip >= n)
+        return;
+    for (uint32_t c = 0; c < channels; c++)
+        v[c] = y[c] + skip;
+    lathe_bs1770_add(m, v, n - skip);
+    lathe_truepeak_add(tp, v, n - skip);
+}
+
+/* Renders gain + limiter over the stream exactly as the main pass will (latency trimmed, tail
+ * flushed) and measures it. lim == NULL measures the plain input. */
+static int render_pass(lathe_stream *st, lathe_limiter *lim, float g, float *const *x,
+                       float *const *y, pass *out)
+{
+    const lathe_format *f = lathe_stream_format(st);
+    lathe_bs1770 *m = NULL;
+    lathe_truepeak *tp = NULL;
+    int rc = LATHE_ERR_NOMEM;
+    if (lathe_bs1770_new(f->rate, f->channels, &m) != 0 ||
+        lathe_bs1770_reserve(m, f->frames) != 0 || lathe_truepeak_new(f->rate, f->channels, &tp))
+        goto done;
+    if ((rc = lathe_stream_rewind(st)) != LATHE_OK)
+        goto done;
+    uint64_t lat = lim ? lathe_limiter_latency(lim) : 0, total = f->frames + lat, done = 0;
+    if (lim)
+        lathe_limiter_reset(lim);
+    while (done < total) {
+        uint32_t n = total - done < READ_FRAMES ? (uint32_t)(total - done) : READ_FRAMES;
+        if (read_gained(st, x, f->channels, n, g) < 0) {
+            rc = LATHE_ERR_IO;
+            goto done;
+        }
+        if (lim)
+            lathe_limiter_process(lim, (const float *const *)x, y, n, NULL);
+        uint32_t skip = done >= lat ? 0 : (uint32_t)(lat - done < n ? lat - done : n);
+        meter_out(m, tp, lim ? y : x, f->channels, skip, n);
+        done += n;
+    }
+    out->lufs = lathe_bs1770_integrated(m);
+    out->tp_db = lathe_gain_to_db(lathe_truepeak_max(tp));
+    out->gr_max = out->gr_avg = 0.0;
+    if (lim)
+        lathe_limiter_stats(lim, &out->gr_max, &out->gr_avg);
+done:
+    lathe_bs1770_free(m);
+    lathe_truepeak_free(tp);
+    return rc;
+}
+
+/* The secant iteration on the gain; best (closest) pass in *best. */
+static int search_gain(lathe_analyze_ctx *ctx, lathe_limiter *lim, float *const *x,
+                       float *const *y, const pass *in, pass *best, int *passes)
+{
+    const loudness_params *p = ctx->params;
+    double g_prev = 0.0, f_prev = 0.0, g = p->target_lufs - in->lufs;
+    for (*passes = 1; *passes <= MAX_PASSES; ++*passes) {
+        pass cur;
+        int rc = render_pass(ctx->streams[0], lim, (float)lathe_db_to_gain(g), x, y, &cur);
+        if (rc != LATHE_OK)
+            return rc;
+        cur.gain_db = g;
+        double f = cur.lufs - p->target_lufs;
+        if (*passes == 1 || fabs(f) < fabs(best->lufs - p->target_lufs))
+            *best = cur;
+        if (fabs(f) < TOL_LU)
+            return LATHE_OK;
+        if (f < 0.0 && cur.gr_max > p->max_gr_db)
+            return LATHE_OK; /* more gain only limits harder: the caller reports the budget */
+        double step = -f; /* first step: make up the deficit dB for dB */
+        if (*passes > 1 && f != f_prev)
+            step = -f * (g - g_prev) / (f - f_prev);
+        step = fmax(-20.0, fmin(20.0, step));
+        g_prev = g;
+        f_prev = f;
+        g += step;
+    }
+    *passes = MAX_PASSES;
+    return LATHE_OK;
+}
+
+static int check_result(lathe_analyze_ctx *ctx, const pass *in, const pass *best, int passes)
+{
+    const loudness_params *p = ctx->params;
+    double miss = best->lufs - p->target_lufs;
+    if (best->gr_max > p->max_gr_db) {
+        snprintf(ctx->err, sizeof ctx->err,
+                 "reaching %.1f LUFS from %.1f LUFS needs more than max_gr_db %.1f dB of peak "
+                 "limiting (gain %+.1f dB limits peaks by %.1f dB and gives %.1f LUFS); lower "
+                 "target_lufs or raise max_gr_db", p->target_lufs, in->lufs, p->max_gr_db,
+                 best->gain_db, best->gr_max, best->lufs);
+        return LATHE_ERR_PARAM;
+    }
+    if (isnan(best->lufs) || fabs(miss) > ACCEPT_LU) {
+        snprintf(ctx->err, sizeof ctx->err,
+                 "could not bring %.1f LUFS to %.1f LUFS under a %.1f dBTP ceiling within "
+                 "0.1 LU (best %.2f LUFS at gain %+.1f dB after %d passes)", in->lufs,
+                 p->target_lufs, p->ceiling_dbtp, best->lufs, best->gain_db, passes);
+        return LATHE_ERR_PARAM;
+    }
+    return LATHE_OK;
+}
+
+static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
+{
+    (void)state;
+    const loudness_params *p = ctx->params;
+    const lathe_format *f = lathe_stream_format(ctx->streams[0]);
+    float *x[LATHE_MAX_CHANNELS] = {0}, *y[LATHE_MAX_CHANNELS] = {0};
+    lathe_limiter *lim = NULL;
+    lathe_limiter_config lc = limiter_config(p, f);
+    pass in = {0}, best = {0};
+    int passes = 0, rc = LATHE_ERR_NOMEM;
+    for (uint32_t c = 0; c < f->channels; c++)
+        if (!(x[c] = lathe_alloc(READ_FRAMES * sizeof(float))) ||
+            !(y[c] = lathe_alloc(READ_FRAMES * sizeof(float))))
+            goto done;
+    int lrc = lathe_limiter_new(&lc, &lim);
+    if (lrc != 0) {
+        rc = lrc == -1 ? LATHE_ERR_NOMEM : LATHE_ERR_FORMAT;
+        goto done;
+    }
+    if ((rc = render_pass(ctx->streams[0], NULL, 1.0f, x, y, &in)) != LATHE_OK)
+        goto done;
+    if (isnan(in.lufs)) {
+        snprintf(ctx->err, sizeof ctx->err,
+                 "input is silent (below the -70 LUFS gate): no loudness to adjust");
+        rc = LATHE_ERR_PARAM;
+        goto done;
+    }
+    if ((rc = search_gain(ctx, lim, x, y, &in, &best, &passes)) != LATHE_OK ||
+        (rc = check_result(ctx, &in, &best, passes)) != LATHE_OK)
+        goto done;
+    double r[A_COUNT] = { best.gain_db, in.lufs, best.lufs, best.gr_max, best.gr_avg,
+                          passes, in.tp_db, best.tp_db };
+    for (int i = 0; i < A_COUNT; i++)
+        ctx->result[i] = r[i];
+    ctx->n_result = A_COUNT;
+done:
+    for (uint32_t c = 0; c < f->channels; c++) {
+        lathe_dealloc(x[c]);
+        lathe_dealloc(y[c]);
+    }
+    lathe_limiter_free(lim);
+    return rc;
+}
+
+static int loudness_prepare(void *state, lathe_prepare_ctx *ctx)
+{
+    loudness_state *s = state;
+    const lathe_format *in = &ctx->in[0];
+    if (ctx->n_analysis < A_COUNT) {
+        snprintf(ctx->err, sizeof ctx->err, "no loudness analysis");
+        return LATHE_ERR_INTERNAL;
+    }
+    for (int i = 0; i < A_COUNT; i++)
+        s->analysis[i] = ctx->analysis[i];
+    s->g = (float)lathe_db_to_gain(s->analysis[A_GAIN_DB]);
+    s->channels = in->channels;
+    lathe_limiter_config lc = limiter_config(ctx->params, in);
+    int rc = lathe_limiter_new(&lc, &s->lim);
+    if (rc != 0) {
+        snprintf(ctx->err, sizeof ctx->err, "unsupported format: %u Hz, %u channels", in->rate,
+                 in->channels);
+        return rc == -1 ? LATHE_ERR_NOMEM : LATHE_ERR_FORMAT;
+    }
+    for (uint32_t c = 0; c < in->channels; c++)
+        if (!(s->x[c] = lathe_alloc((ctx->max_out_frames ? ctx->max_out_frames : 1) * sizeof(float))))
+            return LATHE_ERR_NOMEM;
+    ctx->latency = lathe_limiter_latency(s->lim);
+    return LATHE_OK;
+}
+
+static void loudness_reset(void *state)
+{
+    lathe_limiter_reset(((loudness_state *)state)->lim);
+}
+
+static void loudness_process(void *state, lathe_block *b)
+{
+    loudness_state *s = state;
+    if (read_gained(b->streams[0], s->x, s->channels, b->n_out, s->g) < 0)
+        for (uint32_t c = 0; c < s->channels; c++)
+            for (uint32_t i = 0; i < b->n_out; i++)
+                s->x[c][i] = 0.0f;
+    lathe_limiter_process(s->lim, (const float *const *)s->x, b->out, b->n_out, NULL);
+}
+
+static void loudness_release(void *state)
+{
+    loudness_state *s = state;
+    lathe_limiter_free(s->lim);
+    s->lim = NULL;
+    for (int c = 0; c < LATHE_MAX_CHANNELS; c++) {
+        lathe_dealloc(s->x[c]);
+        s->x[c] = NULL;
+    }
+}
+
+static void loudness_report(void *state, lathe_report *r)
+{
+    const loudness_state *s = state;
+    lathe_report_number(r, "gain_db", s->analysis[A_GAIN_DB]);
+    lathe_report_number(r, "input_lufs", s->analysis[A_IN_LUFS]);
+    lathe_report_number(r, "output_lufs", s->analysis[A_OUT_LUFS]);
+    lathe_report_number(r, "gr_max_db", s->analysis[A_GR_MAX]);
+    lathe_report_number(r, "gr_avg_db", s->analysis[A_GR_AVG]);
+    lathe_report_number(r, "passes", s->analysis[A_PASSES]);
+    lathe_report_number(r, "input_true_peak_dbtp", s->analysis[A_IN_TP]);
+    lathe_report_number(r, "output_true_peak_dbtp", s->analysis[A_OUT_TP]);
+}
+
+const lathe_node_desc lathe_node_loudness = {
+    .name = "loudness",
+    .summary = "gain + true-peak limiter to an integrated loudness target under a ceiling",
+    .version = 1,
+    .n_inputs = 1,
+    .params_size = sizeof(loudness_params),
+    .params = loudness_table,
+    .state_size = sizeof(loudness_state),
+    .flags = LATHE_NODE_BARRIER,
+    .prepare = loudness_prepare,
+    .reset = loudness_reset,
+    .process = loudness_process,
+    .release = loudness_release,
+    .analyze = loudness_analyze,
+    .report = loudness_report,
+};

@@ -1,0 +1,158 @@
+/* limit_testutil.h - shared helpers of test_limit.c and test_loudness.c: parameters by name,
+ * loudness and true peak measured by lathe's meters and (when available) by libebur128,
+ * report parsing, and programme-like test signals. Header-only (static) on purpose: two test
+ * executables use it. */
+#ifndef LATHE_LIMIT_TESTUTIL_H
+#define LATHE_LIMIT_TESTUTIL_H
+
+#include "bs1770.h"
+#include "nodeharness.h"
+#include "params.h"
+#include "testutil.h"
+#include "truepeak.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef LATHE_HAVE_EBUR128
+#include <ebur128.h>
+#endif
+
+static void lt_set(const lathe_node_desc *d, void *p, const char *name, double v)
+{
+    char err[256];
+    const lathe_param *pp = lathe_params_find(d->params, name);
+    int rc = pp ? lathe_param_set_number(pp, p, v, err, sizeof err) : -1;
+    if (rc != 0) {
+        fprintf(stderr, "test bug: cannot set %s=%g\n", name, v);
+        exit(2);
+    }
+}
+
+static void lt_set_str(const lathe_node_desc *d, void *p, const char *name, const char *v)
+{
+    char err[256];
+    const lathe_param *pp = lathe_params_find(d->params, name);
+    if (!pp || lathe_param_set_string(pp, p, v, err, sizeof err) != 0) {
+        fprintf(stderr, "test bug: cannot set %s=%s\n", name, v);
+        exit(2);
+    }
+}
+
+/* lathe's 8x meter, dBTP. */
+static double lt_tp_lathe(const tu_signal *s)
+{
+    lathe_truepeak *t;
+    if (lathe_truepeak_new(s->fmt.rate, s->fmt.channels, &t) != 0)
+        return NAN;
+    lathe_truepeak_add(t, (const float *const *)s->ch, (uint32_t)s->fmt.frames);
+    /* flush the interpolator so the last samples' intervals are measured too */
+    float *z = calloc(256, sizeof(float));
+    const float *zc[LATHE_MAX_CHANNELS];
+    for (uint32_t c = 0; c < s->fmt.channels; c++)
+        zc[c] = z;
+    lathe_truepeak_add(t, zc, 256);
+    double v = lathe_truepeak_max(t);
+    free(z);
+    lathe_truepeak_free(t);
+    return 20.0 * log10(v);
+}
+
+static double lt_lufs_lathe(const tu_signal *s)
+{
+    lathe_bs1770 *m;
+    if (lathe_bs1770_new(s->fmt.rate, s->fmt.channels, &m) != 0)
+        return NAN;
+    lathe_bs1770_add(m, (const float *const *)s->ch, (uint32_t)s->fmt.frames);
+    double v = lathe_bs1770_integrated(m);
+    lathe_bs1770_free(m);
+    return v;
+}
+
+#ifdef LATHE_HAVE_EBUR128
+/* libebur128: integrated loudness (LUFS) and true peak (dBTP, max over channels). */
+static void lt_ebur(const tu_signal *s, double *lufs, double *tp)
+{
+    uint32_t ch = s->fmt.channels;
+    size_t n = (size_t)s->fmt.frames;
+    ebur128_state *st = ebur128_init(ch, s->fmt.rate, EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
+    float *il = malloc(sizeof(float) * ch * 65536);
+    for (size_t off = 0; off < n; off += 65536) {
+        size_t k = n - off < 65536 ? n - off : 65536;
+        for (size_t i = 0; i < k; i++)
+            for (uint32_t c = 0; c < ch; c++)
+                il[i * ch + c] = s->ch[c][off + i];
+        ebur128_add_frames_float(st, il, k);
+    }
+    double m = 0.0, v;
+    for (uint32_t c = 0; c < ch; c++)
+        if (ebur128_true_peak(st, c, &v) == EBUR128_SUCCESS && v > m)
+            m = v;
+    *tp = 20.0 * log10(m);
+    if (ebur128_loudness_global(st, lufs) != EBUR128_SUCCESS)
+        *lufs = NAN;
+    free(il);
+    ebur128_destroy(&st);
+}
+#endif
+
+/* Value of "key=value" in a node report, NAN when absent. */
+static double lt_report(const char *report, const char *key)
+{
+    size_t k = strlen(key);
+    for (const char *p = report; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, key, k) == 0 && p[k] == '=')
+            return atof(p + k + 1);
+    return NAN;
+}
+
+static int lt_equal(const tu_signal *a, const tu_signal *b)
+{
+    if (a->fmt.frames != b->fmt.frames || a->fmt.channels != b->fmt.channels)
+        return 0;
+    for (uint32_t c = 0; c < a->fmt.channels; c++)
+        if (memcmp(a->ch[c], b->ch[c], sizeof(float) * (size_t)a->fmt.frames) != 0)
+            return 0;
+    return 1;
+}
+
+static void lt_scale(tu_signal *s, double g)
+{
+    for (uint32_t c = 0; c < s->fmt.channels; c++)
+        for (uint64_t i = 0; i < s->fmt.frames; i++)
+            s->ch[c][i] = (float)(s->ch[c][i] * g);
+}
+
+/* Programme-like stereo signals: kind 0 dense (three detuned tones + a little noise, crest
+ * ~7 dB), 1 sustained noise with a slow envelope (~13 dB), 2 percussive noise hits with fast
+ * decays over a quiet bed (~20 dB). Low-passed noise so the spectrum is music-like. */
+static tu_signal lt_programme(int kind, uint32_t rate, double seconds, uint64_t seed)
+{
+    uint64_t n = (uint64_t)(seconds * rate);
+    tu_signal s = tu_signal_new(rate, 2, n);
+    const double pi = 3.14159265358979323846;
+    for (uint32_t c = 0; c < 2; c++) {
+        uint64_t rs = seed * 2654435761u + c + 1;
+        double lp = 0.0, a = exp(-2.0 * pi * 3000.0 / rate);
+        for (uint64_t i = 0; i < n; i++) {
+            double t = (double)i / rate, w = tu_rand(&rs);
+            lp = a * lp + (1.0 - a) * w * 3.0;
+            double v;
+            if (kind == 0) {
+                v = sin(2 * pi * 110.0 * t) + 0.8 * sin(2 * pi * 165.3 * t + c) +
+                    0.6 * sin(2 * pi * 220.7 * t) + 0.3 * lp;
+            } else if (kind == 1) {
+                v = lp * (0.6 + 0.4 * sin(2 * pi * 0.25 * t));
+            } else {
+                double ph = fmod(t, 0.5);
+                v = lp * (0.05 + 3.0 * exp(-ph / 0.012));
+            }
+            s.ch[c][i] = (float)v;
+        }
+    }
+    return s;
+}
+
+#endif

@@ -1,0 +1,704 @@
+/* test_cache.c - the render cache store: canonical keys, bit-exact round trips, corruption
+ * detected and removed, LRU eviction, stale temp cleanup, and several processes sharing one
+ * folder at once. */
+#define _POSIX_C_SOURCE 200809L
+#include "cache.h"
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define MAXCH 8
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+/* Deterministic sample of (seed, channel, frame), with a few special values mixed in. */
+static float sample_at(uint64_t seed, uint32_t c, uint64_t i)
+{
+    uint64_t x = (seed + 1) * UINT64_C(0x9E3779B97F4A7C15) ^ ((uint64_t)c << 48) ^ i;
+    x ^= x >> 31;
+    x *= UINT64_C(0xBF58476D1CE4E5B9);
+    x ^= x >> 29;
+    switch (x % 97) {
+    case 0: return -0.0f;
+    case 1: return 1e-40f; /* denormal */
+    case 2: return INFINITY;
+    case 3: { uint32_t b = 0x7fc12345u; float f; memcpy(&f, &b, 4); return f; } /* NaN payload */
+    default: return (float)((double)(x >> 11) / 9007199254740992.0 * 4.0 - 2.0);
+    }
+}
+
+static lathe_key key_of(const char *what, uint64_t n)
+{
+    lathe_key_builder b;
+    lathe_key_builder_init(&b);
+    lathe_key_builder_add_str(&b, what);
+    lathe_key_builder_add_u64(&b, n);
+    return lathe_key_builder_finish(&b);
+}
+
+/* Writes frames of generated audio in blocks cycling through awkward sizes. */
+static int write_audio(lathe_cache *c, lathe_key k, uint32_t ch, uint64_t frames, uint64_t seed)
+{
+    static const uint32_t sizes[] = { 37, 1000, 4096, 1, 40000 };
+    static float bufs[MAXCH][40000];
+    float *p[MAXCH];
+    lathe_cache_writer *w;
+    if (lathe_cache_writer_begin(c, k, 48000, ch, 3, &w) != LATHE_OK)
+        return -1;
+    for (uint64_t pos = 0, j = 0; pos < frames; j++) {
+        uint32_t n = sizes[j % 5];
+        if (n > frames - pos)
+            n = (uint32_t)(frames - pos);
+        for (uint32_t c2 = 0; c2 < ch; c2++) {
+            p[c2] = bufs[c2];
+            for (uint32_t i = 0; i < n; i++)
+                bufs[c2][i] = sample_at(seed, c2, pos + i);
+        }
+        lathe_cache_writer_append(w, (const float *const *)p, n);
+        pos += n;
+    }
+    return lathe_cache_writer_commit(w);
+}
+
+/* Reads the whole entry in blocks of `block` frames and compares bits with the generator.
+ * Returns the number of mismatching samples (or -1 on a read error / wrong length). */
+static long check_audio(lathe_cache_reader *r, uint64_t seed, uint32_t block)
+{
+    static float bufs[MAXCH][4096];
+    float *p[MAXCH];
+    const lathe_format *f = lathe_cache_reader_format(r);
+    for (uint32_t c = 0; c < f->channels; c++)
+        p[c] = bufs[c];
+    long bad = 0;
+    uint64_t pos = 0;
+    for (;;) {
+        long n = lathe_cache_reader_read(r, p, block);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        for (uint32_t c = 0; c < f->channels; c++)
+            for (long i = 0; i < n; i++) {
+                float want = sample_at(seed, c, pos + (uint64_t)i);
+                bad += memcmp(&bufs[c][i], &want, 4) != 0;
+            }
+        pos += (uint64_t)n;
+    }
+    return pos == f->frames ? bad : -1;
+}
+
+static void entry_path(const char *dir, lathe_key k, char kind, char *out, size_t size)
+{
+    char hex[33];
+    lathe_key_to_hex(k, hex);
+    snprintf(out, size, "%s/v1/%.2s/%s.%c", dir, hex, hex, kind);
+}
+
+static int exists(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0;
+}
+
+static long file_size(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+static void set_mtime(const char *p, time_t t)
+{
+    struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+    utimensat(AT_FDCWD, p, ts, 0);
+}
+
+static void write_file(const char *p, const void *data, size_t n)
+{
+    FILE *f = fopen(p, "wb");
+    if (f) {
+        fwrite(data, 1, n, f);
+        fclose(f);
+    }
+}
+
+static void flip_byte(const char *p, long off)
+{
+    int fd = open(p, O_RDWR);
+    unsigned char b;
+    if (pread(fd, &b, 1, off) == 1) {
+        b ^= 0x10;
+        if (pwrite(fd, &b, 1, off) != 1)
+            perror("pwrite");
+    }
+    close(fd);
+}
+
+/* ---- keys -------------------------------------------------------------------------------- */
+
+static lathe_key key_f64(double v)
+{
+    lathe_key_builder b;
+    lathe_key_builder_init(&b);
+    lathe_key_builder_add_f64(&b, v);
+    return lathe_key_builder_finish(&b);
+}
+
+static lathe_key key_strs(const char *a, const char *b2)
+{
+    lathe_key_builder b;
+    lathe_key_builder_init(&b);
+    lathe_key_builder_add_str(&b, a);
+    lathe_key_builder_add_str(&b, b2);
+    return lathe_key_builder_finish(&b);
+}
+
+static double f64_bits(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+static void test_key_encoding(void)
+{
+    /* Oracle: the canonical byte string written out by hand, hashed with XXH3-128. */
+    unsigned char s[64];
+    size_t n = 0;
+    double v = 1.5;
+    uint64_t bits;
+    memcpy(&bits, &v, 8);
+    s[n++] = 'F'; for (int i = 0; i < 4; i++) s[n++] = (unsigned char)(LATHE_CACHE_FORMAT >> (8 * i));
+    s[n++] = 'u'; for (int i = 0; i < 4; i++) s[n++] = (unsigned char)(7u >> (8 * i));
+    s[n++] = 'd'; for (int i = 0; i < 8; i++) s[n++] = (unsigned char)(bits >> (8 * i));
+    s[n++] = 's'; for (int i = 0; i < 8; i++) s[n++] = (unsigned char)(i == 0 ? 3 : 0);
+    memcpy(s + n, "abc", 3); n += 3;
+    XXH128_hash_t want = XXH3_128bits(s, n);
+    lathe_key_builder b;
+    lathe_key_builder_init(&b);
+    lathe_key_builder_add_u32(&b, 7);
+    lathe_key_builder_add_f64(&b, 1.5);
+    lathe_key_builder_add_str(&b, "abc");
+    lathe_key k = lathe_key_builder_finish(&b);
+    CHECK(k.lo == want.low64 && k.hi == want.high64, "key = XXH3-128 of the canonical string");
+    CHECK(lathe_key_equal(k, lathe_key_builder_finish(&b)), "finish is repeatable");
+
+    /* Order, types, signed zero, NaN, string boundaries. */
+    lathe_key_builder b1, b2;
+    lathe_key_builder_init(&b1); lathe_key_builder_add_u32(&b1, 1); lathe_key_builder_add_u32(&b1, 2);
+    lathe_key_builder_init(&b2); lathe_key_builder_add_u32(&b2, 2); lathe_key_builder_add_u32(&b2, 1);
+    CHECK(!lathe_key_equal(lathe_key_builder_finish(&b1), lathe_key_builder_finish(&b2)),
+          "parameter order changes the key");
+    lathe_key_builder_init(&b1); lathe_key_builder_add_u32(&b1, 5);
+    lathe_key_builder_init(&b2); lathe_key_builder_add_u64(&b2, 5);
+    CHECK(!lathe_key_equal(lathe_key_builder_finish(&b1), lathe_key_builder_finish(&b2)),
+          "u32 5 and u64 5 differ");
+    CHECK(!lathe_key_equal(key_f64(0.0), key_f64(-0.0)), "-0.0 and 0.0 differ");
+    CHECK(!lathe_key_equal(key_f64(1.0), key_f64(nextafter(1.0, 2.0))), "one ulp differs");
+    lathe_key nan = key_f64(NAN);
+    CHECK(lathe_key_equal(nan, key_f64(-NAN)) &&
+          lathe_key_equal(nan, key_f64(f64_bits(UINT64_C(0x7ff0000000000001)))) &&
+          lathe_key_equal(nan, key_f64(f64_bits(UINT64_C(0xfff8dead00000000)))),
+          "all NaNs hash alike");
+    CHECK(!lathe_key_equal(key_strs("ab", "c"), key_strs("a", "bc")), "string boundaries count");
+    CHECK(!lathe_key_equal(key_strs("", "x"), key_strs(NULL, "x")), "empty string is not NULL");
+    CHECK(!lathe_key_equal(key_strs("abc", ""), key_strs("abd", "")), "one letter differs");
+    CHECK(!lathe_key_equal(key_of("gain", 1), key_of("gain", 2)), "versions differ");
+
+    char hex[33];
+    lathe_key back = { 0, 0 };
+    lathe_key_to_hex(k, hex);
+    CHECK(strlen(hex) == 32 && lathe_key_from_hex(hex, &back) == LATHE_OK &&
+          lathe_key_equal(back, k), "hex round trip (%s)", hex);
+    lathe_key kk = { UINT64_C(0x0123456789abcdef), UINT64_C(0xfedcba9876543210) };
+    lathe_key_to_hex(kk, hex);
+    CHECK(strcmp(hex, "fedcba98765432100123456789abcdef") == 0, "hex is hi then lo: %s", hex);
+    CHECK(lathe_key_from_hex("FEDCBA98765432100123456789ABCDEF", &back) == LATHE_OK &&
+          lathe_key_equal(back, kk), "upper-case hex accepted");
+    CHECK(lathe_key_from_hex("fedcba98765432100123456789abcde", &back) == LATHE_ERR_PARAM &&
+          lathe_key_from_hex("fedcba98765432100123456789abcdef0", &back) == LATHE_ERR_PARAM &&
+          lathe_key_from_hex("fedcba98765432100123456789abcdeg", &back) == LATHE_ERR_PARAM,
+          "bad hex rejected");
+}
+
+static void test_file_keys(const char *tmp, lathe_cache *c)
+{
+    char p[600];
+    size_t n = (5u << 20) / 2 + 123; /* 2.5 MiB: several 1 MiB chunks and a tail */
+    unsigned char *data = malloc(n);
+    uint64_t st = 42;
+    for (size_t i = 0; i < n; i++)
+        data[i] = (unsigned char)(tu_rand(&st) * 127.0 + 128.0);
+    snprintf(p, sizeof p, "%s/source.bin", tmp);
+    write_file(p, data, n);
+    lathe_key k;
+    lathe_file_id id;
+    XXH128_hash_t want = XXH3_128bits(data, n);
+    CHECK(lathe_key_file(p, &k, &id) == LATHE_OK && k.lo == want.low64 && k.hi == want.high64,
+          "file key = XXH3-128 of the bytes");
+    CHECK(id.size == n, "file id size %llu", (unsigned long long)id.size);
+    CHECK(lathe_key_file("/nonexistent/lathe", &k, NULL) == LATHE_ERR_IO, "missing file: IO error");
+
+    /* Memo: an old file is hashed once, then recognised by (dev, inode, size, mtime). */
+    set_mtime(p, time(NULL) - 100);
+    lathe_key m1, m2, m3;
+    CHECK(lathe_cache_file_key(c, p, &m1) == LATHE_OK && lathe_key_equal(m1, k), "memo cold");
+    data[0] ^= 1; /* same size, mtime put back: only the memo can still answer the old key */
+    struct stat sb;
+    stat(p, &sb);
+    write_file(p, data, n);
+    struct timespec ts[2] = { sb.st_mtim, sb.st_mtim };
+    utimensat(AT_FDCWD, p, ts, 0);
+    CHECK(lathe_cache_file_key(c, p, &m2) == LATHE_OK && lathe_key_equal(m2, k), "memo hit");
+    set_mtime(p, time(NULL) - 50);
+    CHECK(lathe_cache_file_key(c, p, &m3) == LATHE_OK && !lathe_key_equal(m3, k),
+          "changed mtime: rehashed");
+    /* A freshly written file is not memoised: a second same-size write in the same tick must
+     * still be seen. */
+    snprintf(p, sizeof p, "%s/fresh.bin", tmp);
+    write_file(p, "aaaa", 4);
+    lathe_cache_file_key(c, p, &m1);
+    stat(p, &sb);
+    write_file(p, "bbbb", 4);
+    ts[0] = ts[1] = sb.st_mtim;
+    utimensat(AT_FDCWD, p, ts, 0);
+    lathe_cache_file_key(c, p, &m2);
+    CHECK(!lathe_key_equal(m1, m2), "fresh file not memoised");
+    free(data);
+}
+
+/* ---- round trips ------------------------------------------------------------------------- */
+
+static void test_round_trip(const char *dir, lathe_cache *c)
+{
+    static const uint32_t chans[] = { 1, 2, 5 };
+    static const uint64_t lens[] = { 100003, 70001, 0 };
+    char p[4200];
+    for (int t = 0; t < 3; t++) {
+        lathe_key k = key_of("round trip", (uint64_t)t);
+        lathe_cache_reader *r = NULL;
+        CHECK(lathe_cache_reader_open(c, k, &r) == LATHE_CACHE_MISS, "absent entry is a miss");
+        CHECK(write_audio(c, k, chans[t], lens[t], (uint64_t)t) == LATHE_OK, "commit");
+        entry_path(dir, k, 'a', p, sizeof p);
+        CHECK(file_size(p) == (long)(72 + lens[t] * chans[t] * 4 + 8),
+              "entry size %ld = header + payload + checksum", file_size(p));
+        CHECK(lathe_cache_reader_open(c, k, &r) == LATHE_OK, "hit after commit");
+        if (!r)
+            continue;
+        const lathe_format *f = lathe_cache_reader_format(r);
+        CHECK(f->rate == 48000 && f->channels == chans[t] && f->frames == lens[t] &&
+              lathe_cache_reader_node_version(r) == 3, "format and node version kept");
+        CHECK(check_audio(r, (uint64_t)t, 777) == 0, "bit-exact read, %u ch", chans[t]);
+        lathe_cache_reader_rewind(r);
+        CHECK(check_audio(r, (uint64_t)t, 4096) == 0, "bit-exact after rewind, other block");
+        lathe_cache_reader_free(r);
+    }
+    lathe_cache_stats s = lathe_cache_get_stats(c);
+    CHECK(s.hits == 3 && s.misses == 3 && s.corrupt == 0, "stats %llu hits %llu misses",
+          (unsigned long long)s.hits, (unsigned long long)s.misses);
+
+    double blob[100], back[100];
+    size_t len = 0;
+    for (int i = 0; i < 100; i++)
+        blob[i] = sin(i * 0.37) * 1e3;
+    lathe_key k = key_of("round trip", 1); /* shares its key with an audio entry */
+    CHECK(lathe_cache_get_blob(c, k, back, sizeof back, &len) == LATHE_CACHE_MISS, "blob miss");
+    CHECK(lathe_cache_put_blob(c, k, blob, sizeof blob) == LATHE_OK, "blob put");
+    CHECK(lathe_cache_get_blob(c, k, back, sizeof back, &len) == LATHE_OK && len == sizeof blob &&
+          memcmp(back, blob, sizeof blob) == 0, "blob bit-exact");
+    CHECK(lathe_cache_get_blob(c, k, back, 10, &len) == LATHE_ERR_PARAM && len == sizeof blob,
+          "small buffer reported with the needed size");
+    lathe_cache_reader *r = NULL;
+    CHECK(lathe_cache_reader_open(c, k, &r) == LATHE_OK, "audio entry beside the blob intact");
+    lathe_cache_reader_free(r);
+
+    lathe_key ok = key_of("output", 9), got;
+    uint64_t size;
+    int64_t mt;
+    CHECK(lathe_cache_put_output_record(c, "/masters/a.flac", ok, 1234, -5) == LATHE_OK &&
+          lathe_cache_get_output_record(c, "/masters/a.flac", &got, &size, &mt) == LATHE_OK &&
+          lathe_key_equal(got, ok) && size == 1234 && mt == -5, "output record round trip");
+    CHECK(lathe_cache_get_output_record(c, "/masters/b.flac", &got, &size, &mt) ==
+          LATHE_CACHE_MISS, "other path: no record");
+}
+
+/* Two writers of one key: the second rename replaces the first under an open reader. */
+static void test_concurrent_commit(lathe_cache *c)
+{
+    lathe_key k = key_of("twice", 0);
+    lathe_cache_writer *w1, *w2;
+    lathe_cache_reader *r1 = NULL, *r2 = NULL;
+    float x[64], *p[1] = { x };
+    for (int i = 0; i < 64; i++)
+        x[i] = sample_at(77, 0, (uint64_t)i);
+    lathe_cache_writer_begin(c, k, 48000, 1, 1, &w1);
+    lathe_cache_writer_begin(c, k, 48000, 1, 1, &w2);
+    lathe_cache_writer_append(w1, (const float *const *)p, 64);
+    lathe_cache_writer_append(w2, (const float *const *)p, 64);
+    CHECK(lathe_cache_writer_commit(w1) == LATHE_OK, "first commit");
+    CHECK(lathe_cache_reader_open(c, k, &r1) == LATHE_OK, "hit after first commit");
+    uint64_t written = lathe_cache_get_stats(c).bytes_written;
+    CHECK(lathe_cache_writer_commit(w2) == LATHE_OK, "second commit of one key succeeds");
+    CHECK(lathe_cache_get_stats(c).bytes_written == written, "the first copy is kept");
+    CHECK(r1 && check_audio(r1, 77, 10) == 0, "open reader unaffected");
+    CHECK(lathe_cache_reader_open(c, k, &r2) == LATHE_OK && check_audio(r2, 77, 64) == 0,
+          "entry reads the same");
+    lathe_cache_reader_free(r1);
+    lathe_cache_reader_free(r2);
+    lathe_cache_writer_begin(c, key_of("aborted", 0), 48000, 1, 1, &w1);
+    lathe_cache_writer_append(w1, (const float *const *)p, 64);
+    lathe_cache_writer_abort(w1);
+    CHECK(lathe_cache_reader_open(c, key_of("aborted", 0), &r1) == LATHE_CACHE_MISS,
+          "aborted entry absent");
+}
+
+/* ---- corruption -------------------------------------------------------------------------- */
+
+enum { BAD_PAYLOAD, BAD_HEADER, BAD_TRAILER, BAD_TRUNCATED, BAD_SHORT, BAD_VERSION, BAD_EMPTY,
+       BAD_GARBAGE, BAD_LONGER, BAD_OTHER_KEY, N_BAD };
+static const char *const bad_names[N_BAD] = { "flipped payload byte", "flipped header byte",
+    "flipped checksum byte", "truncated payload", "half a header", "wrong format version",
+    "zero-length file", "garbage file", "trailing byte", "entry of another key" };
+
+static void damage(const char *dir, const char *p, int how)
+{
+    long size = file_size(p);
+    unsigned char buf[5000];
+    uint64_t st = 99;
+    switch (how) {
+    case BAD_PAYLOAD: flip_byte(p, 72 + (size - 80) / 2); break;
+    case BAD_HEADER: flip_byte(p, 24); break; /* the rate */
+    case BAD_TRAILER: flip_byte(p, size - 3); break;
+    case BAD_TRUNCATED: if (truncate(p, size - 100) != 0) perror("truncate"); break;
+    case BAD_SHORT: if (truncate(p, 30) != 0) perror("truncate"); break;
+    case BAD_VERSION: {
+        /* A well-formed header of another format (valid header checksum). */
+        int fd = open(p, O_RDWR);
+        if (pread(fd, buf, 72, 0) == 72) {
+            buf[8] = LATHE_CACHE_FORMAT + 1;
+            uint64_t h = XXH3_64bits(buf, 64);
+            for (int i = 0; i < 8; i++)
+                buf[64 + i] = (unsigned char)(h >> (8 * i));
+            if (pwrite(fd, buf, 72, 0) != 72)
+                perror("pwrite");
+        }
+        close(fd);
+        break;
+    }
+    case BAD_EMPTY: write_file(p, "", 0); break;
+    case BAD_GARBAGE:
+        for (size_t i = 0; i < sizeof buf; i++)
+            buf[i] = (unsigned char)(tu_rand(&st) * 127.0 + 128.0);
+        write_file(p, buf, sizeof buf);
+        break;
+    case BAD_LONGER: {
+        FILE *f = fopen(p, "ab");
+        fputc(0, f);
+        fclose(f);
+        break;
+    }
+    case BAD_OTHER_KEY: {
+        char q[4200];
+        entry_path(dir, key_of("someone else", 0), 'a', q, sizeof q);
+        if (rename(q, p) != 0)
+            perror("rename");
+        break;
+    }
+    }
+}
+
+static void test_corruption(const char *dir, lathe_cache *c)
+{
+    char p[4200];
+    lathe_cache_reader *r = NULL;
+    for (int how = 0; how < N_BAD; how++) {
+        lathe_key k = key_of("corrupt", (uint64_t)how);
+        uint64_t before = lathe_cache_get_stats(c).corrupt;
+        write_audio(c, k, 2, 20000, 5);
+        if (how == BAD_OTHER_KEY)
+            write_audio(c, key_of("someone else", 0), 2, 20000, 5);
+        entry_path(dir, k, 'a', p, sizeof p);
+        damage(dir, p, how);
+        CHECK(lathe_cache_reader_open(c, k, &r) == LATHE_CACHE_MISS, "%s: miss", bad_names[how]);
+        CHECK(!exists(p), "%s: entry removed", bad_names[how]);
+        CHECK(lathe_cache_get_stats(c).corrupt == before + 1, "%s: counted", bad_names[how]);
+        char msg[4500];
+        lathe_cache_last_message(c, msg, sizeof msg);
+        CHECK(strstr(msg, "removed") != NULL, "%s: reported: %s", bad_names[how], msg);
+        /* Recomputed by the caller: the new entry serves the right samples. */
+        write_audio(c, k, 2, 20000, 5);
+        r = NULL;
+        CHECK(lathe_cache_reader_open(c, k, &r) == LATHE_OK && check_audio(r, 5, 4096) == 0,
+              "%s: recomputed entry is right", bad_names[how]);
+        lathe_cache_reader_free(r);
+    }
+    double v[4] = { 1, 2, 3, 4 }, back[4];
+    size_t len;
+    lathe_key k = key_of("corrupt blob", 0);
+    lathe_cache_put_blob(c, k, v, sizeof v);
+    entry_path(dir, k, 'b', p, sizeof p);
+    uint64_t before = lathe_cache_get_stats(c).corrupt;
+    flip_byte(p, 72 + 9);
+    CHECK(lathe_cache_get_blob(c, k, back, sizeof back, &len) == LATHE_CACHE_MISS && !exists(p) &&
+          lathe_cache_get_stats(c).corrupt == before + 1, "blob with a flipped byte removed");
+}
+
+/* ---- eviction ---------------------------------------------------------------------------- */
+
+static void test_gc(const char *dir)
+{
+    lathe_cache *c;
+    char err[512], p[4200], t1[4300], t2[4300], foreign[4300];
+    CHECK(lathe_cache_open(dir, 0, &c, err, sizeof err) == LATHE_OK, "open %s", err);
+    CHECK(lathe_cache_size_cap(c) == LATHE_CACHE_CAP_DEFAULT, "default cap 4 GiB");
+    time_t now = time(NULL);
+    long s = 72 + 1000 * 4 + 8;
+    for (int i = 0; i < 5; i++) {
+        write_audio(c, key_of("lru", (uint64_t)i), 1, 1000, (uint64_t)i);
+        entry_path(dir, key_of("lru", (uint64_t)i), 'a', p, sizeof p);
+        set_mtime(p, now - 1000 + i * 100); /* entry 0 oldest */
+    }
+    entry_path(dir, key_of("lru", 0), 'a', p, sizeof p);
+    snprintf(t1, sizeof t1, "%s.tmp.1.0000000000000001", p);
+    snprintf(t2, sizeof t2, "%s.tmp.2.0000000000000002", p);
+    snprintf(foreign, sizeof foreign, "%s/v1/notes.txt", dir);
+    write_file(t1, "x", 1);
+    write_file(t2, "y", 1);
+    write_file(foreign, "mine", 4);
+    set_mtime(t1, now - 2 * 3600);
+    lathe_cache_reader *r = NULL;
+    CHECK(lathe_cache_reader_open(c, key_of("lru", 0), &r) == LATHE_OK, "hit touches entry 0");
+    lathe_cache_reader_free(r);
+    lathe_cache_gc_result res;
+    CHECK(lathe_cache_gc(c, 100 * (uint64_t)s, &res) == LATHE_OK && res.removed_entries == 0 &&
+          res.entries == 5 && res.bytes == 5 * (uint64_t)s, "under the cap: nothing evicted");
+    CHECK(res.removed_temps == 1 && !exists(t1) && exists(t2), "stale temp removed, fresh kept");
+    CHECK(lathe_cache_gc(c, 3 * (uint64_t)s + (uint64_t)s / 2, &res) == LATHE_OK &&
+          res.removed_entries == 2 && res.entries == 3 && res.bytes == 3 * (uint64_t)s,
+          "evicted %llu entries", (unsigned long long)res.removed_entries);
+    int alive[5];
+    for (int i = 0; i < 5; i++) {
+        entry_path(dir, key_of("lru", (uint64_t)i), 'a', p, sizeof p);
+        alive[i] = exists(p);
+    }
+    CHECK(alive[0] && !alive[1] && !alive[2] && alive[3] && alive[4],
+          "least recently used out first: alive %d%d%d%d%d", alive[0], alive[1], alive[2],
+          alive[3], alive[4]);
+    uint64_t ne, nb;
+    CHECK(lathe_cache_scan(dir, &ne, &nb) == LATHE_OK && ne == 3 && nb == 3 * (uint64_t)s,
+          "scan %llu entries %llu bytes", (unsigned long long)ne, (unsigned long long)nb);
+
+    /* Stats file: one line per run, the last 32 kept. */
+    lathe_cache_run runs[40];
+    int n = 0;
+    for (int i = 0; i < 35; i++)
+        lathe_cache_stats_save(c);
+    CHECK(lathe_cache_stats_load(dir, runs, 40, &n) == LATHE_OK && n == 32 &&
+          runs[31].stats.hits == 1 && runs[31].stats.bytes_written == 5 * (uint64_t)s &&
+          runs[31].time_s >= now, "stats kept %d runs", n);
+
+    CHECK(lathe_cache_clear(dir) == LATHE_OK && lathe_cache_scan(dir, &ne, &nb) == LATHE_OK &&
+          ne == 0 && nb == 0 && !exists(t2), "clear empties the cache");
+    CHECK(exists(foreign), "clear leaves foreign files alone");
+    lathe_cache_stats_load(dir, runs, 40, &n);
+    CHECK(n == 0, "clear removes the stats");
+    unlink(foreign);
+    write_audio(c, key_of("lru", 0), 1, 1000, 0);
+    CHECK(lathe_cache_reader_open(c, key_of("lru", 0), &r) == LATHE_OK,
+          "writing after a clear recreates the folders");
+    lathe_cache_reader_free(r);
+    lathe_cache_free(c);
+}
+
+static void test_open_errors(const char *tmp)
+{
+    char p[600], err[512] = "", buf[700];
+    lathe_cache *c = NULL;
+    snprintf(p, sizeof p, "%s/plainfile", tmp);
+    write_file(p, "x", 1);
+    snprintf(buf, sizeof buf, "%s/cache", p);
+    CHECK(lathe_cache_open(buf, 0, &c, err, sizeof err) == LATHE_ERR_IO && !c &&
+          strstr(err, buf) && strstr(err, "not writable"), "unusable folder: %s", err);
+    if (geteuid() != 0) { /* root ignores permissions */
+        snprintf(p, sizeof p, "%s/readonly", tmp);
+        mkdir(p, 0555);
+        CHECK(lathe_cache_open(p, 0, &c, err, sizeof err) == LATHE_ERR_IO && !c,
+              "read-only folder: %s", err);
+    }
+    setenv("LATHE_CACHE", "/x/lc", 1);
+    setenv("XDG_CACHE_HOME", "/x/xdg", 1);
+    setenv("HOME", "/x/home", 1);
+    CHECK(lathe_cache_default_dir(buf, sizeof buf) == LATHE_OK && !strcmp(buf, "/x/lc"),
+          "LATHE_CACHE first: %s", buf);
+    unsetenv("LATHE_CACHE");
+    CHECK(lathe_cache_default_dir(buf, sizeof buf) == LATHE_OK && !strcmp(buf, "/x/xdg/lathe"),
+          "then XDG_CACHE_HOME: %s", buf);
+    setenv("XDG_CACHE_HOME", "relative", 1);
+    CHECK(lathe_cache_default_dir(buf, sizeof buf) == LATHE_OK &&
+          !strcmp(buf, "/x/home/.cache/lathe"), "then HOME: %s", buf);
+    CHECK(lathe_cache_default_dir(buf, 5) == LATHE_ERR_PARAM, "small buffer refused");
+}
+
+/* ---- several processes ------------------------------------------------------------------- */
+
+#define SHARE_KEYS 8
+#define SHARE_ITERS 20
+
+typedef struct child_report {
+    uint64_t hits, misses, corrupt, wrong;
+} child_report;
+
+static uint64_t share_frames(int i)
+{
+    return 5000 + 7919 * (uint64_t)i;
+}
+
+/* One process: 20 rounds over the keys (2.1 MB of audio) in its own order, reading what is
+ * there (checking every bit) and writing what is not; process 0 also evicts now and then. */
+static child_report share_child(const char *dir, int id)
+{
+    child_report rep = { 0, 0, 0, 0 };
+    lathe_cache *c;
+    char err[512];
+    if (lathe_cache_open(dir, 0, &c, err, sizeof err) != LATHE_OK) {
+        rep.wrong = 1000;
+        return rep;
+    }
+    uint64_t st = 1234567 + (uint64_t)id * 7919;
+    for (int it = 0; it < SHARE_ITERS; it++) {
+        int order[SHARE_KEYS];
+        for (int i = 0; i < SHARE_KEYS; i++)
+            order[i] = i;
+        for (int i = SHARE_KEYS - 1; i > 0; i--) {
+            int j = (int)((tu_rand(&st) + 1.0) * 0.5 * (i + 1)) % (i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        for (int j = 0; j < SHARE_KEYS; j++) {
+            int i = order[j];
+            lathe_key k = key_of("shared", (uint64_t)i);
+            lathe_cache_reader *r;
+            /* Every 4th round writes regardless: same-key writers overlap. */
+            if (it % 4 != 0 && lathe_cache_reader_open(c, k, &r) == LATHE_OK) {
+                rep.wrong += check_audio(r, (uint64_t)i, 4096) != 0 ||
+                             lathe_cache_reader_format(r)->frames != share_frames(i);
+                lathe_cache_reader_free(r);
+            } else if (write_audio(c, k, 2, share_frames(i), (uint64_t)i) != LATHE_OK) {
+                rep.wrong++;
+            }
+            double blob[16], back[16];
+            size_t len;
+            for (int b = 0; b < 16; b++)
+                blob[b] = i * 100.0 + b;
+            if (lathe_cache_get_blob(c, k, back, sizeof back, &len) == LATHE_OK)
+                rep.wrong += len != sizeof blob || memcmp(blob, back, sizeof blob) != 0;
+            else
+                lathe_cache_put_blob(c, k, blob, sizeof blob);
+            if (tu_rand(&st) > 0.5)
+                nanosleep(&(struct timespec){ 0, (long)((tu_rand(&st) + 1.0) * 3e5) }, NULL);
+        }
+        if (id == 0 && it % 3 == 2)
+            lathe_cache_gc(c, 1u << 20, NULL); /* evicts about half while others read */
+    }
+    lathe_cache_stats s = lathe_cache_get_stats(c);
+    rep.hits = s.hits;
+    rep.misses = s.misses;
+    rep.corrupt = s.corrupt;
+    lathe_cache_free(c);
+    return rep;
+}
+
+static void test_share(const char *tmp, int n_proc)
+{
+    char dir[600];
+    int fds[2];
+    snprintf(dir, sizeof dir, "%s/shared%d", tmp, n_proc);
+    if (pipe(fds) != 0)
+        return;
+    fflush(stdout);
+    for (int p = 0; p < n_proc; p++) {
+        if (fork() == 0) {
+            close(fds[0]);
+            child_report rep = share_child(dir, p);
+            ssize_t w = write(fds[1], &rep, sizeof rep); /* < PIPE_BUF: atomic */
+            _exit(w == (ssize_t)sizeof rep ? 0 : 3);
+        }
+    }
+    close(fds[1]);
+    child_report tot = { 0, 0, 0, 0 }, rep;
+    int got = 0, ok_exit = 0, status;
+    while (read(fds[0], &rep, sizeof rep) == (ssize_t)sizeof rep) {
+        tot.hits += rep.hits;
+        tot.misses += rep.misses;
+        tot.corrupt += rep.corrupt;
+        tot.wrong += rep.wrong;
+        got++;
+    }
+    close(fds[0]);
+    while (wait(&status) > 0)
+        ok_exit += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    CHECK(got == n_proc && ok_exit == n_proc, "%d processes reported", n_proc);
+    printf("shared cache, %d processes x %d rounds x %d keys: %llu hits, %llu misses\n", n_proc,
+           SHARE_ITERS, SHARE_KEYS, (unsigned long long)tot.hits, (unsigned long long)tot.misses);
+    CHECK(tot.wrong == 0 && tot.corrupt == 0, "%d processes: %llu wrong reads, %llu corrupt",
+          n_proc, (unsigned long long)tot.wrong, (unsigned long long)tot.corrupt);
+    CHECK(tot.hits > tot.misses, "%d processes shared entries: %llu hits, %llu misses", n_proc,
+          (unsigned long long)tot.hits, (unsigned long long)tot.misses);
+
+    /* Afterwards every entry left verifies and holds exactly the expected samples, and no
+     * temp file is left behind. */
+    lathe_cache *c;
+    char err[512];
+    long bad = 0, present = 0;
+    lathe_cache_open(dir, 0, &c, err, sizeof err);
+    for (int i = 0; i < SHARE_KEYS; i++) {
+        lathe_cache_reader *r;
+        if (lathe_cache_reader_open(c, key_of("shared", (uint64_t)i), &r) != LATHE_OK)
+            continue;
+        present++;
+        bad += check_audio(r, (uint64_t)i, 4096) != 0;
+        lathe_cache_reader_free(r);
+    }
+    CHECK(present > 0 && bad == 0 && lathe_cache_get_stats(c).corrupt == 0,
+          "%ld entries left, %ld differ", present, bad);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "test -z \"$(find '%s' -name '*.tmp.*')\"", dir);
+    CHECK(tu_run("%s", cmd) == 0, "no temp files left by %d processes", n_proc);
+    lathe_cache_free(c);
+}
+
+int main(void)
+{
+    char tmp[256], dir[600], err[512];
+    lathe_cache *c;
+    tu_tmpdir(tmp, sizeof tmp);
+    test_key_encoding();
+
+    snprintf(dir, sizeof dir, "%s/c1", tmp);
+    if (lathe_cache_open(dir, 1 << 30, &c, err, sizeof err) != LATHE_OK) {
+        CHECK(0, "open: %s", err);
+        return tu_done();
+    }
+    test_round_trip(dir, c);
+    test_concurrent_commit(c);
+    test_corruption(dir, c);
+    test_file_keys(tmp, c);
+    lathe_cache_free(c);
+
+    snprintf(dir, sizeof dir, "%s/c2", tmp);
+    test_gc(dir);
+    test_open_errors(tmp);
+    test_share(tmp, 2);
+    test_share(tmp, 4);
+    tu_run("rm -rf '%s'", tmp);
+    return tu_done();
+}

@@ -1,0 +1,349 @@
+/* test_limit: the true-peak limiter. Its promise is a guarantee, so every hard signal is
+ * measured: output true peak <= ceiling on lathe's 8x meter (no tolerance) and <= ceiling +
+ * 0.05 dB on libebur128; below the ceiling the output is the input, bit for bit; the gain moves
+ * no faster than a ramp across the lookahead (no steps); latency is compensated; block size
+ * does not matter; the report tells the gain reduction. Tier 2 runs the real mixes of
+ * $LATHE_SRC/../shared/audio when present. */
+#include "limit_testutil.h"
+#include "limiter.h"
+
+#include <sndfile.h>
+
+static const lathe_node_desc *LIM;
+static const double PI = 3.14159265358979323846;
+
+/* Runs limit{ceiling} on s (other params default), checks both meters, returns the output. */
+static tu_signal limit_check(const char *what, const tu_signal *s, double ceiling, char *report)
+{
+    char params[256], rep[1024];
+    tu_params_default(LIM, params);
+    lt_set(LIM, params, "ceiling_dbtp", ceiling);
+    tu_signal out;
+    int rc = tu_node_run_report(LIM, params, s, 1, 4096, &out, rep, sizeof rep);
+    CHECK(rc == LATHE_OK, "%s: limit failed (%d)", what, rc);
+    CHECK(out.fmt.frames == s->fmt.frames, "%s: length %llu, want %llu", what,
+          (unsigned long long)out.fmt.frames, (unsigned long long)s->fmt.frames);
+    double tp = lt_tp_lathe(&out);
+    CHECK(tp <= ceiling, "%s @%u: lathe true peak %.5f dBTP over the %.2f ceiling", what,
+          s->fmt.rate, tp, ceiling);
+#ifdef LATHE_HAVE_EBUR128
+    double lufs, tpe;
+    lt_ebur(&out, &lufs, &tpe);
+    CHECK(tpe <= ceiling + 0.05, "%s @%u: libebur128 true peak %.4f dBTP, ceiling %.2f", what,
+          s->fmt.rate, tpe, ceiling);
+    printf("  %-26s %u Hz: in %+7.2f dBTP -> lathe %+.5f, ebur128 %+.4f dBTP, gr_max %.2f dB\n",
+           what, s->fmt.rate, lt_tp_lathe(s), tp, tpe, lt_report(rep, "gr_max_db"));
+#else
+    printf("  %-26s %u Hz: in %+7.2f dBTP -> lathe %+.5f dBTP, gr_max %.2f dB\n", what,
+           s->fmt.rate, lt_tp_lathe(s), tp, lt_report(rep, "gr_max_db"));
+#endif
+    if (report)
+        snprintf(report, 1024, "%s", rep);
+    return out;
+}
+
+static void fill_both(tu_signal *s, uint64_t i, double v)
+{
+    s->ch[0][i] = s->ch[1][i] = (float)v;
+}
+
+/* EBU Tech 3341 cases 20-23: at 4 fs a sine at fs/6 (0.5) holding one period of fs/4 at 1.0,
+ * low-passed and decimated with offset k. Amplitudes times `gain`. */
+static tu_signal ebu_burst(uint32_t rate, int k, double gain)
+{
+    uint64_t n = rate, n4 = 4 * n + 64;
+    double *hi = calloc(n4, sizeof(double)), ph = 0.0;
+    uint64_t b0 = 4 * n / 2, b1 = b0 + 16; /* one fs/4 period = 16 samples at 4 fs */
+    for (uint64_t i = 0; i < n4; i++) {
+        int burst = i >= b0 && i < b1;
+        hi[i] = (burst ? 1.0 : 0.5) * sin(ph);
+        ph += 2.0 * PI * (burst ? 0.25 : 1.0 / 6.0) / 4.0;
+    }
+    tu_signal s = tu_signal_new(rate, 2, n);
+    for (uint64_t i = 0; i < n; i++) {
+        double acc = 0.0;
+        for (int t = -64; t <= 64; t++) { /* windowed sinc, cutoff 0.45 fs */
+            int64_t j = (int64_t)(4 * i + (uint64_t)k) + t;
+            if (j < 0 || j >= (int64_t)n4)
+                continue;
+            double x = t * 0.45 / 2.0, w = 0.5 + 0.5 * cos(PI * t / 65.0);
+            acc += hi[j] * (t ? sin(PI * x) / (PI * x) : 1.0) * w * 0.45 / 2.0;
+        }
+        double env = fmin(1.0, fmin((double)i, (double)(n - 1 - i)) / (0.01 * rate));
+        fill_both(&s, i, gain * acc * env);
+    }
+    free(hi);
+    return s;
+}
+
+static void hard_signals(uint32_t rate)
+{
+    const double ceiling = -1.0;
+    uint64_t n = 2 * (uint64_t)rate, rs = 12345;
+    double fq[] = { 997.0, rate / 4.0 + 13.0 };
+    for (int q = 0; q < 2; q++) {
+        tu_signal s = tu_signal_new(rate, 2, n);
+        for (uint64_t i = 0; i < n; i++)
+            fill_both(&s, i, fmod(i * fq[q] / rate, 1.0) < 0.5 ? 1.0 : -1.0);
+        tu_signal o = limit_check(q ? "square fs/4+13 Hz 0 dBFS" : "square 997 Hz 0 dBFS", &s,
+                                  ceiling, NULL);
+        tu_signal_free(&o);
+        tu_signal_free(&s);
+    }
+    tu_signal s = tu_signal_new(rate, 2, n);
+    for (uint64_t i = 1000; i + 3 < n; i += 777) {
+        s.ch[0][i] = (float)(1.0 + 3.0 * fabs(tu_rand(&rs)));
+        s.ch[1][i + 3] = -s.ch[0][i];
+    }
+    tu_signal o = limit_check("single-sample impulses", &s, ceiling, NULL);
+    tu_signal_free(&o);
+    double ph = 0.0;
+    for (uint64_t i = 0; i < n; i++) { /* log sweep 20 Hz .. Nyquist at +6 dBFS */
+        ph += 2.0 * PI * 20.0 * pow(rate / 40.0, (double)i / n) / rate;
+        fill_both(&s, i, 2.0 * sin(ph));
+    }
+    o = limit_check("sine sweep to Nyquist +6", &s, ceiling, NULL);
+    tu_signal_free(&o);
+    for (uint64_t i = 0; i < n; i++) {
+        s.ch[0][i] = (float)(3.1623 * tu_rand(&rs));
+        s.ch[1][i] = (float)(3.1623 * tu_rand(&rs));
+    }
+    o = limit_check("white noise +10 dBFS", &s, ceiling, NULL);
+    tu_signal_free(&o);
+    const double tone[5][3] = { { 4, 0.5, 0 }, { 4, 0.5, 45 }, { 6, 0.5, 60 }, { 8, 0.5, 67.5 },
+                                { 4, 1.41, 45 } };
+    for (int t = 0; t < 5; t++) {
+        for (uint64_t i = 0; i < n; i++) {
+            double env = fmin(1.0, fmin((double)i, (double)(n - 1 - i)) / (0.01 * rate));
+            fill_both(&s, i, 3.981 * tone[t][1] * env *
+                                 sin(2 * PI * i / tone[t][0] + tone[t][2] * PI / 180.0));
+        }
+        char name[64];
+        snprintf(name, sizeof name, "EBU TP case %d +12 dB", 15 + t);
+        o = limit_check(name, &s, ceiling, NULL);
+        tu_signal_free(&o);
+    }
+    tu_signal_free(&s);
+    for (int k = 0; k < 4; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "EBU TP case %d +12 dB", 20 + k);
+        s = ebu_burst(rate, k, 3.981);
+        o = limit_check(name, &s, ceiling, NULL);
+        tu_signal_free(&o);
+        tu_signal_free(&s);
+    }
+}
+
+/* Below the ceiling the limiter is a pure delay that the engine removes: bit-exact. A loud
+ * burst in the middle is limited; 4 s after it the output is the input again, exactly. */
+static void null_and_alignment(uint32_t rate)
+{
+    uint64_t n = 8 * (uint64_t)rate, rs = 7;
+    tu_signal s = lt_programme(1, rate, 8.0, 3);
+    lt_scale(&s, 0.25); /* about -12 dBTP */
+    tu_signal o = limit_check("programme below ceiling", &s, -1.0, NULL);
+    CHECK(lt_equal(&s, &o), "below the ceiling: output differs from the input");
+    tu_signal_free(&o);
+
+    /* burst of +12 dB noise at 1.0-1.2 s */
+    for (uint64_t i = rate; i < rate + rate / 5; i++)
+        s.ch[0][i] = s.ch[1][i] = (float)(4.0 * tu_rand(&rs));
+    char rep[1024];
+    o = limit_check("burst then quiet", &s, -1.0, rep);
+    uint64_t from = 5 * (uint64_t)rate;
+    int same = 1;
+    for (uint32_t c = 0; c < 2; c++)
+        same &= memcmp(s.ch[c] + from, o.ch[c] + from, (n - from) * sizeof(float)) == 0;
+    CHECK(same, "4 s after the burst the output is not the input again");
+    same = 1;
+    for (uint32_t c = 0; c < 2; c++)
+        same &= memcmp(s.ch[c], o.ch[c], (rate - rate / 100) * sizeof(float)) == 0;
+    CHECK(same, "before the burst (and its 5 ms lookahead) the output is not the input");
+    tu_signal_free(&o);
+    tu_signal_free(&s);
+
+    /* alignment under limiting: a +6 dBFS 100 Hz sine comes out as g * x with one constant g */
+    s = tu_signal_new(rate, 2, 2 * (uint64_t)rate);
+    for (uint64_t i = 0; i < s.fmt.frames; i++)
+        fill_both(&s, i, 2.0 * sin(2 * PI * 100.0 * i / rate));
+    o = limit_check("sine 100 Hz +6 dBFS", &s, -1.0, rep);
+    double rmin = 1e9, rmax = -1e9;
+    for (uint64_t i = rate / 2; i < s.fmt.frames - rate / 2; i++) {
+        if (fabsf(s.ch[0][i]) < 0.5f)
+            continue;
+        double r = (double)o.ch[0][i] / (double)s.ch[0][i];
+        rmin = fmin(rmin, r);
+        rmax = fmax(rmax, r);
+    }
+    CHECK(rmax - rmin < 1e-5, "output/input ratio varies %.2e: latency not aligned", rmax - rmin);
+    double want = 20.0 * log10(2.0) + 1.0; /* peak +6.02 dBTP to the -1 ceiling */
+    CHECK_NEAR(-20.0 * log10(rmax), want, 0.01, "steady gain reduction (dB)");
+    CHECK_NEAR(lt_report(rep, "gr_max_db"), want, 0.01, "report gr_max_db");
+    CHECK_NEAR(lt_report(rep, "gr_avg_db"), want, 0.05, "report gr_avg_db");
+    tu_signal_free(&o);
+    tu_signal_free(&s);
+}
+
+static void block_independence(void)
+{
+    uint64_t rs = 99;
+    tu_signal s = tu_signal_new(48000, 2, 96000);
+    for (uint64_t i = 0; i < s.fmt.frames; i++) {
+        double env = i % 20000 < 5000 ? 3.0 : 0.3;
+        s.ch[0][i] = (float)(env * tu_rand(&rs));
+        s.ch[1][i] = (float)(env * tu_rand(&rs));
+    }
+    char params[256];
+    tu_params_default(LIM, params);
+    lt_set_str(LIM, params, "release", "adaptive");
+    lt_set(LIM, params, "link", 0.5);
+    tu_signal a, b, c;
+    tu_node_run(LIM, params, &s, 1, 4096, &a, NULL, 0);
+    tu_node_run(LIM, params, &s, 1, 37, &b, NULL, 0);
+    tu_node_run(LIM, params, &s, 1, 1000, &c, NULL, 0);
+    CHECK(lt_equal(&a, &b) && lt_equal(&a, &c), "output depends on the block size");
+    CHECK(lt_tp_lathe(&a) <= -1.0, "link 0.5 adaptive: true peak %.5f", lt_tp_lathe(&a));
+    tu_signal_free(&a);
+    tu_signal_free(&b);
+    tu_signal_free(&c);
+    tu_signal_free(&s);
+}
+
+/* The gain is a box-filtered (moving average over the lookahead's L frames) curve of values in
+ * [0, 1], so it can move by at most 1/L per sample: a linear ramp across the whole lookahead.
+ * A step (a hard-knee clipper's or a zero-attack limiter's) would move by the full reduction in
+ * one sample. The safety stage adds at most its residual (< 0.001 dB) over 32 frames. */
+static void smoothness(void)
+{
+    const uint32_t rate = 48000, n = 96000;
+    lathe_limiter_config c = lathe_limiter_config_default(rate, 2);
+    c.ceiling = pow(10.0, -1.0 / 20.0);
+    uint64_t rs = 5;
+    float *x[2] = { calloc(n, sizeof(float)), calloc(n, sizeof(float)) };
+    float *y[2] = { calloc(n, sizeof(float)), calloc(n, sizeof(float)) };
+    float *g = calloc(n, sizeof(float));
+    for (int kind = 0; kind < 2; kind++) {
+        for (uint32_t i = 0; i < n; i++) {
+            double v = kind ? 3.1623 * tu_rand(&rs) : (i % 4801 == 100 ? 4.0 : 0.0);
+            x[0][i] = x[1][i] = (float)v;
+        }
+        lathe_limiter *l;
+        CHECK(lathe_limiter_new(&c, &l) == 0, "limiter_new");
+        lathe_limiter_process(l, (const float *const *)x, y, n, g);
+        double L = c.lookahead_ms * 1e-3 * rate, dmax = 0.0, dbmax = 0.0, gmin = 1.0;
+        for (uint32_t i = 1; i < n; i++) {
+            dmax = fmax(dmax, fabs((double)g[i] - (double)g[i - 1]));
+            dbmax = fmax(dbmax, fabs(20.0 * log10((double)g[i] / (double)g[i - 1])));
+            gmin = fmin(gmin, (double)g[i]);
+        }
+        printf("  gain curve (%s): min %.2f dB, largest step %.5f (bound 1/L = %.5f), %.3f dB\n",
+               kind ? "noise +10 dBFS" : "impulses +12 dBFS", 20.0 * log10(gmin), dmax, 1.0 / L,
+               dbmax);
+        CHECK(gmin < 0.5, "the test signal must be limited hard (gain %.3f)", gmin);
+        CHECK(dmax <= 1.0 / L * 1.01, "gain step %.6f per sample exceeds the ramp bound %.6f",
+              dmax, 1.0 / L);
+        lathe_limiter_free(l);
+    }
+    free(x[0]), free(x[1]), free(y[0]), free(y[1]), free(g);
+}
+
+static void link_and_modes(void)
+{
+    const uint32_t rate = 44100;
+    tu_signal s = tu_signal_new(rate, 2, rate);
+    for (uint64_t i = 0; i < s.fmt.frames; i++) {
+        s.ch[0][i] = (float)(2.0 * sin(2 * PI * 440.0 * i / rate));
+        s.ch[1][i] = (float)(0.1 * sin(2 * PI * 330.0 * i / rate));
+    }
+    char params[256];
+    tu_signal o;
+    tu_params_default(LIM, params);
+    lt_set(LIM, params, "link", 0.0);
+    tu_node_run(LIM, params, &s, 1, 4096, &o, NULL, 0);
+    CHECK(memcmp(o.ch[1], s.ch[1], sizeof(float) * rate) == 0, "link 0: quiet channel changed");
+    CHECK(lt_tp_lathe(&o) <= -1.0, "link 0: true peak %.5f", lt_tp_lathe(&o));
+    tu_signal_free(&o);
+    lt_set(LIM, params, "link", 1.0);
+    tu_node_run(LIM, params, &s, 1, 4096, &o, NULL, 0);
+    double r = (double)o.ch[1][rate / 2 + 17] / (double)s.ch[1][rate / 2 + 17];
+    CHECK_NEAR(20.0 * log10(r), -(20.0 * log10(2.0) + 1.0), 0.02,
+               "link 1: quiet channel follows the loud one's gain (dB)");
+    tu_signal_free(&o);
+
+    /* sample-peak mode: |y| <= ceiling on every sample, exactly */
+    lt_set(LIM, params, "true_peak", 0);
+    lt_set(LIM, params, "ceiling_dbtp", -3.0);
+    tu_node_run(LIM, params, &s, 1, 4096, &o, NULL, 0);
+    float m = 0.0f, ceil = (float)pow(10.0, -3.0 / 20.0);
+    for (uint64_t i = 0; i < o.fmt.frames; i++)
+        m = fmaxf(m, fmaxf(fabsf(o.ch[0][i]), fabsf(o.ch[1][i])));
+    CHECK(m <= ceil, "sample-peak mode: peak %.7f over the ceiling %.7f", (double)m,
+          (double)ceil);
+    CHECK(m > ceil * 0.999f, "sample-peak mode: peak %.7f should reach the ceiling", (double)m);
+    tu_signal_free(&o);
+    tu_signal_free(&s);
+}
+
+/* Tier 2: the real mixes, when the shared folder is there (a user's clone has none). */
+static int read_mix(const char *path, double max_s, tu_signal *out)
+{
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f)
+        return -1;
+    sf_count_t n = info.frames;
+    if (n > (sf_count_t)(max_s * info.samplerate))
+        n = (sf_count_t)(max_s * info.samplerate);
+    float *il = malloc(sizeof(float) * (size_t)n * (size_t)info.channels);
+    n = sf_readf_float(f, il, n);
+    sf_close(f);
+    *out = tu_signal_new((uint32_t)info.samplerate, (uint32_t)info.channels, (uint64_t)n);
+    for (sf_count_t i = 0; i < n; i++)
+        for (int c = 0; c < info.channels; c++)
+            out->ch[c][i] = il[i * info.channels + c];
+    free(il);
+    return 0;
+}
+
+static void real_mixes(void)
+{
+    const char *names[] = { "greshz-coolsnip.wav", "surrender-main.wav", "esoxlb-cpu-excerpt.wav",
+                            "oglsdl-dr8v2.flac" };
+    const char *src = getenv("LATHE_SRC");
+    int found = 0;
+    for (int i = 0; i < 4; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/../shared/audio/%s", src ? src : ".", names[i]);
+        tu_signal s;
+        if (read_mix(path, 60.0, &s) != 0)
+            continue;
+        found++;
+        for (int k = 0; k < 2; k++) {
+            double ceiling = k ? -0.3 : -1.0;
+            char name[64];
+            snprintf(name, sizeof name, "%.22s", names[i]);
+            tu_signal o = limit_check(name, &s, ceiling, NULL);
+            tu_signal_free(&o);
+        }
+        tu_signal_free(&s);
+    }
+    if (!found)
+        printf("  tier 2 skipped: no mixes in $LATHE_SRC/../shared/audio\n");
+}
+
+int main(void)
+{
+    LIM = tu_node("limit");
+    CHECK(LIM != NULL, "limit is registered");
+    if (!LIM)
+        return tu_done();
+    hard_signals(44100);
+    hard_signals(48000);
+    null_and_alignment(44100);
+    null_and_alignment(48000);
+    block_independence();
+    smoothness();
+    link_and_modes();
+    real_mixes();
+    return tu_done();
+}
