@@ -85,7 +85,8 @@ void lathe_cache_last_message(lathe_cache *c, char *buf, size_t size);
 /* ---- Audio entries --------------------------------------------------------------------------- */
 
 /* Starts an entry for key. The payload is written as the caller appends; nothing is visible
- * under the final name before commit. LATHE_OK or LATHE_ERR_IO / LATHE_ERR_NOMEM. */
+ * under the final name before commit. LATHE_OK, LATHE_ERR_IO, LATHE_ERR_NOMEM, or
+ * LATHE_ERR_FORMAT (channels not 1..LATHE_MAX_CHANNELS, rate 0). */
 int lathe_cache_writer_begin(lathe_cache *c, lathe_key key, uint32_t rate, uint32_t channels,
                              uint32_t node_version, lathe_cache_writer **out);
 /* Appends n_frames frames of planar float32 (bufs[channel]). Errors are sticky: a failed
@@ -106,7 +107,9 @@ int lathe_cache_reader_open(lathe_cache *c, lathe_key key, lathe_cache_reader **
 const lathe_format *lathe_cache_reader_format(const lathe_cache_reader *r);
 uint32_t lathe_cache_reader_node_version(const lathe_cache_reader *r);
 /* Reads up to max frames into planar buffers; returns frames read, 0 at the end, negative
- * (LATHE_ERR_IO) on a read error. Same contract as lathe_stream_read(). */
+ * (LATHE_ERR_IO) on a read error. Same contract as lathe_stream_read(). A read error after the
+ * open-time verification (ESTALE: evicted by another NFS client) leaves part of the stream
+ * delivered: the caller must then recompute rather than splice. */
 long lathe_cache_reader_read(lathe_cache_reader *r, float *const *bufs, uint32_t max);
 int lathe_cache_reader_rewind(lathe_cache_reader *r);
 void lathe_cache_reader_free(lathe_cache_reader *r);

@@ -103,8 +103,9 @@ int lathe_cache_open(const char *dir, uint64_t size_cap_bytes, lathe_cache **out
     atomic_init(&c->bytes_written, 0);
     snprintf(vdir, sizeof vdir, "%s/" LATHE_CACHE_VDIR, dir);
     if (make_dirs(vdir) != LATHE_OK || probe_writable(c, vdir) != LATHE_OK) {
-        snprintf(err, errsz, "cache folder '%s' is not writable: %s (use --cache DIR or --no-cache)",
-                 dir, strerror(errno));
+        snprintf(err, errsz,
+                 "cache folder '%s' is not writable: %s (use --cache DIR or --no-cache)", dir,
+                 strerror(errno));
         free(c);
         return LATHE_ERR_IO;
     }

@@ -271,6 +271,8 @@ int lathe_audio_writer_open(const char *path, const lathe_audio_writer_config *c
         lathe_audio_writer_free(w);
         return LATHE_ERR_IO;
     }
+    /* The PEAK chunk of float WAVs carries a timestamp: two renders would differ in bytes. */
+    sf_command(w->sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
     if (cfg->container == LATHE_FMT_FLAC) {
         double level = 5.0 / 8.0; /* FLAC level 5: libflac's default balance of size and speed */
         sf_command(w->sf, SFC_SET_COMPRESSION_LEVEL, &level, sizeof level);

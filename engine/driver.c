@@ -215,7 +215,7 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
             record_output(cache, &g->sinks[todo[s]]);
 done:
     if (cfg->cache) {
-        const lathe_cache_stats *st = lathe_cache_get_stats(cache);
+        const lathe_cache_stats stv = lathe_cache_get_stats(cache), *st = &stv;
         g->stats.cache_hits = st->hits;
         g->stats.cache_misses = st->misses;
         g->stats.bytes_read = st->bytes_read;

@@ -45,7 +45,10 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
-    luaL_error(L, "instruction budget exhausted (an endless loop?)");
+    luaL_where(L, 0); /* in a hook, level 0 is the Lua line that was running */
+    lua_pushstring(L, "instruction budget exhausted (an endless loop?)");
+    lua_concat(L, 2);
+    lua_error(L);
 }
 
 static int l_param(lua_State *L)

@@ -3,6 +3,7 @@
  *
  * A band is a parallel split y = x + (g - 1) * F(x), where F is the band filter: a 0 dB-peak
  * bandpass (freq_hz, q) for a bell, a first-order low-pass / high-pass for a low / high shelf.
+ * (bilinear, so that it is exactly 1 with zero phase at the centre: lathe_dynamics_bandpass).
  * F(x) is also the detector's sidechain, and g = 10^(-+GR/20) from the shared kernel
  * (dsp/dynamics.h). At the centre of a bell F = 1, so the band's gain there is exactly g; with
  * first-order filters 1 + (g - 1) F is an exact first-order shelf. When a band does nothing,
@@ -95,7 +96,7 @@ static void setup_band(dyneq_state *s, int k, const dq_band *b, const lathe_form
 {
     lathe_biquad sec;
     if (b->type == T_BELL)
-        lathe_biquad_bandpass(&sec, b->freq_hz, b->q, 0.0, in->rate);
+        lathe_dynamics_bandpass(&sec, b->freq_hz, b->q, in->rate);
     else
         lathe_biquad_butterworth(&sec, 1, b->type == T_HIGHSHELF, b->freq_hz, in->rate);
     lathe_biquad_cascade_init(&s->filt[k], &sec, 1, in->channels);

@@ -7,6 +7,7 @@
  * Overlapping fades multiply. */
 #include "lathe_node.h"
 #include "fade.h"
+#include "lengths.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -36,24 +37,15 @@ typedef struct fade_state {
     uint32_t channels;
 } fade_state;
 
-/* Length in frames from a ms / frames pair, or -1 (message in err) when both are given. */
-static int64_t fade_len(double ms, int frames, uint32_t rate, const char *what, char *err,
-                        size_t size)
-{
-    if (ms > 0.0 && frames > 0) {
-        snprintf(err, size, "give %s_ms or %s_frames, not both", what, what);
-        return -1;
-    }
-    return frames > 0 ? frames : llround(ms * 1e-3 * rate);
-}
-
 static int fade_prepare(void *state, lathe_prepare_ctx *ctx)
 {
     fade_state *s = state;
     const fade_params *p = ctx->params;
     const lathe_format *in = &ctx->in[0];
-    int64_t li = fade_len(p->in_ms, p->in_frames, in->rate, "in", ctx->err, sizeof ctx->err);
-    int64_t lo = fade_len(p->out_ms, p->out_frames, in->rate, "out", ctx->err, sizeof ctx->err);
+    int64_t li = len_frames(p->in_ms, 1e-3, p->in_frames, in->rate, "in_ms", "in_frames",
+                            ctx->err, sizeof ctx->err);
+    int64_t lo = len_frames(p->out_ms, 1e-3, p->out_frames, in->rate, "out_ms", "out_frames",
+                            ctx->err, sizeof ctx->err);
     if (li < 0 || lo < 0)
         return LATHE_ERR_PARAM;
     if ((uint64_t)li > in->frames || (uint64_t)lo > in->frames) {
@@ -120,8 +112,9 @@ static void fade_process(void *state, lathe_block *b)
 static int fade_is_identity(const void *params, const lathe_format *in)
 {
     const fade_params *p = params;
-    return p->in_frames == 0 && p->out_frames == 0 && llround(p->in_ms * 1e-3 * in->rate) == 0
-           && llround(p->out_ms * 1e-3 * in->rate) == 0;
+    char err[8];
+    return len_frames(p->in_ms, 1e-3, p->in_frames, in->rate, "", "", err, sizeof err) == 0
+           && len_frames(p->out_ms, 1e-3, p->out_frames, in->rate, "", "", err, sizeof err) == 0;
 }
 
 const lathe_node_desc lathe_node_fade = {

@@ -63,6 +63,7 @@ static int limit_prepare(void *state, lathe_prepare_ctx *ctx)
                  in->channels);
         return LATHE_ERR_FORMAT;
     }
+    lathe_limiter_set_length(s->lim, in->frames);
     ctx->latency = lathe_limiter_latency(s->lim);
     return LATHE_OK;
 }

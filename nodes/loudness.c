@@ -118,8 +118,10 @@ static int render_pass(lathe_stream *st, lathe_limiter *lim, float g, float *con
     if ((rc = lathe_stream_rewind(st)) != LATHE_OK)
         goto done;
     uint64_t lat = lim ? lathe_limiter_latency(lim) : 0, total = f->frames + lat, done = 0;
-    if (lim)
+    if (lim) {
         lathe_limiter_reset(lim);
+        lathe_limiter_set_length(lim, f->frames);
+    }
     while (done < total) {
         uint32_t n = total - done < READ_FRAMES ? (uint32_t)(total - done) : READ_FRAMES;
         if (read_gained(st, x, f->channels, n, g) < 0) {
@@ -262,6 +264,7 @@ static int loudness_prepare(void *state, lathe_prepare_ctx *ctx)
     for (uint32_t c = 0; c < in->channels; c++)
         if (!(s->x[c] = lathe_alloc((ctx->max_out_frames ? ctx->max_out_frames : 1) * sizeof(float))))
             return LATHE_ERR_NOMEM;
+    lathe_limiter_set_length(s->lim, in->frames);
     ctx->latency = lathe_limiter_latency(s->lim);
     return LATHE_OK;
 }

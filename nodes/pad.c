@@ -7,6 +7,7 @@
  * every block and the result does not depend on block size; the tail is the engine feeding
  * zeros after the input ends until out.frames have been produced. */
 #include "lathe_node.h"
+#include "lengths.h"
 #include "sampledelay.h"
 
 #include <stdio.h>
@@ -33,23 +34,15 @@ typedef struct pad_state {
     uint32_t channels;
 } pad_state;
 
-static int64_t pad_len(double s, int frames, uint32_t rate, const char *what, char *err,
-                       size_t size)
-{
-    if (s > 0.0 && frames > 0) {
-        snprintf(err, size, "give %s_s or %s_frames, not both", what, what);
-        return -1;
-    }
-    return frames > 0 ? frames : llround(s * rate);
-}
-
 static int pad_prepare(void *state, lathe_prepare_ctx *ctx)
 {
     pad_state *s = state;
     const pad_params *p = ctx->params;
     const lathe_format *in = &ctx->in[0];
-    int64_t head = pad_len(p->head_s, p->head_frames, in->rate, "head", ctx->err, sizeof ctx->err);
-    int64_t tail = pad_len(p->tail_s, p->tail_frames, in->rate, "tail", ctx->err, sizeof ctx->err);
+    int64_t head = len_frames(p->head_s, 1.0, p->head_frames, in->rate, "head_s", "head_frames",
+                              ctx->err, sizeof ctx->err);
+    int64_t tail = len_frames(p->tail_s, 1.0, p->tail_frames, in->rate, "tail_s", "tail_frames",
+                              ctx->err, sizeof ctx->err);
     if (head < 0 || tail < 0)
         return LATHE_ERR_PARAM;
     uint64_t frames = (uint64_t)head + in->frames + (uint64_t)tail;

@@ -70,8 +70,9 @@ static int prepare_src(resample_state *s, lathe_prepare_ctx *ctx, uint32_t out_r
     if (!s->ibuf || !s->obuf)
         return LATHE_ERR_NOMEM;
     /* Per call: at most the chunks n_in completes (plus one buffered), libsamplerate's output
-     * for them, and a little slack for its rounding. */
-    ctx->max_out_frames = (uint32_t)ceil(((double)ctx->max_frames + SRC_CHUNK) * s->ratio) + 64;
+     * for them, and slack for its rounding (a frame or two per chunk, generously). */
+    ctx->max_out_frames = (uint32_t)ceil(((double)ctx->max_frames + SRC_CHUNK) * s->ratio)
+                          + 2 * (ctx->max_frames / SRC_CHUNK) + 64;
     ctx->latency = 0;
     return LATHE_OK;
 }

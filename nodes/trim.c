@@ -5,6 +5,7 @@
  * length the node is LATHE_NODE_RATE and sets b->n_out itself: 0 for blocks wholly outside the
  * kept range, the overlap for the others. Everything is emitted while the input flows. */
 #include "lathe_node.h"
+#include "lengths.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,24 +29,15 @@ typedef struct trim_state {
     uint32_t channels;
 } trim_state;
 
-/* A position in frames from a seconds / frames pair; -1 with a message when both are given. */
-static int64_t trim_pos(double s, int frames, uint32_t rate, const char *what, char *err,
-                        size_t size)
-{
-    if (s > 0.0 && frames > 0) {
-        snprintf(err, size, "give %s_s or %s_frames, not both", what, what);
-        return -1;
-    }
-    return frames > 0 ? frames : llround(s * rate);
-}
-
 static int trim_prepare(void *state, lathe_prepare_ctx *ctx)
 {
     trim_state *s = state;
     const trim_params *p = ctx->params;
     const lathe_format *in = &ctx->in[0];
-    int64_t a = trim_pos(p->start_s, p->start_frames, in->rate, "start", ctx->err, sizeof ctx->err);
-    int64_t e = trim_pos(p->end_s, p->end_frames, in->rate, "end", ctx->err, sizeof ctx->err);
+    int64_t a = len_frames(p->start_s, 1.0, p->start_frames, in->rate, "start_s", "start_frames",
+                           ctx->err, sizeof ctx->err);
+    int64_t e = len_frames(p->end_s, 1.0, p->end_frames, in->rate, "end_s", "end_frames",
+                           ctx->err, sizeof ctx->err);
     if (a < 0 || e < 0)
         return LATHE_ERR_PARAM;
     uint64_t end = e == 0 ? in->frames : (uint64_t)e;
@@ -81,10 +73,10 @@ static void trim_process(void *state, lathe_block *b)
 static int trim_is_identity(const void *params, const lathe_format *in)
 {
     const trim_params *p = params;
-    return p->start_frames == 0 && llround(p->start_s * in->rate) == 0
-           && (p->end_frames == 0 || (uint64_t)p->end_frames == in->frames)
-           && (llround(p->end_s * in->rate) == 0
-               || (uint64_t)llround(p->end_s * in->rate) == in->frames);
+    char err[8];
+    int64_t a = len_frames(p->start_s, 1.0, p->start_frames, in->rate, "", "", err, sizeof err);
+    int64_t e = len_frames(p->end_s, 1.0, p->end_frames, in->rate, "", "", err, sizeof err);
+    return a == 0 && (e == 0 || (uint64_t)e == in->frames);
 }
 
 const lathe_node_desc lathe_node_trim = {

@@ -60,7 +60,7 @@ static double lt_tp_lathe(const tu_signal *s)
     return 20.0 * log10(v);
 }
 
-static double lt_lufs_lathe(const tu_signal *s)
+static inline double lt_lufs_lathe(const tu_signal *s)
 {
     lathe_bs1770 *m;
     if (lathe_bs1770_new(s->fmt.rate, s->fmt.channels, &m) != 0)
@@ -122,7 +122,7 @@ static void lt_scale(tu_signal *s, double g)
 {
     for (uint32_t c = 0; c < s->fmt.channels; c++)
         for (uint64_t i = 0; i < s->fmt.frames; i++)
-            s->ch[c][i] = (float)(s->ch[c][i] * g);
+            s->ch[c][i] = (float)((double)s->ch[c][i] * g);
 }
 
 /* Programme-like stereo signals: kind 0 dense (three detuned tones + a little noise, crest

@@ -1,8 +1,9 @@
 /* test_cache.c - the render cache store: canonical keys, bit-exact round trips, corruption
- * detected and removed, LRU eviction, stale temp cleanup, and several processes sharing one
- * folder at once. */
+ * detected and removed, LRU eviction and stale temp cleanup. Sharing between threads and
+ * processes is in test_cache_share.c. */
 #define _POSIX_C_SOURCE 200809L
 #include "cache.h"
+#include "cachetest.h"
 #include "testutil.h"
 
 #include <errno.h>
@@ -12,136 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
-
-#define MAXCH 8
-
-/* ---- helpers ----------------------------------------------------------------------------- */
-
-/* Deterministic sample of (seed, channel, frame), with a few special values mixed in. */
-static float sample_at(uint64_t seed, uint32_t c, uint64_t i)
-{
-    uint64_t x = (seed + 1) * UINT64_C(0x9E3779B97F4A7C15) ^ ((uint64_t)c << 48) ^ i;
-    x ^= x >> 31;
-    x *= UINT64_C(0xBF58476D1CE4E5B9);
-    x ^= x >> 29;
-    switch (x % 97) {
-    case 0: return -0.0f;
-    case 1: return 1e-40f; /* denormal */
-    case 2: return INFINITY;
-    case 3: { uint32_t b = 0x7fc12345u; float f; memcpy(&f, &b, 4); return f; } /* NaN payload */
-    default: return (float)((double)(x >> 11) / 9007199254740992.0 * 4.0 - 2.0);
-    }
-}
-
-static lathe_key key_of(const char *what, uint64_t n)
-{
-    lathe_key_builder b;
-    lathe_key_builder_init(&b);
-    lathe_key_builder_add_str(&b, what);
-    lathe_key_builder_add_u64(&b, n);
-    return lathe_key_builder_finish(&b);
-}
-
-/* Writes frames of generated audio in blocks cycling through awkward sizes. */
-static int write_audio(lathe_cache *c, lathe_key k, uint32_t ch, uint64_t frames, uint64_t seed)
-{
-    static const uint32_t sizes[] = { 37, 1000, 4096, 1, 40000 };
-    static float bufs[MAXCH][40000];
-    float *p[MAXCH];
-    lathe_cache_writer *w;
-    if (lathe_cache_writer_begin(c, k, 48000, ch, 3, &w) != LATHE_OK)
-        return -1;
-    for (uint64_t pos = 0, j = 0; pos < frames; j++) {
-        uint32_t n = sizes[j % 5];
-        if (n > frames - pos)
-            n = (uint32_t)(frames - pos);
-        for (uint32_t c2 = 0; c2 < ch; c2++) {
-            p[c2] = bufs[c2];
-            for (uint32_t i = 0; i < n; i++)
-                bufs[c2][i] = sample_at(seed, c2, pos + i);
-        }
-        lathe_cache_writer_append(w, (const float *const *)p, n);
-        pos += n;
-    }
-    return lathe_cache_writer_commit(w);
-}
-
-/* Reads the whole entry in blocks of `block` frames and compares bits with the generator.
- * Returns the number of mismatching samples (or -1 on a read error / wrong length). */
-static long check_audio(lathe_cache_reader *r, uint64_t seed, uint32_t block)
-{
-    static float bufs[MAXCH][4096];
-    float *p[MAXCH];
-    const lathe_format *f = lathe_cache_reader_format(r);
-    for (uint32_t c = 0; c < f->channels; c++)
-        p[c] = bufs[c];
-    long bad = 0;
-    uint64_t pos = 0;
-    for (;;) {
-        long n = lathe_cache_reader_read(r, p, block);
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            break;
-        for (uint32_t c = 0; c < f->channels; c++)
-            for (long i = 0; i < n; i++) {
-                float want = sample_at(seed, c, pos + (uint64_t)i);
-                bad += memcmp(&bufs[c][i], &want, 4) != 0;
-            }
-        pos += (uint64_t)n;
-    }
-    return pos == f->frames ? bad : -1;
-}
-
-static void entry_path(const char *dir, lathe_key k, char kind, char *out, size_t size)
-{
-    char hex[33];
-    lathe_key_to_hex(k, hex);
-    snprintf(out, size, "%s/v1/%.2s/%s.%c", dir, hex, hex, kind);
-}
-
-static int exists(const char *p)
-{
-    struct stat sb;
-    return stat(p, &sb) == 0;
-}
-
-static long file_size(const char *p)
-{
-    struct stat sb;
-    return stat(p, &sb) == 0 ? (long)sb.st_size : -1;
-}
-
-static void set_mtime(const char *p, time_t t)
-{
-    struct timespec ts[2] = { { t, 0 }, { t, 0 } };
-    utimensat(AT_FDCWD, p, ts, 0);
-}
-
-static void write_file(const char *p, const void *data, size_t n)
-{
-    FILE *f = fopen(p, "wb");
-    if (f) {
-        fwrite(data, 1, n, f);
-        fclose(f);
-    }
-}
-
-static void flip_byte(const char *p, long off)
-{
-    int fd = open(p, O_RDWR);
-    unsigned char b;
-    if (pread(fd, &b, 1, off) == 1) {
-        b ^= 0x10;
-        if (pwrite(fd, &b, 1, off) != 1)
-            perror("pwrite");
-    }
-    close(fd);
-}
 
 /* ---- keys -------------------------------------------------------------------------------- */
 
@@ -162,6 +36,24 @@ static lathe_key key_strs(const char *a, const char *b2)
     return lathe_key_builder_finish(&b);
 }
 
+static lathe_key key_u32s(uint32_t x, uint32_t y)
+{
+    lathe_key_builder b;
+    lathe_key_builder_init(&b);
+    lathe_key_builder_add_u32(&b, x);
+    lathe_key_builder_add_u32(&b, y);
+    return lathe_key_builder_finish(&b);
+}
+
+/* Appends a tag byte and nbytes of v, little-endian: the canonical encoding, by hand. */
+static size_t put_tagged(unsigned char *s, size_t n, int tag, uint64_t v, int nbytes)
+{
+    s[n++] = (unsigned char)tag;
+    for (int i = 0; i < nbytes; i++)
+        s[n++] = (unsigned char)(v >> (8 * i));
+    return n;
+}
+
 static double f64_bits(uint64_t u)
 {
     double d;
@@ -177,11 +69,12 @@ static void test_key_encoding(void)
     double v = 1.5;
     uint64_t bits;
     memcpy(&bits, &v, 8);
-    s[n++] = 'F'; for (int i = 0; i < 4; i++) s[n++] = (unsigned char)(LATHE_CACHE_FORMAT >> (8 * i));
-    s[n++] = 'u'; for (int i = 0; i < 4; i++) s[n++] = (unsigned char)(7u >> (8 * i));
-    s[n++] = 'd'; for (int i = 0; i < 8; i++) s[n++] = (unsigned char)(bits >> (8 * i));
-    s[n++] = 's'; for (int i = 0; i < 8; i++) s[n++] = (unsigned char)(i == 0 ? 3 : 0);
-    memcpy(s + n, "abc", 3); n += 3;
+    n = put_tagged(s, n, 'F', LATHE_CACHE_FORMAT, 4);
+    n = put_tagged(s, n, 'u', 7, 4);
+    n = put_tagged(s, n, 'd', bits, 8);
+    n = put_tagged(s, n, 's', 3, 8);
+    memcpy(s + n, "abc", 3);
+    n += 3;
     XXH128_hash_t want = XXH3_128bits(s, n);
     lathe_key_builder b;
     lathe_key_builder_init(&b);
@@ -194,10 +87,7 @@ static void test_key_encoding(void)
 
     /* Order, types, signed zero, NaN, string boundaries. */
     lathe_key_builder b1, b2;
-    lathe_key_builder_init(&b1); lathe_key_builder_add_u32(&b1, 1); lathe_key_builder_add_u32(&b1, 2);
-    lathe_key_builder_init(&b2); lathe_key_builder_add_u32(&b2, 2); lathe_key_builder_add_u32(&b2, 1);
-    CHECK(!lathe_key_equal(lathe_key_builder_finish(&b1), lathe_key_builder_finish(&b2)),
-          "parameter order changes the key");
+    CHECK(!lathe_key_equal(key_u32s(1, 2), key_u32s(2, 1)), "parameter order changes the key");
     lathe_key_builder_init(&b1); lathe_key_builder_add_u32(&b1, 5);
     lathe_key_builder_init(&b2); lathe_key_builder_add_u64(&b2, 5);
     CHECK(!lathe_key_equal(lathe_key_builder_finish(&b1), lathe_key_builder_finish(&b2)),
@@ -454,6 +344,9 @@ static void test_corruption(const char *dir, lathe_cache *c)
 
 /* ---- eviction ---------------------------------------------------------------------------- */
 
+static void test_stats_clear(const char *dir, lathe_cache *c, uint64_t s, time_t now,
+                             const char *t2, const char *foreign);
+
 static void test_gc(const char *dir)
 {
     lathe_cache *c;
@@ -496,14 +389,23 @@ static void test_gc(const char *dir)
     uint64_t ne, nb;
     CHECK(lathe_cache_scan(dir, &ne, &nb) == LATHE_OK && ne == 3 && nb == 3 * (uint64_t)s,
           "scan %llu entries %llu bytes", (unsigned long long)ne, (unsigned long long)nb);
+    test_stats_clear(dir, c, (uint64_t)s, now, t2, foreign);
+    lathe_cache_free(c);
+}
 
-    /* Stats file: one line per run, the last 32 kept. */
+/* Called by test_gc with its cache: 1 hit, 5 entries of s bytes written; the fresh temp t2 and
+ * a foreign file are still there. */
+static void test_stats_clear(const char *dir, lathe_cache *c, uint64_t s, time_t now,
+                             const char *t2, const char *foreign)
+{
     lathe_cache_run runs[40];
+    lathe_cache_reader *r = NULL;
+    uint64_t ne, nb;
     int n = 0;
     for (int i = 0; i < 35; i++)
         lathe_cache_stats_save(c);
     CHECK(lathe_cache_stats_load(dir, runs, 40, &n) == LATHE_OK && n == 32 &&
-          runs[31].stats.hits == 1 && runs[31].stats.bytes_written == 5 * (uint64_t)s &&
+          runs[31].stats.hits == 1 && runs[31].stats.bytes_written == 5 * s &&
           runs[31].time_s >= now, "stats kept %d runs", n);
 
     CHECK(lathe_cache_clear(dir) == LATHE_OK && lathe_cache_scan(dir, &ne, &nb) == LATHE_OK &&
@@ -516,7 +418,6 @@ static void test_gc(const char *dir)
     CHECK(lathe_cache_reader_open(c, key_of("lru", 0), &r) == LATHE_OK,
           "writing after a clear recreates the folders");
     lathe_cache_reader_free(r);
-    lathe_cache_free(c);
 }
 
 static void test_open_errors(const char *tmp)
@@ -548,134 +449,6 @@ static void test_open_errors(const char *tmp)
     CHECK(lathe_cache_default_dir(buf, 5) == LATHE_ERR_PARAM, "small buffer refused");
 }
 
-/* ---- several processes ------------------------------------------------------------------- */
-
-#define SHARE_KEYS 8
-#define SHARE_ITERS 20
-
-typedef struct child_report {
-    uint64_t hits, misses, corrupt, wrong;
-} child_report;
-
-static uint64_t share_frames(int i)
-{
-    return 5000 + 7919 * (uint64_t)i;
-}
-
-/* One process: 20 rounds over the keys (2.1 MB of audio) in its own order, reading what is
- * there (checking every bit) and writing what is not; process 0 also evicts now and then. */
-static child_report share_child(const char *dir, int id)
-{
-    child_report rep = { 0, 0, 0, 0 };
-    lathe_cache *c;
-    char err[512];
-    if (lathe_cache_open(dir, 0, &c, err, sizeof err) != LATHE_OK) {
-        rep.wrong = 1000;
-        return rep;
-    }
-    uint64_t st = 1234567 + (uint64_t)id * 7919;
-    for (int it = 0; it < SHARE_ITERS; it++) {
-        int order[SHARE_KEYS];
-        for (int i = 0; i < SHARE_KEYS; i++)
-            order[i] = i;
-        for (int i = SHARE_KEYS - 1; i > 0; i--) {
-            int j = (int)((tu_rand(&st) + 1.0) * 0.5 * (i + 1)) % (i + 1), t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        for (int j = 0; j < SHARE_KEYS; j++) {
-            int i = order[j];
-            lathe_key k = key_of("shared", (uint64_t)i);
-            lathe_cache_reader *r;
-            /* Every 4th round writes regardless: same-key writers overlap. */
-            if (it % 4 != 0 && lathe_cache_reader_open(c, k, &r) == LATHE_OK) {
-                rep.wrong += check_audio(r, (uint64_t)i, 4096) != 0 ||
-                             lathe_cache_reader_format(r)->frames != share_frames(i);
-                lathe_cache_reader_free(r);
-            } else if (write_audio(c, k, 2, share_frames(i), (uint64_t)i) != LATHE_OK) {
-                rep.wrong++;
-            }
-            double blob[16], back[16];
-            size_t len;
-            for (int b = 0; b < 16; b++)
-                blob[b] = i * 100.0 + b;
-            if (lathe_cache_get_blob(c, k, back, sizeof back, &len) == LATHE_OK)
-                rep.wrong += len != sizeof blob || memcmp(blob, back, sizeof blob) != 0;
-            else
-                lathe_cache_put_blob(c, k, blob, sizeof blob);
-            if (tu_rand(&st) > 0.5)
-                nanosleep(&(struct timespec){ 0, (long)((tu_rand(&st) + 1.0) * 3e5) }, NULL);
-        }
-        if (id == 0 && it % 3 == 2)
-            lathe_cache_gc(c, 1u << 20, NULL); /* evicts about half while others read */
-    }
-    lathe_cache_stats s = lathe_cache_get_stats(c);
-    rep.hits = s.hits;
-    rep.misses = s.misses;
-    rep.corrupt = s.corrupt;
-    lathe_cache_free(c);
-    return rep;
-}
-
-static void test_share(const char *tmp, int n_proc)
-{
-    char dir[600];
-    int fds[2];
-    snprintf(dir, sizeof dir, "%s/shared%d", tmp, n_proc);
-    if (pipe(fds) != 0)
-        return;
-    fflush(stdout);
-    for (int p = 0; p < n_proc; p++) {
-        if (fork() == 0) {
-            close(fds[0]);
-            child_report rep = share_child(dir, p);
-            ssize_t w = write(fds[1], &rep, sizeof rep); /* < PIPE_BUF: atomic */
-            _exit(w == (ssize_t)sizeof rep ? 0 : 3);
-        }
-    }
-    close(fds[1]);
-    child_report tot = { 0, 0, 0, 0 }, rep;
-    int got = 0, ok_exit = 0, status;
-    while (read(fds[0], &rep, sizeof rep) == (ssize_t)sizeof rep) {
-        tot.hits += rep.hits;
-        tot.misses += rep.misses;
-        tot.corrupt += rep.corrupt;
-        tot.wrong += rep.wrong;
-        got++;
-    }
-    close(fds[0]);
-    while (wait(&status) > 0)
-        ok_exit += WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    CHECK(got == n_proc && ok_exit == n_proc, "%d processes reported", n_proc);
-    printf("shared cache, %d processes x %d rounds x %d keys: %llu hits, %llu misses\n", n_proc,
-           SHARE_ITERS, SHARE_KEYS, (unsigned long long)tot.hits, (unsigned long long)tot.misses);
-    CHECK(tot.wrong == 0 && tot.corrupt == 0, "%d processes: %llu wrong reads, %llu corrupt",
-          n_proc, (unsigned long long)tot.wrong, (unsigned long long)tot.corrupt);
-    CHECK(tot.hits > tot.misses, "%d processes shared entries: %llu hits, %llu misses", n_proc,
-          (unsigned long long)tot.hits, (unsigned long long)tot.misses);
-
-    /* Afterwards every entry left verifies and holds exactly the expected samples, and no
-     * temp file is left behind. */
-    lathe_cache *c;
-    char err[512];
-    long bad = 0, present = 0;
-    lathe_cache_open(dir, 0, &c, err, sizeof err);
-    for (int i = 0; i < SHARE_KEYS; i++) {
-        lathe_cache_reader *r;
-        if (lathe_cache_reader_open(c, key_of("shared", (uint64_t)i), &r) != LATHE_OK)
-            continue;
-        present++;
-        bad += check_audio(r, (uint64_t)i, 4096) != 0;
-        lathe_cache_reader_free(r);
-    }
-    CHECK(present > 0 && bad == 0 && lathe_cache_get_stats(c).corrupt == 0,
-          "%ld entries left, %ld differ", present, bad);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "test -z \"$(find '%s' -name '*.tmp.*')\"", dir);
-    CHECK(tu_run("%s", cmd) == 0, "no temp files left by %d processes", n_proc);
-    lathe_cache_free(c);
-}
-
 int main(void)
 {
     char tmp[256], dir[600], err[512];
@@ -697,8 +470,6 @@ int main(void)
     snprintf(dir, sizeof dir, "%s/c2", tmp);
     test_gc(dir);
     test_open_errors(tmp);
-    test_share(tmp, 2);
-    test_share(tmp, 4);
     tu_run("rm -rf '%s'", tmp);
     return tu_done();
 }

@@ -318,7 +318,7 @@ static void real_mixes(void)
         if (read_mix(path, 60.0, &s) != 0)
             continue;
         found++;
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < (i == 0 ? 2 : 1); k++) { /* -0.3 too on the loudest */
             double ceiling = k ? -0.3 : -1.0;
             char name[64];
             snprintf(name, sizeof name, "%.22s", names[i]);

@@ -430,6 +430,27 @@ static void test_paths(void)
     test_thdn(44100, 47999, "best", -120.0);
 }
 
+/* Resampling moves samples onto inter-sample peaks: a 12 kHz tone whose 48 kHz samples peak at
+ * 0.92 comes out of 48->44.1 near its true amplitude 1.3, unclipped (a limiter goes after). */
+static void test_overs(void)
+{
+    tu_signal in = tu_signal_new(48000, 1, 48000), out;
+    tu_sine(in.ch[0], 48000, 12000.0, 48000, 1.3, M_PI / 4.0);
+    float in_peak = 0.0f, out_peak = 0.0f;
+    for (int i = 0; i < 48000; i++)
+        in_peak = fmaxf(in_peak, fabsf(in.ch[0][i]));
+    for (const char *q = "best"; q; q = strcmp(q, "best") == 0 ? "reference" : NULL) {
+        CHECK(run(&in, 44100, q, 0, &out, NULL, 0) == LATHE_OK, "run");
+        out_peak = 0.0f;
+        for (uint64_t i = 0; i < out.fmt.frames; i++)
+            out_peak = fmaxf(out_peak, fabsf(out.ch[0][i]));
+        CHECK(in_peak < 0.93f && out_peak > 1.29f, "%s: sample peak %.4f in, %.4f out", q,
+              (double)in_peak, (double)out_peak);
+        tu_signal_free(&out);
+    }
+    tu_signal_free(&in);
+}
+
 /* The extremes of the rate range both ways through the fast path: exact length and a clean
  * 1 kHz tone. */
 static void test_extremes(void)
@@ -512,6 +533,7 @@ int main(void)
     test_length();
     test_paths();
     test_extremes();
+    test_overs();
     test_oom("best");
     test_oom("reference");
     return tu_done();

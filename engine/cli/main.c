@@ -12,6 +12,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"render", lathe_cmd_render, "render every output of a script in one pass"},
+    {"analyze", lathe_cmd_analyze, "loudness and QC report of audio files"},
     {"graph", lathe_cmd_graph, "print a script's graph as Graphviz DOT"},
     {"help", lathe_cmd_help, "help on a command or a node"},
 };

@@ -177,6 +177,17 @@ void lathe_dynamics_process(lathe_dynamics *d, const float *const *sc, uint32_t 
         process_partial(d, sc, n, gr);
 }
 
+void lathe_dynamics_bandpass(lathe_biquad *c, double freq_hz, double q, double rate)
+{
+    double w = 2.0 * 3.14159265358979323846 * freq_hz / rate;
+    double alpha = sin(w) / (2.0 * q), a0 = 1.0 + alpha;
+    c->b0 = alpha / a0;
+    c->b1 = 0.0;
+    c->b2 = -alpha / a0;
+    c->a1 = -2.0 * cos(w) / a0;
+    c->a2 = (1.0 - alpha) / a0;
+}
+
 /* ---- delay line ------------------------------------------------------------------------------ */
 
 size_t lathe_dynamics_delay_floats(uint32_t delay, uint32_t max_frames)

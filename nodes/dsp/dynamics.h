@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "biquad.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -88,6 +90,12 @@ static inline double lathe_dynamics_gain(double gr_db)
 {
     return gr_db > 0.0 ? exp(gr_db * -0.11512925464970228420) : 1.0;
 }
+
+/* Bandpass for a parallel dynamic band y = x + (g - 1) BP(x): the bilinear-transform
+ * constant-0-dB-peak design (RBJ cookbook BPF), whose response at freq_hz is exactly 1 with zero
+ * phase, so the band's gain at its centre is exactly g. (biquad.h's matched bandpass has the
+ * right magnitude but not zero phase at the centre, which would break that identity.) */
+void lathe_dynamics_bandpass(lathe_biquad *c, double freq_hz, double q, double rate);
 
 /* ---- Block delay line (lookahead, latency alignment) ----------------------------------------
  * One linear buffer per channel of delay + max_frames floats: a block is appended behind the

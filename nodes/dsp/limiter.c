@@ -61,10 +61,10 @@ struct lathe_limiter {
     /* scratch, CHUNK frames each */
     float *pk[LATHE_LIMITER_MAX_CHANNELS];
     double *g[LATHE_LIMITER_MAX_CHANNELS];
-    double *g2;
+    double *g2[LATHE_LIMITER_MAX_CHANNELS];
     float *mid[LATHE_LIMITER_MAX_CHANNELS];
     /* statistics */
-    uint64_t frames;
+    uint64_t frames, stat_frames;
     double gr_sum_db, g_min;
 };
 
@@ -267,7 +267,7 @@ int lathe_limiter_new(const lathe_limiter_config *cfg, lathe_limiter **out)
                            one_pole(c->release_ms / ADAPT_FAST_DIV, c->rate),
                            one_pole(ADAPT_AVG_MS, c->rate), c->adaptive_release };
     if (rc == 0 && l->two_stage) {
-        rc = stage_init(&l->s2, c, 1, 1, SAFE_RAMP);
+        rc = stage_init(&l->s2, c, n_gc, 1, SAFE_RAMP);
         l->s2.rel = (release){ one_pole(SAFE_RELEASE_MS, c->rate), 0.0, 0.0, 0 };
         l->g1_mask = pow2_at_least(l->s2.latency + CHUNK) - 1;
         if (rc == 0 && !(l->g1_ring = calloc(l->g1_mask + 1, sizeof(double))))
@@ -277,11 +277,10 @@ int lathe_limiter_new(const lathe_limiter_config *cfg, lathe_limiter **out)
         l->pk[k] = calloc(CHUNK, sizeof(float));
         l->g[k] = calloc(CHUNK, sizeof(double));
         l->mid[k] = calloc(CHUNK, sizeof(float));
-        if (!l->pk[k] || !l->g[k] || !l->mid[k])
+        l->g2[k] = calloc(CHUNK, sizeof(double));
+        if (!l->pk[k] || !l->g[k] || !l->mid[k] || !l->g2[k])
             rc = -1;
     }
-    if (rc == 0 && !(l->g2 = calloc(CHUNK, sizeof(double))))
-        rc = -1;
     if (rc != 0) {
         lathe_limiter_free(l);
         return -1;
@@ -302,8 +301,8 @@ void lathe_limiter_free(lathe_limiter *l)
         free(l->pk[k]);
         free(l->g[k]);
         free(l->mid[k]);
+        free(l->g2[k]);
     }
-    free(l->g2);
     free(l);
 }
 
@@ -384,25 +383,28 @@ static void stage_run(stage *s, const lathe_limiter_config *c, double ceil, floa
     delay_apply(&s->dl, c->channels, x, y, gch, n);
 }
 
-/* The gain applied to each output frame (stage 1 delayed by stage 2, times stage 2), into g1
- * in place, plus statistics. */
+/* The gain applied to each output frame, into g1 in place, plus statistics: per stage the
+ * smallest over the channels, stage 1 delayed by stage 2's latency, times stage 2. */
 static void total_gain(lathe_limiter *l, double *g1, uint32_t n)
 {
-    stage *s1 = &l->s1;
-    for (int k = 1; k < s1->n_gc; k++)
+    for (int k = 1; k < l->s1.n_gc; k++)
         for (uint32_t i = 0; i < n; i++)
             g1[i] = fmin(g1[i], l->g[k][i]);
     if (l->two_stage) {
         const uint32_t m = l->g1_mask, d = l->s2.latency;
         for (uint32_t i = 0; i < n; i++) {
+            double g2 = l->g2[0][i];
+            for (int k = 1; k < l->s2.n_gc; k++)
+                g2 = fmin(g2, l->g2[k][i]);
             l->g1_ring[(l->g1_pos + i) & m] = g1[i];
-            g1[i] = l->g1_ring[(l->g1_pos + i - d) & m] * l->g2[i];
+            g1[i] = l->g1_ring[(l->g1_pos + i - d) & m] * g2;
         }
         l->g1_pos += n;
     }
     const uint64_t lat = lathe_limiter_latency(l);
+    const uint64_t end = l->stat_frames ? lat + l->stat_frames : UINT64_MAX;
     for (uint32_t i = 0; i < n; i++, l->frames++) {
-        if (l->frames < lat || g1[i] >= 1.0)
+        if (l->frames < lat || l->frames >= end || g1[i] >= 1.0)
             continue;
         l->g_min = fmin(l->g_min, g1[i]);
         l->gr_sum_db -= 20.0 * log10(g1[i]);
@@ -423,8 +425,7 @@ void lathe_limiter_process(lathe_limiter *l, const float *const *in, float *cons
         }
         if (l->two_stage) {
             stage_run(&l->s1, &l->cfg, l->ceil_int, l->pk, l->g, x, l->mid, k);
-            double *g2v[1] = { l->g2 };
-            stage_run(&l->s2, &l->cfg, l->ceil_int, l->pk, g2v, (const float *const *)l->mid,
+            stage_run(&l->s2, &l->cfg, l->ceil_int, l->pk, l->g2, (const float *const *)l->mid,
                       y, k);
         } else {
             stage_run(&l->s1, &l->cfg, l->ceil_int, l->pk, l->g, x, y, k);
@@ -437,10 +438,17 @@ void lathe_limiter_process(lathe_limiter *l, const float *const *in, float *cons
     }
 }
 
+void lathe_limiter_set_length(lathe_limiter *l, uint64_t frames)
+{
+    l->stat_frames = frames;
+}
+
 void lathe_limiter_stats(const lathe_limiter *l, double *gr_max_db, double *gr_avg_db)
 {
     uint64_t lat = lathe_limiter_latency(l);
     uint64_t n = l->frames > lat ? l->frames - lat : 0;
-    *gr_max_db = -20.0 * log10(l->g_min);
+    if (l->stat_frames && n > l->stat_frames)
+        n = l->stat_frames;
+    *gr_max_db = l->g_min < 1.0 ? -20.0 * log10(l->g_min) : 0.0;
     *gr_avg_db = n ? l->gr_sum_db / (double)n : 0.0;
 }

@@ -59,6 +59,9 @@ void lathe_limiter_process(lathe_limiter *l, const float *const *in, float *cons
 /* [rt] Forgets history and statistics. */
 void lathe_limiter_reset(lathe_limiter *l);
 
+/* [main] Limits the statistics to the first `frames` output frames after the latency (the
+ * programme's length: a host flushing the tail in whole blocks feeds more). 0: all. */
+void lathe_limiter_set_length(lathe_limiter *l, uint64_t frames);
 /* Gain reduction statistics over the frames processed after the latency, in dB (>= 0):
  * the largest reduction, and the mean reduction over all those frames. */
 void lathe_limiter_stats(const lathe_limiter *l, double *gr_max_db, double *gr_avg_db);

@@ -13,9 +13,18 @@
 #define MAX_CH 8
 #define CHUNK 256
 
+/* The second interpolator: 4x (2x at 88.2-192 kHz, none above) with a 49-tap Hann-windowed
+ * sinc, the short BS.1770-style filter of libebur128 and many plug-in meters. Near Nyquist its
+ * images leak in and it reads above the ideal reconstruction; the limiter must satisfy those
+ * meters too, so a frame's peak is the larger of both interpolations. 12 taps per phase,
+ * offsets -5..6 around the interval's first sample. */
+#define SHORT_TAPS 12
+#define SHORT_LANES 4
+
 struct lathe_tpdetect {
-    uint32_t channels, factor, taps;
+    uint32_t channels, factor, taps, short_factor;
     float *h;                 /* h[k * factor + p] */
+    float hs[SHORT_TAPS * SHORT_LANES]; /* hs[k * 4 + p], p < short_factor */
     float *hist[MAX_CH];      /* taps + 2 + CHUNK */
     float *y;                 /* (CHUNK + 2) * factor */
 };
@@ -51,6 +60,24 @@ static void design(lathe_tpdetect *d, double beta)
     }
 }
 
+/* h(tau) = sinc(tau) * Hann over |tau| < 6 input samples (49 taps at 4x), sampled at the
+ * points j + p/4. At 96 kHz and above (where such meters drop to 2x or none and programme
+ * content near Nyquist is negligible) it is off. */
+static void design_short(lathe_tpdetect *d, uint32_t rate)
+{
+    const double pi = 3.14159265358979323846;
+    d->short_factor = rate < 96000 ? SHORT_LANES : 0;
+    memset(d->hs, 0, sizeof d->hs);
+    for (uint32_t p = 1; p < d->short_factor; p++) {
+        for (int k = 0; k < SHORT_TAPS; k++) {
+            /* tap k multiplies x[j + k - 5]; the point lies at j + p/4 */
+            double tau = (double)p / SHORT_LANES - (double)(k - 5);
+            double w = fabs(tau) >= 6.0 ? 0.0 : 0.5 * (1.0 + cos(pi * tau / 6.0));
+            d->hs[k * SHORT_LANES + p] = (float)(sin(pi * tau) / (pi * tau) * w);
+        }
+    }
+}
+
 int lathe_tpdetect_new(uint32_t rate, uint32_t channels, lathe_tpdetect **out)
 {
     if (rate < 8000 || rate > 768000 || channels < 1 || channels > MAX_CH)
@@ -71,6 +98,7 @@ int lathe_tpdetect_new(uint32_t rate, uint32_t channels, lathe_tpdetect **out)
         return -1;
     }
     design(d, rate < 88200 ? 7.0 : 6.0);
+    design_short(d, rate);
     *out = d;
     return 0;
 }
@@ -164,6 +192,25 @@ static float frame_peak(const float *v, uint32_t F)
     return m;
 }
 
+/* Largest |y| of the short interpolator over intervals; w[q] is interval q's first tap
+ * (x[j - 5]). Lane 0 is zero: the sample itself is already in the main points. */
+static void short_peaks(const float *restrict w, const float *restrict h, uint32_t n,
+                        float *restrict out)
+{
+    for (uint32_t q = 0; q < n; q++) {
+        float acc[SHORT_LANES] = {0};
+        for (uint32_t k = 0; k < SHORT_TAPS; k++) {
+            float x = w[q + k];
+            for (uint32_t p = 0; p < SHORT_LANES; p++)
+                acc[p] += h[k * SHORT_LANES + p] * x;
+        }
+        float m = 0.0f;
+        for (uint32_t p = 0; p < SHORT_LANES; p++)
+            m = fmaxf(m, fabsf(acc[p]));
+        out[q] = fmaxf(out[q], m);
+    }
+}
+
 static void chunk(lathe_tpdetect *d, const float *const *ch, uint32_t n, float *out)
 {
     const uint32_t F = d->factor, L = d->taps, H = L + 2;
@@ -176,6 +223,9 @@ static void chunk(lathe_tpdetect *d, const float *const *ch, uint32_t n, float *
             float m = frame_peak(d->y + (size_t)(i + 1) * F, F);
             out[i] = c == 0 || m > out[i] ? m : out[i];
         }
+        /* reported interval j = L/2 + 1 + i; its short taps start at b[j - 5] */
+        if (d->short_factor)
+            short_peaks(b + L / 2 - 4, d->hs, n, out);
         memmove(b, b + n, H * sizeof(float));
     }
 }

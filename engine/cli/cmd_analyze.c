@@ -1,0 +1,98 @@
+/* cmd_analyze.c - `lathe analyze FILE... [--json]`: the loudness and QC report of each file.
+ * Exit codes: 0 ok, 2 bad usage, 3 an input could not be read. */
+#include "cli.h"
+
+#include "analysis.h"
+#include "analysis_json.h"
+#include "audio_io.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define READ_FRAMES 16384
+
+/* Reads and measures one file; returns an exit code and, on success, the result. */
+static int analyze_file(const char *path, lathe_analysis_result **out)
+{
+    char err[LATHE_ERR_MAX];
+    lathe_audio_reader *rd = NULL;
+    lathe_audio_info info;
+    if (lathe_audio_reader_open(path, &rd, &info, err, sizeof err) != LATHE_OK) {
+        fprintf(stderr, "lathe: %s\n", err);
+        return 3;
+    }
+    uint32_t nc = info.format.channels;
+    float *buf = malloc((size_t)nc * READ_FRAMES * sizeof(float));
+    float *ch[LATHE_ANALYSIS_MAX_CH];
+    lathe_analysis *a = NULL;
+    int rc = 0;
+    if (!buf || nc > LATHE_ANALYSIS_MAX_CH || lathe_analysis_new(info.format.rate, nc, &a) != 0) {
+        fprintf(stderr, "lathe: %s: cannot analyse %u channels at %u Hz\n", path, (unsigned)nc,
+                (unsigned)info.format.rate);
+        rc = 3;
+        goto done;
+    }
+    for (uint32_t c = 0; c < nc; c++)
+        ch[c] = buf + (size_t)c * READ_FRAMES;
+    for (;;) {
+        long n = lathe_audio_reader_read(rd, ch, READ_FRAMES);
+        if (n < 0) {
+            fprintf(stderr, "lathe: %s: read error\n", path);
+            rc = 3;
+            goto done;
+        }
+        if (n == 0)
+            break;
+        lathe_analysis_add(a, (const float *const *)ch, (uint32_t)n);
+    }
+    if (lathe_analysis_finish(a, out) != 0) {
+        fprintf(stderr, "lathe: %s: out of memory\n", path);
+        rc = 3;
+    }
+done:
+    lathe_analysis_free(a);
+    free(buf);
+    lathe_audio_reader_free(rd);
+    return rc;
+}
+
+int lathe_cmd_analyze(int argc, char **argv)
+{
+    int json = 0, n_files = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "lathe analyze: unknown option '%s' (usage: lathe analyze FILE... "
+                            "[--json])\n", argv[i]);
+            return 2;
+        } else
+            n_files++;
+    }
+    if (n_files == 0) {
+        fprintf(stderr, "lathe analyze: no input file (usage: lathe analyze FILE... [--json])\n");
+        return 2;
+    }
+    json_t *all = json_array();
+    int rc = 0;
+    for (int i = 1; i < argc && rc == 0; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            continue;
+        lathe_analysis_result *r = NULL;
+        rc = analyze_file(argv[i], &r);
+        if (rc)
+            break;
+        if (json)
+            json_array_append_new(all, lathe_analysis_to_json(argv[i], r));
+        else
+            lathe_analysis_print(stdout, argv[i], r);
+        lathe_analysis_result_free(r);
+    }
+    if (rc == 0 && json) {
+        json_t *doc = n_files == 1 ? json_array_get(all, 0) : all;
+        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        fputc('\n', stdout);
+    }
+    json_decref(all);
+    return rc;
+}
