@@ -192,6 +192,8 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
         n->ran = 0;
         n->why[0] = 0;
         n->cached = cfg->cache && n->kind == NODE_DSP && n->alias < 0 && entry_exists(cache, n->key);
+        snprintf(n->why, sizeof n->why, "%s", n->alias >= 0 ? "no-op for its input: skipped"
+                 : n->cached ? "in the cache" : "not in the cache: new parameters or input");
     }
     todo = lathe_calloc((size_t)g->n_sinks, sizeof *todo);
     visited = lathe_calloc((size_t)g->n_nodes, 1);

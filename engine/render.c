@@ -8,6 +8,7 @@
 #include "analysis.h"
 #include "audio_io.h"
 #include "fifo.h"
+#include "pool.h"
 #include "progress.h"
 #include "stream.h"
 
@@ -39,6 +40,12 @@ typedef struct pass_sink {
 
 typedef struct pass {
     lathe_graph *g;
+    lathe_pool *pool;
+    int *order;       /* active nodes grouped by level: a level's nodes only read earlier levels */
+    int *level_start; /* order[level_start[l] .. level_start[l+1]) */
+    int n_levels;
+    int *rcs;         /* per task status of the level being run */
+    int cur;          /* first index in order of the level being run */
     lathe_cache *cache;
     pass_node *pn;
     pass_sink *ps;
@@ -125,8 +132,6 @@ static int setup_node(pass *p, int id)
             q->tee = NULL; /* the cache is an optimisation: a failed store never fails a render */
     }
     n->ran = 1;
-    if (!n->why[0])
-        snprintf(n->why, sizeof n->why, "not in the cache");
     g->stats.nodes_run++;
     return LATHE_OK;
 }
@@ -183,7 +188,7 @@ static int step_runner(pass *p, int id)
         got = lathe_runner_process(&q->runner, NULL, 0, y);
     } else {
         const float *chans[64][LATHE_MAX_CHANNELS];
-        const float *const *ins[64];
+        const float *const *ins[64] = {0};
         uint32_t n_in = BLOCK;
         int live = 0;
         for (int k = 0; k < n->n_inputs; k++) {
@@ -217,24 +222,22 @@ static int step_runner(pass *p, int id)
     return rc;
 }
 
-static int step_sinks(pass *p)
+static int step_sink(pass *p, int s)
 {
-    for (int s = 0; s < p->n_ps; s++) {
-        pass_sink *k = &p->ps[s];
-        const lathe_fifo *f = &p->pn[k->node].fifo;
-        uint32_t a = lathe_fifo_avail(f, k->pos);
-        if (!a)
-            continue;
-        const float *x[LATHE_MAX_CHANNELS];
-        for (uint32_t c = 0; c < f->channels; c++)
-            x[c] = f->ch[c] + (k->pos - f->start);
-        graph_sink *gs = &p->g->sinks[k->sink];
-        if (lathe_audio_writer_write(k->writer, x, a) != LATHE_OK)
-            return lathe_graph_fail(p->g, -1, LATHE_ERR_IO,
-                                    "%s: write failed (disk full or file too large?)", gs->path);
-        lathe_analysis_add(k->meter, x, a);
-        k->pos += a;
-    }
+    pass_sink *k = &p->ps[s];
+    const lathe_fifo *f = &p->pn[k->node].fifo;
+    uint32_t a = lathe_fifo_avail(f, k->pos);
+    if (!a)
+        return LATHE_OK;
+    const float *x[LATHE_MAX_CHANNELS];
+    for (uint32_t c = 0; c < f->channels; c++)
+        x[c] = f->ch[c] + (k->pos - f->start);
+    graph_sink *gs = &p->g->sinks[k->sink];
+    if (lathe_audio_writer_write(k->writer, x, a) != LATHE_OK)
+        return lathe_graph_fail(p->g, -1, LATHE_ERR_IO,
+                                "%s: write failed (disk full or file too large?)", gs->path);
+    lathe_analysis_add(k->meter, x, a);
+    k->pos += a;
     return LATHE_OK;
 }
 
@@ -344,6 +347,10 @@ static void close_pass(pass *p, int ok)
         lathe_dealloc(p->scratch[c]);
     lathe_dealloc(p->pn);
     lathe_dealloc(p->ps);
+    lathe_dealloc(p->order);
+    lathe_dealloc(p->level_start);
+    lathe_dealloc(p->rcs);
+    lathe_pool_free(p->pool);
 }
 
 static int all_done(const pass *p)
@@ -366,27 +373,96 @@ static uint64_t longest_frames(const pass *p)
     return m;
 }
 
+/* Levels: a node's level is one more than its inputs' deepest. Nodes of one level are
+ * independent within a round, so they run in parallel; each touches only its own runner, FIFO
+ * and read positions, which is why the thread count cannot change a single bit. */
+static int plan_levels(pass *p)
+{
+    lathe_graph *g = p->g;
+    int *lv = lathe_calloc((size_t)g->n_nodes, sizeof *lv);
+    p->order = lathe_calloc((size_t)g->n_nodes + 1, sizeof *p->order);
+    p->level_start = lathe_calloc((size_t)g->n_nodes + 2, sizeof *p->level_start);
+    p->rcs = lathe_calloc((size_t)g->n_nodes + (size_t)p->n_ps + 1, sizeof *p->rcs);
+    if (!lv || !p->order || !p->level_start || !p->rcs) {
+        lathe_dealloc(lv);
+        return LATHE_ERR_NOMEM;
+    }
+    int max = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const graph_node *n = &g->nodes[i];
+        if (!p->pn[i].active || p->pn[i].from_cache || n->kind == NODE_SOURCE
+            || (n->desc->flags & LATHE_NODE_BARRIER))
+            continue;
+        for (int k = 0; k < n->n_inputs; k++) {
+            int src = lathe_plan_resolve(g, n->inputs[k]);
+            if (lv[src] + 1 > lv[i])
+                lv[i] = lv[src] + 1;
+        }
+        if (lv[i] > max)
+            max = lv[i];
+    }
+    int at = 0;
+    for (int l = 0; l <= max; l++) {
+        p->level_start[l] = at;
+        for (int i = 0; i < g->n_nodes; i++)
+            if (p->pn[i].active && lv[i] == l)
+                p->order[at++] = i;
+    }
+    p->level_start[max + 1] = at;
+    p->n_levels = max + 1;
+    lathe_dealloc(lv);
+    return LATHE_OK;
+}
+
+static void node_task(void *ud, int t)
+{
+    pass *p = ud;
+    int id = p->order[p->cur + t];
+    pass_node *q = &p->pn[id];
+    if (q->fifo.ended)
+        p->rcs[t] = LATHE_OK;
+    else
+        p->rcs[t] = (q->reader || q->creader) ? step_reader(p, id) : step_runner(p, id);
+}
+
+static void sink_task(void *ud, int t)
+{
+    pass *p = ud;
+    p->rcs[t] = step_sink(p, t);
+}
+
+static int first_error(const pass *p, int n)
+{
+    for (int t = 0; t < n; t++)
+        if (p->rcs[t] != LATHE_OK)
+            return p->rcs[t];
+    return LATHE_OK;
+}
+
 static int run_rounds(pass *p, const lathe_render_config *cfg)
 {
     lathe_graph *g = p->g;
     lathe_progress prog;
+    int rc = plan_levels(p);
     lathe_progress_begin(&prog, cfg->progress, longest_frames(p), g->nodes[0].fmt.rate);
-    int rc = LATHE_OK;
     while (rc == LATHE_OK && !all_done(p)) {
         if (cfg->cancel && *cfg->cancel)
             return lathe_graph_fail(g, -1, LATHE_ERR_CANCEL, "interrupted: nothing was written");
-        uint64_t furthest = 0;
-        for (int i = 0; i < g->n_nodes && rc == LATHE_OK; i++) {
-            pass_node *q = &p->pn[i];
-            if (!q->active || q->fifo.ended)
-                continue;
-            rc = (q->reader || q->creader) ? step_reader(p, i) : step_runner(p, i);
-            if (q->produced > furthest)
-                furthest = q->produced;
+        for (int l = 0; l < p->n_levels && rc == LATHE_OK; l++) {
+            p->cur = p->level_start[l];
+            int n = p->level_start[l + 1] - p->cur;
+            lathe_pool_run(p->pool, n, node_task, p);
+            rc = first_error(p, n);
         }
-        if (rc == LATHE_OK)
-            rc = step_sinks(p);
+        if (rc == LATHE_OK) {
+            lathe_pool_run(p->pool, p->n_ps, sink_task, p);
+            rc = first_error(p, p->n_ps);
+        }
         compact(p);
+        uint64_t furthest = 0;
+        for (int i = 0; i < g->n_nodes; i++)
+            if (p->pn[i].active && p->pn[i].produced > furthest)
+                furthest = p->pn[i].produced;
         lathe_progress_update(&prog, furthest);
     }
     lathe_progress_end(&prog);
@@ -400,6 +476,8 @@ int lathe_render_pass(lathe_graph *g, const lathe_render_config *cfg, lathe_cach
     int rc = LATHE_ERR_NOMEM;
     p.pn = lathe_calloc((size_t)g->n_nodes, sizeof *p.pn);
     p.ps = lathe_calloc((size_t)(n_sinks ? n_sinks : 1), sizeof *p.ps);
+    if (lathe_pool_new(cfg->threads, &p.pool) != LATHE_OK)
+        goto done;
     for (int c = 0; c < LATHE_MAX_CHANNELS; c++)
         p.scratch[c] = lathe_alloc(sizeof(float) * BLOCK);
     if (!p.pn || !p.ps || !p.scratch[LATHE_MAX_CHANNELS - 1])

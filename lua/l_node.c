@@ -152,13 +152,13 @@ static int construct(lua_State *L)
     if (n_in < top) {
         if (!lua_istable(L, n_in + 1) || n_in + 1 != top)
             return luaL_error(L, "%s: expected %s{name = value, ...}", d->name, d->name);
-        lua_Integer len = luaL_len(L, n_in + 1);
+        lua_Integer len = luaL_len(L, top);
         if (d->n_inputs == LATHE_VARIADIC && len > 0) {
-            lua_geti(L, n_in + 1, 1);
+            lua_geti(L, top, 1);
             int nodes_given = is_node(L, -1);
             lua_pop(L, 1);
             for (lua_Integer i = 1; nodes_given && i <= len && n_in < 64; i++) {
-                lua_geti(L, n_in + 1, i);
+                lua_geti(L, top, i);
                 inputs[n_in++] = lathe_lua_check_node(L, -1);
                 lua_pop(L, 1);
             }

@@ -58,6 +58,7 @@ typedef struct compress_state {
     float *sc[LATHE_MAX_CHANNELS];  /* detector input */
     double *gr[LATHE_MAX_CHANNELS]; /* gain reduction, dB */
     double *w[LATHE_MAX_CHANNELS];  /* applied gain */
+    const double *wrow[LATHE_MAX_CHANNELS]; /* the gain row each channel uses this block */
     double gr_max, gr_sum;
     uint64_t gr_count;
 } compress_state;
@@ -175,7 +176,9 @@ static void gains_and_stats(compress_state *s, uint32_t n)
 {
     double mx = s->gr_max, sum = 0.0;
     double mk = s->makeup, mix = s->mix;
-    for (uint32_t c = 0; c < s->channels; c++) {
+    /* fully linked: every channel has the same GR, so one gain row serves all */
+    uint32_t rows = lathe_dynamics_linked(&s->dyn) ? 1 : s->channels;
+    for (uint32_t c = 0; c < rows; c++) {
         const double *gr = s->gr[c];
         double *w = s->w[c];
         for (uint32_t i = 0; i < n; i++) {
@@ -184,8 +187,12 @@ static void gains_and_stats(compress_state *s, uint32_t n)
             w[i] = 1.0 + mix * (mk * lathe_dynamics_gain(gr[i]) - 1.0);
         }
     }
+    for (uint32_t c = rows; c < s->channels; c++)
+        s->wrow[c] = s->w[0];
+    for (uint32_t c = 0; c < rows; c++)
+        s->wrow[c] = s->w[c];
     s->gr_max = mx;
-    s->gr_sum += sum;
+    s->gr_sum += sum * (double)(s->channels / rows);
     s->gr_count += (uint64_t)n * s->channels;
 }
 
@@ -199,7 +206,7 @@ static void compress_process(void *state, lathe_block *b)
     const float *xd[LATHE_MAX_CHANNELS];
     lathe_dynamics_delay_push(&s->delay, x, n, xd);
     if (s->midside) {
-        const double *wm = s->w[0], *ws = s->w[1];
+        const double *wm = s->wrow[0], *ws = s->wrow[1];
         for (uint32_t i = 0; i < n; i++) {
             /* exact in double: M + S and M - S give L and R back when wm = ws = 1 */
             double m = 0.5 * ((double)xd[0][i] + (double)xd[1][i]) * wm[i];
@@ -209,7 +216,7 @@ static void compress_process(void *state, lathe_block *b)
         }
     } else {
         for (uint32_t c = 0; c < s->channels; c++) {
-            const double *w = s->w[c];
+            const double *w = s->wrow[c];
             const float *xc = xd[c];
             float *y = b->out[c];
             for (uint32_t i = 0; i < n; i++)

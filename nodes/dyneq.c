@@ -171,15 +171,23 @@ static void run_band(dyneq_state *s, int k, const float *const *x, float *const 
 {
     lathe_biquad_cascade_process(&s->filt[k], x, s->sc, n);
     lathe_dynamics_process(&s->dyn[k], (const float *const *)s->sc, n, s->gr);
+    /* gains in place of the GR, once when the channels are linked; a boost mirrors the cut */
+    uint32_t rows = lathe_dynamics_linked(&s->dyn[k]) ? 1 : s->channels;
     double sign = s->boost[k] ? -1.0 : 1.0;
+    for (uint32_t c = 0; c < rows; c++) {
+        double *g = s->gr[c];
+        for (uint32_t i = 0; i < n; i++)
+            g[i] = lathe_dynamics_gain(g[i]) - 1.0;
+        if (sign < 0.0)
+            for (uint32_t i = 0; i < n; i++)
+                g[i] = 1.0 / (g[i] + 1.0) - 1.0;
+    }
     for (uint32_t c = 0; c < s->channels; c++) {
         const float *xc = x[c], *f = s->sc[c];
-        const double *gr = s->gr[c];
+        const double *gm1 = s->gr[rows == 1 ? 0 : c];
         float *yc = y[c];
-        for (uint32_t i = 0; i < n; i++) {
-            double g = gr[i] > 0.0 ? exp(sign * gr[i] * -0.11512925464970228420) : 1.0;
-            yc[i] = (float)((double)xc[i] + (g - 1.0) * (double)f[i]);
-        }
+        for (uint32_t i = 0; i < n; i++)
+            yc[i] = (float)((double)xc[i] + gm1[i] * (double)f[i]);
     }
 }
 

@@ -246,12 +246,14 @@ static int loudness_prepare(void *state, lathe_prepare_ctx *ctx)
 {
     loudness_state *s = state;
     const lathe_format *in = &ctx->in[0];
-    if (ctx->n_analysis < A_COUNT) {
+    /* While planning there is no analysis yet: prepare with unity gain, which gives the same
+     * format and latency. */
+    if (ctx->analysis && ctx->n_analysis < A_COUNT) {
         snprintf(ctx->err, sizeof ctx->err, "no loudness analysis");
         return LATHE_ERR_INTERNAL;
     }
     for (int i = 0; i < A_COUNT; i++)
-        s->analysis[i] = ctx->analysis[i];
+        s->analysis[i] = ctx->analysis ? ctx->analysis[i] : 0.0;
     s->g = (float)lathe_db_to_gain(s->analysis[A_GAIN_DB]);
     s->channels = in->channels;
     lathe_limiter_config lc = limiter_config(ctx->params, in);

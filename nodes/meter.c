@@ -137,7 +137,7 @@ static void meter_report(void *state, lathe_report *r)
     put(r, "dc_offset_dbfs", lathe_gain_to_db(dc));
     if (s->channels >= 2) {
         double den = sqrt(s->sum2[0] * s->sum2[1]);
-        put(r, "correlation", den > 0.0 ? s->sum_lr / den : NAN);
+        put(r, "correlation", den > 0.0 ? s->sum_lr / den : (double)NAN);
     }
 }
 

@@ -208,16 +208,22 @@ static void split(multiband_state *s, const float *const *x, uint32_t n)
         lathe_biquad_cascade_process(&s->ap[k], (const float *const *)s->band[k], s->band[k], n);
 }
 
-/* Compresses band k in place (gain applied in double). */
+/* Compresses band k in place (gain applied in double; one gain row when linked). */
 static void compress_band(multiband_state *s, int k, uint32_t n)
 {
     lathe_dynamics_process(&s->dyn[k], (const float *const *)s->band[k], n, s->gr);
+    uint32_t rows = lathe_dynamics_linked(&s->dyn[k]) ? 1 : s->channels;
     double mk = s->makeup[k];
+    for (uint32_t c = 0; c < rows; c++) {
+        double *g = s->gr[c];
+        for (uint32_t i = 0; i < n; i++)
+            g[i] = mk * lathe_dynamics_gain(g[i]);
+    }
     for (uint32_t c = 0; c < s->channels; c++) {
         float *b = s->band[k][c];
-        const double *gr = s->gr[c];
+        const double *g = s->gr[rows == 1 ? 0 : c];
         for (uint32_t i = 0; i < n; i++)
-            b[i] = (float)((double)b[i] * (mk * lathe_dynamics_gain(gr[i])));
+            b[i] = (float)((double)b[i] * g[i]);
     }
 }
 

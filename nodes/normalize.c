@@ -125,6 +125,8 @@ static int normalize_analyze(void *state, lathe_analyze_ctx *ctx)
 static int normalize_prepare(void *state, lathe_prepare_ctx *ctx)
 {
     normalize_state *s = state;
+    if (!ctx->analysis)
+        return LATHE_OK; /* planning: the output format is the input's */
     if (ctx->n_analysis < A_COUNT) {
         snprintf(ctx->err, sizeof ctx->err, "no loudness analysis");
         return LATHE_ERR_INTERNAL;

@@ -73,9 +73,8 @@ static void trim_process(void *state, lathe_block *b)
 static int trim_is_identity(const void *params, const lathe_format *in)
 {
     const trim_params *p = params;
-    char err[8];
-    int64_t a = len_frames(p->start_s, 1.0, p->start_frames, in->rate, "", "", err, sizeof err);
-    int64_t e = len_frames(p->end_s, 1.0, p->end_frames, in->rate, "", "", err, sizeof err);
+    int64_t a = len_frames(p->start_s, 1.0, p->start_frames, in->rate, "", "", NULL, 0);
+    int64_t e = len_frames(p->end_s, 1.0, p->end_frames, in->rate, "", "", NULL, 0);
     return a == 0 && (e == 0 || (uint64_t)e == in->frames);
 }
 

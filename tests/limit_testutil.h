@@ -12,6 +12,7 @@
 #include "truepeak.h"
 
 #include <math.h>
+#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,7 @@ static void lt_set(const lathe_node_desc *d, void *p, const char *name, double v
     }
 }
 
-static void lt_set_str(const lathe_node_desc *d, void *p, const char *name, const char *v)
+static inline void lt_set_str(const lathe_node_desc *d, void *p, const char *name, const char *v)
 {
     char err[256];
     const lathe_param *pp = lathe_params_find(d->params, name);
@@ -125,9 +126,10 @@ static void lt_scale(tu_signal *s, double g)
             s->ch[c][i] = (float)((double)s->ch[c][i] * g);
 }
 
-/* Programme-like stereo signals: kind 0 dense (three detuned tones + a little noise, crest
- * ~7 dB), 1 sustained noise with a slow envelope (~13 dB), 2 percussive noise hits with fast
- * decays over a quiet bed (~20 dB). Low-passed noise so the spectrum is music-like. */
+/* Programme-like stereo signals (PLR = true peak - integrated loudness): kind 0 dense (three
+ * detuned tones + a little noise, PLR ~7 dB), 1 sustained noise with a slow envelope (~9 dB),
+ * 2 percussive noise hits with fast decays over a bed (~17 dB), 3 a bass line with short
+ * clicks over a bed (~13 dB). Low-passed noise so the spectrum is music-like. */
 static tu_signal lt_programme(int kind, uint32_t rate, double seconds, uint64_t seed)
 {
     uint64_t n = (uint64_t)(seconds * rate);
@@ -145,14 +147,51 @@ static tu_signal lt_programme(int kind, uint32_t rate, double seconds, uint64_t 
                     0.6 * sin(2 * pi * 220.7 * t) + 0.3 * lp;
             } else if (kind == 1) {
                 v = lp * (0.6 + 0.4 * sin(2 * pi * 0.25 * t));
-            } else {
+            } else if (kind == 2) {
                 double ph = fmod(t, 0.5);
-                v = lp * (0.05 + 3.0 * exp(-ph / 0.012));
+                v = lp * (0.15 + 3.0 * exp(-ph / 0.012));
+            } else {
+                double ph = fmod(t + 0.1 * c, 0.25);
+                v = lp * 0.4 + 0.5 * sin(2 * pi * 55.0 * t) * exp(-ph / 0.08) +
+                    lp * 2.0 * exp(-ph / 0.004);
             }
             s.ch[c][i] = (float)v;
         }
     }
     return s;
+}
+
+/* Reads at most max_s seconds of an audio file (libsndfile); -1 when it cannot be opened. */
+static int lt_read_file(const char *path, double max_s, tu_signal *out)
+{
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f)
+        return -1;
+    sf_count_t n = info.frames;
+    if (n > (sf_count_t)(max_s * info.samplerate))
+        n = (sf_count_t)(max_s * info.samplerate);
+    float *il = malloc(sizeof(float) * (size_t)n * (size_t)info.channels);
+    n = sf_readf_float(f, il, n);
+    sf_close(f);
+    *out = tu_signal_new((uint32_t)info.samplerate, (uint32_t)info.channels, (uint64_t)n);
+    for (sf_count_t i = 0; i < n; i++)
+        for (int c = 0; c < info.channels; c++)
+            out->ch[c][i] = il[i * info.channels + c];
+    free(il);
+    return 0;
+}
+
+/* The real mixes of $LATHE_SRC/../shared/audio (tier 2; absent in a user's clone). */
+static const char *const lt_mixes[] = { "greshz-coolsnip.wav", "surrender-main.wav",
+                                        "esoxlb-cpu-excerpt.wav", "oglsdl-dr8v2.flac", NULL };
+
+static int lt_read_mix(int i, double max_s, tu_signal *out)
+{
+    const char *src = getenv("LATHE_SRC");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/../shared/audio/%s", src ? src : ".", lt_mixes[i]);
+    return lt_read_file(path, max_s, out);
 }
 
 #endif

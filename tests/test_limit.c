@@ -7,7 +7,6 @@
 #include "limit_testutil.h"
 #include "limiter.h"
 
-#include <sndfile.h>
 
 static const lathe_node_desc *LIM;
 static const double PI = 3.14159265358979323846;
@@ -285,44 +284,16 @@ static void link_and_modes(void)
 }
 
 /* Tier 2: the real mixes, when the shared folder is there (a user's clone has none). */
-static int read_mix(const char *path, double max_s, tu_signal *out)
-{
-    SF_INFO info = {0};
-    SNDFILE *f = sf_open(path, SFM_READ, &info);
-    if (!f)
-        return -1;
-    sf_count_t n = info.frames;
-    if (n > (sf_count_t)(max_s * info.samplerate))
-        n = (sf_count_t)(max_s * info.samplerate);
-    float *il = malloc(sizeof(float) * (size_t)n * (size_t)info.channels);
-    n = sf_readf_float(f, il, n);
-    sf_close(f);
-    *out = tu_signal_new((uint32_t)info.samplerate, (uint32_t)info.channels, (uint64_t)n);
-    for (sf_count_t i = 0; i < n; i++)
-        for (int c = 0; c < info.channels; c++)
-            out->ch[c][i] = il[i * info.channels + c];
-    free(il);
-    return 0;
-}
-
 static void real_mixes(void)
 {
-    const char *names[] = { "greshz-coolsnip.wav", "surrender-main.wav", "esoxlb-cpu-excerpt.wav",
-                            "oglsdl-dr8v2.flac" };
-    const char *src = getenv("LATHE_SRC");
     int found = 0;
-    for (int i = 0; i < 4; i++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/../shared/audio/%s", src ? src : ".", names[i]);
+    for (int i = 0; lt_mixes[i]; i++) {
         tu_signal s;
-        if (read_mix(path, 60.0, &s) != 0)
+        if (lt_read_mix(i, 60.0, &s) != 0)
             continue;
         found++;
         for (int k = 0; k < (i == 0 ? 2 : 1); k++) { /* -0.3 too on the loudest */
-            double ceiling = k ? -0.3 : -1.0;
-            char name[64];
-            snprintf(name, sizeof name, "%.22s", names[i]);
-            tu_signal o = limit_check(name, &s, ceiling, NULL);
+            tu_signal o = limit_check(lt_mixes[i], &s, k ? -0.3 : -1.0, NULL);
             tu_signal_free(&o);
         }
         tu_signal_free(&s);

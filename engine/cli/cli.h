@@ -12,6 +12,7 @@ int lathe_cmd_render(int argc, char **argv);
 int lathe_cmd_graph(int argc, char **argv);
 int lathe_cmd_help(int argc, char **argv);
 int lathe_cmd_analyze(int argc, char **argv);
+int lathe_cmd_cache(int argc, char **argv);
 
 /* Shared by render, graph and master: load a script into a graph; render a graph and report.
  * Both return an exit code (0 ok) after printing any error. */

@@ -14,6 +14,7 @@ static const struct {
     {"render", lathe_cmd_render, "render every output of a script in one pass"},
     {"analyze", lathe_cmd_analyze, "loudness and QC report of audio files"},
     {"graph", lathe_cmd_graph, "print a script's graph as Graphviz DOT"},
+    {"cache", lathe_cmd_cache, "render cache: stats, gc, clear, explain SCRIPT"},
     {"help", lathe_cmd_help, "help on a command or a node"},
 };
 

@@ -85,10 +85,18 @@ double lathe_dynamics_curve_db(const lathe_dynamics *d, double level_db);
 void lathe_dynamics_process(lathe_dynamics *d, const float *const *sc, uint32_t n,
                             double *const *gr);
 
-/* [rt] Linear gain 10^(-gr_db/20) for a gain reduction in dB: exactly 1.0 when gr_db == 0. */
+/* [rt] Linear gain 10^(-gr_db/20) for a gain reduction in dB: exactly 1.0 when gr_db == 0.
+ * (exp2 is among libm's fastest transcendental functions; log2(10) / 20 scales dB to it.) */
 static inline double lathe_dynamics_gain(double gr_db)
 {
-    return gr_db > 0.0 ? exp(gr_db * -0.11512925464970228420) : 1.0;
+    return gr_db > 0.0 ? exp2(gr_db * -0.16609640474436811739) : 1.0;
+}
+
+/* [rt] True when every channel gets the same gain reduction (fully linked or mono): then
+ * lathe_dynamics_process writes the same values to every gr[ch]. */
+static inline int lathe_dynamics_linked(const lathe_dynamics *d)
+{
+    return d->cfg.link >= 1.0 || d->cfg.channels == 1;
 }
 
 /* Bandpass for a parallel dynamic band y = x + (g - 1) BP(x): the bilinear-transform

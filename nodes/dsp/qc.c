@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define QC_CHUNK 1024
+
 typedef struct click_state {
     float x1, x2, x3;  /* last three samples */
     double sum;        /* sum of |d| over the ring */
@@ -15,16 +17,18 @@ struct lathe_qc {
     lathe_qc_summary s;
     uint32_t win;       /* click window (odd) */
     uint32_t merge;     /* frames within which clicks merge */
-    float *ring;        /* per channel: win |d| values */
-    uint32_t ring_pos;
+    float *ring;        /* per channel: win past |d| values, then QC_CHUNK new ones */
+    float xe[QC_CHUNK + 3];
+    double sums[QC_CHUNK];
     click_state cs[LATHE_QC_MAX_CH];
     uint32_t run[LATHE_QC_MAX_CH];  /* current full-scale run length */
     float run_level[LATHE_QC_MAX_CH];
     uint32_t nf_len, nf_pos;        /* noise floor window */
     float nf_peak;
     uint32_t cor_len, cor_pos;      /* correlation window */
-    double cor_lr, cor_ll, cor_rr;
+    double cor[3][4];               /* lr, ll, rr per lane */
     size_t cap_clip, cap_click, cap_phase;
+    double lane_sum[LATHE_QC_MAX_CH][4], lane_sum2[LATHE_QC_MAX_CH][4];
 };
 
 int lathe_qc_new(uint32_t rate, uint32_t channels, lathe_qc **out)
@@ -38,7 +42,7 @@ int lathe_qc_new(uint32_t rate, uint32_t channels, lathe_qc **out)
     q->s.channels = channels;
     q->win = 2 * (uint32_t)(rate / 200) + 1;
     q->merge = rate / 500;
-    q->ring = calloc((size_t)q->win * channels, sizeof(float));
+    q->ring = calloc((size_t)(q->win + QC_CHUNK) * channels, sizeof(float));
     if (!q->ring) {
         free(q);
         return -1;
@@ -79,12 +83,19 @@ static lathe_qc_event *push_event(lathe_qc_event **v, size_t *n, size_t *cap)
     return &(*v)[(*n)++];
 }
 
-/* Sum, sum of squares, peak, non-finite count: four partial sums for speed, fixed order. */
-static void channel_stats(lathe_qc *q, uint32_t c, const float *x, uint32_t n)
+/* Sum, sum of squares, peak, non-finite count. Four partial sums for speed, each owning the
+ * frames with one value of (frame mod 4), so the result does not depend on block boundaries. */
+static void channel_stats(lathe_qc *q, uint32_t c, const float *x, uint32_t n, uint64_t f0)
 {
-    double s[4] = {0}, s2[4] = {0};
+    double s[4], s2[4];
     float pk = 0.0f;
     uint32_t i = 0;
+    memcpy(s, q->lane_sum[c], sizeof(s));
+    memcpy(s2, q->lane_sum2[c], sizeof(s2));
+    for (; i < n && ((f0 + i) & 3) != 0; i++) {
+        s[(f0 + i) & 3] += (double)x[i];
+        s2[(f0 + i) & 3] += (double)x[i] * (double)x[i];
+    }
     for (; i + 4 <= n; i += 4) {
         for (uint32_t k = 0; k < 4; k++) {
             double v = (double)x[i + k];
@@ -93,21 +104,23 @@ static void channel_stats(lathe_qc *q, uint32_t c, const float *x, uint32_t n)
         }
     }
     for (; i < n; i++) {
-        s[0] += (double)x[i];
-        s2[0] += (double)x[i] * (double)x[i];
+        s[(f0 + i) & 3] += (double)x[i];
+        s2[(f0 + i) & 3] += (double)x[i] * (double)x[i];
     }
     for (i = 0; i < n; i++) {
         float a = fabsf(x[i]);
         pk = a > pk ? a : pk;
     }
-    double ss = (s[0] + s[1]) + (s[2] + s[3]), ss2 = (s2[0] + s2[1]) + (s2[2] + s2[3]);
-    if (!isfinite(ss2)) {
+    if (!isfinite(s2[0] + s2[1] + s2[2] + s2[3])) {
         for (i = 0; i < n; i++)
             q->s.nonfinite[c] += !isfinite(x[i]);
         return; /* keep the sums finite: skip a block holding NaN/Inf */
     }
-    q->s.sum[c] += ss;
-    q->s.sum2[c] += ss2;
+    memcpy(q->lane_sum[c], s, sizeof(s));
+    memcpy(q->lane_sum2[c], s2, sizeof(s2));
+    q->s.sum[c] = (q->lane_sum[c][0] + q->lane_sum[c][1]) + (q->lane_sum[c][2] + q->lane_sum[c][3]);
+    q->s.sum2[c] =
+        (q->lane_sum2[c][0] + q->lane_sum2[c][1]) + (q->lane_sum2[c][2] + q->lane_sum2[c][3]);
     if ((double)pk > q->s.peak[c])
         q->s.peak[c] = (double)pk;
 }
@@ -167,86 +180,152 @@ static void click_found(lathe_qc *q, uint32_t c, int64_t frame, double mag)
     k->last = frame;
 }
 
-/* Third difference into a ring of |d|; the centre of the ring is tested against the ring mean. */
-static uint32_t clicks(lathe_qc *q, uint32_t c, const float *x, uint32_t n, uint64_t f0)
+/* Third difference |d| appended after the last `win` values; the window sum runs serially (one
+ * add per sample), the |d| and the tests around it vectorise. The centre of each window is
+ * tested against the window mean. */
+static void clicks(lathe_qc *q, uint32_t c, const float *x, uint32_t n, uint64_t f0)
 {
     click_state *k = &q->cs[c];
-    float *ring = q->ring + (size_t)c * q->win;
-    uint32_t w = q->win, h = w / 2, pos = q->ring_pos;
+    float *ab = q->ring + (size_t)c * (q->win + QC_CHUNK);
+    uint32_t w = q->win, h = w / 2;
     const double kw = LATHE_QC_CLICK_K / (double)w;
-    for (uint32_t i = 0; i < n; i++) {
-        float d = x[i] - 3.0f * k->x1 + 3.0f * k->x2 - k->x3;
-        float a = fabsf(d);
-        k->x3 = k->x2;
-        k->x2 = k->x1;
-        k->x1 = x[i];
-        k->sum += (double)a - (double)ring[pos];
-        ring[pos] = a;
-        pos = pos + 1 == w ? 0 : pos + 1;
-        int64_t centre = (int64_t)(f0 + i) - (int64_t)h;
-        float ac = ring[pos + h < w ? pos + h : pos + h - w];
-        if (centre >= (int64_t)h && ac > (float)LATHE_QC_SILENCE &&
-            (double)ac > kw * (k->sum > 0.0 ? k->sum : 0.0))
-            click_found(q, c, centre - 1, (double)ac); /* d[n] is centred on n - 1.5 */
+    for (uint32_t off = 0; off < n; off += QC_CHUNK) {
+        uint32_t m = n - off < QC_CHUNK ? n - off : QC_CHUNK;
+        float *xe = q->xe, *a = ab + w;
+        double *sum = q->sums;
+        xe[0] = k->x3;
+        xe[1] = k->x2;
+        xe[2] = k->x1;
+        memcpy(xe + 3, x + off, m * sizeof(float));
+        for (uint32_t i = 0; i < m; i++)
+            a[i] = fabsf(xe[i + 3] - 3.0f * xe[i + 2] + 3.0f * xe[i + 1] - xe[i]);
+        double s = k->sum;
+        for (uint32_t i = 0; i < m; i++) {
+            s += (double)a[i] - (double)ab[i];
+            sum[i] = s;
+        }
+        k->sum = s;
+        for (uint32_t i = 0; i < m; i++) {
+            float ac = a[(int64_t)i - h];
+            if (ac > (float)LATHE_QC_SILENCE && (double)ac > kw * sum[i]) {
+                int64_t centre = (int64_t)(f0 + off + i) - (int64_t)h;
+                if (centre >= (int64_t)h)
+                    click_found(q, c, centre - 1, (double)ac); /* d[n] centres on n - 1.5 */
+            }
+        }
+        k->x3 = xe[m];
+        k->x2 = xe[m + 1];
+        k->x1 = xe[m + 2];
+        memmove(ab, ab + m, w * sizeof(float));
     }
-    return pos;
+}
+
+static float block_absmax(const float *x, uint32_t n)
+{
+    float m = 0.0f;
+    for (uint32_t i = 0; i < n; i++) {
+        float v = fabsf(x[i]);
+        m = v > m ? v : m;
+    }
+    return m;
+}
+
+/* First/last frame above LATHE_QC_SILENCE: scans stop at the first hit from each side. */
+static void silence_bounds(lathe_qc *q, const float *const *ch, uint32_t n, uint64_t f0)
+{
+    for (uint32_t c = 0; c < q->s.channels; c++) {
+        const float *x = ch[c];
+        if (q->s.first_loud < 0 || (uint64_t)q->s.first_loud >= f0) {
+            for (uint32_t i = 0; i < n; i++) {
+                if ((double)fabsf(x[i]) > LATHE_QC_SILENCE) {
+                    if (q->s.first_loud < 0 || (int64_t)(f0 + i) < q->s.first_loud)
+                        q->s.first_loud = (int64_t)(f0 + i);
+                    break;
+                }
+            }
+        }
+        for (uint32_t i = n; i-- > 0;) {
+            if ((int64_t)(f0 + i) <= q->s.last_loud)
+                break;
+            if ((double)fabsf(x[i]) > LATHE_QC_SILENCE) {
+                q->s.last_loud = (int64_t)(f0 + i);
+                break;
+            }
+        }
+    }
+}
+
+static void correlation_window_end(lathe_qc *q, uint64_t end)
+{
+    double lr = 0.0, ll = 0.0, rr = 0.0;
+    for (int k = 0; k < 4; k++) {
+        lr += q->cor[0][k];
+        ll += q->cor[1][k];
+        rr += q->cor[2][k];
+    }
+    double den = sqrt(ll * rr), corr = den > 0.0 ? lr / den : 0.0;
+    if ((ll + rr) / (2.0 * q->cor_pos) > 1e-5 && corr < -0.5) {
+        lathe_qc_event *e = push_event(&q->s.anti_phase, &q->s.n_anti_phase, &q->cap_phase);
+        if (e)
+            *e = (lathe_qc_event){end - q->cor_pos, UINT32_MAX, q->cor_pos, corr};
+    }
+    q->s.sum_lr += lr;
+    memset(q->cor, 0, sizeof(q->cor));
+    q->cor_pos = 0;
+}
+
+/* Products of the first two channels into four lanes keyed by frame mod 4 (block-size
+ * independent, and the loop vectorises without reassociation). */
+static void correlation(lathe_qc *q, const float *l, const float *r, uint32_t n, uint64_t f0)
+{
+    for (uint32_t off = 0; off < n;) {
+        uint32_t k = q->cor_len - q->cor_pos < n - off ? q->cor_len - q->cor_pos : n - off;
+        for (uint32_t i = off; i < off + k; i++) {
+            uint32_t lane = (uint32_t)((f0 + i) & 3);
+            double a = (double)l[i], b = (double)r[i];
+            q->cor[0][lane] += a * b;
+            q->cor[1][lane] += a * a;
+            q->cor[2][lane] += b * b;
+        }
+        q->cor_pos += k;
+        off += k;
+        if (q->cor_pos == q->cor_len)
+            correlation_window_end(q, f0 + off);
+    }
 }
 
 /* Cross-channel windows: silence bounds, 50 ms noise-floor peaks, 1 s correlation. */
 static void frames_scan(lathe_qc *q, const float *const *ch, uint32_t n, uint64_t f0)
 {
-    uint32_t nc = q->s.channels;
-    for (uint32_t i = 0; i < n; i++) {
-        float pk = 0.0f;
-        for (uint32_t c = 0; c < nc; c++) {
-            float a = fabsf(ch[c][i]);
-            pk = a > pk ? a : pk;
+    silence_bounds(q, ch, n, f0);
+    for (uint32_t off = 0; off < n;) {
+        uint32_t k = q->nf_len - q->nf_pos < n - off ? q->nf_len - q->nf_pos : n - off;
+        for (uint32_t c = 0; c < q->s.channels; c++) {
+            float m = block_absmax(ch[c] + off, k);
+            q->nf_peak = m > q->nf_peak ? m : q->nf_peak;
         }
-        if ((double)pk > LATHE_QC_SILENCE) {
-            if (q->s.first_loud < 0)
-                q->s.first_loud = (int64_t)(f0 + i);
-            q->s.last_loud = (int64_t)(f0 + i);
-        }
-        q->nf_peak = pk > q->nf_peak ? pk : q->nf_peak;
-        if (++q->nf_pos == q->nf_len) {
+        q->nf_pos += k;
+        off += k;
+        if (q->nf_pos == q->nf_len) {
             if (q->nf_peak > 0.0f &&
                 (q->s.noise_floor == 0.0 || (double)q->nf_peak < q->s.noise_floor))
                 q->s.noise_floor = (double)q->nf_peak;
             q->nf_pos = 0;
             q->nf_peak = 0.0f;
         }
-        if (nc < 2)
-            continue;
-        double l = (double)ch[0][i], r = (double)ch[1][i];
-        q->cor_lr += l * r;
-        q->cor_ll += l * l;
-        q->cor_rr += r * r;
-        if (++q->cor_pos == q->cor_len) {
-            double den = sqrt(q->cor_ll * q->cor_rr);
-            double corr = den > 0.0 ? q->cor_lr / den : 0.0;
-            if ((q->cor_ll + q->cor_rr) / (2.0 * q->cor_len) > 1e-5 && corr < -0.5) {
-                lathe_qc_event *e = push_event(&q->s.anti_phase, &q->s.n_anti_phase,
-                                               &q->cap_phase);
-                if (e)
-                    *e = (lathe_qc_event){f0 + i + 1 - q->cor_len, UINT32_MAX, q->cor_len, corr};
-            }
-            q->s.sum_lr += q->cor_lr;
-            q->cor_pos = 0;
-            q->cor_lr = q->cor_ll = q->cor_rr = 0.0;
-        }
     }
+    if (q->s.channels >= 2)
+        correlation(q, ch[0], ch[1], n, f0);
 }
 
 void lathe_qc_add(lathe_qc *q, const float *const *ch, uint32_t n)
 {
     uint64_t f0 = q->s.frames;
-    uint32_t pos = q->ring_pos;
     for (uint32_t c = 0; c < q->s.channels; c++) {
-        channel_stats(q, c, ch[c], n);
+        channel_stats(q, c, ch[c], n, f0);
         clip_runs(q, c, ch[c], n, f0);
-        pos = clicks(q, c, ch[c], n, f0); /* every channel's ring advances alike */
+        clicks(q, c, ch[c], n, f0);
     }
-    q->ring_pos = pos;
     frames_scan(q, ch, n, f0);
     q->s.frames += n;
 }
@@ -257,8 +336,7 @@ const lathe_qc_summary *lathe_qc_finish(lathe_qc *q)
         if (q->run[c])
             end_run(q, c, q->s.frames);
     /* the partial correlation window still counts towards the overall sum */
-    q->s.sum_lr += q->cor_lr;
-    q->cor_lr = q->cor_ll = q->cor_rr = 0.0;
-    q->cor_pos = 0;
+    if (q->cor_pos)
+        correlation_window_end(q, q->s.frames);
     return &q->s;
 }

@@ -20,7 +20,7 @@ extern "C" {
 
 #define LATHE_QC_MAX_CH 64
 #define LATHE_QC_MAX_EVENTS 10000
-#define LATHE_QC_CLICK_K 10.0
+#define LATHE_QC_CLICK_K 8.0
 #define LATHE_QC_FULL_SCALE 0.99996948f /* 32767/32768: 16-bit positive full scale */
 #define LATHE_QC_CLIP_RUN 4             /* PCM-1630: 4 consecutive full-scale samples = over */
 #define LATHE_QC_SILENCE 0.001          /* -60 dBFS, as FFmpeg silencedetect */

@@ -13,6 +13,14 @@
 #define MAX_CH 8
 #define CHUNK 256
 
+/* As the meter: the phase loops compiled for AVX2 and baseline x86-64; every lane does the same
+ * operations in the same order (no FMA contraction in ISO C mode), so both agree bit for bit. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define TPD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TPD_CLONES
+#endif
+
 /* The second interpolator: 4x (2x at 88.2-192 kHz, none above) with a 49-tap Hann-windowed
  * sinc, the short BS.1770-style filter of libebur128 and many plug-in meters. Near Nyquist its
  * images leak in and it reads above the ideal reconstruction; the limiter must satisfy those
@@ -131,10 +139,11 @@ uint32_t lathe_tpdetect_reach(const lathe_tpdetect *d)
 }
 
 /* y[q * F + p] for n intervals whose taps start at w[q]; F, L constant so the phase loop
- * vectorises (same accumulation order as the meter). */
+ * vectorises; each lane sums its taps in the meter's order (no FMA contraction in ISO C), so
+ * the values are the meter's bit for bit. */
 #define DEFINE_INTERP(F, L)                                                                    \
-    static void interp_##F##_##L(const float *restrict w, const float *restrict h, uint32_t n, \
-                                 float *restrict y)                                            \
+    TPD_CLONES static void interp_##F##_##L(const float *restrict w, const float *restrict h,  \
+                                            uint32_t n, float *restrict y)                     \
     {                                                                                          \
         for (uint32_t q = 0; q < n; q++) {                                                     \
             float acc[F] = {0};                                                                \
@@ -147,67 +156,105 @@ uint32_t lathe_tpdetect_reach(const lathe_tpdetect *d)
                 y[q * F + p] = acc[p];                                                         \
         }                                                                                      \
     }
-DEFINE_INTERP(8, 48)
-DEFINE_INTERP(8, 32)
 DEFINE_INTERP(4, 16)
 DEFINE_INTERP(2, 16)
 
+/* The 8x case (44.1/48 kHz, the hot one) with explicit 8-lane vectors and four intervals in
+ * flight to hide the add latency: same per-lane arithmetic as above. */
+typedef float v8f __attribute__((vector_size(32), aligned(4)));
+
+TPD_CLONES static void interp_8(const float *restrict w, const float *restrict h, uint32_t L,
+                                uint32_t n, float *restrict y)
+{
+    uint32_t q = 0;
+    for (; q + 4 <= n; q += 4) {
+        v8f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        for (uint32_t k = 0; k < L; k++) {
+            v8f hk = *(const v8f *)(h + k * 8);
+            a0 += hk * w[q + k];
+            a1 += hk * w[q + k + 1];
+            a2 += hk * w[q + k + 2];
+            a3 += hk * w[q + k + 3];
+        }
+        *(v8f *)(y + q * 8) = a0;
+        *(v8f *)(y + (q + 1) * 8) = a1;
+        *(v8f *)(y + (q + 2) * 8) = a2;
+        *(v8f *)(y + (q + 3) * 8) = a3;
+    }
+    for (; q < n; q++) {
+        v8f a = {0};
+        for (uint32_t k = 0; k < L; k++)
+            a += *(const v8f *)(h + k * 8) * w[q + k];
+        *(v8f *)(y + q * 8) = a;
+    }
+}
+
 static void interp(const lathe_tpdetect *d, const float *w, uint32_t n, float *y)
 {
-    if (d->factor == 8 && d->taps == 48)
-        interp_8_48(w, d->h, n, y);
-    else if (d->factor == 8)
-        interp_8_32(w, d->h, n, y);
+    if (d->factor == 8)
+        interp_8(w, d->h, d->taps, n, y);
     else if (d->factor == 4)
         interp_4_16(w, d->h, n, y);
     else
         interp_2_16(w, d->h, n, y);
 }
+/* The meter's refinement: the peak of the parabola through v[-1], v[0], v[1] (signs taken from
+ * v[0]) when its vertex lies within one point, rounded up to float (never below the meter's
+ * double value); |v[0]| otherwise. */
+static float refine(const float *v)
+{
+    double s = v[0] < 0.0f ? -1.0 : 1.0;
+    double a = s * (double)v[-1], b = s * (double)v[0], c = s * (double)v[1];
+    double den = a - 2.0 * b + c;
+    if (den >= 0.0)
+        return fabsf(v[0]);
+    double p = 0.5 * (a - c) / den;
+    if (p < -1.0 || p > 1.0)
+        return fabsf(v[0]);
+    double r = b - 0.25 * (a - c) * p;
+    return (float)(r * (1.0 + 0x1p-22)); /* round up: never below the meter's double value */
+}
 
-/* Largest refined |y| over points v[0..F] (v[-1] and v[F + 1] exist). The parabola through a
- * local maximum and its neighbours is the meter's refinement of its overall maximum. */
+/* Largest refined |y| over the points v[0..F] of a frame (v[-1] and v[F + 1] exist). The meter
+ * refines its overall maximum by the parabola through the neighbours; here every point whose
+ * parabola could rise above the frame's largest point is refined, so no frame reads below what
+ * the meter could make of any of its points. A float screen keeps it to the frame's peak. */
 static float frame_peak(const float *v, uint32_t F)
 {
     float m = 0.0f;
     for (uint32_t k = 0; k <= F; k++)
-        m = fmaxf(m, fabsf(v[k]));
+        m = fabsf(v[k]) > m ? fabsf(v[k]) : m;
+    float r = m;
     for (uint32_t k = 0; k <= F; k++) {
-        float b = fabsf(v[k]);
-        if (b < fabsf(v[(int)k - 1]) || b < fabsf(v[k + 1]) || b == 0.0f)
-            continue; /* not a local maximum */
-        double s = v[k] < 0.0f ? -1.0 : 1.0;
-        double a = s * (double)v[(int)k - 1], bb = s * (double)v[k], c = s * (double)v[k + 1];
-        double den = a - 2.0 * bb + c;
-        if (den >= 0.0)
-            continue;
-        double p = 0.5 * (a - c) / den;
-        if (p < -1.0 || p > 1.0)
-            continue;
-        double r = bb - 0.25 * (a - c) * p;
-        float rf = (float)r;
-        if ((double)rf < r)
-            rf = nextafterf(rf, INFINITY); /* round up: never report below the meter */
-        m = fmaxf(m, rf);
+        /* screen in float with slack: vertex within one point (|a - c| / 2 <= -den) and a
+         * rise (a - c)^2 / (-8 den) reaching m - |v[k]| */
+        float sg = v[k] < 0.0f ? -1.0f : 1.0f;
+        float a = sg * v[(int)k - 1], b = sg * v[k], c = sg * v[k + 1];
+        float den = a - 2.0f * b + c, d = a - c;
+        if (den < 0.0f && 0.5f * fabsf(d) <= -den * 1.001f &&
+            0.125f * d * d >= (m - b) * -den * 0.999f) {
+            float t = refine(v + k);
+            r = t > r ? t : r;
+        }
     }
-    return m;
+    return r;
 }
 
 /* Largest |y| of the short interpolator over intervals; w[q] is interval q's first tap
  * (x[j - 5]). Lane 0 is zero: the sample itself is already in the main points. */
-static void short_peaks(const float *restrict w, const float *restrict h, uint32_t n,
-                        float *restrict out)
+typedef float v4f __attribute__((vector_size(16), aligned(4)));
+
+TPD_CLONES static void short_peaks(const float *restrict w, const float *restrict h, uint32_t n,
+                                   float *restrict out)
 {
     for (uint32_t q = 0; q < n; q++) {
-        float acc[SHORT_LANES] = {0};
-        for (uint32_t k = 0; k < SHORT_TAPS; k++) {
-            float x = w[q + k];
-            for (uint32_t p = 0; p < SHORT_LANES; p++)
-                acc[p] += h[k * SHORT_LANES + p] * x;
-        }
-        float m = 0.0f;
+        v4f acc = {0};
+        for (uint32_t k = 0; k < SHORT_TAPS; k++)
+            acc += *(const v4f *)(h + k * SHORT_LANES) * w[q + k];
+        float m = out[q];
         for (uint32_t p = 0; p < SHORT_LANES; p++)
-            m = fmaxf(m, fabsf(acc[p]));
-        out[q] = fmaxf(out[q], m);
+            m = fabsf(acc[p]) > m ? fabsf(acc[p]) : m;
+        out[q] = m;
     }
 }
 

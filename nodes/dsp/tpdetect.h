@@ -3,10 +3,14 @@
  * The same interpolation as lathe's meter (truepeak.h: 8x below 88.2 kHz, 4x to 176.4 kHz, 2x
  * above; Kaiser-windowed sinc, beta 7 (6 at high rates), 48/32/16 taps per phase, phase 0 the
  * sample itself, each phase at unity DC, accumulated in float in the same order), plus what the
- * meter does only for its overall maximum: every local maximum of |y| is refined by the
- * parabola through its neighbours. So a frame's detected peak is never below what the meter
- * would report for that stretch, and a limiter that keeps every frame's detected peak at or
- * below the ceiling keeps the meter's reading there too. */
+ * meter does only for its overall maximum: every point whose parabola through its neighbours
+ * could rise above the frame's largest point is refined by it. So a frame's detected peak is
+ * never below what the meter would report for that stretch, and a limiter that keeps every
+ * frame's detected peak at or below the ceiling keeps the meter's reading there too.
+ *
+ * A second, short interpolator (4x, 49-tap Hann-windowed sinc, as libebur128 and many plug-in
+ * meters use) joins the maximum below 96 kHz: near Nyquist its images make it read above the
+ * ideal reconstruction, and the limiter's output must satisfy those meters as well. */
 #ifndef LATHE_TPDETECT_H
 #define LATHE_TPDETECT_H
 
