@@ -310,6 +310,7 @@ static int finish_sinks(pass *p)
         lathe_analysis_result_free(gs->analysis);
         gs->analysis = NULL;
         lathe_analysis_finish(k->meter, &gs->analysis);
+        gs->result.analysis = gs->analysis;
     }
     return LATHE_OK;
 }

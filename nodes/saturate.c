@@ -1,8 +1,8 @@
 /* saturate: gentle soft clipping for density without a limiter.
  *
- * y = curve(drive * x), computed at 8x the input rate between two linear-phase polyphase FIRs
- * (dsp/oversample.h, 110 dB stopband from the input's Nyquist), so harmonics the curve creates
- * above Nyquist are removed instead of folding back as aliases. Both curves have slope 1 at 0
+ * y = curve(drive * x), computed at 8x the input rate between linear-phase FIR cascades
+ * (dsp/oversample.h: three 2x stages, 110 dB stopband from the input's Nyquist), so harmonics
+ * the curve creates above Nyquist are removed instead of folding back as aliases. Both curves have slope 1 at 0
  * and approach +-1: tanh, and "soft" u / sqrt(1 + u^2), which bends later and more gently.
  * The dry path is delayed by the oversampler's latency, so mix blends in phase; the latency is
  * declared and trimmed by the engine. mix 0 with output 0 dB is a bit-exact identity. */
@@ -43,7 +43,8 @@ typedef struct saturate_state {
     uint32_t channels;
     int curve;
     double drive, mix, out_gain;
-    float *mem;
+    float *mem;  /* oversampler */
+    float *dmem; /* dry delay and the wet block */
     float *wet;
 } saturate_state;
 
@@ -57,24 +58,26 @@ static int saturate_prepare(void *state, lathe_prepare_ctx *ctx)
         return LATHE_ERR_FORMAT;
     }
     lathe_oversample_spec spec = {SAT_FACTOR, SAT_PASS, SAT_STOP, SAT_ATTEN_DB};
-    size_t n_os = lathe_oversample_floats(&spec, nch, m);
-    uint32_t lat = lathe_oversample_phase_taps(&spec) - 1;
-    size_t n_dry = lathe_dynamics_delay_floats(lat, m) * nch;
-    s->mem = lathe_alloc(sizeof(float) * (n_os + n_dry + m));
-    if (!s->mem) {
-        snprintf(ctx->err, LATHE_ERR_MAX, "out of memory");
-        return LATHE_ERR_NOMEM;
-    }
+    s->mem = lathe_alloc(sizeof(float) * lathe_oversample_floats(&spec, nch, m));
+    if (!s->mem)
+        goto nomem;
     lathe_oversample_init(&s->os, &spec, s->mem, nch, m);
-    lathe_dynamics_delay_init(&s->dry, s->mem + n_os, nch, lat, m);
-    s->wet = s->mem + n_os + n_dry;
+    uint32_t lat = lathe_oversample_latency(&s->os);
+    s->dmem = lathe_alloc(sizeof(float) * (lathe_dynamics_delay_floats(lat, m) * nch + m));
+    if (!s->dmem)
+        goto nomem;
+    lathe_dynamics_delay_init(&s->dry, s->dmem, nch, lat, m);
+    s->wet = s->dmem + lathe_dynamics_delay_floats(lat, m) * nch;
     s->channels = nch;
     s->curve = p->curve;
     s->drive = lathe_db_to_gain(p->drive_db);
     s->mix = p->mix;
     s->out_gain = lathe_db_to_gain(p->output_db);
-    ctx->latency = lathe_oversample_latency(&s->os);
+    ctx->latency = lat;
     return LATHE_OK;
+nomem:
+    snprintf(ctx->err, LATHE_ERR_MAX, "out of memory");
+    return LATHE_ERR_NOMEM; /* release() frees what was allocated */
 }
 
 static void saturate_reset(void *state)
@@ -88,7 +91,9 @@ static void saturate_release(void *state)
 {
     saturate_state *s = state;
     lathe_dealloc(s->mem);
+    lathe_dealloc(s->dmem);
     s->mem = NULL;
+    s->dmem = NULL;
 }
 
 static void shape(float *restrict v, size_t n, double drive, int curve)

@@ -6,6 +6,7 @@
  * $LATHE_SRC/../shared/audio when present. */
 #include "limit_testutil.h"
 #include "limiter.h"
+#include "tpdetect.h"
 
 
 static const lathe_node_desc *LIM;
@@ -302,12 +303,53 @@ static void real_mixes(void)
         printf("  tier 2 skipped: no mixes in $LATHE_SRC/../shared/audio\n");
 }
 
+/* The detector's design claim: over any stretch it never reads below lathe's meter (the same
+ * interpolation plus refinement of every point that could matter), and by at most the short
+ * interpolator's over-read above it. */
+static void detector_vs_meter(void)
+{
+    const uint32_t rates[] = { 44100, 48000, 96000 };
+    for (int r = 0; r < 3; r++) {
+        uint32_t rate = rates[r], n = rate / 2;
+        uint64_t rs = 77 + r;
+        tu_signal s = tu_signal_new(rate, 2, n + 64);
+        for (int kind = 0; kind < 3; kind++) {
+            double ph = 0.0;
+            for (uint32_t i = 0; i < n; i++) {
+                ph += 2 * PI * (kind == 0 ? 0.49 : 0.1 + 0.39 * i / n);
+                double v = kind == 2 ? tu_rand(&rs) : sin(ph);
+                s.ch[0][i] = (float)v;
+                s.ch[1][i] = (float)(0.5 * v);
+            }
+            lathe_tpdetect *d;
+            lathe_truepeak *t;
+            CHECK(lathe_tpdetect_new(rate, 2, &d) == 0 && lathe_truepeak_new(rate, 2, &t) == 0,
+                  "detector/meter new");
+            float *pk = calloc(n + 64, sizeof(float));
+            lathe_tpdetect_process(d, (const float *const *)s.ch, n + 64, pk);
+            lathe_truepeak_add(t, (const float *const *)s.ch, n + 64);
+            double dm = 0.0, mm = lathe_truepeak_max(t);
+            for (uint32_t i = 0; i < n + 64; i++)
+                dm = fmax(dm, (double)pk[i]);
+            CHECK(dm >= mm, "%u Hz kind %d: detector %.7f below the meter %.7f", rate, kind, dm,
+                  mm);
+            CHECK(dm <= mm * 1.02, "%u Hz kind %d: detector %.5f far above the meter %.5f", rate,
+                  kind, dm, mm);
+            free(pk);
+            lathe_tpdetect_free(d);
+            lathe_truepeak_free(t);
+        }
+        tu_signal_free(&s);
+    }
+}
+
 int main(void)
 {
     LIM = tu_node("limit");
     CHECK(LIM != NULL, "limit is registered");
     if (!LIM)
         return tu_done();
+    detector_vs_meter();
     hard_signals(44100);
     hard_signals(48000);
     null_and_alignment(44100);

@@ -1,11 +1,11 @@
-/* oversample.c - polyphase FIR oversampler (see oversample.h). */
+/* oversample.c - cascade of 2x polyphase FIR stages (see oversample.h). */
 #include "oversample.h"
 
 #include <assert.h>
 #include <math.h>
 #include <string.h>
 
-#define LATHE_PI 3.14159265358979323846
+#define OS_PI 3.14159265358979323846
 
 static double bessel_i0(double x)
 {
@@ -29,45 +29,68 @@ static double kaiser_beta(double a)
     return 0.0;
 }
 
-uint32_t lathe_oversample_phase_taps(const lathe_oversample_spec *s)
+static uint32_t n_stages(const lathe_oversample_spec *s)
 {
-    assert(s->factor >= 2 && s->factor <= 64);
+    uint32_t n = 0;
+    while ((1u << n) < s->factor)
+        n++;
+    assert((1u << n) == s->factor && n >= 1 && n <= LATHE_OVERSAMPLE_MAX_STAGES);
     assert(s->pass > 0.0 && s->stop > s->pass && s->stop <= 1.0);
-    double dw = 2.0 * LATHE_PI * (s->stop - s->pass) / (double)s->factor;
-    double n = (s->atten_db - 7.95) / (2.285 * dw) + 1.0;
-    uint32_t j = (uint32_t)ceil(n / (double)s->factor);
-    return j < 2 ? 2 : j;
+    return n;
+}
+
+/* Band edges of stage k in cycles per sample of its (output) rate 2^(k+1) x base. */
+static void stage_edges(const lathe_oversample_spec *s, uint32_t k, double *pass, double *stop)
+{
+    double r = (double)(2u << k);
+    *pass = s->pass / r;
+    *stop = ((double)(1u << k) - s->stop) / r;
+}
+
+/* Odd length with N - 1 a multiple of 2^(k+1), at least Kaiser's estimate. */
+static uint32_t stage_taps(const lathe_oversample_spec *s, uint32_t k)
+{
+    double fp, fs;
+    stage_edges(s, k, &fp, &fs);
+    double n = (s->atten_db - 7.95) / (2.285 * 2.0 * OS_PI * (fs - fp)) + 1.0;
+    uint32_t step = 2u << k, m = (uint32_t)ceil((n - 1.0) / step);
+    return (m < 1 ? 1 : m) * step + 1;
 }
 
 size_t lathe_oversample_floats(const lathe_oversample_spec *s, uint32_t channels,
                                uint32_t max_frames)
 {
-    size_t j = lathe_oversample_phase_taps(s), l = s->factor;
-    size_t per_ch = (j - 1 + max_frames) * (1 + l);
-    return 2 * j * l + per_ch * channels;
+    size_t total = 0;
+    for (uint32_t k = 0; k < n_stages(s); k++) {
+        size_t n = stage_taps(s, k), j0 = (n + 1) / 2, m = (size_t)max_frames << k;
+        total += 2 * n;
+        total += channels * ((j0 - 1 + m) + (n - 1 + 2 * m));
+    }
+    return total;
 }
 
-/* Kaiser-windowed sinc of length n = J * factor, cutoff midway between the band edges,
- * normalised to unity gain at DC (in double, rounded to float once). */
-static void design(lathe_oversample *os)
+/* Kaiser-windowed sinc, cutoff midway between the edges, unity DC gain. */
+static void design_stage(const lathe_oversample_spec *s, uint32_t k, lathe_oversample_stage *st)
 {
-    uint32_t l = os->spec.factor, j = os->phase_taps, n = l * j;
-    double fc = 0.5 * (os->spec.pass + os->spec.stop) / (double)l; /* cycles per high sample */
-    double beta = kaiser_beta(os->spec.atten_db), i0b = bessel_i0(beta);
+    double fp, fs;
+    stage_edges(s, k, &fp, &fs);
+    uint32_t n = st->taps;
+    double fc = 0.5 * (fp + fs), beta = kaiser_beta(s->atten_db), i0b = bessel_i0(beta);
     double c = 0.5 * (double)(n - 1), sum = 0.0;
     double h[n];
-    for (uint32_t k = 0; k < n; k++) {
-        double t = (double)k - c, r = t / c;
-        double sinc = 2.0 * fc * sin(2.0 * LATHE_PI * fc * t) / (2.0 * LATHE_PI * fc * t);
-        h[k] = sinc * bessel_i0(beta * sqrt(fmax(0.0, 1.0 - r * r))) / i0b;
-        sum += h[k];
+    for (uint32_t i = 0; i < n; i++) {
+        double t = (double)i - c, r = t / c;
+        double sinc = t == 0.0 ? 2.0 * fc : sin(2.0 * OS_PI * fc * t) / (OS_PI * t);
+        h[i] = sinc * bessel_i0(beta * sqrt(fmax(0.0, 1.0 - r * r))) / i0b;
+        sum += h[i];
     }
-    for (uint32_t jj = 0; jj < j; jj++) {
-        for (uint32_t p = 0; p < l; p++) {
-            os->up_taps[jj * l + p] = (float)((double)l * h[jj * l + p] / sum);
-            os->down_taps[jj * l + p] = (float)(h[jj * l + l - 1 - p] / sum);
-        }
-    }
+    for (uint32_t i = 0; i < n; i++)
+        st->h[i] = (float)(h[i] / sum);
+    /* symmetric and odd: each up phase read forwards equals itself reversed */
+    for (uint32_t j = 0; j < st->j0; j++)
+        st->g0[j] = (float)(2.0 * h[2 * j] / sum);
+    for (uint32_t j = 0; j < st->j1; j++)
+        st->g1[j] = (float)(2.0 * h[2 * j + 1] / sum);
 }
 
 void lathe_oversample_init(lathe_oversample *os, const lathe_oversample_spec *s, float *mem,
@@ -76,97 +99,103 @@ void lathe_oversample_init(lathe_oversample *os, const lathe_oversample_spec *s,
     assert(channels >= 1 && channels <= LATHE_OVERSAMPLE_MAX_CH);
     memset(os, 0, sizeof(*os));
     os->spec = *s;
-    os->phase_taps = lathe_oversample_phase_taps(s);
+    os->n_stages = n_stages(s);
     os->channels = channels;
     os->max_frames = max_frames;
-    size_t j = os->phase_taps, l = s->factor;
-    os->up_taps = mem;
-    os->down_taps = mem + j * l;
-    float *p = mem + 2 * j * l;
-    for (uint32_t c = 0; c < channels; c++) {
-        os->xh[c] = p;
-        p += j - 1 + max_frames;
-        os->vh[c] = p;
-        p += (j - 1 + max_frames) * l;
+    float *p = mem;
+    for (uint32_t k = 0; k < os->n_stages; k++) {
+        lathe_oversample_stage *st = &os->st[k];
+        size_t m = (size_t)max_frames << k;
+        st->taps = stage_taps(s, k);
+        st->j0 = (st->taps + 1) / 2;
+        st->j1 = (st->taps - 1) / 2;
+        st->h = p;
+        st->g0 = p + st->taps;
+        st->g1 = st->g0 + st->j0;
+        p += 2 * (size_t)st->taps;
+        for (uint32_t c = 0; c < channels; c++) {
+            st->xh[c] = p;
+            p += st->j0 - 1 + m;
+            st->vh[c] = p;
+            p += st->taps - 1 + 2 * m;
+        }
+        design_stage(s, k, st);
     }
-    design(os);
     lathe_oversample_reset(os);
 }
 
 void lathe_oversample_reset(lathe_oversample *os)
 {
-    size_t j = os->phase_taps, l = os->spec.factor;
-    for (uint32_t c = 0; c < os->channels; c++) {
-        memset(os->xh[c], 0, sizeof(float) * (j - 1 + os->max_frames));
-        memset(os->vh[c], 0, sizeof(float) * (j - 1 + os->max_frames) * l);
+    for (uint32_t k = 0; k < os->n_stages; k++) {
+        lathe_oversample_stage *st = &os->st[k];
+        size_t m = (size_t)os->max_frames << k;
+        for (uint32_t c = 0; c < os->channels; c++) {
+            memset(st->xh[c], 0, sizeof(float) * (st->j0 - 1 + m));
+            memset(st->vh[c], 0, sizeof(float) * (st->taps - 1 + 2 * m));
+        }
     }
 }
 
 uint32_t lathe_oversample_latency(const lathe_oversample *os)
 {
-    return os->phase_taps - 1;
+    uint32_t lat = 0;
+    for (uint32_t k = 0; k < os->n_stages; k++)
+        lat += (os->st[k].taps - 1) / (2u << k);
+    return lat;
 }
 
-/* The lane count l is a parameter so that the factor-8 call below gets a constant trip count
- * after inlining (a fully vectorised inner loop with the accumulators in registers). */
-static inline void up_block(const float *restrict taps, const float *restrict xh, uint32_t j,
-                            uint32_t l, uint32_t n, float *restrict v)
+/* Dot product with eight explicit lane accumulators summed in a fixed order. */
+static inline float dot(const float *restrict a, const float *restrict b, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++) {
-        float acc[64] = {0};
-        const float *xp = xh + (j - 1) + i;
-        for (uint32_t k = 0; k < j; k++) {
-            float xv = xp[-(ptrdiff_t)k];
-            const float *t = taps + (size_t)k * l;
-            for (uint32_t p = 0; p < l; p++)
-                acc[p] += t[p] * xv;
-        }
-        memcpy(v + (size_t)i * l, acc, sizeof(float) * l);
-    }
+    float acc[8] = {0};
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (uint32_t q = 0; q < 8; q++)
+            acc[q] += a[i + q] * b[i + q];
+    for (uint32_t q = 0; i < n; i++, q++)
+        acc[q] += a[i] * b[i];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-static inline void down_block(const float *restrict taps, const float *restrict vh, uint32_t j,
-                              uint32_t l, uint32_t n, float *restrict y)
+/* 2x up: out[2i + p] = sum_j g_p[j] x[i - j]; xh holds j0 - 1 frames of history first. */
+static void up_stage(const lathe_oversample_stage *st, float *xh, uint32_t n, float *out)
 {
+    uint32_t hist = st->j0 - 1;
     for (uint32_t i = 0; i < n; i++) {
-        float acc[64] = {0};
-        const float *blk = vh + (size_t)(j - 1 + i) * l; /* block of frame i; earlier ones below */
-        for (uint32_t k = 0; k < j; k++) {
-            const float *t = taps + (size_t)k * l;
-            const float *b = blk - (ptrdiff_t)k * l;
-            for (uint32_t p = 0; p < l; p++)
-                acc[p] += t[p] * b[p];
-        }
-        float s = 0.0f;
-        for (uint32_t p = 0; p < l; p++)
-            s += acc[p];
-        y[i] = s;
+        out[2 * i] = dot(st->g0, xh + hist + i + 1 - st->j0, st->j0);
+        out[2 * i + 1] = dot(st->g1, xh + hist + i + 1 - st->j1, st->j1);
     }
+    memmove(xh, xh + n, sizeof(float) * hist);
+}
+
+/* 2x down: y[i] = sum_k h[k] v[2i - k]; vh holds N - 1 samples of history first. */
+static void down_stage(const lathe_oversample_stage *st, float *vh, uint32_t n, float *y)
+{
+    for (uint32_t i = 0; i < n; i++)
+        y[i] = dot(st->h, vh + 2 * (size_t)i, st->taps);
+    memmove(vh, vh + 2 * (size_t)n, sizeof(float) * (st->taps - 1));
 }
 
 float *lathe_oversample_up(lathe_oversample *os, uint32_t ch, const float *x, uint32_t n)
 {
     assert(ch < os->channels && n <= os->max_frames);
-    uint32_t j = os->phase_taps, l = os->spec.factor;
-    float *xh = os->xh[ch];
-    float *v = os->vh[ch] + (size_t)(j - 1) * l;
-    memcpy(xh + j - 1, x, sizeof(float) * n);
-    if (l == 8)
-        up_block(os->up_taps, xh, j, 8, n, v);
-    else
-        up_block(os->up_taps, xh, j, l, n, v);
-    memmove(xh, xh + n, sizeof(float) * (j - 1));
-    return v;
+    uint32_t last = os->n_stages - 1;
+    memcpy(os->st[0].xh[ch] + os->st[0].j0 - 1, x, sizeof(float) * n);
+    for (uint32_t k = 0; k <= last; k++) {
+        lathe_oversample_stage *st = &os->st[k];
+        float *dst = k < last ? os->st[k + 1].xh[ch] + os->st[k + 1].j0 - 1
+                              : st->vh[ch] + st->taps - 1;
+        up_stage(st, st->xh[ch], n << k, dst);
+    }
+    return os->st[last].vh[ch] + os->st[last].taps - 1;
 }
 
 void lathe_oversample_down(lathe_oversample *os, uint32_t ch, uint32_t n, float *y)
 {
     assert(ch < os->channels && n <= os->max_frames);
-    uint32_t j = os->phase_taps, l = os->spec.factor;
-    float *vh = os->vh[ch];
-    if (l == 8)
-        down_block(os->down_taps, vh, j, 8, n, y);
-    else
-        down_block(os->down_taps, vh, j, l, n, y);
-    memmove(vh, vh + (size_t)n * l, sizeof(float) * (j - 1) * l);
+    for (uint32_t k = os->n_stages; k-- > 0;) {
+        lathe_oversample_stage *st = &os->st[k];
+        float *dst = k > 0 ? os->st[k - 1].vh[ch] + os->st[k - 1].taps - 1 : y;
+        down_stage(st, st->vh[ch], n << k, dst);
+    }
 }

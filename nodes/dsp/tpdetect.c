@@ -219,20 +219,60 @@ static float refine(const float *v)
  * refines its overall maximum by the parabola through the neighbours; here every point whose
  * parabola could rise above the frame's largest point is refined, so no frame reads below what
  * the meter could make of any of its points. A float screen keeps it to the frame's peak. */
+/* Whether point v[0] is a refinement candidate against the frame maximum m, sign-free: with
+ * D = v[-1] - 2 v[0] + v[1] and d = v[-1] - v[1], the parabola (signs of v[0]) opens downwards
+ * when v[0] * D < 0, its vertex lies within one point when |d| / 2 <= |D|, and it rises to m
+ * when d^2 / 8 >= (m - |v[0]|) |D|. Float with slack; refine() decides exactly. */
+static inline int candidate(float lo, float mid, float hi, float m)
+{
+    float D = lo - 2.0f * mid + hi, d = lo - hi;
+    return mid * D < 0.0f && 0.5f * fabsf(d) <= 1.001f * fabsf(D) &&
+           0.125f * d * d >= 0.999f * (m - fabsf(mid)) * fabsf(D);
+}
+
+typedef int32_t v8i __attribute__((vector_size(32), aligned(4)));
+
+#define VABS8(x) ((v8f)((v8i)(x) & 0x7fffffff))
+
+/* frame_peak for F = 8 with the screen on 8-lane vectors (point 8 scalar). */
+static inline __attribute__((always_inline)) float frame_peak8(const float *v)
+{
+    v8f lo = *(const v8f *)(v - 1), mid = *(const v8f *)v, hi = *(const v8f *)(v + 1);
+    v8f am = VABS8(mid);
+    float m = fabsf(v[8]);
+    for (int k = 0; k < 8; k++)
+        m = am[k] > m ? am[k] : m;
+    v8f D = lo - 2.0f * mid + hi, d = lo - hi, aD = VABS8(D);
+    v8i c = (mid * D < 0.0f) & (0.5f * VABS8(d) <= 1.001f * aD) &
+            (0.125f * d * d >= 0.999f * (m - am) * aD);
+    int any = candidate(v[7], v[8], v[9], m);
+    for (int k = 0; k < 8; k++)
+        any |= c[k];
+    if (!any)
+        return m;
+    float r = m;
+    for (uint32_t k = 0; k <= 8; k++) {
+        if (candidate(v[(int)k - 1], v[k], v[k + 1], m)) {
+            float t = refine(v + k);
+            r = t > r ? t : r;
+        }
+    }
+    return r;
+}
+
 static float frame_peak(const float *v, uint32_t F)
 {
     float m = 0.0f;
     for (uint32_t k = 0; k <= F; k++)
         m = fabsf(v[k]) > m ? fabsf(v[k]) : m;
+    int any = 0;
+    for (uint32_t k = 0; k <= F; k++) /* branch-free screen, vectorisable */
+        any |= candidate(v[(int)k - 1], v[k], v[k + 1], m);
+    if (!any)
+        return m;
     float r = m;
     for (uint32_t k = 0; k <= F; k++) {
-        /* screen in float with slack: vertex within one point (|a - c| / 2 <= -den) and a
-         * rise (a - c)^2 / (-8 den) reaching m - |v[k]| */
-        float sg = v[k] < 0.0f ? -1.0f : 1.0f;
-        float a = sg * v[(int)k - 1], b = sg * v[k], c = sg * v[k + 1];
-        float den = a - 2.0f * b + c, d = a - c;
-        if (den < 0.0f && 0.5f * fabsf(d) <= -den * 1.001f &&
-            0.125f * d * d >= (m - b) * -den * 0.999f) {
+        if (candidate(v[(int)k - 1], v[k], v[k + 1], m)) {
             float t = refine(v + k);
             r = t > r ? t : r;
         }
@@ -258,6 +298,18 @@ TPD_CLONES static void short_peaks(const float *restrict w, const float *restric
     }
 }
 
+/* Frame peaks of n frames from the points y (frame i's points start at y[(i + 1) F]), folded
+ * into out as the maximum over channels. */
+TPD_CLONES static void fold_frames(const float *y, uint32_t F, uint32_t n, int first,
+                                   float *out)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const float *v = y + (size_t)(i + 1) * F;
+        float m = F == 8 ? frame_peak8(v) : frame_peak(v, F);
+        out[i] = first || m > out[i] ? m : out[i];
+    }
+}
+
 static void chunk(lathe_tpdetect *d, const float *const *ch, uint32_t n, float *out)
 {
     const uint32_t F = d->factor, L = d->taps, H = L + 2;
@@ -266,10 +318,7 @@ static void chunk(lathe_tpdetect *d, const float *const *ch, uint32_t n, float *
         memcpy(b + H, ch[c], n * sizeof(float));
         /* intervals L/2 .. L/2 + n + 1; interval j's taps start at b[j - L/2 + 1] */
         interp(d, b + 1, n + 2, d->y);
-        for (uint32_t i = 0; i < n; i++) {
-            float m = frame_peak(d->y + (size_t)(i + 1) * F, F);
-            out[i] = c == 0 || m > out[i] ? m : out[i];
-        }
+        fold_frames(d->y, F, n, c == 0, out);
         /* reported interval j = L/2 + 1 + i; its short taps start at b[j - 5] */
         if (d->short_factor)
             short_peaks(b + L / 2 - 4, d->hs, n, out);

@@ -14,7 +14,8 @@ sox -n -r 48000 -b 24 -c 2 "$wav" synth 240 pinknoise tremolo 0.2 60 lowpass 800
 best() { # best wall-clock seconds of three runs of "$@"
     local b=999 t
     for _ in 1 2 3; do
-        t=$( { /usr/bin/time -f "%e" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+        /usr/bin/time -o "$dir/t" -f "%e" "$@" >/dev/null 2>&1
+        t=$(tail -1 "$dir/t")
         b=$(echo "$t $b" | awk '{print ($1 < $2) ? $1 : $2}')
     done
     echo "$b"
