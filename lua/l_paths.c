@@ -15,8 +15,10 @@ static void normalise(const char *in, char *out, size_t size)
 {
     char buf[PATH_MAX];
     size_t len = 0;
-    snprintf(buf, sizeof buf, "%s", in);
     out[0] = 0;
+    if (strlen(in) >= sizeof buf)
+        return; /* too long: the caller refuses an empty result */
+    memcpy(buf, in, strlen(in) + 1);
     for (char *save = NULL, *part = strtok_r(buf, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
         if (strcmp(part, ".") == 0)
             continue;
@@ -30,7 +32,7 @@ static void normalise(const char *in, char *out, size_t size)
         if (len >= size)
             len = size - 1;
     }
-    if (!out[0])
+    if (!out[0] && size > 1)
         snprintf(out, size, "/");
 }
 
@@ -65,6 +67,10 @@ int lathe_lua_resolve_output(lathe_script_ctx *ctx, const char *path, char *out,
     else
         snprintf(joined, sizeof joined, "%s/%s", ctx->out_dir, path);
     normalise(joined, norm, sizeof norm);
+    if (!norm[0]) {
+        snprintf(why, why_size, "output path too long");
+        return LATHE_ERR_PARAM;
+    }
     /* Resolve the folder part through symlinks, so a link cannot lead outside either. */
     char dir[PATH_MAX], real[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", norm);

@@ -73,7 +73,7 @@ static int drive(lathe_runner *r, const tu_signal *in, int n_in, uint32_t block,
         }
         const float *y[LATHE_MAX_CHANNELS];
         uint32_t got = lathe_runner_process(r, pulls ? NULL : ins, n, y);
-        for (uint32_t c = 0; c < out->fmt.channels; c++)
+        for (uint32_t c = 0; got && c < out->fmt.channels; c++)
             memcpy(out->ch[c] + pos_out, y[c], got * sizeof(float));
         pos_out += got;
     }

@@ -57,14 +57,21 @@ static uint32_t stage_taps(const lathe_oversample_spec *s, uint32_t k)
     return (m < 1 ? 1 : m) * step + 1;
 }
 
+static uint32_t pad8(uint32_t n)
+{
+    return (n + 7) & ~7u;
+}
+
 size_t lathe_oversample_floats(const lathe_oversample_spec *s, uint32_t channels,
                                uint32_t max_frames)
 {
     size_t total = 0;
     for (uint32_t k = 0; k < n_stages(s); k++) {
-        size_t n = stage_taps(s, k), j0 = (n + 1) / 2, m = (size_t)max_frames << k;
-        total += 2 * n;
-        total += channels * ((j0 - 1 + m) + (n - 1 + 2 * m));
+        size_t n = stage_taps(s, k), m = (size_t)max_frames << k;
+        size_t p0 = pad8((uint32_t)(n + 1) / 2), p1 = pad8((uint32_t)(n - 1) / 2);
+        size_t ph = pad8((uint32_t)n);
+        total += ph + p0 + p1;
+        total += channels * ((p0 - 1 + m) + (ph - 1 + 2 * m));
     }
     return total;
 }
@@ -84,13 +91,16 @@ static void design_stage(const lathe_oversample_spec *s, uint32_t k, lathe_overs
         h[i] = sinc * bessel_i0(beta * sqrt(fmax(0.0, 1.0 - r * r))) / i0b;
         sum += h[i];
     }
+    /* leading zeros pad each row to a multiple of 8; symmetric and odd: each up phase read
+     * forwards equals itself reversed */
+    uint32_t zh = st->ph - n, z0 = st->p0 - st->j0, z1 = st->p1 - st->j1;
+    memset(st->h, 0, sizeof(float) * (st->ph + st->p0 + st->p1));
     for (uint32_t i = 0; i < n; i++)
-        st->h[i] = (float)(h[i] / sum);
-    /* symmetric and odd: each up phase read forwards equals itself reversed */
+        st->h[zh + i] = (float)(h[i] / sum);
     for (uint32_t j = 0; j < st->j0; j++)
-        st->g0[j] = (float)(2.0 * h[2 * j] / sum);
+        st->g0[z0 + j] = (float)(2.0 * h[2 * j] / sum);
     for (uint32_t j = 0; j < st->j1; j++)
-        st->g1[j] = (float)(2.0 * h[2 * j + 1] / sum);
+        st->g1[z1 + j] = (float)(2.0 * h[2 * j + 1] / sum);
 }
 
 void lathe_oversample_init(lathe_oversample *os, const lathe_oversample_spec *s, float *mem,
@@ -109,15 +119,18 @@ void lathe_oversample_init(lathe_oversample *os, const lathe_oversample_spec *s,
         st->taps = stage_taps(s, k);
         st->j0 = (st->taps + 1) / 2;
         st->j1 = (st->taps - 1) / 2;
+        st->ph = pad8(st->taps);
+        st->p0 = pad8(st->j0);
+        st->p1 = pad8(st->j1);
         st->h = p;
-        st->g0 = p + st->taps;
-        st->g1 = st->g0 + st->j0;
-        p += 2 * (size_t)st->taps;
+        st->g0 = p + st->ph;
+        st->g1 = st->g0 + st->p0;
+        p += st->ph + st->p0 + st->p1;
         for (uint32_t c = 0; c < channels; c++) {
             st->xh[c] = p;
-            p += st->j0 - 1 + m;
+            p += st->p0 - 1 + m;
             st->vh[c] = p;
-            p += st->taps - 1 + 2 * m;
+            p += st->ph - 1 + 2 * m;
         }
         design_stage(s, k, st);
     }
@@ -130,8 +143,8 @@ void lathe_oversample_reset(lathe_oversample *os)
         lathe_oversample_stage *st = &os->st[k];
         size_t m = (size_t)os->max_frames << k;
         for (uint32_t c = 0; c < os->channels; c++) {
-            memset(st->xh[c], 0, sizeof(float) * (st->j0 - 1 + m));
-            memset(st->vh[c], 0, sizeof(float) * (st->taps - 1 + 2 * m));
+            memset(st->xh[c], 0, sizeof(float) * (st->p0 - 1 + m));
+            memset(st->vh[c], 0, sizeof(float) * (st->ph - 1 + 2 * m));
         }
     }
 }
@@ -144,50 +157,50 @@ uint32_t lathe_oversample_latency(const lathe_oversample *os)
     return lat;
 }
 
-/* Dot product with eight explicit lane accumulators summed in a fixed order. */
+/* Dot product over n (a multiple of 8) with eight lane accumulators summed in a fixed order:
+ * the compiler maps the lanes onto vector registers without reassociating any float sum. */
 static inline float dot(const float *restrict a, const float *restrict b, uint32_t n)
 {
-    float acc[8] = {0};
-    uint32_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (uint32_t q = 0; q < 8; q++)
-            acc[q] += a[i + q] * b[i + q];
-    for (uint32_t q = 0; i < n; i++, q++)
-        acc[q] += a[i] * b[i];
+    float acc[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    for (const float *end = a + n; a < end; a += 8, b += 8)
+        for (int q = 0; q < 8; q++)
+            acc[q] += a[q] * b[q];
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-/* 2x up: out[2i + p] = sum_j g_p[j] x[i - j]; xh holds j0 - 1 frames of history first. */
+/* 2x up: out[2i + p] = sum_j g_p[j] x[i - j]; xh holds p0 - 1 frames of history first. The
+ * phases are stored with leading zeros up to p0 / p1 taps (multiples of 8). */
 static void up_stage(const lathe_oversample_stage *st, float *xh, uint32_t n, float *out)
 {
-    uint32_t hist = st->j0 - 1;
+    uint32_t hist = st->p0 - 1;
     for (uint32_t i = 0; i < n; i++) {
-        out[2 * i] = dot(st->g0, xh + hist + i + 1 - st->j0, st->j0);
-        out[2 * i + 1] = dot(st->g1, xh + hist + i + 1 - st->j1, st->j1);
+        out[2 * i] = dot(st->g0, xh + hist + i + 1 - st->p0, st->p0);
+        out[2 * i + 1] = dot(st->g1, xh + hist + i + 1 - st->p1, st->p1);
     }
     memmove(xh, xh + n, sizeof(float) * hist);
 }
 
-/* 2x down: y[i] = sum_k h[k] v[2i - k]; vh holds N - 1 samples of history first. */
+/* 2x down: y[i] = sum_k h[k] v[2i - k]; vh holds ph - 1 samples of history first (h is
+ * symmetric, stored with leading zeros up to ph taps). */
 static void down_stage(const lathe_oversample_stage *st, float *vh, uint32_t n, float *y)
 {
     for (uint32_t i = 0; i < n; i++)
-        y[i] = dot(st->h, vh + 2 * (size_t)i, st->taps);
-    memmove(vh, vh + 2 * (size_t)n, sizeof(float) * (st->taps - 1));
+        y[i] = dot(st->h, vh + 2 * (size_t)i, st->ph);
+    memmove(vh, vh + 2 * (size_t)n, sizeof(float) * (st->ph - 1));
 }
 
 float *lathe_oversample_up(lathe_oversample *os, uint32_t ch, const float *x, uint32_t n)
 {
     assert(ch < os->channels && n <= os->max_frames);
     uint32_t last = os->n_stages - 1;
-    memcpy(os->st[0].xh[ch] + os->st[0].j0 - 1, x, sizeof(float) * n);
+    memcpy(os->st[0].xh[ch] + os->st[0].p0 - 1, x, sizeof(float) * n);
     for (uint32_t k = 0; k <= last; k++) {
         lathe_oversample_stage *st = &os->st[k];
-        float *dst = k < last ? os->st[k + 1].xh[ch] + os->st[k + 1].j0 - 1
-                              : st->vh[ch] + st->taps - 1;
+        float *dst = k < last ? os->st[k + 1].xh[ch] + os->st[k + 1].p0 - 1
+                              : st->vh[ch] + st->ph - 1;
         up_stage(st, st->xh[ch], n << k, dst);
     }
-    return os->st[last].vh[ch] + os->st[last].taps - 1;
+    return os->st[last].vh[ch] + os->st[last].ph - 1;
 }
 
 void lathe_oversample_down(lathe_oversample *os, uint32_t ch, uint32_t n, float *y)
@@ -195,7 +208,7 @@ void lathe_oversample_down(lathe_oversample *os, uint32_t ch, uint32_t n, float 
     assert(ch < os->channels && n <= os->max_frames);
     for (uint32_t k = os->n_stages; k-- > 0;) {
         lathe_oversample_stage *st = &os->st[k];
-        float *dst = k > 0 ? os->st[k - 1].vh[ch] + os->st[k - 1].taps - 1 : y;
+        float *dst = k > 0 ? os->st[k - 1].vh[ch] + os->st[k - 1].ph - 1 : y;
         down_stage(st, st->vh[ch], n << k, dst);
     }
 }

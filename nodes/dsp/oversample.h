@@ -36,10 +36,11 @@ typedef struct lathe_oversample_spec {
 typedef struct lathe_oversample_stage {
     uint32_t taps;      /* N, odd, symmetric */
     uint32_t j0, j1;    /* taps of the even / odd up phase: (N + 1) / 2, (N - 1) / 2 */
-    float *h;           /* N taps (down) */
-    float *g0, *g1;     /* up phases, scaled by 2 */
-    float *xh[LATHE_OVERSAMPLE_MAX_CH]; /* up input: j0 - 1 history + 2^s max_frames */
-    float *vh[LATHE_OVERSAMPLE_MAX_CH]; /* down input: N - 1 history + 2^(s+1) max_frames */
+    uint32_t ph, p0, p1; /* N, j0, j1 rounded up to multiples of 8 (leading zero taps) */
+    float *h;           /* ph taps (down) */
+    float *g0, *g1;     /* up phases (p0, p1 taps), scaled by 2 */
+    float *xh[LATHE_OVERSAMPLE_MAX_CH]; /* up input: p0 - 1 history + 2^s max_frames */
+    float *vh[LATHE_OVERSAMPLE_MAX_CH]; /* down input: ph - 1 history + 2^(s+1) max_frames */
 } lathe_oversample_stage;
 
 typedef struct lathe_oversample {
