@@ -58,7 +58,7 @@ void tu_spectrum(const float *x, size_t n, double *out_power)
     double wsum = 0.0;
     for (size_t i = 0; i < n; i++) {
         double w = 0.5 - 0.5 * cos(2.0 * M_PI * (double)i / (double)n);
-        in[i] = x[i] * w;
+        in[i] = (double)x[i] * w;
         wsum += w;
     }
     fftw_execute(plan);
@@ -79,7 +79,7 @@ static double fit_sine(const float *x, size_t n, double f, double rate, double *
     for (size_t i = 0; i < n; i++) {
         double s = sin(w * (double)i), c = cos(w * (double)i);
         ss += s * s; cc += c * c; sc += s * c; s1 += s; c1 += c;
-        xs += x[i] * s; xc += x[i] * c; x1 += x[i];
+        xs += (double)x[i] * s; xc += (double)x[i] * c; x1 += (double)x[i];
     }
     /* Solve the 3x3 normal equations by Cramer's rule. */
     double m[3][3] = {{ss, sc, s1}, {sc, cc, c1}, {s1, c1, (double)n}}, r[3] = {xs, xc, x1};
@@ -99,7 +99,7 @@ static double fit_sine(const float *x, size_t n, double f, double rate, double *
     if (resid_rms) {
         double e = 0;
         for (size_t i = 0; i < n; i++) {
-            double d = x[i] - (sol[0] * sin(w * (double)i) + sol[1] * cos(w * (double)i) + sol[2]);
+            double d = (double)x[i] - (sol[0] * sin(w * (double)i) + sol[1] * cos(w * (double)i) + sol[2]);
             e += d * d;
         }
         *resid_rms = sqrt(e / (double)n);
