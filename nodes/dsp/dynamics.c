@@ -126,21 +126,63 @@ static inline void powers(lathe_dynamics *d, const float *const *sc, uint32_t i,
     }
 }
 
+/* Per-frame detector power of the loudest channel into pm (vectorisable passes over the block;
+ * the RMS recursion runs per channel, using out[c] as scratch). */
+static void max_power(lathe_dynamics *d, const float *const *sc, uint32_t n, double *const *out)
+{
+    uint32_t nch = d->cfg.channels;
+    double *pm = out[0];
+    if (d->cfg.detector == LATHE_DYNAMICS_RMS) {
+        double a = d->a_ms;
+        for (uint32_t c = 0; c < nch; c++) {
+            const float *x = sc[c];
+            double ms = d->ms[c], *dst = c == 0 ? pm : out[c];
+            for (uint32_t i = 0; i < n; i++) {
+                ms = a * ms + (1.0 - a) * ((double)x[i] * (double)x[i]);
+                ms = ms < MS_FLOOR ? 0.0 : ms;
+                dst[i] = ms;
+            }
+            d->ms[c] = ms;
+            if (c > 0)
+                for (uint32_t i = 0; i < n; i++)
+                    pm[i] = dst[i] > pm[i] ? dst[i] : pm[i];
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        pm[i] = (double)sc[0][i] * (double)sc[0][i];
+    for (uint32_t c = 1; c < nch; c++) {
+        const float *x = sc[c];
+        for (uint32_t i = 0; i < n; i++) {
+            double p = (double)x[i] * (double)x[i];
+            pm[i] = p > pm[i] ? p : pm[i];
+        }
+    }
+}
+
 /* Fully linked: one detector on the loudest channel, the same GR everywhere. */
 static void process_linked(lathe_dynamics *d, const float *const *sc, uint32_t n,
                            double *const *gr)
 {
-    uint32_t nch = d->cfg.channels;
-    double p[LATHE_DYNAMICS_MAX_CH];
-    for (uint32_t i = 0; i < n; i++) {
-        powers(d, sc, i, p);
-        double pm = p[0];
-        for (uint32_t c = 1; c < nch; c++)
-            pm = p[c] > pm ? p[c] : pm;
-        gr[0][i] = smooth(d, 0, target_db(d, pm));
+    double *g = gr[0];
+    max_power(d, sc, n, gr);
+    if (d->cfg.auto_release) {
+        for (uint32_t i = 0; i < n; i++)
+            g[i] = smooth(d, 0, target_db(d, g[i]));
+    } else {
+        /* the common case, with the state in a register */
+        double s = d->gr[0], att = d->a_att, rel = d->a_rel;
+        for (uint32_t i = 0; i < n; i++) {
+            double t = target_db(d, g[i]);
+            double a = t > s ? att : rel;
+            s = a * s + (1.0 - a) * t;
+            s = s < GR_FLOOR_DB ? 0.0 : s;
+            g[i] = s;
+        }
+        d->gr[0] = s;
     }
-    for (uint32_t c = 1; c < nch; c++)
-        memcpy(gr[c], gr[0], sizeof(double) * n);
+    for (uint32_t c = 1; c < d->cfg.channels; c++)
+        memcpy(gr[c], g, sizeof(double) * n);
 }
 
 /* Partially linked: each channel's level is moved towards the loudest one by `link` (in dB). */
