@@ -28,23 +28,26 @@ typedef struct compress_params {
 static const char *const detector_choices[] = {"peak", "rms", NULL};
 static const char *const mode_choices[] = {"stereo", "midside", NULL};
 
+#define P(f, d, lo, hi, h) LATHE_NUMBER(compress_params, f, d, lo, hi, h)
 static const lathe_param compress_table[] = {
-    LATHE_NUMBER(compress_params, threshold_db, 0.0, -80.0, 0.0, "level where reduction starts (dBFS)"),
-    LATHE_NUMBER(compress_params, ratio, 1.0, 1.0, 100.0, "input dB per output dB above threshold"),
-    LATHE_NUMBER(compress_params, knee_db, 0.0, 0.0, 24.0, "soft knee width centred on the threshold"),
-    LATHE_NUMBER(compress_params, attack_ms, 10.0, 0.01, 1000.0, "time to 63% of a gain-reduction rise"),
-    LATHE_NUMBER(compress_params, release_ms, 100.0, 1.0, 5000.0, "time to 63% of a gain-reduction fall"),
+    P(threshold_db, 0.0, -80.0, 0.0, "level where reduction starts (dBFS)"),
+    P(ratio, 1.0, 1.0, 100.0, "input dB per output dB above threshold"),
+    P(knee_db, 0.0, 0.0, 24.0, "soft knee width centred on the threshold"),
+    P(attack_ms, 10.0, 0.01, 1000.0, "time to 63% of a gain-reduction rise"),
+    P(release_ms, 100.0, 1.0, 5000.0, "time to 63% of a gain-reduction fall"),
     LATHE_ENUM(compress_params, detector, "peak", detector_choices, "level detector"),
-    LATHE_NUMBER(compress_params, rms_ms, 10.0, 0.1, 1000.0, "RMS detector time constant"),
-    LATHE_NUMBER(compress_params, lookahead_ms, 0.0, 0.0, 100.0, "detector sees the audio this early"),
-    LATHE_NUMBER(compress_params, makeup_db, 0.0, -24.0, 48.0, "gain after compression (wet path)"),
-    LATHE_NUMBER(compress_params, mix, 1.0, 0.0, 1.0, "wet proportion (parallel compression < 1)"),
-    LATHE_NUMBER(compress_params, sidechain_hpf_hz, 0.0, 0.0, 2000.0, "detector high-pass, 0 = off"),
-    LATHE_NUMBER(compress_params, link, 1.0, 0.0, 1.0, "stereo link: 0 independent, 1 linked"),
-    LATHE_ENUM(compress_params, mode, "stereo", mode_choices, "channels as they are, or mid/side"),
+    P(rms_ms, 10.0, 0.1, 1000.0, "RMS detector time constant"),
+    P(lookahead_ms, 0.0, 0.0, 100.0, "detector sees the audio this early (declared latency)"),
+    P(makeup_db, 0.0, -24.0, 48.0, "gain after compression (wet path)"),
+    P(mix, 1.0, 0.0, 1.0, "wet proportion (parallel compression < 1)"),
+    P(sidechain_hpf_hz, 0.0, 0.0, 2000.0, "detector high-pass (12 dB/oct), 0 = off"),
+    P(link, 1.0, 0.0, 1.0, "stereo link: 0 independent, 1 linked"),
+    LATHE_ENUM(compress_params, mode, "stereo", mode_choices,
+               "L/R, or mid/side (with link 0 to compress M and S independently)"),
     LATHE_BOOL(compress_params, auto_release, 0, "program-dependent release (up to 4x release_ms)"),
     LATHE_PARAM_END
 };
+#undef P
 
 typedef struct compress_state {
     lathe_dynamics dyn;

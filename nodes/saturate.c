@@ -2,10 +2,12 @@
  *
  * y = curve(drive * x), computed at 8x the input rate between linear-phase FIR cascades
  * (dsp/oversample.h: three 2x stages, 110 dB stopband from the input's Nyquist), so harmonics
- * the curve creates above Nyquist are removed instead of folding back as aliases. Both curves have slope 1 at 0
- * and approach +-1: tanh, and "soft" u / sqrt(1 + u^2), which bends later and more gently.
- * The dry path is delayed by the oversampler's latency, so mix blends in phase; the latency is
- * declared and trimmed by the engine. mix 0 with output 0 dB is a bit-exact identity. */
+ * the curve creates above Nyquist are removed instead of folding back as aliases. Both curves
+ * have slope 1 at 0 and approach +-1: tanh, and "soft" u / sqrt(1 + u^2), which bends later and
+ * more gently. drive_db is not compensated (louder in, denser and louder out; trim with
+ * output_db). The dry path is delayed by the oversampler's latency, so mix blends in phase; the
+ * latency is declared and trimmed by the engine. mix 0 with output 0 dB is a bit-exact
+ * identity. */
 #include "lathe_node.h"
 
 #include "dynamics.h"
@@ -96,6 +98,22 @@ static void saturate_release(void *state)
     s->dmem = NULL;
 }
 
+/* tanh to ~5e-12 relative, about 4x faster than libm's tanh (which dominated the node):
+ * (1 - e) / (1 + e) with e = exp(-2|u|), and its odd Taylor series near 0 where 1 - e would
+ * cancel. */
+static inline double tanh_fast(double u)
+{
+    double a = fabs(u), r;
+    if (a < 0.0625) {
+        double u2 = u * u;
+        r = a * (1.0 + u2 * (-1.0 / 3.0 + u2 * (2.0 / 15.0 + u2 * (-17.0 / 315.0))));
+    } else {
+        double e = exp(-2.0 * a);
+        r = (1.0 - e) / (1.0 + e);
+    }
+    return copysign(r, u);
+}
+
 static void shape(float *restrict v, size_t n, double drive, int curve)
 {
     if (curve == CURVE_SOFT) {
@@ -105,7 +123,7 @@ static void shape(float *restrict v, size_t n, double drive, int curve)
         }
     } else {
         for (size_t i = 0; i < n; i++)
-            v[i] = (float)tanh(drive * (double)v[i]);
+            v[i] = (float)tanh_fast(drive * (double)v[i]);
     }
 }
 

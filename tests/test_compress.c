@@ -107,7 +107,8 @@ static void test_time_constants(void)
     dt_set(D->params, p, "attack_ms", 0.5);
     x = steps(-30.0, RATE / 10, 0.0, RATE / 200, -30.0, RATE);
     y = dt_run(D, p, &x, 0);
-    double gpk = tu_db(x.ch[0][RATE / 10 + RATE / 200 - 1]) - tu_db(y.ch[0][RATE / 10 + RATE / 200 - 1]);
+    uint64_t end = RATE / 10 + RATE / 200 - 1; /* last frame of the burst */
+    double gpk = tu_db(x.ch[0][end]) - tu_db(y.ch[0][end]);
     double tr_short = crossing_ms(&x, &y, RATE / 10 + RATE / 200, gpk * exp(-1.0), 0);
     printf("auto release: after 1 s %.1f ms, after 5 ms %.1f ms (release_ms %g)\n", tr_long,
            tr_short, rel);

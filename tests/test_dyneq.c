@@ -52,7 +52,8 @@ static void test_null(void)
     dt_sets(D->params, p, "preset", "none");
     int *n = (int *)((char *)p + lathe_params_find(D->params, "bands")->count_offset);
     *n = 0;
-    memcpy(dt_elem(D->params, p, "bands", &bt), hs, lathe_params_find(D->params, "bands")->elem_size);
+    size_t elem = lathe_params_find(D->params, "bands")->elem_size;
+    memcpy(dt_elem(D->params, p, "bands", &bt), hs, elem);
     y = dt_run(D, p, &x, 0);
     CHECK(dt_same(&x, &y) && D->is_identity(p, &x.fmt), "disabled band changed the signal");
     tu_signal_free(&y);

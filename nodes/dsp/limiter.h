@@ -1,8 +1,9 @@
 /* limiter.h - lookahead true-peak limiter kernel, with no engine dependency.
  *
- * Per input frame the detector finds the oversampled (true) peak of each channel (the 8x
- * interpolator of truepeak.h, so the limiter sees exactly the points lathe's meter sees), links
- * the channels by `link`, and asks for gain g_req = min(1, ceiling / peak). The gain computer
+ * Per input frame the detector (tpdetect.h: the 8x interpolation of lathe's meter, the meter's
+ * parabolic refinement, and the short 4x interpolator of libebur128-style meters) finds the
+ * true peak of each channel, links the channels by `link` (a channel's peak is mixed towards
+ * the loudest, never below its own), and asks for gain g_req = min(1, ceiling / peak). The gain computer
  * then takes a sliding minimum over lookahead + 2 * hold frames (monotonic deque, O(1)
  * amortised), applies the release (a one-pole return towards unity, optionally program
  * dependent), and smooths the attack with a box filter over the lookahead. The minimum window
@@ -12,9 +13,11 @@
  * The box filter makes the gain piecewise linear (continuous: no steps). The audio is delayed by
  * the total latency; below the ceiling the gain is exactly 1.0 and the audio passes bit-exact.
  *
- * A final safety stage re-measures the output's true peak per frame and runs a second, short
- * gain computer of the same form on the residual overs (rare: dense peaks where the gain moves
- * inside an interpolation window), so the output's true peak stays at or below the ceiling.
+ * A final safety stage re-measures the output's true peak per frame with the same detector and
+ * runs a second, short (32-frame ramp) gain computer of the same form on the residual overs
+ * (measured < 0.001 dB: dense peaks where the gain moves inside an interpolation window), so
+ * the output's true peak stays at or below the ceiling. Sample-peak mode (true_peak 0) has one
+ * stage and no interpolation: |y| <= ceiling on every sample.
  *
  * All state is double; results do not depend on how the input is cut into blocks. */
 #ifndef LATHE_LIMITER_H
