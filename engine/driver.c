@@ -212,6 +212,8 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
         rc = prepare_barriers(g, cfg, cache, g->sinks[todo[s]].node, visited);
     if (rc == LATHE_OK && n_todo && !cfg->dry_run)
         rc = lathe_render_pass(g, cfg, cache, todo, n_todo, NULL, 0);
+    if (rc == LATHE_OK && !cfg->dry_run)
+        rc = lathe_graph_write_texts(g);
     if (rc == LATHE_OK && cfg->cache && !cfg->dry_run)
         for (int s = 0; s < n_todo; s++)
             record_output(cache, &g->sinks[todo[s]]);

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 int lathe_graph_new(lathe_graph **out)
 {
@@ -39,6 +40,11 @@ void lathe_graph_free(lathe_graph *g)
         lathe_dealloc(s->tags);
         lathe_analysis_result_free(s->analysis);
     }
+    for (int i = 0; i < g->n_texts; i++) {
+        lathe_dealloc(g->texts[i].path);
+        lathe_dealloc(g->texts[i].text);
+    }
+    lathe_dealloc(g->texts);
     lathe_dealloc(g->nodes);
     lathe_dealloc(g->sinks);
     lathe_dealloc(g);
@@ -160,17 +166,79 @@ static char **copy_tags(const char *const *tags)
     return t;
 }
 
+static int path_taken(const lathe_graph *g, const char *path)
+{
+    for (int i = 0; i < g->n_sinks; i++)
+        if (strcmp(g->sinks[i].path, path) == 0)
+            return 1;
+    for (int i = 0; i < g->n_texts; i++)
+        if (strcmp(g->texts[i].path, path) == 0)
+            return 1;
+    return 0;
+}
+
+int lathe_graph_add_text_output(lathe_graph *g, const char *path, const char *text, size_t len,
+                                const char *origin)
+{
+    if (path_taken(g, path))
+        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s%soutput_text: two outputs write %s",
+                                origin ? origin : "", origin ? ": " : "", path);
+    if (g->n_texts == g->cap_texts) {
+        int cap = g->cap_texts ? g->cap_texts * 2 : 4;
+        graph_text *t = lathe_calloc((size_t)cap, sizeof *t);
+        if (!t)
+            return LATHE_ERR_NOMEM;
+        if (g->texts)
+            memcpy(t, g->texts, sizeof *t * (size_t)g->n_texts);
+        lathe_dealloc(g->texts);
+        g->texts = t;
+        g->cap_texts = cap;
+    }
+    graph_text *t = &g->texts[g->n_texts];
+    t->path = lathe_strdup(path);
+    t->text = lathe_alloc(len + 1);
+    if (!t->path || !t->text) {
+        lathe_dealloc(t->path);
+        lathe_dealloc(t->text);
+        return LATHE_ERR_NOMEM;
+    }
+    memcpy(t->text, text, len);
+    t->text[len] = 0;
+    t->len = len;
+    g->n_texts++;
+    return LATHE_OK;
+}
+
+int lathe_graph_write_texts(lathe_graph *g)
+{
+    for (int i = 0; i < g->n_texts; i++) {
+        const graph_text *t = &g->texts[i];
+        char tmp[4200];
+        const char *slash = strrchr(t->path, '/');
+        int dirlen = slash ? (int)(slash - t->path + 1) : 0;
+        snprintf(tmp, sizeof tmp, "%.*s.%s.lathe-tmp-%ld", dirlen, t->path, t->path + dirlen,
+                 (long)getpid());
+        FILE *f = fopen(tmp, "wb");
+        int ok = f && fwrite(t->text, 1, t->len, f) == t->len;
+        ok = f && fclose(f) == 0 && ok;
+        if (!ok || rename(tmp, t->path) != 0) {
+            unlink(tmp);
+            return lathe_graph_fail(g, -1, LATHE_ERR_IO, "%s: cannot write", t->path);
+        }
+    }
+    return LATHE_OK;
+}
+
 int lathe_graph_add_output(lathe_graph *g, lathe_node_id node, const char *path,
                            const lathe_output_config *cfg, const char *origin)
 {
     if (node < 0 || node >= g->n_nodes)
         return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s%soutput: not a node",
                                 origin ? origin : "", origin ? ": " : "");
-    for (int i = 0; i < g->n_sinks; i++)
-        if (strcmp(g->sinks[i].path, path) == 0)
-            return lathe_graph_fail(g, -1, LATHE_ERR_PARAM,
-                                    "%s%soutput: two outputs write %s", origin ? origin : "",
-                                    origin ? ": " : "", path);
+    if (path_taken(g, path))
+        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM,
+                                "%s%soutput: two outputs write %s", origin ? origin : "",
+                                origin ? ": " : "", path);
     if (g->n_sinks == g->cap_sinks) {
         int cap = g->cap_sinks ? g->cap_sinks * 2 : 8;
         graph_sink *t = lathe_calloc((size_t)cap, sizeof *t);

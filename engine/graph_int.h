@@ -46,14 +46,23 @@ typedef struct graph_sink {
     struct lathe_analysis_result *analysis;
 } graph_sink;
 
+/* A text file (CUE sheet, side sheet) written beside the audio when the render succeeds. */
+typedef struct graph_text {
+    char *path, *text;
+    size_t len;
+} graph_text;
+
 struct lathe_graph {
     graph_node *nodes;
     int n_nodes, cap_nodes;
     graph_sink *sinks;
     int n_sinks, cap_sinks;
+    graph_text *texts;
+    int n_texts, cap_texts;
     char err[1024];
     lathe_run_stats stats;
     int planned;
+    int n_format_planned; /* nodes whose format lathe_graph_node_format already knows */
 };
 
 /* Formats a message into g->err, prefixed with the node's name and origin. Returns rc. */
@@ -66,6 +75,9 @@ const char *lathe_graph_node_type(const lathe_graph *g, int node);
 int lathe_plan(lathe_graph *g, lathe_cache *cache);
 /* The node whose output a consumer actually reads (following aliases). */
 int lathe_plan_resolve(const lathe_graph *g, int node);
+
+/* Writes the text outputs (temp file, then rename). */
+int lathe_graph_write_texts(lathe_graph *g);
 
 /* render.c: one streaming pass producing every sink with needed == 1 and every node with
  * store == 1 that is not cached yet. */

@@ -63,6 +63,11 @@ int lathe_graph_add_node(lathe_graph *g, const lathe_node_desc *desc, const void
                          lathe_node_id *out);
 int lathe_graph_add_output(lathe_graph *g, lathe_node_id node, const char *path,
                            const lathe_output_config *cfg, const char *origin);
+/* A text file written (atomically) when the render succeeds; `text` is copied. */
+int lathe_graph_add_text_output(lathe_graph *g, const char *path, const char *text, size_t len,
+                                const char *origin);
+/* The stream format a node will produce (rate, channels, frames), known before rendering. */
+int lathe_graph_node_format(lathe_graph *g, lathe_node_id id, lathe_format *out);
 int lathe_graph_node_count(const lathe_graph *g);
 /* Writes the graph as Graphviz DOT. */
 int lathe_graph_write_dot(const lathe_graph *g, FILE *f);

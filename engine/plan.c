@@ -16,7 +16,7 @@ int lathe_plan_resolve(const lathe_graph *g, int node)
     return node;
 }
 
-static int plan_source(lathe_graph *g, int i, lathe_cache *cache)
+static int plan_source(lathe_graph *g, int i, lathe_cache *cache, int with_key)
 {
     graph_node *n = &g->nodes[i];
     lathe_audio_reader *r;
@@ -28,6 +28,8 @@ static int plan_source(lathe_graph *g, int i, lathe_cache *cache)
                                 n->origin ? ": " : "", err);
     lathe_audio_reader_free(r);
     n->fmt = info.format;
+    if (!with_key)
+        return LATHE_OK;
     lathe_key file_key;
     rc = cache ? lathe_cache_file_key(cache, n->path, &file_key)
                : lathe_key_file(n->path, &file_key, NULL);
@@ -93,7 +95,7 @@ int lathe_plan(lathe_graph *g, lathe_cache *cache)
         graph_node *n = &g->nodes[i];
         n->alias = -1;
         n->n_consumers = 0;
-        int rc = n->kind == NODE_SOURCE ? plan_source(g, i, cache) : plan_dsp(g, i);
+        int rc = n->kind == NODE_SOURCE ? plan_source(g, i, cache, 1) : plan_dsp(g, i);
         if (rc != LATHE_OK)
             return rc;
     }
@@ -116,5 +118,23 @@ int lathe_plan(lathe_graph *g, lathe_cache *cache)
         sk->key = lathe_key_builder_finish(&kb);
     }
     g->planned = 1;
+    return LATHE_OK;
+}
+
+int lathe_graph_node_format(lathe_graph *g, lathe_node_id id, lathe_format *out)
+{
+    /* Nodes never change once made, so formats planned for earlier queries stay valid; keys
+     * are not needed here (the full plan computes them). */
+    if (id < 0 || id >= g->n_nodes)
+        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "format: not a node");
+    for (int i = g->n_format_planned; i <= id; i++) {
+        graph_node *n = &g->nodes[i];
+        n->alias = -1;
+        int rc = n->kind == NODE_SOURCE ? plan_source(g, i, NULL, 0) : plan_dsp(g, i);
+        if (rc != LATHE_OK)
+            return rc;
+        g->n_format_planned = i + 1;
+    }
+    *out = g->nodes[id].fmt;
     return LATHE_OK;
 }

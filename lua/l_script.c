@@ -143,6 +143,40 @@ static int l_output(lua_State *L)
     return 0;
 }
 
+/* output_text(path, text): a text file (CUE sheet, side sheet) written when the render succeeds. */
+static int l_output_text(lua_State *L)
+{
+    lathe_script_ctx *ctx = lathe_lua_ctx(L);
+    const char *path = luaL_checkstring(L, 1);
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
+    char resolved[PATH_MAX], why[PATH_MAX + 128], origin[512];
+    if (lathe_lua_resolve_output(ctx, path, resolved, sizeof resolved, why, sizeof why) != LATHE_OK)
+        return luaL_error(L, "output_text: %s", why);
+    lathe_lua_origin(L, origin, sizeof origin);
+    if (lathe_graph_add_text_output(ctx->g, resolved, text, len, origin) != LATHE_OK)
+        return luaL_error(L, "%s", lathe_graph_error(ctx->g));
+    return 0;
+}
+
+/* format(node) -> {rate =, channels =, frames =}: what the node will produce. */
+static int l_format(lua_State *L)
+{
+    lathe_script_ctx *ctx = lathe_lua_ctx(L);
+    int node = lathe_lua_check_node(L, 1);
+    lathe_format fmt;
+    if (lathe_graph_node_format(ctx->g, node, &fmt) != LATHE_OK)
+        return luaL_error(L, "%s", lathe_graph_error(ctx->g));
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, fmt.rate);
+    lua_setfield(L, -2, "rate");
+    lua_pushinteger(L, fmt.channels);
+    lua_setfield(L, -2, "channels");
+    lua_pushinteger(L, (lua_Integer)fmt.frames);
+    lua_setfield(L, -2, "frames");
+    return 1;
+}
+
 /* require(name): a Lua file beside the script, then in chains/. Text only, sandboxed. */
 static int l_require(lua_State *L)
 {
@@ -198,7 +232,9 @@ static void open_sandbox(lua_State *L)
         lua_setglobal(L, removed[i]);
     }
     static const luaL_Reg api[] = {{"param", l_param}, {"source", l_source}, {"output", l_output},
-                                   {"require", l_require}, {NULL, NULL}};
+                                   {"require", l_require},
+                                   {"output_text", l_output_text}, {"format", l_format},
+                                   {NULL, NULL}};
     lua_pushglobaltable(L);
     luaL_setfuncs(L, api, 0);
     lua_pop(L, 1);

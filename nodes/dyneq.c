@@ -1,10 +1,9 @@
 /* dyneq: dynamic EQ. Each band cuts (or boosts) its frequency region only while the level in
  * that region exceeds a threshold, by a compressor-style amount (ratio, capped by range_db).
  *
- * A band is a parallel split y = x + (g - 1) * F(x), where F is the band filter: a 0 dB-peak
- * bandpass (freq_hz, q) for a bell, a first-order low-pass / high-pass for a low / high shelf.
- * (bilinear, so that it is exactly 1 with zero phase at the centre: lathe_dynamics_bandpass).
- * F(x) is also the detector's sidechain, and g = 10^(-+GR/20) from the shared kernel
+ * A band is a parallel split y = x + (g - 1) * F(x), where F is the band filter: for a bell a
+ * 0 dB-peak bandpass (freq_hz, q; bilinear, so exactly 1 with zero phase at the centre:
+ * lathe_dynamics_bandpass), for a low / high shelf a first-order low-pass / high-pass. F(x) is also the detector's sidechain, and g = 10^(-+GR/20) from the shared kernel
  * (dsp/dynamics.h). At the centre of a bell F = 1, so the band's gain there is exactly g; with
  * first-order filters 1 + (g - 1) F is an exact first-order shelf. When a band does nothing,
  * g - 1 is exactly 0 and y is x bit for bit: below threshold the node is a true identity.

@@ -63,7 +63,8 @@ typedef struct multiband_state {
     int audible[MB_MAX_BANDS];
     double makeup[MB_MAX_BANDS];
     uint32_t channels;
-    float *fmem;
+    float *fmem;  /* band signals and the split's remainder */
+    double *dmem; /* gain reduction, then gain */
     double *gr[LATHE_MAX_CHANNELS];
     float *band[MB_MAX_BANDS][LATHE_MAX_CHANNELS];
     float *rest[LATHE_MAX_CHANNELS];
@@ -120,7 +121,7 @@ static void setup_bands(multiband_state *s, const multiband_params *p, const lat
     for (int k = 0; k < p->n_bands; k++)
         any_solo |= p->bands[k].solo;
     for (int k = 0; k < s->n_bands; k++) {
-        mb_band b = {0.0, 1.0, 10.0, 100.0, 0.0, 0.0, 0, 0};
+        mb_band b = {0.0, 1.0, 10.0, 100.0, 0.0, 0.0, 0, 0}; /* band_table's defaults */
         if (k < p->n_bands)
             b = p->bands[k];
         lathe_dynamics_config c;
@@ -157,19 +158,17 @@ static int multiband_prepare(void *state, lathe_prepare_ctx *ctx)
     design_filters(s, xo, n_x, in->rate);
     setup_bands(s, p, in);
     uint32_t m = ctx->max_frames, nch = s->channels;
-    /* floats: bands + rest; doubles for the GR after them */
-    size_t nf = (size_t)(s->n_bands + 1) * nch * m;
-    s->fmem = lathe_alloc(sizeof(float) * nf + sizeof(double) * nch * m + sizeof(double));
-    if (!s->fmem) {
+    s->fmem = lathe_alloc(sizeof(float) * (size_t)(s->n_bands + 1) * nch * m);
+    s->dmem = lathe_alloc(sizeof(double) * nch * m);
+    if (!s->fmem || !s->dmem) {
         snprintf(ctx->err, LATHE_ERR_MAX, "out of memory");
         return LATHE_ERR_NOMEM;
     }
-    double *dm = (double *)(void *)(s->fmem + nf + (nf & 1)); /* 8-byte aligned */
     for (uint32_t c = 0; c < nch; c++) {
         for (int k = 0; k < s->n_bands; k++)
             s->band[k][c] = s->fmem + ((size_t)k * nch + c) * m;
         s->rest[c] = s->fmem + ((size_t)s->n_bands * nch + c) * m;
-        s->gr[c] = dm + (size_t)c * m;
+        s->gr[c] = s->dmem + (size_t)c * m;
     }
     return LATHE_OK;
 }
@@ -191,7 +190,9 @@ static void multiband_release(void *state)
 {
     multiband_state *s = state;
     lathe_dealloc(s->fmem);
+    lathe_dealloc(s->dmem);
     s->fmem = NULL;
+    s->dmem = NULL;
 }
 
 static void split(multiband_state *s, const float *const *x, uint32_t n)

@@ -4,6 +4,7 @@
 #ifndef LATHE_DYNAMICS_TESTUTIL_H
 #define LATHE_DYNAMICS_TESTUTIL_H
 
+#include "lathe.h"
 #include "nodeharness.h"
 #include "params.h"
 #include "testutil.h"
@@ -129,6 +130,40 @@ static inline tu_signal dt_program(uint32_t rate, uint32_t channels, uint64_t fr
             s.ch[c][i] = (float)(peak * env * tu_rand(&st));
     }
     return s;
+}
+
+static int dt_fail_at, dt_n_allocs;
+
+static inline int dt_failing_alloc(void *ud, size_t size)
+{
+    (void)ud;
+    (void)size;
+    return dt_n_allocs++ != dt_fail_at;
+}
+
+/* Fails each allocation of a run in turn: every run must end in LATHE_ERR_NOMEM or in the
+ * reference output (the ASan build checks that nothing leaks). Returns the number of NOMEM
+ * runs, or -1 when a run went wrong. */
+static inline int dt_oom(const lathe_node_desc *d, const void *params, const tu_signal *in)
+{
+    tu_signal ref = dt_run(d, params, in, 0), out;
+    int nomem = 0, bad = 0, rc = LATHE_OK;
+    for (dt_fail_at = 0; dt_fail_at < 100; dt_fail_at++) {
+        dt_n_allocs = 0;
+        lathe_set_allocator(dt_failing_alloc, NULL);
+        rc = tu_node_run(d, params, in, 1, 0, &out, NULL, 0);
+        lathe_set_allocator(NULL, NULL);
+        if (rc == LATHE_OK)
+            bad += !dt_same(&out, &ref);
+        else
+            bad += rc != LATHE_ERR_NOMEM;
+        nomem += rc == LATHE_ERR_NOMEM;
+        tu_signal_free(&out);
+        if (dt_n_allocs <= dt_fail_at)
+            break;
+    }
+    tu_signal_free(&ref);
+    return bad || rc != LATHE_OK ? -1 : nomem;
 }
 
 #endif

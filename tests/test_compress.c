@@ -285,6 +285,18 @@ static void test_errors(void)
     free(p);
 }
 
+static void test_oom(void)
+{
+    void *p = comp(-20.0, 4.0, 0.0, 1.0, 50.0);
+    dt_set(D->params, p, "lookahead_ms", 1.0);
+    dt_set(D->params, p, "sidechain_hpf_hz", 100.0);
+    tu_signal x = dt_program(RATE, 2, 5000, 1.0);
+    int nomem = dt_oom(D, p, &x);
+    CHECK(nomem >= 2, "OOM loop: %d NOMEM runs (-1: a run failed otherwise)", nomem);
+    tu_signal_free(&x);
+    free(p);
+}
+
 int main(void)
 {
     D = tu_node("compress");
@@ -301,5 +313,6 @@ int main(void)
     test_midside();
     test_blocks_and_null();
     test_errors();
+    test_oom();
     return tu_done();
 }

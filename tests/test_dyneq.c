@@ -163,6 +163,17 @@ static void test_blocks_and_errors(void)
     free(p);
 }
 
+static void test_oom(void)
+{
+    void *p = dt_params(D);
+    band(p, "bell", 2500.0, -35.0, 3.0, 9.0);
+    tu_signal x = dt_program(RATE, 2, 5000, 1.0);
+    int nomem = dt_oom(D, p, &x);
+    CHECK(nomem >= 2, "OOM loop: %d NOMEM runs (-1: a run failed otherwise)", nomem);
+    tu_signal_free(&x);
+    free(p);
+}
+
 int main(void)
 {
     D = tu_node("dyneq");
@@ -173,5 +184,6 @@ int main(void)
     test_amounts();
     test_deesser();
     test_blocks_and_errors();
+    test_oom();
     return tu_done();
 }

@@ -202,6 +202,21 @@ static void test_errors(void)
     tu_signal_free(&x);
 }
 
+static void test_oom(void)
+{
+    const double xo[] = {200.0, 2000.0};
+    void *p = mb(xo, 2);
+    const lathe_param *bt;
+    void *b = dt_elem(D->params, p, "bands", &bt);
+    dt_set(bt, b, "ratio", 3.0);
+    dt_set(bt, b, "threshold_db", -30.0);
+    tu_signal x = dt_program(48000, 2, 5000, 1.0);
+    int nomem = dt_oom(D, p, &x);
+    CHECK(nomem >= 2, "OOM loop: %d NOMEM runs (-1: a run failed otherwise)", nomem);
+    tu_signal_free(&x);
+    free(p);
+}
+
 int main(void)
 {
     D = tu_node("multiband");
@@ -219,5 +234,6 @@ int main(void)
     test_one_band();
     test_blocks();
     test_errors();
+    test_oom();
     return tu_done();
 }

@@ -223,6 +223,16 @@ static void test_kernel(void)
     free(mem);
 }
 
+static void test_oom(void)
+{
+    void *p = dt_params(D);
+    tu_signal x = dt_program(RATE, 2, 5000, 1.0);
+    int nomem = dt_oom(D, p, &x);
+    CHECK(nomem >= 2, "OOM loop: %d NOMEM runs (-1: a run failed otherwise)", nomem);
+    tu_signal_free(&x);
+    free(p);
+}
+
 int main(void)
 {
     test_kernel();
@@ -237,5 +247,6 @@ int main(void)
     test_harmonics("soft", 0.0);
     test_passband_and_latency();
     test_identity_and_blocks();
+    test_oom();
     return tu_done();
 }
