@@ -68,6 +68,21 @@ static void describe(const SF_INFO *in, lathe_audio_info *info)
     info->container = container_name(in->format);
 }
 
+/* A cut-off copy (an interrupted transfer) must not master as a shorter song: libsndfile quietly
+ * reads what is there and notes "data : N (should be M)" in its log when the data chunk's
+ * declared length exceeds the file. */
+static int data_truncated(SNDFILE *sf, long long *declared, long long *present)
+{
+    char log[8192] = "";
+    sf_command(sf, SFC_GET_LOG_INFO, log, sizeof log);
+    for (const char *p = log; (p = strstr(p, "data : ")) != NULL; p++) {
+        if (sscanf(p, "data : %lld (should be %lld)", declared, present) == 2
+            && *declared > *present)
+            return 1;
+    }
+    return 0;
+}
+
 int lathe_audio_reader_open(const char *path, lathe_audio_reader **out, lathe_audio_info *info,
                             char *err, size_t err_size)
 {
@@ -104,6 +119,12 @@ int lathe_audio_reader_open(const char *path, lathe_audio_reader **out, lathe_au
     }
     if (r->info.frames <= 0) {
         snprintf(err, err_size, "%s: no audio frames (empty or truncated data)", path);
+        goto fail;
+    }
+    long long declared, present;
+    if (data_truncated(r->sf, &declared, &present)) {
+        snprintf(err, err_size, "%s: truncated: its header declares %lld bytes of audio, the file "
+                 "holds %lld", path, declared, present);
         goto fail;
     }
     int sub = r->info.format & SF_FORMAT_SUBMASK;

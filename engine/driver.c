@@ -172,6 +172,7 @@ static void init_results(lathe_graph *g)
             .fmt = g->nodes[lathe_plan_resolve(g, sk->node)].fmt,
             .format = sk->format ? sk->format : dot ? dot + 1 : "",
         };
+        lathe_key_to_hex(sk->key, sk->result.key);
     }
 }
 

@@ -97,6 +97,7 @@ typedef struct lathe_output_result {
     lathe_format fmt;
     uint64_t clipped;        /* samples clipped by the integer conversion */
     int skipped;             /* left alone: its recorded key matched */
+    char key[33];            /* hex cache key of the file's content (node key, format, tags) */
     const struct lathe_analysis_result *analysis; /* what was written, measured */
 } lathe_output_result;
 

@@ -73,6 +73,8 @@ int main(void)
     tu_run("cd %s && mkdir ref && cp out/* ref/", dir);
 
     CHECK(render("", ran, sizeof ran) == 0, "warm re-render with no change runs no node (ran: %s)", ran);
+    CHECK(tu_run("cd %s && grep -q '\"skipped\": true' run.json && grep -q '\"integrated_lufs\": -' run.json", dir) == 0,
+          "outputs left alone still report their measured analysis in --json");
     CHECK(same_outputs("ref"), "outputs left as they were");
 
     int tweak = render("-D target=-14", ran, sizeof ran);

@@ -43,6 +43,15 @@ static int analyze_file(const char *path, lathe_analysis_result **out)
         }
         if (n == 0)
             break;
+        int bad_ch;
+        int64_t bad = lathe_audio_reader_bad_sample(rd, &bad_ch);
+        if (bad >= 0) {
+            /* Measuring NaN would print nonsense numbers; name the first bad sample instead. */
+            fprintf(stderr, "lathe: %s: NaN or infinite sample at frame %lld, channel %d\n", path,
+                    (long long)bad, bad_ch + 1);
+            rc = 3;
+            goto done;
+        }
         lathe_analysis_add(a, (const float *const *)ch, (uint32_t)n);
     }
     if (lathe_analysis_finish(a, out) != 0) {

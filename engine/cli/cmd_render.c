@@ -70,24 +70,25 @@ int lathe_cli_render_graph(const lathe_options *o, lathe_graph *g)
     cfg.progress = !o->quiet && !o->json && isatty(2);
     cfg.cancel = lathe_cli_cancel_flag();
     int rc = lathe_render(g, &cfg);
-    if (rc != LATHE_OK)
+    if (rc != LATHE_OK) {
         fprintf(stderr, "lathe: %s\n", lathe_graph_error(g));
+    } else {
+        lathe_run_remember_analyses(g, cache);
+        if (o->json) {
+            json_t *j = lathe_run_to_json(g, cache);
+            json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+            fputc('\n', stdout);
+            json_decref(j);
+        } else if (!o->quiet) {
+            lathe_run_print(stdout, g);
+        }
+    }
     if (cache) {
         lathe_cache_stats_save(cache);
         lathe_cache_gc(cache, o->cache_size, NULL);
         lathe_cache_free(cache);
     }
-    if (rc != LATHE_OK)
-        return lathe_status_exit_code(rc);
-    if (o->json) {
-        json_t *j = lathe_run_to_json(g);
-        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-        fputc('\n', stdout);
-        json_decref(j);
-    } else if (!o->quiet) {
-        lathe_run_print(stdout, g);
-    }
-    return 0;
+    return lathe_status_exit_code(rc);
 }
 
 int lathe_cmd_render(int argc, char **argv)

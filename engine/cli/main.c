@@ -1,8 +1,10 @@
 /* lathe: the command line. Dispatches to one function per command (cmd_*.c). */
+#define _XOPEN_SOURCE 700
 #include "cli.h"
 
 #include "lathe.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +31,9 @@ int lathe_cli_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* Past a file-size limit (ulimit -f) writes must fail with EFBIG and be reported (exit 3,
+     * temp file removed), not kill the process with the temp file left behind. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2)
         return lathe_cli_usage(stderr);
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {

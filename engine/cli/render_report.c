@@ -2,6 +2,8 @@
 
 #include "analysis.h"
 #include "analysis_json.h"
+#include "cache.h"
+#include "cache_key.h"
 
 #include <math.h>
 #include <string.h>
@@ -42,17 +44,60 @@ static json_t *report_to_json(const char *text)
     return o;
 }
 
-json_t *lathe_run_to_json(const lathe_graph *g)
+static lathe_key analysis_blob_key(const lathe_output_result *r)
+{
+    lathe_key k = {0, 0};
+    lathe_key_from_hex(r->key, &k);
+    lathe_key_builder kb;
+    lathe_key_builder_init(&kb);
+    lathe_key_builder_add_str(&kb, "output-analysis-json");
+    lathe_key_builder_add_key(&kb, k);
+    return lathe_key_builder_finish(&kb);
+}
+
+void lathe_run_remember_analyses(const lathe_graph *g, lathe_cache *cache)
+{
+    for (int i = 0; cache && i < lathe_graph_output_count(g); i++) {
+        const lathe_output_result *r = lathe_graph_output_result(g, i);
+        if (r->skipped || !r->analysis)
+            continue;
+        json_t *j = lathe_analysis_to_json(r->path, r->analysis);
+        char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        if (text)
+            lathe_cache_put_blob(cache, analysis_blob_key(r), text, strlen(text));
+        free(text);
+        json_decref(j);
+    }
+}
+
+/* The analysis remembered for an output left alone, or an empty object. */
+static json_t *remembered(const lathe_output_result *r, lathe_cache *cache)
+{
+    size_t len = 0;
+    char *buf = cache ? malloc(LATHE_CACHE_BLOB_MAX + 1) : NULL;
+    json_t *j = NULL;
+    if (buf && lathe_cache_get_blob(cache, analysis_blob_key(r), buf, LATHE_CACHE_BLOB_MAX, &len) == LATHE_OK)
+        j = json_loadb(buf, len, 0, NULL);
+    free(buf);
+    return j ? j : json_object();
+}
+
+json_t *lathe_run_to_json(const lathe_graph *g, lathe_cache *cache)
 {
     json_t *root = json_object(), *outs = json_array(), *nodes = json_array();
-    for (int i = 0; i < lathe_graph_output_count(g); i++)
-        json_array_append_new(outs, lathe_output_to_json(lathe_graph_output_result(g, i)));
+    for (int i = 0; i < lathe_graph_output_count(g); i++) {
+        const lathe_output_result *r = lathe_graph_output_result(g, i);
+        json_t *o = lathe_output_to_json(r);
+        if (r->skipped)
+            json_object_update_missing_new(o, remembered(r, cache)); /* the old run's analysis */
+        json_array_append_new(outs, o);
+    }
     const lathe_run_stats *st = lathe_graph_run_stats(g);
-    json_t *cache = json_object();
-    json_object_set_new(cache, "hits", json_integer((json_int_t)st->cache_hits));
-    json_object_set_new(cache, "misses", json_integer((json_int_t)st->cache_misses));
-    json_object_set_new(cache, "bytes_read", json_integer((json_int_t)st->bytes_read));
-    json_object_set_new(cache, "bytes_written", json_integer((json_int_t)st->bytes_written));
+    json_t *counters = json_object();
+    json_object_set_new(counters, "hits", json_integer((json_int_t)st->cache_hits));
+    json_object_set_new(counters, "misses", json_integer((json_int_t)st->cache_misses));
+    json_object_set_new(counters, "bytes_read", json_integer((json_int_t)st->bytes_read));
+    json_object_set_new(counters, "bytes_written", json_integer((json_int_t)st->bytes_written));
     for (int i = 0; i < lathe_graph_node_count(g); i++) {
         json_t *n = json_object();
         json_object_set_new(n, "id", json_integer(i));
@@ -64,7 +109,7 @@ json_t *lathe_run_to_json(const lathe_graph *g)
         json_array_append_new(nodes, n);
     }
     json_object_set_new(root, "outputs", outs);
-    json_object_set_new(root, "cache", cache);
+    json_object_set_new(root, "cache", counters);
     json_object_set_new(root, "nodes", nodes);
     json_object_set_new(root, "nodes_run", json_integer(st->nodes_run));
     return root;

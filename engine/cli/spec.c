@@ -1,0 +1,456 @@
+/* Deliverable profiles as data and the rules that check a file against them (spec.h). Numbers
+ * come from specs.md: the table at the top, §1.1 (platforms), §2 (CD), §3 (vinyl), §4 (hi-res),
+ * §6.10 (codec round trip), §6.11 (format checks). */
+#include "spec.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A loudness a hair over the bound (measurement rounding) is not "louder". */
+#define LOUD_TOL_LU 0.1
+
+static const lathe_spec_profile streaming = {
+    "streaming", "flac", "24-bit FLAC at 44.1/48 kHz, -1 dBTP (-2 when louder than -14 LUFS), "
+    "clean after MP3/Opus round trips",
+    {{"bits", 24, "word length"},
+     {"min_rate", 44100, "lowest sample rate (Hz)"},
+     {"max_rate", 48000, "highest sample rate (Hz); raise to keep a hi-res rate"},
+     {"ceiling_dbtp", -1, "true-peak ceiling"},
+     {"loud_ceiling_dbtp", -2, "true-peak ceiling when louder than loud_above_lufs"},
+     {"loud_above_lufs", -14, "a master louder than this needs loud_ceiling_dbtp"},
+     {"codec_check", 1, "1: MP3 320k and Opus 160k round trips must not clip"},
+     {NULL, 0, NULL}}};
+
+static const lathe_spec_profile cd = {
+    "cd", "wav", "16-bit 44.1 kHz stereo WAV, -0.3 dBTP, no 4-sample full-scale runs, whole "
+    "588-frame sectors, >= 4 s",
+    {{"bits", 16, "word length"},
+     {"rate", 44100, "sample rate (Hz)"},
+     {"channels", 2, "channels"},
+     {"ceiling_dbtp", -0.3, "true-peak ceiling"},
+     {"max_clip_runs", 0, "runs of >= 4 full-scale samples allowed (PCM-1630 overs)"},
+     {"sector_frames", 588, "length must be a multiple of this (CD sector, 1/75 s)"},
+     {"min_track_s", 4, "shortest track (s)"},
+     {NULL, 0, NULL}}};
+
+static const lathe_spec_profile vinyl = {
+    "vinyl", "wav", "24-bit WAV up to 96 kHz, <= 0 dBTP, -18..-14 LUFS, low end in phase, side "
+    "length for 12\" 33 1/3",
+    {{"bits", 24, "word length"},
+     {"min_rate", 44100, "lowest sample rate (Hz)"},
+     {"max_rate", 96000, "highest sample rate (Hz)"},
+     {"ceiling_dbtp", 0, "true-peak ceiling (plants: never above 0 dBTP)"},
+     {"max_lufs", -14, "loudest integrated loudness"},
+     {"min_lufs", -18, "advisory: quieter than this wastes groove level"},
+     {"lf_hz", 300, "low end below this must stay in phase"},
+     {"lf_corr_min", 0, "lowest allowed correlation of a 1 s low-end window"},
+     {"side_recommended_s", 1170, "advisory side length (12\" 33 1/3: 19:30)"},
+     {"side_max_s", 1380, "longest side (12\" 33 1/3: 23:00)"},
+     {NULL, 0, NULL}}};
+
+static const lathe_spec_profile hires = {
+    "hires", "flac", "24-bit FLAC at the mix's own rate (hi-res stores: above 48 kHz), -1 dBTP",
+    {{"bits", 24, "word length"},
+     {"ceiling_dbtp", -1, "true-peak ceiling"},
+     {"min_rate", 44100, "lowest sample rate (Hz)"},
+     {"hires_rate", 88200, "advisory: the hi-res stores' definition needs this rate or more"},
+     {NULL, 0, NULL}}};
+
+static const lathe_spec_profile *const profiles[] = {&streaming, &cd, &vinyl, &hires, NULL};
+
+const lathe_spec_profile *const *lathe_spec_profiles(void)
+{
+    return profiles;
+}
+
+double lathe_spec_get(const lathe_spec_profile *p, const char *key)
+{
+    for (int i = 0; p->settings[i].key; i++)
+        if (strcmp(p->settings[i].key, key) == 0)
+            return p->settings[i].value;
+    return NAN;
+}
+
+static int set_one(lathe_spec_profile *p, const char *kv, size_t len, char *err, size_t n)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%.*s", (int)len, kv);
+    char *eq = strchr(buf, '=');
+    if (!eq) {
+        snprintf(err, n, "spec %s: '%s': expected key=value", p->name, buf);
+        return -1;
+    }
+    *eq = 0;
+    char *end;
+    double v = strtod(eq + 1, &end);
+    if (end == eq + 1 || *end || !isfinite(v)) {
+        snprintf(err, n, "spec %s: %s=%s: expected a number", p->name, buf, eq + 1);
+        return -1;
+    }
+    for (int i = 0; p->settings[i].key; i++) {
+        if (strcmp(p->settings[i].key, buf) == 0) {
+            p->settings[i].value = v;
+            return 0;
+        }
+    }
+    snprintf(err, n, "spec %s: unknown setting '%s'", p->name, buf);
+    return -1;
+}
+
+int lathe_spec_parse(const char *spec, const char *const *overrides, int n_overrides,
+                     lathe_spec_profile *out, char *err, size_t err_size)
+{
+    size_t nlen = strcspn(spec, ":");
+    for (int i = 0; profiles[i]; i++) {
+        if (strlen(profiles[i]->name) != nlen || strncmp(profiles[i]->name, spec, nlen) != 0)
+            continue;
+        *out = *profiles[i];
+        for (const char *s = spec[nlen] ? spec + nlen + 1 : spec + nlen; *s;) {
+            size_t len = strcspn(s, ",");
+            if (len && set_one(out, s, len, err, err_size) != 0)
+                return -1;
+            s += len + (s[len] == ',');
+        }
+        for (int i2 = 0; i2 < n_overrides; i2++)
+            if (set_one(out, overrides[i2], strlen(overrides[i2]), err, err_size) != 0)
+                return -1;
+        return 0;
+    }
+    snprintf(err, err_size, "unknown spec '%.*s' (streaming, cd, vinyl or hires)", (int)nlen, spec);
+    return -1;
+}
+
+/* ---- Rules ----------------------------------------------------------------------------------- */
+
+typedef struct verdict {
+    json_t *rules, *failures, *notes;
+} verdict;
+
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* One rule: pass says whether it holds; advisory rules report but never fail the spec. */
+static void rule(verdict *v, const char *name, double measured, const char *op, double limit,
+                 int pass, int advisory, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+
+static void rule(verdict *v, const char *name, double measured, const char *op, double limit,
+                 int pass, int advisory, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *r = json_pack("{s:s, s:o, s:s, s:o, s:b, s:b, s:s}", "rule", name, "measured",
+                          num(measured), "op", op, "limit", num(limit), "pass", pass,
+                          "advisory", advisory, "message", msg);
+    json_array_append(v->rules, r);
+    if (!pass && !advisory)
+        json_array_append(v->failures, r);
+    json_decref(r);
+}
+
+static void note(verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(verdict *v, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_array_append_new(v->notes, json_string(msg));
+}
+
+static void rule_max(verdict *v, const char *name, double measured, double limit,
+                     const char *unit, const char *what)
+{
+    int ok = isfinite(measured) ? measured <= limit + 1e-9 : measured < 0;
+    rule(v, name, measured, "<=", limit, ok, 0, "%s %.2f %s (limit %.2f %s)%s", what, measured,
+         unit, limit, unit, ok ? "" : ": over");
+}
+
+static void rule_format(verdict *v, const lathe_spec_profile *p, const lathe_audio_info *info)
+{
+    int ok = strcmp(info->container, p->container) == 0;
+    rule(v, "format", ok, "==", 1, ok, 0, "container %s (expected %s)", info->container,
+         p->container);
+    double bits = lathe_spec_get(p, "bits");
+    ok = !info->is_float && info->bits == (int)bits;
+    rule(v, "bit_depth", info->bits, "==", bits, ok, 0, "%d-bit%s (expected %d-bit integer)",
+         info->bits, info->is_float ? " float" : "", (int)bits);
+}
+
+static void rule_rate_range(verdict *v, const lathe_spec_profile *p, double rate)
+{
+    double lo = lathe_spec_get(p, "min_rate"), hi = lathe_spec_get(p, "max_rate");
+    rule(v, "min_rate", rate, ">=", lo, rate >= lo, 0, "%.0f Hz (lowest %.0f Hz)", rate, lo);
+    if (isfinite(hi))
+        rule(v, "max_rate", rate, "<=", hi, rate <= hi, 0, "%.0f Hz (highest %.0f Hz)", rate, hi);
+}
+
+static void rule_codecs(verdict *v, const lathe_spec_extra *x)
+{
+    for (int i = 0; i < x->n_codecs; i++) {
+        const lathe_spec_codec *c = &x->codecs[i];
+        char name[48];
+        snprintf(name, sizeof name, "codec_%s", c->name);
+        if (!c->available) {
+            note(v, "%s round trip skipped: %s", c->name, c->note);
+            continue;
+        }
+        double overs = (double)(c->on_sample + c->inter_sample);
+        rule(v, name, overs, "==", 0, overs == 0, 0,
+             "%s round trip: %llu on-sample and %llu inter-sample overs, decoded peak %.2f dBFS, "
+             "%.2f dBTP%s", c->name, (unsigned long long)c->on_sample,
+             (unsigned long long)c->inter_sample, c->sample_peak_dbfs, c->true_peak_dbtp,
+             overs == 0 ? "" : ": clips after encoding (lower the ceiling)");
+    }
+}
+
+/* ---- Platforms (specs.md §1.1) ----------------------------------------------------------------- */
+
+typedef struct platform {
+    const char *name;
+    double ref_lufs;
+    int raises;          /* turns quiet tracks up */
+    double headroom_dbtp; /* ... only until the true peak reaches this */
+    double peak_dbtp;     /* the platform's own peak recommendation */
+} platform;
+
+static const platform platforms[] = {
+    {"spotify", -14, 1, -1, -1}, {"apple", -16, 1, -1, -1}, {"youtube", -14, 0, 0, -1},
+    {"tidal", -14, 0, 0, -1},    {"deezer", -15, 0, 0, -1}, {"amazon", -14, 0, 0, -2},
+};
+#define N_PLATFORMS (sizeof platforms / sizeof platforms[0])
+
+static int platform_named(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *s = list; s && *s;) {
+        size_t len = strcspn(s, ",");
+        if (len == n && strncmp(s, name, n) == 0)
+            return 1;
+        s += len + (s[len] == ',');
+    }
+    return 0;
+}
+
+static int check_platform_names(const char *list, char *bad, size_t n)
+{
+    for (const char *s = list; s && *s;) {
+        size_t len = strcspn(s, ",");
+        int found = 0;
+        for (size_t i = 0; i < N_PLATFORMS; i++)
+            found |= strlen(platforms[i].name) == len && strncmp(s, platforms[i].name, len) == 0;
+        if (!found && len) {
+            snprintf(bad, n, "%.*s", (int)len, s);
+            return -1;
+        }
+        s += len + (s[len] == ',');
+    }
+    return 0;
+}
+
+/* gain = ref - I; a platform that raises quiet tracks stops at its true-peak headroom. */
+static json_t *playback(verdict *v, const char *list, double lufs, double tp)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < N_PLATFORMS; i++) {
+        const platform *pf = &platforms[i];
+        int named = platform_named(list, pf->name);
+        if (list && *list && !named)
+            continue;
+        double gain = pf->ref_lufs - lufs;
+        if (gain > 0 && !pf->raises)
+            gain = 0;
+        else if (gain > 0)
+            gain = fmax(0.0, fmin(gain, pf->headroom_dbtp - tp));
+        json_array_append_new(arr, json_pack("{s:s, s:f, s:b, s:o, s:o, s:o}", "platform",
+                                             pf->name, "reference_lufs", pf->ref_lufs,
+                                             "raises_quiet", pf->raises, "gain_db", num(gain),
+                                             "playback_lufs", num(lufs + gain),
+                                             "playback_true_peak_dbtp", num(tp + gain)));
+        if (named && pf->peak_dbtp < -1) {
+            char rn[48];
+            snprintf(rn, sizeof rn, "%s_true_peak", pf->name);
+            rule_max(v, rn, tp, pf->peak_dbtp, "dBTP", "true peak for this platform");
+        }
+    }
+    return arr;
+}
+
+/* ---- Profiles' rule sets ------------------------------------------------------------------------ */
+
+static void check_streaming(verdict *v, const lathe_spec_profile *p,
+                            const lathe_analysis_result *r, const lathe_spec_extra *x)
+{
+    rule_rate_range(v, p, r->rate);
+    double loud = lathe_spec_get(p, "loud_above_lufs");
+    int is_loud = isfinite(r->integrated_lufs) && r->integrated_lufs > loud + LOUD_TOL_LU;
+    double ceil = lathe_spec_get(p, is_loud ? "loud_ceiling_dbtp" : "ceiling_dbtp");
+    rule_max(v, "true_peak", r->true_peak_dbtp, ceil, "dBTP",
+             is_loud ? "true peak (master louder than the loud threshold)" : "true peak");
+    if (lathe_spec_get(p, "codec_check") != 0)
+        rule_codecs(v, x);
+}
+
+static void check_cd(verdict *v, const lathe_spec_profile *p, const lathe_analysis_result *r)
+{
+    double rate = lathe_spec_get(p, "rate"), ch = lathe_spec_get(p, "channels");
+    rule(v, "rate", r->rate, "==", rate, r->rate == rate, 0, "%u Hz (expected %.0f)", r->rate, rate);
+    rule(v, "channels", r->channels, "==", ch, r->channels == ch, 0, "%u channels (expected %.0f)",
+         r->channels, ch);
+    rule_max(v, "true_peak", r->true_peak_dbtp, lathe_spec_get(p, "ceiling_dbtp"), "dBTP", "true peak");
+    double runs = (double)r->clip_runs, max_runs = lathe_spec_get(p, "max_clip_runs");
+    rule(v, "clip_runs", runs, "<=", max_runs, runs <= max_runs, 0,
+         "%.0f runs of >= 4 full-scale samples", runs);
+    double sector = lathe_spec_get(p, "sector_frames");
+    double rem = sector >= 1 ? fmod((double)r->frames, sector) : 0;
+    rule(v, "sector_multiple", rem, "==", 0, rem == 0, 0,
+         "%llu frames = %.0f sectors + %.0f frames (must be whole %.0f-frame sectors)",
+         (unsigned long long)r->frames, floor((double)r->frames / sector), rem, sector);
+    double min_s = lathe_spec_get(p, "min_track_s");
+    rule(v, "min_track_length", r->duration_s, ">=", min_s, r->duration_s >= min_s, 0,
+         "%.2f s (shortest %.1f s)", r->duration_s, min_s);
+}
+
+static void check_vinyl(verdict *v, const lathe_spec_profile *p, const lathe_analysis_result *r,
+                        const lathe_spec_extra *x)
+{
+    rule_rate_range(v, p, r->rate);
+    rule_max(v, "true_peak", r->true_peak_dbtp, lathe_spec_get(p, "ceiling_dbtp"), "dBTP", "true peak");
+    rule_max(v, "loudness_max", r->integrated_lufs, lathe_spec_get(p, "max_lufs"), "LUFS",
+             "integrated loudness");
+    double lo = lathe_spec_get(p, "min_lufs");
+    rule(v, "loudness_min", r->integrated_lufs, ">=", lo, !(r->integrated_lufs < lo), 1,
+         "integrated %.2f LUFS (cutting rooms like %.0f LUFS or more)", r->integrated_lufs, lo);
+    double cmin = lathe_spec_get(p, "lf_corr_min");
+    if (x->have_lf)
+        rule(v, "lf_correlation", x->lf_corr_min, ">=", cmin, x->lf_corr_min >= cmin, 0,
+             "lowest 1 s correlation below %.0f Hz: %+.3f at %.1f s%s", x->lf_hz, x->lf_corr_min,
+             x->lf_corr_min_time_s, x->lf_corr_min >= cmin ? "" : ": out-of-phase bass");
+    else
+        note(v, "low-end correlation not measured (not stereo, or no low-end signal)");
+    double rec = lathe_spec_get(p, "side_recommended_s"), max = lathe_spec_get(p, "side_max_s");
+    rule(v, "side_length", r->duration_s, "<=", max, r->duration_s <= max, 0,
+         "side %d:%02d (max %d:%02d)", (int)r->duration_s / 60, (int)r->duration_s % 60,
+         (int)max / 60, (int)max % 60);
+    rule(v, "side_length_recommended", r->duration_s, "<=", rec, r->duration_s <= rec, 1,
+         "side %d:%02d (recommended up to %d:%02d)", (int)r->duration_s / 60,
+         (int)r->duration_s % 60, (int)rec / 60, (int)rec % 60);
+}
+
+static void check_hires(verdict *v, const lathe_spec_profile *p, const lathe_analysis_result *r)
+{
+    double lo = lathe_spec_get(p, "min_rate"), hi = lathe_spec_get(p, "hires_rate");
+    rule(v, "min_rate", r->rate, ">=", lo, r->rate >= lo, 0, "%u Hz (lowest %.0f Hz)", r->rate, lo);
+    rule(v, "hires_rate", r->rate, ">=", hi, r->rate >= hi, 1, "%u Hz%s", r->rate,
+         r->rate >= hi ? "" : ": the hi-res stores' definition (above 48 kHz) is not met; "
+                              "lathe does not upsample (set rate = 96000 to ask)");
+    rule_max(v, "true_peak", r->true_peak_dbtp, lathe_spec_get(p, "ceiling_dbtp"), "dBTP", "true peak");
+}
+
+int lathe_spec_evaluate(const lathe_spec_profile *p, const char *platform_list,
+                        const lathe_analysis_result *r, const lathe_audio_info *info,
+                        const lathe_spec_extra *x, json_t **out)
+{
+    verdict v = {json_array(), json_array(), json_array()};
+    json_t *root = json_object();
+    json_object_set_new(root, "name", json_string(p->name));
+    char bad[64];
+    if (check_platform_names(platform_list, bad, sizeof bad) != 0) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "unknown platform '%s' (spotify, apple, youtube, tidal, deezer, "
+                 "amazon)", bad);
+        json_object_set_new(root, "error", json_string(msg));
+        json_decref(v.rules), json_decref(v.failures), json_decref(v.notes);
+        *out = root;
+        return -1;
+    }
+    rule_format(&v, p, info);
+    if (r->nonfinite_samples)
+        rule(&v, "finite", (double)r->nonfinite_samples, "==", 0, 0, 0, "%llu NaN/Inf samples",
+             (unsigned long long)r->nonfinite_samples);
+    if (strcmp(p->name, "streaming") == 0)
+        check_streaming(&v, p, r, x);
+    else if (strcmp(p->name, "cd") == 0)
+        check_cd(&v, p, r);
+    else if (strcmp(p->name, "vinyl") == 0)
+        check_vinyl(&v, p, r, x);
+    else
+        check_hires(&v, p, r);
+    json_t *pb = playback(&v, platform_list, r->integrated_lufs, r->true_peak_dbtp);
+    if (strcmp(p->name, "streaming") == 0 || strcmp(p->name, "hires") == 0)
+        json_object_set_new(root, "playback", pb);
+    else
+        json_decref(pb);
+    json_t *settings = json_object();
+    for (int i = 0; p->settings[i].key; i++)
+        json_object_set_new(settings, p->settings[i].key, json_real(p->settings[i].value));
+    int pass = json_array_size(v.failures) == 0;
+    json_object_set_new(root, "pass", json_boolean(pass));
+    json_object_set_new(root, "integrated_lufs", num(r->integrated_lufs));
+    json_object_set_new(root, "true_peak_dbtp", num(r->true_peak_dbtp));
+    json_object_set_new(root, "failures", v.failures);
+    json_object_set_new(root, "rules", v.rules);
+    json_object_set_new(root, "notes", v.notes);
+    json_object_set_new(root, "settings", settings);
+    *out = root;
+    return pass;
+}
+
+int lathe_spec_check(const char *spec, const char *platform_list, const char *path,
+                     const lathe_analysis_result *r, const lathe_audio_info *info, json_t **out)
+{
+    lathe_spec_profile p;
+    char err[256];
+    if (lathe_spec_parse(spec, NULL, 0, &p, err, sizeof err) != 0) {
+        *out = json_pack("{s:s, s:s}", "name", spec, "error", err);
+        return -1;
+    }
+    lathe_spec_extra x;
+    lathe_analysis_result *mine = NULL;
+    lathe_audio_info info2;
+    if (lathe_spec_measure_file(path, &p, &mine, &info2, &x, err, sizeof err) != 0) {
+        *out = json_pack("{s:s, s:s}", "name", p.name, "error", err);
+        return -1;
+    }
+    int rc = lathe_spec_evaluate(&p, platform_list, r ? r : mine, info ? info : &info2, &x, out);
+    json_object_set_new(*out, "spec", json_string(spec));
+    lathe_analysis_result_free(mine);
+    return rc;
+}
+
+void lathe_spec_print(FILE *f, const json_t *v)
+{
+    const char *err = json_string_value(json_object_get(v, "error"));
+    if (err) {
+        fprintf(f, "  spec %s: error: %s\n", json_string_value(json_object_get(v, "name")), err);
+        return;
+    }
+    fprintf(f, "  spec %s: %s\n", json_string_value(json_object_get(v, "name")),
+            json_is_true(json_object_get(v, "pass")) ? "PASS" : "FAIL");
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(v, "rules"), i, r) {
+        int pass = json_is_true(json_object_get(r, "pass"));
+        int adv = json_is_true(json_object_get(r, "advisory"));
+        fprintf(f, "    %-5s %-24s %s\n", pass ? "ok" : adv ? "note" : "FAIL",
+                json_string_value(json_object_get(r, "rule")),
+                json_string_value(json_object_get(r, "message")));
+    }
+    json_array_foreach(json_object_get(v, "playback"), i, r)
+        fprintf(f, "    play  %-24s %+.1f dB -> %.1f LUFS\n",
+                json_string_value(json_object_get(r, "platform")),
+                json_number_value(json_object_get(r, "gain_db")),
+                json_number_value(json_object_get(r, "playback_lufs")));
+    json_array_foreach(json_object_get(v, "notes"), i, r)
+        fprintf(f, "    note  %s\n", json_string_value(r));
+}

@@ -1,0 +1,81 @@
+/* spec.h - deliverable profiles (streaming, cd, vinyl, hires) as data, and the check of any audio
+ * file against one of them (specs.md table, §1-§4, §6.10-6.11): every rule with its measured
+ * value and limit, the failures, notes, and for streaming the playback each platform would make.
+ *
+ * A spec string is a profile name with optional overrides: "cd" or "cd:ceiling_dbtp=-1,min_track_s=2".
+ * The stock chains (chains/deliver.lua) write such a string as an output's deliverable, so a
+ * script's overrides reach the check; `lathe check --spec` accepts the same form. */
+#ifndef LATHE_SPEC_H
+#define LATHE_SPEC_H
+
+#include "analysis.h"
+#include "audio_io.h"
+
+#include <jansson.h>
+
+#define LATHE_SPEC_MAX_SETTINGS 16
+
+typedef struct lathe_spec_setting {
+    const char *key;
+    double value;
+    const char *help;
+} lathe_spec_setting;
+
+typedef struct lathe_spec_profile {
+    const char *name;
+    const char *container;     /* "flac" or "wav" */
+    const char *summary;
+    lathe_spec_setting settings[LATHE_SPEC_MAX_SETTINGS]; /* NULL key ends */
+} lathe_spec_profile;
+
+/* What the check measures beyond lathe_analysis_result (spec_measure.c). */
+typedef struct lathe_spec_codec {
+    const char *name;    /* "mp3_320k", "opus_160k" */
+    int available;       /* 0: libsndfile cannot encode it here (the note says why) */
+    uint64_t on_sample;  /* decoded samples with |x| >= 1.0 */
+    uint64_t inter_sample; /* frames over 1.0 only between samples (4x+ reconstruction) */
+    double sample_peak_dbfs, true_peak_dbtp;
+    uint32_t rate;       /* the rate encoded at (Opus: 48 kHz) */
+    long bytes;          /* encoded size */
+    char note[160];
+} lathe_spec_codec;
+
+typedef struct lathe_spec_extra {
+    int have_lf;         /* stereo: low-frequency correlation measured */
+    double lf_hz;
+    double lf_corr_min;  /* lowest correlation of a 1 s window below lf_hz */
+    double lf_corr_min_time_s;
+    int n_codecs;
+    lathe_spec_codec codecs[2];
+} lathe_spec_extra;
+
+/* The stock profiles, NULL-terminated. */
+const lathe_spec_profile *const *lathe_spec_profiles(void);
+/* Parses "name[:k=v,...]" plus extra "k=v" overrides into *out (a copy of the profile). Returns 0,
+ * or -1 with a one-line message in err (unknown profile or key, bad number). */
+int lathe_spec_parse(const char *spec, const char *const *overrides, int n_overrides,
+                     lathe_spec_profile *out, char *err, size_t err_size);
+double lathe_spec_get(const lathe_spec_profile *p, const char *key);
+
+/* Reads path once, measuring the analysis, the stereo low end and (when the profile asks) the
+ * lossy round trips. On failure returns an exit code (3) after writing err. */
+int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
+                            lathe_analysis_result **r, lathe_audio_info *info,
+                            lathe_spec_extra *x, char *err, size_t err_size);
+
+/* Checks the measured file against the spec: returns 1 pass, 0 fail, -1 on a bad spec (message
+ * in the verdict's "error"). *verdict: {name, spec, pass, failures:[{rule, measured, limit,
+ * message}], rules:[...every rule...], notes:[...], playback:[...]}. `platforms` is a comma list
+ * (NULL: report every platform; named platforms also add their own peak rule). `path` is read
+ * again for the extra measurements. */
+int lathe_spec_check(const char *spec, const char *platforms, const char *path,
+                     const lathe_analysis_result *r, const lathe_audio_info *info,
+                     json_t **verdict);
+/* Same, with the file's measurements already made. */
+int lathe_spec_evaluate(const lathe_spec_profile *p, const char *platforms,
+                        const lathe_analysis_result *r, const lathe_audio_info *info,
+                        const lathe_spec_extra *x, json_t **verdict);
+/* Prints a verdict for people: one line per rule, then notes. */
+void lathe_spec_print(FILE *f, const json_t *verdict);
+
+#endif

@@ -1,0 +1,156 @@
+/* cap: one linear gain that only ever turns down, so the programme is no louder than max_lufs
+ * (integrated, BS.1770) and its true peak no higher than max_dbtp. A quiet mix passes
+ * unchanged; a loud one comes down by exactly what the tighter of the two bounds needs. It
+ * never limits or compresses: the "never louder than the deliverable calls for" stage of the
+ * stock delivery chains (vinyl keeps its dynamics; streaming limits only what remains over the
+ * ceiling). An analysis barrier: the whole input is measured first. */
+#include "lathe_node.h"
+
+#include "bs1770.h"
+#include "truepeak.h"
+
+#include <stdio.h>
+
+#define READ_FRAMES 4096
+
+typedef struct cap_params {
+    double max_lufs;
+    double max_dbtp;
+} cap_params;
+
+static const lathe_param cap_table[] = {
+    LATHE_NUMBER(cap_params, max_lufs, -14.0, -70.0, 0.0,
+                 "the output is at most this loud (integrated LUFS); 0: no loudness bound"),
+    LATHE_NUMBER(cap_params, max_dbtp, 6.0, -40.0, 6.0,
+                 "turn down until the true peak is at most this (dBTP); 6: no peak bound"),
+    LATHE_PARAM_END
+};
+
+enum { A_GAIN_DB, A_IN_LUFS, A_IN_TP, A_COUNT };
+
+typedef struct cap_state {
+    float g;
+    uint32_t channels;
+    double analysis[A_COUNT];
+} cap_state;
+
+/* Integrated loudness and true peak (dBTP) of the whole input. */
+static int measure(lathe_stream *st, double *lufs, double *tp_db, char *err, size_t n_err)
+{
+    const lathe_format *f = lathe_stream_format(st);
+    float *buf[LATHE_MAX_CHANNELS] = {0};
+    lathe_bs1770 *meter = NULL;
+    lathe_truepeak *tp = NULL;
+    int rc = LATHE_ERR_NOMEM;
+    if (lathe_bs1770_new(f->rate, f->channels, &meter) != 0 ||
+        lathe_bs1770_reserve(meter, f->frames) != 0 ||
+        lathe_truepeak_new(f->rate, f->channels, &tp) != 0)
+        goto done;
+    for (uint32_t c = 0; c < f->channels; c++)
+        if (!(buf[c] = lathe_alloc(READ_FRAMES * sizeof(float))))
+            goto done;
+    rc = lathe_stream_rewind(st);
+    long got;
+    while (rc == LATHE_OK && (got = lathe_stream_read(st, buf, READ_FRAMES)) != 0) {
+        if (got < 0) {
+            snprintf(err, n_err, "input could not be read");
+            rc = LATHE_ERR_IO;
+            break;
+        }
+        lathe_bs1770_add(meter, (const float *const *)buf, (uint32_t)got);
+        lathe_truepeak_add(tp, (const float *const *)buf, (uint32_t)got);
+    }
+    *lufs = lathe_bs1770_integrated(meter);
+    *tp_db = lathe_gain_to_db(lathe_truepeak_max(tp));
+done:
+    for (uint32_t c = 0; c < f->channels; c++)
+        lathe_dealloc(buf[c]);
+    lathe_bs1770_free(meter);
+    lathe_truepeak_free(tp);
+    return rc;
+}
+
+static int cap_analyze(void *state, lathe_analyze_ctx *ctx)
+{
+    (void)state;
+    const cap_params *p = ctx->params;
+    double lufs, tp;
+    int rc = measure(ctx->streams[0], &lufs, &tp, ctx->err, sizeof ctx->err);
+    if (rc != LATHE_OK)
+        return rc;
+    /* K-weighting and the true-peak filter are linear: one gain moves both by exactly that
+     * many dB (the gates move with the signal too), so no second pass is needed. */
+    double gain_db = 0.0;
+    if (p->max_lufs < 0.0 && isfinite(lufs) && lufs > p->max_lufs)
+        gain_db = p->max_lufs - lufs;
+    if (p->max_dbtp < 6.0 && isfinite(tp) && tp + gain_db > p->max_dbtp)
+        gain_db = p->max_dbtp - tp;
+    ctx->result[A_GAIN_DB] = gain_db;
+    ctx->result[A_IN_LUFS] = lufs;
+    ctx->result[A_IN_TP] = tp;
+    ctx->n_result = A_COUNT;
+    return LATHE_OK;
+}
+
+static int cap_prepare(void *state, lathe_prepare_ctx *ctx)
+{
+    cap_state *s = state;
+    if (!ctx->analysis)
+        return LATHE_OK; /* planning: the output format is the input's */
+    if (ctx->n_analysis < A_COUNT) {
+        snprintf(ctx->err, sizeof ctx->err, "no loudness analysis");
+        return LATHE_ERR_INTERNAL;
+    }
+    for (int i = 0; i < A_COUNT; i++)
+        s->analysis[i] = ctx->analysis[i];
+    s->g = (float)lathe_db_to_gain(s->analysis[A_GAIN_DB]);
+    s->channels = ctx->in[0].channels;
+    return LATHE_OK;
+}
+
+static void cap_process(void *state, lathe_block *b)
+{
+    const cap_state *s = state;
+    long got = lathe_stream_read(b->streams[0], b->out, b->n_out);
+    uint32_t n = got > 0 ? (uint32_t)got : 0;
+    for (uint32_t c = 0; c < s->channels; c++) {
+        float *y = b->out[c];
+        for (uint32_t i = 0; i < n; i++)
+            y[i] *= s->g;
+        for (uint32_t i = n; i < b->n_out; i++)
+            y[i] = 0.0f;
+    }
+}
+
+static void cap_report(void *state, lathe_report *r)
+{
+    const cap_state *s = state;
+    lathe_report_number(r, "gain_db", s->analysis[A_GAIN_DB]);
+    lathe_report_number(r, "input_lufs", s->analysis[A_IN_LUFS]);
+    lathe_report_number(r, "input_true_peak_dbtp", s->analysis[A_IN_TP]);
+    lathe_report_number(r, "output_lufs", s->analysis[A_IN_LUFS] + s->analysis[A_GAIN_DB]);
+    lathe_report_number(r, "output_true_peak_dbtp", s->analysis[A_IN_TP] + s->analysis[A_GAIN_DB]);
+}
+
+static int cap_is_identity(const void *params, const lathe_format *in)
+{
+    (void)in;
+    const cap_params *p = params;
+    return p->max_lufs >= 0.0 && p->max_dbtp >= 6.0;
+}
+
+const lathe_node_desc lathe_node_cap = {
+    .name = "cap",
+    .summary = "turn-down-only linear gain: no louder than max_lufs, true peak under max_dbtp",
+    .version = 1,
+    .n_inputs = 1,
+    .params_size = sizeof(cap_params),
+    .params = cap_table,
+    .state_size = sizeof(cap_state),
+    .flags = LATHE_NODE_BARRIER,
+    .prepare = cap_prepare,
+    .process = cap_process,
+    .analyze = cap_analyze,
+    .report = cap_report,
+    .is_identity = cap_is_identity,
+};
