@@ -139,7 +139,7 @@ int lathe_cache_writer_commit(lathe_cache_writer *w)
         lathe_cache_writer_abort(w);
         return LATHE_ERR_IO;
     }
-    int rc = lathe_cache_entry_publish(c, w->fd, w->tmp, w->final);
+    int rc = lathe_cache_entry_publish(c, w->fd, w->tmp, w->final, 0);
     if (rc == LATHE_OK)
         LATHE_CACHE_COUNT(c, bytes_written, sizeof head + w->h.payload_bytes + sizeof trail);
     free(w);

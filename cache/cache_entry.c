@@ -180,7 +180,8 @@ int lathe_cache_entry_create(lathe_cache *c, const char *final, char tmp[LATHE_C
     return LATHE_ERR_IO;
 }
 
-int lathe_cache_entry_publish(lathe_cache *c, int fd, const char *tmp, const char *final)
+int lathe_cache_entry_publish(lathe_cache *c, int fd, const char *tmp, const char *final,
+                              int replace)
 {
     int ok = 1;
     if (c->fsync && fsync(fd) != 0)
@@ -190,7 +191,7 @@ int lathe_cache_entry_publish(lathe_cache *c, int fd, const char *tmp, const cha
     /* Entries of one key are identical by construction, so an existing one is kept: readers on
      * other NFS clients then never see the file they hold replaced (ESTALE). Otherwise rename()
      * publishes atomically: a reader sees no file or a complete one. */
-    if (ok && access(final, F_OK) == 0) {
+    if (ok && !replace && access(final, F_OK) == 0) {
         unlink(tmp);
         return LATHE_CACHE_MISS; /* not an error: the key is present */
     }
@@ -324,7 +325,8 @@ int lathe_cache_small_put(lathe_cache *c, int kind, lathe_key key, const void *d
         unlink(tmp);
         return LATHE_ERR_IO;
     }
-    int rc = lathe_cache_entry_publish(c, fd, tmp, final);
+    int rc = lathe_cache_entry_publish(c, fd, tmp, final,
+                                       kind == LATHE_CACHE_KIND_OUTPUT || kind == LATHE_CACHE_KIND_FILEKEY);
     if (rc == LATHE_OK)
         LATHE_CACHE_COUNT(c, bytes_written, sizeof head + n + sizeof trail);
     return rc < 0 ? rc : LATHE_OK;

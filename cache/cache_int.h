@@ -73,7 +73,10 @@ int lathe_cache_entry_create(lathe_cache *c, const char *final, char tmp[LATHE_C
                              int *fd);
 /* Closes fd (after fsync if enabled) and renames tmp to final: LATHE_OK. If final already
  * exists it is kept and tmp removed: LATHE_CACHE_MISS. On failure unlinks tmp: LATHE_ERR_IO. */
-int lathe_cache_entry_publish(lathe_cache *c, int fd, const char *tmp, const char *final);
+/* replace: the entry's content may change under one key (output records, file-key memos), so a
+ * newer one takes the place of an existing one; content-addressed entries keep the existing. */
+int lathe_cache_entry_publish(lathe_cache *c, int fd, const char *tmp, const char *final,
+                              int replace);
 /* Opens the entry and checks its header against key, kind and the file's length.
  * LATHE_OK (*fd open, *h filled, path set), LATHE_CACHE_MISS (absent or bad; a bad one is
  * removed and counted). */
