@@ -236,13 +236,16 @@ lathe_audio_format lathe_audio_format_from_path(const char *path)
         return LATHE_FMT_FLAC;
     if (!strcasecmp(dot, ".aif") || !strcasecmp(dot, ".aiff"))
         return LATHE_FMT_AIFF;
+    if (!strcasecmp(dot, ".dat") || !strcasecmp(dot, ".raw") || !strcasecmp(dot, ".pcm"))
+        return LATHE_FMT_RAW;
     return LATHE_FMT_AUTO;
 }
 
 static int sf_format_for(const lathe_audio_writer_config *cfg, char *err, size_t n)
 {
     int major = cfg->container == LATHE_FMT_FLAC ? SF_FORMAT_FLAC
-              : cfg->container == LATHE_FMT_AIFF ? SF_FORMAT_AIFF : SF_FORMAT_WAV;
+              : cfg->container == LATHE_FMT_AIFF ? SF_FORMAT_AIFF
+              : cfg->container == LATHE_FMT_RAW ? SF_FORMAT_RAW | SF_ENDIAN_LITTLE : SF_FORMAT_WAV;
     int sub;
     switch (cfg->bits) {
     case 16: sub = SF_FORMAT_PCM_16; break;

@@ -18,7 +18,8 @@ typedef enum lathe_audio_format {
     LATHE_FMT_AUTO = 0, /* from the extension */
     LATHE_FMT_WAV,
     LATHE_FMT_FLAC,
-    LATHE_FMT_AIFF
+    LATHE_FMT_AIFF,
+    LATHE_FMT_RAW /* headerless little-endian PCM, interleaved (.dat/.raw/.pcm: DDP IMAGE.DAT) */
 } lathe_audio_format;
 
 typedef struct lathe_audio_info {

@@ -4,6 +4,7 @@
 #define _XOPEN_SOURCE 700
 #include "graph_int.h"
 
+#include "explain.h"
 #include "stream.h"
 
 #include <limits.h>
@@ -193,8 +194,14 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
         n->ran = 0;
         n->why[0] = 0;
         n->cached = cfg->cache && n->kind == NODE_DSP && n->alias < 0 && entry_exists(cache, n->key);
-        snprintf(n->why, sizeof n->why, "%s", n->alias >= 0 ? "no-op for its input: skipped"
-                 : n->cached ? "in the cache" : "not in the cache: new parameters or input");
+        if (n->kind == NODE_SOURCE)
+            snprintf(n->why, sizeof n->why, "file");
+        else if (n->alias >= 0 || n->cached)
+            snprintf(n->why, sizeof n->why, "%s", n->alias >= 0 ? "no-op for its input" : "in the cache");
+        else if (cfg->cache)
+            lathe_explain_why(g, cache, i, n->why, sizeof n->why);
+        else
+            snprintf(n->why, sizeof n->why, "rendered without a cache");
     }
     todo = lathe_calloc((size_t)g->n_sinks, sizeof *todo);
     visited = lathe_calloc((size_t)g->n_nodes, 1);
@@ -215,9 +222,11 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
         rc = lathe_render_pass(g, cfg, cache, todo, n_todo, NULL, 0);
     if (rc == LATHE_OK && !cfg->dry_run)
         rc = lathe_graph_write_texts(g);
-    if (rc == LATHE_OK && cfg->cache && !cfg->dry_run)
+    if (rc == LATHE_OK && cfg->cache && !cfg->dry_run) {
         for (int s = 0; s < n_todo; s++)
             record_output(cache, &g->sinks[todo[s]]);
+        lathe_explain_record(g, cache);
+    }
 done:
     if (cfg->cache) {
         const lathe_cache_stats stv = lathe_cache_get_stats(cache), *st = &stv;

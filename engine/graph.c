@@ -45,9 +45,20 @@ void lathe_graph_free(lathe_graph *g)
         lathe_dealloc(g->texts[i].text);
     }
     lathe_dealloc(g->texts);
+    lathe_dealloc(g->name);
     lathe_dealloc(g->nodes);
     lathe_dealloc(g->sinks);
     lathe_dealloc(g);
+}
+
+int lathe_graph_set_name(lathe_graph *g, const char *name)
+{
+    char *n = lathe_strdup(name);
+    if (!n)
+        return LATHE_ERR_NOMEM;
+    lathe_dealloc(g->name);
+    g->name = n;
+    return LATHE_OK;
 }
 
 const char *lathe_graph_error(const lathe_graph *g)
@@ -298,6 +309,22 @@ const char *lathe_graph_node_why(const lathe_graph *g, lathe_node_id id)
 const char *lathe_graph_node_report(const lathe_graph *g, lathe_node_id id)
 {
     return g->nodes[id].report ? g->nodes[id].report : "";
+}
+
+const char *lathe_graph_node_source_path(const lathe_graph *g, lathe_node_id id)
+{
+    return g->nodes[id].kind == NODE_SOURCE ? g->nodes[id].path : NULL;
+}
+
+int lathe_graph_node_inputs(const lathe_graph *g, lathe_node_id id, const lathe_node_id **inputs)
+{
+    *inputs = g->nodes[id].inputs;
+    return g->nodes[id].n_inputs;
+}
+
+lathe_node_id lathe_graph_output_node(const lathe_graph *g, int i)
+{
+    return g->sinks[i].node;
 }
 
 int lathe_graph_output_count(const lathe_graph *g)

@@ -30,7 +30,7 @@ typedef struct graph_node {
     int needed;                  /* must produce output in the current pass */
     int store;                   /* policy: write this output to the cache when computed */
     int ran;
-    char why[96];
+    char why[256];
     char *report;                /* "key=value" lines after the run */
     double analysis[LATHE_ANALYSIS_MAX];
     int n_analysis, analysed;
@@ -59,6 +59,7 @@ struct lathe_graph {
     int n_sinks, cap_sinks;
     graph_text *texts;
     int n_texts, cap_texts;
+    char *name; /* the project (script path): node identities for explanations */
     char err[1024];
     lathe_run_stats stats;
     int planned;

@@ -53,6 +53,9 @@ typedef struct lathe_output_config {
 int lathe_graph_new(lathe_graph **out);
 void lathe_graph_free(lathe_graph *g);
 const char *lathe_graph_error(const lathe_graph *g);
+/* Names the graph (the script's path): the cache then remembers each node's parameters between
+ * runs and explains what changed. */
+int lathe_graph_set_name(lathe_graph *g, const char *name);
 
 /* `origin` ("script.lua:12") names where the node was made, for messages; may be NULL. */
 int lathe_graph_add_source(lathe_graph *g, const char *path, const char *origin,
@@ -116,6 +119,11 @@ const char *lathe_graph_node_label(const lathe_graph *g, lathe_node_id id);
 int lathe_graph_node_ran(const lathe_graph *g, lathe_node_id id);
 const char *lathe_graph_node_why(const lathe_graph *g, lathe_node_id id);
 const char *lathe_graph_node_report(const lathe_graph *g, lathe_node_id id);
+/* The file a source node reads (NULL for other nodes); a node's inputs (returns the count,
+ * *inputs borrowed from the graph); the node an output writes. For reports. */
+const char *lathe_graph_node_source_path(const lathe_graph *g, lathe_node_id id);
+int lathe_graph_node_inputs(const lathe_graph *g, lathe_node_id id, const lathe_node_id **inputs);
+lathe_node_id lathe_graph_output_node(const lathe_graph *g, int i);
 
 #ifdef __cplusplus
 }

@@ -308,3 +308,33 @@ void lathe_params_print_help(const lathe_param *table, FILE *f, int indent)
             lathe_params_print_help(p->fields, f, indent + 4);
     }
 }
+
+void lathe_params_dump(const lathe_param *table, const void *params, const char *prefix,
+                       char *buf, size_t size)
+{
+    for (const lathe_param *p = table; p && p->name; p++) {
+        size_t len = strlen(buf);
+        if (len + 1 >= size)
+            return;
+        if (p->type == LATHE_P_LIST || p->type == LATHE_P_NUMBERS) {
+            int c = ccount_of(p, params);
+            snprintf(buf + len, size - len, "%s%s=[%d]\n", prefix, p->name, c);
+            for (int i = 0; i < c; i++) {
+                char sub[96];
+                snprintf(sub, sizeof sub, "%s%s[%d].", prefix, p->name, i + 1);
+                if (p->type == LATHE_P_LIST) {
+                    lathe_params_dump(p->fields, (const char *)cfield(p, params) + (size_t)i * p->elem_size,
+                                      sub, buf, size);
+                } else {
+                    len = strlen(buf);
+                    snprintf(buf + len, size - len, "%s%s[%d]=%.17g\n", prefix, p->name, i + 1,
+                             ((const double *)cfield(p, params))[i]);
+                }
+            }
+        } else if (p->type == LATHE_P_ENUM || p->type == LATHE_P_STRING) {
+            snprintf(buf + len, size - len, "%s%s=%s\n", prefix, p->name, lathe_param_string(p, params));
+        } else {
+            snprintf(buf + len, size - len, "%s%s=%.17g\n", prefix, p->name, lathe_param_number(p, params));
+        }
+    }
+}

@@ -30,6 +30,9 @@ double lathe_param_number(const lathe_param *p, const void *base);
 void lathe_params_hash(const lathe_param *table, const void *params, struct lathe_key_builder *kb);
 /* "gain_db=-6 freq_hz=1000 ..." of the values differing from the defaults (for labels). */
 void lathe_params_summary(const lathe_param *table, const void *params, char *buf, size_t size);
+/* Every parameter as "name=value" lines (lists as name[i].field=value), for comparing runs. */
+void lathe_params_dump(const lathe_param *table, const void *params, const char *prefix,
+                       char *buf, size_t size);
 /* Help: one line per parameter with type, unit, range and default. */
 void lathe_params_print_help(const lathe_param *table, FILE *f, int indent);
 

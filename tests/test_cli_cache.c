@@ -80,6 +80,8 @@ int main(void)
     int tweak = render("-D target=-14", ran, sizeof ran);
     CHECK(tweak == 1 && strcmp(ran, "loudness ") == 0,
           "changing the loudness target runs only the loudness node (%d: %s)", tweak, ran);
+    CHECK(tu_run("cd %s && grep -q 'changed: target_lufs -16 -> -14' run.json", dir) == 0,
+          "the run log names the parameter that changed and its old and new value");
     CHECK(tu_run("cd %s && cmp -s out/a.wav ref/a.wav && cmp -s out/b.wav ref/b.wav && ! cmp -s out/c.flac ref/c.flac", dir) == 0,
           "only the streaming output changed");
     CHECK(render("", ran, sizeof ran) == 1, "back to the first target: the loudness node runs again");

@@ -13,10 +13,16 @@ int lathe_cmd_graph(int argc, char **argv);
 int lathe_cmd_help(int argc, char **argv);
 int lathe_cmd_analyze(int argc, char **argv);
 int lathe_cmd_cache(int argc, char **argv);
+int lathe_cmd_master(int argc, char **argv);
+int lathe_cmd_check(int argc, char **argv);
 
 /* Shared by render, graph and master: load a script into a graph; render a graph and report.
  * Both return an exit code (0 ok) after printing any error. */
 int lathe_cli_load(const lathe_options *o, const char *script, lathe_graph **out);
 int lathe_cli_render_graph(const lathe_options *o, lathe_graph *g);
+/* Reads and measures one audio file (cmd_analyze.c); prints any error and returns an exit code;
+ * on success *out is the caller's (lathe_analysis_result_free). */
+struct lathe_analysis_result;
+int lathe_cli_analyze_file(const char *path, struct lathe_analysis_result **out);
 
 #endif

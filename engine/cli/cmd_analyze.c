@@ -12,7 +12,7 @@
 #define READ_FRAMES 16384
 
 /* Reads and measures one file; returns an exit code and, on success, the result. */
-static int analyze_file(const char *path, lathe_analysis_result **out)
+int lathe_cli_analyze_file(const char *path, lathe_analysis_result **out)
 {
     char err[LATHE_ERR_MAX];
     lathe_audio_reader *rd = NULL;
@@ -88,7 +88,7 @@ int lathe_cmd_analyze(int argc, char **argv)
         if (strcmp(argv[i], "--json") == 0)
             continue;
         lathe_analysis_result *r = NULL;
-        rc = analyze_file(argv[i], &r);
+        rc = lathe_cli_analyze_file(argv[i], &r);
         if (rc)
             break;
         if (json)

@@ -1,12 +1,13 @@
 /* lathe render SCRIPT [-o DIR] [-D k=v]... [-j N] [--cache DIR | --no-cache] [--json] [--quiet]
  * lathe graph SCRIPT [-D k=v]...
  * lathe cache explain SCRIPT uses the same loading with a dry run. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 #include "cli.h"
 
 #include "lathe_lua.h"
 #include "options.h"
 #include "render_report.h"
+#include "report_html.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -46,7 +47,9 @@ int lathe_cli_load(const lathe_options *o, const char *script, lathe_graph **out
         .allow_paths = o->allow, .n_allow = o->n_allow,
         .defines = o->defines, .n_defines = o->n_defines,
     };
-    char err[2048];
+    char err[2048], abs[4096];
+    if (realpath(script, abs))
+        lathe_graph_set_name(g, abs);
     int rc = lathe_script_run(&sc, g, err, sizeof err);
     if (rc != LATHE_OK) {
         fprintf(stderr, "lathe: %s\n", err);
@@ -74,21 +77,27 @@ int lathe_cli_render_graph(const lathe_options *o, lathe_graph *g)
         fprintf(stderr, "lathe: %s\n", lathe_graph_error(g));
     } else {
         lathe_run_remember_analyses(g, cache);
+        json_t *j = lathe_run_to_json(g, cache); /* made once: for --json and the report */
         if (o->json) {
-            json_t *j = lathe_run_to_json(g, cache);
             json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
             fputc('\n', stdout);
-            json_decref(j);
         } else if (!o->quiet) {
             lathe_run_print(stdout, g);
         }
+        /* report.html beside the outputs: what the run did to the music, charts included */
+        char report[4096];
+        snprintf(report, sizeof report, "%s/report.html", o->out_dir ? o->out_dir : ".");
+        code = lathe_report_html_write(report, g, o->n_positional ? o->positional[0] : NULL, j);
+        if (!code && !o->json && !o->quiet)
+            printf("report: %s\n", report);
+        json_decref(j);
     }
     if (cache) {
         lathe_cache_stats_save(cache);
         lathe_cache_gc(cache, o->cache_size, NULL);
         lathe_cache_free(cache);
     }
-    return lathe_status_exit_code(rc);
+    return rc != LATHE_OK ? lathe_status_exit_code(rc) : code;
 }
 
 int lathe_cmd_render(int argc, char **argv)

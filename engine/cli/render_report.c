@@ -2,6 +2,7 @@
 
 #include "analysis.h"
 #include "analysis_json.h"
+#include "spec.h"
 #include "cache.h"
 #include "cache_key.h"
 
@@ -20,6 +21,12 @@ json_t *lathe_output_to_json(const lathe_output_result *r)
     json_object_set_new(o, "format", json_string(r->format));
     json_object_set_new(o, "clipped_on_write", json_integer((json_int_t)r->clipped));
     json_object_set_new(o, "skipped", json_boolean(r->skipped));
+    /* A deliverable named after a spec profile is checked as written (spec.h). */
+    if (r->deliverable && lathe_spec_known(r->deliverable)) {
+        json_t *v;
+        lathe_spec_check(r->deliverable, NULL, r->path, NULL, NULL, &v);
+        json_object_set_new(o, "spec", v);
+    }
     return o;
 }
 

@@ -66,6 +66,22 @@ const lathe_spec_profile *const *lathe_spec_profiles(void)
     return profiles;
 }
 
+static const char *default_platforms;
+
+void lathe_spec_set_platforms(const char *list)
+{
+    default_platforms = list;
+}
+
+int lathe_spec_known(const char *spec)
+{
+    size_t nlen = strcspn(spec, ":");
+    for (int i = 0; profiles[i]; i++)
+        if (strlen(profiles[i]->name) == nlen && strncmp(profiles[i]->name, spec, nlen) == 0)
+            return 1;
+    return 0;
+}
+
 double lathe_spec_get(const lathe_spec_profile *p, const char *key)
 {
     for (int i = 0; p->settings[i].key; i++)
@@ -366,7 +382,7 @@ int lathe_spec_evaluate(const lathe_spec_profile *p, const char *platform_list,
     json_object_set_new(root, "name", json_string(p->name));
     char bad[64];
     if (check_platform_names(platform_list, bad, sizeof bad) != 0) {
-        char msg[128];
+        char msg[192];
         snprintf(msg, sizeof msg, "unknown platform '%s' (spotify, apple, youtube, tidal, deezer, "
                  "amazon)", bad);
         json_object_set_new(root, "error", json_string(msg));
@@ -422,6 +438,8 @@ int lathe_spec_check(const char *spec, const char *platform_list, const char *pa
         *out = json_pack("{s:s, s:s}", "name", p.name, "error", err);
         return -1;
     }
+    if (!platform_list)
+        platform_list = default_platforms;
     int rc = lathe_spec_evaluate(&p, platform_list, r ? r : mine, info ? info : &info2, &x, out);
     json_object_set_new(*out, "spec", json_string(spec));
     lathe_analysis_result_free(mine);

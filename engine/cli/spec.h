@@ -49,6 +49,12 @@ typedef struct lathe_spec_extra {
     lathe_spec_codec codecs[2];
 } lathe_spec_extra;
 
+/* 1 when spec names a profile ("cd", "cd:ceiling_dbtp=-1"): outputs with other deliverable
+ * names are not checked. */
+int lathe_spec_known(const char *spec);
+/* Platforms used when lathe_spec_check gets NULL (master's --platform); NULL: all. */
+void lathe_spec_set_platforms(const char *list);
+
 /* The stock profiles, NULL-terminated. */
 const lathe_spec_profile *const *lathe_spec_profiles(void);
 /* Parses "name[:k=v,...]" plus extra "k=v" overrides into *out (a copy of the profile). Returns 0,

@@ -1,0 +1,253 @@
+/* cmd_master.c - `lathe master MIX... -o DIR [--deliver streaming,cd,vinyl,hires]
+ * [--platform LIST] [--chain FILE] [-D k=v]... [--json]`: one mix in, every release format out.
+ * Runs the stock chain (chains/master.lua, or --chain) once per mix with -D input, stem, deliver
+ * and source_rate set, renders all deliverables in one pass, then checks each written file against
+ * its spec (spec.h). Exit codes: 0 all pass, 1 a deliverable failed its spec, 2 usage/script,
+ * 3 I/O. */
+#define _XOPEN_SOURCE 700
+#include "cli.h"
+
+#include "audio_io.h"
+#include "render_report.h"
+#include "spec.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct master_opts {
+    const char *deliver, *platform, *chain;
+} master_opts;
+
+static int master_extra(void *ud, int argc, char **argv)
+{
+    master_opts *m = ud;
+    const char **slot = strcmp(argv[0], "--deliver") == 0    ? &m->deliver
+                      : strcmp(argv[0], "--platform") == 0 ? &m->platform
+                      : strcmp(argv[0], "--chain") == 0    ? &m->chain : NULL;
+    if (!slot)
+        return 0;
+    if (argc < 2) {
+        fprintf(stderr, "lathe master: %s needs a value\n", argv[0]);
+        return -1;
+    }
+    *slot = argv[1];
+    return 2;
+}
+
+/* The stock chain: $LATHE_CHAINS, the source tree's chains/, the installed chains/. */
+static int find_chain(char *out, size_t size)
+{
+    const char *dirs[] = {getenv("LATHE_CHAINS"), LATHE_CHAINS_DIR, LATHE_INSTALLED_CHAINS_DIR};
+    struct stat st;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        if (!dirs[i] || !*dirs[i])
+            continue;
+        snprintf(out, size, "%s/master.lua", dirs[i]);
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
+            return 0;
+    }
+    return -1;
+}
+
+static int ensure_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0 && mkdir(dir, 0777) != 0) {
+        fprintf(stderr, "lathe: %s: cannot create the output folder: %s\n", dir, strerror(errno));
+        return 3;
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) != 0) {
+        fprintf(stderr, "lathe: %s: not a writable folder\n", dir);
+        return 3;
+    }
+    return 0;
+}
+
+static int check_deliver(const char *list)
+{
+    for (const char *s = list; *s;) {
+        size_t len = strcspn(s, ",");
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)len, s);
+        if (len && (len >= sizeof name || !lathe_spec_known(name) || strchr(name, ':'))) {
+            fprintf(stderr, "lathe master: --deliver: unknown deliverable '%s' (streaming, cd, "
+                            "vinyl, hires)\n", name);
+            return 2;
+        }
+        s += len + (s[len] == ',');
+    }
+    return 0;
+}
+
+/* "dir/song.final.wav" -> "song.final" */
+static void stem_of(const char *path, char *out, size_t size)
+{
+    const char *b = strrchr(path, '/');
+    snprintf(out, size, "%s", b ? b + 1 : path);
+    char *dot = strrchr(out, '.');
+    if (dot && dot != out)
+        *dot = 0;
+}
+
+typedef struct mix_defines {
+    char input[PATH_MAX + 8], stem[300], deliver[300], rate[48];
+} mix_defines;
+
+/* The mix's defines first, so a user's -D of the same name (later) wins. */
+static int mix_options(const lathe_options *o, const master_opts *m, const char *mix,
+                       mix_defines *d, lathe_options *mo)
+{
+    char err[LATHE_ERR_MAX], abs[PATH_MAX];
+    lathe_audio_reader *rd;
+    lathe_audio_info info;
+    if (lathe_audio_reader_open(mix, &rd, &info, err, sizeof err) != LATHE_OK) {
+        fprintf(stderr, "lathe: %s\n", err);
+        return 3;
+    }
+    lathe_audio_reader_free(rd);
+    char stem[256];
+    stem_of(mix, stem, sizeof stem);
+    snprintf(d->input, sizeof d->input, "input=%s", realpath(mix, abs) ? abs : mix);
+    snprintf(d->stem, sizeof d->stem, "stem=%s", stem);
+    snprintf(d->deliver, sizeof d->deliver, "deliver=%s",
+             m->deliver ? m->deliver : "streaming,cd,vinyl,hires");
+    snprintf(d->rate, sizeof d->rate, "source_rate=%u", (unsigned)info.format.rate);
+    *mo = *o;
+    const char *mine[] = {d->input, d->stem, d->deliver, d->rate};
+    if (o->n_defines + 4 > LATHE_MAX_DEFINES) {
+        fprintf(stderr, "lathe master: too many -D values\n");
+        return 2;
+    }
+    mo->n_defines = 0;
+    for (int i = 0; i < 4; i++)
+        mo->defines[mo->n_defines++] = mine[i];
+    for (int i = 0; i < o->n_defines; i++)
+        mo->defines[mo->n_defines++] = o->defines[i];
+    return 0;
+}
+
+/* Renders g; on success *run is the run's JSON (with each deliverable's spec verdict). */
+static int render(const lathe_options *o, lathe_graph *g, json_t **run)
+{
+    lathe_cache *cache;
+    int code = lathe_options_open_cache(o, &cache);
+    if (code)
+        return code;
+    lathe_render_config cfg = lathe_render_config_default();
+    cfg.threads = o->threads;
+    cfg.cache = cache;
+    cfg.progress = !o->quiet && !o->json && isatty(2);
+    cfg.cancel = lathe_cli_cancel_flag();
+    int rc = lathe_render(g, &cfg);
+    if (rc != LATHE_OK) {
+        fprintf(stderr, "lathe: %s\n", lathe_graph_error(g));
+    } else {
+        lathe_run_remember_analyses(g, cache);
+        *run = lathe_run_to_json(g, cache);
+    }
+    if (cache) {
+        lathe_cache_stats_save(cache);
+        lathe_cache_gc(cache, o->cache_size, NULL);
+        lathe_cache_free(cache);
+    }
+    return lathe_status_exit_code(rc);
+}
+
+/* Each output: its line of numbers, then its spec verdict. Returns 1 when every spec passed. */
+static int report(const lathe_options *o, json_t *run)
+{
+    int all_pass = 1;
+    size_t i;
+    json_t *out;
+    json_array_foreach(json_object_get(run, "outputs"), i, out) {
+        json_t *v = json_object_get(out, "spec");
+        if (v && !json_is_true(json_object_get(v, "pass")))
+            all_pass = 0;
+        if (o->json || o->quiet)
+            continue;
+        json_t *lufs = json_object_get(out, "integrated_lufs"), *tp = json_object_get(out, "true_peak_dbtp");
+        printf("%s\n  %s %d-bit %d Hz, %.2f s, %.2f LUFS, %.2f dBTP\n",
+               json_string_value(json_object_get(out, "path")),
+               json_string_value(json_object_get(out, "format")),
+               (int)json_integer_value(json_object_get(out, "bits")),
+               (int)json_integer_value(json_object_get(out, "rate")),
+               (double)json_integer_value(json_object_get(out, "frames")) /
+                   (double)json_integer_value(json_object_get(out, "rate")),
+               json_is_number(lufs) ? json_number_value(lufs) : (double)NAN,
+               json_is_number(tp) ? json_number_value(tp) : (double)NAN);
+        if (v)
+            lathe_spec_print(stdout, v);
+    }
+    json_object_set_new(run, "pass", json_boolean(all_pass));
+    return all_pass;
+}
+
+static int master_one(const lathe_options *o, const master_opts *m, const char *chain,
+                      const char *mix, json_t *runs, int *all_pass)
+{
+    mix_defines d;
+    lathe_options mo;
+    int code = mix_options(o, m, mix, &d, &mo);
+    lathe_graph *g;
+    if (code || (code = lathe_cli_load(&mo, chain, &g)))
+        return code;
+    if (lathe_graph_output_count(g) == 0) {
+        fprintf(stderr, "lathe master: %s wrote no outputs (deliver=%s)\n", chain, d.deliver + 8);
+        lathe_graph_free(g);
+        return 2;
+    }
+    json_t *run = NULL;
+    if ((code = render(&mo, g, &run)) == 0) {
+        json_object_set_new(run, "input", json_string(mix));
+        *all_pass &= report(o, run);
+        json_array_append_new(runs, run);
+    }
+    lathe_graph_free(g);
+    return code;
+}
+
+int lathe_cmd_master(int argc, char **argv)
+{
+    lathe_options o;
+    master_opts m = {0};
+    if (lathe_options_parse(&o, argc, argv, master_extra, &m))
+        return 2;
+    if (o.n_positional < 1 || !o.out_dir) {
+        fprintf(stderr, "usage: lathe master MIX... -o DIR [--deliver streaming,cd,vinyl,hires] "
+                        "[--platform spotify,apple,...] [--chain FILE] [-D key=value]... [-j N] "
+                        "[--cache DIR | --no-cache] [--json] [--quiet]\n");
+        return 2;
+    }
+    char chain[PATH_MAX];
+    if (m.chain)
+        snprintf(chain, sizeof chain, "%s", m.chain);
+    else if (find_chain(chain, sizeof chain) != 0) {
+        fprintf(stderr, "lathe master: no chains/master.lua (set LATHE_CHAINS or use --chain)\n");
+        return 2;
+    }
+    int code = (m.deliver ? check_deliver(m.deliver) : 0);
+    if (code || (code = ensure_dir(o.out_dir)))
+        return code;
+    lathe_spec_set_platforms(m.platform);
+    json_t *runs = json_array();
+    int all_pass = 1;
+    for (int i = 0; i < o.n_positional && !code; i++)
+        code = master_one(&o, &m, chain, o.positional[i], runs, &all_pass);
+    if (!code && o.json) {
+        json_t *doc = json_array_size(runs) == 1 ? json_array_get(runs, 0)
+                                                  : json_pack("{s:O, s:b}", "runs", runs, "pass", all_pass);
+        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        fputc('\n', stdout);
+        if (json_array_size(runs) != 1)
+            json_decref(doc);
+    }
+    json_decref(runs);
+    if (!code && !all_pass && !o.quiet && !o.json)
+        fprintf(stderr, "lathe master: a deliverable failed its spec\n");
+    return code ? code : all_pass ? 0 : 1;
+}

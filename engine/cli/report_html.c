@@ -1,0 +1,496 @@
+/* report_html.c - report.html of a render (see report_html.h). The charts come from
+ * report_svg.c; the numbers are the same ones `--json` prints. */
+#define _POSIX_C_SOURCE 200809L
+#include "report_html.h"
+
+#include "analysis.h"
+#include "cli.h"
+#include "report_svg.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_SERIES 32
+
+typedef struct rep {
+    const lathe_graph *g;
+    const json_t *run;
+    int n_out, n_src;
+    const lathe_analysis_result **an; /* per output */
+    lathe_analysis_result **own;      /* per output, measured here (freed at the end) */
+    int *out_src;                     /* per output: its source (index) or -1 */
+    const char **src_path;
+    lathe_analysis_result **src_an;
+    int *src_node;
+} rep;
+
+static const char css[] =
+    "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:62em;color:#222}"
+    "h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:1px solid #ccc;margin-top:2em}"
+    "table{border-collapse:collapse;margin:.5em 0}td,th{padding:.2em .6em;border-bottom:1px "
+    "solid #ddd;text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:"
+    "tabular-nums}.pass{color:#176a2a}.fail{color:#b00020;font-weight:600}.warning{color:#9a6200}"
+    ".error{color:#b00020}pre{background:#f6f6f6;padding:.8em;overflow:auto;font-size:12px}"
+    "svg.chart{display:block;margin:1em 0;background:#fff}svg .frame{fill:none;stroke:#888}"
+    "svg .grid{stroke:#e4e4e4}svg .tick{font-size:11px;fill:#444}svg .label{font-size:12px;"
+    "fill:#222}svg .title{font-size:13px;font-weight:600;fill:#222}svg .legend{font-size:11px;"
+    "fill:#222}svg .series{fill:none;stroke-width:1.6}svg .source{stroke-dasharray:5 3}"
+    "svg .marker{fill:#fff;stroke-width:2}p.note{color:#555;font-size:12px}"
+    "@media print{body{margin:0;max-width:none;font-size:11px}h2{break-after:avoid}"
+    "svg.chart,table{break-inside:avoid}pre{white-space:pre-wrap}a{color:inherit}}";
+
+static const char *base(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* A number with `prec` decimals, or an en dash when unmeasured. */
+static void num(FILE *f, double v, int prec)
+{
+    if (isfinite(v))
+        fprintf(f, "<td class=\"n\">%.*f</td>", prec, v);
+    else
+        fputs("<td class=\"n\">\xe2\x80\x93</td>", f);
+}
+
+/* The first source reached walking up from node `id` (depth first), or -1. */
+static int source_of(const rep *r, int id, char *seen)
+{
+    if (seen[id])
+        return -1;
+    seen[id] = 1;
+    for (int s = 0; s < r->n_src; s++)
+        if (r->src_node[s] == id)
+            return s;
+    const lathe_node_id *in;
+    int n = lathe_graph_node_inputs(r->g, id, &in);
+    for (int i = 0; i < n; i++) {
+        int s = source_of(r, in[i], seen);
+        if (s >= 0)
+            return s;
+    }
+    return -1;
+}
+
+static int gather_sources(rep *r)
+{
+    int nn = lathe_graph_node_count(r->g);
+    r->src_path = calloc((size_t)nn + 1, sizeof *r->src_path);
+    r->src_an = calloc((size_t)nn + 1, sizeof *r->src_an);
+    r->src_node = calloc((size_t)nn + 1, sizeof *r->src_node);
+    if (!r->src_path || !r->src_an || !r->src_node)
+        return -1;
+    for (int id = 0; id < nn; id++) {
+        const char *p = lathe_graph_node_source_path(r->g, id);
+        int dup = 0;
+        for (int s = 0; p && s < r->n_src; s++)
+            dup |= strcmp(r->src_path[s], p) == 0;
+        if (!p || dup)
+            continue;
+        r->src_path[r->n_src] = p;
+        r->src_node[r->n_src] = id;
+        if (lathe_cli_analyze_file(p, &r->src_an[r->n_src]) != 0)
+            r->src_an[r->n_src] = NULL; /* the chart goes without it */
+        r->n_src++;
+    }
+    return 0;
+}
+
+static int gather(rep *r)
+{
+    int nn = lathe_graph_node_count(r->g);
+    r->n_out = lathe_graph_output_count(r->g);
+    r->an = calloc((size_t)r->n_out + 1, sizeof *r->an);
+    r->own = calloc((size_t)r->n_out + 1, sizeof *r->own);
+    r->out_src = calloc((size_t)r->n_out + 1, sizeof *r->out_src);
+    char *seen = malloc((size_t)nn + 1);
+    if (!r->an || !r->own || !r->out_src || !seen || gather_sources(r) != 0) {
+        free(seen);
+        return -1;
+    }
+    for (int i = 0; i < r->n_out; i++) {
+        const lathe_output_result *o = lathe_graph_output_result(r->g, i);
+        r->an[i] = o->analysis;
+        if (!r->an[i] && lathe_cli_analyze_file(o->path, &r->own[i]) == 0)
+            r->an[i] = r->own[i]; /* up to date and left alone: measure the file */
+        memset(seen, 0, (size_t)nn + 1);
+        r->out_src[i] = source_of(r, lathe_graph_output_node(r->g, i), seen);
+    }
+    free(seen);
+    return 0;
+}
+
+static void release(rep *r)
+{
+    for (int i = 0; r->own && i < r->n_out; i++)
+        lathe_analysis_result_free(r->own[i]);
+    for (int s = 0; r->src_an && s < r->n_src; s++)
+        lathe_analysis_result_free(r->src_an[s]);
+    free(r->an);
+    free(r->own);
+    free(r->out_src);
+    free(r->src_path);
+    free(r->src_an);
+    free(r->src_node);
+}
+
+/* The spec verdict of the run's JSON: "spec cd: pass" or "spec cd: FAIL: reasons". */
+static void spec_verdict(FILE *f, const json_t *spec)
+{
+    const json_t *fails = json_object_get(spec, "failures"), *x;
+    size_t i;
+    int pass = json_is_true(json_object_get(spec, "pass"));
+    fprintf(f, "<span class=\"%s\">spec ", pass ? "pass" : "fail");
+    lathe_html_escape(f, json_string_value(json_object_get(spec, "name")));
+    fputs(pass ? ": pass" : ": FAIL", f);
+    json_array_foreach(fails, i, x) {
+        fputs(i ? "; " : ": ", f);
+        lathe_html_escape(f, json_string_value(json_object_get(x, "message")));
+    }
+    fputs("</span><br>", f);
+}
+
+/* Spec verdict (when the output names a profile), then QC: errors fail, with their messages. */
+static void verdict(FILE *f, const lathe_analysis_result *a, const json_t *spec)
+{
+    fputs("<td>", f);
+    if (spec)
+        spec_verdict(f, spec);
+    if (!a) {
+        fputs("not measured</td>", f);
+        return;
+    }
+    size_t errors = 0, warnings = 0;
+    for (size_t k = 0; k < a->n_findings; k++)
+        errors += a->findings[k].severity == LATHE_SEV_ERROR,
+            warnings += a->findings[k].severity == LATHE_SEV_WARNING;
+    fputs(errors ? "<span class=\"fail\">QC fail: " : "<span class=\"pass\">QC pass", f);
+    for (size_t k = 0, shown = 0; k < a->n_findings && shown < 4; k++)
+        if (a->findings[k].severity == LATHE_SEV_ERROR) {
+            fputs(shown++ ? "; " : "", f);
+            lathe_html_escape(f, a->findings[k].message);
+        }
+    if (warnings)
+        fprintf(f, " (%zu warning%s)", warnings, warnings == 1 ? "" : "s");
+    fputs("</span></td>", f);
+}
+
+static void measure_row(FILE *f, const char *name, const char *what, const lathe_analysis_result *a,
+                        const json_t *spec)
+{
+    fputs("<tr><td>", f);
+    lathe_html_escape(f, name);
+    fputs("</td><td>", f);
+    lathe_html_escape(f, what);
+    fputs("</td>", f);
+    num(f, a ? a->duration_s : (double)NAN, 2);
+    num(f, a ? a->integrated_lufs : (double)NAN, 1);
+    num(f, a ? a->lra_lu : (double)NAN, 1);
+    num(f, a ? a->true_peak_dbtp : (double)NAN, 2);
+    num(f, a ? a->plr_db : (double)NAN, 1);
+    verdict(f, a, spec);
+    fputs("</tr>\n", f);
+}
+
+static void summary_table(FILE *f, const rep *r)
+{
+    fputs("<h2 id=\"deliverables\">Deliverables</h2>\n<table class=\"summary\"><tr><th>file</th>"
+          "<th>format</th><th>duration s</th><th>integrated LUFS</th><th>LRA LU</th>"
+          "<th>true peak dBTP</th><th>PLR dB</th><th>verdict</th></tr>\n", f);
+    for (int s = 0; s < r->n_src; s++)
+        measure_row(f, base(r->src_path[s]), "source", r->src_an[s], NULL);
+    for (int i = 0; i < r->n_out; i++) {
+        const lathe_output_result *o = lathe_graph_output_result(r->g, i);
+        char what[160];
+        snprintf(what, sizeof what, "%s%s%s %d-bit %u Hz %u ch%s", o->deliverable ? o->deliverable : "",
+                 o->deliverable ? ": " : "", o->format, o->bits, o->fmt.rate, o->fmt.channels,
+                 o->skipped ? " (up to date)" : "");
+        const json_t *out = json_array_get(json_object_get(r->run, "outputs"), (size_t)i);
+        measure_row(f, base(o->path), what, r->an[i], json_object_get(out, "spec"));
+    }
+    fputs("</table>\n<p class=\"note\">Spec: the deliverable profile's rules (<code>lathe check"
+          "</code>). QC: lathe's findings (specs.md \xc2\xa7""6); errors fail, warnings are listed "
+          "below.</p>\n", f);
+}
+
+/* Series over time of one kind for every source (dashed) and output. */
+static int time_series(const rep *r, lathe_svg_series *s, int peak)
+{
+    int n = 0;
+    for (int k = 0; k < r->n_src && n < MAX_SERIES; k++)
+        if (r->src_an[k])
+            s[n++] = (lathe_svg_series){base(r->src_path[k]),
+                                        peak ? r->src_an[k]->peak_dbfs : r->src_an[k]->short_term_lufs,
+                                        peak ? r->src_an[k]->n_peak : r->src_an[k]->n_short_term,
+                                        0.0, 0.1, 1};
+    for (int i = 0; i < r->n_out && n < MAX_SERIES; i++)
+        if (r->an[i])
+            s[n++] = (lathe_svg_series){base(lathe_graph_output_result(r->g, i)->path),
+                                        peak ? r->an[i]->peak_dbfs : r->an[i]->short_term_lufs,
+                                        peak ? r->an[i]->n_peak : r->an[i]->n_short_term,
+                                        0.0, 0.1, 0};
+    return n;
+}
+
+static double longest(const lathe_svg_series *s, int n)
+{
+    double x = 1.0;
+    for (int k = 0; k < n; k++)
+        x = fmax(x, s[k].x0 + (double)s[k].n * s[k].dx);
+    return x;
+}
+
+static void loudness_chart(FILE *f, const rep *r)
+{
+    lathe_svg_series s[MAX_SERIES];
+    int n = time_series(r, s, 0);
+    lathe_svg_chart c = {"loudness", "Short-term loudness (3 s window, every 100 ms)", "time (s)",
+                         "LUFS", 0, longest(s, n), 0, 0, NULL, 0};
+    lathe_svg_auto_y(&c, s, n, -40, 0, 50);
+    lathe_svg_line_chart(f, &c, s, n);
+}
+
+static void peak_chart(FILE *f, const rep *r)
+{
+    lathe_svg_series s[MAX_SERIES];
+    int n = time_series(r, s, 1);
+    lathe_svg_chart c = {"peak", "Peak per 100 ms (sample peak); circles: true-peak maximum",
+                         "time (s)", "dBFS / dBTP", 0, longest(s, n), 0, 0, NULL, 0};
+    lathe_svg_auto_y(&c, s, n, -40, 0, 40);
+    c.ymax = fmax(c.ymax, 1.0);
+    lathe_svg_line_chart_open(f, &c, s, n);
+    int k = 0; /* markers take their series' colours: sources come first */
+    for (int i = 0; i < r->n_src; i++)
+        if (r->src_an[i])
+            k++;
+    for (int i = 0; i < r->n_out; i++) {
+        if (!r->an[i])
+            continue;
+        char tip[200];
+        snprintf(tip, sizeof tip, "%s: true peak %.2f dBTP at %.2f s",
+                 base(lathe_graph_output_result(r->g, i)->path), r->an[i]->true_peak_dbtp,
+                 r->an[i]->true_peak_time_s);
+        lathe_svg_marker(f, &c, r->an[i]->true_peak_time_s, r->an[i]->true_peak_dbtp, k++, tip);
+    }
+    lathe_svg_close(f);
+}
+
+/* Output minus source short-term loudness: what the chain's gain, compression and limiting did
+ * over time (flat for pure gain; dips where a compressor or limiter worked). */
+static void change_chart(FILE *f, const rep *r)
+{
+    lathe_svg_series s[MAX_SERIES];
+    double *buf[MAX_SERIES];
+    int n = 0;
+    for (int i = 0; i < r->n_out && n < MAX_SERIES; i++) {
+        int k = r->out_src[i];
+        const lathe_analysis_result *a = r->an[i], *b = k >= 0 ? r->src_an[k] : NULL;
+        size_t len = a && b ? (a->n_short_term < b->n_short_term ? a->n_short_term
+                                                                 : b->n_short_term) : 0;
+        if (!len || !(buf[n] = malloc(len * sizeof(double))))
+            continue;
+        for (size_t j = 0; j < len; j++)
+            buf[n][j] = a->short_term_lufs[j] - b->short_term_lufs[j]; /* NAN stays a gap */
+        s[n] = (lathe_svg_series){base(lathe_graph_output_result(r->g, i)->path), buf[n], len,
+                                  0.0, 0.1, 0};
+        n++;
+    }
+    lathe_svg_chart c = {"change", "Level change against the source (short-term, output minus source)",
+                         "time (s)", "LU", 0, longest(s, n), 0, 0, NULL, 0};
+    lathe_svg_auto_y(&c, s, n, -10, 10, 40);
+    lathe_svg_line_chart(f, &c, s, n);
+    if (!n)
+        fputs("<p class=\"note\">No output has a source file to compare with (generated "
+              "signals only).</p>\n", f);
+    for (int k = 0; k < n; k++)
+        free(buf[k]);
+}
+
+/* The number after "key=" in a node's report, NAN when absent. */
+static double report_value(const char *text, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, key, kl) == 0 && p[kl] == '=')
+            return strtod(p + kl + 1, NULL);
+    return NAN;
+}
+
+static void gr_chart(FILE *f, const rep *r)
+{
+    int nn = lathe_graph_node_count(r->g), n = 0;
+    const char **labels = calloc((size_t)nn + 1, sizeof *labels);
+    char (*names)[96] = calloc((size_t)nn + 1, sizeof *names);
+    double *mx = calloc((size_t)nn + 1, sizeof(double)), *avg = calloc((size_t)nn + 1, sizeof(double));
+    for (int id = 0; labels && names && mx && avg && id < nn; id++) {
+        const char *rt = lathe_graph_node_report(r->g, id);
+        double m = report_value(rt, "gr_max_db"), a = report_value(rt, "gr_avg_db");
+        if (!isfinite(m))
+            continue;
+        snprintf(names[n], sizeof names[n], "%s %s", lathe_graph_node_name(r->g, id),
+                 lathe_graph_node_label(r->g, id));
+        labels[n] = names[n];
+        mx[n] = fabs(m);
+        avg[n++] = isfinite(a) ? fabs(a) : 0.0;
+    }
+    lathe_svg_bar_chart(f, "gr", "Gain reduction per dynamics node", "dB", labels, mx, avg, "max",
+                        "average", n);
+    fputs("<p class=\"note\">Nodes report gain reduction as numbers (maximum, average), not yet as "
+          "a series over time; the level-change chart above shows where it happened.</p>\n", f);
+    free(labels);
+    free(names);
+    free(mx);
+    free(avg);
+}
+
+static void spectrum_chart(FILE *f, const rep *r)
+{
+    static const char *const ticks[LATHE_OCTAVE_BANDS] = {"31", "63", "125", "250", "500",
+                                                          "1k", "2k", "4k", "8k", "16k"};
+    lathe_svg_series s[MAX_SERIES];
+    int n = 0;
+    for (int k = 0; k < r->n_src && n < MAX_SERIES; k++)
+        if (r->src_an[k])
+            s[n++] = (lathe_svg_series){base(r->src_path[k]), r->src_an[k]->octave_db,
+                                        LATHE_OCTAVE_BANDS, 0.0, 1.0, 1};
+    for (int i = 0; i < r->n_out && n < MAX_SERIES; i++)
+        if (r->an[i])
+            s[n++] = (lathe_svg_series){base(lathe_graph_output_result(r->g, i)->path),
+                                        r->an[i]->octave_db, LATHE_OCTAVE_BANDS, 0.0, 1.0, 0};
+    lathe_svg_chart c = {"spectrum", "Averaged spectrum in octave bands (power relative to the total)",
+                         "octave band centre (Hz)", "dB", -0.3, LATHE_OCTAVE_BANDS - 0.7, 0, 0,
+                         ticks, LATHE_OCTAVE_BANDS};
+    lathe_svg_auto_y(&c, s, n, -40, 0, 60);
+    lathe_svg_line_chart(f, &c, s, n);
+}
+
+static void findings(FILE *f, const rep *r)
+{
+    fputs("<h2 id=\"findings\">QC findings</h2>\n", f);
+    for (int i = 0; i < r->n_out; i++) {
+        const lathe_analysis_result *a = r->an[i];
+        fputs("<h3>", f);
+        lathe_html_escape(f, base(lathe_graph_output_result(r->g, i)->path));
+        fputs("</h3>\n", f);
+        if (!a || !a->n_findings) {
+            fputs(a ? "<p>No findings.</p>\n" : "<p>Not measured.</p>\n", f);
+            continue;
+        }
+        fputs("<table class=\"findings\"><tr><th>time</th><th>severity</th><th>check</th>"
+              "<th>what</th></tr>\n", f);
+        for (size_t k = 0; k < a->n_findings; k++) {
+            const lathe_finding *x = &a->findings[k];
+            fprintf(f, "<tr><td class=\"n\">%d:%04.1f</td><td class=\"%s\">%s</td><td>",
+                    (int)(x->time_s / 60), fmod(x->time_s, 60.0), lathe_severity_name(x->severity),
+                    lathe_severity_name(x->severity));
+            lathe_html_escape(f, x->code);
+            fputs("</td><td>", f);
+            lathe_html_escape(f, x->message);
+            fputs("</td></tr>\n", f);
+        }
+        fputs("</table>\n", f);
+    }
+}
+
+static void nodes_and_cache(FILE *f, const rep *r)
+{
+    const lathe_run_stats *st = lathe_graph_run_stats(r->g);
+    fprintf(f, "<h2 id=\"nodes\">Nodes and cache</h2>\n<p>%d node%s ran; cache: %llu hit%s, %llu "
+               "miss%s, %.1f MB read, %.1f MB written.</p>\n<table class=\"nodes\"><tr><th>#</th>"
+               "<th>node</th><th>made at</th><th>this run</th><th>report</th></tr>\n",
+            st->nodes_run, st->nodes_run == 1 ? "" : "s", (unsigned long long)st->cache_hits,
+            st->cache_hits == 1 ? "" : "s", (unsigned long long)st->cache_misses,
+            st->cache_misses == 1 ? "" : "es", (double)st->bytes_read / 1e6,
+            (double)st->bytes_written / 1e6);
+    for (int id = 0; id < lathe_graph_node_count(r->g); id++) {
+        fprintf(f, "<tr><td class=\"n\">%d</td><td>", id);
+        lathe_html_escape(f, lathe_graph_node_name(r->g, id));
+        fputs("</td><td>", f);
+        lathe_html_escape(f, lathe_graph_node_label(r->g, id));
+        fputs("</td><td>", f);
+        lathe_html_escape(f, lathe_graph_node_ran(r->g, id) ? "ran" : "");
+        fputs(lathe_graph_node_ran(r->g, id) && *lathe_graph_node_why(r->g, id) ? ": " : "", f);
+        lathe_html_escape(f, lathe_graph_node_why(r->g, id));
+        fputs("</td><td>", f);
+        for (const char *p = lathe_graph_node_report(r->g, id); *p; p++)
+            if (*p == '\n')
+                fputs(p[1] ? "; " : "", f);
+            else
+                lathe_html_escape(f, (char[2]){*p, 0});
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+static void graph_dot(FILE *f, const rep *r)
+{
+    char *dot = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&dot, &len);
+    if (m) {
+        lathe_graph_write_dot(r->g, m);
+        fclose(m);
+    }
+    fputs("<h2 id=\"graph\">Graph</h2>\n<p class=\"note\">Graphviz DOT (<code>lathe graph</code> "
+          "prints the same; <code>dot -Tsvg</code> draws it).</p>\n<pre class=\"dot\">", f);
+    lathe_html_escape(f, dot ? dot : "");
+    fputs("</pre>\n", f);
+    free(dot);
+}
+
+static void document(FILE *f, const rep *r, const char *title)
+{
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>lathe report", f);
+    fputs(title ? ": " : "", f);
+    lathe_html_escape(f, title ? base(title) : "");
+    fprintf(f, "</title>\n<style>%s</style></head><body>\n<h1>lathe report</h1>\n<p>", css);
+    lathe_html_escape(f, title ? title : "");
+    fprintf(f, " \xe2\x80\x94 lathe %s</p>\n", lathe_version());
+    summary_table(f, r);
+    fputs("<h2 id=\"charts\">Charts</h2>\n<p class=\"note\">Dashed: sources; solid: "
+          "deliverables.</p>\n", f);
+    loudness_chart(f, r);
+    peak_chart(f, r);
+    change_chart(f, r);
+    gr_chart(f, r);
+    spectrum_chart(f, r);
+    findings(f, r);
+    nodes_and_cache(f, r);
+    graph_dot(f, r);
+    fputs("</body></html>\n", f);
+}
+
+int lathe_report_html_write(const char *path, const lathe_graph *g, const char *title,
+                            const json_t *run)
+{
+    rep r = {.g = g, .run = run};
+    char tmp[4200];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
+    int fd = n > 0 && (size_t)n < sizeof tmp ? mkstemp(tmp) : -1;
+    if (fd >= 0)
+        fchmod(fd, 0644); /* mkstemp makes it private; a report is for sharing */
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        fprintf(stderr, "lathe: %s: cannot write the report: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd), unlink(tmp);
+        return 3;
+    }
+    int ok = gather(&r) == 0;
+    if (ok)
+        document(f, &r, title);
+    release(&r);
+    ok = ok && !ferror(f);
+    ok = (fclose(f) == 0) && ok;
+    if (ok && rename(tmp, path) == 0)
+        return 0;
+    fprintf(stderr, "lathe: %s: cannot write the report: %s\n", path,
+            ok ? strerror(errno) : "out of memory or disk full");
+    unlink(tmp);
+    return 3;
+}

@@ -1,0 +1,315 @@
+/* What a spec check measures, in one read of the file: the full analysis (analysis.h), the
+ * correlation of the low end per 1 s window (vinyl, specs.md §3.3), and lossy round trips through
+ * libsndfile's MP3 and Opus encoders, decoded and counted like afclip (§1.3, §6.10). */
+#define _POSIX_C_SOURCE 200809L
+#include "spec.h"
+
+#include "biquad.h"
+#include "truepeak.h"
+
+#include <samplerate.h>
+#include <sndfile.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BLOCK 8192
+/* libsndfile maps Opus compression level 0..1 linearly from the top bitrate down; this level
+ * gives about 160 kbit/s stereo (measured from the encoded size, see the tests). */
+#ifndef LATHE_SPEC_OPUS_LEVEL
+#define LATHE_SPEC_OPUS_LEVEL 0.5
+#endif
+#define LF_SILENT 1e-7 /* mean square below about -70 dBFS: no correlation to speak of */
+
+/* ---- Low-end correlation ------------------------------------------------------------------- */
+
+typedef struct lf_meter {
+    lathe_biquad_cascade lp;
+    float *l, *r;
+    uint32_t window, fill;
+    double sll, srr, slr;
+    uint64_t frames;
+    lathe_spec_extra *x;
+} lf_meter;
+
+static void lf_close_window(lf_meter *m)
+{
+    if (m->fill >= m->window / 2 && (m->sll + m->srr) / (2.0 * m->fill) > LF_SILENT) {
+        double c = m->slr / sqrt(m->sll * m->srr + 1e-30);
+        if (!m->x->have_lf || c < m->x->lf_corr_min) {
+            m->x->lf_corr_min = c;
+            m->x->lf_corr_min_time_s = (double)(m->frames - m->fill) / m->window;
+        }
+        m->x->have_lf = 1;
+    }
+    m->sll = m->srr = m->slr = 0;
+    m->fill = 0;
+}
+
+static void lf_add(lf_meter *m, float *const *ch, uint32_t n)
+{
+    const float *in[2] = {ch[0], ch[1]};
+    float *out[2] = {m->l, m->r};
+    lathe_biquad_cascade_process(&m->lp, in, out, n);
+    for (uint32_t i = 0; i < n; i++) {
+        double a = m->l[i], b = m->r[i];
+        m->sll += a * a;
+        m->srr += b * b;
+        m->slr += a * b;
+        m->frames++;
+        if (++m->fill == m->window)
+            lf_close_window(m);
+    }
+}
+
+/* ---- Codec round trip ---------------------------------------------------------------------- */
+
+typedef struct codec_run {
+    lathe_spec_codec *c;
+    SNDFILE *sf;
+    SRC_STATE *src;
+    double ratio;
+    float *obuf;
+    long ocap;
+    char path[256];
+    uint32_t channels;
+} codec_run;
+
+static int codec_open(codec_run *k, lathe_spec_codec *c, int format, double level, uint32_t rate,
+                      uint32_t channels)
+{
+    memset(k, 0, sizeof *k);
+    k->c = c;
+    k->channels = channels;
+    SF_INFO si = {.samplerate = (int)c->rate, .channels = (int)channels, .format = format};
+    if (!sf_format_check(&si)) {
+        snprintf(c->note, sizeof c->note, "this libsndfile cannot encode it (%u ch, %u Hz)",
+                 channels, c->rate);
+        return -1;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(k->path, sizeof k->path, "%s/lathe-codec-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(k->path);
+    if (fd < 0 || !(k->sf = sf_open_fd(fd, SFM_WRITE, &si, 1))) {
+        snprintf(c->note, sizeof c->note, "encoder did not open: %s", sf_strerror(NULL));
+        if (fd >= 0)
+            unlink(k->path);
+        k->path[0] = 0;
+        return -1;
+    }
+    int mode = SF_BITRATE_MODE_CONSTANT;
+    sf_command(k->sf, SFC_SET_BITRATE_MODE, &mode, sizeof mode);
+    sf_command(k->sf, SFC_SET_COMPRESSION_LEVEL, &level, sizeof level);
+    if (c->rate != rate) {
+        int e;
+        k->src = src_new(SRC_SINC_MEDIUM_QUALITY, (int)channels, &e);
+        k->ratio = (double)c->rate / rate;
+        k->ocap = (long)(BLOCK * k->ratio) + 64;
+        k->obuf = malloc((size_t)k->ocap * channels * sizeof(float));
+        if (!k->src || !k->obuf) {
+            snprintf(c->note, sizeof c->note, "resampler for the probe failed");
+            return -1;
+        }
+    }
+    c->available = 1;
+    return 0;
+}
+
+/* Encodes n interleaved frames (resampled first when the codec needs another rate). */
+static void codec_feed(codec_run *k, float *il, long n, int eof)
+{
+    if (!k->sf)
+        return;
+    if (!k->src) {
+        sf_writef_float(k->sf, il, n);
+        return;
+    }
+    SRC_DATA d = {.data_in = il, .input_frames = n, .data_out = k->obuf,
+                  .output_frames = k->ocap, .src_ratio = k->ratio, .end_of_input = eof};
+    do {
+        if (src_process(k->src, &d) != 0)
+            break;
+        sf_writef_float(k->sf, k->obuf, d.output_frames_gen);
+        d.data_in += d.input_frames_used * k->channels;
+        d.input_frames -= d.input_frames_used;
+    } while (d.input_frames > 0 || (eof && d.output_frames_gen > 0));
+}
+
+/* Decodes the encoded file and counts overs: on-sample (|x| >= 1) and frames whose reconstructed
+ * peak is over 1 while no sample of them is (inter-sample). */
+static void codec_measure(codec_run *k)
+{
+    lathe_spec_codec *c = k->c;
+    SF_INFO si = {0};
+    SNDFILE *sf = sf_open(k->path, SFM_READ, &si);
+    lathe_truepeak *tp = NULL;
+    float *il = malloc((size_t)BLOCK * si.channels * sizeof(float) + 1);
+    float *pl = malloc((size_t)BLOCK * (si.channels + 1) * sizeof(float) + 1);
+    if (!sf || !il || !pl || si.channels < 1 || si.channels > 8 ||
+        lathe_truepeak_new((uint32_t)si.samplerate, (uint32_t)si.channels, &tp) != 0) {
+        c->available = 0;
+        snprintf(c->note, sizeof c->note, "the encoded file could not be decoded");
+        goto done;
+    }
+    float *ch[8], *peaks = pl + (size_t)BLOCK * si.channels;
+    for (int j = 0; j < si.channels; j++)
+        ch[j] = pl + (size_t)j * BLOCK;
+    double speak = 0;
+    uint64_t frames_over = 0, frames_on = 0;
+    sf_count_t n;
+    while ((n = sf_readf_float(sf, il, BLOCK)) > 0) {
+        for (sf_count_t i = 0; i < n; i++) {
+            int on = 0;
+            for (int j = 0; j < si.channels; j++) {
+                float v = il[i * si.channels + j];
+                ch[j][i] = v;
+                double a = fabs((double)v);
+                speak = a > speak ? a : speak;
+                if (a >= 1.0) {
+                    c->on_sample++;
+                    on = 1;
+                }
+            }
+            frames_on += (uint64_t)on;
+        }
+        lathe_truepeak_frame_peaks(tp, (const float *const *)ch, (uint32_t)n, peaks);
+        for (sf_count_t i = 0; i < n; i++)
+            frames_over += peaks[i] > 1.0f;
+    }
+    c->inter_sample = frames_over > frames_on ? frames_over - frames_on : 0;
+    c->sample_peak_dbfs = lathe_gain_to_db(speak);
+    c->true_peak_dbtp = lathe_gain_to_db(lathe_truepeak_max(tp));
+done:
+    if (sf)
+        sf_close(sf);
+    lathe_truepeak_free(tp);
+    free(il);
+    free(pl);
+}
+
+static void codec_close(codec_run *k)
+{
+    if (k->sf) {
+        sf_close(k->sf);
+        k->sf = NULL;
+        FILE *f = fopen(k->path, "rb");
+        if (f) {
+            fseek(f, 0, SEEK_END);
+            k->c->bytes = ftell(f);
+            fclose(f);
+        }
+        if (k->c->available)
+            codec_measure(k);
+    }
+    if (k->path[0])
+        unlink(k->path);
+    if (k->src)
+        src_delete(k->src);
+    free(k->obuf);
+}
+
+/* MP3 320k at the file's rate (MPEG-1 rates; others go through 48 kHz), Opus 160k at 48 kHz.
+ * libsndfile maps compression level 0..1 onto the codec's bitrate range: 0 is 320k for MP3;
+ * for Opus the level is set so the nominal bitrate is 160k. */
+static void codecs_open(codec_run *k, lathe_spec_extra *x, uint32_t rate, uint32_t channels)
+{
+    x->n_codecs = 2;
+    lathe_spec_codec *mp3 = &x->codecs[0], *opus = &x->codecs[1];
+    memset(x->codecs, 0, sizeof x->codecs);
+    mp3->name = "mp3_320k";
+    opus->name = "opus_160k";
+    mp3->rate = rate == 32000 || rate == 44100 || rate == 48000 ? rate : 48000;
+    opus->rate = 48000;
+    if (channels > 2) {
+        snprintf(mp3->note, sizeof mp3->note, "more than 2 channels");
+        snprintf(opus->note, sizeof opus->note, "more than 2 channels");
+        memset(k, 0, 2 * sizeof *k);
+        return;
+    }
+    if (codec_open(&k[0], mp3, SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, 0.0, rate, channels))
+        codec_close(&k[0]), memset(&k[0], 0, sizeof k[0]), mp3->available = 0;
+    if (codec_open(&k[1], opus, SF_FORMAT_OGG | SF_FORMAT_OPUS, LATHE_SPEC_OPUS_LEVEL, rate, channels))
+        codec_close(&k[1]), memset(&k[1], 0, sizeof k[1]), opus->available = 0;
+}
+
+/* ---- The pass ------------------------------------------------------------------------------- */
+
+int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
+                            lathe_analysis_result **r, lathe_audio_info *info,
+                            lathe_spec_extra *x, char *err, size_t err_size)
+{
+    memset(x, 0, sizeof *x);
+    lathe_audio_reader *rd = NULL;
+    if (lathe_audio_reader_open(path, &rd, info, err, err_size) != LATHE_OK)
+        return 3;
+    uint32_t nc = info->format.channels, rate = info->format.rate;
+    float *buf = malloc((size_t)nc * BLOCK * sizeof(float));
+    float *il = malloc((size_t)nc * BLOCK * sizeof(float));
+    float *ch[LATHE_ANALYSIS_MAX_CH];
+    lathe_analysis *a = NULL;
+    lf_meter *lf = NULL;
+    codec_run codecs[2];
+    int n_codecs = 0, rc = 3;
+    if (!buf || !il || nc > LATHE_ANALYSIS_MAX_CH || lathe_analysis_new(rate, nc, &a) != 0) {
+        snprintf(err, err_size, "%s: cannot analyse %u channels at %u Hz", path, nc, rate);
+        goto done;
+    }
+    for (uint32_t c = 0; c < nc; c++)
+        ch[c] = buf + (size_t)c * BLOCK;
+    double lf_hz = lathe_spec_get(p, "lf_hz");
+    if (nc == 2 && isfinite(lf_hz) && lf_hz < 0.45 * rate && (lf = calloc(1, sizeof *lf))) {
+        lathe_biquad sec[LATHE_BIQUAD_MAX_SECTIONS];
+        int ns = lathe_biquad_linkwitz_riley(sec, 4, 0, lf_hz, rate);
+        lathe_biquad_cascade_init(&lf->lp, sec, ns, 2);
+        lf->l = malloc(BLOCK * sizeof(float));
+        lf->r = malloc(BLOCK * sizeof(float));
+        lf->window = rate;
+        lf->x = x;
+        x->lf_hz = lf_hz;
+    }
+    if (lathe_spec_get(p, "codec_check") == 1) {
+        codecs_open(codecs, x, rate, nc);
+        n_codecs = 2;
+    }
+    long n;
+    while ((n = lathe_audio_reader_read(rd, ch, BLOCK)) > 0) {
+        lathe_analysis_add(a, (const float *const *)ch, (uint32_t)n);
+        if (lf && lf->l && lf->r)
+            lf_add(lf, ch, (uint32_t)n);
+        for (int k = 0; k < n_codecs; k++) {
+            for (long i = 0; i < n; i++)
+                for (uint32_t c = 0; c < nc; c++)
+                    il[i * nc + c] = ch[c][i];
+            codec_feed(&codecs[k], il, n, 0);
+        }
+    }
+    if (n < 0) {
+        snprintf(err, err_size, "%s: read error", path);
+        goto done;
+    }
+    for (int k = 0; k < n_codecs; k++)
+        codec_feed(&codecs[k], il, 0, 1);
+    if (lf && lf->fill)
+        lf_close_window(lf);
+    if (lathe_analysis_finish(a, r) != 0) {
+        snprintf(err, err_size, "%s: out of memory", path);
+        goto done;
+    }
+    rc = 0;
+done:
+    for (int k = 0; k < n_codecs; k++)
+        codec_close(&codecs[k]);
+    if (lf) {
+        free(lf->l);
+        free(lf->r);
+        free(lf);
+    }
+    lathe_analysis_free(a);
+    lathe_audio_reader_free(rd);
+    free(buf);
+    free(il);
+    return rc;
+}
