@@ -5,6 +5,7 @@
 #include "graph_int.h"
 
 #include "explain.h"
+#include "pool.h"
 #include "stream.h"
 
 #include <limits.h>
@@ -83,32 +84,129 @@ static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id)
     return LATHE_OK;
 }
 
-/* Every barrier the outputs depend on gets its inputs into the cache and its analysis done,
- * deepest first. */
-static int prepare_barriers(lathe_graph *g, const lathe_render_config *cfg, lathe_cache *cache,
-                            int id, char *visited)
+/* True when the not-yet-cached part of the graph above node id holds a barrier whose
+ * analysis is still to be done: such a node can only be materialised in a later wave. */
+static int waits_for_barrier(const lathe_graph *g, int id)
+{
+    id = lathe_plan_resolve(g, id);
+    const graph_node *n = &g->nodes[id];
+    if (n->cached || n->kind == NODE_SOURCE)
+        return 0;
+    if (n->desc->flags & LATHE_NODE_BARRIER)
+        return !n->analysed;
+    for (int k = 0; k < n->n_inputs; k++)
+        if (waits_for_barrier(g, n->inputs[k]))
+            return 1;
+    return 0;
+}
+
+typedef struct wave {
+    int *mat, n_mat;         /* barrier inputs to materialise now */
+    int *ana, n_ana;         /* barriers whose inputs are all cached: analyse now */
+    char *seen;              /* visited by collect() */
+    char *queued;            /* already in mat */
+} wave;
+
+/* Collects, from the outputs still to render, the work that can start now. */
+static void collect(lathe_graph *g, int id, wave *w)
 {
     id = lathe_plan_resolve(g, id);
     graph_node *n = &g->nodes[id];
-    if (visited[id] || n->cached || n->kind == NODE_SOURCE)
-        return LATHE_OK;
-    visited[id] = 1;
-    int barrier = (n->desc->flags & LATHE_NODE_BARRIER) != 0;
+    if (w->seen[id] || n->cached || n->kind == NODE_SOURCE)
+        return;
+    w->seen[id] = 1;
+    if (!(n->desc->flags & LATHE_NODE_BARRIER) || n->analysed) {
+        for (int k = 0; k < n->n_inputs; k++)
+            collect(g, n->inputs[k], w);
+        return;
+    }
+    int ready = 1;
     for (int k = 0; k < n->n_inputs; k++) {
         int src = lathe_plan_resolve(g, n->inputs[k]);
-        int rc = prepare_barriers(g, cfg, cache, src, visited);
-        if (rc != LATHE_OK)
-            return rc;
         graph_node *s = &g->nodes[src];
-        if (barrier && s->kind == NODE_DSP && !s->cached) {
-            s->store = 1;
-            rc = lathe_render_pass(g, cfg, cache, NULL, 0, &src, 1);
-            if (rc != LATHE_OK)
-                return rc;
-            s->cached = 1;
+        if (s->cached || s->kind == NODE_SOURCE)
+            continue;
+        ready = 0;
+        if (waits_for_barrier(g, src)) {
+            collect(g, src, w);
+        } else if (!w->queued[src]) {
+            w->queued[src] = 1;
+            w->mat[w->n_mat++] = src;
         }
     }
-    return barrier ? analyse_barrier(g, cache, id) : LATHE_OK;
+    if (ready)
+        w->ana[w->n_ana++] = id;
+}
+
+typedef struct job_ctx {
+    lathe_graph *g;
+    lathe_render_config cfg;
+    lathe_cache *cache;
+    wave *w;
+    int *rcs;
+} job_ctx;
+
+static void materialise_task(void *ud, int t)
+{
+    job_ctx *j = ud;
+    int node = j->w->mat[t];
+    j->g->nodes[node].store = 1;
+    j->rcs[t] = lathe_render_pass(j->g, &j->cfg, j->cache, NULL, 0, &node, 1);
+}
+
+static void analyse_task(void *ud, int t)
+{
+    job_ctx *j = ud;
+    j->rcs[t] = analyse_barrier(j->g, j->cache, j->w->ana[t]);
+}
+
+/* Every barrier the outputs depend on gets its inputs into the cache and its analysis done, in
+ * waves: independent materialisations (an album's tracks) and analyses run in parallel. A pass
+ * on its own gets all threads; several share them one each. Results do not depend on this. */
+static int prepare_barriers(lathe_graph *g, const lathe_render_config *cfg, lathe_cache *cache,
+                            const int *todo, int n_todo)
+{
+    wave w = {0};
+    job_ctx j = {.g = g, .cfg = *cfg, .cache = cache, .w = &w};
+    lathe_pool *pool = NULL;
+    int rc = LATHE_ERR_NOMEM;
+    w.mat = lathe_calloc((size_t)g->n_nodes, sizeof *w.mat);
+    w.ana = lathe_calloc((size_t)g->n_nodes, sizeof *w.ana);
+    w.seen = lathe_calloc((size_t)g->n_nodes, 1);
+    w.queued = lathe_calloc((size_t)g->n_nodes, 1);
+    j.rcs = lathe_calloc((size_t)g->n_nodes, sizeof *j.rcs);
+    if (!w.mat || !w.ana || !w.seen || !w.queued || !j.rcs || lathe_pool_new(cfg->threads, &pool) != LATHE_OK)
+        goto done;
+    for (;;) {
+        w.n_mat = w.n_ana = 0;
+        memset(w.seen, 0, (size_t)g->n_nodes);
+        memset(w.queued, 0, (size_t)g->n_nodes);
+        for (int s = 0; s < n_todo; s++)
+            collect(g, g->sinks[todo[s]].node, &w);
+        if (!w.n_mat && !w.n_ana) {
+            rc = LATHE_OK;
+            break;
+        }
+        j.cfg.threads = w.n_mat > 1 ? 1 : cfg->threads;
+        lathe_pool_run(pool, w.n_mat, materialise_task, &j);
+        for (int t = 0; t < w.n_mat; t++)
+            if ((rc = j.rcs[t]) != LATHE_OK)
+                goto done;
+        for (int t = 0; t < w.n_mat; t++)
+            g->nodes[w.mat[t]].cached = 1;
+        lathe_pool_run(pool, w.n_ana, analyse_task, &j);
+        for (int t = 0; t < w.n_ana; t++)
+            if ((rc = j.rcs[t]) != LATHE_OK)
+                goto done;
+    }
+done:
+    lathe_pool_free(pool);
+    lathe_dealloc(w.mat);
+    lathe_dealloc(w.ana);
+    lathe_dealloc(w.seen);
+    lathe_dealloc(w.queued);
+    lathe_dealloc(j.rcs);
+    return rc;
 }
 
 static int64_t mtime_ns(const struct stat *st)
@@ -182,7 +280,6 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
     char spill_dir[4096] = "";
     lathe_cache *cache = cfg->cache;
     int *todo = NULL, n_todo = 0, rc;
-    char *visited = NULL;
     memset(&g->stats, 0, sizeof g->stats);
     if (!cache && (rc = open_spill(cfg, spill_dir, sizeof spill_dir, &cache, g)) != LATHE_OK)
         return rc;
@@ -204,9 +301,8 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
             snprintf(n->why, sizeof n->why, "rendered without a cache");
     }
     todo = lathe_calloc((size_t)g->n_sinks, sizeof *todo);
-    visited = lathe_calloc((size_t)g->n_nodes, 1);
     rc = LATHE_ERR_NOMEM;
-    if (!todo || !visited)
+    if (!todo)
         goto done;
     init_results(g);
     for (int s = 0; s < g->n_sinks; s++) {
@@ -216,8 +312,8 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
             todo[n_todo++] = s;
     }
     rc = LATHE_OK;
-    for (int s = 0; s < n_todo && rc == LATHE_OK && !cfg->dry_run; s++)
-        rc = prepare_barriers(g, cfg, cache, g->sinks[todo[s]].node, visited);
+    if (!cfg->dry_run)
+        rc = prepare_barriers(g, cfg, cache, todo, n_todo);
     if (rc == LATHE_OK && n_todo && !cfg->dry_run)
         rc = lathe_render_pass(g, cfg, cache, todo, n_todo, NULL, 0);
     if (rc == LATHE_OK && !cfg->dry_run)
@@ -240,6 +336,5 @@ done:
         rmdir(spill_dir);
     }
     lathe_dealloc(todo);
-    lathe_dealloc(visited);
     return rc;
 }

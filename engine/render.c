@@ -12,6 +12,7 @@
 #include "progress.h"
 #include "stream.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -132,7 +133,7 @@ static int setup_node(pass *p, int id)
             q->tee = NULL; /* the cache is an optimisation: a failed store never fails a render */
     }
     n->ran = 1;
-    g->stats.nodes_run++;
+    __atomic_fetch_add(&g->stats.nodes_run, 1, __ATOMIC_RELAXED); /* passes may run in parallel */
     return LATHE_OK;
 }
 
@@ -315,9 +316,14 @@ static int finish_sinks(pass *p)
     return LATHE_OK;
 }
 
+/* Passes may run in parallel (independent materialisations); what they leave in the shared
+ * graph nodes (reports, flags) is written under this lock. */
+static pthread_mutex_t graph_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static void close_pass(pass *p, int ok)
 {
     lathe_graph *g = p->g;
+    pthread_mutex_lock(&graph_mu);
     for (int i = 0; i < g->n_nodes; i++) {
         pass_node *q = &p->pn[i];
         if (q->has_runner) {
@@ -340,6 +346,7 @@ static void close_pass(pass *p, int ok)
         lathe_cache_reader_free(q->creader);
         lathe_fifo_fini(&q->fifo);
     }
+    pthread_mutex_unlock(&graph_mu);
     for (int s = 0; s < p->n_ps; s++) {
         lathe_audio_writer_free(p->ps[s].writer); /* removes the temp file unless committed */
         lathe_analysis_free(p->ps[s].meter);
@@ -487,9 +494,14 @@ int lathe_render_pass(lathe_graph *g, const lathe_render_config *cfg, lathe_cach
         mark(&p, g->sinks[sinks[s]].node);
     for (int m = 0; m < n_mat; m++)
         mark(&p, materialise[m]);
-    for (int i = 0; i < g->n_nodes; i++)
-        if (p.pn[i].active && (rc = setup_node(&p, i)) != LATHE_OK)
-            goto done;
+    pthread_mutex_lock(&graph_mu);
+    rc = LATHE_OK;
+    for (int i = 0; i < g->n_nodes && rc == LATHE_OK; i++)
+        if (p.pn[i].active)
+            rc = setup_node(&p, i);
+    pthread_mutex_unlock(&graph_mu);
+    if (rc != LATHE_OK)
+        goto done;
     for (int s = 0; s < n_sinks; s++)
         if ((rc = open_sink(&p, sinks[s])) != LATHE_OK)
             goto done;
