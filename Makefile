@@ -6,6 +6,9 @@ BUILD_PACKAGES := cmake gcc make pkg-config liblua5.4-dev libsndfile1-dev libsam
                   libfftw3-dev libxxhash-dev libjansson-dev
 TEST_PACKAGES  := libebur128-dev
 BENCH_PACKAGES := ffmpeg sox time
+FUZZ_PACKAGES  := clang
+FUZZ_TIME ?= 60
+FUZZ_TARGETS := fuzz_script fuzz_cache_entry fuzz_audio_reader
 
 ifeq ($(SANITIZE),1)
 BUILD_DIR ?= build-asan
@@ -21,7 +24,7 @@ CMAKE_FLAGS += -DLATHE_WERROR=OFF
 endif
 JOBS ?= 2
 
-.PHONY: all deps test-deps bench-deps build test demo bench clean
+.PHONY: all deps test-deps bench-deps build test demo bench fuzz clean
 
 all: build
 
@@ -60,5 +63,25 @@ demo: build
 bench: bench-deps build
 	./tests/bench/run.sh $(BUILD_DIR)/lathe
 
+# libFuzzer (clang) with ASan+UBSan over the whole library; each target runs FUZZ_TIME seconds
+# from seeds made by fuzz_make_seeds plus its regression folder. A crash stops make and leaves
+# build-fuzz/crash-<target>-*: add it to tests/fuzz/regressions/<target>/ once fixed.
+fuzz: deps
+	$(call install_missing,$(FUZZ_PACKAGES))
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATHE_FUZZ=ON \
+	  -DLATHE_WERROR=OFF -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined \
+	  -fno-sanitize-recover=undefined" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+	cmake --build build-fuzz -j$(JOBS) --target $(FUZZ_TARGETS) fuzz_make_seeds
+	rm -rf build-fuzz/corpus && build-fuzz/tests/fuzz_make_seeds build-fuzz/corpus
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  seeds=$${t#fuzz_}; seeds=$${seeds%_entry}; seeds=$${seeds%_reader}; \
+	  mkdir -p build-fuzz/corpus/$$t-work; echo "fuzzing $$t for $(FUZZ_TIME) s"; \
+	  build-fuzz/tests/$$t -max_total_time=$(FUZZ_TIME) -timeout=20 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=build-fuzz/crash-$$t- build-fuzz/corpus/$$t-work \
+	    build-fuzz/corpus/$$seeds tests/fuzz/regressions/$$t 2>build-fuzz/$$t.log \
+	    || { tail -40 build-fuzz/$$t.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|stat::new_units_added" build-fuzz/$$t.log; \
+	done
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

@@ -99,6 +99,7 @@ int lathe_audio_reader_open(const char *path, lathe_audio_reader **out, lathe_au
         snprintf(err, err_size, "%s: empty file, expected audio", path);
         return LATHE_ERR_IO;
     }
+    snprintf(err, err_size, "%s: out of memory", path); /* what every NOMEM return says */
     lathe_audio_reader *r = lathe_calloc(1, sizeof *r);
     if (!r)
         return LATHE_ERR_NOMEM;
@@ -241,6 +242,21 @@ lathe_audio_format lathe_audio_format_from_path(const char *path)
     return LATHE_FMT_AUTO;
 }
 
+int lathe_audio_make_parents(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
 static int sf_format_for(const lathe_audio_writer_config *cfg, char *err, size_t n)
 {
     int major = cfg->container == LATHE_FMT_FLAC ? SF_FORMAT_FLAC
@@ -270,6 +286,7 @@ int lathe_audio_writer_open(const char *path, const lathe_audio_writer_config *c
         snprintf(err, err_size, "%s: %s", path, why);
         return LATHE_ERR_PARAM;
     }
+    snprintf(err, err_size, "%s: out of memory", path); /* what every NOMEM return says */
     lathe_audio_writer *w = lathe_calloc(1, sizeof *w);
     if (!w)
         return LATHE_ERR_NOMEM;
@@ -288,6 +305,7 @@ int lathe_audio_writer_open(const char *path, const lathe_audio_writer_config *c
     int dirlen = slash ? (int)(slash - path + 1) : 0;
     snprintf(w->tmp, n, "%.*s.%s.lathe-tmp-%ld", dirlen, path, path + dirlen, (long)getpid());
     SF_INFO info = {.samplerate = (int)cfg->rate, .channels = (int)cfg->channels, .format = format};
+    lathe_audio_make_parents(path);
     w->sf = sf_open(w->tmp, SFM_WRITE, &info);
     if (!w->sf) {
         snprintf(err, err_size, "%s: cannot write: %s", path, sf_strerror(NULL));

@@ -336,5 +336,7 @@ done:
         rmdir(spill_dir);
     }
     lathe_dealloc(todo);
+    if (rc != LATHE_OK && !g->err[0]) /* a bare NOMEM deep down still gets its one line */
+        lathe_graph_fail(g, -1, rc, "%s", lathe_status_text(rc));
     return rc;
 }

@@ -3,6 +3,7 @@
 #include "graph_int.h"
 
 #include "analysis.h"
+#include "audio_io.h"
 #include "params.h"
 
 #include <stdarg.h>
@@ -229,6 +230,7 @@ int lathe_graph_write_texts(lathe_graph *g)
         int dirlen = slash ? (int)(slash - t->path + 1) : 0;
         snprintf(tmp, sizeof tmp, "%.*s.%s.lathe-tmp-%ld", dirlen, t->path, t->path + dirlen,
                  (long)getpid());
+        lathe_audio_make_parents(t->path);
         FILE *f = fopen(tmp, "wb");
         int ok = f && fwrite(t->text, 1, t->len, f) == t->len;
         ok = f && fclose(f) == 0 && ok;

@@ -324,7 +324,7 @@ static void close_pass(pass *p, int ok)
 {
     lathe_graph *g = p->g;
     pthread_mutex_lock(&graph_mu);
-    for (int i = 0; i < g->n_nodes; i++) {
+    for (int i = 0; p->pn && i < g->n_nodes; i++) { /* pn NULL: its allocation failed */
         pass_node *q = &p->pn[i];
         if (q->has_runner) {
             lathe_runner_collect_report(&q->runner);
@@ -486,9 +486,10 @@ int lathe_render_pass(lathe_graph *g, const lathe_render_config *cfg, lathe_cach
     p.ps = lathe_calloc((size_t)(n_sinks ? n_sinks : 1), sizeof *p.ps);
     if (lathe_pool_new(cfg->threads, &p.pool) != LATHE_OK)
         goto done;
+    int scratch_ok = 1;
     for (int c = 0; c < LATHE_MAX_CHANNELS; c++)
-        p.scratch[c] = lathe_alloc(sizeof(float) * BLOCK);
-    if (!p.pn || !p.ps || !p.scratch[LATHE_MAX_CHANNELS - 1])
+        scratch_ok &= (p.scratch[c] = lathe_alloc(sizeof(float) * BLOCK)) != NULL;
+    if (!p.pn || !p.ps || !scratch_ok)
         goto done;
     for (int s = 0; s < n_sinks; s++)
         mark(&p, g->sinks[sinks[s]].node);

@@ -33,7 +33,12 @@ void lathe_lua_push_node(lua_State *L, lathe_node_id id)
 
 int lathe_lua_check_node(lua_State *L, int idx)
 {
-    return ((lnode *)luaL_checkudata(L, idx, NODE_MT))->id;
+    lnode *n = luaL_testudata(L, idx, NODE_MT);
+    if (!n) /* the usual cause: a nil from a misspelt variable, or a table instead of a node */
+        luaL_argerror(L, idx, lua_pushfstring(L, "expected a node, got %s: pass what a node "
+                                                 "constructor or method returned, e.g. "
+                                                 "x:gain{gain_db = -1}", luaL_typename(L, idx)));
+    return n->id;
 }
 
 static int is_node(lua_State *L, int idx)
@@ -181,12 +186,46 @@ static int construct(lua_State *L)
     return 1;
 }
 
+/* The closest node type that takes an input (a method on a node), or NULL. */
+static const char *suggest_method(const char *name)
+{
+    lathe_param names[128] = {{0}};
+    int n, k = 0;
+    const lathe_node_desc *const *all = lathe_registry_all(&n);
+    for (int i = 0; i < n && k < 127; i++)
+        if (all[i]->n_inputs != 0)
+            names[k++].name = all[i]->name;
+    return lathe_params_suggest(names, name);
+}
+
+const char *lathe_lua_suggest_global(lua_State *L, const char *name, char *buf, size_t size)
+{
+    lathe_param names[256] = {{0}};
+    int k = 0;
+    lua_pushglobaltable(L);
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) { /* names kept alive by the global table while we look */
+        if (k < 255 && lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TFUNCTION)
+            names[k++].name = lua_tostring(L, -2);
+        lua_pop(L, 1);
+    }
+    const char *s = lathe_params_suggest(names, name);
+    if (s)
+        snprintf(buf, size, "%s", s);
+    lua_pop(L, 1);
+    return s ? buf : NULL;
+}
+
 static int node_index(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 2);
     const lathe_node_desc *d = lathe_registry_find(name);
-    if (!d || d->n_inputs == 0)
-        return luaL_error(L, "no node type '%s' (see `lathe help`)", name);
+    if (!d || d->n_inputs == 0) {
+        const char *s = suggest_method(name);
+        if (s)
+            return luaL_error(L, "no node type '%s' (did you mean '%s'?)", name, s);
+        return luaL_error(L, "no node type '%s' (`lathe help` lists them)", name);
+    }
     lua_pushlightuserdata(L, (void *)d);
     lua_pushcclosure(L, construct, 1);
     return 1;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 static const char CTX_KEY = 'k';
+static const char FILES_KEY = 'f'; /* "dev:inode" -> "source" | "output" */
 
 lathe_script_ctx *lathe_lua_ctx(lua_State *L)
 {
@@ -42,9 +43,18 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+/* Runs every HOOK_STEP instructions: counts toward the budget and remembers the running line,
+ * because Lua reports an allocation failure without a position (and calls no handler for it). */
+#define HOOK_STEP 1000
+
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
-    (void)ar;
+    lathe_script_ctx *ctx = lathe_lua_ctx(L);
+    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+        snprintf(ctx->where, sizeof ctx->where, "%s:%d:", ar->short_src, ar->currentline);
+    ctx->instr += HOOK_STEP;
+    if (ctx->instr < ctx->instr_limit)
+        return;
     luaL_where(L, 0); /* in a hook, level 0 is the Lua line that was running */
     lua_pushstring(L, "instruction budget exhausted (an endless loop?)");
     lua_concat(L, 2);
@@ -75,12 +85,33 @@ static int l_param(lua_State *L)
     return 1;
 }
 
+/* An output must never replace an input (the only copy of someone's mix): files are compared by
+ * device and inode, so another spelling, `..` or a link to the same file is caught too, before
+ * anything is rendered. A file not there yet cannot be an input. */
+static void guard_file(lua_State *L, const char *path, const char *role, const char *shown)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return;
+    char id[64];
+    snprintf(id, sizeof id, "%llu:%llu", (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &FILES_KEY);
+    if (lua_getfield(L, -1, id) == LUA_TSTRING && strcmp(lua_tostring(L, -1), role) != 0)
+        luaL_error(L, "output %s is an input of this script: refusing to overwrite a source", shown);
+    lua_pop(L, 1);
+    lua_pushstring(L, role);
+    lua_setfield(L, -2, id);
+    lua_pop(L, 1);
+}
+
 static int l_source(lua_State *L)
 {
     lathe_script_ctx *ctx = lathe_lua_ctx(L);
     const char *path = luaL_checkstring(L, 1);
     char resolved[PATH_MAX], origin[512];
     lathe_lua_resolve_input(ctx, path, resolved, sizeof resolved);
+    guard_file(L, resolved, "source", path);
     lathe_lua_origin(L, origin, sizeof origin);
     lathe_node_id id;
     if (lathe_graph_add_source(ctx->g, resolved, origin, &id) != LATHE_OK)
@@ -136,6 +167,7 @@ static int l_output(lua_State *L)
     char resolved[PATH_MAX], why[PATH_MAX + 128], origin[512];
     if (lathe_lua_resolve_output(ctx, path, resolved, sizeof resolved, why, sizeof why) != LATHE_OK)
         return luaL_error(L, "output: %s", why);
+    guard_file(L, resolved, "output", path);
     lathe_lua_origin(L, origin, sizeof origin);
     if (lathe_graph_add_output(ctx->g, node, resolved, &cfg, origin) != LATHE_OK)
         return luaL_error(L, "%s", lathe_graph_error(ctx->g));
@@ -153,6 +185,7 @@ static int l_output_text(lua_State *L)
     char resolved[PATH_MAX], why[PATH_MAX + 128], origin[512];
     if (lathe_lua_resolve_output(ctx, path, resolved, sizeof resolved, why, sizeof why) != LATHE_OK)
         return luaL_error(L, "output_text: %s", why);
+    guard_file(L, resolved, "output", path);
     lathe_lua_origin(L, origin, sizeof origin);
     if (lathe_graph_add_text_output(ctx->g, resolved, text, len, origin) != LATHE_OK)
         return luaL_error(L, "%s", lathe_graph_error(ctx->g));
@@ -177,6 +210,20 @@ static int l_format(lua_State *L)
     return 1;
 }
 
+/* A file that is running - the script, or a module still loading - is never its own module:
+ * album.lua doing require("album") means chains/album.lua, not itself. */
+static int is_loading(lua_State *L, const lathe_script_ctx *ctx, const char *path, char *real)
+{
+    char b[PATH_MAX];
+    if (!realpath(path, real))
+        return 0;
+    if (realpath(ctx->cfg->script_path, b) && strcmp(real, b) == 0)
+        return 1;
+    int busy = lua_getfield(L, LUA_REGISTRYINDEX, real) != LUA_TNIL;
+    lua_pop(L, 1);
+    return busy;
+}
+
 /* require(name): a Lua file beside the script, then in chains/. Text only, sandboxed. */
 static int l_require(lua_State *L)
 {
@@ -199,12 +246,17 @@ static int l_require(lua_State *L)
         for (char *p = path + strlen(dirs[i]) + 1; *p; p++)
             if (*p == '.' && strcmp(p, ".lua") != 0)
                 *p = '/';
-        if (stat(path, &st) != 0)
+        char real[PATH_MAX];
+        if (stat(path, &st) != 0 || is_loading(L, ctx, path, real))
             continue;
         if (luaL_loadfilex(L, path, "t") != LUA_OK)
             return lua_error(L);
+        lua_pushboolean(L, 1);
+        lua_setfield(L, LUA_REGISTRYINDEX, real); /* loading (an error ends the script anyway) */
         lua_pushstring(L, name);
         lua_call(L, 1, 1);
+        lua_pushnil(L);
+        lua_setfield(L, LUA_REGISTRYINDEX, real);
         if (lua_isnil(L, -1)) {
             lua_pop(L, 1);
             lua_pushboolean(L, 1);
@@ -254,6 +306,28 @@ static void dir_of(const char *path, char *out, size_t size)
         snprintf(out, size, ".");
 }
 
+/* Lua's own messages name the symptom; add what a person should check. */
+static void add_hint(lua_State *L, char *err, size_t size)
+{
+    static const char call_nil[] = "attempt to call a nil value (global '";
+    const char *p = strstr(err, call_nil);
+    size_t len = strlen(err);
+    if (p) {
+        char name[64], buf[64];
+        const char *q = p + sizeof call_nil - 1, *e = strchr(q, '\'');
+        snprintf(name, sizeof name, "%.*s", e ? (int)(e - q) : 0, q);
+        const char *s = lathe_lua_suggest_global(L, name, buf, sizeof buf);
+        if (s)
+            snprintf(err + len, size - len, ": no function '%s' (did you mean '%s'?)", name, s);
+        else
+            snprintf(err + len, size - len, ": no function '%s' (`lathe help` lists the nodes)",
+                     name);
+    } else if (strstr(err, "attempt to index a nil value")) {
+        snprintf(err + len, size - len, ": the value before '.' or ':' is nil (a misspelt "
+                                        "variable, or something that returned nothing)");
+    }
+}
+
 int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, size_t err_size)
 {
     lathe_script_ctx ctx = {.cfg = cfg, .g = g};
@@ -274,13 +348,23 @@ int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, 
     }
     lua_pushlightuserdata(L, &ctx);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &CTX_KEY);
+    lua_newtable(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &FILES_KEY);
     open_sandbox(L);
-    uint64_t budget = cfg->instr_limit ? cfg->instr_limit : 1000000000ull;
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, budget > INT_MAX ? INT_MAX : (int)budget);
-    int rc = LATHE_OK;
-    if (luaL_loadfilex(L, cfg->script_path, "t") != LUA_OK || lua_pcall(L, 0, 0, 0) != LUA_OK) {
+    ctx.instr_limit = cfg->instr_limit ? cfg->instr_limit : 100000000ull;
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_STEP);
+    int rc = LATHE_OK, lrc = luaL_loadfilex(L, cfg->script_path, "t");
+    if (lrc == LUA_OK)
+        lrc = lua_pcall(L, 0, 0, 0);
+    if (lrc == LUA_ERRMEM) {
+        size_t limit = cfg->mem_limit ? cfg->mem_limit : (size_t)256 << 20;
+        snprintf(err, err_size, "%s script memory limit of %zu MiB reached (a runaway script?)",
+                 ctx.where[0] ? ctx.where : cfg->script_path, limit >> 20);
+        rc = LATHE_ERR_PARAM;
+    } else if (lrc != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
         snprintf(err, err_size, "%s", msg ? msg : "script error");
+        add_hint(L, err, err_size);
         rc = LATHE_ERR_PARAM;
     }
     lua_close(L);

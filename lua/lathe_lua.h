@@ -15,7 +15,7 @@ typedef struct lathe_script_config {
     const char *const *defines;     /* "name=value" from -D */
     int n_defines;
     size_t mem_limit;               /* bytes; 0: 256 MiB */
-    uint64_t instr_limit;           /* VM instructions; 0: 1e9 */
+    uint64_t instr_limit;           /* VM instructions; 0: 1e8 (about a second) */
 } lathe_script_config;
 
 /* Runs the script, adding its nodes and outputs to g. On failure writes a one-line message
@@ -31,12 +31,17 @@ typedef struct lathe_script_ctx {
     char out_dir[4096];
     size_t mem_used;
     int n_outputs;
+    uint64_t instr, instr_limit; /* VM instructions run (counted by the hook), and the cap */
+    char where[256];             /* "script.lua:12:" last seen by the hook, for memory errors */
 } lathe_script_ctx;
 
 lathe_script_ctx *lathe_lua_ctx(lua_State *L);
 /* l_node.c: the node type, generated constructors. */
 void lathe_lua_open_nodes(lua_State *L);
 int lathe_lua_check_node(lua_State *L, int idx);
+/* The closest name to `name` among the script's global functions (node constructors, source,
+ * param, output, ...) for "did you mean"; NULL when nothing is close. Copies into buf. */
+const char *lathe_lua_suggest_global(lua_State *L, const char *name, char *buf, size_t size);
 void lathe_lua_push_node(lua_State *L, lathe_node_id id);
 /* "script.lua:12" of the calling Lua line, into buf. */
 void lathe_lua_origin(lua_State *L, char *buf, size_t size);

@@ -218,22 +218,35 @@ static void summary_table(FILE *f, const rep *r)
           "below.</p>\n", f);
 }
 
+static int add_series(lathe_svg_series *s, int n, const char *name, const double *y, size_t len,
+                      double dx, int dashed)
+{
+    if (n < MAX_SERIES)
+        s[n] = (lathe_svg_series){name, y, len, 0.0, dx, dashed, n};
+    return n < MAX_SERIES ? n + 1 : n;
+}
+
+static const char *out_name(const rep *r, int i)
+{
+    return base(lathe_graph_output_result(r->g, i)->path);
+}
+
 /* Series over time of one kind for every source (dashed) and output. */
 static int time_series(const rep *r, lathe_svg_series *s, int peak)
 {
     int n = 0;
-    for (int k = 0; k < r->n_src && n < MAX_SERIES; k++)
-        if (r->src_an[k])
-            s[n++] = (lathe_svg_series){base(r->src_path[k]),
-                                        peak ? r->src_an[k]->peak_dbfs : r->src_an[k]->short_term_lufs,
-                                        peak ? r->src_an[k]->n_peak : r->src_an[k]->n_short_term,
-                                        0.0, 0.1, 1};
-    for (int i = 0; i < r->n_out && n < MAX_SERIES; i++)
-        if (r->an[i])
-            s[n++] = (lathe_svg_series){base(lathe_graph_output_result(r->g, i)->path),
-                                        peak ? r->an[i]->peak_dbfs : r->an[i]->short_term_lufs,
-                                        peak ? r->an[i]->n_peak : r->an[i]->n_short_term,
-                                        0.0, 0.1, 0};
+    for (int k = 0; k < r->n_src; k++) {
+        const lathe_analysis_result *a = r->src_an[k];
+        if (a)
+            n = add_series(s, n, base(r->src_path[k]), peak ? a->peak_dbfs : a->short_term_lufs,
+                           peak ? a->n_peak : a->n_short_term, 0.1, 1);
+    }
+    for (int i = 0; i < r->n_out; i++) {
+        const lathe_analysis_result *a = r->an[i];
+        if (a)
+            n = add_series(s, n, out_name(r, i), peak ? a->peak_dbfs : a->short_term_lufs,
+                           peak ? a->n_peak : a->n_short_term, 0.1, 0);
+    }
     return n;
 }
 
@@ -243,6 +256,14 @@ static double longest(const lathe_svg_series *s, int n)
     for (int k = 0; k < n; k++)
         x = fmax(x, s[k].x0 + (double)s[k].n * s[k].dx);
     return x;
+}
+
+static int measured_sources(const rep *r)
+{
+    int k = 0;
+    for (int i = 0; i < r->n_src; i++)
+        k += r->src_an[i] != NULL;
+    return k;
 }
 
 static void loudness_chart(FILE *f, const rep *r)
@@ -264,10 +285,7 @@ static void peak_chart(FILE *f, const rep *r)
     lathe_svg_auto_y(&c, s, n, -40, 0, 40);
     c.ymax = fmax(c.ymax, 1.0);
     lathe_svg_line_chart_open(f, &c, s, n);
-    int k = 0; /* markers take their series' colours: sources come first */
-    for (int i = 0; i < r->n_src; i++)
-        if (r->src_an[i])
-            k++;
+    int k = measured_sources(r); /* markers take their series' colours: sources come first */
     for (int i = 0; i < r->n_out; i++) {
         if (!r->an[i])
             continue;
@@ -297,7 +315,7 @@ static void change_chart(FILE *f, const rep *r)
         for (size_t j = 0; j < len; j++)
             buf[n][j] = a->short_term_lufs[j] - b->short_term_lufs[j]; /* NAN stays a gap */
         s[n] = (lathe_svg_series){base(lathe_graph_output_result(r->g, i)->path), buf[n], len,
-                                  0.0, 0.1, 0};
+                                  0.0, 0.1, 0, measured_sources(r) + i};
         n++;
     }
     lathe_svg_chart c = {"change", "Level change against the source (short-term, output minus source)",
@@ -333,7 +351,7 @@ static void gr_chart(FILE *f, const rep *r)
         if (!isfinite(m))
             continue;
         snprintf(names[n], sizeof names[n], "%s %s", lathe_graph_node_name(r->g, id),
-                 lathe_graph_node_label(r->g, id));
+                 base(lathe_graph_node_label(r->g, id)));
         labels[n] = names[n];
         mx[n] = fabs(m);
         avg[n++] = isfinite(a) ? fabs(a) : 0.0;
@@ -354,14 +372,13 @@ static void spectrum_chart(FILE *f, const rep *r)
                                                           "1k", "2k", "4k", "8k", "16k"};
     lathe_svg_series s[MAX_SERIES];
     int n = 0;
-    for (int k = 0; k < r->n_src && n < MAX_SERIES; k++)
+    for (int k = 0; k < r->n_src; k++)
         if (r->src_an[k])
-            s[n++] = (lathe_svg_series){base(r->src_path[k]), r->src_an[k]->octave_db,
-                                        LATHE_OCTAVE_BANDS, 0.0, 1.0, 1};
-    for (int i = 0; i < r->n_out && n < MAX_SERIES; i++)
+            n = add_series(s, n, base(r->src_path[k]), r->src_an[k]->octave_db,
+                           LATHE_OCTAVE_BANDS, 1.0, 1);
+    for (int i = 0; i < r->n_out; i++)
         if (r->an[i])
-            s[n++] = (lathe_svg_series){base(lathe_graph_output_result(r->g, i)->path),
-                                        r->an[i]->octave_db, LATHE_OCTAVE_BANDS, 0.0, 1.0, 0};
+            n = add_series(s, n, out_name(r, i), r->an[i]->octave_db, LATHE_OCTAVE_BANDS, 1.0, 0);
     lathe_svg_chart c = {"spectrum", "Averaged spectrum in octave bands (power relative to the total)",
                          "octave band centre (Hz)", "dB", -0.3, LATHE_OCTAVE_BANDS - 0.7, 0, 0,
                          ticks, LATHE_OCTAVE_BANDS};
@@ -411,7 +428,7 @@ static void nodes_and_cache(FILE *f, const rep *r)
         fprintf(f, "<tr><td class=\"n\">%d</td><td>", id);
         lathe_html_escape(f, lathe_graph_node_name(r->g, id));
         fputs("</td><td>", f);
-        lathe_html_escape(f, lathe_graph_node_label(r->g, id));
+        lathe_html_escape(f, base(lathe_graph_node_label(r->g, id)));
         fputs("</td><td>", f);
         lathe_html_escape(f, lathe_graph_node_ran(r->g, id) ? "ran" : "");
         fputs(lathe_graph_node_ran(r->g, id) && *lathe_graph_node_why(r->g, id) ? ": " : "", f);

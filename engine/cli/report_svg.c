@@ -135,7 +135,7 @@ static void legend(FILE *f, const lathe_svg_series *s, int n)
         double y = MT + 8 + 16.0 * k;
         fprintf(f, "<line class=\"series%s\" stroke=\"%s\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
                    "y2=\"%.1f\"/><text class=\"legend\" x=\"%.1f\" y=\"%.1f\">",
-                s[k].dashed ? " source" : "", palette[k % N_COLORS], x, x + 18, y, y, x + 22,
+                s[k].dashed ? " source" : "", palette[s[k].color % N_COLORS], x, x + 18, y, y, x + 22,
                 y + 4);
         lathe_html_escape(f, s[k].name);
         fputs("</text>\n", f);
@@ -152,7 +152,7 @@ void lathe_svg_line_chart_open(FILE *f, const lathe_svg_chart *c, const lathe_sv
     fputs("\">\n", f);
     axes(f, c);
     for (int k = 0; k < n; k++)
-        series_path(f, c, &s[k], k);
+        series_path(f, c, &s[k], s[k].color);
     legend(f, s, n);
 }
 

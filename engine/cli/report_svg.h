@@ -16,6 +16,7 @@ typedef struct lathe_svg_series {
     size_t n;
     double x0, dx;     /* x of point i: x0 + i * dx */
     int dashed;        /* sources are dashed, deliverables solid */
+    int color;         /* palette index: a file keeps its colour on every chart */
 } lathe_svg_series;
 
 typedef struct lathe_svg_chart {

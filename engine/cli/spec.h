@@ -37,6 +37,7 @@ typedef struct lathe_spec_codec {
     double sample_peak_dbfs, true_peak_dbtp;
     uint32_t rate;       /* the rate encoded at (Opus: 48 kHz) */
     long bytes;          /* encoded size */
+    double kbps;         /* its average bitrate */
     char note[160];
 } lathe_spec_codec;
 

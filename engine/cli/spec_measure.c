@@ -20,7 +20,7 @@
 /* libsndfile maps Opus compression level 0..1 linearly from the top bitrate down; this level
  * gives about 160 kbit/s stereo (measured from the encoded size, see the tests). */
 #ifndef LATHE_SPEC_OPUS_LEVEL
-#define LATHE_SPEC_OPUS_LEVEL 0.5
+#define LATHE_SPEC_OPUS_LEVEL 0.7
 #endif
 #define LF_SILENT 1e-7 /* mean square below about -70 dBFS: no correlation to speak of */
 
@@ -75,7 +75,8 @@ typedef struct codec_run {
     float *obuf;
     long ocap;
     char path[256];
-    uint32_t channels;
+    uint32_t channels, rate;
+    uint64_t frames;
 } codec_run;
 
 static int codec_open(codec_run *k, lathe_spec_codec *c, int format, double level, uint32_t rate,
@@ -84,6 +85,7 @@ static int codec_open(codec_run *k, lathe_spec_codec *c, int format, double leve
     memset(k, 0, sizeof *k);
     k->c = c;
     k->channels = channels;
+    k->rate = rate;
     SF_INFO si = {.samplerate = (int)c->rate, .channels = (int)channels, .format = format};
     if (!sf_format_check(&si)) {
         snprintf(c->note, sizeof c->note, "this libsndfile cannot encode it (%u ch, %u Hz)",
@@ -123,6 +125,7 @@ static void codec_feed(codec_run *k, float *il, long n, int eof)
 {
     if (!k->sf)
         return;
+    k->frames += (uint64_t)n;
     if (!k->src) {
         sf_writef_float(k->sf, il, n);
         return;
@@ -200,6 +203,8 @@ static void codec_close(codec_run *k)
             fseek(f, 0, SEEK_END);
             k->c->bytes = ftell(f);
             fclose(f);
+            if (k->frames)
+                k->c->kbps = 8.0 * (double)k->c->bytes / ((double)k->frames / k->rate) / 1000.0;
         }
         if (k->c->available)
             codec_measure(k);

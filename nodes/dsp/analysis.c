@@ -30,6 +30,12 @@ struct lathe_analysis {
     uint32_t fft_pos;
     double band_power[LATHE_OCTAVE_BANDS];
     int band_lo[LATHE_OCTAVE_BANDS], band_hi[LATHE_OCTAVE_BANDS]; /* bins, inclusive */
+    /* peak per 100 ms window (linear); grows like the short-term series */
+    double *peaks;
+    size_t n_peaks, cap_peaks;
+    uint32_t win, win_pos;
+    float win_max;
+    int peaks_oom;
 };
 
 const char *lathe_severity_name(lathe_severity s)
@@ -82,6 +88,7 @@ int lathe_analysis_new(uint32_t rate, uint32_t channels, lathe_analysis **out)
         return rc;
     }
     setup_bands(a);
+    a->win = rate / 10;
     *out = a;
     return 0;
 }
@@ -98,6 +105,7 @@ void lathe_analysis_free(lathe_analysis *a)
         fftw_destroy_plan(a->plan);
     fftw_free(a->fft_in);
     fftw_free(a->fft_out);
+    free(a->peaks);
     free(a);
 }
 
@@ -135,8 +143,47 @@ static void spectrum_add(lathe_analysis *a, const float *const *ch, uint32_t n)
     }
 }
 
+static void peak_push(lathe_analysis *a)
+{
+    if (a->n_peaks == a->cap_peaks && !a->peaks_oom) {
+        size_t cap = a->cap_peaks ? 2 * a->cap_peaks : 1024;
+        double *p = realloc(a->peaks, cap * sizeof(double));
+        if (p) {
+            a->peaks = p;
+            a->cap_peaks = cap;
+        } else {
+            a->peaks_oom = 1;
+        }
+    }
+    if (!a->peaks_oom)
+        a->peaks[a->n_peaks++] = (double)a->win_max;
+    a->win_max = 0.0f;
+    a->win_pos = 0;
+}
+
+static void peak_add(lathe_analysis *a, const float *const *ch, uint32_t n)
+{
+    for (uint32_t i = 0; i < n;) {
+        uint32_t k = a->win - a->win_pos < n - i ? a->win - a->win_pos : n - i;
+        float m = a->win_max;
+        for (uint32_t c = 0; c < a->channels; c++) {
+            const float *x = ch[c] + i;
+            for (uint32_t j = 0; j < k; j++) {
+                float v = fabsf(x[j]);
+                m = v > m ? v : m;
+            }
+        }
+        a->win_max = m;
+        a->win_pos += k;
+        i += k;
+        if (a->win_pos == a->win)
+            peak_push(a);
+    }
+}
+
 void lathe_analysis_add(lathe_analysis *a, const float *const *ch, uint32_t n)
 {
+    peak_add(a, ch, n);
     lathe_bs1770_add(a->loud, ch, n);
     lathe_truepeak_add(a->tp, ch, n);
     lathe_qc_add(a->qc, ch, n);
@@ -307,6 +354,14 @@ static int fill_series(lathe_analysis *a, lathe_analysis_result *r, const lathe_
     r->n_clicks = q->n_clicks;
     for (size_t i = 0; i < q->n_clicks; i++)
         r->clicks[i] = (lathe_click_at){(double)q->clicks[i].frame / r->rate, q->clicks[i].channel};
+    if (a->win_pos > 0)
+        peak_push(a);
+    r->peak_dbfs = malloc((a->n_peaks + 1) * sizeof(double));
+    if (!r->peak_dbfs)
+        return -1;
+    r->n_peak = a->n_peaks;
+    for (size_t i = 0; i < a->n_peaks; i++)
+        r->peak_dbfs[i] = db20(a->peaks[i]);
     double total = 0.0;
     for (int b = 0; b < LATHE_OCTAVE_BANDS; b++)
         total += a->band_power[b];
@@ -350,6 +405,7 @@ void lathe_analysis_result_free(lathe_analysis_result *r)
         return;
     free(r->clicks);
     free(r->short_term_lufs);
+    free(r->peak_dbfs);
     free(r->findings);
     free(r);
 }

@@ -66,6 +66,10 @@ typedef struct lathe_analysis_result {
     size_t n_short_term;
     lathe_finding *findings;
     size_t n_findings;
+    /* sample peak over all channels in each 100 ms window (dBFS; -inf for digital silence), for
+     * peak-over-time plots; the last window may be shorter */
+    double *peak_dbfs;
+    size_t n_peak;
 } lathe_analysis_result;
 
 typedef struct lathe_analysis lathe_analysis;

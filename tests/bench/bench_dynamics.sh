@@ -34,6 +34,10 @@ ff_time() {
 # user CPU seconds of `lathe render` of a script whose node call is $1 (best of RUNS)
 lathe_time() {
     printf 'local x = source("%s")\noutput(x:%s, "out.wav")\n' "$DIR/in.wav" "$1" > "$DIR/s.lua"
+    if ! "$LATHE" render "$DIR/s.lua" -o "$DIR/o" --no-cache --quiet > /dev/null; then
+        echo "bench_dynamics: lathe render failed for: $1" >&2
+        exit 1
+    fi
     local best=999 t
     for _ in $(seq "$RUNS"); do
         t=$( { TIMEFORMAT=%U; time "$LATHE" render "$DIR/s.lua" -o "$DIR/o" -j 1 --no-cache \
@@ -43,23 +47,28 @@ lathe_time() {
     echo "$best"
 }
 
-FF0=$(ff_time anull)
-LA0=$(lathe_time 'gain{ gain_db = -1 }')
-printf '%-12s %14s %14s %8s\n' node "lathe Mfr/s" "ffmpeg Mfr/s" ratio
+printf '%-12s %14s %14s %8s   %s\n' node "lathe Mfr/s" "ffmpeg Mfr/s" ratio \
+    "(net CPU s: lathe node, ffmpeg filter)"
 
-row() { # name lathe-call ffmpeg-filter
-    local la ff
+row() { # name lathe-call ffmpeg-filter; baselines re-measured per row against load drift
+    local la la0 ff ff0
+    la0=$(lathe_time 'gain{ gain_db = -1 }')
     la=$(lathe_time "$2")
+    ff0=$(ff_time anull)
     ff=$(ff_time "$3")
-    awk -v n="$1" -v la="$la" -v la0="$LA0" -v ff="$ff" -v ff0="$FF0" -v fr="$FRAMES" 'BEGIN {
+    awk -v n="$1" -v la="$la" -v la0="$la0" -v ff="$ff" -v ff0="$ff0" -v fr="$FRAMES" 'BEGIN {
         dl = la - la0; df = ff - ff0; if (dl < 0.001) dl = 0.001; if (df < 0.001) df = 0.001;
-        printf "%-12s %14.1f %14.1f %8.2f\n", n, fr / dl / 1e6, fr / df / 1e6, df / dl }'
+        printf "%-12s %14.1f %14.1f %8.2f   (%.3f, %.3f)\n", n, fr / dl / 1e6, fr / df / 1e6,
+               df / dl, dl, df }'
 }
 
-row compress 'compress{ threshold_db = -20, ratio = 4, knee_db = 6, attack_ms = 10, release_ms = 100 }' \
+row compress \
+    'compress{ threshold_db = -20, ratio = 4, knee_db = 6, attack_ms = 10, release_ms = 100 }' \
     'acompressor=threshold=0.1:ratio=4:knee=2:attack=10:release=100'
-row multiband 'multiband{ crossovers_hz = {150, 2500}, bands = { {threshold_db = -25, ratio = 3}, {threshold_db = -25, ratio = 3}, {threshold_db = -25, ratio = 3} } }' \
-    'mcompand=args=0.005\,0.1 6 -47/-40\,-34/-34\,-17/-33 150 | 0.003\,0.05 6 -47/-40\,-34/-34\,-17/-33 2500 | 0.000625\,0.0125 6 -47/-40\,-34/-34\,-15/-33 22000'
+B='{threshold_db = -25, ratio = 3}'
+K='6 -47/-40\,-34/-34\,-17/-33'
+row multiband "multiband{ crossovers_hz = {150, 2500}, bands = { $B, $B, $B } }" \
+    "mcompand=args=0.005\,0.1 $K 150 | 0.003\,0.05 $K 2500 | 0.000625\,0.0125 $K 22000"
 row dyneq 'dyneq{ bands = { {freq_hz = 1000, q = 1, threshold_db = -25, ratio = 3} } }' \
     'adynamicequalizer=threshold=0.05:dfrequency=1000:dqfactor=1:tfrequency=1000:tqfactor=1:ratio=3'
 row saturate 'saturate{ drive_db = 6 }' 'asoftclip=type=tanh:oversample=8'

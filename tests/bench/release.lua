@@ -2,7 +2,12 @@
 -- 3-band EQ -> compressor -> four deliverables (streaming, CD, vinyl, hi-res).
 -- `lathe render tests/bench/release.lua -D input=song.wav -o out/`
 -- run.sh holds the closest ffmpeg commands; keep the two in step.
-local mix = source(param("input", "song.wav"))
+-- gen_s = N: a pink-noise programme of N seconds at gen_rate Hz instead of a file (memory test)
+local gen_s = tonumber(param("gen_s", 0))
+local mix = gen_s > 0
+  and noise{ rate = tonumber(param("gen_rate", 96000)), duration_s = gen_s, color = "pink",
+             amplitude_db = -20, seed = 7 }
+  or source(param("input", "song.wav"))
 local stem = param("stem", "song")
 
 local master = mix

@@ -1,0 +1,16 @@
+-- The example album: the three songs `make demo` synthesizes into demo-out/mixes, sequenced
+-- into a CD image + CUE, a DDP fileset, tagged per-track FLACs and two vinyl sides.
+--   lathe render examples/album.lua -D mixes=demo-out/mixes -o demo-out/album
+local album = require("album")
+local mixes = param("mixes", "demo-out/mixes")
+album {
+  title = "Night Drive", artist = "lathe demo", upc = "5012345678900", date = "2025",
+  loudness = "album", target_lufs = -14,
+  tracks = {
+    { file = mixes .. "/01.wav", title = "Low Roads", isrc = "ZZLTH2500001" },
+    { file = mixes .. "/02.wav", title = "Sodium Lights", isrc = "ZZLTH2500002", gap_s = 2.0,
+      gain_db = -1.0 },
+    { file = mixes .. "/03.wav", title = "Last Exit", isrc = "ZZLTH2500003", crossfade_s = 1.0 },
+  },
+  vinyl = { speed = 33, sides = { {1, 2}, {3} } },
+}

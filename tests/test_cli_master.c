@@ -1,0 +1,290 @@
+/* `lathe master` and `lathe check` as a user runs them: one synthesized 96 kHz programme in,
+ * four deliverables out, each with its profile's rate, word length and container, each passing
+ * its spec, each re-measured with libebur128; the source decoded once and the shared chain run
+ * once; and `lathe check` failing the files each spec must refuse, naming rule and value. */
+#define _XOPEN_SOURCE 700
+#include "testutil.h"
+
+#include <jansson.h>
+#include <sndfile.h>
+#ifdef LATHE_HAVE_EBUR128
+#include <ebur128.h>
+#endif
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char dir[512];
+static const char *bin;
+
+static void write_file(const char *name, const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+static int lathe(const char *args, const char *out)
+{
+    return tu_run("cd %s && %s %s >%s/%s 2>%s/stderr.txt", dir, bin, args, dir, out, dir);
+}
+
+static json_t *load_json(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    json_error_t e;
+    json_t *j = json_load_file(path, 0, &e);
+    CHECK(j != NULL, "%s is JSON (%s)", name, e.text);
+    return j;
+}
+
+static double jnum(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : (double)NAN;
+}
+
+/* A dense 12 s programme at 96 kHz (bass, tone, pink noise, about -9.5 LUFS) with three short
+ * +6 dBFS bursts, so every ceiling has peaks to catch after the turn-down to -14 LUFS. */
+static const char *programme =
+    "local r, d = 96000, 12\n"
+    "local parts = { sine{rate = r, freq_hz = 55, amplitude_db = -8, duration_s = d},\n"
+    "  sine{rate = r, freq_hz = 440, amplitude_db = -14, duration_s = d},\n"
+    "  noise{rate = r, color = 'pink', amplitude_db = -20, duration_s = d, seed = 7} }\n"
+    "for _, t in ipairs({2, 5, 8}) do\n"
+    "  parts[#parts + 1] = sine{rate = r, freq_hz = 2000, amplitude_db = 6, duration_s = 0.03}\n"
+    "    :fade{in_ms = 2, out_ms = 20}:pad{head_frames = t * r, tail_frames = (d - t) * r - 2880}\n"
+    "end\n"
+    "output(mix(table.unpack(parts)):fade{in_ms = 50, out_ms = 500}, 'prog.wav', {bits = 32})\n";
+
+typedef struct expect {
+    const char *name, *file;
+    int major, sub, rate;
+    double ceiling;
+} expect;
+
+static const expect outs[] = {
+    {"streaming", "out/prog.streaming.flac", SF_FORMAT_FLAC, SF_FORMAT_PCM_24, 48000, -1.0},
+    {"cd", "out/prog.cd.wav", SF_FORMAT_WAV, SF_FORMAT_PCM_16, 44100, -0.3},
+    {"vinyl", "out/prog.vinyl.wav", SF_FORMAT_WAV, SF_FORMAT_PCM_24, 96000, 0.0},
+    {"hires", "out/prog.hires.flac", SF_FORMAT_FLAC, SF_FORMAT_PCM_24, 96000, -1.0},
+};
+
+/* libebur128's integrated loudness and true peak of a file (NAN without libebur128). */
+static void ebur128_measure(const char *name, double *lufs, double *tp_db, long *frames)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    *lufs = *tp_db = NAN;
+    *frames = sf ? (long)info.frames : -1;
+    if (!sf)
+        return;
+#ifdef LATHE_HAVE_EBUR128
+    ebur128_state *st = ebur128_init((unsigned)info.channels, (unsigned long)info.samplerate,
+                                     EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
+    float buf[2 * 4096];
+    sf_count_t n;
+    while ((n = sf_readf_float(sf, buf, 4096)) > 0)
+        ebur128_add_frames_float(st, buf, (size_t)n);
+    double tp = 0, c;
+    for (unsigned ch = 0; ch < (unsigned)info.channels; ch++) {
+        ebur128_true_peak(st, ch, &c);
+        tp = c > tp ? c : tp;
+    }
+    ebur128_loudness_global(st, lufs);
+    *tp_db = 20.0 * log10(tp);
+    ebur128_destroy(&st);
+#endif
+    sf_close(sf);
+}
+
+static void check_output(const expect *e, const json_t *o)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, e->file);
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    CHECK(sf != NULL, "%s written", e->file);
+    if (!sf)
+        return;
+    sf_close(sf);
+    CHECK((info.format & SF_FORMAT_TYPEMASK) == e->major, "%s container", e->name);
+    CHECK((info.format & SF_FORMAT_SUBMASK) == e->sub, "%s word length", e->name);
+    CHECK(info.samplerate == e->rate, "%s rate %d, want %d", e->name, info.samplerate, e->rate);
+    CHECK(info.channels == 2, "%s stereo", e->name);
+    const json_t *spec = json_object_get(o, "spec");
+    CHECK(json_is_true(json_object_get(spec, "pass")), "%s passes its spec in the master report",
+          e->name);
+    double lufs, tp;
+    long frames;
+    ebur128_measure(e->file, &lufs, &tp, &frames);
+    if (strcmp(e->name, "cd") == 0)
+        CHECK(frames % 588 == 0, "cd length %ld frames is whole sectors", frames);
+#ifdef LATHE_HAVE_EBUR128
+    double reported = jnum(o, "integrated_lufs");
+    CHECK(tp <= e->ceiling, "%s libebur128 true peak %.3f dBTP <= %.1f", e->name, tp, e->ceiling);
+    CHECK_NEAR(lufs, reported, 0.1, "libebur128 loudness vs the report");
+    CHECK_NEAR(jnum(spec, "integrated_lufs"), lufs, 0.1, "libebur128 loudness vs the spec verdict");
+    printf("%-9s libebur128: %.2f LUFS (report %.2f), %.2f dBTP (ceiling %.1f)\n", e->name, lufs,
+           reported, tp, e->ceiling);
+#endif
+    char args[1200];
+    snprintf(args, sizeof args, "check %s --spec %s", e->file, e->name);
+    CHECK(lathe(args, "check.txt") == 0, "lathe check %s --spec %s passes", e->file, e->name);
+}
+
+/* Counts nodes of a type (made in the given script, NULL: anywhere) and how many of them ran. */
+static int count_nodes(const json_t *nodes, const char *type, const char *origin, int *ran)
+{
+    int n = 0;
+    *ran = 0;
+    size_t i;
+    json_t *nd;
+    json_array_foreach(nodes, i, nd) {
+        const char *o = json_string_value(json_object_get(nd, "origin"));
+        if (strcmp(json_string_value(json_object_get(nd, "type")), type) != 0)
+            continue;
+        if (origin && (!o || !strstr(o, origin)))
+            continue;
+        n++;
+        *ran += json_is_true(json_object_get(nd, "ran"));
+        CHECK(json_is_string(json_object_get(nd, "why")), "node %zu says why it ran", i);
+    }
+    return n;
+}
+
+static void test_master(void)
+{
+    write_file("prog.lua", programme);
+    CHECK(lathe("render prog.lua --no-cache -q", "render.txt") == 0, "programme rendered");
+    int rc = lathe("master prog.wav -o out --no-cache --json", "master.json");
+    CHECK(rc == 0, "lathe master exits 0 (got %d)", rc);
+    json_t *j = load_json("master.json");
+    if (!j)
+        return;
+    const json_t *o = json_object_get(j, "outputs");
+    CHECK(json_array_size(o) == 4, "four outputs (got %zu)", json_array_size(o));
+    for (size_t k = 0; k < 4 && k < json_array_size(o); k++) {
+        const json_t *out = json_array_get(o, k);
+        const char *p = json_string_value(json_object_get(out, "path"));
+        for (size_t e = 0; e < 4; e++)
+            if (p && strstr(p, outs[e].file + 4))
+                check_output(&outs[e], out);
+    }
+    CHECK(json_is_true(json_object_get(j, "pass")), "master report passes");
+    const json_t *nodes = json_object_get(j, "nodes");
+    int ran;
+    CHECK(count_nodes(nodes, "source", NULL, &ran) == 1 && ran == 1, "the mix is decoded once");
+    CHECK(count_nodes(nodes, "eq", "master.lua", &ran) == 1 && ran == 1,
+          "the shared high-pass exists and runs once");
+    CHECK(count_nodes(nodes, "cap", NULL, &ran) == 3 && ran == 3,
+          "one shared -14 LUFS turn-down (streaming, cd, hires) + hires peak cap + vinyl cap");
+    CHECK(count_nodes(nodes, "limit", NULL, &ran) == 4,
+          "limiters: streaming (+ after SRC), cd, hires; none on vinyl");
+    json_decref(j);
+}
+
+/* A file each spec must refuse: the failing rule and its measured value are named. */
+static void expect_fail(const char *script, const char *file, const char *spec, const char *rule_name,
+                        double measured, double tol, size_t max_failures)
+{
+    write_file("bad.lua", script);
+    CHECK(lathe("render bad.lua --no-cache -q", "render.txt") == 0, "%s rendered", file);
+    char args[512];
+    snprintf(args, sizeof args, "check %s --spec %s --json", file, spec);
+    int rc = lathe(args, "check.json");
+    CHECK(rc == 1, "check %s --spec %s exits 1 (got %d)", file, spec, rc);
+    json_t *j = load_json("check.json");
+    if (!j)
+        return;
+    const json_t *f = json_object_get(j, "failures");
+    int found = 0;
+    size_t i;
+    json_t *x;
+    json_array_foreach(f, i, x) {
+        if (strcmp(json_string_value(json_object_get(x, "rule")), rule_name) == 0) {
+            found = 1;
+            CHECK_NEAR(jnum(x, "measured"), measured, tol, "measured value of the failing rule");
+            printf("%s --spec %s: %s: %s\n", file, spec, rule_name,
+                   json_string_value(json_object_get(x, "message")));
+        }
+    }
+    CHECK(found, "%s fails rule %s", file, rule_name);
+    CHECK(json_array_size(f) >= 1 && json_array_size(f) <= max_failures,
+          "%s: %zu failures (at most %zu expected)", file, json_array_size(f), max_failures);
+    rc = tu_run("cd %s && %s check %s --spec %s >/dev/null 2>&1", dir, bin, file, spec);
+    CHECK(rc == 1, "text mode exits 1 too");
+    json_decref(j);
+}
+
+static void test_check_failures(void)
+{
+    /* 24-bit for CD: 5.04 s = 378 sectors, quiet, so only the word length is wrong. */
+    expect_fail("output(sine{rate = 44100, duration_s = 5.04, amplitude_db = -20}, 'b24.wav', "
+                "{bits = 24})\n", "b24.wav", "cd", "bit_depth", 24, 0, 1);
+    /* fs/4 at 45 degrees: samples at -2.5 dBFS, true peak +0.5 dBTP. */
+    expect_fail("output(sine{rate = 48000, freq_hz = 12000, phase_deg = 45, amplitude_db = 0.5, "
+                "duration_s = 5}:fade{in_ms = 10, out_ms = 10}, 'hot.flac', {bits = 24})\n",
+                "hot.flac", "streaming", "true_peak", 0.5, 0.2, 3);
+    /* 60 Hz with the right channel inverted: correlation -1 below 300 Hz. */
+    expect_fail("output(sine{rate = 48000, freq_hz = 60, amplitude_db = -20, duration_s = 5}"
+                ":stereo{invert_right = true}, 'phase.wav', {bits = 24})\n",
+                "phase.wav", "vinyl", "lf_correlation", -1.0, 0.01, 1);
+    /* 5.01 s = 220941 frames = 375 sectors + 441 frames. */
+    expect_fail("output(sine{rate = 44100, duration_s = 5.01, amplitude_db = -20}, 'odd.wav', "
+                "{bits = 16})\n", "odd.wav", "cd", "sector_multiple", 441, 0, 1);
+    CHECK(lathe("check odd.wav --spec dvd", "check.txt") == 2, "unknown spec is a usage error");
+    CHECK(lathe("check odd.wav --spec cd:ceiling_dbtp=x", "check.txt") == 2, "bad override");
+}
+
+/* A 48 kHz mix: hi-res keeps 48 kHz (never upsampled) and says the stores' definition is not
+ * met; an explicit rate = 96000 is honoured. Exit 0: the note is advisory. */
+static void test_hires_rate(void)
+{
+    write_file("m48.lua", "output(sine{rate = 48000, duration_s = 5, amplitude_db = -10}, "
+                          "'m48.wav', {bits = 24})\n");
+    CHECK(lathe("render m48.lua --no-cache -q", "render.txt") == 0, "48 kHz mix rendered");
+    int rc = lathe("master m48.wav -o h --deliver hires --no-cache --json", "h.json");
+    CHECK(rc == 0, "hires-only master exits 0 (got %d)", rc);
+    json_t *j = load_json("h.json");
+    const json_t *o = json_array_get(json_object_get(j, "outputs"), 0);
+    CHECK(jnum(o, "rate") == 48000, "hi-res of a 48 kHz mix stays 48 kHz");
+    const json_t *rules = json_object_get(json_object_get(o, "spec"), "rules");
+    int noted = 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rules, i, r)
+        noted |= strcmp(json_string_value(json_object_get(r, "rule")), "hires_rate") == 0 &&
+                 json_is_false(json_object_get(r, "pass")) &&
+                 json_is_true(json_object_get(r, "advisory"));
+    CHECK(noted, "the hi-res rate rule is reported as not met (advisory)");
+    json_decref(j);
+    rc = lathe("master m48.wav -o h96 --deliver hires -D hires.rate=96000 --no-cache --json",
+               "h96.json");
+    j = load_json("h96.json");
+    o = json_array_get(json_object_get(j, "outputs"), 0);
+    CHECK(rc == 0 && jnum(o, "rate") == 96000, "rate = 96000 asked explicitly is honoured");
+    json_decref(j);
+}
+
+int main(void)
+{
+    bin = getenv("LATHE_BIN");
+    if (!bin) {
+        printf("skip: LATHE_BIN not set (run through ctest)\n");
+        return 0;
+    }
+    tu_tmpdir(dir, sizeof dir);
+    test_master();
+    test_check_failures();
+    test_hires_rate();
+    tu_run("rm -rf '%s'", dir);
+    return tu_done();
+}

@@ -1,0 +1,198 @@
+/* Faults: kill -9 at 20 pseudo-random moments of a cached render (20 s of audio through a branch
+ * point and a loudness barrier), and four processes rendering into one cache at once. After
+ * each kill: whatever sits at a final output path is complete (equal to a clean render), every
+ * cache entry verifies, and a second render succeeds with byte-identical outputs. */
+#define _XOPEN_SOURCE 700
+#include "testutil.h"
+
+#include "cachecheck.h"
+
+#include <sndfile.h>
+
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[512];
+static const char *bin;
+static const char *const outputs[] = {"stream.wav", "cd.flac"};
+
+static const char chain[] =
+    "local m = source('in.wav'):eq{{type = 'highpass', freq_hz = 30, slope_db_oct = 12}}"
+    ":gain{gain_db = -1}\n"
+    "output(m:normalize{target_lufs = -20, check_peak = false}, 'stream.wav', {bits = 24})\n"
+    "output(m:gain{gain_db = -3}:dither{bits = 16}, 'cd.flac', {bits = 16})\n";
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void make_inputs(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/in.wav", dir);
+    SF_INFO info = {.samplerate = 48000, .channels = 2, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_24};
+    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+    enum { N = 20 * 48000 };
+    float *x = malloc(sizeof(float) * 2 * N);
+    uint64_t seed = 11;
+    for (long i = 0; i < N; i++) {
+        double t = (double)i / 48000.0;
+        double env = 0.5 + 0.5 * sin(2.0 * M_PI * 0.5 * t);
+        x[2 * i] = (float)(0.3 * env * sin(2.0 * M_PI * 110.0 * t) + 0.02 * tu_rand(&seed));
+        x[2 * i + 1] = (float)(0.3 * env * sin(2.0 * M_PI * 165.0 * t) + 0.02 * tu_rand(&seed));
+    }
+    sf_writef_float(sf, x, N);
+    sf_close(sf);
+    free(x);
+    snprintf(path, sizeof path, "%s/chain.lua", dir);
+    FILE *f = fopen(path, "w");
+    fputs(chain, f);
+    fclose(f);
+}
+
+static pid_t spawn_render(const char *out, const char *cache)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        if (chdir(dir) != 0)
+            _exit(126);
+        execl(bin, "lathe", "render", "chain.lua", "-o", out, "--cache", cache, "--quiet",
+              (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_exit(pid_t pid)
+{
+    int st;
+    if (waitpid(pid, &st, 0) != pid)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* 1: every output in folder equals the reference; with partial_ok, an absent one is fine. */
+static int outputs_match(const char *folder, int partial_ok)
+{
+    for (int i = 0; i < 2; i++) {
+        char path[1100];
+        snprintf(path, sizeof path, "%s/%s/%s", dir, folder, outputs[i]);
+        if (partial_ok && access(path, F_OK) != 0)
+            continue;
+        if (tu_run("cmp -s %s %s/ref/%s", path, dir, outputs[i]) != 0) {
+            fprintf(stderr, "  %s differs from the clean render\n", path);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int cache_ok(const char *name, int temps_ok, cc_result *cr)
+{
+    char cache[600];
+    snprintf(cache, sizeof cache, "%s/%s", dir, name);
+    return cc_verify(cache, cr) == 0 && cr->bad == 0 && cr->strays == 0 && (temps_ok || !cr->temps);
+}
+
+static void test_kills(void)
+{
+    double t0 = now_s();
+    int rc = wait_exit(spawn_render("cold", "cache"));
+    double cold = now_s() - t0;
+    CHECK(rc == 0 && outputs_match("cold", 0), "cold cached render equals the cache-less render");
+    uint64_t seed = 20240601;
+    int killed_mid = 0, all_complete = 1, all_valid = 1, all_rerender = 1, entries = 0, temps = 0;
+    for (int k = 0; k < 20; k++) {
+        tu_run("rm -rf %s/out", dir);
+        if (k % 2 == 0)
+            tu_run("rm -rf %s/cache", dir); /* cold: kill inside the barrier pass or main pass */
+        double u = 0.5 * (tu_rand(&seed) + 1.0);
+        double delay = cold * (0.02 + 0.9 * u);
+        pid_t pid = spawn_render("out", "cache");
+        struct timespec ts = {(time_t)delay, (long)((delay - floor(delay)) * 1e9)};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        killed_mid += wait_exit(pid) == 128 + SIGKILL;
+        if (!outputs_match("out", 1)) {
+            all_complete = 0;
+            fprintf(stderr, "  kill %d at %.3f s: partial file at a final path\n", k, delay);
+        }
+        cc_result cr;
+        if (!cache_ok("cache", 1, &cr)) {
+            all_valid = 0;
+            fprintf(stderr, "  kill %d at %.3f s: %d bad cache entries\n", k, delay, cr.bad);
+        }
+        temps += cr.temps;
+        if (wait_exit(spawn_render("out", "cache")) != 0 || !outputs_match("out", 0)
+            || !cache_ok("cache", 1, &cr)) {
+            all_rerender = 0;
+            fprintf(stderr, "  kill %d at %.3f s: the second render failed or differs\n", k, delay);
+        }
+        entries = cr.entries;
+    }
+    printf("cold render %.2f s; %d of 20 kills landed mid-render; %d temp files left by kills; "
+           "%d entries\n", cold, killed_mid, temps, entries);
+    CHECK(killed_mid >= 10, "most kills land during the render (%d of 20)", killed_mid);
+    CHECK(all_complete, "after kill -9 no partial file at a final output path");
+    CHECK(all_valid, "after kill -9 every cache entry verifies");
+    CHECK(all_rerender, "after kill -9 a second render succeeds, byte-identical to a clean render");
+}
+
+static void test_concurrent(void)
+{
+    int ok_exit = 1, ok_out = 1, ok_cache = 1;
+    for (int round = 0; round < 3; round++) {
+        if (round != 1)
+            tu_run("rm -rf %s/shared", dir); /* rounds 0 and 2 cold, round 1 warm */
+        pid_t pids[4];
+        for (int p = 0; p < 4; p++) {
+            char out[32];
+            snprintf(out, sizeof out, "par%d", p);
+            tu_run("rm -rf %s/%s", dir, out);
+            pids[p] = spawn_render(out, "shared");
+        }
+        for (int p = 0; p < 4; p++) {
+            char out[32];
+            snprintf(out, sizeof out, "par%d", p);
+            int rc = wait_exit(pids[p]);
+            ok_exit &= rc == 0;
+            ok_out &= rc == 0 && outputs_match(out, 0);
+        }
+        cc_result cr;
+        ok_cache &= cache_ok("shared", 0, &cr);
+    }
+    CHECK(ok_exit, "4 concurrent renders into one cache, 3 rounds: all exit 0");
+    CHECK(ok_out, "4 concurrent renders: every output byte-identical to the clean render");
+    CHECK(ok_cache, "4 concurrent renders: every cache entry verifies, no temp file left");
+}
+
+int main(void)
+{
+    bin = getenv("LATHE_BIN");
+    if (!bin) {
+        printf("LATHE_BIN not set\n0 passed, 1 failed\n");
+        return 1;
+    }
+    tu_tmpdir(dir, sizeof dir);
+    make_inputs();
+    CHECK(tu_run("cd %s && %s render chain.lua -o ref --no-cache --quiet", dir, bin) == 0,
+          "reference render (no cache)");
+    test_kills();
+    test_concurrent();
+    tu_run("rm -rf %s", dir);
+    return tu_done();
+}
