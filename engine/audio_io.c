@@ -228,16 +228,19 @@ struct lathe_audio_writer {
 
 lathe_audio_format lathe_audio_format_from_path(const char *path)
 {
-    const char *dot = strrchr(path, '.');
-    if (!dot)
-        return LATHE_FMT_AUTO;
-    if (!strcasecmp(dot, ".wav"))
+    /* A path's extension, or a bare format name ("flac") as output options give it. */
+    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    if (!dot || (slash && dot < slash))
+        dot = slash ? slash + 1 : path;
+    if (*dot == '.')
+        dot++;
+    if (!strcasecmp(dot, "wav"))
         return LATHE_FMT_WAV;
-    if (!strcasecmp(dot, ".flac"))
+    if (!strcasecmp(dot, "flac"))
         return LATHE_FMT_FLAC;
-    if (!strcasecmp(dot, ".aif") || !strcasecmp(dot, ".aiff"))
+    if (!strcasecmp(dot, "aif") || !strcasecmp(dot, "aiff"))
         return LATHE_FMT_AIFF;
-    if (!strcasecmp(dot, ".dat") || !strcasecmp(dot, ".raw") || !strcasecmp(dot, ".pcm"))
+    if (!strcasecmp(dot, "dat") || !strcasecmp(dot, "raw") || !strcasecmp(dot, "pcm"))
         return LATHE_FMT_RAW;
     return LATHE_FMT_AUTO;
 }

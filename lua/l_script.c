@@ -47,6 +47,17 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
  * because Lua reports an allocation failure without a position (and calls no handler for it). */
 #define HOOK_STEP 1000
 
+/* warn() from scripts and chains (album notes, Red Book warnings) goes to stderr, always on. */
+static void warn_to_stderr(void *ud, const char *msg, int tocont)
+{
+    static int continuing;
+    (void)ud;
+    if (!continuing && msg[0] == '@')
+        return; /* "@on" / "@off" control messages */
+    fprintf(stderr, "%s%s%s", continuing ? "" : "lathe: warning: ", msg, tocont ? "" : "\n");
+    continuing = tocont;
+}
+
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
     lathe_script_ctx *ctx = lathe_lua_ctx(L);
@@ -133,6 +144,31 @@ static const char *opt_string(lua_State *L, int t, const char *key)
     return s;
 }
 
+static int compare_tag(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Tags as key, value, ... sorted by key (so files do not depend on Lua's table order). The
+ * strings stay alive in a table at the top of the stack until output() returns. */
+static void collect_tags(lua_State *L, int t, const char **tags, int max)
+{
+    int n = 0;
+    lua_newtable(L); /* anchor for converted strings */
+    int anchor = lua_gettop(L);
+    lua_pushnil(L);
+    while (n + 2 <= max && lua_next(L, t)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "output: tags are name = value pairs");
+        tags[n++] = lua_tostring(L, -2);
+        tags[n++] = luaL_tolstring(L, -1, NULL);
+        lua_rawseti(L, anchor, n / 2);
+        lua_pop(L, 1);
+    }
+    qsort(tags, (size_t)n / 2, 2 * sizeof *tags, compare_tag);
+    lua_insert(L, t); /* keep the anchor below the tags table, which the caller pops */
+}
+
 /* output(node, path [, {bits=, format=, deliverable=, tags={k=v}}]) */
 static int l_output(lua_State *L)
 {
@@ -151,16 +187,8 @@ static int l_output(lua_State *L)
         lua_pop(L, 1);
         cfg.format = opt_string(L, 3, "format");
         cfg.deliverable = opt_string(L, 3, "deliverable");
-        if (lua_getfield(L, 3, "tags") == LUA_TTABLE) {
-            int n = 0;
-            lua_pushnil(L);
-            while (n < 64 && lua_next(L, -2)) {
-                lua_pushvalue(L, -2);
-                tags[n++] = lua_tostring(L, -1);
-                tags[n++] = lua_tostring(L, -2);
-                lua_pop(L, 2);
-            }
-        }
+        if (lua_getfield(L, 3, "tags") == LUA_TTABLE)
+            collect_tags(L, lua_gettop(L), tags, 64);
         lua_pop(L, 1);
     }
     cfg.tags = tags;
@@ -346,6 +374,7 @@ int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, 
         snprintf(err, err_size, "out of memory starting Lua");
         return LATHE_ERR_NOMEM;
     }
+    lua_setwarnf(L, warn_to_stderr, NULL);
     lua_pushlightuserdata(L, &ctx);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &CTX_KEY);
     lua_newtable(L);

@@ -236,7 +236,7 @@ if has nodes; then
         "acompressor=threshold=0.1:ratio=2:knee=2:attack=20:release=150:detection=peak:link=maximum"
     node limit 'limit{ ceiling_dbtp = -1 }' "alimiter=limit=0.8913:attack=5:release=100:level=false:latency=true" "alimiter (sample peak)"
     node limit_sp 'limit{ ceiling_dbtp = -1, true_peak = false }' "alimiter=limit=0.8913:attack=5:release=100:level=false:latency=true" "alimiter"
-    node loudness 'loudness{ target_lufs = -14, ceiling_dbtp = -1 }' "loudnorm=$LN,aresample=48000:$SOXR" "loudnorm 1-pass + soxr"
+    node loudness 'loudness{ target_lufs = -14, ceiling_dbtp = -1 }' "loudnorm=$LN,aresample=48000:$SOXR,aformat=channel_layouts=stereo" "loudnorm 1-pass + soxr"
     node resample441 'resample{ rate = 44100 }' "aresample=44100:$SOXR" "aresample soxr p28"
     node resample96 'resample{ rate = 96000 }' "aresample=96000:$SOXR" "aresample soxr p28"
     node dither16 'dither{ bits = 16 }' "aresample=osf=s16:dither_method=triangular" "aresample dither triangular"
