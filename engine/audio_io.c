@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "audio_io.h"
 
+#include "flac_tags.h"
 #include "lathe.h"
 
 #include <sndfile.h>
@@ -224,6 +225,8 @@ struct lathe_audio_writer {
     float *fscratch;
     uint64_t clipped;
     int failed;
+    char **tags; /* key, value, ...: sorted by key, case-insensitively, one value per key */
+    int n_tags, cap_tags;
 };
 
 lathe_audio_format lathe_audio_format_from_path(const char *path)
@@ -372,7 +375,9 @@ uint64_t lathe_audio_writer_clipped(const lathe_audio_writer *w)
     return w->clipped;
 }
 
-int lathe_audio_writer_set_tag(lathe_audio_writer *w, const char *key, const char *value)
+/* WAV and AIFF carry libsndfile's fixed set of strings; FLAC carries every tag, written as
+ * Vorbis comments after libsndfile has closed the file (commit). */
+static int sf_tag(lathe_audio_writer *w, const char *key, const char *value)
 {
     static const struct { const char *key; int id; } ids[] = {
         {"title", SF_STR_TITLE}, {"artist", SF_STR_ARTIST}, {"album", SF_STR_ALBUM},
@@ -380,9 +385,77 @@ int lathe_audio_writer_set_tag(lathe_audio_writer *w, const char *key, const cha
         {"genre", SF_STR_GENRE}, {"copyright", SF_STR_COPYRIGHT}, {"software", SF_STR_SOFTWARE},
     };
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
-        if (strcmp(ids[i].key, key) == 0)
+        if (strcasecmp(ids[i].key, key) == 0)
             return sf_set_string(w->sf, ids[i].id, value) == 0 ? LATHE_OK : LATHE_ERR_IO;
     return LATHE_ERR_PARAM;
+}
+
+static int keep_tag(lathe_audio_writer *w, const char *key, const char *value)
+{
+    int at = 0;
+    while (at < w->n_tags && strcasecmp(w->tags[2 * at], key) < 0)
+        at++;
+    char *v = lathe_strdup(value);
+    if (!v)
+        return LATHE_ERR_NOMEM;
+    if (at < w->n_tags && strcasecmp(w->tags[2 * at], key) == 0) {
+        lathe_dealloc(w->tags[2 * at + 1]);
+        w->tags[2 * at + 1] = v;
+        return LATHE_OK;
+    }
+    char *k = lathe_strdup(key);
+    if (w->n_tags == w->cap_tags) {
+        int cap = w->cap_tags ? 2 * w->cap_tags : 8;
+        char **t = lathe_alloc(sizeof *t * 2 * (size_t)cap);
+        if (t && w->tags)
+            memcpy(t, w->tags, sizeof *t * 2 * (size_t)w->n_tags);
+        if (t) {
+            lathe_dealloc(w->tags);
+            w->tags = t;
+            w->cap_tags = cap;
+        }
+    }
+    if (!k || w->n_tags == w->cap_tags) {
+        lathe_dealloc(k);
+        lathe_dealloc(v);
+        return LATHE_ERR_NOMEM;
+    }
+    memmove(w->tags + 2 * at + 2, w->tags + 2 * at, sizeof *w->tags * 2 * (size_t)(w->n_tags - at));
+    w->tags[2 * at] = k;
+    w->tags[2 * at + 1] = v;
+    w->n_tags++;
+    return LATHE_OK;
+}
+
+int lathe_audio_writer_set_tag(lathe_audio_writer *w, const char *key, const char *value)
+{
+    int rc = keep_tag(w, key, value);
+    if (rc != LATHE_OK || w->cfg.container == LATHE_FMT_FLAC || w->cfg.container == LATHE_FMT_RAW)
+        return rc;
+    return sf_tag(w, key, value);
+}
+
+/* Rewrites the closed temporary FLAC with every tag into a second temporary file, which then
+ * becomes the one renamed into place. */
+static int flac_tags(lathe_audio_writer *w, char *err, size_t err_size)
+{
+    size_t n = strlen(w->tmp) + 8;
+    char *tmp2 = lathe_alloc(n);
+    if (!tmp2) {
+        snprintf(err, err_size, "%s: out of memory", w->path);
+        return LATHE_ERR_NOMEM;
+    }
+    snprintf(tmp2, n, "%s.tags", w->tmp);
+    if (lathe_flac_tags_rewrite(w->tmp, tmp2, (const char *const *)w->tags, w->n_tags, err,
+                                err_size) != 0) {
+        unlink(tmp2);
+        lathe_dealloc(tmp2);
+        return LATHE_ERR_IO;
+    }
+    unlink(w->tmp);
+    lathe_dealloc(w->tmp);
+    w->tmp = tmp2;
+    return LATHE_OK;
 }
 
 int lathe_audio_writer_commit(lathe_audio_writer *w, char *err, size_t err_size)
@@ -393,6 +466,8 @@ int lathe_audio_writer_commit(lathe_audio_writer *w, char *err, size_t err_size)
         snprintf(err, err_size, "%s: write failed (disk full or file too large?)", w->path);
         return LATHE_ERR_IO;
     }
+    if (w->cfg.container == LATHE_FMT_FLAC && w->n_tags && (rc = flac_tags(w, err, err_size)))
+        return rc;
     if (rename(w->tmp, w->path) != 0) {
         snprintf(err, err_size, "%s: cannot move into place: %s", w->path, strerror(errno));
         return LATHE_ERR_IO;
@@ -413,5 +488,8 @@ void lathe_audio_writer_free(lathe_audio_writer *w)
     lathe_dealloc(w->tmp);
     lathe_dealloc(w->iscratch);
     lathe_dealloc(w->fscratch);
+    for (int t = 0; t < 2 * w->n_tags; t++)
+        lathe_dealloc(w->tags[t]);
+    lathe_dealloc(w->tags);
     lathe_dealloc(w);
 }

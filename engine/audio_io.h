@@ -54,7 +54,10 @@ int lathe_audio_writer_open(const char *path, const lathe_audio_writer_config *c
 /* Appends frames; integer formats round to nearest and clip at full scale, counting clips. */
 int lathe_audio_writer_write(lathe_audio_writer *w, const float *const *bufs, uint32_t n_frames);
 uint64_t lathe_audio_writer_clipped(const lathe_audio_writer *w);
-/* Sets a metadata string (title, artist, album, tracknumber, date, isrc, comment) before commit. */
+/* Sets a metadata string before commit (a key set twice keeps the last value). FLAC stores every
+ * key as a Vorbis comment (ISRC included, names upper-cased, sorted); WAV and AIFF store what
+ * libsndfile can (title, artist, album, tracknumber, date, comment, genre, copyright, software)
+ * and LATHE_ERR_PARAM says another key was not written. */
 int lathe_audio_writer_set_tag(lathe_audio_writer *w, const char *key, const char *value);
 /* Flushes, closes and renames into place. */
 int lathe_audio_writer_commit(lathe_audio_writer *w, char *err, size_t err_size);

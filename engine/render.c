@@ -178,7 +178,7 @@ static int step_reader(pass *p, int id)
     return rc;
 }
 
-static int step_runner(pass *p, int id)
+static int step_runner(pass *p, int id, uint32_t *consumed)
 {
     lathe_graph *g = p->g;
     graph_node *n = &g->nodes[id];
@@ -213,6 +213,7 @@ static int step_runner(pass *p, int id)
             ins[k] = chans[k];
             q->pos[k] += n_in;
         }
+        *consumed = live ? n_in : 0;
         got = lathe_runner_process(&q->runner, ins, n_in, y);
         if (!live && lathe_runner_stuck(&q->runner))
             return lathe_graph_fail(g, id, LATHE_ERR_INTERNAL, "stopped producing before its end");
@@ -429,8 +430,17 @@ static void node_task(void *ud, int t)
     pass_node *q = &p->pn[id];
     if (q->fifo.ended)
         p->rcs[t] = LATHE_OK;
-    else
-        p->rcs[t] = (q->reader || q->creader) ? step_reader(p, id) : step_runner(p, id);
+    else if (q->reader || q->creader)
+        p->rcs[t] = step_reader(p, id);
+    else {
+        /* Consume everything the inputs hold: after an upsampler a round brings more than one
+         * block, and leaving the rest would pile the song up in the FIFO. */
+        uint32_t used;
+        do {
+            used = 0;
+            p->rcs[t] = step_runner(p, id, &used);
+        } while (p->rcs[t] == LATHE_OK && used && !q->fifo.ended);
+    }
 }
 
 static void sink_task(void *ud, int t)

@@ -5,9 +5,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+static char dir[512];
+
+static void remove_dir(void)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (dir[0] && system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
 const char *lathe_fuzz_dir(void)
 {
-    static char dir[512];
     if (!dir[0]) {
         const char *t = getenv("TMPDIR");
         snprintf(dir, sizeof dir, "%s/lathe-fuzz-XXXXXX", t && *t ? t : "/tmp");
@@ -15,6 +24,7 @@ const char *lathe_fuzz_dir(void)
             dir[0] = 0;
             return NULL;
         }
+        atexit(remove_dir);
     }
     return dir;
 }

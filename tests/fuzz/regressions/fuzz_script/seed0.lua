@@ -1,0 +1,2 @@
+local m = source('in.wav'):gain{gain_db = -3}
+output(m, 'a.wav')
