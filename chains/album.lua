@@ -10,7 +10,9 @@
 -- and `lathe render album.lua -o DIR` writes under DIR:
 --   cd/<stem>.wav + cd/<stem>.cue      one 44.1 kHz/16-bit image and its CUE sheet
 --   ddp/DDPID DDPMS PQDESCR IMAGE.DAT   DDP 2.00 fileset of the same image
---   streaming/NN <title>.flac           one tagged 24-bit FLAC per track at the album rate
+--   ddp/CHECKSUM.MD5                    md5sum line of IMAGE.DAT (`md5sum -c` verifies it)
+--   streaming/NN <title>.flac           one 24-bit FLAC per track at the album rate, tagged
+--                                       TITLE ARTIST ALBUM TRACKNUMBER DATE ISRC
 --   vinyl/<stem>_<side>.wav + .txt      one file per side with its gaps, and its side sheet
 --   <stem>.report.txt                   the sequencing plan and its checks
 --
@@ -361,8 +363,7 @@ local function streaming(a, seq, p)
     local from, to = p.start[i], i < n and p.start[i + 1] or p.last
     local x = seq:trim{start_frames = from, end_frames = to}
     local tags = { title = t.title, artist = t.artist or a.artist, album = a.title,
-                   tracknumber = tostring(i), date = a.date, isrc = t.isrc,
-                   comment = t.isrc and ("ISRC " .. t.isrc) or nil }
+                   tracknumber = tostring(i), date = a.date, isrc = t.isrc }
     output(x, string.format("streaming/%02d %s.flac", i, safe(t.title or "track")),
            { bits = 24, deliverable = "streaming", tags = tags })
   end
@@ -415,7 +416,9 @@ function M.album(a)
   end
   if want.ddp then
     local id, ms, pqs = ddp_files(a, cd)
-    output(cdseq, "ddp/IMAGE.DAT", { bits = 16, deliverable = "cd" })
+    -- CHECKSUM.MD5 (md5sum format, specs.md 2.6): not part of DDP, but what plants verify.
+    -- "ddp" is no spec profile: these samples are the CD image's, which is checked as "cd".
+    output(cdseq, "ddp/IMAGE.DAT", { bits = 16, deliverable = "ddp", md5 = "ddp/CHECKSUM.MD5" })
     output_text("ddp/DDPID", id)
     output_text("ddp/DDPMS", ms)
     output_text("ddp/PQDESCR", pqs)

@@ -36,6 +36,7 @@ void lathe_graph_free(lathe_graph *g)
         lathe_dealloc(s->path);
         lathe_dealloc(s->format);
         lathe_dealloc(s->deliverable);
+        lathe_dealloc(s->md5);
         for (int t = 0; s->tags && s->tags[t]; t++)
             lathe_dealloc(s->tags[t]);
         lathe_dealloc(s->tags);
@@ -271,7 +272,9 @@ int lathe_graph_add_output(lathe_graph *g, lathe_node_id node, const char *path,
     s->format = cfg && cfg->format ? lathe_strdup(cfg->format) : NULL;
     s->deliverable = cfg && cfg->deliverable ? lathe_strdup(cfg->deliverable) : NULL;
     s->tags = copy_tags(cfg ? cfg->tags : NULL);
-    if (!s->path || !s->tags) {
+    s->md5 = cfg && cfg->md5 ? lathe_strdup(cfg->md5) : NULL;
+    if (!s->path || !s->tags || (cfg && cfg->md5 && !s->md5)) {
+        lathe_dealloc(s->md5);
         lathe_dealloc(s->path);
         lathe_dealloc(s->format);
         lathe_dealloc(s->deliverable);

@@ -48,6 +48,7 @@ typedef struct lathe_output_config {
     const char *format;    /* "wav", "flac", "aiff"; NULL: from the extension */
     const char *deliverable; /* a name for reports ("streaming", "cd"); may be NULL */
     const char *const *tags; /* key, value, key, value, ..., NULL: metadata written to the file */
+    const char *md5;       /* a checksum file written beside it ("<hex>  <name>"); may be NULL */
 } lathe_output_config;
 
 int lathe_graph_new(lathe_graph **out);

@@ -115,6 +115,8 @@ int lathe_plan(lathe_graph *g, lathe_cache *cache)
         lathe_key_builder_add_str(&kb, sk->format);
         for (int t = 0; sk->tags[t]; t++)
             lathe_key_builder_add_str(&kb, sk->tags[t]);
+        if (sk->md5) /* a new checksum file needs the output written again */
+            lathe_key_builder_add_str(&kb, sk->md5);
         sk->key = lathe_key_builder_finish(&kb);
     }
     g->planned = 1;

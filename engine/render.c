@@ -8,6 +8,7 @@
 #include "analysis.h"
 #include "audio_io.h"
 #include "fifo.h"
+#include "md5.h"
 #include "pool.h"
 #include "progress.h"
 #include "stream.h"
@@ -309,6 +310,9 @@ static int finish_sinks(pass *p)
         int rc = lathe_audio_writer_commit(k->writer, err, sizeof err);
         if (rc != LATHE_OK)
             return lathe_graph_fail(g, -1, rc, "%s", err);
+        const char *written = gs->path; /* the checksum is of the final file, read back */
+        if (gs->md5 && lathe_md5_write_sums(gs->md5, &written, 1, err, sizeof err) != 0)
+            return lathe_graph_fail(g, -1, LATHE_ERR_IO, "%s", err);
         lathe_analysis_result_free(gs->analysis);
         gs->analysis = NULL;
         lathe_analysis_finish(k->meter, &gs->analysis);

@@ -169,7 +169,7 @@ static void collect_tags(lua_State *L, int t, const char **tags, int max)
     lua_insert(L, t); /* keep the anchor below the tags table, which the caller pops */
 }
 
-/* output(node, path [, {bits=, format=, deliverable=, tags={k=v}}]) */
+/* output(node, path [, {bits=, format=, deliverable=, tags={k=v}, md5="CHECKSUM.MD5"}]) */
 static int l_output(lua_State *L)
 {
     lathe_script_ctx *ctx = lathe_lua_ctx(L);
@@ -187,6 +187,7 @@ static int l_output(lua_State *L)
         lua_pop(L, 1);
         cfg.format = opt_string(L, 3, "format");
         cfg.deliverable = opt_string(L, 3, "deliverable");
+        cfg.md5 = opt_string(L, 3, "md5");
         if (lua_getfield(L, 3, "tags") == LUA_TTABLE)
             collect_tags(L, lua_gettop(L), tags, 64);
         lua_pop(L, 1);
@@ -196,6 +197,13 @@ static int l_output(lua_State *L)
     if (lathe_lua_resolve_output(ctx, path, resolved, sizeof resolved, why, sizeof why) != LATHE_OK)
         return luaL_error(L, "output: %s", why);
     guard_file(L, resolved, "output", path);
+    char md5[PATH_MAX]; /* a checksum file follows the same path rules as the output */
+    if (cfg.md5) {
+        if (lathe_lua_resolve_output(ctx, cfg.md5, md5, sizeof md5, why, sizeof why) != LATHE_OK)
+            return luaL_error(L, "output: md5: %s", why);
+        guard_file(L, md5, "output", cfg.md5);
+        cfg.md5 = md5;
+    }
     lathe_lua_origin(L, origin, sizeof origin);
     if (lathe_graph_add_output(ctx->g, node, resolved, &cfg, origin) != LATHE_OK)
         return luaL_error(L, "%s", lathe_graph_error(ctx->g));

@@ -6,6 +6,8 @@
 #define _XOPEN_SOURCE 700
 #include "testutil.h"
 
+#include "md5.h"
+
 #include <ebur128.h>
 #include <sndfile.h>
 
@@ -106,6 +108,26 @@ static int parse_cue(const char *text, long idx0[], long idx1[], int max)
 
 static long snap(long x) { return (x + 294) / 588 * 588; }
 
+/* ddp/CHECKSUM.MD5: one md5sum line for IMAGE.DAT, its digest that of the bytes read here. */
+static void check_md5(const unsigned char *dat, long dlen)
+{
+    lathe_md5 m;
+    unsigned char d[16];
+    char hex[33], want[64];
+    lathe_md5_init(&m);
+    lathe_md5_update(&m, dat, dat ? (size_t)dlen : 0);
+    lathe_md5_final(&m, d);
+    lathe_md5_hex(d, hex);
+    snprintf(want, sizeof want, "%s  IMAGE.DAT\n", hex);
+    char *sums = read_text("cdout/ddp/CHECKSUM.MD5", NULL);
+    CHECK(sums && strcmp(sums, want) == 0, "CHECKSUM.MD5 '%s', want '%s'", sums ? sums : "(none)",
+          want);
+    free(sums);
+    if (tu_run("command -v md5sum >/dev/null 2>&1") == 0)
+        CHECK(tu_run("cd '%s/cdout/ddp' && md5sum -c --status CHECKSUM.MD5", dir) == 0,
+              "md5sum -c accepts ddp/CHECKSUM.MD5");
+}
+
 /* Image re-cut at the CUE: each track's samples exactly, gaps digital silence of the planned
  * length, IMAGE.DAT = the image as 16-bit little endian, PQ packets = the CUE indexes. */
 static void test_cd_image(void)
@@ -174,6 +196,7 @@ static void test_cd_image(void)
         dbad += (float)v / 32768.0f != img[k];
     }
     CHECK(dbad == 0, "IMAGE.DAT = image samples, little endian (%ld differ)", dbad);
+    check_md5(dat, dlen);
     /* PQDESCR: 64-byte packets, A-time MMSSFF right-aligned in 8 after VVVS+TRK+IDX. */
     long plen;
     char *pq = read_text("cdout/ddp/PQDESCR", &plen);
@@ -346,6 +369,59 @@ static void test_errors(void)
     free(rep);
 }
 
+/* The Vorbis comment "KEY=value" is in the FLAC's bytes (its block structure is checked in
+ * test_flac_tags.c). */
+static int flac_has(const char *name, const char *comment)
+{
+    long n;
+    char *b = read_text(name, &n);
+    size_t k = strlen(comment);
+    int found = 0;
+    for (long i = 0; b && !found && i + (long)k <= n; i++)
+        found = memcmp(b + i, comment, k) == 0;
+    free(b);
+    return found;
+}
+
+/* `lathe master --album`: renders the album as `lathe render` does, checks every deliverable
+ * named after a spec (exit 0 when all pass, 1 when one fails), writes report.html; the
+ * streaming files carry their ISRC as a tag of its own. */
+static void test_master_album(void)
+{
+    make_track("m1", 5.0, 440, -12, 44100, 0);
+    make_track("m2", 4.5, 660, -0.1, 44100, 0); /* true peak above every ceiling */
+    const char *fmt = "local album = require('album')\n"
+                      "album{ title = 'M', artist = 'T', loudness = 'none', dither = false,\n"
+                      "  deliver = {'cd', 'ddp', 'streaming'}, chain = function(x) return x end,\n"
+                      "  tracks = { {file = 'm1.wav', title = 'One', isrc = 'GBAAA2500007'}%s } }\n";
+    char script[1024];
+    snprintf(script, sizeof script, fmt, "");
+    write_file("malbum.lua", script);
+    CHECK(lathe("master --album malbum.lua -o mout --no-cache") == 0, "master --album passes");
+    char *out = read_text("stdout.txt", NULL);
+    CHECK(out && strstr(out, "spec cd: PASS") && strstr(out, "spec streaming: PASS")
+              && strstr(out, "report: mout/report.html"), "verdicts and the report printed");
+    char *html = read_text("mout/report.html", NULL);
+    CHECK(html && strstr(html, "M.wav") && strstr(html, "01 One.flac"),
+          "report.html lists the deliverables");
+    CHECK(flac_has("mout/streaming/01 One.flac", "ISRC=GBAAA2500007")
+              && flac_has("mout/streaming/01 One.flac", "TITLE=One")
+              && flac_has("mout/streaming/01 One.flac", "TRACKNUMBER=1")
+              && !flac_has("mout/streaming/01 One.flac", "COMMENT="),
+          "ISRC, TITLE, TRACKNUMBER tags (no ISRC in COMMENT)");
+    free(out);
+    free(html);
+    snprintf(script, sizeof script, fmt, ", {file = 'm2.wav', title = 'Two', gap_s = 1}");
+    write_file("malbum2.lua", script);
+    CHECK(lathe("master --album malbum2.lua -o mout2 --no-cache") == 1,
+          "master --album exits 1 when a deliverable fails its spec");
+    out = read_text("stdout.txt", NULL);
+    CHECK(out && strstr(out, "spec cd: FAIL") && strstr(out, "true_peak"),
+          "the failing rule is named");
+    free(out);
+    CHECK(lathe("master --album malbum.lua m1.wav -o mout3") == 2, "--album takes no mixes");
+}
+
 int main(void)
 {
     bin = getenv("LATHE_BIN");
@@ -365,5 +441,6 @@ int main(void)
     test_loudness("album");
     test_loudness("track");
     test_errors();
+    test_master_album();
     return tu_done();
 }

@@ -160,6 +160,37 @@ static int count_nodes(const json_t *nodes, const char *type, const char *origin
     return n;
 }
 
+/* The whole of a file under dir as a string (NULL when missing). */
+static char *slurp(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = calloc(1, (size_t)n + 1);
+    if (fread(b, 1, (size_t)n, f) != (size_t)n)
+        b[0] = 0;
+    fclose(f);
+    return b;
+}
+
+/* out/<stem>.report.html per mix: written, named in the JSON, listing every deliverable. */
+static void check_report_html(const json_t *j)
+{
+    const char *named = json_string_value(json_object_get(j, "report_html"));
+    CHECK(named && strstr(named, "out/prog.report.html"), "JSON names the report: %s",
+          named ? named : "(none)");
+    char *html = slurp("out/prog.report.html");
+    CHECK(html && strstr(html, "<html") != NULL, "out/prog.report.html written");
+    for (size_t e = 0; html && e < 4; e++)
+        CHECK(strstr(html, outs[e].file + 4) != NULL, "report.html lists %s", outs[e].file + 4);
+    free(html);
+}
+
 static void test_master(void)
 {
     write_file("prog.lua", programme);
@@ -179,6 +210,7 @@ static void test_master(void)
                 check_output(&outs[e], out);
     }
     CHECK(json_is_true(json_object_get(j, "pass")), "master report passes");
+    check_report_html(j);
     const json_t *nodes = json_object_get(j, "nodes");
     int ran;
     CHECK(count_nodes(nodes, "source", NULL, &ran) == 1 && ran == 1, "the mix is decoded once");

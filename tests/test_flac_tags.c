@@ -166,6 +166,9 @@ static void test_tagged(const float *x)
         CHECK(strcmp(p.comments[i], want[i]) == 0, "comment %d '%s', want '%s'", i,
               p.comments[i], want[i]);
     CHECK(decode_mismatches("tagged.flac", x) == 0, "tagged file decodes to the samples written");
+    if (tu_run("command -v ffprobe >/dev/null 2>&1") == 0) /* an independent reader, if present */
+        CHECK(tu_run("ffprobe -v error -show_entries format_tags=ISRC -of default=nw=1 '%s' "
+                     "| grep -qx 'TAG:ISRC=USRC17607839'", path) == 0, "ffprobe reads the ISRC");
 
     /* Same tags in another order: the same bytes. Untagged: the same audio frame bytes. */
     const char *again[] = {"isrc", "USRC17607839", "date", "2024", "tracknumber", "3",

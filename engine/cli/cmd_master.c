@@ -2,13 +2,15 @@
  * [--platform LIST] [--chain FILE] [-D k=v]... [--json]`: one mix in, every release format out.
  * Runs the stock chain (chains/master.lua, or --chain) once per mix with -D input, stem, deliver
  * and source_rate set, renders all deliverables in one pass, then checks each written file against
- * its spec (spec.h). Exit codes: 0 all pass, 1 a deliverable failed its spec, 2 usage/script,
- * 3 I/O. */
+ * its spec (spec.h) and writes DIR/<stem>.report.html. `lathe master --album ALBUM.lua -o DIR`
+ * renders an album script as `lathe render` does (DIR/report.html) and checks its deliverables.
+ * Exit codes: 0 all pass, 1 a deliverable failed its spec, 2 usage/script, 3 I/O. */
 #define _XOPEN_SOURCE 700
 #include "cli.h"
 
 #include "audio_io.h"
 #include "render_report.h"
+#include "report_html.h"
 #include "spec.h"
 
 #include <errno.h>
@@ -20,7 +22,7 @@
 #include <unistd.h>
 
 typedef struct master_opts {
-    const char *deliver, *platform, *chain;
+    const char *deliver, *platform, *chain, *album;
 } master_opts;
 
 static int master_extra(void *ud, int argc, char **argv)
@@ -28,7 +30,8 @@ static int master_extra(void *ud, int argc, char **argv)
     master_opts *m = ud;
     const char **slot = strcmp(argv[0], "--deliver") == 0    ? &m->deliver
                       : strcmp(argv[0], "--platform") == 0 ? &m->platform
-                      : strcmp(argv[0], "--chain") == 0    ? &m->chain : NULL;
+                      : strcmp(argv[0], "--chain") == 0    ? &m->chain
+                      : strcmp(argv[0], "--album") == 0    ? &m->album : NULL;
     if (!slot)
         return 0;
     if (argc < 2) {
@@ -131,8 +134,10 @@ static int mix_options(const lathe_options *o, const master_opts *m, const char 
     return 0;
 }
 
-/* Renders g; on success *run is the run's JSON (with each deliverable's spec verdict). */
-static int render(const lathe_options *o, lathe_graph *g, json_t **run)
+/* Renders g; on success *run is the run's JSON (with each deliverable's spec verdict) and the
+ * report.html is written to html. */
+static int render(const lathe_options *o, lathe_graph *g, const char *title, const char *html,
+                  json_t **run)
 {
     lathe_cache *cache;
     int code = lathe_options_open_cache(o, &cache);
@@ -147,15 +152,15 @@ static int render(const lathe_options *o, lathe_graph *g, json_t **run)
     if (rc != LATHE_OK) {
         fprintf(stderr, "lathe: %s\n", lathe_graph_error(g));
     } else {
-        lathe_run_remember_analyses(g, cache);
         *run = lathe_run_to_json(g, cache);
+        code = lathe_report_html_write(html, g, title, *run);
     }
     if (cache) {
         lathe_cache_stats_save(cache);
         lathe_cache_gc(cache, o->cache_size, NULL);
         lathe_cache_free(cache);
     }
-    return lathe_status_exit_code(rc);
+    return rc != LATHE_OK ? lathe_status_exit_code(rc) : code;
 }
 
 /* Each output: its line of numbers, then its spec verdict. Returns 1 when every spec passed. */
@@ -202,9 +207,39 @@ static int master_one(const lathe_options *o, const master_opts *m, const char *
         return 2;
     }
     json_t *run = NULL;
-    if ((code = render(&mo, g, &run)) == 0) {
+    char html[PATH_MAX + 300];
+    snprintf(html, sizeof html, "%s/%s.report.html", o->out_dir, d.stem + 5);
+    code = render(&mo, g, mix, html, &run);
+    if (run) {
         json_object_set_new(run, "input", json_string(mix));
+        json_object_set_new(run, "report_html", json_string(html));
         *all_pass &= report(o, run);
+        if (!code && !o->json && !o->quiet)
+            printf("report: %s\n", html);
+        json_array_append_new(runs, run);
+    }
+    lathe_graph_free(g);
+    return code;
+}
+
+/* --album FILE: the album script renders as `lathe render FILE -o DIR` would; its deliverables
+ * named after a spec profile are checked. */
+static int master_album(const lathe_options *o, const char *album, json_t *runs, int *all_pass)
+{
+    lathe_graph *g;
+    int code = lathe_cli_load(o, album, &g);
+    if (code)
+        return code;
+    json_t *run = NULL;
+    char html[PATH_MAX + 32];
+    snprintf(html, sizeof html, "%s/report.html", o->out_dir);
+    code = render(o, g, album, html, &run);
+    if (run) {
+        json_object_set_new(run, "album", json_string(album));
+        json_object_set_new(run, "report_html", json_string(html));
+        *all_pass &= report(o, run);
+        if (!code && !o->json && !o->quiet)
+            printf("report: %s\n", html);
         json_array_append_new(runs, run);
     }
     lathe_graph_free(g);
@@ -217,15 +252,18 @@ int lathe_cmd_master(int argc, char **argv)
     master_opts m = {0};
     if (lathe_options_parse(&o, argc, argv, master_extra, &m))
         return 2;
-    if (o.n_positional < 1 || !o.out_dir) {
+    if ((m.album ? o.n_positional != 0 || m.chain || m.deliver : o.n_positional < 1)
+        || !o.out_dir) {
         fprintf(stderr, "usage: lathe master MIX... -o DIR [--deliver streaming,cd,vinyl,hires] "
                         "[--platform spotify,apple,...] [--chain FILE] [-D key=value]... [-j N] "
-                        "[--cache DIR | --no-cache] [--json] [--quiet]\n");
+                        "[--cache DIR | --no-cache] [--json] [--quiet]\n"
+                        "       lathe master --album ALBUM.lua -o DIR [--platform ...] "
+                        "[-D key=value]... [-j N] [--cache DIR | --no-cache] [--json] [--quiet]\n");
         return 2;
     }
-    char chain[PATH_MAX];
-    if (m.chain)
-        snprintf(chain, sizeof chain, "%s", m.chain);
+    char chain[PATH_MAX] = "";
+    if (m.album || m.chain)
+        snprintf(chain, sizeof chain, "%s", m.chain ? m.chain : "");
     else if (find_chain(chain, sizeof chain) != 0) {
         fprintf(stderr, "lathe master: no chains/master.lua (set LATHE_CHAINS or use --chain)\n");
         return 2;
@@ -236,6 +274,8 @@ int lathe_cmd_master(int argc, char **argv)
     lathe_spec_set_platforms(m.platform);
     json_t *runs = json_array();
     int all_pass = 1;
+    if (m.album)
+        code = master_album(&o, m.album, runs, &all_pass);
     for (int i = 0; i < o.n_positional && !code; i++)
         code = master_one(&o, &m, chain, o.positional[i], runs, &all_pass);
     if (!code && o.json) {

@@ -76,7 +76,6 @@ int lathe_cli_render_graph(const lathe_options *o, lathe_graph *g)
     if (rc != LATHE_OK) {
         fprintf(stderr, "lathe: %s\n", lathe_graph_error(g));
     } else {
-        lathe_run_remember_analyses(g, cache);
         json_t *j = lathe_run_to_json(g, cache); /* made once: for --json and the report */
         if (o->json) {
             json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
@@ -87,7 +86,12 @@ int lathe_cli_render_graph(const lathe_options *o, lathe_graph *g)
         /* report.html beside the outputs: what the run did to the music, charts included */
         char report[4096];
         snprintf(report, sizeof report, "%s/report.html", o->out_dir ? o->out_dir : ".");
-        code = lathe_report_html_write(report, g, o->n_positional ? o->positional[0] : NULL, j);
+        /* Nothing rendered and a report already there: it describes these very files. */
+        int all_skipped = 1;
+        for (int i = 0; i < lathe_graph_output_count(g); i++)
+            all_skipped &= lathe_graph_output_result(g, i)->skipped;
+        if (!(all_skipped && access(report, F_OK) == 0))
+            code = lathe_report_html_write(report, g, o->n_positional ? o->positional[0] : NULL, j);
         if (!code && !o->json && !o->quiet)
             printf("report: %s\n", report);
         json_decref(j);

@@ -7,6 +7,7 @@
 #include "cache_key.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 json_t *lathe_output_to_json(const lathe_output_result *r)
@@ -24,7 +25,8 @@ json_t *lathe_output_to_json(const lathe_output_result *r)
     /* A deliverable named after a spec profile is checked as written (spec.h). */
     if (r->deliverable && lathe_spec_known(r->deliverable)) {
         json_t *v;
-        lathe_spec_check(r->deliverable, NULL, r->path, NULL, NULL, &v);
+        /* The sink already measured the file: the check adds only what the spec needs on top. */
+        lathe_spec_check(r->deliverable, NULL, r->path, r->analysis, NULL, &v);
         json_object_set_new(o, "spec", v);
     }
     return o;
@@ -62,22 +64,17 @@ static lathe_key analysis_blob_key(const lathe_output_result *r)
     return lathe_key_builder_finish(&kb);
 }
 
-void lathe_run_remember_analyses(const lathe_graph *g, lathe_cache *cache)
+/* What a written output reported (analysis and spec verdict), kept for the runs that leave the
+ * file alone: they report it without measuring or checking again. */
+static void remember(const lathe_output_result *r, const json_t *o, lathe_cache *cache)
 {
-    for (int i = 0; cache && i < lathe_graph_output_count(g); i++) {
-        const lathe_output_result *r = lathe_graph_output_result(g, i);
-        if (r->skipped || !r->analysis)
-            continue;
-        json_t *j = lathe_analysis_to_json(r->path, r->analysis);
-        char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
-        if (text)
-            lathe_cache_put_blob(cache, analysis_blob_key(r), text, strlen(text));
-        free(text);
-        json_decref(j);
-    }
+    char *text = cache ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    if (text)
+        lathe_cache_put_blob(cache, analysis_blob_key(r), text, strlen(text));
+    free(text);
 }
 
-/* The analysis remembered for an output left alone, or an empty object. */
+/* The report remembered for an output left alone, or NULL (evicted). */
 static json_t *remembered(const lathe_output_result *r, lathe_cache *cache)
 {
     size_t len = 0;
@@ -86,7 +83,7 @@ static json_t *remembered(const lathe_output_result *r, lathe_cache *cache)
     if (buf && lathe_cache_get_blob(cache, analysis_blob_key(r), buf, LATHE_CACHE_BLOB_MAX, &len) == LATHE_OK)
         j = json_loadb(buf, len, 0, NULL);
     free(buf);
-    return j ? j : json_object();
+    return j;
 }
 
 json_t *lathe_run_to_json(const lathe_graph *g, lathe_cache *cache)
@@ -94,9 +91,13 @@ json_t *lathe_run_to_json(const lathe_graph *g, lathe_cache *cache)
     json_t *root = json_object(), *outs = json_array(), *nodes = json_array();
     for (int i = 0; i < lathe_graph_output_count(g); i++) {
         const lathe_output_result *r = lathe_graph_output_result(g, i);
-        json_t *o = lathe_output_to_json(r);
-        if (r->skipped)
-            json_object_update_missing_new(o, remembered(r, cache)); /* the old run's analysis */
+        json_t *o;
+        if (r->skipped && (o = remembered(r, cache))) {
+            json_object_set_new(o, "skipped", json_true());
+        } else {
+            o = lathe_output_to_json(r);
+            remember(r, o, cache);
+        }
         json_array_append_new(outs, o);
     }
     const lathe_run_stats *st = lathe_graph_run_stats(g);

@@ -11,11 +11,10 @@
 /* One output's JSON object (path, deliverable, rate, bits, format, the analysis fields). */
 json_t *lathe_output_to_json(const lathe_output_result *r);
 struct lathe_cache;
-/* The whole run. With a cache, outputs left alone (up to date) get the analysis remembered from
- * the run that wrote them, so the JSON contract holds without measuring again. */
+/* The whole run. With a cache, each written output's report (analysis, spec verdict) is
+ * remembered, and outputs left alone (up to date) report what was remembered: the JSON contract
+ * holds without measuring or checking again. */
 json_t *lathe_run_to_json(const lathe_graph *g, struct lathe_cache *cache);
-/* Remembers each written output's analysis JSON in the cache (small entries). */
-void lathe_run_remember_analyses(const lathe_graph *g, struct lathe_cache *cache);
 void lathe_run_print(FILE *f, const lathe_graph *g);
 
 #endif

@@ -445,7 +445,8 @@ int lathe_spec_check(const char *spec, const char *platform_list, const char *pa
     lathe_spec_extra x;
     lathe_analysis_result *mine = NULL;
     lathe_audio_info info2;
-    if (lathe_spec_measure_file(path, &p, &mine, &info2, &x, err, sizeof err) != 0) {
+    /* With the caller's analysis, the file is read only for the extra measurements. */
+    if (lathe_spec_measure_file(path, &p, r ? NULL : &mine, &info2, &x, err, sizeof err) != 0) {
         *out = json_pack("{s:s, s:s}", "name", p.name, "error", err);
         return -1;
     }

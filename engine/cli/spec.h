@@ -64,8 +64,9 @@ int lathe_spec_parse(const char *spec, const char *const *overrides, int n_overr
                      lathe_spec_profile *out, char *err, size_t err_size);
 double lathe_spec_get(const lathe_spec_profile *p, const char *key);
 
-/* Reads path once, measuring the analysis, the stereo low end and (when the profile asks) the
- * lossy round trips. On failure returns an exit code (3) after writing err. */
+/* Reads path, measuring the analysis (unless r is NULL: the caller has it), the stereo low end
+ * and (when the profile asks) the lossy round trips, each on its own thread. On failure returns
+ * an exit code (3) after writing err. */
 int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
                             lathe_analysis_result **r, lathe_audio_info *info,
                             lathe_spec_extra *x, char *err, size_t err_size);

@@ -11,6 +11,7 @@
 #include <sndfile.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +243,45 @@ static void codecs_open(codec_run *k, lathe_spec_extra *x, uint32_t rate, uint32
 
 /* ---- The pass ------------------------------------------------------------------------------- */
 
+typedef struct codec_job {
+    codec_run *k;
+    const char *path;
+    pthread_t thread;
+    int started;
+} codec_job;
+
+/* One lossy round trip on its own thread, reading the file itself: the two encoders are the
+ * slowest part of a streaming check and independent of each other and of the analysis. */
+static void *codec_thread(void *arg)
+{
+    codec_job *j = arg;
+    lathe_audio_reader *rd = NULL;
+    lathe_audio_info info;
+    char err[LATHE_ERR_MAX + 64];
+    if (j->k->sf && lathe_audio_reader_open(j->path, &rd, &info, err, sizeof err) == LATHE_OK) {
+        uint32_t nc = info.format.channels;
+        float *buf = malloc((size_t)nc * BLOCK * sizeof(float));
+        float *il = malloc((size_t)nc * BLOCK * sizeof(float));
+        float *ch[LATHE_ANALYSIS_MAX_CH];
+        long n = 0;
+        for (uint32_t c = 0; buf && c < nc; c++)
+            ch[c] = buf + (size_t)c * BLOCK;
+        while (buf && il && (n = lathe_audio_reader_read(rd, ch, BLOCK)) > 0) {
+            for (long i = 0; i < n; i++)
+                for (uint32_t c = 0; c < nc; c++)
+                    il[i * nc + c] = ch[c][i];
+            codec_feed(j->k, il, n, 0);
+        }
+        if (il)
+            codec_feed(j->k, il, 0, 1);
+        free(buf);
+        free(il);
+        lathe_audio_reader_free(rd);
+    }
+    codec_close(j->k); /* measures the decoded file */
+    return NULL;
+}
+
 int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
                             lathe_analysis_result **r, lathe_audio_info *info,
                             lathe_spec_extra *x, char *err, size_t err_size)
@@ -252,13 +292,13 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
         return 3;
     uint32_t nc = info->format.channels, rate = info->format.rate;
     float *buf = malloc((size_t)nc * BLOCK * sizeof(float));
-    float *il = malloc((size_t)nc * BLOCK * sizeof(float));
     float *ch[LATHE_ANALYSIS_MAX_CH];
     lathe_analysis *a = NULL;
     lf_meter *lf = NULL;
     codec_run codecs[2];
-    int n_codecs = 0, rc = 3;
-    if (!buf || !il || nc > LATHE_ANALYSIS_MAX_CH || lathe_analysis_new(rate, nc, &a) != 0) {
+    codec_job jobs[2] = {{0}};
+    int rc = 3;
+    if (!buf || nc > LATHE_ANALYSIS_MAX_CH || (r && lathe_analysis_new(rate, nc, &a) != 0)) {
         snprintf(err, err_size, "%s: cannot analyse %u channels at %u Hz", path, nc, rate);
         goto done;
     }
@@ -277,36 +317,35 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
     }
     if (lathe_spec_get(p, "codec_check") == 1) {
         codecs_open(codecs, x, rate, nc);
-        n_codecs = 2;
+        for (int k = 0; k < 2; k++) {
+            jobs[k] = (codec_job){.k = &codecs[k], .path = path};
+            jobs[k].started = pthread_create(&jobs[k].thread, NULL, codec_thread, &jobs[k]) == 0;
+            if (!jobs[k].started)
+                codec_thread(&jobs[k]);
+        }
     }
-    long n;
-    while ((n = lathe_audio_reader_read(rd, ch, BLOCK)) > 0) {
-        lathe_analysis_add(a, (const float *const *)ch, (uint32_t)n);
+    long n = 0;
+    while ((a || lf) && (n = lathe_audio_reader_read(rd, ch, BLOCK)) > 0) {
+        if (a)
+            lathe_analysis_add(a, (const float *const *)ch, (uint32_t)n);
         if (lf && lf->l && lf->r)
             lf_add(lf, ch, (uint32_t)n);
-        for (int k = 0; k < n_codecs; k++) {
-            for (long i = 0; i < n; i++)
-                for (uint32_t c = 0; c < nc; c++)
-                    il[i * nc + c] = ch[c][i];
-            codec_feed(&codecs[k], il, n, 0);
-        }
     }
     if (n < 0) {
         snprintf(err, err_size, "%s: read error", path);
         goto done;
     }
-    for (int k = 0; k < n_codecs; k++)
-        codec_feed(&codecs[k], il, 0, 1);
     if (lf && lf->fill)
         lf_close_window(lf);
-    if (lathe_analysis_finish(a, r) != 0) {
+    if (a && lathe_analysis_finish(a, r) != 0) {
         snprintf(err, err_size, "%s: out of memory", path);
         goto done;
     }
     rc = 0;
 done:
-    for (int k = 0; k < n_codecs; k++)
-        codec_close(&codecs[k]);
+    for (int k = 0; k < 2; k++)
+        if (jobs[k].started)
+            pthread_join(jobs[k].thread, NULL);
     if (lf) {
         free(lf->l);
         free(lf->r);
@@ -315,6 +354,5 @@ done:
     lathe_analysis_free(a);
     lathe_audio_reader_free(rd);
     free(buf);
-    free(il);
     return rc;
 }
