@@ -4,6 +4,7 @@
  * track loudness modes, IMAGE.DAT/PQDESCR against the image and the CUE, and the metadata and
  * Red Book errors. The oracle for positions is the snapping rule, recomputed here. */
 #define _XOPEN_SOURCE 700
+#include "clitest.h"
 #include "testutil.h"
 
 #include "md5.h"
@@ -16,66 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char dir[512];
-static const char *bin;
-
-static void write_file(const char *name, const char *text)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *read_text(const char *name, long *len)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = calloc(1, (size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-        n = 0;
-    fclose(f);
-    if (len)
-        *len = n;
-    return buf;
-}
-
-/* Interleaved stereo as float (16-bit files read back exactly as k/32768). */
-static long read_audio(const char *name, float **out)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    SF_INFO info = {0};
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf)
-        return -1;
-    *out = malloc(sizeof(float) * (size_t)(info.frames * info.channels + 2));
-    long n = (long)sf_readf_float(sf, *out, info.frames);
-    sf_close(sf);
-    return n;
-}
-
-static int lathe(const char *args)
-{
-    return tu_run("cd %s && %s %s >%s/stdout.txt 2>%s/stderr.txt", dir, bin, args, dir, dir);
-}
-
-static int stderr_has(const char *needle)
-{
-    char *t = read_text("stderr.txt", NULL);
-    int ok = t && strstr(t, needle) != NULL;
-    if (!ok)
-        fprintf(stderr, "  stderr lacks '%s': %s\n", needle, t ? t : "(none)");
-    free(t);
-    return ok;
-}
 
 /* A stereo sine track, 16-bit 44.1 kHz unless told; invert_r flips the right channel. */
 static void make_track(const char *name, double seconds, double freq, double amp_db, int rate,
@@ -85,7 +26,7 @@ static void make_track(const char *name, double seconds, double freq, double amp
     snprintf(args, sizeof args, "render gen.lua -o . --no-cache --quiet -D name=%s -D d=%.6f "
              "-D f=%.3f -D a=%.2f -D rate=%d -D inv=%d", name, seconds, freq, amp_db, rate,
              invert_r);
-    CHECK(lathe(args) == 0, "generating %s", name);
+    CHECK(ct_lathe(args) == 0, "generating %s", name);
 }
 
 /* INDEX 00/01 positions (frames) of each TRACK in a CUE sheet; -1 where absent. */
@@ -119,12 +60,12 @@ static void check_md5(const unsigned char *dat, long dlen)
     lathe_md5_final(&m, d);
     lathe_md5_hex(d, hex);
     snprintf(want, sizeof want, "%s  IMAGE.DAT\n", hex);
-    char *sums = read_text("cdout/ddp/CHECKSUM.MD5", NULL);
+    char *sums = ct_slurp("cdout/ddp/CHECKSUM.MD5", NULL);
     CHECK(sums && strcmp(sums, want) == 0, "CHECKSUM.MD5 '%s', want '%s'", sums ? sums : "(none)",
           want);
     free(sums);
     if (tu_run("command -v md5sum >/dev/null 2>&1") == 0)
-        CHECK(tu_run("cd '%s/cdout/ddp' && md5sum -c --status CHECKSUM.MD5", dir) == 0,
+        CHECK(tu_run("cd '%s/cdout/ddp' && md5sum -c --status CHECKSUM.MD5", ct_dir) == 0,
               "md5sum -c accepts ddp/CHECKSUM.MD5");
 }
 
@@ -136,16 +77,16 @@ static void test_cd_image(void)
     make_track("a1", secs[0], 440, -12, 44100, 0);
     make_track("a2", secs[1], 331, -18, 44100, 0);
     make_track("a3", secs[2], 523, -15, 44100, 0);
-    write_file("cdalbum.lua",
+    ct_write("cdalbum.lua",
                "local album = require('album')\n"
                "album{ title = 'Exact', artist = 'T', upc = '5012345678900', loudness = 'none',\n"
                "  dither = false, deliver = {'cd', 'ddp'}, chain = function(x) return x end,\n"
                "  tracks = { {file = 'a1.wav', title = 'A', isrc = 'GBAAA2500001'},\n"
                "             {file = 'a2.wav', title = 'B', gap_s = 2.0, isrc = 'gb-aaa-25-00002'},\n"
                "             {file = 'a3.wav', title = 'C', gap_s = 1.3} } }\n");
-    CHECK(lathe("render cdalbum.lua -o cdout --no-cache --quiet") == 0, "cd album renders");
+    CHECK(ct_lathe("render cdalbum.lua -o cdout --no-cache --quiet") == 0, "cd album renders");
     long idx0[8], idx1[8];
-    char *cue = read_text("cdout/cd/Exact.cue", NULL);
+    char *cue = ct_slurp("cdout/cd/Exact.cue", NULL);
     CHECK(cue != NULL, "cue written");
     if (!cue)
         return;
@@ -154,7 +95,7 @@ static void test_cd_image(void)
     int n = parse_cue(cue, idx0, idx1, 8);
     CHECK(n == 3, "3 tracks in the cue, got %d", n);
     float *img = NULL, *src = NULL;
-    long frames = read_audio("cdout/cd/Exact.wav", &img);
+    long frames = ct_read_audio("cdout/cd/Exact.wav", &img, NULL, NULL);
     CHECK(frames > 0 && frames % 588 == 0, "image is whole sectors (%ld frames)", frames);
     CHECK(idx0[0] == 0 && idx1[0] >= 88200, "track 1: INDEX 00 at 0, INDEX 01 %ld >= 2 s",
           idx1[0]);
@@ -162,7 +103,7 @@ static void test_cd_image(void)
     for (int i = 0; i < n && i < 3; i++) {
         char name[16];
         snprintf(name, sizeof name, "a%d.wav", i + 1);
-        long len = read_audio(name, &src);
+        long len = ct_read_audio(name, &src, NULL, NULL);
         long want = i == 0 ? 88200 : snap(prev_end + lround(gaps[i] * 44100));
         CHECK(idx1[i] == want, "track %d INDEX 01 at %ld, the rule says %ld", i + 1, idx1[i], want);
         CHECK(idx1[i] % 588 == 0 && (idx0[i] < 0 || idx0[i] % 588 == 0), "sector-aligned");
@@ -188,7 +129,7 @@ static void test_cd_image(void)
           "track 2's INDEX 00 is the first whole silent sector");
     /* IMAGE.DAT: the same samples, headerless 16-bit little endian. */
     long dlen;
-    unsigned char *dat = (unsigned char *)read_text("cdout/ddp/IMAGE.DAT", &dlen);
+    unsigned char *dat = (unsigned char *)ct_slurp("cdout/ddp/IMAGE.DAT", &dlen);
     CHECK(dat && dlen == frames * 4, "IMAGE.DAT is %ld bytes, want %ld", dlen, frames * 4);
     long dbad = 0;
     for (long k = 0; dat && k < frames * 2 && k * 2 + 1 < dlen; k++) {
@@ -199,7 +140,7 @@ static void test_cd_image(void)
     check_md5(dat, dlen);
     /* PQDESCR: 64-byte packets, A-time MMSSFF right-aligned in 8 after VVVS+TRK+IDX. */
     long plen;
-    char *pq = read_text("cdout/ddp/PQDESCR", &plen);
+    char *pq = ct_slurp("cdout/ddp/PQDESCR", &plen);
     CHECK(pq && plen % 64 == 0 && plen / 64 == 1 + 2 + 2 + 2 + 2, "PQ: lead-in, 6 indexes, "
           "lead-out twice (%ld bytes)", plen);
     int pq_ok = 0;
@@ -216,9 +157,9 @@ static void test_cd_image(void)
     }
     CHECK(pq_ok == 2 + 2 + 2 + 2, "PQ times match the CUE and the lead-out the image (%d of 8)",
           pq_ok);
-    char *ms = read_text("cdout/ddp/DDPMS", &plen);
+    char *ms = ct_slurp("cdout/ddp/DDPMS", &plen);
     CHECK(ms && plen == 256 && strstr(ms, "IMAGE.DAT") && strstr(ms, "PQDESCR"), "DDPMS 2 packets");
-    char *id = read_text("cdout/ddp/DDPID", &plen);
+    char *id = ct_slurp("cdout/ddp/DDPID", &plen);
     CHECK(id && plen == 128 && strncmp(id, "DDP 2.005012345678900", 21) == 0, "DDPID");
     free(ms), free(id), free(pq), free(dat), free(img), free(cue);
 }
@@ -235,13 +176,13 @@ static void test_crossfade(const char *curve, int power)
              "'%s', chain = function(x) return x end,\n"
              "  tracks = { {file = 'x1.wav', title = 'A'}, {file = 'x2.wav', title = 'B', "
              "crossfade_s = 1.5} } }\n", curve);
-    write_file("xalbum.lua", script);
+    ct_write("xalbum.lua", script);
     snprintf(out, sizeof out, "render xalbum.lua -o x_%s --no-cache --quiet", curve);
-    CHECK(lathe(out) == 0, "crossfade album (%s) renders", curve);
+    CHECK(ct_lathe(out) == 0, "crossfade album (%s) renders", curve);
     float *a = NULL, *b = NULL, *fb = NULL;
-    long la = read_audio("x1.wav", &a), lb = read_audio("x2.wav", &b);
+    long la = ct_read_audio("x1.wav", &a, NULL, NULL), lb = ct_read_audio("x2.wav", &b, NULL, NULL);
     snprintf(out, sizeof out, "x_%s/streaming/02 B.flac", curve);
-    long lf = read_audio(out, &fb);
+    long lf = ct_read_audio(out, &fb, NULL, NULL);
     long start = snap(la - lround(1.5 * 44100)), overlap = la - start;
     CHECK(lf == lb, "track B's file runs from the marker to its end (%ld of %ld)", lf, lb);
     double worst = 0.0, mid = 0.0;
@@ -295,20 +236,20 @@ static void test_loudness(const char *mode)
              "  tracks = { {file = 'l1.wav', title = 'A', gain_db = %g}, {file = 'l2.wav', "
              "title = 'B', gain_db = %g, gap_s = 1}, {file = 'l3.wav', title = 'C', gain_db = %g,"
              " gap_s = 1} } }\n", mode, offs[0], offs[1], offs[2]);
-    write_file("lalbum.lua", script);
+    ct_write("lalbum.lua", script);
     snprintf(args, sizeof args, "render lalbum.lua -o l_%s --no-cache --quiet", mode);
-    CHECK(lathe(args) == 0, "%s album renders", mode);
+    CHECK(ct_lathe(args) == 0, "%s album renders", mode);
     double in[3], out[3];
     const char *titles = "ABC";
     for (int i = 0; i < 3; i++) {
         char name[64];
         float *x = NULL;
         snprintf(name, sizeof name, "l%d.wav", i + 1);
-        long n = read_audio(name, &x);
+        long n = ct_read_audio(name, &x, NULL, NULL);
         in[i] = lufs_of(x, n);
         free(x);
         snprintf(name, sizeof name, "l_%s/streaming/%02d %c.flac", mode, i + 1, titles[i]);
-        read_audio(name, &x);
+        ct_read_audio(name, &x, NULL, NULL);
         out[i] = lufs_of(x, n); /* the track's own frames, without the gap after it */
         free(x);
     }
@@ -331,10 +272,10 @@ static void expect_error(const char *tracks, const char *extra, int code, const 
     snprintf(script, sizeof script,
              "local album = require('album')\nalbum{ title = 'E', deliver = {'cd'}, %s\n"
              "  tracks = { %s } }\n", extra, tracks);
-    write_file("ealbum.lua", script);
-    int rc = lathe("render ealbum.lua -o eout --no-cache --quiet");
+    ct_write("ealbum.lua", script);
+    int rc = ct_lathe("render ealbum.lua -o eout --no-cache --quiet");
     CHECK(rc == code, "exit %d, want %d (%s)", rc, code, n1);
-    CHECK(stderr_has(n1) && stderr_has(n2), "message names '%s' and '%s'", n1, n2);
+    CHECK(ct_stderr_has(n1) && ct_stderr_has(n2), "message names '%s' and '%s'", n1, n2);
 }
 
 static void test_errors(void)
@@ -359,11 +300,11 @@ static void test_errors(void)
     expect_error("{node=silence{duration_s=2250, rate=44100}}, {node=silence{duration_s=2250, "
                  "rate=44100}}", "strict = true,", 2, "warning", "74:30");
     /* Mixed rates: resampled to the highest, with a note in the report. */
-    write_file("malbum.lua", "local album = require('album')\n"
+    ct_write("malbum.lua", "local album = require('album')\n"
                "album{ title = 'M', deliver = {'cd'}, tracks = { {file = 'e1.wav', title = 'A'},"
                " {file = 'e48.wav', title = 'B'} } }\n");
-    CHECK(lathe("render malbum.lua -o mout --no-cache --quiet") == 0, "mixed rates render");
-    char *rep = read_text("mout/M.report.txt", NULL);
+    CHECK(ct_lathe("render malbum.lua -o mout --no-cache --quiet") == 0, "mixed rates render");
+    char *rep = ct_slurp("mout/M.report.txt", NULL);
     CHECK(rep && strstr(rep, "track 1 'A' is 44100 Hz, resampled to the album rate 48000 Hz"),
           "mixed rates: a note in the report");
     free(rep);
@@ -374,7 +315,7 @@ static void test_errors(void)
 static int flac_has(const char *name, const char *comment)
 {
     long n;
-    char *b = read_text(name, &n);
+    char *b = ct_slurp(name, &n);
     size_t k = strlen(comment);
     int found = 0;
     for (long i = 0; b && !found && i + (long)k <= n; i++)
@@ -396,12 +337,12 @@ static void test_master_album(void)
                       "  tracks = { {file = 'm1.wav', title = 'One', isrc = 'GBAAA2500007'}%s } }\n";
     char script[1024];
     snprintf(script, sizeof script, fmt, "");
-    write_file("malbum.lua", script);
-    CHECK(lathe("master --album malbum.lua -o mout --no-cache") == 0, "master --album passes");
-    char *out = read_text("stdout.txt", NULL);
+    ct_write("malbum.lua", script);
+    CHECK(ct_lathe("master --album malbum.lua -o mout --no-cache") == 0, "master --album passes");
+    char *out = ct_slurp("stdout.txt", NULL);
     CHECK(out && strstr(out, "spec cd: PASS") && strstr(out, "spec streaming: PASS")
               && strstr(out, "report: mout/report.html"), "verdicts and the report printed");
-    char *html = read_text("mout/report.html", NULL);
+    char *html = ct_slurp("mout/report.html", NULL);
     CHECK(html && strstr(html, "M.wav") && strstr(html, "01 One.flac"),
           "report.html lists the deliverables");
     CHECK(flac_has("mout/streaming/01 One.flac", "ISRC=GBAAA2500007")
@@ -412,25 +353,20 @@ static void test_master_album(void)
     free(out);
     free(html);
     snprintf(script, sizeof script, fmt, ", {file = 'm2.wav', title = 'Two', gap_s = 1}");
-    write_file("malbum2.lua", script);
-    CHECK(lathe("master --album malbum2.lua -o mout2 --no-cache") == 1,
+    ct_write("malbum2.lua", script);
+    CHECK(ct_lathe("master --album malbum2.lua -o mout2 --no-cache") == 1,
           "master --album exits 1 when a deliverable fails its spec");
-    out = read_text("stdout.txt", NULL);
+    out = ct_slurp("stdout.txt", NULL);
     CHECK(out && strstr(out, "spec cd: FAIL") && strstr(out, "true_peak"),
           "the failing rule is named");
     free(out);
-    CHECK(lathe("master --album malbum.lua m1.wav -o mout3") == 2, "--album takes no mixes");
+    CHECK(ct_lathe("master --album malbum.lua m1.wav -o mout3") == 2, "--album takes no mixes");
 }
 
 int main(void)
 {
-    bin = getenv("LATHE_BIN");
-    if (!bin) {
-        fprintf(stderr, "LATHE_BIN not set\n");
-        return 1;
-    }
-    tu_tmpdir(dir, sizeof dir);
-    write_file("gen.lua",
+    ct_setup();
+    ct_write("gen.lua",
                "local s = sine{freq_hz = param('f', 440), duration_s = param('d', 6), "
                "amplitude_db = param('a', -20), rate = param('rate', 44100), channels = 2}\n"
                "if param('inv', 0) == 1 then s = s:polarity{invert_channels = {1}} end\n"

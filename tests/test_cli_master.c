@@ -3,6 +3,7 @@
  * its spec, each re-measured with libebur128; the source decoded once and the shared chain run
  * once; and `lathe check` failing the files each spec must refuse, naming rule and value. */
 #define _XOPEN_SOURCE 700
+#include "clitest.h"
 #include "testutil.h"
 
 #include <jansson.h>
@@ -16,27 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char dir[512];
-static const char *bin;
-
-static void write_file(const char *name, const char *text)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-}
-
-static int lathe(const char *args, const char *out)
-{
-    return tu_run("cd %s && %s %s >%s/%s 2>%s/stderr.txt", dir, bin, args, dir, out, dir);
-}
 
 static json_t *load_json(const char *name)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", ct_dir, name);
     json_error_t e;
     json_t *j = json_load_file(path, 0, &e);
     CHECK(j != NULL, "%s is JSON (%s)", name, e.text);
@@ -79,7 +64,7 @@ static const expect outs[] = {
 static void ebur128_measure(const char *name, double *lufs, double *tp_db, long *frames)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", ct_dir, name);
     SF_INFO info = {0};
     SNDFILE *sf = sf_open(path, SFM_READ, &info);
     *lufs = *tp_db = NAN;
@@ -108,7 +93,7 @@ static void ebur128_measure(const char *name, double *lufs, double *tp_db, long 
 static void check_output(const expect *e, const json_t *o)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, e->file);
+    snprintf(path, sizeof path, "%s/%s", ct_dir, e->file);
     SF_INFO info = {0};
     SNDFILE *sf = sf_open(path, SFM_READ, &info);
     CHECK(sf != NULL, "%s written", e->file);
@@ -137,7 +122,7 @@ static void check_output(const expect *e, const json_t *o)
 #endif
     char args[1200];
     snprintf(args, sizeof args, "check %s --spec %s", e->file, e->name);
-    CHECK(lathe(args, "check.txt") == 0, "lathe check %s --spec %s passes", e->file, e->name);
+    CHECK(ct_lathe_to(args, "check.txt") == 0, "lathe check %s --spec %s passes", e->file, e->name);
 }
 
 /* Counts nodes of a type (made in the given script, NULL: anywhere) and how many of them ran. */
@@ -160,31 +145,13 @@ static int count_nodes(const json_t *nodes, const char *type, const char *origin
     return n;
 }
 
-/* The whole of a file under dir as a string (NULL when missing). */
-static char *slurp(const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = calloc(1, (size_t)n + 1);
-    if (fread(b, 1, (size_t)n, f) != (size_t)n)
-        b[0] = 0;
-    fclose(f);
-    return b;
-}
-
 /* out/<stem>.report.html per mix: written, named in the JSON, listing every deliverable. */
 static void check_report_html(const json_t *j)
 {
     const char *named = json_string_value(json_object_get(j, "report_html"));
     CHECK(named && strstr(named, "out/prog.report.html"), "JSON names the report: %s",
           named ? named : "(none)");
-    char *html = slurp("out/prog.report.html");
+    char *html = ct_slurp("out/prog.report.html", NULL);
     CHECK(html && strstr(html, "<html") != NULL, "out/prog.report.html written");
     for (size_t e = 0; html && e < 4; e++)
         CHECK(strstr(html, outs[e].file + 4) != NULL, "report.html lists %s", outs[e].file + 4);
@@ -193,9 +160,9 @@ static void check_report_html(const json_t *j)
 
 static void test_master(void)
 {
-    write_file("prog.lua", programme);
-    CHECK(lathe("render prog.lua --no-cache -q", "render.txt") == 0, "programme rendered");
-    int rc = lathe("master prog.wav -o out --no-cache --json", "master.json");
+    ct_write("prog.lua", programme);
+    CHECK(ct_lathe_to("render prog.lua --no-cache -q", "render.txt") == 0, "programme rendered");
+    int rc = ct_lathe_to("master prog.wav -o out --no-cache --json", "master.json");
     CHECK(rc == 0, "lathe master exits 0 (got %d)", rc);
     json_t *j = load_json("master.json");
     if (!j)
@@ -227,11 +194,11 @@ static void test_master(void)
 static void expect_fail(const char *script, const char *file, const char *spec, const char *rule_name,
                         double measured, double tol, size_t max_failures)
 {
-    write_file("bad.lua", script);
-    CHECK(lathe("render bad.lua --no-cache -q", "render.txt") == 0, "%s rendered", file);
+    ct_write("bad.lua", script);
+    CHECK(ct_lathe_to("render bad.lua --no-cache -q", "render.txt") == 0, "%s rendered", file);
     char args[512];
     snprintf(args, sizeof args, "check %s --spec %s --json", file, spec);
-    int rc = lathe(args, "check.json");
+    int rc = ct_lathe_to(args, "check.json");
     CHECK(rc == 1, "check %s --spec %s exits 1 (got %d)", file, spec, rc);
     json_t *j = load_json("check.json");
     if (!j)
@@ -251,7 +218,7 @@ static void expect_fail(const char *script, const char *file, const char *spec, 
     CHECK(found, "%s fails rule %s", file, rule_name);
     CHECK(json_array_size(f) >= 1 && json_array_size(f) <= max_failures,
           "%s: %zu failures (at most %zu expected)", file, json_array_size(f), max_failures);
-    rc = tu_run("cd %s && %s check %s --spec %s >/dev/null 2>&1", dir, bin, file, spec);
+    rc = tu_run("cd %s && %s check %s --spec %s >/dev/null 2>&1", ct_dir, ct_bin, file, spec);
     CHECK(rc == 1, "text mode exits 1 too");
     json_decref(j);
 }
@@ -272,18 +239,18 @@ static void test_check_failures(void)
     /* 5.01 s = 220941 frames = 375 sectors + 441 frames. */
     expect_fail("output(sine{rate = 44100, duration_s = 5.01, amplitude_db = -20}, 'odd.wav', "
                 "{bits = 16})\n", "odd.wav", "cd", "sector_multiple", 441, 0, 1);
-    CHECK(lathe("check odd.wav --spec dvd", "check.txt") == 2, "unknown spec is a usage error");
-    CHECK(lathe("check odd.wav --spec cd:ceiling_dbtp=x", "check.txt") == 2, "bad override");
+    CHECK(ct_lathe_to("check odd.wav --spec dvd", "check.txt") == 2, "unknown spec is a usage error");
+    CHECK(ct_lathe_to("check odd.wav --spec cd:ceiling_dbtp=x", "check.txt") == 2, "bad override");
 }
 
 /* A 48 kHz mix: hi-res keeps 48 kHz (never upsampled) and says the stores' definition is not
  * met; an explicit rate = 96000 is honoured. Exit 0: the note is advisory. */
 static void test_hires_rate(void)
 {
-    write_file("m48.lua", "output(sine{rate = 48000, duration_s = 5, amplitude_db = -10}, "
+    ct_write("m48.lua", "output(sine{rate = 48000, duration_s = 5, amplitude_db = -10}, "
                           "'m48.wav', {bits = 24})\n");
-    CHECK(lathe("render m48.lua --no-cache -q", "render.txt") == 0, "48 kHz mix rendered");
-    int rc = lathe("master m48.wav -o h --deliver hires --no-cache --json", "h.json");
+    CHECK(ct_lathe_to("render m48.lua --no-cache -q", "render.txt") == 0, "48 kHz mix rendered");
+    int rc = ct_lathe_to("master m48.wav -o h --deliver hires --no-cache --json", "h.json");
     CHECK(rc == 0, "hires-only master exits 0 (got %d)", rc);
     json_t *j = load_json("h.json");
     const json_t *o = json_array_get(json_object_get(j, "outputs"), 0);
@@ -298,7 +265,7 @@ static void test_hires_rate(void)
                  json_is_true(json_object_get(r, "advisory"));
     CHECK(noted, "the hi-res rate rule is reported as not met (advisory)");
     json_decref(j);
-    rc = lathe("master m48.wav -o h96 --deliver hires -D hires.rate=96000 --no-cache --json",
+    rc = ct_lathe_to("master m48.wav -o h96 --deliver hires -D hires.rate=96000 --no-cache --json",
                "h96.json");
     j = load_json("h96.json");
     o = json_array_get(json_object_get(j, "outputs"), 0);
@@ -308,15 +275,10 @@ static void test_hires_rate(void)
 
 int main(void)
 {
-    bin = getenv("LATHE_BIN");
-    if (!bin) {
-        printf("skip: LATHE_BIN not set (run through ctest)\n");
-        return 0;
-    }
-    tu_tmpdir(dir, sizeof dir);
+    ct_setup();
     test_master();
     test_check_failures();
     test_hires_rate();
-    tu_run("rm -rf '%s'", dir);
+    ct_cleanup();
     return tu_done();
 }

@@ -1,6 +1,7 @@
 /* `lathe render` run as a user runs it: bit-exact paths, -j independence, latency compensation,
  * one read of the source, and every error path of design.md's exit-code table. */
 #define _XOPEN_SOURCE 700
+#include "clitest.h"
 #include "testutil.h"
 
 #include <sndfile.h>
@@ -11,71 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[512];
-static const char *bin;
-
-static void write_file(const char *name, const char *text)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-}
-
 /* Reads a whole file as float frames (interleaved); returns frames. */
-static long read_audio(const char *name, float **out, int *channels, int *format)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    SF_INFO info = {0};
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf)
-        return -1;
-    *out = malloc(sizeof(float) * (size_t)(info.frames * info.channels + 1));
-    sf_command(sf, SFC_SET_SCALE_INT_FLOAT_WRITE, NULL, SF_FALSE);
-    long n = (long)sf_readf_float(sf, *out, info.frames);
-    *channels = info.channels;
-    if (format)
-        *format = info.format;
-    sf_close(sf);
-    return n;
-}
-
-static int lathe(const char *args)
-{
-    return tu_run("cd %s && %s %s >%s/stdout.txt 2>%s/stderr.txt", dir, bin, args, dir, dir);
-}
-
-static int stderr_has(const char *needle)
-{
-    char path[1024], buf[4096] = "";
-    snprintf(path, sizeof path, "%s/stderr.txt", dir);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = 0;
-    int ok = strstr(buf, needle) != NULL;
-    if (!ok)
-        fprintf(stderr, "  stderr was: %s\n", buf);
-    return ok;
-}
-
-static int exists(const char *name)
-{
-    char path[1024];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return stat(path, &st) == 0;
-}
 
 static void make_inputs(void)
 {
     /* A 24-bit stereo input with full-range values, and a float input with +6 dBFS overs. */
     char path[1024];
     SF_INFO info = {.samplerate = 48000, .channels = 2, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_24};
-    snprintf(path, sizeof path, "%s/in24.wav", dir);
+    snprintf(path, sizeof path, "%s/in24.wav", ct_dir);
     SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
     int buf[2 * 48000];
     uint64_t seed = 7;
@@ -84,7 +28,7 @@ static void make_inputs(void)
     sf_writef_int(sf, buf, 48000);
     sf_close(sf);
     info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
-    snprintf(path, sizeof path, "%s/overs.wav", dir);
+    snprintf(path, sizeof path, "%s/overs.wav", ct_dir);
     sf = sf_open(path, SFM_WRITE, &info);
     float fb[2 * 4800];
     for (int i = 0; i < 2 * 4800; i++)
@@ -95,29 +39,29 @@ static void make_inputs(void)
 
 static void test_bit_exact(void)
 {
-    write_file("copy.lua", "local mix = source(param('input', 'in24.wav'))\n"
+    ct_write("copy.lua", "local mix = source(param('input', 'in24.wav'))\n"
                            "output(mix:gain{gain_db = 0.0}, 'same.wav', {bits = 24})\n"
                            "output(mix:gain{gain_db = -6.0206}, 'half.wav', {bits = 32})\n"
                            "output(mix, 'copy.flac', {bits = 24})\n");
-    CHECK(lathe("render copy.lua -o out --no-cache --quiet") == 0, "render copy.lua exits 0");
+    CHECK(ct_lathe("render copy.lua -o out --no-cache --quiet") == 0, "render copy.lua exits 0");
     float *a, *b, *c, *h;
     int ch, fmt;
-    long na = read_audio("in24.wav", &a, &ch, NULL), nb = read_audio("out/same.wav", &b, &ch, &fmt);
+    long na = ct_read_audio("in24.wav", &a, &ch, NULL), nb = ct_read_audio("out/same.wav", &b, &ch, &fmt);
     CHECK(na == 48000 && nb == na, "same length (%ld, %ld)", na, nb);
     CHECK(nb == na && memcmp(a, b, sizeof(float) * (size_t)na * 2) == 0, "24-bit through gain 0 dB is sample-identical");
     CHECK((fmt & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_24, "24-bit output");
-    long nc = read_audio("out/copy.flac", &c, &ch, &fmt);
+    long nc = ct_read_audio("out/copy.flac", &c, &ch, &fmt);
     CHECK(nc == na && memcmp(a, c, sizeof(float) * (size_t)na * 2) == 0, "24-bit FLAC copy is sample-identical");
-    long nh = read_audio("out/half.wav", &h, &ch, NULL);
+    long nh = ct_read_audio("out/half.wav", &h, &ch, NULL);
     int halves = nh == na;
     for (long i = 0; halves && i < na * 2; i++)
         halves = h[i] == a[i] * 0.5f;
     CHECK(halves, "-6.0206 dB halves every sample exactly");
     free(a); free(b); free(c); free(h);
 
-    write_file("overs.lua", "output(source('overs.wav'), 'overs_out.wav', {bits = 32})\n");
-    CHECK(lathe("render overs.lua -o out --no-cache --quiet") == 0, "float render exits 0");
-    long n1 = read_audio("overs.wav", &a, &ch, NULL), n2 = read_audio("out/overs_out.wav", &b, &ch, NULL);
+    ct_write("overs.lua", "output(source('overs.wav'), 'overs_out.wav', {bits = 32})\n");
+    CHECK(ct_lathe("render overs.lua -o out --no-cache --quiet") == 0, "float render exits 0");
+    long n1 = ct_read_audio("overs.wav", &a, &ch, NULL), n2 = ct_read_audio("out/overs_out.wav", &b, &ch, NULL);
     float peak = 0;
     for (long i = 0; i < n1 * 2; i++)
         peak = a[i] > peak ? a[i] : peak;
@@ -131,29 +75,29 @@ static void test_threads_and_latency(void)
     /* Branches with and without latency; outputs must be aligned to the sample and identical
      * whatever -j is. The limiter's ceiling is above the signal, so it must pass it unchanged
      * after its lookahead latency is compensated. */
-    write_file("branches.lua",
+    ct_write("branches.lua",
                "local mix = source('in24.wav'):gain{gain_db = -12}\n"
                "output(mix, 'dry.wav', {bits = 32})\n"
                "output(mix:limit{ceiling_dbtp = 0.0, lookahead_ms = 5}, 'late.wav', {bits = 32})\n"
                "output(mix:resample{rate = 44100}, 'cd.wav', {bits = 24})\n");
-    CHECK(lathe("render branches.lua -o j1 --no-cache --quiet -j 1") == 0, "render -j 1");
-    CHECK(lathe("render branches.lua -o j2 --no-cache --quiet -j 2") == 0, "render -j 2");
-    CHECK(tu_run("cd %s && cmp -s j1/dry.wav j2/dry.wav && cmp -s j1/late.wav j2/late.wav && cmp -s j1/cd.wav j2/cd.wav", dir) == 0,
+    CHECK(ct_lathe("render branches.lua -o j1 --no-cache --quiet -j 1") == 0, "render -j 1");
+    CHECK(ct_lathe("render branches.lua -o j2 --no-cache --quiet -j 2") == 0, "render -j 2");
+    CHECK(tu_run("cd %s && cmp -s j1/dry.wav j2/dry.wav && cmp -s j1/late.wav j2/late.wav && cmp -s j1/cd.wav j2/cd.wav", ct_dir) == 0,
           "-j 1 and -j 2 outputs are byte-identical");
     /* Independent barriers (an album's tracks): materialised and analysed in parallel with -j 2,
      * identical bytes either way. */
-    write_file("tracks.lua",
+    ct_write("tracks.lua",
                "for i = 1, 3 do\n"
                "  local t = source('in24.wav'):gain{gain_db = -6 * i}:eq{ {type = 'bell', freq_hz = 500 * i, gain_db = 2} }\n"
                "  output(t:loudness{target_lufs = -18, ceiling_dbtp = -1}, 't' .. i .. '.wav', {bits = 24})\n"
                "end\n");
-    CHECK(lathe("render tracks.lua -o t1 --no-cache --quiet -j 1") == 0, "three barriers, -j 1");
-    CHECK(lathe("render tracks.lua -o t2 --no-cache --quiet -j 2") == 0, "three barriers, -j 2");
-    CHECK(tu_run("cd %s && for i in 1 2 3; do cmp -s t1/t$i.wav t2/t$i.wav || exit 1; done", dir) == 0,
+    CHECK(ct_lathe("render tracks.lua -o t1 --no-cache --quiet -j 1") == 0, "three barriers, -j 1");
+    CHECK(ct_lathe("render tracks.lua -o t2 --no-cache --quiet -j 2") == 0, "three barriers, -j 2");
+    CHECK(tu_run("cd %s && for i in 1 2 3; do cmp -s t1/t$i.wav t2/t$i.wav || exit 1; done", ct_dir) == 0,
           "parallel materialisation gives byte-identical outputs");
     float *d, *l;
     int ch;
-    long nd = read_audio("j1/dry.wav", &d, &ch, NULL), nl = read_audio("j1/late.wav", &l, &ch, NULL);
+    long nd = ct_read_audio("j1/dry.wav", &d, &ch, NULL), nl = ct_read_audio("j1/late.wav", &l, &ch, NULL);
     CHECK(nd == nl && nd == 48000, "latency-compensated branch has the source's length");
     CHECK(nd == nl && memcmp(d, l, sizeof(float) * (size_t)nd * 2) == 0,
           "limiter branch (5 ms lookahead) is aligned to the sample with the dry branch");
@@ -163,85 +107,80 @@ static void test_threads_and_latency(void)
 static void test_formats_and_tags(void)
 {
     /* A bare format name, numeric tag values, tags in any table order: same bytes every time. */
-    write_file("tags.lua", "warn('a note for the engineer')\n"
+    ct_write("tags.lua", "warn('a note for the engineer')\n"
                            "local m = source('in24.wav')\n"
                            "local c = m:cap{max_lufs = -30}\n"
                            "output(c, 'tagged', {format = 'flac', tags = {title = 'T', tracknumber = 3, artist = 'A', album = 'B', date = '2026'}})\n"
                            "output(c:loudness{target_lufs = -32, ceiling_dbtp = -1}, 'chained.wav')\n");
-    CHECK(lathe("render tags.lua -o f1 --no-cache --quiet") == 0 && stderr_has("a note for the engineer"),
+    CHECK(ct_lathe("render tags.lua -o f1 --no-cache --quiet") == 0 && ct_stderr_has("a note for the engineer"),
           "format = 'flac' accepted, a barrier feeding a barrier works, warn() reaches stderr");
-    CHECK(lathe("render tags.lua -o f2 --no-cache --quiet") == 0, "second render");
-    CHECK(tu_run("cd %s && cmp -s f1/tagged f2/tagged && cmp -s f1/chained.wav f2/chained.wav", dir) == 0,
+    CHECK(ct_lathe("render tags.lua -o f2 --no-cache --quiet") == 0, "second render");
+    CHECK(tu_run("cd %s && cmp -s f1/tagged f2/tagged && cmp -s f1/chained.wav f2/chained.wav", ct_dir) == 0,
           "tagged FLAC is byte-identical across renders");
     int ch, fmt;
     float *x;
-    CHECK(read_audio("f1/tagged", &x, &ch, &fmt) > 0 && (fmt & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC,
+    CHECK(ct_read_audio("f1/tagged", &x, &ch, &fmt) > 0 && (fmt & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC,
           "the file is FLAC");
     free(x);
 }
 
 static void test_errors(void)
 {
-    CHECK(lathe("render missing.lua") == 3, "missing script: exit 3");
-    write_file("syntax.lua", "local x = \noutput(\n");
-    CHECK(lathe("render syntax.lua --no-cache") == 2 && stderr_has("syntax.lua:"), "syntax error: exit 2 with script:line");
-    write_file("unknown_node.lua", "local m = source('in24.wav')\noutput(m:reverb{}, 'x.wav')\n");
-    CHECK(lathe("render unknown_node.lua --no-cache") == 2 && stderr_has("unknown_node.lua:2") && stderr_has("reverb"),
+    CHECK(ct_lathe("render missing.lua") == 3, "missing script: exit 3");
+    ct_write("syntax.lua", "local x = \noutput(\n");
+    CHECK(ct_lathe("render syntax.lua --no-cache") == 2 && ct_stderr_has("syntax.lua:"), "syntax error: exit 2 with script:line");
+    ct_write("unknown_node.lua", "local m = source('in24.wav')\noutput(m:reverb{}, 'x.wav')\n");
+    CHECK(ct_lathe("render unknown_node.lua --no-cache") == 2 && ct_stderr_has("unknown_node.lua:2") && ct_stderr_has("reverb"),
           "unknown node: exit 2 naming the line");
-    write_file("misspelt.lua", "output(source('in24.wav'):gain{gain = -3}, 'x.wav')\n");
-    CHECK(lathe("render misspelt.lua --no-cache") == 2 && stderr_has("did you mean 'gain_db'"), "misspelt parameter: hint");
-    write_file("range.lua", "output(source('in24.wav'):gain{gain_db = 500}, 'x.wav')\n");
-    CHECK(lathe("render range.lua --no-cache") == 2 && stderr_has("out of range"), "out-of-range value: exit 2");
-    write_file("type.lua", "output(source('in24.wav'):gain{gain_db = 'loud'}, 'x.wav')\n");
-    CHECK(lathe("render type.lua --no-cache") == 2 && stderr_has("gain_db"), "wrong type: exit 2");
-    write_file("noinput.lua", "output(source('nope.wav'), 'x.wav')\n");
-    CHECK(lathe("render noinput.lua --no-cache") == 3 && stderr_has("nope.wav"), "missing input file: exit 3");
-    write_file("escape.lua", "output(source('in24.wav'), '../escape.wav')\n");
-    CHECK(lathe("render escape.lua -o out --no-cache") == 2 && stderr_has("outside the output folder"),
+    ct_write("misspelt.lua", "output(source('in24.wav'):gain{gain = -3}, 'x.wav')\n");
+    CHECK(ct_lathe("render misspelt.lua --no-cache") == 2 && ct_stderr_has("did you mean 'gain_db'"), "misspelt parameter: hint");
+    ct_write("range.lua", "output(source('in24.wav'):gain{gain_db = 500}, 'x.wav')\n");
+    CHECK(ct_lathe("render range.lua --no-cache") == 2 && ct_stderr_has("out of range"), "out-of-range value: exit 2");
+    ct_write("type.lua", "output(source('in24.wav'):gain{gain_db = 'loud'}, 'x.wav')\n");
+    CHECK(ct_lathe("render type.lua --no-cache") == 2 && ct_stderr_has("gain_db"), "wrong type: exit 2");
+    ct_write("noinput.lua", "output(source('nope.wav'), 'x.wav')\n");
+    CHECK(ct_lathe("render noinput.lua --no-cache") == 3 && ct_stderr_has("nope.wav"), "missing input file: exit 3");
+    ct_write("escape.lua", "output(source('in24.wav'), '../escape.wav')\n");
+    CHECK(ct_lathe("render escape.lua -o out --no-cache") == 2 && ct_stderr_has("outside the output folder"),
           "output path leaving -o: exit 2");
-    CHECK(!exists("escape.wav"), "nothing written outside");
-    CHECK(lathe("render escape.lua -o out --allow-path . --no-cache --quiet") == 0 && exists("escape.wav"),
+    CHECK(!ct_exists("escape.wav"), "nothing written outside");
+    CHECK(ct_lathe("render escape.lua -o out --allow-path . --no-cache --quiet") == 0 && ct_exists("escape.wav"),
           "--allow-path permits the folder it names");
-    write_file("nooutput.lua", "local m = source('in24.wav')\n");
-    CHECK(lathe("render nooutput.lua --no-cache") == 2 && stderr_has("no output"), "script with no output: exit 2");
-    write_file("twice.lua", "local m = source('in24.wav')\noutput(m, 'a.wav')\noutput(m, 'a.wav')\n");
-    CHECK(lathe("render twice.lua --no-cache") == 2 && stderr_has("two outputs"), "two outputs to one path: exit 2");
-    CHECK(lathe("render copy.lua -D nonsense --no-cache") == 2, "-D without =: exit 2");
-    CHECK(lathe("render copy.lua --frobnicate") == 2, "unknown option: exit 2");
-    CHECK(lathe("render") == 2, "no script: exit 2");
-    CHECK(lathe("frobnicate") == 2, "unknown command: exit 2");
-    write_file("loop.lua", "while true do end\n");
-    CHECK(lathe("render loop.lua --no-cache") == 2 && stderr_has("loop.lua:1"), "infinite loop stopped at its line");
-    write_file("bomb.lua", "local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end\n");
-    CHECK(lathe("render bomb.lua --no-cache") == 2 && stderr_has("memory"), "memory bomb stopped");
-    write_file("sandbox.lua", "os.execute('touch pwned')\n");
-    CHECK(lathe("render sandbox.lua --no-cache") == 2 && !exists("pwned"), "no os.execute in scripts");
-    write_file("notaudio.wav", "this is not audio at all\n");
-    write_file("notaudio.lua", "output(source('notaudio.wav'), 'x.wav')\n");
-    CHECK(lathe("render notaudio.lua --no-cache") == 3 && stderr_has("notaudio.wav"), "non-audio .wav: exit 3");
-    write_file("ro.lua", "output(source('in24.wav'), 'x.wav')\n");
-    tu_run("mkdir -p %s/ro && chmod 555 %s/ro", dir, dir);
+    ct_write("nooutput.lua", "local m = source('in24.wav')\n");
+    CHECK(ct_lathe("render nooutput.lua --no-cache") == 2 && ct_stderr_has("no output"), "script with no output: exit 2");
+    ct_write("twice.lua", "local m = source('in24.wav')\noutput(m, 'a.wav')\noutput(m, 'a.wav')\n");
+    CHECK(ct_lathe("render twice.lua --no-cache") == 2 && ct_stderr_has("two outputs"), "two outputs to one path: exit 2");
+    CHECK(ct_lathe("render copy.lua -D nonsense --no-cache") == 2, "-D without =: exit 2");
+    CHECK(ct_lathe("render copy.lua --frobnicate") == 2, "unknown option: exit 2");
+    CHECK(ct_lathe("render") == 2, "no script: exit 2");
+    CHECK(ct_lathe("frobnicate") == 2, "unknown command: exit 2");
+    ct_write("loop.lua", "while true do end\n");
+    CHECK(ct_lathe("render loop.lua --no-cache") == 2 && ct_stderr_has("loop.lua:1"), "infinite loop stopped at its line");
+    ct_write("bomb.lua", "local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end\n");
+    CHECK(ct_lathe("render bomb.lua --no-cache") == 2 && ct_stderr_has("memory"), "memory bomb stopped");
+    ct_write("sandbox.lua", "os.execute('touch pwned')\n");
+    CHECK(ct_lathe("render sandbox.lua --no-cache") == 2 && !ct_exists("pwned"), "no os.execute in scripts");
+    ct_write("notaudio.wav", "this is not audio at all\n");
+    ct_write("notaudio.lua", "output(source('notaudio.wav'), 'x.wav')\n");
+    CHECK(ct_lathe("render notaudio.lua --no-cache") == 3 && ct_stderr_has("notaudio.wav"), "non-audio .wav: exit 3");
+    ct_write("ro.lua", "output(source('in24.wav'), 'x.wav')\n");
+    tu_run("mkdir -p %s/ro && chmod 555 %s/ro", ct_dir, ct_dir);
     if (geteuid() != 0)
-        CHECK(lathe("render ro.lua -o ro --no-cache") == 3, "unwritable output folder: exit 3");
-    CHECK(lathe("--version") == 0, "--version exits 0");
-    CHECK(lathe("help gain") == 0, "help NODE exits 0");
-    CHECK(lathe("graph copy.lua") == 0, "graph exits 0");
-    CHECK(tu_run("grep -q 'digraph' %s/stdout.txt && grep -q 'gain' %s/stdout.txt", dir, dir) == 0, "graph prints DOT");
+        CHECK(ct_lathe("render ro.lua -o ro --no-cache") == 3, "unwritable output folder: exit 3");
+    CHECK(ct_lathe("--version") == 0, "--version exits 0");
+    CHECK(ct_lathe("help gain") == 0, "help NODE exits 0");
+    CHECK(ct_lathe("graph copy.lua") == 0, "graph exits 0");
+    CHECK(tu_run("grep -q 'digraph' %s/stdout.txt && grep -q 'gain' %s/stdout.txt", ct_dir, ct_dir) == 0, "graph prints DOT");
 }
 
 int main(void)
 {
-    bin = getenv("LATHE_BIN");
-    if (!bin) {
-        printf("LATHE_BIN not set\n0 passed, 1 failed\n");
-        return 1;
-    }
-    tu_tmpdir(dir, sizeof dir);
+    ct_setup();
     make_inputs();
     test_bit_exact();
     test_threads_and_latency();
     test_formats_and_tags();
     test_errors();
-    tu_run("chmod -R u+w %s; rm -rf %s", dir, dir);
+    ct_cleanup();
     return tu_done();
 }

@@ -4,6 +4,7 @@
  * against a sine's known peak; and, when Debian's chromium is installed, a headless screenshot
  * showing the charts draw pixels. */
 #define _XOPEN_SOURCE 700
+#include "clitest.h"
 #include "testutil.h"
 
 #include "analysis.h"
@@ -16,49 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static char dir[512];
-static const char *bin;
-
-static void write_file(const char *name, const char *text)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *slurp(const char *name, long *len)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    n = (long)fread(b, 1, (size_t)n, f);
-    b[n] = 0;
-    fclose(f);
-    if (len)
-        *len = n;
-    return b;
-}
-
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
-}
-
-static int lathe(const char *args)
-{
-    return tu_run("cd %s && %s %s >%s/stdout.txt 2>%s/stderr.txt", dir, bin, args, dir, dir);
-}
 
 /* The value in the summary row of `file`, column `col` (0: duration, 1: LUFS, 2: LRA, 3: TP). */
 static double row_value(const char *html, const char *file, int col)
@@ -78,7 +36,7 @@ static void check_charts(const char *html)
     for (int k = 0; k < 5; k++) {
         char tag[128];
         snprintf(tag, sizeof tag, "<svg class=\"chart %s\"", kinds[k]);
-        CHECK(count(html, tag) == 1, "one %s chart (found %d)", kinds[k], count(html, tag));
+        CHECK(ct_count(html, tag) == 1, "one %s chart (found %d)", kinds[k], ct_count(html, tag));
         const char *p = strstr(html, tag);
         int w = 0, h = 0;
         if (p) {
@@ -88,9 +46,9 @@ static void check_charts(const char *html)
         }
         CHECK(w == 760 && h >= 100, "%s chart sized: %dx%d", kinds[k], w, h);
     }
-    CHECK(count(html, "<svg") == count(html, "</svg>"), "svg elements closed");
-    CHECK(count(html, "<table") == count(html, "</table>"), "tables closed");
-    CHECK(count(html, "<script") == 0, "no JavaScript");
+    CHECK(ct_count(html, "<svg") == ct_count(html, "</svg>"), "svg elements closed");
+    CHECK(ct_count(html, "<table") == ct_count(html, "</table>"), "tables closed");
+    CHECK(ct_count(html, "<script") == 0, "no JavaScript");
     CHECK(strstr(html, "@media print") != NULL, "print styles");
     CHECK(strncmp(html, "<!DOCTYPE html>", 15) == 0 && strstr(html, "</html>\n"), "whole document");
 }
@@ -116,7 +74,7 @@ static void check_numbers(const char *html, json_t *run)
 static int leftover_temp(void)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/out", dir);
+    snprintf(path, sizeof path, "%s/out", ct_dir);
     DIR *d = opendir(path);
     int found = 0;
     for (struct dirent *e; d && (e = readdir(d));)
@@ -134,15 +92,15 @@ static const char *chain =
 
 static void test_render_report(void)
 {
-    write_file("gen.lua", "local s = sine{freq_hz = 220, duration_s = 4, amplitude_db = -6}\n"
+    ct_write("gen.lua", "local s = sine{freq_hz = 220, duration_s = 4, amplitude_db = -6}\n"
                           "local n = noise{color = 'pink', duration_s = 4, amplitude_db = -24}\n"
                           "output(mix(s, n):fade{in_ms = 1500, out_ms = 500}, 'mix.wav', "
                           "{bits = 24})\n");
-    write_file("chain.lua", chain);
-    CHECK(lathe("render gen.lua -o . --no-cache --quiet") == 0, "mix rendered");
-    CHECK(lathe("render chain.lua -o out --cache cache --json") == 0, "chain rendered");
+    ct_write("chain.lua", chain);
+    CHECK(ct_lathe("render gen.lua -o . --no-cache --quiet") == 0, "mix rendered");
+    CHECK(ct_lathe("render chain.lua -o out --cache cache --json") == 0, "chain rendered");
     long len = 0;
-    char *js = slurp("stdout.txt", NULL), *html = slurp("out/report.html", &len);
+    char *js = ct_slurp("stdout.txt", NULL), *html = ct_slurp("out/report.html", &len);
     json_t *run = js ? json_loads(js, 0, NULL) : NULL;
     CHECK(html && run, "report.html and the JSON exist");
     if (!html || !run)
@@ -160,14 +118,14 @@ static void test_render_report(void)
     CHECK(!leftover_temp(), "no temporary file left");
     CHECK(len < 200000, "report stays small: %ld bytes", len);
     /* second run: nothing to do, so the report describing these files is left as it was */
-    CHECK(lathe("render chain.lua -o out --cache cache --quiet") == 0, "re-render");
-    char *same = slurp("out/report.html", NULL);
+    CHECK(ct_lathe("render chain.lua -o out --cache cache --quiet") == 0, "re-render");
+    char *same = ct_slurp("out/report.html", NULL);
     CHECK(same && strcmp(same, html) == 0, "a run that renders nothing leaves the report alone");
     free(same);
     /* third run: one output is missing; the other is up to date, left alone, measured from file */
-    tu_run("rm -f %s/out/quiet.wav", dir);
-    CHECK(lathe("render chain.lua -o out --cache cache --quiet") == 0, "partial re-render");
-    char *again = slurp("out/report.html", NULL);
+    tu_run("rm -f %s/out/quiet.wav", ct_dir);
+    CHECK(ct_lathe("render chain.lua -o out --cache cache --quiet") == 0, "partial re-render");
+    char *again = ct_slurp("out/report.html", NULL);
     CHECK(again && strstr(again, "(up to date)"), "outputs left alone are marked");
     CHECK_NEAR(row_value(again ? again : "", "loud.flac", 1), row_value(html, "loud.flac", 1), 0.01,
                "left-alone output measured from its file");
@@ -213,7 +171,7 @@ static void test_peak_series(void)
 static long png_info(const char *name, int *w, int *h)
 {
     long len = 0;
-    unsigned char *b = (unsigned char *)slurp(name, &len);
+    unsigned char *b = (unsigned char *)ct_slurp(name, &len);
     *w = *h = 0;
     if (b && len > 24 && memcmp(b + 12, "IHDR", 4) == 0) {
         *w = (b[16] << 24) | (b[17] << 16) | (b[18] << 8) | b[19];
@@ -227,9 +185,9 @@ static int shoot(const char *html, const char *png)
 {
     return tu_run("cd %s && timeout 120 chromium --headless --no-sandbox --disable-gpu "
                   "--disable-background-networking --disable-component-update --disable-sync "
-                  "--no-first-run --user-data-dir=%s/chrome --window-size=1000,2400 "
+                  "--no-first-run --user-data-ct_dir=%s/chrome --window-size=1000,2400 "
                   "--screenshot=%s/%s file://%s/%s >/dev/null 2>&1",
-                  dir, dir, dir, png, dir, html);
+                  ct_dir, ct_dir, ct_dir, png, ct_dir, html);
 }
 
 /* Chromium draws the report: the screenshot of the page with its charts holds much more than the
@@ -241,11 +199,11 @@ static void test_chromium(void)
                "(apt-get install chromium)\n");
         return;
     }
-    char *html = slurp("out/report.html", NULL);
+    char *html = ct_slurp("out/report.html", NULL);
     if (!html)
         return;
     char path[1024];
-    snprintf(path, sizeof path, "%s/out/nocharts.html", dir);
+    snprintf(path, sizeof path, "%s/out/nocharts.html", ct_dir);
     FILE *o = fopen(path, "w");
     for (char *p = html; o && *p;) { /* copy without the svg elements */
         char *s = strstr(p, "<svg"), *e = s ? strstr(s, "</svg>") : NULL;
@@ -270,15 +228,10 @@ static void test_chromium(void)
 
 int main(void)
 {
-    bin = getenv("LATHE_BIN");
-    if (!bin) {
-        printf("LATHE_BIN not set\n");
-        return 1;
-    }
-    tu_tmpdir(dir, sizeof dir);
+    ct_setup();
     test_peak_series();
     test_render_report();
     test_chromium();
-    tu_run("rm -rf %s", dir);
+    ct_cleanup();
     return tu_done();
 }

@@ -153,7 +153,12 @@ static int render(const lathe_options *o, lathe_graph *g, const char *title, con
         fprintf(stderr, "lathe: %s\n", lathe_graph_error(g));
     } else {
         *run = lathe_run_to_json(g, cache);
-        code = lathe_report_html_write(html, g, title, *run);
+        /* as render does: nothing rendered and a report there already describes these files */
+        int all_skipped = 1;
+        for (int i = 0; i < lathe_graph_output_count(g); i++)
+            all_skipped &= lathe_graph_output_result(g, i)->skipped;
+        if (!(all_skipped && access(html, F_OK) == 0))
+            code = lathe_report_html_write(html, g, title, *run);
     }
     if (cache) {
         lathe_cache_stats_save(cache);
