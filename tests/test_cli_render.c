@@ -169,6 +169,13 @@ static void test_errors(void)
         CHECK(ct_lathe("render ro.lua -o ro --no-cache") == 3, "unwritable output folder: exit 3");
     CHECK(ct_lathe("--version") == 0, "--version exits 0");
     CHECK(ct_lathe("help gain") == 0, "help NODE exits 0");
+    static const char *const commands[] = {"render", "master", "check", "analyze", "graph", "cache", "help"};
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        char args[64];
+        snprintf(args, sizeof args, "help %s", commands[i]);
+        CHECK(ct_lathe(args) == 0 && tu_run("grep -q '^usage: lathe %s' %s/stdout.txt", commands[i], ct_dir) == 0,
+              "lathe help %s prints its usage", commands[i]);
+    }
     CHECK(ct_lathe("graph copy.lua") == 0, "graph exits 0");
     CHECK(tu_run("grep -q 'digraph' %s/stdout.txt && grep -q 'gain' %s/stdout.txt", ct_dir, ct_dir) == 0, "graph prints DOT");
 }

@@ -246,6 +246,24 @@ static void stage_reset(stage *s, uint32_t channels)
     delay_reset(&s->dl, channels);
 }
 
+/* The detectors need exact peaks only where they can exceed the ceiling: below it the gain
+ * asked for is 1 whatever the peak. That holds per detector when the peaks are linked (one
+ * detector) or independent; a partial link mixes every channel's exact peak into the others'. */
+static void skip_quiet_frames(lathe_limiter *l)
+{
+    if (l->s1.n_gc > 1 && l->cfg.link != 0.0)
+        return;
+    float thr = (float)l->ceil_int;
+    if ((double)thr > l->ceil_int)
+        thr = nextafterf(thr, 0.0f);
+    for (int k = 0; k < l->s1.n_gc; k++) {
+        if (l->s1.tp[k])
+            lathe_tpdetect_set_threshold(l->s1.tp[k], thr);
+        if (l->two_stage)
+            lathe_tpdetect_set_threshold(l->s2.tp[k], thr);
+    }
+}
+
 int lathe_limiter_new(const lathe_limiter_config *cfg, lathe_limiter **out)
 {
     const lathe_limiter_config *c = cfg;
@@ -285,6 +303,7 @@ int lathe_limiter_new(const lathe_limiter_config *cfg, lathe_limiter **out)
         lathe_limiter_free(l);
         return -1;
     }
+    skip_quiet_frames(l);
     lathe_limiter_reset(l);
     *out = l;
     return 0;

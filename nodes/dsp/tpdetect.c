@@ -28,6 +28,8 @@
  * offsets -5..6 around the interval's first sample. */
 #define SHORT_TAPS 12
 #define SHORT_LANES 4
+/* Frames screened together against the threshold (see lathe_tpdetect_set_threshold). */
+#define GROUP 8
 
 struct lathe_tpdetect {
     uint32_t channels, factor, taps, short_factor;
@@ -35,6 +37,7 @@ struct lathe_tpdetect {
     float hs[SHORT_TAPS * SHORT_LANES]; /* hs[k * 4 + p], p < short_factor */
     float *hist[MAX_CH];      /* taps + 2 + CHUNK */
     float *y;                 /* (CHUNK + 2) * factor */
+    uint32_t xlim_bits;       /* |x| bit pattern at or below which a group is skipped; 0 off */
 };
 
 static double bessel_i0(double x)
@@ -126,6 +129,37 @@ void lathe_tpdetect_reset(lathe_tpdetect *d)
 {
     for (uint32_t c = 0; c < d->channels; c++)
         memset(d->hist[c], 0, (d->taps + 2 + CHUNK) * sizeof(float));
+}
+
+/* Largest sum of |taps| over the phases of the L-tap, F-phase filter h[k * F + p]. */
+static double abs_gain(const float *h, uint32_t F, uint32_t L)
+{
+    double b = 0.0;
+    for (uint32_t p = 0; p < F; p++) {
+        double s = 0.0;
+        for (uint32_t k = 0; k < L; k++)
+            s += fabs((double)h[k * F + p]);
+        b = fmax(b, s);
+    }
+    return b;
+}
+
+/* Every reported value is at most K max|x| over the frame's support: an interpolated point is
+ * at most the main (or short) filter's abs_gain times it, and the parabola through three points
+ * rises at most 1.25 times their largest magnitude within one point of the middle (the Lebesgue
+ * constant of three equispaced nodes). The relative 1e-4 covers float accumulation (48 taps:
+ * < 3e-6) and refine()'s upward rounding (2.4e-7). */
+void lathe_tpdetect_set_threshold(lathe_tpdetect *d, float threshold)
+{
+    d->xlim_bits = 0;
+    if (!(threshold > 0.0f))
+        return;
+    double k = fmax(1.25 * abs_gain(d->h, d->factor, d->taps),
+                    abs_gain(d->hs, SHORT_LANES, SHORT_TAPS)) * (1.0 + 1e-4);
+    float lim = (float)((double)threshold / k);
+    while (lim > 0.0f && (double)lim * k > (double)threshold)
+        lim = nextafterf(lim, 0.0f);
+    memcpy(&d->xlim_bits, &lim, sizeof lim);
 }
 
 uint32_t lathe_tpdetect_latency(const lathe_tpdetect *d)
@@ -310,18 +344,65 @@ TPD_CLONES static void fold_frames(const float *y, uint32_t F, uint32_t n, int f
     }
 }
 
+/* Largest |x| over x[0 .. n) as a bit pattern: for magnitudes the IEEE order is the integer
+ * order (a NaN compares above everything, so it is never skipped); vectorises. */
+static uint32_t absmax_bits(const float *restrict x, uint32_t n)
+{
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, x + i, sizeof u);
+        u &= 0x7fffffffu;
+        m = u > m ? u : m;
+    }
+    return m;
+}
+
+/* Frames rs .. re of one channel, exactly: the main points, their refinement, the short
+ * interpolator. Each interval depends only on its own taps, so a run gives the same values as
+ * the whole chunk. */
+static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t re, int first,
+                      float *out)
+{
+    const uint32_t L = d->taps;
+    /* intervals L/2 + rs .. L/2 + re + 1; interval j's taps start at b[j - L/2 + 1] */
+    interp(d, b + 1 + rs, re - rs + 2, d->y);
+    fold_frames(d->y, d->factor, re - rs, first, out + rs);
+    /* reported interval j = L/2 + 1 + i; its short taps start at b[j - 5] */
+    if (d->short_factor)
+        short_peaks(b + L / 2 - 4 + rs, d->hs, re - rs, out + rs);
+}
+
+/* Frame i (interval j = L/2 + 1 + i) depends on b[i + 1 .. i + L + 2]. A group of frames whose
+ * support stays at or below xlim reads at or below the threshold: it reports the larger of its
+ * two samples instead (also at or below it), and only runs of other groups are interpolated. */
+static void chunk_channel(lathe_tpdetect *d, const float *b, uint32_t n, int first, float *out)
+{
+    const uint32_t L = d->taps;
+    uint32_t rs = 0;
+    for (uint32_t i0 = 0; i0 < n; i0 += GROUP) {
+        uint32_t gn = n - i0 < GROUP ? n - i0 : GROUP;
+        if (!d->xlim_bits || absmax_bits(b + i0 + 1, L + 1 + gn) > d->xlim_bits)
+            continue;
+        if (rs < i0)
+            exact_run(d, b, rs, i0, first, out);
+        for (uint32_t i = i0; i < i0 + gn; i++) {
+            float s = fmaxf(fabsf(b[L / 2 + 1 + i]), fabsf(b[L / 2 + 2 + i]));
+            out[i] = first || s > out[i] ? s : out[i];
+        }
+        rs = i0 + gn;
+    }
+    if (rs < n)
+        exact_run(d, b, rs, n, first, out);
+}
+
 static void chunk(lathe_tpdetect *d, const float *const *ch, uint32_t n, float *out)
 {
-    const uint32_t F = d->factor, L = d->taps, H = L + 2;
+    const uint32_t H = d->taps + 2;
     for (uint32_t c = 0; c < d->channels; c++) {
         float *b = d->hist[c];
         memcpy(b + H, ch[c], n * sizeof(float));
-        /* intervals L/2 .. L/2 + n + 1; interval j's taps start at b[j - L/2 + 1] */
-        interp(d, b + 1, n + 2, d->y);
-        fold_frames(d->y, F, n, c == 0, out);
-        /* reported interval j = L/2 + 1 + i; its short taps start at b[j - 5] */
-        if (d->short_factor)
-            short_peaks(b + L / 2 - 4, d->hs, n, out);
+        chunk_channel(d, b, n, c == 0, out);
         memmove(b, b + n, H * sizeof(float));
     }
 }

@@ -34,6 +34,12 @@ void lathe_tpdetect_reset(lathe_tpdetect *d);
  * next (both samples included). Block size does not change results. */
 void lathe_tpdetect_process(lathe_tpdetect *d, const float *const *ch, uint32_t n,
                             float *peak_out);
+/* [main] Frames whose peak provably reads at or below `threshold` (by the filters' absolute tap
+ * sums times the largest |x| their points depend on) may skip the interpolation and report a
+ * value still at or below it (their larger sample); every frame that can read above it is
+ * exact. For a limiter asking min(1, ceiling / peak) with threshold <= ceiling the gains are
+ * unchanged. 0 (the default): every frame exact. */
+void lathe_tpdetect_set_threshold(lathe_tpdetect *d, float threshold);
 uint32_t lathe_tpdetect_latency(const lathe_tpdetect *d);
 /* Input frames either side of a frame that its detected peak depends on. */
 uint32_t lathe_tpdetect_reach(const lathe_tpdetect *d);
