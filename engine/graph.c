@@ -316,6 +316,11 @@ const char *lathe_graph_node_report(const lathe_graph *g, lathe_node_id id)
     return g->nodes[id].report ? g->nodes[id].report : "";
 }
 
+double lathe_graph_node_time(const lathe_graph *g, lathe_node_id id)
+{
+    return g->nodes[id].time_s;
+}
+
 const char *lathe_graph_node_source_path(const lathe_graph *g, lathe_node_id id)
 {
     return g->nodes[id].kind == NODE_SOURCE ? g->nodes[id].path : NULL;

@@ -32,6 +32,7 @@ typedef struct graph_node {
     int ran;
     char why[256];
     char *report;                /* "key=value" lines after the run */
+    double time_s;               /* CPU seconds in process() over this graph's passes */
     double analysis[LATHE_ANALYSIS_MAX];
     int n_analysis, analysed;
 } graph_node;

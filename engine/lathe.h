@@ -120,6 +120,8 @@ const char *lathe_graph_node_label(const lathe_graph *g, lathe_node_id id);
 int lathe_graph_node_ran(const lathe_graph *g, lathe_node_id id);
 const char *lathe_graph_node_why(const lathe_graph *g, lathe_node_id id);
 const char *lathe_graph_node_report(const lathe_graph *g, lathe_node_id id);
+/* CPU seconds the node spent in process() (all passes that ran it; 0 if it did not run). */
+double lathe_graph_node_time(const lathe_graph *g, lathe_node_id id);
 /* The file a source node reads (NULL for other nodes); a node's inputs (returns the count,
  * *inputs borrowed from the graph); the node an output writes. For reports. */
 const char *lathe_graph_node_source_path(const lathe_graph *g, lathe_node_id id);

@@ -333,6 +333,7 @@ static void close_pass(pass *p, int ok)
         pass_node *q = &p->pn[i];
         if (q->has_runner) {
             lathe_runner_collect_report(&q->runner);
+            g->nodes[i].time_s += q->runner.cpu_s;
             if (ok && q->runner.report.text) {
                 lathe_dealloc(g->nodes[i].report);
                 g->nodes[i].report = lathe_strdup(q->runner.report.text);

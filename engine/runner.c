@@ -1,9 +1,18 @@
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "runner.h"
 
 #include "lathe.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+static double thread_cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
 
 int lathe_runner_analyze(const lathe_node_desc *desc, const void *params,
                          lathe_stream *const *streams, int n_in, double *result, int *n_result,
@@ -101,7 +110,9 @@ uint32_t lathe_runner_process(lathe_runner *r, const float *const *const *in, ui
         b.in = NULL;
         feeding_zeros = 0;
     }
+    double t0 = thread_cpu_s();
     r->desc->process(r->state, &b);
+    r->cpu_s += thread_cpu_s() - t0;
     r->idle_flushes = (feeding_zeros && b.n_out == 0) ? r->idle_flushes + 1 : 0;
 
     /* Trim the latency from the front and the excess past the declared length. */

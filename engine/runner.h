@@ -17,6 +17,7 @@ typedef struct lathe_runner {
     float *zeros;            /* max_frames zeros, fed for inputs that have ended */
     lathe_stream *const *streams; /* barrier inputs (borrowed) */
     int idle_flushes;        /* flush calls in a row that produced nothing */
+    double cpu_s;            /* thread CPU time spent in process() */
     int prepared;
     lathe_report report;
 } lathe_runner;

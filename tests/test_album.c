@@ -150,8 +150,10 @@ static void test_cd_image(void)
         if (strncmp(pq + k, "VVVS", 4) != 0 || sscanf(pq + k + 10, "%2d%2d%2d", &mm, &ss, &ff) != 3)
             continue;
         long at = ((long)mm * 4500 + ss * 75 + ff) * 588;
-        if (trk >= 1 && trk <= 3)
-            pq_ok += at == (ix ? idx1 : idx0)[trk - 1];
+        if (trk >= 1 && trk <= 3) {
+            long want = ix ? idx1[trk - 1] : idx0[trk - 1];
+            pq_ok += at == want;
+        }
         else if (pq[k + 4] == 'A')
             pq_ok += at == frames;
     }

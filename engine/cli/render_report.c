@@ -114,6 +114,7 @@ json_t *lathe_run_to_json(const lathe_graph *g, lathe_cache *cache)
         json_object_set_new(n, "ran", json_boolean(lathe_graph_node_ran(g, i)));
         json_object_set_new(n, "why", json_string(lathe_graph_node_why(g, i)));
         json_object_set_new(n, "report", report_to_json(lathe_graph_node_report(g, i)));
+        json_object_set_new(n, "time_s", json_real(lathe_graph_node_time(g, i)));
         json_array_append_new(nodes, n);
     }
     json_object_set_new(root, "outputs", outs);

@@ -24,6 +24,7 @@ typedef struct gaincomp {
     double *dq_v;
     double *box;
     uint32_t box_pos, since_sum;
+    uint64_t ones;             /* frames since the envelope was last below 1 */
     double box_sum, inv_len;
     double env, avg;
     uint64_t t;
@@ -102,6 +103,7 @@ static void gaincomp_reset(gaincomp *g)
         g->box[i] = 1.0;
     g->box_sum = g->len;
     g->box_pos = g->since_sum = 0;
+    g->ones = g->len;
     g->env = g->avg = 1.0;
     g->t = 0;
 }
@@ -114,8 +116,8 @@ static inline double release_step(const release *r, double env, double avg)
     return env + (1.0 - env) * r->a_rel;
 }
 
-/* [rt] Required gains in, smoothed gains out (n frames). */
-static void gaincomp_run(gaincomp *g, const release *r, const double *req, double *out, uint32_t n)
+/* [rt] Required gains in, smoothed gains out (n frames), frame by frame. */
+static void gaincomp_step(gaincomp *g, const release *r, const double *req, double *out, uint32_t n)
 {
     const uint32_t m = g->dq_mask;
     for (uint32_t i = 0; i < n; i++, g->t++) {
@@ -135,6 +137,7 @@ static void gaincomp_run(gaincomp *g, const release *r, const double *req, doubl
         if (e > 1.0 - 1e-12)
             e = 1.0; /* land on unity exactly so the pass-through is bit-exact again */
         g->env = e < held ? e : held;
+        g->ones = g->env < 1.0 ? 0 : g->ones + 1;
         if (r->adaptive)
             g->avg += (g->env - g->avg) * r->a_avg;
         g->box_sum += g->env - g->box[g->box_pos];
@@ -151,6 +154,41 @@ static void gaincomp_run(gaincomp *g, const release *r, const double *req, doubl
         double o = g->box_sum * g->inv_len;
         out[i] = o < 1.0 ? o : 1.0;
     }
+}
+
+/* [rt] gaincomp_step on n unity requirements when the computer idles at unity (envelope and
+ * every held value 1, the box all ones and its sum exactly len): each frame pops the deque down
+ * to itself, keeps the envelope and the box sum, and re-adds the box to len, so the state moves
+ * only in time and the output is constant (len / len may round below 1). */
+static void gaincomp_idle(gaincomp *g, const release *r, double *out, uint32_t n)
+{
+    double o = g->box_sum * g->inv_len;
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = o < 1.0 ? o : 1.0;
+    if (r->adaptive)
+        for (uint32_t i = 0; i < n; i++)
+            g->avg += (1.0 - g->avg) * r->a_avg;
+    g->t += n;
+    g->dq_head = 0;
+    g->dq_n = 1;
+    g->dq_t[0] = g->t - 1;
+    g->dq_v[0] = 1.0;
+    g->box_pos = (uint32_t)((g->box_pos + (uint64_t)n) % g->len);
+    g->since_sum = (uint32_t)((g->since_sum + (uint64_t)n) % g->len);
+    g->ones += n;
+}
+
+/* [rt] Required gains in, smoothed gains out (n frames; req and out may be the same). */
+static void gaincomp_run(gaincomp *g, const release *r, const double *req, double *out, uint32_t n)
+{
+    int unity = g->env == 1.0 && g->ones >= g->len && g->box_sum == (double)g->len &&
+                (g->dq_n == 0 || g->dq_v[g->dq_head] == 1.0);
+    for (uint32_t i = 0; unity && i < n; i++)
+        unity = req[i] == 1.0;
+    if (unity)
+        gaincomp_idle(g, r, out, n);
+    else
+        gaincomp_step(g, r, req, out, n);
 }
 
 static int delay_init(delayline *d, uint32_t channels, uint32_t delay)

@@ -375,19 +375,31 @@ static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t r
 
 /* Frame i (interval j = L/2 + 1 + i) depends on b[i + 1 .. i + L + 2]. A group of frames whose
  * support stays at or below xlim reads at or below the threshold: it reports the larger of its
- * two samples instead (also at or below it), and only runs of other groups are interpolated. */
+ * two samples instead (also at or below it), and only runs of other groups are interpolated.
+ * The support's maximum is taken over whole blocks of GROUP samples from b[1] (a few more
+ * samples than needed: a bound all the same). */
 static void chunk_channel(lathe_tpdetect *d, const float *b, uint32_t n, int first, float *out)
 {
-    const uint32_t L = d->taps;
+    const uint32_t L = d->taps, avail = L + 1 + n; /* b[1 .. L + 1 + n] */
+    uint32_t bm[(CHUNK + 64 + 2 * GROUP) / GROUP];
+    if (d->xlim_bits)
+        for (uint32_t k = 0; k * GROUP < avail; k++)
+            bm[k] = absmax_bits(b + 1 + k * GROUP,
+                                avail - k * GROUP < GROUP ? avail - k * GROUP : GROUP);
     uint32_t rs = 0;
     for (uint32_t i0 = 0; i0 < n; i0 += GROUP) {
-        uint32_t gn = n - i0 < GROUP ? n - i0 : GROUP;
-        if (!d->xlim_bits || absmax_bits(b + i0 + 1, L + 1 + gn) > d->xlim_bits)
+        uint32_t gn = n - i0 < GROUP ? n - i0 : GROUP, m = 0;
+        if (!d->xlim_bits)
+            break;
+        for (uint32_t k = i0 / GROUP; k <= (i0 + L + gn) / GROUP; k++)
+            m = bm[k] > m ? bm[k] : m;
+        if (m > d->xlim_bits)
             continue;
         if (rs < i0)
             exact_run(d, b, rs, i0, first, out);
         for (uint32_t i = i0; i < i0 + gn; i++) {
-            float s = fmaxf(fabsf(b[L / 2 + 1 + i]), fabsf(b[L / 2 + 2 + i]));
+            float s0 = fabsf(b[L / 2 + 1 + i]), s1 = fabsf(b[L / 2 + 2 + i]);
+            float s = s1 > s0 ? s1 : s0;
             out[i] = first || s > out[i] ? s : out[i];
         }
         rs = i0 + gn;
