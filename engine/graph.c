@@ -30,6 +30,7 @@ void lathe_graph_free(lathe_graph *g)
         lathe_dealloc(n->origin);
         lathe_dealloc(n->inputs);
         lathe_dealloc(n->report);
+        lathe_dealloc(n->energy);
     }
     for (int i = 0; i < g->n_sinks; i++) {
         graph_sink *s = &g->sinks[i];
@@ -335,6 +336,12 @@ int lathe_graph_node_inputs(const lathe_graph *g, lathe_node_id id, const lathe_
 lathe_node_id lathe_graph_output_node(const lathe_graph *g, int i)
 {
     return g->sinks[i].node;
+}
+
+const float *lathe_graph_node_energy(const lathe_graph *g, lathe_node_id id, size_t *n)
+{
+    *n = g->nodes[id].n_energy;
+    return g->nodes[id].energy;
 }
 
 int lathe_graph_output_count(const lathe_graph *g)

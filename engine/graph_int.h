@@ -33,6 +33,12 @@ typedef struct graph_node {
     char why[256];
     char *report;                /* "key=value" lines after the run */
     double time_s;               /* CPU seconds in process() over this graph's passes */
+    /* Mean square of the output over 100 ms windows (all channels), recorded as the node runs:
+     * input minus output is the node's gain change over time, for the report. */
+    float *energy;
+    size_t n_energy, cap_energy;
+    double energy_acc;
+    uint32_t energy_fill, energy_window;
     double analysis[LATHE_ANALYSIS_MAX];
     int n_analysis, analysed;
 } graph_node;

@@ -120,6 +120,9 @@ const char *lathe_graph_node_label(const lathe_graph *g, lathe_node_id id);
 int lathe_graph_node_ran(const lathe_graph *g, lathe_node_id id);
 const char *lathe_graph_node_why(const lathe_graph *g, lathe_node_id id);
 const char *lathe_graph_node_report(const lathe_graph *g, lathe_node_id id);
+/* The node's output level over time: mean square (all channels) per 100 ms window, from the
+ * pass that computed it this run; *n is 0 when it was not computed (cached, no-op). */
+const float *lathe_graph_node_energy(const lathe_graph *g, lathe_node_id id, size_t *n);
 /* CPU seconds the node spent in process() (all passes that ran it; 0 if it did not run). */
 double lathe_graph_node_time(const lathe_graph *g, lathe_node_id id);
 /* The file a source node reads (NULL for other nodes); a node's inputs (returns the count,

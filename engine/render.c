@@ -88,6 +88,10 @@ static int setup_node(pass *p, int id)
     pass_node *q = &p->pn[id];
     char err[LATHE_ERR_MAX + 64];
     int rc = lathe_fifo_init(&q->fifo, n->fmt.channels, 4 * BLOCK);
+    n->n_energy = 0;
+    n->energy_acc = 0;
+    n->energy_fill = 0;
+    n->energy_window = (n->fmt.rate + 5) / 10;
     if (rc != LATHE_OK)
         return rc;
     if (q->from_cache) {
@@ -138,11 +142,45 @@ static int setup_node(pass *p, int id)
     return LATHE_OK;
 }
 
+/* Adds frames to the node's 100 ms level series (a node's task is the only writer). */
+static void record_energy(graph_node *n, const float *const *y, uint32_t got)
+{
+    for (uint32_t i = 0; i < got;) {
+        uint32_t take = n->energy_window - n->energy_fill;
+        if (take > got - i)
+            take = got - i;
+        double sum = 0;
+        for (uint32_t c = 0; c < n->fmt.channels; c++)
+            for (uint32_t k = i; k < i + take; k++)
+                sum += (double)y[c][k] * (double)y[c][k];
+        n->energy_acc += sum;
+        n->energy_fill += take;
+        i += take;
+        if (n->energy_fill < n->energy_window)
+            break;
+        if (n->n_energy == n->cap_energy) {
+            size_t cap = n->cap_energy ? n->cap_energy * 2 : 1024;
+            float *t = lathe_alloc(cap * sizeof *t);
+            if (!t)
+                return; /* the series is for the report: losing it must not fail a render */
+            if (n->energy)
+                memcpy(t, n->energy, n->n_energy * sizeof *t);
+            lathe_dealloc(n->energy);
+            n->energy = t;
+            n->cap_energy = cap;
+        }
+        n->energy[n->n_energy++] = (float)(n->energy_acc / ((double)n->energy_window * n->fmt.channels));
+        n->energy_acc = 0;
+        n->energy_fill = 0;
+    }
+}
+
 static int emit(pass *p, int id, const float *const *y, uint32_t got)
 {
     pass_node *q = &p->pn[id];
     if (!got)
         return LATHE_OK;
+    record_energy(&p->g->nodes[id], y, got);
     q->produced += got;
     if (q->tee && lathe_cache_writer_append(q->tee, y, got) != LATHE_OK) {
         lathe_cache_writer_abort(q->tee);

@@ -358,12 +358,60 @@ static void gr_chart(FILE *f, const rep *r)
     }
     lathe_svg_bar_chart(f, "gr", "Gain reduction per dynamics node", "dB", labels, mx, avg, "max",
                         "average", n);
-    fputs("<p class=\"note\">Nodes report gain reduction as numbers (maximum, average), not yet as "
-          "a series over time; the level-change chart above shows where it happened.</p>\n", f);
     free(labels);
     free(names);
     free(mx);
     free(avg);
+}
+
+/* A node's level series, following no-op nodes (they keep none) to the node they pass on. */
+static const float *level_of(const lathe_graph *g, int id, size_t *n)
+{
+    const lathe_node_id *in;
+    for (int hops = 0; hops < 64; hops++) {
+        const float *e = lathe_graph_node_energy(g, id, n);
+        if (*n || lathe_graph_node_inputs(g, id, &in) != 1)
+            return e;
+        id = in[0];
+    }
+    *n = 0;
+    return NULL;
+}
+
+/* Gain change over time of every dynamics node: its output level minus its input level per
+ * 100 ms window (mean square over all channels), from the levels the engine recorded. */
+static void gr_time_chart(FILE *f, const rep *r)
+{
+    lathe_svg_series s[MAX_SERIES];
+    double *buf[MAX_SERIES];
+    char names[MAX_SERIES][96];
+    int n = 0, nn = lathe_graph_node_count(r->g);
+    for (int id = 0; id < nn && n < MAX_SERIES; id++) {
+        const lathe_node_id *in;
+        size_t ni, no;
+        if (!isfinite(report_value(lathe_graph_node_report(r->g, id), "gr_max_db"))
+            || lathe_graph_node_inputs(r->g, id, &in) < 1)
+            continue;
+        const float *eo = lathe_graph_node_energy(r->g, id, &no), *ei = level_of(r->g, in[0], &ni);
+        size_t len = ni < no ? ni : no;
+        if (!len || !(buf[n] = malloc(len * sizeof(double))))
+            continue;
+        for (size_t j = 0; j < len; j++)
+            buf[n][j] = ei[j] > 1e-12f && eo[j] > 1e-12f ? 10.0 * log10((double)eo[j] / (double)ei[j]) : (double)NAN;
+        snprintf(names[n], sizeof names[n], "%s %s", lathe_graph_node_name(r->g, id),
+                 base(lathe_graph_node_label(r->g, id)));
+        s[n] = (lathe_svg_series){names[n], buf[n], len, 0.0, 0.1, 0, n};
+        n++;
+    }
+    if (n) {
+        lathe_svg_chart c = {"grtime", "Gain change of each dynamics node over time (output minus "
+                             "input level, 100 ms windows)", "time (s)", "dB", 0, longest(s, n), 0,
+                             0, NULL, 0};
+        lathe_svg_auto_y(&c, s, n, -12, 3, 30);
+        lathe_svg_line_chart(f, &c, s, n);
+    }
+    for (int i = 0; i < n; i++)
+        free(buf[i]);
 }
 
 static void spectrum_chart(FILE *f, const rep *r)
@@ -475,6 +523,7 @@ static void document(FILE *f, const rep *r, const char *title)
     peak_chart(f, r);
     change_chart(f, r);
     gr_chart(f, r);
+    gr_time_chart(f, r);
     spectrum_chart(f, r);
     findings(f, r);
     nodes_and_cache(f, r);

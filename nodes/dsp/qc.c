@@ -19,7 +19,9 @@ struct lathe_qc {
     uint32_t merge;     /* frames within which clicks merge */
     float *ring;        /* per channel: win past |d| values, then QC_CHUNK new ones */
     float xe[QC_CHUNK + 3];
-    double sums[QC_CHUNK];
+    double *prefix;     /* prefix sums of one channel's ring, win + QC_CHUNK + 1 */
+    uint32_t guard;     /* frames each side of a spike left out of its neighbourhood */
+    int finished;
     click_state cs[LATHE_QC_MAX_CH];
     uint32_t run[LATHE_QC_MAX_CH];  /* current full-scale run length */
     float run_level[LATHE_QC_MAX_CH];
@@ -43,6 +45,8 @@ int lathe_qc_new(uint32_t rate, uint32_t channels, lathe_qc **out)
     q->win = 2 * (uint32_t)(rate / 200) + 1;
     q->merge = rate / 500;
     q->ring = calloc((size_t)(q->win + QC_CHUNK) * channels, sizeof(float));
+    q->prefix = calloc((size_t)q->win + QC_CHUNK + 1, sizeof(double));
+    q->guard = rate / 2000 > 4 ? rate / 2000 : 4; /* 0.5 ms: a band-limited click rings */
     if (!q->ring) {
         free(q);
         return -1;
@@ -63,6 +67,7 @@ void lathe_qc_free(lathe_qc *q)
     free(q->ring);
     free(q->s.clip_runs);
     free(q->s.clicks);
+    free(q->prefix);
     free(q->s.anti_phase);
     free(q);
 }
@@ -81,6 +86,23 @@ static lathe_qc_event *push_event(lathe_qc_event **v, size_t *n, size_t *cap)
         *cap = nc;
     }
     return &(*v)[(*n)++];
+}
+
+/* Largest |x[i]| ignoring NaNs, as `a > m ? a : m` from 0 gives it: magnitudes compare as their
+ * bit patterns (NaNs, above +inf, count as 0), an integer maximum that vectorises. */
+static float block_absmax(const float *x, uint32_t n)
+{
+    int32_t m = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t u;
+        memcpy(&u, x + i, sizeof u);
+        u &= 0x7fffffff;
+        u = u > 0x7f800000 ? 0 : u;
+        m = u > m ? u : m;
+    }
+    float f;
+    memcpy(&f, &m, sizeof f);
+    return f;
 }
 
 /* Sum, sum of squares, peak, non-finite count. Four partial sums for speed, each owning the
@@ -107,10 +129,7 @@ static void channel_stats(lathe_qc *q, uint32_t c, const float *x, uint32_t n, u
         s[(f0 + i) & 3] += (double)x[i];
         s2[(f0 + i) & 3] += (double)x[i] * (double)x[i];
     }
-    for (i = 0; i < n; i++) {
-        float a = fabsf(x[i]);
-        pk = a > pk ? a : pk;
-    }
+    pk = block_absmax(x, n);
     if (!isfinite(s2[0] + s2[1] + s2[2] + s2[3])) {
         for (i = 0; i < n; i++)
             q->s.nonfinite[c] += !isfinite(x[i]);
@@ -137,11 +156,7 @@ static void end_run(lathe_qc *q, uint32_t c, uint64_t end_frame)
 
 static void clip_runs(lathe_qc *q, uint32_t c, const float *x, uint32_t n, uint64_t f0)
 {
-    float pk = 0.0f;
-    for (uint32_t i = 0; i < n; i++) {
-        float a = fabsf(x[i]);
-        pk = a > pk ? a : pk;
-    }
+    float pk = block_absmax(x, n);
     if (pk < LATHE_QC_FULL_SCALE && q->run[c] == 0)
         return; /* the usual case: nothing near full scale */
     for (uint32_t i = 0; i < n; i++) {
@@ -180,34 +195,36 @@ static void click_found(lathe_qc *q, uint32_t c, int64_t frame, double mag)
     k->last = frame;
 }
 
-/* Third difference |d| appended after the last `win` values; the window sum runs serially (one
- * add per sample), the |d| and the tests around it vectorise. The centre of each window is
- * tested against the window mean. */
+/* Third difference |d| appended after the last `win` values. A click is isolated: its |d|
+ * stands above both of its neighbourhoods, the ~5 ms before and the ~5 ms after (each leaving
+ * out `guard` frames around the spike). A drum onset is quiet before but loud after, so it is
+ * not taken for one; a centred mean would let a sharp onset through. */
 static void clicks(lathe_qc *q, uint32_t c, const float *x, uint32_t n, uint64_t f0)
 {
     click_state *k = &q->cs[c];
     float *ab = q->ring + (size_t)c * (q->win + QC_CHUNK);
-    uint32_t w = q->win, h = w / 2;
-    const double kw = LATHE_QC_CLICK_K / (double)w;
+    const uint32_t w = q->win, h = w / 2, g = q->guard, side = h - g;
+    const double ks = LATHE_QC_CLICK_K / (double)side;
+    double *P = q->prefix;
     for (uint32_t off = 0; off < n; off += QC_CHUNK) {
         uint32_t m = n - off < QC_CHUNK ? n - off : QC_CHUNK;
         float *xe = q->xe, *a = ab + w;
-        double *sum = q->sums;
         xe[0] = k->x3;
         xe[1] = k->x2;
         xe[2] = k->x1;
         memcpy(xe + 3, x + off, m * sizeof(float));
         for (uint32_t i = 0; i < m; i++)
             a[i] = fabsf(xe[i + 3] - 3.0f * xe[i + 2] + 3.0f * xe[i + 1] - xe[i]);
-        double s = k->sum;
+        P[0] = 0;
+        for (uint32_t j = 0; j < w + m; j++)
+            P[j + 1] = P[j] + (double)ab[j];
         for (uint32_t i = 0; i < m; i++) {
-            s += (double)a[i] - (double)ab[i];
-            sum[i] = s;
-        }
-        k->sum = s;
-        for (uint32_t i = 0; i < m; i++) {
-            float ac = a[(int64_t)i - h];
-            if (ac > (float)LATHE_QC_SILENCE && (double)ac > kw * sum[i]) {
+            uint32_t cj = i + h + 1; /* the spike tested: window ab[i+1 .. i+w] */
+            float ac = ab[cj];
+            if (ac <= (float)LATHE_QC_SILENCE)
+                continue;
+            double before = P[cj - g] - P[i + 1], after = P[i + w + 1] - P[cj + g + 1];
+            if ((double)ac > ks * (before > after ? before : after)) {
                 int64_t centre = (int64_t)(f0 + off + i) - (int64_t)h;
                 if (centre >= (int64_t)h)
                     click_found(q, c, centre - 1, (double)ac); /* d[n] centres on n - 1.5 */
@@ -218,16 +235,6 @@ static void clicks(lathe_qc *q, uint32_t c, const float *x, uint32_t n, uint64_t
         k->x1 = xe[m + 2];
         memmove(ab, ab + m, w * sizeof(float));
     }
-}
-
-static float block_absmax(const float *x, uint32_t n)
-{
-    float m = 0.0f;
-    for (uint32_t i = 0; i < n; i++) {
-        float v = fabsf(x[i]);
-        m = v > m ? v : m;
-    }
-    return m;
 }
 
 /* First/last frame above LATHE_QC_SILENCE: scans stop at the first hit from each side. */
@@ -274,19 +281,31 @@ static void correlation_window_end(lathe_qc *q, uint64_t end)
     q->cor_pos = 0;
 }
 
+static inline void cor_add(double c[3][4], uint32_t lane, float l, float r)
+{
+    double a = (double)l, b = (double)r;
+    c[0][lane] += a * b;
+    c[1][lane] += a * a;
+    c[2][lane] += b * b;
+}
+
 /* Products of the first two channels into four lanes keyed by frame mod 4 (block-size
  * independent, and the loop vectorises without reassociation). */
 static void correlation(lathe_qc *q, const float *l, const float *r, uint32_t n, uint64_t f0)
 {
     for (uint32_t off = 0; off < n;) {
         uint32_t k = q->cor_len - q->cor_pos < n - off ? q->cor_len - q->cor_pos : n - off;
-        for (uint32_t i = off; i < off + k; i++) {
-            uint32_t lane = (uint32_t)((f0 + i) & 3);
-            double a = (double)l[i], b = (double)r[i];
-            q->cor[0][lane] += a * b;
-            q->cor[1][lane] += a * a;
-            q->cor[2][lane] += b * b;
-        }
+        double c[3][4];
+        memcpy(c, q->cor, sizeof c);
+        uint32_t i = off, end = off + k;
+        for (; i < end && ((f0 + i) & 3) != 0; i++)
+            cor_add(c, (uint32_t)((f0 + i) & 3), l[i], r[i]);
+        for (; i + 4 <= end; i += 4)
+            for (uint32_t j = 0; j < 4; j++)
+                cor_add(c, j, l[i + j], r[i + j]);
+        for (; i < end; i++)
+            cor_add(c, (uint32_t)((f0 + i) & 3), l[i], r[i]);
+        memcpy(q->cor, c, sizeof c);
         q->cor_pos += k;
         off += k;
         if (q->cor_pos == q->cor_len)
@@ -330,8 +349,62 @@ void lathe_qc_add(lathe_qc *q, const float *const *ch, uint32_t n)
     q->s.frames += n;
 }
 
+static int by_channel_frame(const void *a, const void *b)
+{
+    const lathe_qc_event *x = a, *y = b;
+    if (x->channel != y->channel)
+        return x->channel < y->channel ? -1 : 1;
+    return x->frame < y->frame ? -1 : x->frame > y->frame;
+}
+
+static int by_frame(const void *a, const void *b)
+{
+    const lathe_qc_event *x = a, *y = b;
+    if (x->frame != y->frame)
+        return x->frame < y->frame ? -1 : 1;
+    return x->channel < y->channel ? -1 : x->channel > y->channel;
+}
+
+/* A click is rare and stands out. Spikes that recur within LATHE_QC_CLICK_ISOLATION_S of each
+ * other on one channel at similar strength are the signal's own edges (a synthesizer's saw or
+ * square, clipped peaks), not damage: a spike is reported when it is alone, or when it is
+ * LATHE_QC_CLICK_STANDOUT times stronger than every spike near it. */
+static void keep_isolated_clicks(lathe_qc *q)
+{
+    lathe_qc_event *e = q->s.clicks;
+    size_t n = q->s.n_clicks, kept = 0, lo = 0, hi = 0;
+    uint64_t near = (uint64_t)(LATHE_QC_CLICK_ISOLATION_S * q->s.rate);
+    uint8_t *keep = calloc(n ? n : 1, 1);
+    if (!keep)
+        return;
+    qsort(e, n, sizeof *e, by_channel_frame);
+    for (size_t i = 0; i < n; i++) {
+        while (e[lo].channel != e[i].channel || e[i].frame - e[lo].frame > near)
+            lo++;
+        if (hi < i)
+            hi = i;
+        while (hi + 1 < n && e[hi + 1].channel == e[i].channel && e[hi + 1].frame - e[i].frame <= near)
+            hi++;
+        double strongest = 0;
+        for (size_t k = lo; k <= hi; k++)
+            if (k != i && e[k].value > strongest)
+                strongest = e[k].value;
+        keep[i] = e[i].value > LATHE_QC_CLICK_STANDOUT * strongest;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (keep[i])
+            e[kept++] = e[i];
+    free(keep);
+    q->s.n_clicks = kept;
+    qsort(e, kept, sizeof *e, by_frame);
+}
+
 const lathe_qc_summary *lathe_qc_finish(lathe_qc *q)
 {
+    if (!q->finished) {
+        q->finished = 1;
+        keep_isolated_clicks(q);
+    }
     for (uint32_t c = 0; c < q->s.channels; c++)
         if (q->run[c])
             end_run(q, c, q->s.frames);

@@ -3,10 +3,13 @@
  * inter-channel correlation (overall and anti-phase seconds), noise floor.
  *
  * Clicks: the third difference of the signal (which suppresses the low-frequency bulk of music)
- * is compared with its mean magnitude over a centred ~10 ms window; a sample above
- * LATHE_QC_CLICK_K times that mean, and above -60 dBFS, is an impulse. Detections closer than
- * 2 ms merge. The last 5 ms of a stream are not examined (no lookahead past the end).
- *
+ * at a sample is compared with its mean magnitude over the ~5 ms before and the ~5 ms after
+ * (0.5 ms around the sample left out); above LATHE_QC_CLICK_K times the larger of the two, and
+ * above -60 dBFS, it is an impulse (a drum onset, quiet before but loud after, is not).
+ * Detections closer than 2 ms merge; impulses that recur within LATHE_QC_CLICK_ISOLATION_S on
+ * one channel at similar strength are the signal's own edges (synthesizer waveforms, clipped
+ * peaks) and are not reported unless one stands LATHE_QC_CLICK_STANDOUT times above the rest. The last 5 ms of a stream are not examined (no lookahead past the end).
+
  * add() may grow the event lists (at most LATHE_QC_MAX_EVENTS each): [main] use only. */
 #ifndef LATHE_QC_H
 #define LATHE_QC_H
@@ -20,7 +23,9 @@ extern "C" {
 
 #define LATHE_QC_MAX_CH 64
 #define LATHE_QC_MAX_EVENTS 10000
-#define LATHE_QC_CLICK_K 8.0
+#define LATHE_QC_CLICK_K 14.0
+#define LATHE_QC_CLICK_ISOLATION_S 0.025 /* spikes this close together are the signal's edges */
+#define LATHE_QC_CLICK_STANDOUT 4.0       /* ... unless one is this much stronger (12 dB) */
 #define LATHE_QC_FULL_SCALE 0.99996948f /* 32767/32768: 16-bit positive full scale */
 #define LATHE_QC_CLIP_RUN 4             /* PCM-1630: 4 consecutive full-scale samples = over */
 #define LATHE_QC_SILENCE 0.001          /* -60 dBFS, as FFmpeg silencedetect */
