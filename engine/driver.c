@@ -4,6 +4,7 @@
 #define _XOPEN_SOURCE 700
 #include "graph_int.h"
 
+#include "analyze_output.h"
 #include "explain.h"
 #include "pool.h"
 #include "stream.h"
@@ -70,10 +71,19 @@ static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id)
         rc = open_input_stream(g, cache, lathe_plan_resolve(g, n->inputs[k]), &streams[k]);
     if (rc == LATHE_OK) {
         char err[LATHE_ERR_MAX];
+        lathe_analyze_output out; /* a trial pass that is the output spares the main pass */
+        lathe_analyze_output_init(&out, cache, n->key, &n->fmt, n->desc->version);
         rc = lathe_runner_analyze(n->desc, n->params, streams, n->n_inputs, n->analysis,
-                                  &n->n_analysis, err, sizeof err);
+                                  &n->n_analysis, &out, err, sizeof err);
         if (rc != LATHE_OK)
             lathe_graph_fail(g, id, rc, "%s", err);
+        if (lathe_analyze_output_finish(&out) && rc == LATHE_OK) {
+            n->cached = 1; /* the main pass reads it */
+            n->ran = 1;
+            __atomic_fetch_add(&g->stats.nodes_run, 1, __ATOMIC_RELAXED);
+            size_t used = strlen(n->why);
+            snprintf(n->why + used, sizeof n->why - used, " (rendered while analysing)");
+        }
     }
     for (int k = 0; k < n->n_inputs; k++)
         lathe_stream_free(streams[k]);

@@ -140,7 +140,17 @@ typedef struct lathe_analyze_ctx {
     double result[LATHE_ANALYSIS_MAX];
     int n_result;
     char err[LATHE_ERR_MAX];
+    struct lathe_analyze_output *output; /* engine-owned; NULL when outputs are not taken */
 } lathe_analyze_ctx;
+
+/* A barrier whose trial pass renders exactly what process() would produce (latency trimmed,
+ * out.frames long) may hand that output to the engine, which then stores it as the node's
+ * output and skips the node in the main pass. begin() starts a candidate, write() appends to
+ * it, keep() makes the current candidate the output (replacing an earlier kept one). All are
+ * no-ops when ctx->output is NULL. */
+void lathe_analyze_output_begin(lathe_analyze_ctx *ctx);
+void lathe_analyze_output_write(lathe_analyze_ctx *ctx, const float *const *y, uint32_t n);
+void lathe_analyze_output_keep(lathe_analyze_ctx *ctx);
 
 /* A report: key/value pairs a node exposes after a run (gain reduction, measured loudness). */
 typedef struct lathe_report lathe_report;

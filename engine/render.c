@@ -31,6 +31,7 @@ typedef struct pass_node {
     uint64_t pos[64]; /* read position on each input's FIFO */
     uint64_t produced;
     lathe_cache_writer *tee;
+    float *scratch[LATHE_MAX_CHANNELS]; /* readers: their own block (readers run in parallel) */
 } pass_node;
 
 typedef struct pass_sink {
@@ -52,7 +53,6 @@ typedef struct pass {
     pass_node *pn;
     pass_sink *ps;
     int n_ps;
-    float *scratch[LATHE_MAX_CHANNELS];
 } pass;
 
 static void mark(pass *p, int id)
@@ -94,11 +94,16 @@ static int setup_node(pass *p, int id)
     n->energy_window = (n->fmt.rate + 5) / 10;
     if (rc != LATHE_OK)
         return rc;
+    if (q->from_cache || n->kind == NODE_SOURCE)
+        for (uint32_t c = 0; c < n->fmt.channels; c++)
+            if (!(q->scratch[c] = lathe_alloc(sizeof(float) * BLOCK)))
+                return LATHE_ERR_NOMEM;
     if (q->from_cache) {
         rc = lathe_cache_reader_open(p->cache, n->key, &q->creader);
         if (rc != LATHE_OK)
             return lathe_graph_fail(g, id, LATHE_ERR_IO, "cache entry vanished during the run");
-        snprintf(n->why, sizeof n->why, "read from the cache");
+        if (!n->ran) /* rendered while analysing this run: keep why it ran */
+            snprintf(n->why, sizeof n->why, "read from the cache");
         return LATHE_OK;
     }
     if (n->kind == NODE_SOURCE) {
@@ -196,8 +201,8 @@ static int step_reader(pass *p, int id)
     const graph_node *n = &p->g->nodes[id];
     uint64_t left = n->fmt.frames - q->produced;
     uint32_t want = left < BLOCK ? (uint32_t)left : BLOCK;
-    long got = q->creader ? lathe_cache_reader_read(q->creader, p->scratch, want)
-                          : lathe_audio_reader_read(q->reader, p->scratch, want);
+    long got = q->creader ? lathe_cache_reader_read(q->creader, q->scratch, want)
+                          : lathe_audio_reader_read(q->reader, q->scratch, want);
     if (got < 0 || (got == 0 && want > 0))
         return lathe_graph_fail(p->g, -1, LATHE_ERR_IO,
                                 "%s: truncated or unreadable audio data at frame %llu of %llu",
@@ -211,7 +216,7 @@ static int step_reader(pass *p, int id)
                                     "%s: NaN or infinite sample at frame %lld, channel %d",
                                     n->path, (long long)bad, ch + 1);
     }
-    int rc = emit(p, id, (const float *const *)p->scratch, (uint32_t)got);
+    int rc = emit(p, id, (const float *const *)q->scratch, (uint32_t)got);
     if (q->produced >= n->fmt.frames)
         q->fifo.ended = 1;
     return rc;
@@ -389,14 +394,15 @@ static void close_pass(pass *p, int ok)
         lathe_audio_reader_free(q->reader);
         lathe_cache_reader_free(q->creader);
         lathe_fifo_fini(&q->fifo);
+        for (int c = 0; c < LATHE_MAX_CHANNELS; c++)
+            lathe_dealloc(q->scratch[c]);
     }
     pthread_mutex_unlock(&graph_mu);
     for (int s = 0; s < p->n_ps; s++) {
         lathe_audio_writer_free(p->ps[s].writer); /* removes the temp file unless committed */
         lathe_analysis_free(p->ps[s].meter);
     }
-    for (int c = 0; c < LATHE_MAX_CHANNELS; c++)
-        lathe_dealloc(p->scratch[c]);
+
     lathe_dealloc(p->pn);
     lathe_dealloc(p->ps);
     lathe_dealloc(p->order);
@@ -539,10 +545,7 @@ int lathe_render_pass(lathe_graph *g, const lathe_render_config *cfg, lathe_cach
     p.ps = lathe_calloc((size_t)(n_sinks ? n_sinks : 1), sizeof *p.ps);
     if (lathe_pool_new(cfg->threads, &p.pool) != LATHE_OK)
         goto done;
-    int scratch_ok = 1;
-    for (int c = 0; c < LATHE_MAX_CHANNELS; c++)
-        scratch_ok &= (p.scratch[c] = lathe_alloc(sizeof(float) * BLOCK)) != NULL;
-    if (!p.pn || !p.ps || !scratch_ok)
+    if (!p.pn || !p.ps)
         goto done;
     for (int s = 0; s < n_sinks; s++)
         mark(&p, g->sinks[sinks[s]].node);

@@ -16,7 +16,7 @@ static double thread_cpu_s(void)
 
 int lathe_runner_analyze(const lathe_node_desc *desc, const void *params,
                          lathe_stream *const *streams, int n_in, double *result, int *n_result,
-                         char *err, size_t err_size)
+                         struct lathe_analyze_output *output, char *err, size_t err_size)
 {
     void *state = lathe_calloc(1, desc->state_size ? desc->state_size : 1);
     lathe_analyze_ctx *ctx = lathe_calloc(1, sizeof *ctx);
@@ -26,6 +26,7 @@ int lathe_runner_analyze(const lathe_node_desc *desc, const void *params,
     ctx->params = params;
     ctx->streams = streams;
     ctx->n_in = n_in;
+    ctx->output = output;
     rc = desc->analyze(state, ctx);
     if (rc == LATHE_OK) {
         *n_result = ctx->n_result;

@@ -7,6 +7,8 @@
 #include "lathe_node.h"
 #include "report.h"
 
+struct lathe_analyze_output;
+
 typedef struct lathe_runner {
     const lathe_node_desc *desc;
     void *state;
@@ -22,10 +24,11 @@ typedef struct lathe_runner {
     lathe_report report;
 } lathe_runner;
 
-/* [main] Runs the barrier analysis of desc on streams (rewinds them afterwards). */
+/* [main] Runs the barrier analysis of desc on streams (rewinds them afterwards). output (may be
+ * NULL) takes the output the node hands over while analysing. */
 int lathe_runner_analyze(const lathe_node_desc *desc, const void *params,
                          lathe_stream *const *streams, int n_in, double *result, int *n_result,
-                         char *err, size_t err_size);
+                         struct lathe_analyze_output *output, char *err, size_t err_size);
 
 /* [main] Allocates state and buffers and prepares the node. analysis may be NULL. On failure
  * the node's message is in r->ctx.err. */

@@ -105,9 +105,10 @@ static void meter_out(lathe_bs1770 *m, lathe_truepeak *tp, float *const *y, uint
 
 /* Renders gain + limiter over the stream exactly as the main pass will (latency trimmed, tail
  * flushed) and measures it. lim == NULL measures the plain input. */
-static int render_pass(lathe_stream *st, lathe_limiter *lim, float g, float *const *x,
+static int render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, float *const *x,
                        float *const *y, pass *out)
 {
+    lathe_stream *st = ctx->streams[0];
     const lathe_format *f = lathe_stream_format(st);
     lathe_bs1770 *m = NULL;
     lathe_truepeak *tp = NULL;
@@ -121,6 +122,7 @@ static int render_pass(lathe_stream *st, lathe_limiter *lim, float g, float *con
     if (lim) {
         lathe_limiter_reset(lim);
         lathe_limiter_set_length(lim, f->frames);
+        lathe_analyze_output_begin(ctx); /* this pass may turn out to be the output */
     }
     while (done < total) {
         uint32_t n = total - done < READ_FRAMES ? (uint32_t)(total - done) : READ_FRAMES;
@@ -132,6 +134,12 @@ static int render_pass(lathe_stream *st, lathe_limiter *lim, float g, float *con
             lathe_limiter_process(lim, (const float *const *)x, y, n, NULL);
         uint32_t skip = done >= lat ? 0 : (uint32_t)(lat - done < n ? lat - done : n);
         meter_out(m, tp, lim ? y : x, f->channels, skip, n);
+        if (lim) {
+            const float *v[LATHE_MAX_CHANNELS];
+            for (uint32_t c = 0; c < f->channels; c++)
+                v[c] = y[c] + skip;
+            lathe_analyze_output_write(ctx, v, n - skip);
+        }
         done += n;
     }
     out->lufs = lathe_bs1770_integrated(m);
@@ -153,13 +161,15 @@ static int search_gain(lathe_analyze_ctx *ctx, lathe_limiter *lim, float *const 
     double g_prev = 0.0, f_prev = 0.0, g = p->target_lufs - in->lufs;
     for (*passes = 1; *passes <= MAX_PASSES; ++*passes) {
         pass cur;
-        int rc = render_pass(ctx->streams[0], lim, (float)lathe_db_to_gain(g), x, y, &cur);
+        int rc = render_pass(ctx, lim, (float)lathe_db_to_gain(g), x, y, &cur);
         if (rc != LATHE_OK)
             return rc;
         cur.gain_db = g;
         double f = cur.lufs - p->target_lufs;
-        if (*passes == 1 || fabs(f) < fabs(best->lufs - p->target_lufs))
+        if (*passes == 1 || fabs(f) < fabs(best->lufs - p->target_lufs)) {
             *best = cur;
+            lathe_analyze_output_keep(ctx); /* exactly what process() would render */
+        }
         if (fabs(f) < TOL_LU)
             return LATHE_OK;
         if (f < 0.0 && cur.gr_max > p->max_gr_db)
@@ -217,7 +227,7 @@ static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
         rc = lrc == -1 ? LATHE_ERR_NOMEM : LATHE_ERR_FORMAT;
         goto done;
     }
-    if ((rc = render_pass(ctx->streams[0], NULL, 1.0f, x, y, &in)) != LATHE_OK)
+    if ((rc = render_pass(ctx, NULL, 1.0f, x, y, &in)) != LATHE_OK)
         goto done;
     if (isnan(in.lufs)) {
         snprintf(ctx->err, sizeof ctx->err,

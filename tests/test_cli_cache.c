@@ -84,7 +84,8 @@ int main(void)
           "the run log names the parameter that changed and its old and new value");
     CHECK(tu_run("cd %s && cmp -s out/a.wav ref/a.wav && cmp -s out/b.wav ref/b.wav && ! cmp -s out/c.flac ref/c.flac", dir) == 0,
           "only the streaming output changed");
-    CHECK(render("", ran, sizeof ran) == 1, "back to the first target: the loudness node runs again");
+    CHECK(render("", ran, sizeof ran) == 0,
+          "back to the first target: its loudness output is still in the cache, nothing runs (%s)", ran);
     CHECK(same_outputs("ref"), "and reproduces the first render byte for byte");
 
     tu_run("cd %s && rm out/*", dir);

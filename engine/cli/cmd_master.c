@@ -158,7 +158,7 @@ static int render(const lathe_options *o, lathe_graph *g, const char *title, con
         for (int i = 0; i < lathe_graph_output_count(g); i++)
             all_skipped &= lathe_graph_output_result(g, i)->skipped;
         if (!(all_skipped && access(html, F_OK) == 0))
-            code = lathe_report_html_write(html, g, title, *run);
+            code = lathe_report_html_write(html, g, title, *run, cache);
     }
     if (cache) {
         lathe_cache_stats_save(cache);

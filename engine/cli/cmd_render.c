@@ -91,7 +91,8 @@ int lathe_cli_render_graph(const lathe_options *o, lathe_graph *g)
         for (int i = 0; i < lathe_graph_output_count(g); i++)
             all_skipped &= lathe_graph_output_result(g, i)->skipped;
         if (!(all_skipped && access(report, F_OK) == 0))
-            code = lathe_report_html_write(report, g, o->n_positional ? o->positional[0] : NULL, j);
+            code = lathe_report_html_write(report, g, o->n_positional ? o->positional[0] : NULL, j,
+                                           cache);
         if (!code && !o->json && !o->quiet)
             printf("report: %s\n", report);
         json_decref(j);

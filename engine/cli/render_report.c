@@ -1,6 +1,7 @@
 #include "render_report.h"
 
 #include "analysis.h"
+#include "analysis_cache.h"
 #include "analysis_json.h"
 #include "spec.h"
 #include "cache.h"
@@ -68,6 +69,7 @@ static lathe_key analysis_blob_key(const lathe_output_result *r)
  * file alone: they report it without measuring or checking again. */
 static void remember(const lathe_output_result *r, const json_t *o, lathe_cache *cache)
 {
+    lathe_cli_remember_analysis(cache, r->path, r->analysis); /* for the reports of later runs */
     char *text = cache ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     if (text)
         lathe_cache_put_blob(cache, analysis_blob_key(r), text, strlen(text));

@@ -3,6 +3,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "report_html.h"
 
+#include "analysis_cache.h"
+
 #include "analysis.h"
 #include "cli.h"
 #include "report_svg.h"
@@ -17,6 +19,7 @@
 #define MAX_SERIES 32
 
 typedef struct rep {
+    lathe_cache *cache;               /* remembered measurements (may be NULL) */
     const lathe_graph *g;
     const json_t *run;
     int n_out, n_src;
@@ -94,7 +97,7 @@ static int gather_sources(rep *r)
             continue;
         r->src_path[r->n_src] = p;
         r->src_node[r->n_src] = id;
-        if (lathe_cli_analyze_file(p, &r->src_an[r->n_src]) != 0)
+        if (lathe_cli_analyze_file_cached(r->cache, p, &r->src_an[r->n_src]) != 0)
             r->src_an[r->n_src] = NULL; /* the chart goes without it */
         r->n_src++;
     }
@@ -116,8 +119,8 @@ static int gather(rep *r)
     for (int i = 0; i < r->n_out; i++) {
         const lathe_output_result *o = lathe_graph_output_result(r->g, i);
         r->an[i] = o->analysis;
-        if (!r->an[i] && lathe_cli_analyze_file(o->path, &r->own[i]) == 0)
-            r->an[i] = r->own[i]; /* up to date and left alone: measure the file */
+        if (!r->an[i] && lathe_cli_analyze_file_cached(r->cache, o->path, &r->own[i]) == 0)
+            r->an[i] = r->own[i]; /* up to date and left alone: its remembered measurement */
         memset(seen, 0, (size_t)nn + 1);
         r->out_src[i] = source_of(r, lathe_graph_output_node(r->g, i), seen);
     }
@@ -532,9 +535,9 @@ static void document(FILE *f, const rep *r, const char *title)
 }
 
 int lathe_report_html_write(const char *path, const lathe_graph *g, const char *title,
-                            const json_t *run)
+                            const json_t *run, lathe_cache *cache)
 {
-    rep r = {.g = g, .run = run};
+    rep r = {.g = g, .run = run, .cache = cache};
     char tmp[4200];
     int n = snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
     int fd = n > 0 && (size_t)n < sizeof tmp ? mkstemp(tmp) : -1;

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+struct lathe_cache;
+
 /* [main] Writes the report of a rendered graph to path (a temporary file beside it, renamed when
  * complete). Sources are measured again here (read once each); outputs left alone because they
  * were up to date are measured from their files. `title` names the run (the script); may be
@@ -18,6 +20,6 @@
  * comes from it; NULL shows the QC verdict only. Returns 0, or 3 after printing a one-line error
  * when the file cannot be written. */
 int lathe_report_html_write(const char *path, const lathe_graph *g, const char *title,
-                            const json_t *run);
+                            const json_t *run, struct lathe_cache *cache);
 
 #endif

@@ -84,6 +84,10 @@ void lathe_analysis_add(lathe_analysis *a, const float *const *ch, uint32_t n);
 int lathe_analysis_finish(lathe_analysis *a, lathe_analysis_result **out);
 /* Frees a result and everything it points to; NULL is a no-op. */
 void lathe_analysis_result_free(lathe_analysis_result *r);
+/* One buffer holding a result (malloc'd), for the render cache: readable by the same build on
+ * the same machine only (a layout check refuses anything else). */
+int lathe_analysis_result_pack(const lathe_analysis_result *r, void **buf, size_t *len);
+int lathe_analysis_result_unpack(const void *buf, size_t len, lathe_analysis_result **out);
 
 /* Shortcuts for reports: LUFS, dBTP, LU (NAN when unmeasured). */
 double lathe_analysis_result_integrated(const lathe_analysis_result *r);

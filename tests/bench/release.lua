@@ -19,7 +19,7 @@ local master = mix
 
 -- streaming: gain to the target, true-peak limited at -1 dBTP, 24-bit FLAC at the source rate
 output(master:loudness{ target_lufs = tonumber(param("streaming_lufs", -14)), ceiling_dbtp = -1 },
-       stem .. ".streaming.flac", { bits = 24, deliverable = "streaming" })
+       stem .. ".streaming.flac", { bits = 24, deliverable = param("streaming_spec", "streaming") })
 -- CD: best resampler to 44.1 kHz, true-peak limiter, TPDF dither to 16 bits
 output(master:resample{ rate = 44100, quality = "best" }:limit{ ceiling_dbtp = -0.3 }
              :dither{ bits = 16 },

@@ -1,0 +1,26 @@
+/* analyze_output.h - outputs that barrier nodes hand over while analysing (lathe_node.h):
+ * candidates written to the cache under the node's key, the kept one committed at the end. */
+#ifndef LATHE_ANALYZE_OUTPUT_H
+#define LATHE_ANALYZE_OUTPUT_H
+
+#include "cache.h"
+#include "cache_key.h"
+#include "lathe_node.h"
+
+typedef struct lathe_analyze_output {
+    lathe_cache *cache;
+    lathe_key key;
+    lathe_format fmt;
+    uint32_t node_version;
+    lathe_cache_writer *current, *kept;
+    uint64_t current_frames, kept_frames;
+    int failed; /* a write failed: nothing is taken */
+} lathe_analyze_output;
+
+void lathe_analyze_output_init(lathe_analyze_output *o, lathe_cache *cache, lathe_key key,
+                               const lathe_format *fmt, uint32_t node_version);
+/* Commits the kept candidate when it is complete; returns 1 when the node's output is now in
+ * the cache. Always releases everything. */
+int lathe_analyze_output_finish(lathe_analyze_output *o);
+
+#endif
