@@ -34,6 +34,7 @@ int lathe_cli_analyze_file(const char *path, lathe_analysis_result **out)
     }
     for (uint32_t c = 0; c < nc; c++)
         ch[c] = buf + (size_t)c * READ_FRAMES;
+    lathe_analysis_set_parallel(a); /* one file at a time: the second core measures beside */
     for (;;) {
         long n = lathe_audio_reader_read(rd, ch, READ_FRAMES);
         if (n < 0) {

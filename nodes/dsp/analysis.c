@@ -7,6 +7,7 @@
 #include "truepeak.h"
 
 #include <fftw3.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +37,13 @@ struct lathe_analysis {
     uint32_t win, win_pos;
     float win_max;
     int peaks_oom;
+    /* optional helper thread running the QC detectors and the mono fold beside the rest */
+    pthread_t worker;
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    const float *const *job_ch;
+    uint32_t job_n;
+    int has_worker, job_pending, quit;
 };
 
 const char *lathe_severity_name(lathe_severity s)
@@ -93,10 +101,13 @@ int lathe_analysis_new(uint32_t rate, uint32_t channels, lathe_analysis **out)
     return 0;
 }
 
+static void stop_worker(lathe_analysis *a);
+
 void lathe_analysis_free(lathe_analysis *a)
 {
     if (!a)
         return;
+    stop_worker(a);
     lathe_bs1770_free(a->loud);
     lathe_bs1770_free(a->mono);
     lathe_truepeak_free(a->tp);
@@ -181,13 +192,93 @@ static void peak_add(lathe_analysis *a, const float *const *ch, uint32_t n)
     }
 }
 
+static void mono_add(lathe_analysis *a, const float *const *ch, uint32_t n);
+
+/* The QC detectors and the mono fold share no state with the loudness meter, true peak,
+ * peaks and spectrum: they may run on a second thread, block by block, with the same results. */
+static void side_add(lathe_analysis *a, const float *const *ch, uint32_t n)
+{
+    lathe_qc_add(a->qc, ch, n);
+    mono_add(a, ch, n);
+}
+
+static void *worker_main(void *arg)
+{
+    lathe_analysis *a = arg;
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        while (!a->job_pending && !a->quit)
+            pthread_cond_wait(&a->go, &a->mu);
+        if (a->quit)
+            break;
+        pthread_mutex_unlock(&a->mu);
+        side_add(a, a->job_ch, a->job_n);
+        pthread_mutex_lock(&a->mu);
+        a->job_pending = 0;
+        pthread_cond_signal(&a->done);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+int lathe_analysis_set_parallel(lathe_analysis *a)
+{
+    if (a->has_worker)
+        return 0;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->go, NULL);
+    pthread_cond_init(&a->done, NULL);
+    if (pthread_create(&a->worker, NULL, worker_main, a) != 0) {
+        pthread_mutex_destroy(&a->mu);
+        pthread_cond_destroy(&a->go);
+        pthread_cond_destroy(&a->done);
+        return -1; /* stays sequential: slower, same results */
+    }
+    a->has_worker = 1;
+    return 0;
+}
+
+static void stop_worker(lathe_analysis *a)
+{
+    if (!a->has_worker)
+        return;
+    pthread_mutex_lock(&a->mu);
+    a->quit = 1;
+    pthread_cond_signal(&a->go);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->worker, NULL);
+    pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->go);
+    pthread_cond_destroy(&a->done);
+    a->has_worker = 0;
+}
+
 void lathe_analysis_add(lathe_analysis *a, const float *const *ch, uint32_t n)
 {
+    if (a->has_worker) {
+        pthread_mutex_lock(&a->mu);
+        a->job_ch = ch;
+        a->job_n = n;
+        a->job_pending = 1;
+        pthread_cond_signal(&a->go);
+        pthread_mutex_unlock(&a->mu);
+    }
     peak_add(a, ch, n);
     lathe_bs1770_add(a->loud, ch, n);
     lathe_truepeak_add(a->tp, ch, n);
-    lathe_qc_add(a->qc, ch, n);
     spectrum_add(a, ch, n);
+    if (!a->has_worker) {
+        side_add(a, ch, n);
+        return;
+    }
+    pthread_mutex_lock(&a->mu); /* ch belongs to the caller: wait until the worker is done */
+    while (a->job_pending)
+        pthread_cond_wait(&a->done, &a->mu);
+    pthread_mutex_unlock(&a->mu);
+}
+
+static void mono_add(lathe_analysis *a, const float *const *ch, uint32_t n)
+{
     if (!a->mono)
         return;
     for (uint32_t off = 0; off < n; off += FOLD_BLOCK) {

@@ -79,6 +79,9 @@ int lathe_analysis_new(uint32_t rate, uint32_t channels, lathe_analysis **out);
 void lathe_analysis_free(lathe_analysis *a);
 /* Feeds n frames (planar, ch[c][i]). Block size does not change results. */
 void lathe_analysis_add(lathe_analysis *a, const float *const *ch, uint32_t n);
+/* Runs the QC detectors on a second thread beside the meters (same results, shorter wall time)
+ * for callers measuring one stream at a time (lathe analyze). 0, or -1: stays sequential. */
+int lathe_analysis_set_parallel(lathe_analysis *a);
 /* Allocates the result into *out (the caller owns it: lathe_analysis_result_free). Returns 0, or
  * -1 on out-of-memory with *out untouched. Call once, after the last add(). */
 int lathe_analysis_finish(lathe_analysis *a, lathe_analysis_result **out);
