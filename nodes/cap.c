@@ -5,6 +5,7 @@
  * stock delivery chains (vinyl keeps its dynamics; streaming limits only what remains over the
  * ceiling). An analysis barrier: the whole input is measured first. */
 #include "lathe_node.h"
+#include "stream_gain.h"
 
 #include "bs1770.h"
 #include "truepeak.h"
@@ -29,8 +30,7 @@ static const lathe_param cap_table[] = {
 enum { A_GAIN_DB, A_IN_LUFS, A_IN_TP, A_COUNT };
 
 typedef struct cap_state {
-    float g;
-    uint32_t channels;
+    stream_gain sg;
     double analysis[A_COUNT];
 } cap_state;
 
@@ -95,31 +95,12 @@ static int cap_analyze(void *state, lathe_analyze_ctx *ctx)
 static int cap_prepare(void *state, lathe_prepare_ctx *ctx)
 {
     cap_state *s = state;
-    if (!ctx->analysis)
-        return LATHE_OK; /* planning: the output format is the input's */
-    if (ctx->n_analysis < A_COUNT) {
-        snprintf(ctx->err, sizeof ctx->err, "no loudness analysis");
-        return LATHE_ERR_INTERNAL;
-    }
-    for (int i = 0; i < A_COUNT; i++)
-        s->analysis[i] = ctx->analysis[i];
-    s->g = (float)lathe_db_to_gain(s->analysis[A_GAIN_DB]);
-    s->channels = ctx->in[0].channels;
-    return LATHE_OK;
+    return stream_gain_prepare(&s->sg, ctx, s->analysis, A_COUNT, A_GAIN_DB);
 }
 
 static void cap_process(void *state, lathe_block *b)
 {
-    const cap_state *s = state;
-    long got = lathe_stream_read(b->streams[0], b->out, b->n_out);
-    uint32_t n = got > 0 ? (uint32_t)got : 0;
-    for (uint32_t c = 0; c < s->channels; c++) {
-        float *y = b->out[c];
-        for (uint32_t i = 0; i < n; i++)
-            y[i] *= s->g;
-        for (uint32_t i = n; i < b->n_out; i++)
-            y[i] = 0.0f;
-    }
+    stream_gain_process(&((const cap_state *)state)->sg, b);
 }
 
 static void cap_report(void *state, lathe_report *r)

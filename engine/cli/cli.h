@@ -3,6 +3,7 @@
 #ifndef LATHE_CLI_H
 #define LATHE_CLI_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "options.h"
@@ -20,6 +21,12 @@ int lathe_cmd_check(int argc, char **argv);
  * Both return an exit code (0 ok) after printing any error. */
 int lathe_cli_load(const lathe_options *o, const char *script, lathe_graph **out);
 int lathe_cli_render_graph(const lathe_options *o, lathe_graph *g);
+/* Renders g (options' cache and threads) and writes report.html to html unless nothing was
+ * rendered and one is there; *run gets the run's JSON (caller frees; NULL on failure). */
+int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *title,
+                         const char *html, json_t **run);
+/* Makes the output folder if needed; 0, or exit code 3 after printing why. */
+int lathe_cli_ensure_dir(const char *dir);
 /* Reads and measures one audio file (cmd_analyze.c); prints any error and returns an exit code;
  * on success *out is the caller's (lathe_analysis_result_free). */
 struct lathe_analysis_result;

@@ -57,20 +57,6 @@ static int find_chain(char *out, size_t size)
     return -1;
 }
 
-static int ensure_dir(const char *dir)
-{
-    struct stat st;
-    if (stat(dir, &st) != 0 && mkdir(dir, 0777) != 0) {
-        fprintf(stderr, "lathe: %s: cannot create the output folder: %s\n", dir, strerror(errno));
-        return 3;
-    }
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) != 0) {
-        fprintf(stderr, "lathe: %s: not a writable folder\n", dir);
-        return 3;
-    }
-    return 0;
-}
-
 static int check_deliver(const char *list)
 {
     for (const char *s = list; *s;) {
@@ -134,40 +120,6 @@ static int mix_options(const lathe_options *o, const master_opts *m, const char 
     return 0;
 }
 
-/* Renders g; on success *run is the run's JSON (with each deliverable's spec verdict) and the
- * report.html is written to html. */
-static int render(const lathe_options *o, lathe_graph *g, const char *title, const char *html,
-                  json_t **run)
-{
-    lathe_cache *cache;
-    int code = lathe_options_open_cache(o, &cache);
-    if (code)
-        return code;
-    lathe_render_config cfg = lathe_render_config_default();
-    cfg.threads = o->threads;
-    cfg.cache = cache;
-    cfg.progress = !o->quiet && !o->json && isatty(2);
-    cfg.cancel = lathe_cli_cancel_flag();
-    int rc = lathe_render(g, &cfg);
-    if (rc != LATHE_OK) {
-        fprintf(stderr, "lathe: %s\n", lathe_graph_error(g));
-    } else {
-        *run = lathe_run_to_json(g, cache);
-        /* as render does: nothing rendered and a report there already describes these files */
-        int all_skipped = 1;
-        for (int i = 0; i < lathe_graph_output_count(g); i++)
-            all_skipped &= lathe_graph_output_result(g, i)->skipped;
-        if (!(all_skipped && access(html, F_OK) == 0))
-            code = lathe_report_html_write(html, g, title, *run, cache);
-    }
-    if (cache) {
-        lathe_cache_stats_save(cache);
-        lathe_cache_gc(cache, o->cache_size, NULL);
-        lathe_cache_free(cache);
-    }
-    return rc != LATHE_OK ? lathe_status_exit_code(rc) : code;
-}
-
 /* Each output: its line of numbers, then its spec verdict. Returns 1 when every spec passed. */
 static int report(const lathe_options *o, json_t *run)
 {
@@ -214,7 +166,7 @@ static int master_one(const lathe_options *o, const master_opts *m, const char *
     json_t *run = NULL;
     char html[PATH_MAX + 300];
     snprintf(html, sizeof html, "%s/%s.report.html", o->out_dir, d.stem + 5);
-    code = render(&mo, g, mix, html, &run);
+    code = lathe_cli_render_run(&mo, g, mix, html, &run);
     if (run) {
         json_object_set_new(run, "input", json_string(mix));
         json_object_set_new(run, "report_html", json_string(html));
@@ -238,7 +190,7 @@ static int master_album(const lathe_options *o, const char *album, json_t *runs,
     json_t *run = NULL;
     char html[PATH_MAX + 32];
     snprintf(html, sizeof html, "%s/report.html", o->out_dir);
-    code = render(o, g, album, html, &run);
+    code = lathe_cli_render_run(o, g, album, html, &run);
     if (run) {
         json_object_set_new(run, "album", json_string(album));
         json_object_set_new(run, "report_html", json_string(html));
@@ -274,7 +226,7 @@ int lathe_cmd_master(int argc, char **argv)
         return 2;
     }
     int code = (m.deliver ? check_deliver(m.deliver) : 0);
-    if (code || (code = ensure_dir(o.out_dir)))
+    if (code || (code = lathe_cli_ensure_dir(o.out_dir)))
         return code;
     lathe_spec_set_platforms(m.platform);
     json_t *runs = json_array();

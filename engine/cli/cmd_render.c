@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int ensure_dir(const char *dir)
+int lathe_cli_ensure_dir(const char *dir)
 {
     struct stat st;
     if (stat(dir, &st) == 0) {
@@ -61,7 +61,8 @@ int lathe_cli_load(const lathe_options *o, const char *script, lathe_graph **out
 }
 
 /* Renders a loaded graph with the options' cache and threads, then reports. */
-int lathe_cli_render_graph(const lathe_options *o, lathe_graph *g)
+int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *title,
+                         const char *html, json_t **run)
 {
     lathe_cache *cache;
     int code = lathe_options_open_cache(o, &cache);
@@ -76,26 +77,13 @@ int lathe_cli_render_graph(const lathe_options *o, lathe_graph *g)
     if (rc != LATHE_OK) {
         fprintf(stderr, "lathe: %s\n", lathe_graph_error(g));
     } else {
-        json_t *j = lathe_run_to_json(g, cache); /* made once: for --json and the report */
-        if (o->json) {
-            json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-            fputc('\n', stdout);
-        } else if (!o->quiet) {
-            lathe_run_print(stdout, g);
-        }
-        /* report.html beside the outputs: what the run did to the music, charts included */
-        char report[4096];
-        snprintf(report, sizeof report, "%s/report.html", o->out_dir ? o->out_dir : ".");
+        *run = lathe_run_to_json(g, cache); /* made once: for --json and the report */
         /* Nothing rendered and a report already there: it describes these very files. */
         int all_skipped = 1;
         for (int i = 0; i < lathe_graph_output_count(g); i++)
             all_skipped &= lathe_graph_output_result(g, i)->skipped;
-        if (!(all_skipped && access(report, F_OK) == 0))
-            code = lathe_report_html_write(report, g, o->n_positional ? o->positional[0] : NULL, j,
-                                           cache);
-        if (!code && !o->json && !o->quiet)
-            printf("report: %s\n", report);
-        json_decref(j);
+        if (!(all_skipped && access(html, F_OK) == 0))
+            code = lathe_report_html_write(html, g, title, *run, cache);
     }
     if (cache) {
         lathe_cache_stats_save(cache);
@@ -103,6 +91,24 @@ int lathe_cli_render_graph(const lathe_options *o, lathe_graph *g)
         lathe_cache_free(cache);
     }
     return rc != LATHE_OK ? lathe_status_exit_code(rc) : code;
+}
+
+int lathe_cli_render_graph(const lathe_options *o, lathe_graph *g)
+{
+    char report[4096];
+    json_t *j = NULL;
+    snprintf(report, sizeof report, "%s/report.html", o->out_dir ? o->out_dir : ".");
+    int code = lathe_cli_render_run(o, g, o->n_positional ? o->positional[0] : NULL, report, &j);
+    if (j && o->json) {
+        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        fputc('\n', stdout);
+    } else if (j && !o->quiet) {
+        lathe_run_print(stdout, g);
+        if (!code)
+            printf("report: %s\n", report);
+    }
+    json_decref(j);
+    return code;
 }
 
 int lathe_cmd_render(int argc, char **argv)
@@ -115,7 +121,7 @@ int lathe_cmd_render(int argc, char **argv)
                         "[--cache DIR | --no-cache] [--json] [--quiet]\n");
         return 2;
     }
-    int code = ensure_dir(o.out_dir ? o.out_dir : ".");
+    int code = lathe_cli_ensure_dir(o.out_dir ? o.out_dir : ".");
     if (code)
         return code;
     lathe_graph *g;
