@@ -25,6 +25,7 @@ struct lathe_truepeak {
     double l1max;    /* max over phases of sum |h_p| */
     float *hmax;     /* per tap: max over phases of |h_p[k]|, made symmetric (a bound's weights) */
     float *absb;     /* scratch: |history| of one channel, L + CHUNK */
+    uint32_t tb_backoff[MAX_CH], tb_wait[MAX_CH]; /* blocks to go before trying the bound again */
     float *hist;     /* per channel: L history samples followed by CHUNK new ones */
     float *y;        /* scratch: (CHUNK + 1) * factor + 1 interpolated values */
     float *fp;       /* scratch for frame_peaks: CHUNK */
@@ -131,6 +132,8 @@ void lathe_truepeak_reset(lathe_truepeak *t)
     memset(t->hist, 0, (size_t)t->channels * (t->taps + CHUNK) * sizeof(float));
     memset(t->ch_max, 0, sizeof(t->ch_max));
     memset(t->sample_max, 0, sizeof(t->sample_max));
+    memset(t->tb_backoff, 0, sizeof(t->tb_backoff));
+    memset(t->tb_wait, 0, sizeof(t->tb_wait));
     t->max = 0.0;
     t->max_frame = -1;
     t->fed = 0;
@@ -323,9 +326,17 @@ static void add_channel(lathe_truepeak *t, uint32_t c, const float *x, uint32_t 
         double bound = (double)absmax(b + q0, cnt + L) * t->l1max;
         if (bound <= limit)
             continue;
-        if (tight_bound(t, q0, cnt) <= limit
-            && (double)fabsf(b[L / 2 + q0 + cnt]) <= limit)
+        /* On dense material (noise, heavy limiting) the bound seldom rules a block out: after a
+         * miss, wait twice as many blocks as last time before paying for it again. */
+        if (t->tb_wait[c]) {
+            t->tb_wait[c]--;
+        } else if (tight_bound(t, q0, cnt) <= limit && (double)fabsf(b[L / 2 + q0 + cnt]) <= limit) {
+            t->tb_backoff[c] = 0;
             continue;
+        } else {
+            t->tb_backoff[c] = t->tb_backoff[c] ? (t->tb_backoff[c] < 64 ? 2 * t->tb_backoff[c] : 64) : 1;
+            t->tb_wait[c] = t->tb_backoff[c];
+        }
         interp_chunk(t, b, n, q0, cnt + 1);
         t->y[(size_t)(q0 + cnt + 1) * t->factor] = b[L / 2 + q0 + cnt];
         update_max(t, c, t->y + (size_t)q0 * t->factor, cnt, first + q0);
