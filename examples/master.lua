@@ -1,4 +1,4 @@
--- A mastering chain in ten lines: gentle EQ and compression shared by every deliverable, then
+-- A mastering chain in a dozen lines: gentle EQ and compression shared by every deliverable, then
 -- one branch per format. `lathe render master.lua -D input=mix.wav -o masters/`
 local mix = source(param("input", "song.wav"))
 local master = mix
@@ -10,3 +10,4 @@ local stem = param("stem", "song")
 output(master:loudness{ target_lufs = -14, ceiling_dbtp = -1.0 }, stem .. ".streaming.flac", { bits = 24, deliverable = "streaming" })
 output(master:resample{ rate = 44100 }:limit{ ceiling_dbtp = -0.3 }:dither{ bits = 16 }, stem .. ".cd.wav", { bits = 16, deliverable = "cd" })
 output(master:stereo{ bass_mono_hz = 150 }:limit{ ceiling_dbtp = -1.0 }, stem .. ".vinyl.wav", { bits = 24, deliverable = "vinyl" })
+output(master:limit{ ceiling_dbtp = -1.0 }, stem .. ".hires.flac", { bits = 24, deliverable = "hires" })
