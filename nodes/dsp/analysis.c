@@ -508,6 +508,14 @@ typedef struct pack_head {
     uint64_t n_clicks, n_short_term, n_findings, n_peak;
 } pack_head;
 
+/* memcpy that an empty (NULL) array may pass */
+static unsigned char *put(unsigned char *p, const void *src, size_t bytes)
+{
+    if (bytes)
+        memcpy(p, src, bytes);
+    return p + bytes;
+}
+
 int lathe_analysis_result_pack(const lathe_analysis_result *r, void **buf, size_t *len)
 {
     pack_head h = {PACK_MAGIC, sizeof *r, sizeof(lathe_finding), r->n_clicks, r->n_short_term,
@@ -523,10 +531,10 @@ int lathe_analysis_result_pack(const lathe_analysis_result *r, void **buf, size_
     flat.findings = NULL;
     memcpy(p, &h, sizeof h), p += sizeof h;
     memcpy(p, &flat, sizeof flat), p += sizeof flat;
-    memcpy(p, r->clicks, r->n_clicks * sizeof *r->clicks), p += r->n_clicks * sizeof *r->clicks;
-    memcpy(p, r->short_term_lufs, r->n_short_term * sizeof(double)), p += r->n_short_term * sizeof(double);
-    memcpy(p, r->peak_dbfs, r->n_peak * sizeof(double)), p += r->n_peak * sizeof(double);
-    memcpy(p, r->findings, r->n_findings * sizeof *r->findings);
+    p = put(p, r->clicks, r->n_clicks * sizeof *r->clicks);
+    p = put(p, r->short_term_lufs, r->n_short_term * sizeof(double));
+    p = put(p, r->peak_dbfs, r->n_peak * sizeof(double));
+    put(p, r->findings, r->n_findings * sizeof *r->findings);
     *buf = b;
     *len = n;
     return 0;

@@ -374,7 +374,9 @@ static void keep_isolated_clicks(lathe_qc *q)
     lathe_qc_event *e = q->s.clicks;
     size_t n = q->s.n_clicks, kept = 0, lo = 0, hi = 0;
     uint64_t near = (uint64_t)(LATHE_QC_CLICK_ISOLATION_S * q->s.rate);
-    uint8_t *keep = calloc(n ? n : 1, 1);
+    if (n == 0)
+        return; /* no list at all (qsort must not see NULL) */
+    uint8_t *keep = calloc(n, 1);
     if (!keep)
         return;
     qsort(e, n, sizeof *e, by_channel_frame);
