@@ -146,7 +146,9 @@ static void test_kills(void)
     }
     printf("cold render %.2f s; %d of 20 kills landed mid-render; %d temp files left by kills; "
            "%d entries\n", cold, killed_mid, temps, entries);
-    CHECK(killed_mid >= 10, "most kills land during the render (%d of 20)", killed_mid);
+    /* Warm rounds finish sooner than the cold time the delays are drawn from, and load moves
+     * both: at least a quarter of the kills must land mid-render for the test to mean anything. */
+    CHECK(killed_mid >= 5, "kills land during the render (%d of 20)", killed_mid);
     CHECK(all_complete, "after kill -9 no partial file at a final output path");
     CHECK(all_valid, "after kill -9 every cache entry verifies");
     CHECK(all_rerender, "after kill -9 a second render succeeds, byte-identical to a clean render");
