@@ -54,11 +54,13 @@ void lathe_analyze_output_keep(lathe_analyze_ctx *ctx)
     o->current = NULL;
 }
 
-int lathe_analyze_output_finish(lathe_analyze_output *o)
+int lathe_analyze_output_finish(lathe_analyze_output *o, int analysis_ok)
 {
     drop(&o->current);
     int taken = 0;
-    if (o->kept && o->kept_frames == o->fmt.frames)
+    /* A failed analysis (a loudness budget exceeded) must not leave an output behind: the next
+     * run would find it cached and skip the check that refused it. */
+    if (analysis_ok && o->kept && o->kept_frames == o->fmt.frames)
         taken = lathe_cache_writer_commit(o->kept) == LATHE_OK;
     else
         drop(&o->kept);

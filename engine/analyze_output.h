@@ -19,8 +19,8 @@ typedef struct lathe_analyze_output {
 
 void lathe_analyze_output_init(lathe_analyze_output *o, lathe_cache *cache, lathe_key key,
                                const lathe_format *fmt, uint32_t node_version);
-/* Commits the kept candidate when it is complete; returns 1 when the node's output is now in
- * the cache. Always releases everything. */
-int lathe_analyze_output_finish(lathe_analyze_output *o);
+/* Commits the kept candidate when the analysis succeeded and the candidate is complete;
+ * returns 1 when the node's output is now in the cache. Always releases everything. */
+int lathe_analyze_output_finish(lathe_analyze_output *o, int analysis_ok);
 
 #endif

@@ -77,7 +77,7 @@ static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id)
                                   &n->n_analysis, &out, err, sizeof err);
         if (rc != LATHE_OK)
             lathe_graph_fail(g, id, rc, "%s", err);
-        if (lathe_analyze_output_finish(&out) && rc == LATHE_OK) {
+        if (lathe_analyze_output_finish(&out, rc == LATHE_OK)) {
             n->cached = 1; /* the main pass reads it */
             n->ran = 1;
             __atomic_fetch_add(&g->stats.nodes_run, 1, __ATOMIC_RELAXED);

@@ -103,6 +103,17 @@ int main(void)
     int after = render("", ran, sizeof ran);
     CHECK(after >= cold - 1, "corrupt entries are detected and recomputed (%d nodes ran)", after);
     CHECK(same_outputs("ref"), "outputs after corruption equal the cold render");
+    /* A loudness target beyond its limiting budget is refused, and stays refused on the next run:
+     * the failed search must leave no output behind in the cache. */
+    snprintf(path, sizeof path, "%s/budget.lua", dir);
+    f = fopen(path, "w");
+    fputs("output(source('in.wav'):loudness{target_lufs = -6, ceiling_dbtp = -1, max_gr_db = 1},\n"
+          "       'loud.wav', {bits = 24})\n", f);
+    fclose(f);
+    for (int k = 0; k < 2; k++)
+        CHECK(tu_run("cd %s && %s render budget.lua -o out --cache cache --quiet 2>err.txt; test $? -eq 2 "
+                     "&& grep -q max_gr_db err.txt && test ! -e out/loud.wav", dir, bin) == 0,
+              "a loudness target beyond max_gr_db fails clearly, run %d of 2", k + 1);
     CHECK(tu_run("cd %s && %s cache stats --cache cache | grep -q entries", dir, bin) == 0, "cache stats");
     CHECK(tu_run("cd %s && %s cache explain album.lua -o out --cache cache > explain.txt; grep -q 'up to date' explain.txt && ! grep -q 'will be written' explain.txt || { cat explain.txt >&2; exit 1; }", dir, bin) == 0,
           "cache explain: after the re-render every output is up to date (records replaced)");
