@@ -7,12 +7,9 @@
 #include "lathe_node.h"
 #include "stream_gain.h"
 
-#include "bs1770.h"
-#include "truepeak.h"
 
 #include <stdio.h>
 
-#define READ_FRAMES 4096
 
 typedef struct cap_params {
     double max_lufs;
@@ -34,48 +31,12 @@ typedef struct cap_state {
     double analysis[A_COUNT];
 } cap_state;
 
-/* Integrated loudness and true peak (dBTP) of the whole input. */
-static int measure(lathe_stream *st, double *lufs, double *tp_db, char *err, size_t n_err)
-{
-    const lathe_format *f = lathe_stream_format(st);
-    float *buf[LATHE_MAX_CHANNELS] = {0};
-    lathe_bs1770 *meter = NULL;
-    lathe_truepeak *tp = NULL;
-    int rc = LATHE_ERR_NOMEM;
-    if (lathe_bs1770_new(f->rate, f->channels, &meter) != 0 ||
-        lathe_bs1770_reserve(meter, f->frames) != 0 ||
-        lathe_truepeak_new(f->rate, f->channels, &tp) != 0)
-        goto done;
-    for (uint32_t c = 0; c < f->channels; c++)
-        if (!(buf[c] = lathe_alloc(READ_FRAMES * sizeof(float))))
-            goto done;
-    rc = lathe_stream_rewind(st);
-    long got;
-    while (rc == LATHE_OK && (got = lathe_stream_read(st, buf, READ_FRAMES)) != 0) {
-        if (got < 0) {
-            snprintf(err, n_err, "input could not be read");
-            rc = LATHE_ERR_IO;
-            break;
-        }
-        lathe_bs1770_add(meter, (const float *const *)buf, (uint32_t)got);
-        lathe_truepeak_add(tp, (const float *const *)buf, (uint32_t)got);
-    }
-    *lufs = lathe_bs1770_integrated(meter);
-    *tp_db = lathe_gain_to_db(lathe_truepeak_max(tp));
-done:
-    for (uint32_t c = 0; c < f->channels; c++)
-        lathe_dealloc(buf[c]);
-    lathe_bs1770_free(meter);
-    lathe_truepeak_free(tp);
-    return rc;
-}
-
 static int cap_analyze(void *state, lathe_analyze_ctx *ctx)
 {
     (void)state;
     const cap_params *p = ctx->params;
     double lufs, tp;
-    int rc = measure(ctx->streams[0], &lufs, &tp, ctx->err, sizeof ctx->err);
+    int rc = stream_gain_measure(ctx->streams[0], 1.0f, &lufs, &tp, ctx->err, sizeof ctx->err);
     if (rc != LATHE_OK)
         return rc;
     /* K-weighting and the true-peak filter are linear: one gain moves both by exactly that

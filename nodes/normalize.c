@@ -6,12 +6,9 @@
 #include "lathe_node.h"
 #include "stream_gain.h"
 
-#include "bs1770.h"
-#include "truepeak.h"
 
 #include <stdio.h>
 
-#define READ_FRAMES 4096
 #define MAX_PASSES 3
 /* The K-weighting is linear, so one gain step lands within float rounding; a re-measured pass
  * corrects the rare case where the -70 LUFS absolute gate admits or drops a block. */
@@ -39,55 +36,13 @@ typedef struct normalize_state {
     double analysis[A_COUNT];
 } normalize_state;
 
-typedef struct measure {
-    double lufs, tp;
-} measure;
-
-/* Integrated loudness (and true peak) of the stream times g. */
-static int measure_stream(lathe_stream *st, float g, measure *m, char *err, size_t n_err)
-{
-    const lathe_format *f = lathe_stream_format(st);
-    float *buf[LATHE_MAX_CHANNELS] = {0};
-    lathe_bs1770 *meter = NULL;
-    lathe_truepeak *tp = NULL;
-    int rc = LATHE_ERR_NOMEM;
-    if (lathe_bs1770_new(f->rate, f->channels, &meter) != 0 ||
-        lathe_bs1770_reserve(meter, f->frames) != 0 ||
-        lathe_truepeak_new(f->rate, f->channels, &tp) != 0)
-        goto done;
-    for (uint32_t c = 0; c < f->channels; c++)
-        if (!(buf[c] = lathe_alloc(READ_FRAMES * sizeof(float))))
-            goto done;
-    rc = lathe_stream_rewind(st);
-    long got;
-    while (rc == LATHE_OK && (got = lathe_stream_read(st, buf, READ_FRAMES)) != 0) {
-        if (got < 0) {
-            snprintf(err, n_err, "input could not be read");
-            rc = LATHE_ERR_IO;
-            break;
-        }
-        for (uint32_t c = 0; c < f->channels && g != 1.0f; c++)
-            for (long i = 0; i < got; i++)
-                buf[c][i] *= g;
-        lathe_bs1770_add(meter, (const float *const *)buf, (uint32_t)got);
-        lathe_truepeak_add(tp, (const float *const *)buf, (uint32_t)got);
-    }
-    m->lufs = lathe_bs1770_integrated(meter);
-    m->tp = lathe_gain_to_db(lathe_truepeak_max(tp));
-done:
-    for (uint32_t c = 0; c < f->channels; c++)
-        lathe_dealloc(buf[c]);
-    lathe_bs1770_free(meter);
-    lathe_truepeak_free(tp);
-    return rc;
-}
-
 static int normalize_analyze(void *state, lathe_analyze_ctx *ctx)
 {
     (void)state;
     const normalize_params *p = ctx->params;
-    measure in, out;
-    int rc = measure_stream(ctx->streams[0], 1.0f, &in, ctx->err, sizeof ctx->err);
+    struct { double lufs, tp; } in, out;
+    int rc = stream_gain_measure(ctx->streams[0], 1.0f, &in.lufs, &in.tp, ctx->err,
+                                 sizeof ctx->err);
     if (rc != LATHE_OK)
         return rc;
     if (isnan(in.lufs)) {
@@ -98,8 +53,8 @@ static int normalize_analyze(void *state, lathe_analyze_ctx *ctx)
     double gain_db = p->target_lufs - in.lufs;
     out.lufs = in.lufs + gain_db;
     for (int pass = 0; pass < MAX_PASSES; pass++) {
-        rc = measure_stream(ctx->streams[0], (float)lathe_db_to_gain(gain_db), &out, ctx->err,
-                            sizeof ctx->err);
+        rc = stream_gain_measure(ctx->streams[0], (float)lathe_db_to_gain(gain_db), &out.lufs,
+                                 &out.tp, ctx->err, sizeof ctx->err);
         if (rc != LATHE_OK)
             return rc;
         if (isnan(out.lufs) || fabs(out.lufs - p->target_lufs) < EXACT_LU)

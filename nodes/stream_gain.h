@@ -1,6 +1,6 @@
 /* stream_gain.h - the streaming half of barrier nodes that apply one measured gain (normalize,
- * cap): prepare copies the analysis and derives the gain, process reads the materialised input
- * and scales it, zeros past its end. */
+ * cap): measure the materialised input, prepare copies the analysis and derives the gain,
+ * process reads the input and scales it, zeros past its end. */
 #ifndef LATHE_STREAM_GAIN_H
 #define LATHE_STREAM_GAIN_H
 
@@ -30,6 +30,12 @@ static inline int stream_gain_prepare(stream_gain *s, lathe_prepare_ctx *ctx, do
     s->channels = ctx->in[0].channels;
     return LATHE_OK;
 }
+
+/* Integrated loudness (LUFS, NAN below the gate) and true peak (dBTP) of the whole stream
+ * times g, from its start (the stream is rewound first). LATHE_OK, LATHE_ERR_NOMEM, or
+ * LATHE_ERR_IO with a message. */
+int stream_gain_measure(lathe_stream *st, float g, double *lufs, double *tp_db, char *err,
+                        size_t n_err);
 
 static inline void stream_gain_process(const stream_gain *s, lathe_block *b)
 {
