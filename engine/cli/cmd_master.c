@@ -149,6 +149,26 @@ static int report(const lathe_options *o, json_t *run)
     return all_pass;
 }
 
+/* Renders g (taking it over), prints each output's verdict and the report's path, and adds the
+ * run to runs under what = name. */
+static int render_checked(const lathe_options *ro, const lathe_options *o, lathe_graph *g,
+                          const char *what, const char *name, const char *html, json_t *runs,
+                          int *all_pass)
+{
+    json_t *run = NULL;
+    int code = lathe_cli_render_run(ro, g, name, html, &run);
+    if (run) {
+        json_object_set_new(run, what, json_string(name));
+        json_object_set_new(run, "report_html", json_string(html));
+        *all_pass &= report(o, run);
+        if (!code && !o->json && !o->quiet)
+            printf("report: %s\n", html);
+        json_array_append_new(runs, run);
+    }
+    lathe_graph_free(g);
+    return code;
+}
+
 static int master_one(const lathe_options *o, const master_opts *m, const char *chain,
                       const char *mix, json_t *runs, int *all_pass)
 {
@@ -163,20 +183,9 @@ static int master_one(const lathe_options *o, const master_opts *m, const char *
         lathe_graph_free(g);
         return 2;
     }
-    json_t *run = NULL;
     char html[PATH_MAX + 300];
     snprintf(html, sizeof html, "%s/%s.report.html", o->out_dir, d.stem + 5);
-    code = lathe_cli_render_run(&mo, g, mix, html, &run);
-    if (run) {
-        json_object_set_new(run, "input", json_string(mix));
-        json_object_set_new(run, "report_html", json_string(html));
-        *all_pass &= report(o, run);
-        if (!code && !o->json && !o->quiet)
-            printf("report: %s\n", html);
-        json_array_append_new(runs, run);
-    }
-    lathe_graph_free(g);
-    return code;
+    return render_checked(&mo, o, g, "input", mix, html, runs, all_pass);
 }
 
 /* --album FILE: the album script renders as `lathe render FILE -o DIR` would; its deliverables
@@ -187,20 +196,9 @@ static int master_album(const lathe_options *o, const char *album, json_t *runs,
     int code = lathe_cli_load(o, album, &g);
     if (code)
         return code;
-    json_t *run = NULL;
     char html[PATH_MAX + 32];
     snprintf(html, sizeof html, "%s/report.html", o->out_dir);
-    code = lathe_cli_render_run(o, g, album, html, &run);
-    if (run) {
-        json_object_set_new(run, "album", json_string(album));
-        json_object_set_new(run, "report_html", json_string(html));
-        *all_pass &= report(o, run);
-        if (!code && !o->json && !o->quiet)
-            printf("report: %s\n", html);
-        json_array_append_new(runs, run);
-    }
-    lathe_graph_free(g);
-    return code;
+    return render_checked(o, o, g, "album", album, html, runs, all_pass);
 }
 
 int lathe_cmd_master(int argc, char **argv)
