@@ -70,6 +70,21 @@ static void test_bit_exact(void)
     free(a); free(b);
 }
 
+/* Renders script once with -j 1 and twice with -j 2 (a race shows as a difference between
+ * runs), and compares the space-separated outputs byte for byte. */
+static int same_across_threads(const char *script, const char *files)
+{
+    char args[256];
+    for (int k = 0; k < 3; k++) {
+        snprintf(args, sizeof args, "render %s -o par%d --no-cache --quiet -j %d", script, k,
+                 k ? 2 : 1);
+        if (ct_lathe(args) != 0)
+            return 0;
+    }
+    return tu_run("cd %s && for f in %s; do cmp -s par0/$f par1/$f && cmp -s par0/$f par2/$f "
+                  "|| exit 1; done && rm -rf par0 par1 par2", ct_dir, files) == 0;
+}
+
 static void test_threads_and_latency(void)
 {
     /* Branches with and without latency; outputs must be aligned to the sample and identical
@@ -80,9 +95,7 @@ static void test_threads_and_latency(void)
                "output(mix, 'dry.wav', {bits = 32})\n"
                "output(mix:limit{ceiling_dbtp = 0.0, lookahead_ms = 5}, 'late.wav', {bits = 32})\n"
                "output(mix:resample{rate = 44100}, 'cd.wav', {bits = 24})\n");
-    CHECK(ct_lathe("render branches.lua -o j1 --no-cache --quiet -j 1") == 0, "render -j 1");
-    CHECK(ct_lathe("render branches.lua -o j2 --no-cache --quiet -j 2") == 0, "render -j 2");
-    CHECK(tu_run("cd %s && cmp -s j1/dry.wav j2/dry.wav && cmp -s j1/late.wav j2/late.wav && cmp -s j1/cd.wav j2/cd.wav", ct_dir) == 0,
+    CHECK(same_across_threads("branches.lua", "dry.wav late.wav cd.wav"),
           "-j 1 and -j 2 outputs are byte-identical");
     /* Independent barriers (an album's tracks): materialised and analysed in parallel with -j 2,
      * identical bytes either way. */
@@ -91,9 +104,7 @@ static void test_threads_and_latency(void)
                "  local t = source('in24.wav'):gain{gain_db = -6 * i}:eq{ {type = 'bell', freq_hz = 500 * i, gain_db = 2} }\n"
                "  output(t:loudness{target_lufs = -18, ceiling_dbtp = -1}, 't' .. i .. '.wav', {bits = 24})\n"
                "end\n");
-    CHECK(ct_lathe("render tracks.lua -o t1 --no-cache --quiet -j 1") == 0, "three barriers, -j 1");
-    CHECK(ct_lathe("render tracks.lua -o t2 --no-cache --quiet -j 2") == 0, "three barriers, -j 2");
-    CHECK(tu_run("cd %s && for i in 1 2 3; do cmp -s t1/t$i.wav t2/t$i.wav || exit 1; done", ct_dir) == 0,
+    CHECK(same_across_threads("tracks.lua", "t1.wav t2.wav t3.wav"),
           "parallel materialisation gives byte-identical outputs");
     /* A release-shaped graph: the shared part and the loudness output are both read back from the
      * cache in the main pass, by two readers running side by side with -j 2. */
@@ -103,18 +114,11 @@ static void test_threads_and_latency(void)
              "output(m:loudness{target_lufs = -20, ceiling_dbtp = -1}, 's.wav', {bits = 24})\n"
              "output(m:resample{rate = 44100}:limit{ceiling_dbtp = -1}:dither{bits = 16}, 'c.wav', {bits = 16})\n"
              "output(m:stereo{bass_mono_hz = 150}, 'v.wav', {bits = 24})\n");
-    int same = 1;
-    for (int k = 0; k < 3; k++) {
-        char args[128];
-        snprintf(args, sizeof args, "render release.lua -o r%d --no-cache --quiet -j %d", k, k ? 2 : 1);
-        CHECK(ct_lathe(args) == 0, "release-shaped render %d", k);
-        if (k)
-            same &= tu_run("cd %s && for f in s c v; do cmp -s r0/$f.wav r%d/$f.wav || exit 1; done",
-                           ct_dir, k) == 0;
-    }
-    CHECK(same, "two cache readers in one pass with -j 2: identical to -j 1, twice");
+    CHECK(same_across_threads("release.lua", "s.wav c.wav v.wav"),
+          "two cache readers in one pass with -j 2: identical to -j 1, twice");
     float *d, *l;
     int ch;
+    CHECK(ct_lathe("render branches.lua -o j1 --no-cache --quiet") == 0, "render the branches");
     long nd = ct_read_audio("j1/dry.wav", &d, &ch, NULL), nl = ct_read_audio("j1/late.wav", &l, &ch, NULL);
     CHECK(nd == nl && nd == 48000, "latency-compensated branch has the source's length");
     CHECK(nd == nl && memcmp(d, l, sizeof(float) * (size_t)nd * 2) == 0,

@@ -3,6 +3,7 @@
  * synthesized songs for album scripts) and writes the files it names; every inline `lathe help X`
  * it mentions succeeds; `lathe help` prints every node the README lists. */
 #define _XOPEN_SOURCE 700
+#include "clitest.h"
 #include "testutil.h"
 
 #include "lathe.h"
@@ -11,32 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char dir[512];
-static const char *bin;
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    n = (long)fread(b, 1, (size_t)n, f);
-    b[n] = 0;
-    fclose(f);
-    return b;
-}
-
-static void write_file(const char *name, const char *text, size_t len)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    fwrite(text, 1, len, f);
-    fclose(f);
-}
 
 static void test_node_list(const char *readme)
 {
@@ -66,11 +41,11 @@ static void make_inputs(void)
         "local s = sine{freq_hz = param('f', 110), duration_s = 7, amplitude_db = -10}\n"
         "local n = noise{color = 'pink', duration_s = 7, amplitude_db = -26}\n"
         "output(mix(s, n):fade{in_ms = 20, out_ms = 300}, param('name', 'mix') .. '.wav')\n";
-    write_file("gen.lua", gen, strlen(gen));
+    ct_write_n("gen.lua", gen, strlen(gen));
     const char *names[] = {"mix", "song", "01", "02", "03"};
     for (int i = 0; i < 5; i++)
         CHECK(tu_run("cd %s && %s render gen.lua -o . -D name=%s -D f=%d --no-cache --quiet "
-                     ">/dev/null 2>&1", dir, bin, names[i], 110 + 20 * i) == 0,
+                     ">/dev/null 2>&1", ct_dir, ct_bin, names[i], 110 + 20 * i) == 0,
               "input %s.wav synthesized", names[i]);
 }
 
@@ -85,7 +60,7 @@ static int first_output_literal(const char *p, const char *end, const char *out)
         snprintf(name, sizeof name, "%.*s", (int)(q - p - 1), p + 1);
         const char *ext = strrchr(name, '.');
         if (ext && (!strcmp(ext, ".wav") || !strcmp(ext, ".flac"))) {
-            int ok = tu_run("test -f '%s/%s/%s'", dir, out, name) == 0;
+            int ok = tu_run("test -f '%s/%s/%s'", ct_dir, out, name) == 0;
             CHECK(ok, "the README script wrote %s", name);
             return !ok;
         }
@@ -117,10 +92,10 @@ static void test_lua_blocks(const char *readme)
         char name[64], out[64];
         snprintf(name, sizeof name, "block%d.lua", k);
         snprintf(out, sizeof out, "out%d", k);
-        write_file(name, p, (size_t)(e - p));
+        ct_write_n(name, p, (size_t)(e - p));
         int rc = tu_run("cd %s && %s render %s -o %s -D input=%s/mix.wav --no-cache --quiet "
-                        ">%s/log%d.txt 2>&1", dir, bin, name, out, dir, dir, k);
-        CHECK(rc == 0, "README lua block %d renders (see %s/log%d.txt)", k, dir, k);
+                        ">%s/log%d.txt 2>&1", ct_dir, ct_bin, name, out, ct_dir, ct_dir, k);
+        CHECK(rc == 0, "README lua block %d renders (see %s/log%d.txt)", k, ct_dir, k);
         if (rc == 0)
             outputs_written(p, (size_t)(e - p), out);
         p = e + 3;
@@ -138,7 +113,7 @@ static void test_help_commands(const char *readme)
         snprintf(cmd, sizeof cmd, "%.*s", e ? (int)(e - p - 1) : 0, p + 1);
         if (!e || strpbrk(cmd, "[]|") || strstr(cmd, "NODE") || strstr(cmd, "COMMAND"))
             continue; /* a synopsis, not a command */
-        CHECK(tu_run("%s %s >/dev/null 2>&1", bin, cmd + 6) == 0, "README command `%s` works", cmd);
+        CHECK(tu_run("%s %s >/dev/null 2>&1", ct_bin, cmd + 6) == 0, "README command `%s` works", cmd);
         k++;
     }
     CHECK(k >= 1, "README shows runnable help commands (%d)", k);
@@ -146,27 +121,25 @@ static void test_help_commands(const char *readme)
 
 int main(void)
 {
-    bin = getenv("LATHE_BIN");
     const char *src = getenv("LATHE_SRC");
-    if (!bin || !src) {
-        printf("LATHE_BIN / LATHE_SRC not set\n");
+    if (!src) {
+        printf("LATHE_SRC not set\n0 passed, 1 failed\n");
         return 1;
     }
+    ct_setup();
     char path[1024];
     snprintf(path, sizeof path, "%s/README.md", src);
-    char *readme = slurp(path);
+    char *readme = ct_slurp(path, NULL);
     CHECK(readme != NULL, "README.md readable");
     if (!readme)
         return tu_done();
-    tu_tmpdir(dir, sizeof dir);
     test_node_list(readme);
     make_inputs();
     test_lua_blocks(readme);
     test_help_commands(readme);
     free(readme);
-    if (tu_done() == 0) {
-        tu_run("rm -rf %s", dir);
-        return 0;
-    }
-    return 1;
+    int rc = tu_done();
+    if (rc == 0)
+        ct_cleanup(); /* on failure the folder stays for a look */
+    return rc;
 }
