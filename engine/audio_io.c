@@ -8,6 +8,7 @@
 #include "audio_io.h"
 
 #include "flac_tags.h"
+#include "sfio.h"
 #include "lathe.h"
 
 #include <sndfile.h>
@@ -24,6 +25,7 @@
 #define SCRATCH_FRAMES 4096
 
 struct lathe_audio_reader {
+    lathe_sfio *io;
     SNDFILE *sf;
     SF_INFO info;
     int int_path; /* read through sf_readf_int */
@@ -104,7 +106,11 @@ int lathe_audio_reader_open(const char *path, lathe_audio_reader **out, lathe_au
     lathe_audio_reader *r = lathe_calloc(1, sizeof *r);
     if (!r)
         return LATHE_ERR_NOMEM;
-    r->sf = sf_open(path, SFM_READ, &r->info);
+    if (!(r->io = lathe_sfio_open(path))) {
+        snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        goto fail;
+    }
+    r->sf = lathe_sfio_sndfile(r->io, &r->info);
     if (!r->sf) {
         snprintf(err, err_size, "%s: not a readable audio file (%s)", path, sf_strerror(NULL));
         goto fail;
@@ -210,6 +216,7 @@ void lathe_audio_reader_free(lathe_audio_reader *r)
         return;
     if (r->sf)
         sf_close(r->sf);
+    lathe_sfio_free(r->io);
     lathe_dealloc(r->iscratch);
     lathe_dealloc(r->fscratch);
     lathe_dealloc(r);

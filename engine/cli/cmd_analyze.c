@@ -5,6 +5,7 @@
 #include "analysis.h"
 #include "analysis_json.h"
 #include "audio_io.h"
+#include "readahead.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,21 +23,22 @@ int lathe_cli_analyze_file(const char *path, lathe_analysis_result **out)
         return 3;
     }
     uint32_t nc = info.format.channels;
-    float *buf = malloc((size_t)nc * READ_FRAMES * sizeof(float));
-    float *ch[LATHE_ANALYSIS_MAX_CH];
     lathe_analysis *a = NULL;
+    lathe_readahead *ra = NULL;
     int rc = 0;
-    if (!buf || nc > LATHE_ANALYSIS_MAX_CH || lathe_analysis_new(info.format.rate, nc, &a) != 0) {
+    if (nc > LATHE_ANALYSIS_MAX_CH || lathe_analysis_new(info.format.rate, nc, &a) != 0 ||
+        lathe_readahead_new(rd, nc, READ_FRAMES, &ra) != LATHE_OK) {
         fprintf(stderr, "lathe: %s: cannot analyse %u channels at %u Hz\n", path, (unsigned)nc,
                 (unsigned)info.format.rate);
         rc = 3;
         goto done;
     }
-    for (uint32_t c = 0; c < nc; c++)
-        ch[c] = buf + (size_t)c * READ_FRAMES;
     lathe_analysis_set_parallel(a); /* one file at a time: the second core measures beside */
     for (;;) {
-        long n = lathe_audio_reader_read(rd, ch, READ_FRAMES);
+        const float *const *ch;
+        int64_t bad;
+        int bad_ch;
+        long n = lathe_readahead_next(ra, &ch, &bad, &bad_ch);
         if (n < 0) {
             fprintf(stderr, "lathe: %s: read error\n", path);
             rc = 3;
@@ -44,8 +46,6 @@ int lathe_cli_analyze_file(const char *path, lathe_analysis_result **out)
         }
         if (n == 0)
             break;
-        int bad_ch;
-        int64_t bad = lathe_audio_reader_bad_sample(rd, &bad_ch);
         if (bad >= 0) {
             /* Measuring NaN would print nonsense numbers; name the first bad sample instead. */
             fprintf(stderr, "lathe: %s: NaN or infinite sample at frame %lld, channel %d\n", path,
@@ -53,15 +53,15 @@ int lathe_cli_analyze_file(const char *path, lathe_analysis_result **out)
             rc = 3;
             goto done;
         }
-        lathe_analysis_add(a, (const float *const *)ch, (uint32_t)n);
+        lathe_analysis_add(a, ch, (uint32_t)n);
     }
     if (lathe_analysis_finish(a, out) != 0) {
         fprintf(stderr, "lathe: %s: out of memory\n", path);
         rc = 3;
     }
 done:
+    lathe_readahead_free(ra);
     lathe_analysis_free(a);
-    free(buf);
     lathe_audio_reader_free(rd);
     return rc;
 }
