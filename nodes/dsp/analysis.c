@@ -24,6 +24,7 @@ struct lathe_analysis {
     lathe_truepeak *tp;
     lathe_qc *qc;
     float fold[FOLD_BLOCK];  /* mono fold-down of the first two channels */
+    int mono_fed;            /* stereo: the loudness meter feeds `mono` itself */
     double *fft_in;          /* mono mix, FFT_N */
     fftw_complex *fft_out;
     fftw_plan plan;
@@ -76,8 +77,10 @@ int lathe_analysis_new(uint32_t rate, uint32_t channels, lathe_analysis **out)
     a->rate = rate;
     a->channels = channels;
     int rc = lathe_bs1770_new(rate, channels, &a->loud);
-    if (!rc && channels >= 2 && (rc = lathe_bs1770_new(rate, 1, &a->mono)) == 0)
+    if (!rc && channels >= 2 && (rc = lathe_bs1770_new(rate, 1, &a->mono)) == 0) {
         lathe_bs1770_set_weight(a->mono, 0, 2.0); /* a fold played on two speakers */
+        a->mono_fed = channels == 2 && lathe_bs1770_set_fold(a->loud, a->mono) == 0;
+    }
     if (!rc)
         rc = lathe_truepeak_new(rate, channels, &a->tp);
     if (!rc)
@@ -279,7 +282,7 @@ void lathe_analysis_add(lathe_analysis *a, const float *const *ch, uint32_t n)
 
 static void mono_add(lathe_analysis *a, const float *const *ch, uint32_t n)
 {
-    if (!a->mono)
+    if (!a->mono || a->mono_fed)
         return;
     for (uint32_t off = 0; off < n; off += FOLD_BLOCK) {
         uint32_t k = n - off < FOLD_BLOCK ? n - off : FOLD_BLOCK;

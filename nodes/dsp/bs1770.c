@@ -44,6 +44,8 @@ struct lathe_bs1770 {
     double *st;                     /* per hop: 3 s mean square (zeros before the start) */
     double *blk;                    /* per hop from the 4th: 400 ms mean square */
     size_t n_hops, cap;
+    lathe_bs1770 *fold;             /* mono meter fed from the first two channels' K-weighting */
+    double fold_acc;                /* sum of (zL + zR)^2 in the current sub-block */
 };
 
 static double lufs_of(double energy)
@@ -140,6 +142,14 @@ void lathe_bs1770_set_weight(lathe_bs1770 *m, uint32_t channel, double weight)
         m->weight[channel] = weight;
 }
 
+int lathe_bs1770_set_fold(lathe_bs1770 *m, lathe_bs1770 *fold)
+{
+    if (m->channels != 2 || fold->channels != 1 || fold->rate != m->rate)
+        return -1;
+    m->fold = fold;
+    return 0;
+}
+
 void lathe_bs1770_free(lathe_bs1770 *m)
 {
     if (!m)
@@ -153,6 +163,7 @@ void lathe_bs1770_reset(lathe_bs1770 *m)
 {
     memset(m->ks, 0, sizeof(m->ks));
     memset(m->acc, 0, sizeof(m->acc));
+    m->fold_acc = 0.0;
     memset(m->ring, 0, sizeof(m->ring));
     m->sub_pos = m->sub_idx = m->ring_pos = 0;
     m->n_subs = 0;
@@ -170,23 +181,26 @@ static void kweight(lathe_bs1770 *restrict m, const float *const *ch, uint32_t o
     const uint32_t nc = m->channels;
     if (nc == 2) { /* the common case, unrolled so both recursions run side by side */
         kstate s0 = m->ks[0], s1 = m->ks[1];
-        double e0 = m->acc[0], e1 = m->acc[1];
+        double e0 = m->acc[0], e1 = m->acc[1], ef = m->fold_acc;
         const float *restrict x0 = ch[0] + off, *restrict x1 = ch[1] + off;
         for (uint32_t i = 0; i < n; i++) {
             double u0 = (double)x0[i], u1 = (double)x1[i];
-            double y0 = b0 * u0 + b1 * s0.x1 + b2 * s0.x2 - a1 * s0.y1 - a2 * s0.y2;
-            double y1 = b0 * u1 + b1 * s1.x1 + b2 * s1.x2 - a1 * s1.y1 - a2 * s1.y2;
-            double z0 = y0 - 2.0 * s0.y1 + s0.y2 - h1 * s0.z1 - h2 * s0.z2;
-            double z1 = y1 - 2.0 * s1.y1 + s1.y2 - h1 * s1.z1 - h2 * s1.z2;
+            /* the previous output enters last: the loop-carried path is one multiply-add */
+            double y0 = (b0 * u0 + b1 * s0.x1 + b2 * s0.x2 - a2 * s0.y2) - a1 * s0.y1;
+            double y1 = (b0 * u1 + b1 * s1.x1 + b2 * s1.x2 - a2 * s1.y2) - a1 * s1.y1;
+            double z0 = (y0 - 2.0 * s0.y1 + s0.y2 - h2 * s0.z2) - h1 * s0.z1;
+            double z1 = (y1 - 2.0 * s1.y1 + s1.y2 - h2 * s1.z2) - h1 * s1.z1;
             s0.x2 = s0.x1; s0.x1 = u0; s0.y2 = s0.y1; s0.y1 = y0; s0.z2 = s0.z1; s0.z1 = z0;
             s1.x2 = s1.x1; s1.x1 = u1; s1.y2 = s1.y1; s1.y1 = y1; s1.z2 = s1.z1; s1.z1 = z1;
             e0 += z0 * z0;
             e1 += z1 * z1;
+            ef += (z0 + z1) * (z0 + z1); /* K-weighting is linear: the fold's, times 2 */
         }
         m->ks[0] = s0;
         m->ks[1] = s1;
         m->acc[0] = e0;
         m->acc[1] = e1;
+        m->fold_acc = ef;
         return;
     }
     for (uint32_t c = 0; c < nc; c++) {
@@ -195,8 +209,8 @@ static void kweight(lathe_bs1770 *restrict m, const float *const *ch, uint32_t o
         const float *restrict x = ch[c] + off;
         for (uint32_t i = 0; i < n; i++) {
             double u = (double)x[i];
-            double y = b0 * u + b1 * s.x1 + b2 * s.x2 - a1 * s.y1 - a2 * s.y2;
-            double z = y - 2.0 * s.y1 + s.y2 - h1 * s.z1 - h2 * s.z2;
+            double y = (b0 * u + b1 * s.x1 + b2 * s.x2 - a2 * s.y2) - a1 * s.y1;
+            double z = (y - 2.0 * s.y1 + s.y2 - h2 * s.z2) - h1 * s.z1;
             s.x2 = s.x1; s.x1 = u; s.y2 = s.y1; s.y1 = y; s.z2 = s.z1; s.z1 = z;
             e += z * z;
         }
@@ -281,6 +295,11 @@ void lathe_bs1770_add(lathe_bs1770 *m, const float *const *ch, uint32_t n_frames
         if (m->sub_pos == len) {
             m->sub_pos = 0;
             end_sub(m);
+            if (m->fold) {
+                m->fold->acc[0] = 0.25 * m->fold_acc;
+                end_sub(m->fold);
+            }
+            m->fold_acc = 0.0;
         }
     }
 }

@@ -30,6 +30,11 @@ int lathe_bs1770_new(uint32_t rate, uint32_t channels, lathe_bs1770 **out);
 int lathe_bs1770_reserve(lathe_bs1770 *m, uint64_t frames);
 /* [main] Channel weight G (0 excludes a channel). Call before add(). */
 void lathe_bs1770_set_weight(lathe_bs1770 *m, uint32_t channel, double weight);
+/* [main] Makes the stereo meter m also measure the mono fold-down (L + R) / 2 into the
+ * one-channel meter `fold` (same rate), from the K-weighted channels it computes anyway: the
+ * filter is linear, so that is the fold's K-weighting up to rounding, at no filtering cost.
+ * `fold` must not be fed itself; m feeds it sub-block by sub-block. -1 on a mismatch. */
+int lathe_bs1770_set_fold(lathe_bs1770 *m, lathe_bs1770 *fold);
 void lathe_bs1770_free(lathe_bs1770 *m);
 
 /* [rt if reserved] Feeds n_frames frames: ch[c][i]. Any block size gives the same result. */
