@@ -3,9 +3,10 @@
 #include <string.h>
 
 void lathe_analyze_output_init(lathe_analyze_output *o, lathe_cache *cache, lathe_key key,
-                               const lathe_format *fmt, uint32_t node_version)
+                               const lathe_format *fmt, uint32_t node_version, lathe_key memo_key)
 {
     memset(o, 0, sizeof *o);
+    o->memo_key = memo_key;
     o->cache = cache;
     o->key = key;
     o->fmt = *fmt;
@@ -66,4 +67,29 @@ int lathe_analyze_output_finish(lathe_analyze_output *o, int analysis_ok)
         drop(&o->kept);
     o->kept = NULL;
     return taken;
+}
+
+static lathe_key memo_key(const lathe_analyze_output *o, const char *tag)
+{
+    lathe_key_builder kb;
+    lathe_key_builder_init(&kb);
+    lathe_key_builder_add_str(&kb, "memo");
+    lathe_key_builder_add_key(&kb, o->memo_key);
+    lathe_key_builder_add_str(&kb, tag);
+    return lathe_key_builder_finish(&kb);
+}
+
+size_t lathe_analyze_recall(lathe_analyze_ctx *ctx, const char *tag, void *buf, size_t cap)
+{
+    size_t len = 0;
+    if (!ctx->output || lathe_cache_get_blob(ctx->output->cache, memo_key(ctx->output, tag), buf,
+                                             cap, &len) != LATHE_OK)
+        return 0;
+    return len;
+}
+
+void lathe_analyze_remember(lathe_analyze_ctx *ctx, const char *tag, const void *data, size_t n)
+{
+    if (ctx->output && n <= LATHE_CACHE_BLOB_MAX)
+        lathe_cache_put_blob(ctx->output->cache, memo_key(ctx->output, tag), data, n);
 }

@@ -40,6 +40,18 @@ static lathe_key analysis_key(lathe_key node_key)
     return lathe_key_builder_finish(&kb);
 }
 
+/* The key of a barrier's input memos: its type and version and its inputs' keys. */
+static lathe_key input_memo_key(const lathe_graph *g, const graph_node *n)
+{
+    lathe_key_builder kb;
+    lathe_key_builder_init(&kb);
+    lathe_key_builder_add_str(&kb, n->desc->name);
+    lathe_key_builder_add_u64(&kb, n->desc->version);
+    for (int k = 0; k < n->n_inputs; k++)
+        lathe_key_builder_add_key(&kb, g->nodes[lathe_plan_resolve(g, n->inputs[k])].key);
+    return lathe_key_builder_finish(&kb);
+}
+
 static int open_input_stream(lathe_graph *g, lathe_cache *cache, int src, lathe_stream **out)
 {
     const graph_node *s = &g->nodes[src];
@@ -52,6 +64,27 @@ static int open_input_stream(lathe_graph *g, lathe_cache *cache, int src, lathe_
     if (lathe_cache_reader_open(cache, s->key, &r) != LATHE_OK)
         return lathe_graph_fail(g, src, LATHE_ERR_IO, "materialised output missing from the cache");
     return lathe_stream_cache_new(r, out);
+}
+
+/* A barrier whose trial pass became its output does not run in the main pass: its report
+ * (the gain it found, say) comes from a prepare with the analysis. */
+static void report_from_analysis(lathe_graph *g, graph_node *n, lathe_stream *const *streams)
+{
+    lathe_format in[64];
+    lathe_runner r;
+    if (!n->desc->report)
+        return;
+    for (int k = 0; k < n->n_inputs; k++)
+        in[k] = g->nodes[lathe_plan_resolve(g, n->inputs[k])].fmt;
+    if (lathe_runner_prepare(&r, n->desc, n->params, in, n->n_inputs, 1, 0, n->analysis,
+                             n->n_analysis, streams) == LATHE_OK) {
+        lathe_runner_collect_report(&r);
+        if (r.report.text) {
+            lathe_dealloc(n->report);
+            n->report = lathe_strdup(r.report.text);
+        }
+    }
+    lathe_runner_release(&r);
 }
 
 static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id)
@@ -72,9 +105,12 @@ static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id)
     if (rc == LATHE_OK) {
         char err[LATHE_ERR_MAX];
         lathe_analyze_output out; /* a trial pass that is the output spares the main pass */
-        lathe_analyze_output_init(&out, cache, n->key, &n->fmt, n->desc->version);
+        lathe_analyze_output_init(&out, cache, n->key, &n->fmt, n->desc->version,
+                                  input_memo_key(g, n));
+        double cpu_s = 0.0;
         rc = lathe_runner_analyze(n->desc, n->params, streams, n->n_inputs, n->analysis,
-                                  &n->n_analysis, &out, err, sizeof err);
+                                  &n->n_analysis, &out, &cpu_s, err, sizeof err);
+        n->time_s += cpu_s; /* measuring is this node's work too */
         if (rc != LATHE_OK)
             lathe_graph_fail(g, id, rc, "%s", err);
         if (lathe_analyze_output_finish(&out, rc == LATHE_OK)) {
@@ -83,6 +119,7 @@ static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id)
             __atomic_fetch_add(&g->stats.nodes_run, 1, __ATOMIC_RELAXED);
             size_t used = strlen(n->why);
             snprintf(n->why + used, sizeof n->why - used, " (rendered while analysing)");
+            report_from_analysis(g, n, streams);
         }
     }
     for (int k = 0; k < n->n_inputs; k++)

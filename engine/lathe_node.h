@@ -152,6 +152,14 @@ void lathe_analyze_output_begin(lathe_analyze_ctx *ctx);
 void lathe_analyze_output_write(lathe_analyze_ctx *ctx, const float *const *y, uint32_t n);
 void lathe_analyze_output_keep(lathe_analyze_ctx *ctx);
 
+/* What a barrier measures of its inputs alone, whatever its parameters (the input's loudness,
+ * say), may be kept for later runs that change only parameters. remember() stores n bytes (at
+ * most 1 MiB) under `tag` for these inputs, this node type and version; recall() copies them
+ * into buf and returns their size, or 0 when there is none (or it is larger than cap). Both are
+ * no-ops when ctx->output is NULL. A recalled memo must give the same result as measuring. */
+size_t lathe_analyze_recall(lathe_analyze_ctx *ctx, const char *tag, void *buf, size_t cap);
+void lathe_analyze_remember(lathe_analyze_ctx *ctx, const char *tag, const void *data, size_t n);
+
 /* A report: key/value pairs a node exposes after a run (gain reduction, measured loudness). */
 typedef struct lathe_report lathe_report;
 void lathe_report_number(lathe_report *r, const char *key, double value);

@@ -16,8 +16,10 @@ static double thread_cpu_s(void)
 
 int lathe_runner_analyze(const lathe_node_desc *desc, const void *params,
                          lathe_stream *const *streams, int n_in, double *result, int *n_result,
-                         struct lathe_analyze_output *output, char *err, size_t err_size)
+                         struct lathe_analyze_output *output, double *cpu_s, char *err,
+                         size_t err_size)
 {
+    double t0 = thread_cpu_s();
     void *state = lathe_calloc(1, desc->state_size ? desc->state_size : 1);
     lathe_analyze_ctx *ctx = lathe_calloc(1, sizeof *ctx);
     int rc = LATHE_ERR_NOMEM;
@@ -40,6 +42,8 @@ int lathe_runner_analyze(const lathe_node_desc *desc, const void *params,
 fail:
     lathe_dealloc(ctx);
     lathe_dealloc(state);
+    if (cpu_s)
+        *cpu_s = thread_cpu_s() - t0;
     return rc;
 }
 

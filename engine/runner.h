@@ -25,10 +25,12 @@ typedef struct lathe_runner {
 } lathe_runner;
 
 /* [main] Runs the barrier analysis of desc on streams (rewinds them afterwards). output (may be
- * NULL) takes the output the node hands over while analysing. */
+ * NULL) takes the output the node hands over while analysing. *cpu_s (may be NULL) receives
+ * the thread CPU time it took. */
 int lathe_runner_analyze(const lathe_node_desc *desc, const void *params,
                          lathe_stream *const *streams, int n_in, double *result, int *n_result,
-                         struct lathe_analyze_output *output, char *err, size_t err_size);
+                         struct lathe_analyze_output *output, double *cpu_s, char *err,
+                         size_t err_size);
 
 /* [main] Allocates state and buffers and prepares the node. analysis may be NULL. On failure
  * the node's message is in r->ctx.err. */

@@ -2,17 +2,22 @@
  * integrated loudness lands on target_lufs (within 0.02 LU) with its true peak at or below
  * ceiling_dbtp. An analysis barrier: it measures the input, then renders gain + limiter over
  * the cached input a few times, adjusting the gain by the secant method on the measured output
- * (the limiter takes loudness away as it works). The main pass renders exactly the measured
- * configuration, so the reported output loudness is the file's. When the target needs more
- * peak gain reduction than max_gr_db it fails and says so, instead of crushing the music. */
+ * (the limiter takes loudness away as it works). The first gain allows for the loss a model of
+ * the limiter predicts (lossmodel.h), so one pass is often enough. The main pass renders exactly
+ * the measured configuration, so the reported output loudness is the file's. When the target
+ * needs more peak gain reduction than max_gr_db it fails and says so, instead of crushing the
+ * music. What it measures of the input alone is remembered, so a run that changes only the
+ * parameters (a new target) starts at the search. */
 #include "lathe_node.h"
 
 #include "bs1770.h"
 #include "limiter.h"
+#include "lossmodel.h"
 #include "truepeak.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #define READ_FRAMES 4096
 #define MAX_PASSES 8
@@ -47,7 +52,7 @@ static const lathe_param loudness_table[] = {
 };
 
 enum { A_GAIN_DB, A_IN_LUFS, A_OUT_LUFS, A_GR_MAX, A_GR_AVG, A_PASSES, A_IN_TP, A_OUT_TP,
-       A_COUNT };
+       A_IN_REMEMBERED, A_COUNT };
 
 typedef struct loudness_state {
     lathe_limiter *lim;
@@ -106,7 +111,7 @@ static void meter_out(lathe_bs1770 *m, lathe_truepeak *tp, float *const *y, uint
 /* Renders gain + limiter over the stream exactly as the main pass will (latency trimmed, tail
  * flushed) and measures it. lim == NULL measures the plain input. */
 static int render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, float *const *x,
-                       float *const *y, pass *out)
+                       float *const *y, lathe_lossmodel *model, pass *out)
 {
     lathe_stream *st = ctx->streams[0];
     const lathe_format *f = lathe_stream_format(st);
@@ -134,6 +139,8 @@ static int render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, floa
             lathe_limiter_process(lim, (const float *const *)x, y, n, NULL);
         uint32_t skip = done >= lat ? 0 : (uint32_t)(lat - done < n ? lat - done : n);
         meter_out(m, tp, lim ? y : x, f->channels, skip, n);
+        if (model)
+            lathe_lossmodel_add(model, (const float *const *)x, n);
         if (lim) {
             const float *v[LATHE_MAX_CHANNELS];
             for (uint32_t c = 0; c < f->channels; c++)
@@ -153,15 +160,35 @@ done:
     return rc;
 }
 
-/* The secant iteration on the gain; best (closest) pass in *best. */
+/* The gain (dB) whose predicted output loudness is the target: g = deficit + loss(g), by
+ * fixed-point steps (the loss grows more slowly than the gain). `k` scales the model's loss. */
+static double predicted_gain(const loudness_params *p, const lathe_lossmodel *model,
+                             const pass *in, double k)
+{
+    double ceil = lathe_db_to_gain(p->ceiling_dbtp), deficit = p->target_lufs - in->lufs;
+    double g = deficit;
+    for (int i = 0; i < 40; i++) {
+        double next = deficit + k * lathe_lossmodel_loss_db(model, g, ceil, p->release_ms,
+                                                            in->tp_db);
+        next = fmin(next, deficit + p->max_gr_db + 6.0); /* past the budget anyway */
+        if (fabs(next - g) < 1e-4)
+            return next;
+        g = next;
+    }
+    return g;
+}
+
+/* The secant iteration on the gain; best (closest) pass in *best. The first step starts where
+ * the model predicts; the second scales the model by what the first pass measured. */
 static int search_gain(lathe_analyze_ctx *ctx, lathe_limiter *lim, float *const *x,
-                       float *const *y, const pass *in, pass *best, int *passes)
+                       float *const *y, const lathe_lossmodel *model, const pass *in, pass *best,
+                       int *passes)
 {
     const loudness_params *p = ctx->params;
-    double g_prev = 0.0, f_prev = 0.0, g = p->target_lufs - in->lufs;
+    double g_prev = 0.0, f_prev = 0.0, g = predicted_gain(p, model, in, 1.0);
     for (*passes = 1; *passes <= MAX_PASSES; ++*passes) {
         pass cur;
-        int rc = render_pass(ctx, lim, (float)lathe_db_to_gain(g), x, y, &cur);
+        int rc = render_pass(ctx, lim, (float)lathe_db_to_gain(g), x, y, NULL, &cur);
         if (rc != LATHE_OK)
             return rc;
         cur.gain_db = g;
@@ -174,13 +201,19 @@ static int search_gain(lathe_analyze_ctx *ctx, lathe_limiter *lim, float *const 
             return LATHE_OK;
         if (f < 0.0 && cur.gr_max > p->max_gr_db)
             return LATHE_OK; /* more gain only limits harder: the caller reports the budget */
-        double step = -f; /* first step: make up the deficit dB for dB */
-        if (*passes > 1 && f != f_prev)
-            step = -f * (g - g_prev) / (f - f_prev);
-        step = fmax(-20.0, fmin(20.0, step));
+        double next = g - f; /* make up the miss dB for dB */
+        if (*passes == 1) {
+            double ceil = lathe_db_to_gain(p->ceiling_dbtp);
+            double loss = in->lufs + g - cur.lufs, guess = lathe_lossmodel_loss_db(
+                model, g, ceil, p->release_ms, in->tp_db);
+            if (guess > 1e-3 && loss > 0.0)
+                next = predicted_gain(p, model, in, fmin(4.0, loss / guess));
+        } else if (f != f_prev) {
+            next = g - f * (g - g_prev) / (f - f_prev);
+        }
         g_prev = g;
         f_prev = f;
-        g += step;
+        g += fmax(-20.0, fmin(20.0, next - g));
     }
     *passes = MAX_PASSES;
     return LATHE_OK;
@@ -208,6 +241,32 @@ static int check_result(lathe_analyze_ctx *ctx, const pass *in, const pass *best
     return LATHE_OK;
 }
 
+/* What the search needs of the input alone: its loudness and true peak (exact, as measured)
+ * and the loss model's blocks; remembered as one memo so a new target skips the input pass. */
+static int measure_input(lathe_analyze_ctx *ctx, float *const *x, float *const *y,
+                         lathe_lossmodel *model, pass *in, int *remembered)
+{
+    size_t size = 0, n;
+    const void *data = lathe_lossmodel_data(model, &size);
+    double *memo = lathe_alloc(2 * sizeof(double) + size);
+    if (!memo)
+        return LATHE_ERR_NOMEM;
+    int rc = LATHE_OK;
+    n = lathe_analyze_recall(ctx, "input", memo, 2 * sizeof(double) + size);
+    if (n == 2 * sizeof(double) + size && lathe_lossmodel_load(model, memo + 2, size) == 0) {
+        in->lufs = memo[0];
+        in->tp_db = memo[1];
+        *remembered = 1;
+    } else if ((rc = render_pass(ctx, NULL, 1.0f, x, y, model, in)) == LATHE_OK) {
+        memo[0] = in->lufs;
+        memo[1] = in->tp_db;
+        memcpy(memo + 2, data, size);
+        lathe_analyze_remember(ctx, "input", memo, 2 * sizeof(double) + size);
+    }
+    lathe_dealloc(memo);
+    return rc;
+}
+
 static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
 {
     (void)state;
@@ -215,19 +274,22 @@ static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
     const lathe_format *f = lathe_stream_format(ctx->streams[0]);
     float *x[LATHE_MAX_CHANNELS] = {0}, *y[LATHE_MAX_CHANNELS] = {0};
     lathe_limiter *lim = NULL;
+    lathe_lossmodel *model = NULL;
     lathe_limiter_config lc = limiter_config(p, f);
     pass in = {0}, best = {0};
-    int passes = 0, rc = LATHE_ERR_NOMEM;
+    int passes = 0, remembered = 0, rc = LATHE_ERR_NOMEM;
     for (uint32_t c = 0; c < f->channels; c++)
         if (!(x[c] = lathe_alloc(READ_FRAMES * sizeof(float))) ||
             !(y[c] = lathe_alloc(READ_FRAMES * sizeof(float))))
             goto done;
+    if (lathe_lossmodel_new(f->rate, f->channels, f->frames, &model) != 0)
+        goto done;
     int lrc = lathe_limiter_new(&lc, &lim);
     if (lrc != 0) {
         rc = lrc == -1 ? LATHE_ERR_NOMEM : LATHE_ERR_FORMAT;
         goto done;
     }
-    if ((rc = render_pass(ctx, NULL, 1.0f, x, y, &in)) != LATHE_OK)
+    if ((rc = measure_input(ctx, x, y, model, &in, &remembered)) != LATHE_OK)
         goto done;
     if (isnan(in.lufs)) {
         snprintf(ctx->err, sizeof ctx->err,
@@ -235,11 +297,11 @@ static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
         rc = LATHE_ERR_PARAM;
         goto done;
     }
-    if ((rc = search_gain(ctx, lim, x, y, &in, &best, &passes)) != LATHE_OK ||
+    if ((rc = search_gain(ctx, lim, x, y, model, &in, &best, &passes)) != LATHE_OK ||
         (rc = check_result(ctx, &in, &best, passes)) != LATHE_OK)
         goto done;
     double r[A_COUNT] = { best.gain_db, in.lufs, best.lufs, best.gr_max, best.gr_avg,
-                          passes, in.tp_db, best.tp_db };
+                          passes, in.tp_db, best.tp_db, remembered };
     for (int i = 0; i < A_COUNT; i++)
         ctx->result[i] = r[i];
     ctx->n_result = A_COUNT;
@@ -249,6 +311,7 @@ done:
         lathe_dealloc(y[c]);
     }
     lathe_limiter_free(lim);
+    lathe_lossmodel_free(model);
     return rc;
 }
 
@@ -318,12 +381,14 @@ static void loudness_report(void *state, lathe_report *r)
     lathe_report_number(r, "passes", s->analysis[A_PASSES]);
     lathe_report_number(r, "input_true_peak_dbtp", s->analysis[A_IN_TP]);
     lathe_report_number(r, "output_true_peak_dbtp", s->analysis[A_OUT_TP]);
+    /* 1: the input's loudness came from an earlier run's measurement of the same input */
+    lathe_report_number(r, "input_remembered", s->analysis[A_IN_REMEMBERED]);
 }
 
 const lathe_node_desc lathe_node_loudness = {
     .name = "loudness",
     .summary = "gain + true-peak limiter to an integrated loudness target under a ceiling",
-    .version = 1,
+    .version = 2, /* 2: the search starts at the loss model's gain */
     .n_inputs = 1,
     .params_size = sizeof(loudness_params),
     .params = loudness_table,

@@ -84,6 +84,11 @@ int main(void)
           "the run log names the parameter that changed and its old and new value");
     CHECK(tu_run("cd %s && cmp -s out/a.wav ref/a.wav && cmp -s out/b.wav ref/b.wav && ! cmp -s out/c.flac ref/c.flac", dir) == 0,
           "only the streaming output changed");
+    CHECK(tu_run("cd %s && grep -q '\"input_remembered\": 1' run.json && grep -q '\"gain_db\"' run.json", dir) == 0,
+          "the loudness node reports its gain, and took its input's loudness from the first run");
+    CHECK(tu_run("cd %s && mkdir cold14 && %s render album.lua -o cold14 --cache cache14 -q -D target=-14 "
+                 "&& cmp -s cold14/c.flac out/c.flac && rm -rf cold14 cache14", dir, bin) == 0,
+          "the re-render with the remembered input equals a cold render of the new target byte for byte");
     CHECK(render("", ran, sizeof ran) == 0,
           "back to the first target: its loudness output is still in the cache, nothing runs (%s)", ran);
     CHECK(same_outputs("ref"), "and reproduces the first render byte for byte");

@@ -4,6 +4,7 @@
  * max_gr_db. normalize must be one exact linear gain, refuse a gain that pushes the true peak
  * over its ceiling, and refuse silence. */
 #include "limit_testutil.h"
+#include "lossmodel.h"
 
 static const lathe_node_desc *LOUD, *NORM;
 
@@ -54,7 +55,9 @@ static void loudness_targets(void)
                 check_output(what, &o, -14.0, -1.0);
                 CHECK_NEAR(lt_report(rep, "output_lufs"), lt_lufs_lathe(&o), 0.001,
                            "reported output_lufs is the rendered file's");
-                CHECK(lt_report(rep, "passes") <= 8, "%s: %g passes", what,
+                /* the loss model's first gain is close enough that one correction suffices,
+                 * also at 18 dB of peak limiting */
+                CHECK(lt_report(rep, "passes") <= 2, "%s: %g passes (at most 2)", what,
                       lt_report(rep, "passes"));
             }
             tu_signal_free(&o);
@@ -184,8 +187,38 @@ static void real_mixes(void)
         printf("  tier 2 skipped: no mixes in $LATHE_SRC/../shared/audio\n");
 }
 
+/* The loss model on a steady sine, where a limiter holds one gain throughout: the loss is the
+ * overshoot of the peak over the ceiling, exactly; none below it. Its blocks survive a round
+ * trip through bytes (the memo a later run recalls). */
+static void loss_model(void)
+{
+    enum { RATE = 48000, N = RATE * 3 };
+    static float x[N];
+    tu_sine(x, N, 1000.0, RATE, 0.5, 0.0); /* -6.02 dBFS; at 1 kHz true peak = sample peak */
+    const float *ch[2] = {x, x};
+    lathe_lossmodel *m = NULL, *back = NULL;
+    CHECK(lathe_lossmodel_new(RATE, 2, N, &m) == 0 && lathe_lossmodel_new(RATE, 2, N, &back) == 0,
+          "loss model");
+    for (uint32_t off = 0; off < N; off += 1000)
+        lathe_lossmodel_add(m, ch, N - off < 1000 ? N - off : 1000);
+    double tp = 20.0 * log10(0.5), ceil = pow(10.0, -1.0 / 20.0);
+    CHECK_NEAR(lathe_lossmodel_loss_db(m, 10.0, ceil, 100.0, tp), 10.0 + tp + 1.0, 1e-3,
+               "sine 10 dB over: loss = peak + gain - ceiling");
+    CHECK_NEAR(lathe_lossmodel_loss_db(m, 4.0, ceil, 100.0, tp), 0.0, 1e-12,
+               "sine under the ceiling: no loss");
+    size_t size;
+    const void *data = lathe_lossmodel_data(m, &size);
+    CHECK(lathe_lossmodel_load(back, data, size) == 0 &&
+          lathe_lossmodel_loss_db(back, 10.0, ceil, 100.0, tp) ==
+              lathe_lossmodel_loss_db(m, 10.0, ceil, 100.0, tp), "loaded model predicts the same");
+    CHECK(lathe_lossmodel_load(back, data, size - 8) == -1, "a model of another length is refused");
+    lathe_lossmodel_free(m);
+    lathe_lossmodel_free(back);
+}
+
 int main(void)
 {
+    loss_model();
     LOUD = tu_node("loudness");
     NORM = tu_node("normalize");
     CHECK(LOUD && NORM, "loudness and normalize are registered");

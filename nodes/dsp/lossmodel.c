@@ -1,0 +1,117 @@
+/* lossmodel.c - a quick estimate of a limiter's loudness loss (see lossmodel.h). */
+#include "lossmodel.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct lathe_lossmodel {
+    uint32_t rate, channels, block;
+    size_t n, filled;   /* blocks in all, blocks complete */
+    uint32_t pos;       /* frames into the current block */
+    float *data;        /* per block: peak, energy */
+    float peak;
+    double energy;
+};
+
+int lathe_lossmodel_new(uint32_t rate, uint32_t channels, uint64_t frames, lathe_lossmodel **out)
+{
+    lathe_lossmodel *m = calloc(1, sizeof *m);
+    if (!m)
+        return -1;
+    m->rate = rate;
+    m->channels = channels;
+    m->block = rate / 100 ? rate / 100 : 1;
+    m->n = (size_t)((frames + m->block - 1) / m->block);
+    m->data = calloc(m->n ? 2 * m->n : 1, sizeof(float));
+    if (!m->data) {
+        free(m);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+void lathe_lossmodel_free(lathe_lossmodel *m)
+{
+    if (!m)
+        return;
+    free(m->data);
+    free(m);
+}
+
+static void end_block(lathe_lossmodel *m)
+{
+    if (m->filled < m->n) {
+        m->data[2 * m->filled] = m->peak;
+        m->data[2 * m->filled + 1] = (float)m->energy;
+        m->filled++;
+    }
+    m->peak = 0.0f;
+    m->energy = 0.0;
+    m->pos = 0;
+}
+
+void lathe_lossmodel_add(lathe_lossmodel *m, const float *const *ch, uint32_t n)
+{
+    for (uint32_t off = 0; off < n;) {
+        uint32_t k = m->block - m->pos < n - off ? m->block - m->pos : n - off;
+        float pk = m->peak;
+        double e = m->energy;
+        for (uint32_t c = 0; c < m->channels; c++) {
+            const float *x = ch[c] + off;
+            for (uint32_t i = 0; i < k; i++) {
+                float a = fabsf(x[i]);
+                pk = a > pk ? a : pk;
+                e += (double)x[i] * (double)x[i];
+            }
+        }
+        m->peak = pk;
+        m->energy = e;
+        m->pos += k;
+        off += k;
+        if (m->pos == m->block)
+            end_block(m);
+    }
+    if (m->pos && m->filled + 1 == m->n)
+        end_block(m); /* the last, short block (the stream ends here) */
+}
+
+const void *lathe_lossmodel_data(const lathe_lossmodel *m, size_t *size)
+{
+    *size = 2 * m->n * sizeof(float);
+    return m->data;
+}
+
+int lathe_lossmodel_load(lathe_lossmodel *m, const void *data, size_t size)
+{
+    if (size != 2 * m->n * sizeof(float))
+        return -1;
+    memcpy(m->data, data, size);
+    m->filled = m->n;
+    return 0;
+}
+
+double lathe_lossmodel_loss_db(const lathe_lossmodel *m, double gain_db, double ceiling,
+                               double release_ms, double tp_db)
+{
+    double sp = 0.0;
+    for (size_t k = 0; k < m->filled; k++)
+        sp = fmax(sp, (double)m->data[2 * k]);
+    if (sp <= 0.0)
+        return 0.0;
+    /* block peaks to true peaks by the file's ratio; the gain applied */
+    double scale = pow(10.0, gain_db / 20.0) * fmax(1.0, pow(10.0, tp_db / 20.0) / sp);
+    double recover = exp(-(double)m->block / (release_ms * 1e-3 * m->rate));
+    double env = 1.0, kept = 0.0, in = 0.0;
+    for (size_t k = 0; k < m->filled; k++) {
+        double p = (double)m->data[2 * k] * scale, e = (double)m->data[2 * k + 1];
+        /* the lookahead lowers the gain before a peak: a block takes its successor's demand */
+        double pn = k + 1 < m->filled ? (double)m->data[2 * k + 2] * scale : 0.0;
+        double need = fmin(1.0, ceiling / fmax(fmax(p, pn), 1e-30));
+        env = fmin(need, 1.0 - (1.0 - env) * recover);
+        kept += env * env * e;
+        in += e;
+    }
+    return in > 0.0 && kept > 0.0 ? 10.0 * log10(in / kept) : 0.0;
+}

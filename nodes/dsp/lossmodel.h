@@ -1,0 +1,35 @@
+/* lossmodel.h - a quick estimate of the loudness a peak limiter takes away at a given gain.
+ *
+ * The loudness node searches the gain that brings its limited output to a target; every step of
+ * that search is a full limiter pass. A first step that ignores the limiter undershoots by
+ * exactly the loudness the limiter removes, which costs a second pass. This model predicts that
+ * loss from the input alone: per 10 ms block it keeps the sample peak and energy; at a gain it
+ * asks each block for min(1, ceiling / peak) (peaks scaled by the file's true-peak over
+ * sample-peak ratio), lets the gain recover with the limiter's release, and compares the
+ * energy kept with the energy in. It only chooses where the search starts: the node still
+ * measures every pass exactly. */
+#ifndef LATHE_LOSSMODEL_H
+#define LATHE_LOSSMODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lathe_lossmodel lathe_lossmodel;
+
+/* [main] For a stream of `frames` frames (its length must be known). -1 on out-of-memory. */
+int lathe_lossmodel_new(uint32_t rate, uint32_t channels, uint64_t frames, lathe_lossmodel **out);
+void lathe_lossmodel_free(lathe_lossmodel *m);
+/* [rt] Feeds the next n frames of the input (gain 1). */
+void lathe_lossmodel_add(lathe_lossmodel *m, const float *const *ch, uint32_t n);
+
+/* The block data as bytes (to remember between runs), and back: load returns -1 when the bytes
+ * do not fit this model's length and rate. */
+const void *lathe_lossmodel_data(const lathe_lossmodel *m, size_t *size);
+int lathe_lossmodel_load(lathe_lossmodel *m, const void *data, size_t size);
+
+/* Predicted loudness loss in dB (>= 0) of gain_db followed by a limiter at ceiling (linear)
+ * with the given release, the input's true peak being tp_db. */
+double lathe_lossmodel_loss_db(const lathe_lossmodel *m, double gain_db, double ceiling,
+                               double release_ms, double tp_db);
+
+#endif
