@@ -71,13 +71,14 @@ static void test_bit_exact(void)
 }
 
 /* Renders script once with -j 1 and twice with -j 2 (a race shows as a difference between
- * runs), and compares the space-separated outputs byte for byte. */
+ * runs; the second spelt -j2), and compares the space-separated outputs byte for byte. */
 static int same_across_threads(const char *script, const char *files)
 {
+    static const char *const jobs[] = {"-j 1", "-j 2", "-j2"};
     char args[256];
     for (int k = 0; k < 3; k++) {
-        snprintf(args, sizeof args, "render %s -o par%d --no-cache --quiet -j %d", script, k,
-                 k ? 2 : 1);
+        snprintf(args, sizeof args, "render %s -o par%d --no-cache --quiet %s", script, k,
+                 jobs[k]);
         if (ct_lathe(args) != 0)
             return 0;
     }

@@ -61,13 +61,14 @@ int lathe_options_parse(lathe_options *o, int argc, char **argv,
                 return 2;
             }
             o->defines[o->n_defines++] = d;
-        } else if (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) {
-            if (!need(i, argc, argv))
+        } else if (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0 || strncmp(a, "-j", 2) == 0) {
+            const char *v = a[1] == 'j' && a[2] ? a + 2 : (need(i, argc, argv) ? argv[++i] : NULL);
+            if (!v)
                 return 2;
             char *end;
-            long j = strtol(argv[++i], &end, 10);
-            if (*end || j < 1 || j > 64) {
-                fprintf(stderr, "lathe %s: -j %s: expected a thread count from 1 to 64\n", argv[0], argv[i]);
+            long j = strtol(v, &end, 10);
+            if (!*v || *end || j < 1 || j > 64) {
+                fprintf(stderr, "lathe %s: -j %s: expected a thread count from 1 to 64\n", argv[0], v);
                 return 2;
             }
             o->threads = (int)j;
