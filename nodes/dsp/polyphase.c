@@ -1,6 +1,8 @@
 /* polyphase.c - rational-ratio polyphase resampler (see polyphase.h). */
 #include "polyphase.h"
 
+#include "simd.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +18,6 @@
 #define LANES_D 8
 #define LANES_F 16
 
-/* Build an AVX2 clone of the hot loop next to the baseline one; the loader picks at run time.
- * Without -ffp-contract (ISO C mode) no FMA is formed, so the clones round identically. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones) && !defined(__clang__)
-#define HOT_CLONES __attribute__((target_clones("avx2", "default")))
-#endif
-#endif
-#ifndef HOT_CLONES
-#define HOT_CLONES
-#endif
 
 struct lathe_polyphase {
     lathe_polyphase_plan plan;
@@ -333,7 +325,7 @@ static inline double dot_f(const float *restrict c, const float *restrict x, uin
 }
 
 /* The hot loops: every output whose taps are all in the history. */
-HOT_CLONES
+LATHE_HOT_CLONES
 static uint32_t run_d(lathe_polyphase *r, float *const *out)
 {
     const uint32_t T = r->plan.taps, L = r->plan.L, nc = r->channels;
@@ -362,7 +354,7 @@ static uint32_t run_d(lathe_polyphase *r, float *const *out)
     return n;
 }
 
-HOT_CLONES
+LATHE_HOT_CLONES
 static uint32_t run_f(lathe_polyphase *r, float *const *out)
 {
     const uint32_t T = r->plan.taps, L = r->plan.L, nc = r->channels;

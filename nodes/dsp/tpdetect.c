@@ -6,20 +6,14 @@
  * interval on each side supplies the neighbours of the parabolic refinement. */
 #include "tpdetect.h"
 
+#include "simd.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_CH 8
 #define CHUNK 256
-
-/* As the meter: the phase loops compiled for AVX2 and baseline x86-64; every lane does the same
- * operations in the same order (no FMA contraction in ISO C mode), so both agree bit for bit. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define TPD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define TPD_CLONES
-#endif
 
 /* The second interpolator: 4x (2x at 88.2-192 kHz, none above) with a 49-tap Hann-windowed
  * sinc, the short BS.1770-style filter of libebur128 and many plug-in meters. Near Nyquist its
@@ -176,7 +170,7 @@ uint32_t lathe_tpdetect_reach(const lathe_tpdetect *d)
  * vectorises; each lane sums its taps in the meter's order (no FMA contraction in ISO C), so
  * the values are the meter's bit for bit. */
 #define DEFINE_INTERP(F, L)                                                                    \
-    TPD_CLONES static void interp_##F##_##L(const float *restrict w, const float *restrict h,  \
+    LATHE_HOT_CLONES static void interp_##F##_##L(const float *restrict w, const float *restrict h,  \
                                             uint32_t n, float *restrict y)                     \
     {                                                                                          \
         for (uint32_t q = 0; q < n; q++) {                                                     \
@@ -197,7 +191,7 @@ DEFINE_INTERP(2, 16)
  * flight to hide the add latency: same per-lane arithmetic as above. */
 typedef float v8f __attribute__((vector_size(32), aligned(4)));
 
-TPD_CLONES static void interp_8(const float *restrict w, const float *restrict h, uint32_t L,
+LATHE_HOT_CLONES static void interp_8(const float *restrict w, const float *restrict h, uint32_t L,
                                 uint32_t n, float *restrict y)
 {
     uint32_t q = 0;
@@ -318,7 +312,7 @@ static float frame_peak(const float *v, uint32_t F)
  * (x[j - 5]). Lane 0 is zero: the sample itself is already in the main points. */
 typedef float v4f __attribute__((vector_size(16), aligned(4)));
 
-TPD_CLONES static void short_peaks(const float *restrict w, const float *restrict h, uint32_t n,
+LATHE_HOT_CLONES static void short_peaks(const float *restrict w, const float *restrict h, uint32_t n,
                                    float *restrict out)
 {
     for (uint32_t q = 0; q < n; q++) {
@@ -334,7 +328,7 @@ TPD_CLONES static void short_peaks(const float *restrict w, const float *restric
 
 /* Frame peaks of n frames from the points y (frame i's points start at y[(i + 1) F]), folded
  * into out as the maximum over channels. */
-TPD_CLONES static void fold_frames(const float *y, uint32_t F, uint32_t n, int first,
+LATHE_HOT_CLONES static void fold_frames(const float *y, uint32_t F, uint32_t n, int first,
                                    float *out)
 {
     for (uint32_t i = 0; i < n; i++) {

@@ -11,6 +11,8 @@
  * the same operations in the same order, so both give identical results). */
 #include "truepeak.h"
 
+#include "simd.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +38,6 @@ struct lathe_truepeak {
     uint64_t fed;    /* frames fed so far */
 };
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define TP_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define TP_CLONES
-#endif
 
 static double bessel_i0(double x)
 {
@@ -157,7 +154,7 @@ typedef float v4f __attribute__((vector_size(16)));
 typedef float v2f __attribute__((vector_size(8)));
 
 #define DEFINE_INTERP(F, L, VT)                                                                \
-    TP_CLONES static void interp_##F##_##L(const float *restrict w, const float *restrict h,   \
+    LATHE_HOT_CLONES static void interp_##F##_##L(const float *restrict w, const float *restrict h,   \
                                            uint32_t n, float *restrict y)                      \
     {                                                                                          \
         uint32_t q = 0;                                                                        \
@@ -201,7 +198,7 @@ static void interp(const lathe_truepeak *t, const float *w, uint32_t n, float *y
 
 /* Largest |v| over n floats, through the bit pattern (non-negative floats order as integers),
  * which vectorises without -ffast-math. */
-TP_CLONES static float absmax(const float *restrict v, uint32_t n)
+LATHE_HOT_CLONES static float absmax(const float *restrict v, uint32_t n)
 {
     int32_t m = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -295,7 +292,7 @@ static void sample_peak(lathe_truepeak *t, uint32_t c, const float *x, uint32_t 
  * sum of L samples whose weights are at most hmax in magnitude, so it is at most the hmax-
  * weighted sum of |x| over its window. An eighth of the interpolation's work; on music, where
  * peaks are rare, it rules out most blocks the coarse bound (l1max x block peak) cannot. */
-TP_CLONES
+LATHE_HOT_CLONES
 static double tight_bound(const lathe_truepeak *t, uint32_t q0, uint32_t cnt)
 {
     const uint32_t L = t->taps;
