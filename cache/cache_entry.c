@@ -129,9 +129,9 @@ void lathe_cache_note(lathe_cache *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    pthread_mutex_lock(&c->msg_lock);
+    pthread_mutex_lock(&c->lock);
     vsnprintf(c->msg, sizeof c->msg, fmt, ap);
-    pthread_mutex_unlock(&c->msg_lock);
+    pthread_mutex_unlock(&c->lock);
     va_end(ap);
 }
 

@@ -25,16 +25,27 @@ enum {
     LATHE_CACHE_KIND_FILEKEY = 'f'
 };
 
-/* The engine may call the cache from several threads: counters are atomic, the message is
- * behind a mutex (in-process only; processes never lock each other). */
+/* Audio entries this process verified or wrote itself, by key and inode: one run reads a
+ * branch point or a barrier input several times and need not checksum it every time. Entries
+ * are never changed in place (a rewrite is a rename, a new inode), so the proof holds. */
+#define LATHE_CACHE_TRUSTED 64
+typedef struct lathe_cache_trusted {
+    lathe_key key;
+    uint64_t dev, ino;
+} lathe_cache_trusted;
+
+/* The engine may call the cache from several threads: counters are atomic, the message and the
+ * trusted list are behind a mutex (in-process only; processes never lock each other). */
 struct lathe_cache {
     char dir[LATHE_CACHE_DIR_MAX];
     uint64_t cap;
     int fsync;
     _Atomic uint64_t rng;
     _Atomic uint64_t hits, misses, corrupt, bytes_read, bytes_written;
-    pthread_mutex_t msg_lock;
+    pthread_mutex_t lock;
     char msg[LATHE_CACHE_PATH_MAX + 256];
+    lathe_cache_trusted trusted[LATHE_CACHE_TRUSTED];
+    unsigned n_trusted; /* ever added; the list keeps the last LATHE_CACHE_TRUSTED */
 };
 
 #define LATHE_CACHE_COUNT(c, field, n) \

@@ -109,7 +109,7 @@ int lathe_cache_open(const char *dir, uint64_t size_cap_bytes, lathe_cache **out
         free(c);
         return LATHE_ERR_IO;
     }
-    if (pthread_mutex_init(&c->msg_lock, NULL) != 0) {
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
         snprintf(err, errsz, "cannot initialise the cache");
         free(c);
         return LATHE_ERR_NOMEM;
@@ -122,7 +122,7 @@ void lathe_cache_free(lathe_cache *c)
 {
     if (!c)
         return;
-    pthread_mutex_destroy(&c->msg_lock);
+    pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
@@ -152,9 +152,9 @@ lathe_cache_stats lathe_cache_get_stats(const lathe_cache *c)
 
 void lathe_cache_last_message(lathe_cache *c, char *buf, size_t size)
 {
-    pthread_mutex_lock(&c->msg_lock);
+    pthread_mutex_lock(&c->lock);
     snprintf(buf, size, "%s", c->msg);
-    pthread_mutex_unlock(&c->msg_lock);
+    pthread_mutex_unlock(&c->lock);
 }
 
 /* ---- Stats file: one text line per run ------------------------------------------------------ */
