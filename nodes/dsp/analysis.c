@@ -38,7 +38,7 @@ struct lathe_analysis {
     uint32_t win, win_pos;
     float win_max;
     int peaks_oom;
-    /* optional helper thread running the QC detectors and the mono fold beside the rest */
+    /* optional helper thread running side_add() beside the loudness meter and true peak */
     pthread_t worker;
     pthread_mutex_t mu;
     pthread_cond_t go, done;
@@ -197,11 +197,14 @@ static void peak_add(lathe_analysis *a, const float *const *ch, uint32_t n)
 
 static void mono_add(lathe_analysis *a, const float *const *ch, uint32_t n);
 
-/* The QC detectors and the mono fold share no state with the loudness meter, true peak,
- * peaks and spectrum: they may run on a second thread, block by block, with the same results. */
+/* The QC detectors, peaks, spectrum and (beyond stereo) the mono fold share no state with the
+ * loudness meter and true peak: they may run on a second thread, block by block, with the same
+ * results. The split keeps the two threads about equally busy. */
 static void side_add(lathe_analysis *a, const float *const *ch, uint32_t n)
 {
     lathe_qc_add(a->qc, ch, n);
+    peak_add(a, ch, n);
+    spectrum_add(a, ch, n);
     mono_add(a, ch, n);
 }
 
@@ -266,10 +269,8 @@ void lathe_analysis_add(lathe_analysis *a, const float *const *ch, uint32_t n)
         pthread_cond_signal(&a->go);
         pthread_mutex_unlock(&a->mu);
     }
-    peak_add(a, ch, n);
     lathe_bs1770_add(a->loud, ch, n);
     lathe_truepeak_add(a->tp, ch, n);
-    spectrum_add(a, ch, n);
     if (!a->has_worker) {
         side_add(a, ch, n);
         return;
