@@ -192,15 +192,22 @@ static void real_mixes(void)
  * trip through bytes (the memo a later run recalls). */
 static void loss_model(void)
 {
-    enum { RATE = 48000, N = RATE * 3 };
+    enum { RATE = 48000, N = RATE * 3 + 250 }; /* a short last block */
     static float x[N];
     tu_sine(x, N, 1000.0, RATE, 0.5, 0.0); /* -6.02 dBFS; at 1 kHz true peak = sample peak */
     const float *ch[2] = {x, x};
-    lathe_lossmodel *m = NULL, *back = NULL;
-    CHECK(lathe_lossmodel_new(RATE, 2, N, &m) == 0 && lathe_lossmodel_new(RATE, 2, N, &back) == 0,
-          "loss model");
-    for (uint32_t off = 0; off < N; off += 1000)
-        lathe_lossmodel_add(m, ch, N - off < 1000 ? N - off : 1000);
+    lathe_lossmodel *m = NULL, *back = NULL, *whole = NULL;
+    CHECK(lathe_lossmodel_new(RATE, 2, N, &m) == 0 && lathe_lossmodel_new(RATE, 2, N, &back) == 0
+              && lathe_lossmodel_new(RATE, 2, N, &whole) == 0, "loss model");
+    for (uint32_t off = 0; off < N; off += 333) {
+        const float *part[2] = {x + off, x + off};
+        lathe_lossmodel_add(m, part, N - off < 333 ? N - off : 333);
+    }
+    lathe_lossmodel_add(whole, ch, N);
+    size_t sz_m, sz_w;
+    const void *dm = lathe_lossmodel_data(m, &sz_m), *dw = lathe_lossmodel_data(whole, &sz_w);
+    CHECK(sz_m == sz_w && memcmp(dm, dw, sz_m) == 0, "blocks of 333 frames or one: the same model");
+    lathe_lossmodel_free(whole);
     double tp = 20.0 * log10(0.5), ceil = pow(10.0, -1.0 / 20.0);
     CHECK_NEAR(lathe_lossmodel_loss_db(m, 10.0, ceil, 100.0, tp), 10.0 + tp + 1.0, 1e-3,
                "sine 10 dB over: loss = peak + gain - ceiling");

@@ -8,10 +8,11 @@
 struct lathe_lossmodel {
     uint32_t rate, channels, block;
     size_t n, filled;   /* blocks in all, blocks complete */
+    uint64_t frames, fed;
     uint32_t pos;       /* frames into the current block */
     float *data;        /* per block: peak, energy */
     float peak;
-    double energy;
+    double *energy;     /* per channel, in the current block (sums in frame order) */
 };
 
 int lathe_lossmodel_new(uint32_t rate, uint32_t channels, uint64_t frames, lathe_lossmodel **out)
@@ -22,10 +23,12 @@ int lathe_lossmodel_new(uint32_t rate, uint32_t channels, uint64_t frames, lathe
     m->rate = rate;
     m->channels = channels;
     m->block = rate / 100 ? rate / 100 : 1;
+    m->frames = frames;
     m->n = (size_t)((frames + m->block - 1) / m->block);
     m->data = calloc(m->n ? 2 * m->n : 1, sizeof(float));
-    if (!m->data) {
-        free(m);
+    m->energy = calloc(channels ? channels : 1, sizeof(double));
+    if (!m->data || !m->energy) {
+        lathe_lossmodel_free(m);
         return -1;
     }
     *out = m;
@@ -37,18 +40,23 @@ void lathe_lossmodel_free(lathe_lossmodel *m)
     if (!m)
         return;
     free(m->data);
+    free(m->energy);
     free(m);
 }
 
 static void end_block(lathe_lossmodel *m)
 {
+    double e = 0.0;
+    for (uint32_t c = 0; c < m->channels; c++) {
+        e += m->energy[c];
+        m->energy[c] = 0.0;
+    }
     if (m->filled < m->n) {
         m->data[2 * m->filled] = m->peak;
-        m->data[2 * m->filled + 1] = (float)m->energy;
+        m->data[2 * m->filled + 1] = (float)e;
         m->filled++;
     }
     m->peak = 0.0f;
-    m->energy = 0.0;
     m->pos = 0;
 }
 
@@ -57,24 +65,23 @@ void lathe_lossmodel_add(lathe_lossmodel *m, const float *const *ch, uint32_t n)
     for (uint32_t off = 0; off < n;) {
         uint32_t k = m->block - m->pos < n - off ? m->block - m->pos : n - off;
         float pk = m->peak;
-        double e = m->energy;
         for (uint32_t c = 0; c < m->channels; c++) {
             const float *x = ch[c] + off;
+            double e = m->energy[c];
             for (uint32_t i = 0; i < k; i++) {
                 float a = fabsf(x[i]);
                 pk = a > pk ? a : pk;
                 e += (double)x[i] * (double)x[i];
             }
+            m->energy[c] = e;
         }
         m->peak = pk;
-        m->energy = e;
         m->pos += k;
+        m->fed += k;
         off += k;
-        if (m->pos == m->block)
-            end_block(m);
+        if (m->pos == m->block || m->fed == m->frames)
+            end_block(m); /* a full block, or the stream's last, short one */
     }
-    if (m->pos && m->filled + 1 == m->n)
-        end_block(m); /* the last, short block (the stream ends here) */
 }
 
 const void *lathe_lossmodel_data(const lathe_lossmodel *m, size_t *size)
