@@ -12,6 +12,7 @@
 #include "pool.h"
 #include "progress.h"
 #include "stream.h"
+#include "writebehind.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@ typedef struct pass_sink {
     int sink, node;
     uint64_t pos;
     lathe_audio_writer *writer;
+    lathe_writebehind *encoder; /* writes `writer` on its own thread */
     lathe_analysis *meter;
 } pass_sink;
 
@@ -53,6 +55,7 @@ typedef struct pass {
     pass_node *pn;
     pass_sink *ps;
     int n_ps;
+    int threads;      /* -j: beyond one, each output is also encoded on its own thread */
 } pass;
 
 static void mark(pass *p, int id)
@@ -279,7 +282,7 @@ static int step_sink(pass *p, int s)
     for (uint32_t c = 0; c < f->channels; c++)
         x[c] = f->ch[c] + (k->pos - f->start);
     graph_sink *gs = &p->g->sinks[k->sink];
-    if (lathe_audio_writer_write(k->writer, x, a) != LATHE_OK)
+    if (lathe_writebehind_write(k->encoder, x, a) != LATHE_OK)
         return lathe_graph_fail(p->g, -1, LATHE_ERR_IO,
                                 "%s: write failed (disk full or file too large?)", gs->path);
     lathe_analysis_add(k->meter, x, a);
@@ -338,7 +341,10 @@ static int open_sink(pass *p, int s)
     p->n_ps++;
     for (int t = 0; gs->tags[t] && gs->tags[t + 1]; t += 2)
         lathe_audio_writer_set_tag(k->writer, gs->tags[t], gs->tags[t + 1]);
-    rc = lathe_analysis_new(n->fmt.rate, n->fmt.channels, &k->meter);
+    rc = lathe_writebehind_new(k->writer, n->fmt.channels, p->threads > 1, &k->encoder);
+    if (rc == LATHE_OK)
+        rc = lathe_analysis_new(n->fmt.rate, n->fmt.channels, &k->meter) == 0 ? LATHE_OK
+                                                                            : LATHE_ERR_NOMEM;
     return rc;
 }
 
@@ -349,6 +355,9 @@ static int finish_sinks(pass *p)
         pass_sink *k = &p->ps[s];
         graph_sink *gs = &g->sinks[k->sink];
         char err[LATHE_ERR_MAX + 64];
+        if (lathe_writebehind_finish(k->encoder) != LATHE_OK)
+            return lathe_graph_fail(g, -1, LATHE_ERR_IO,
+                                    "%s: write failed (disk full or file too large?)", gs->path);
         gs->result.clipped = lathe_audio_writer_clipped(k->writer);
         int rc = lathe_audio_writer_commit(k->writer, err, sizeof err);
         if (rc != LATHE_OK)
@@ -399,6 +408,7 @@ static void close_pass(pass *p, int ok)
     }
     pthread_mutex_unlock(&graph_mu);
     for (int s = 0; s < p->n_ps; s++) {
+        lathe_writebehind_free(p->ps[s].encoder);
         lathe_audio_writer_free(p->ps[s].writer); /* removes the temp file unless committed */
         lathe_analysis_free(p->ps[s].meter);
     }
@@ -539,7 +549,7 @@ static int run_rounds(pass *p, const lathe_render_config *cfg)
 int lathe_render_pass(lathe_graph *g, const lathe_render_config *cfg, lathe_cache *cache,
                       const int *sinks, int n_sinks, const int *materialise, int n_mat)
 {
-    pass p = {.g = g, .cache = cache};
+    pass p = {.g = g, .cache = cache, .threads = cfg->threads};
     int rc = LATHE_ERR_NOMEM;
     p.pn = lathe_calloc((size_t)g->n_nodes, sizeof *p.pn);
     p.ps = lathe_calloc((size_t)(n_sinks ? n_sinks : 1), sizeof *p.ps);

@@ -460,12 +460,22 @@ static void total_gain(lathe_limiter *l, double *g1, uint32_t n)
     }
     const uint64_t lat = lathe_limiter_latency(l);
     const uint64_t end = l->stat_frames ? lat + l->stat_frames : UINT64_MAX;
+    /* the reductions in dB add up as the log of a product: one log per chunk, not per frame
+     * (the product is renormalised before it could underflow) */
+    double prod = 1.0;
+    int exp2 = 0;
     for (uint32_t i = 0; i < n; i++, l->frames++) {
         if (l->frames < lat || l->frames >= end || g1[i] >= 1.0)
             continue;
         l->g_min = fmin(l->g_min, g1[i]);
-        l->gr_sum_db -= 20.0 * log10(g1[i]);
+        prod *= g1[i];
+        if (prod < 0x1p-900) {
+            int e;
+            prod = frexp(prod, &e);
+            exp2 += e;
+        }
     }
+    l->gr_sum_db -= 20.0 * (log10(prod) + exp2 * 0.30102999566398119521);
 }
 
 void lathe_limiter_process(lathe_limiter *l, const float *const *in, float *const *out,

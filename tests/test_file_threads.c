@@ -1,12 +1,14 @@
-/* test_reader.c - reading audio: the buffered file access under libsndfile (sfio) and the
- * decoding thread (readahead) give exactly the samples written, in WAV and FLAC, whatever the
- * block size; a reader stopped half-way frees cleanly; a file's reading stops at its end and
- * stays there. */
+/* test_file_threads.c - audio files on their own threads. Reading: the buffered file access
+ * under libsndfile (sfio) and the decoding thread (readahead) give exactly the samples written,
+ * in WAV and FLAC, whatever the block size; a reader stopped half-way frees cleanly; the end
+ * stays the end. Writing: the encoding thread (writebehind) writes the same bytes as writing in
+ * place, fed in odd blocks; freed before finishing, it stops. */
 #define _XOPEN_SOURCE 700
 #include "testutil.h"
 
 #include "audio_io.h"
 #include "readahead.h"
+#include "writebehind.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +19,23 @@
 
 static float *ref[2];
 
-static void write_file(const char *path, lathe_audio_format fmt)
+/* Writes ref to path in `block`-frame pieces, through an encoding thread or in place. */
+static void write_file(const char *path, lathe_audio_format fmt, int thread, uint32_t block)
 {
     char err[256];
     lathe_audio_writer *w = NULL;
+    lathe_writebehind *wb = NULL;
     lathe_audio_writer_config cfg = {fmt, 24, RATE, 2};
     CHECK(lathe_audio_writer_open(path, &cfg, &w, err, sizeof err) == LATHE_OK, "open %s", path);
-    const float *ch[2] = {ref[0], ref[1]};
-    CHECK(lathe_audio_writer_write(w, ch, FRAMES) == LATHE_OK, "write %s", path);
+    CHECK(lathe_writebehind_new(w, 2, thread, &wb) == LATHE_OK, "writebehind");
+    int ok = 1;
+    for (long off = 0; off < FRAMES; off += block) {
+        const float *ch[2] = {ref[0] + off, ref[1] + off};
+        ok &= lathe_writebehind_write(wb, ch, FRAMES - off < block ? FRAMES - off : block) ==
+              LATHE_OK;
+    }
+    CHECK(ok && lathe_writebehind_finish(wb) == LATHE_OK, "write %s", path);
+    lathe_writebehind_free(wb);
     CHECK(lathe_audio_writer_commit(w, err, sizeof err) == LATHE_OK, "commit %s: %s", path, err);
     lathe_audio_writer_free(w);
 }
@@ -70,7 +81,13 @@ int main(void)
     lathe_audio_format fmts[] = {LATHE_FMT_WAV, LATHE_FMT_FLAC};
     for (int k = 0; k < 2; k++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[k]);
-        write_file(path, fmts[k]);
+        write_file(path, fmts[k], 0, FRAMES);
+        char behind[700];
+        snprintf(behind, sizeof behind, "%s/behind.%s", dir, k ? "flac" : "wav");
+        write_file(behind, fmts[k], 1, 1000);
+        CHECK(tu_run("cmp -s %s %s", path, behind) == 0,
+              "%s: written on an encoding thread in blocks of 1000: the same bytes", names[k]);
+        remove(behind);
         uint32_t blocks[] = {16384, 1000, 37};
         for (int b = 0; b < 3; b++) {
             long frames = 0;
@@ -92,6 +109,20 @@ int main(void)
         lathe_audio_reader_free(rd);
         remove(path);
     }
+    /* an encoder freed before finish (a failed render) stops, and the writer removes its file */
+    char err[256];
+    lathe_audio_writer *w = NULL;
+    lathe_writebehind *wb = NULL;
+    lathe_audio_writer_config cfg = {LATHE_FMT_FLAC, 24, RATE, 2};
+    snprintf(path, sizeof path, "%s/dropped.flac", dir);
+    CHECK(lathe_audio_writer_open(path, &cfg, &w, err, sizeof err) == LATHE_OK &&
+          lathe_writebehind_new(w, 2, 1, &wb) == LATHE_OK, "open for the dropped write");
+    const float *ch[2] = {ref[0], ref[1]};
+    for (int k = 0; k < 8; k++)
+        lathe_writebehind_write(wb, ch, 20000);
+    lathe_writebehind_free(wb);
+    lathe_audio_writer_free(w);
+    CHECK(tu_run("test -z \"$(ls -A %s)\"", dir) == 0, "nothing left behind");
     remove(dir);
     free(ref[0]);
     free(ref[1]);
