@@ -4,6 +4,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "spec.h"
 
+#include "readahead.h"
+
 #include "biquad.h"
 #include "truepeak.h"
 
@@ -50,7 +52,7 @@ static void lf_close_window(lf_meter *m)
     m->fill = 0;
 }
 
-static void lf_add(lf_meter *m, float *const *ch, uint32_t n)
+static void lf_add(lf_meter *m, const float *const *ch, uint32_t n)
 {
     const float *in[2] = {ch[0], ch[1]};
     float *out[2] = {m->l, m->r};
@@ -291,19 +293,17 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
     if (lathe_audio_reader_open(path, &rd, info, err, err_size) != LATHE_OK)
         return 3;
     uint32_t nc = info->format.channels, rate = info->format.rate;
-    float *buf = malloc((size_t)nc * BLOCK * sizeof(float));
-    float *ch[LATHE_ANALYSIS_MAX_CH];
+    lathe_readahead *ra = NULL;
     lathe_analysis *a = NULL;
     lf_meter *lf = NULL;
     codec_run codecs[2];
     codec_job jobs[2] = {{0}};
     int rc = 3;
-    if (!buf || nc > LATHE_ANALYSIS_MAX_CH || (r && lathe_analysis_new(rate, nc, &a) != 0)) {
+    if (nc > LATHE_ANALYSIS_MAX_CH || (r && lathe_analysis_new(rate, nc, &a) != 0) ||
+        lathe_readahead_new(rd, nc, BLOCK, &ra) != LATHE_OK) {
         snprintf(err, err_size, "%s: cannot analyse %u channels at %u Hz", path, nc, rate);
         goto done;
     }
-    for (uint32_t c = 0; c < nc; c++)
-        ch[c] = buf + (size_t)c * BLOCK;
     double lf_hz = lathe_spec_get(p, "lf_hz");
     if (nc == 2 && isfinite(lf_hz) && lf_hz < 0.45 * rate && (lf = calloc(1, sizeof *lf))) {
         lathe_biquad sec[LATHE_BIQUAD_MAX_SECTIONS];
@@ -324,10 +324,13 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
                 codec_thread(&jobs[k]);
         }
     }
+    if (a && !(jobs[0].started || jobs[1].started))
+        lathe_analysis_set_parallel(a); /* the codec round trips, when run, keep the core busy */
     long n = 0;
-    while ((a || lf) && (n = lathe_audio_reader_read(rd, ch, BLOCK)) > 0) {
+    const float *const *ch;
+    while ((a || lf) && (n = lathe_readahead_next(ra, &ch, NULL, NULL)) > 0) {
         if (a)
-            lathe_analysis_add(a, (const float *const *)ch, (uint32_t)n);
+            lathe_analysis_add(a, ch, (uint32_t)n);
         if (lf && lf->l && lf->r)
             lf_add(lf, ch, (uint32_t)n);
     }
@@ -351,8 +354,8 @@ done:
         free(lf->r);
         free(lf);
     }
+    lathe_readahead_free(ra);
     lathe_analysis_free(a);
     lathe_audio_reader_free(rd);
-    free(buf);
     return rc;
 }
