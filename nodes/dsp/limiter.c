@@ -64,6 +64,8 @@ struct lathe_limiter {
     double *g[LATHE_LIMITER_MAX_CHANNELS];
     double *g2[LATHE_LIMITER_MAX_CHANNELS];
     float *mid[LATHE_LIMITER_MAX_CHANNELS];
+    /* consecutive latest frames where every stage-1 gain was exactly 1.0 (see process) */
+    uint64_t unity_run;
     /* statistics */
     uint64_t frames, stat_frames;
     double gr_sum_db, g_min;
@@ -378,6 +380,7 @@ void lathe_limiter_reset(lathe_limiter *l)
         l->g1_pos = 0;
     }
     l->frames = 0;
+    l->unity_run = 0;
     l->gr_sum_db = 0.0;
     l->g_min = 1.0;
 }
@@ -426,12 +429,22 @@ static void require(int n_gc, double link, double ceil, float *const *pk, double
     }
 }
 
-/* Runs a stage on n frames: x in, y out; the gain computers' output stays in g. */
+/* Runs a stage on n frames: x in, y out; the gain computers' output stays in g. `below`: the
+ * caller knows every peak of these frames is at or below the ceiling (the detectors only take
+ * the samples into their history, and the peaks read 0, which asks for the same gain 1). */
 static void stage_run(stage *s, const lathe_limiter_config *c, double ceil, float *const *pk,
-                      double *const *g, const float *const *x, float *const *y, uint32_t n)
+                      double *const *g, const float *const *x, float *const *y, uint32_t n,
+                      int below)
 {
     const double *gch[LATHE_LIMITER_MAX_CHANNELS];
-    detect(s, c, x, pk, n);
+    if (below) {
+        for (int k = 0; k < s->n_gc; k++) {
+            lathe_tpdetect_skip(s->tp[k], s->n_gc == 1 ? x : &x[k], n);
+            memset(pk[k], 0, n * sizeof(float));
+        }
+    } else {
+        detect(s, c, x, pk, n);
+    }
     require(s->n_gc, c->link, ceil, pk, g, n);
     for (int k = 0; k < s->n_gc; k++)
         gaincomp_run(&s->gc[k], &s->rel, g[k], g[k], n);
@@ -478,6 +491,27 @@ static void total_gain(lathe_limiter *l, double *g1, uint32_t n)
     l->gr_sum_db -= 20.0 * (log10(prod) + exp2 * 0.30102999566398119521);
 }
 
+/* Whether the safety stage may skip detection for the n frames stage 1 just produced. Where
+ * every stage-1 gain is exactly 1.0, stage 1 passed its input bit-exact (x * 1.0f), and a gain
+ * of 1.0 at a frame means its own peak asked for nothing: at or below the ceiling. If that holds
+ * over every sample the safety detector's frames read (the chunk and 2 * reach before it), those
+ * frames are the first stage's, already known to be below: their gain is 1 whatever is measured.
+ * In a lightly limited master that is most of the time, and half of the detection work. */
+static int untouched(lathe_limiter *l, uint32_t n)
+{
+    uint32_t trail = 0;
+    for (uint32_t i = n; i-- > 0;) {
+        int one = 1;
+        for (int k = 0; k < l->s1.n_gc; k++)
+            one &= l->g[k][i] == 1.0;
+        if (!one)
+            break;
+        trail++;
+    }
+    l->unity_run = trail == n ? l->unity_run + n : trail;
+    return l->s2.tp[0] && l->unity_run >= n + 2 * (uint64_t)lathe_tpdetect_reach(l->s2.tp[0]);
+}
+
 void lathe_limiter_process(lathe_limiter *l, const float *const *in, float *const *out,
                            uint32_t n, float *gain_out)
 {
@@ -491,11 +525,11 @@ void lathe_limiter_process(lathe_limiter *l, const float *const *in, float *cons
             y[c] = out[c] + done;
         }
         if (l->two_stage) {
-            stage_run(&l->s1, &l->cfg, l->ceil_int, l->pk, l->g, x, l->mid, k);
+            stage_run(&l->s1, &l->cfg, l->ceil_int, l->pk, l->g, x, l->mid, k, 0);
             stage_run(&l->s2, &l->cfg, l->ceil_int, l->pk, l->g2, (const float *const *)l->mid,
-                      y, k);
+                      y, k, untouched(l, k));
         } else {
-            stage_run(&l->s1, &l->cfg, l->ceil_int, l->pk, l->g, x, y, k);
+            stage_run(&l->s1, &l->cfg, l->ceil_int, l->pk, l->g, x, y, k, 0);
         }
         total_gain(l, l->g[0], k);
         if (gain_out)

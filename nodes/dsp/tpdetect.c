@@ -413,6 +413,19 @@ static void chunk(lathe_tpdetect *d, const float *const *ch, uint32_t n, float *
     }
 }
 
+void lathe_tpdetect_skip(lathe_tpdetect *d, const float *const *ch, uint32_t n)
+{
+    const uint32_t H = d->taps + 2;
+    for (uint32_t off = 0; off < n; off += CHUNK) {
+        uint32_t k = n - off < CHUNK ? n - off : CHUNK;
+        for (uint32_t c = 0; c < d->channels; c++) {
+            float *b = d->hist[c];
+            memcpy(b + H, ch[c] + off, k * sizeof(float));
+            memmove(b, b + k, H * sizeof(float));
+        }
+    }
+}
+
 void lathe_tpdetect_process(lathe_tpdetect *d, const float *const *ch, uint32_t n,
                             float *peak_out)
 {

@@ -40,6 +40,10 @@ void lathe_tpdetect_process(lathe_tpdetect *d, const float *const *ch, uint32_t 
  * exact. For a limiter asking min(1, ceiling / peak) with threshold <= ceiling the gains are
  * unchanged. 0 (the default): every frame exact. */
 void lathe_tpdetect_set_threshold(lathe_tpdetect *d, float threshold);
+/* [rt] Takes n frames into the history without reporting their peaks: for a caller that knows
+ * they cannot matter (a limiter's safety stage where the first stage left the signal untouched).
+ * Later frames come out exactly as if these had been processed. */
+void lathe_tpdetect_skip(lathe_tpdetect *d, const float *const *ch, uint32_t n);
 uint32_t lathe_tpdetect_latency(const lathe_tpdetect *d);
 /* Input frames either side of a frame that its detected peak depends on. */
 uint32_t lathe_tpdetect_reach(const lathe_tpdetect *d);
