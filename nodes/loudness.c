@@ -161,7 +161,9 @@ done:
 }
 
 /* The gain (dB) whose predicted output loudness is the target: g = deficit + loss(g), by
- * fixed-point steps (the loss grows more slowly than the gain). `k` scales the model's loss. */
+ * fixed-point steps. The loss usually grows more slowly than the gain; on a brick-walled mix it
+ * may not, and the steps stop at the limiting budget, from where the measured passes take over.
+ * `k` scales the model's loss. */
 static double predicted_gain(const loudness_params *p, const lathe_lossmodel *model,
                              const pass *in, double k)
 {
