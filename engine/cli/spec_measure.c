@@ -299,8 +299,7 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
     codec_run codecs[2];
     codec_job jobs[2] = {{0}};
     int rc = 3;
-    if (nc > LATHE_ANALYSIS_MAX_CH || (r && lathe_analysis_new(rate, nc, &a) != 0) ||
-        lathe_readahead_new(rd, nc, BLOCK, &ra) != LATHE_OK) {
+    if (nc > LATHE_ANALYSIS_MAX_CH || (r && lathe_analysis_new(rate, nc, &a) != 0)) {
         snprintf(err, err_size, "%s: cannot analyse %u channels at %u Hz", path, nc, rate);
         goto done;
     }
@@ -323,6 +322,10 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
             if (!jobs[k].started)
                 codec_thread(&jobs[k]);
         }
+    }
+    if ((a || lf) && lathe_readahead_new(rd, nc, BLOCK, &ra) != LATHE_OK) {
+        snprintf(err, err_size, "%s: out of memory", path);
+        goto done;
     }
     if (a && !(jobs[0].started || jobs[1].started))
         lathe_analysis_set_parallel(a); /* the codec round trips, when run, keep the core busy */
