@@ -94,19 +94,30 @@ int lathe_graph_fail(lathe_graph *g, int node, int rc, const char *fmt, ...)
     return rc;
 }
 
+/* Room for one more element in a zeroed array of n used (the allocator hook has no realloc):
+ * the array itself, or a copy twice as large (from `first`) with the old one freed; NULL when
+ * out of memory, the array then unchanged. */
+static void *grow(void *arr, int n, int *cap, int first, size_t size)
+{
+    if (n < *cap)
+        return arr;
+    int c = *cap ? *cap * 2 : first;
+    void *t = lathe_calloc((size_t)c, size);
+    if (!t)
+        return NULL;
+    if (arr)
+        memcpy(t, arr, size * (size_t)n);
+    lathe_dealloc(arr);
+    *cap = c;
+    return t;
+}
+
 static int add_node(lathe_graph *g, graph_node **out)
 {
-    if (g->n_nodes == g->cap_nodes) {
-        int cap = g->cap_nodes ? g->cap_nodes * 2 : 16;
-        graph_node *t = lathe_calloc((size_t)cap, sizeof *t);
-        if (!t)
-            return LATHE_ERR_NOMEM;
-        if (g->nodes)
-            memcpy(t, g->nodes, sizeof *t * (size_t)g->n_nodes);
-        lathe_dealloc(g->nodes);
-        g->nodes = t;
-        g->cap_nodes = cap;
-    }
+    void *nodes = grow(g->nodes, g->n_nodes, &g->cap_nodes, 16, sizeof *g->nodes);
+    if (!nodes)
+        return LATHE_ERR_NOMEM;
+    g->nodes = nodes;
     *out = &g->nodes[g->n_nodes];
     memset(*out, 0, sizeof **out);
     (*out)->alias = -1;
@@ -197,17 +208,10 @@ int lathe_graph_add_text_output(lathe_graph *g, const char *path, const char *te
     if (path_taken(g, path))
         return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s%soutput_text: two outputs write %s",
                                 origin ? origin : "", origin ? ": " : "", path);
-    if (g->n_texts == g->cap_texts) {
-        int cap = g->cap_texts ? g->cap_texts * 2 : 4;
-        graph_text *t = lathe_calloc((size_t)cap, sizeof *t);
-        if (!t)
-            return LATHE_ERR_NOMEM;
-        if (g->texts)
-            memcpy(t, g->texts, sizeof *t * (size_t)g->n_texts);
-        lathe_dealloc(g->texts);
-        g->texts = t;
-        g->cap_texts = cap;
-    }
+    void *texts = grow(g->texts, g->n_texts, &g->cap_texts, 4, sizeof *g->texts);
+    if (!texts)
+        return LATHE_ERR_NOMEM;
+    g->texts = texts;
     graph_text *t = &g->texts[g->n_texts];
     t->path = lathe_strdup(path);
     t->text = lathe_alloc(len + 1);
@@ -254,17 +258,10 @@ int lathe_graph_add_output(lathe_graph *g, lathe_node_id node, const char *path,
         return lathe_graph_fail(g, -1, LATHE_ERR_PARAM,
                                 "%s%soutput: two outputs write %s", origin ? origin : "",
                                 origin ? ": " : "", path);
-    if (g->n_sinks == g->cap_sinks) {
-        int cap = g->cap_sinks ? g->cap_sinks * 2 : 8;
-        graph_sink *t = lathe_calloc((size_t)cap, sizeof *t);
-        if (!t)
-            return LATHE_ERR_NOMEM;
-        if (g->sinks)
-            memcpy(t, g->sinks, sizeof *t * (size_t)g->n_sinks);
-        lathe_dealloc(g->sinks);
-        g->sinks = t;
-        g->cap_sinks = cap;
-    }
+    void *sinks = grow(g->sinks, g->n_sinks, &g->cap_sinks, 8, sizeof *g->sinks);
+    if (!sinks)
+        return LATHE_ERR_NOMEM;
+    g->sinks = sinks;
     graph_sink *s = &g->sinks[g->n_sinks];
     memset(s, 0, sizeof *s);
     s->node = node;

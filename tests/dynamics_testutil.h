@@ -166,4 +166,14 @@ static inline int dt_oom(const lathe_node_desc *d, const void *params, const tu_
     return bad || rc != LATHE_OK ? -1 : nomem;
 }
 
+/* dt_oom on a 5000-frame stereo programme at `rate`: at least two runs must end in NOMEM (the
+ * node allocates), and none otherwise wrong. */
+static inline void dt_check_oom(const lathe_node_desc *d, const void *params, uint32_t rate)
+{
+    tu_signal x = dt_program(rate, 2, 5000, 1.0);
+    int nomem = dt_oom(d, params, &x);
+    CHECK(nomem >= 2, "%s OOM loop: %d NOMEM runs (-1: a run failed otherwise)", d->name, nomem);
+    tu_signal_free(&x);
+}
+
 #endif

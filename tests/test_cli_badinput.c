@@ -4,6 +4,7 @@
  * path, no temp file left), no spill folder left in $TMPDIR, and every cache entry still opens
  * through the cache API. Interrupts (SIGINT) exit 130, the shell's code for it. */
 #define _XOPEN_SOURCE 700
+#include "clitest.h"
 #include "testutil.h"
 
 #include "cachecheck.h"
@@ -19,8 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dir[512];
-static const char *bin;
+static const char *dir, *bin; /* the scratch folder and binary of clitest.h */
 static int mounted_ro, mounted_full;
 
 typedef struct bcase {
@@ -442,12 +442,9 @@ static void test_measured(void)
 
 int main(void)
 {
-    bin = getenv("LATHE_BIN");
-    if (!bin) {
-        printf("LATHE_BIN not set\n0 passed, 1 failed\n");
-        return 1;
-    }
-    tu_tmpdir(dir, sizeof dir);
+    ct_setup();
+    dir = ct_dir;
+    bin = ct_bin;
     char tmp[600];
     snprintf(tmp, sizeof tmp, "%s/tmp", dir);
     make_inputs();
@@ -467,6 +464,6 @@ int main(void)
     CHECK(tu_run("test ! -e %s/pwned && test ! -e /tmp/lathe-escape.wav", dir) == 0,
           "no script wrote outside its sandbox");
     tu_run("umount %s/ro %s/full %s/rocache 2>/dev/null", dir, dir, dir);
-    tu_run("chmod -R u+w %s; rm -rf %s", dir, dir);
+    ct_cleanup();
     return tu_done();
 }

@@ -3,6 +3,7 @@
  * each kill: whatever sits at a final output path is complete (equal to a clean render), every
  * cache entry verifies, and a second render succeeds with byte-identical outputs. */
 #define _XOPEN_SOURCE 700
+#include "clitest.h"
 #include "testutil.h"
 
 #include "cachecheck.h"
@@ -20,8 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dir[512];
-static const char *bin;
+static const char *dir, *bin; /* the scratch folder and binary of clitest.h */
 static const char *const outputs[] = {"stream.wav", "cd.flac"};
 
 static const char chain[] =
@@ -184,17 +184,14 @@ static void test_concurrent(void)
 
 int main(void)
 {
-    bin = getenv("LATHE_BIN");
-    if (!bin) {
-        printf("LATHE_BIN not set\n0 passed, 1 failed\n");
-        return 1;
-    }
-    tu_tmpdir(dir, sizeof dir);
+    ct_setup();
+    dir = ct_dir;
+    bin = ct_bin;
     make_inputs();
     CHECK(tu_run("cd %s && %s render chain.lua -o ref --no-cache --quiet", dir, bin) == 0,
           "reference render (no cache)");
     test_kills();
     test_concurrent();
-    tu_run("rm -rf %s", dir);
+    ct_cleanup();
     return tu_done();
 }

@@ -3,6 +3,7 @@
  * program compiled and linked with `pkg-config --cflags --libs liblathe` runs and finds every
  * registered node. */
 #define _XOPEN_SOURCE 700
+#include "clitest.h"
 #include "testutil.h"
 
 #include "lathe.h"
@@ -13,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[512];
+static const char *dir; /* clitest.h's scratch folder */
 
 static int exists(const char *rel)
 {
@@ -29,15 +30,11 @@ static const char *host =
 
 int main(void)
 {
-    const char *bin = getenv("LATHE_BIN");
-    if (!bin) {
-        printf("LATHE_BIN not set\n");
-        return 1;
-    }
+    ct_setup();
+    dir = ct_dir;
     char build[1024];
-    snprintf(build, sizeof build, "%s", bin);
+    snprintf(build, sizeof build, "%s", ct_bin);
     dirname(build); /* the executable sits at the top of the build folder */
-    tu_tmpdir(dir, sizeof dir);
     CHECK(tu_run("cmake --install %s --prefix %s/prefix >%s/install.log 2>&1", build, dir, dir) == 0,
           "cmake --install");
     CHECK(exists("bin/lathe"), "bin/lathe");
@@ -68,6 +65,6 @@ int main(void)
     char want[64];
     snprintf(want, sizeof want, "%s %d", lathe_version(), n);
     CHECK(tu_run("cd %s && ./host | grep -qx '%s'", dir, want) == 0, "host prints '%s'", want);
-    tu_run("rm -rf %s", dir);
+    ct_cleanup();
     return tu_done();
 }
