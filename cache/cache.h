@@ -13,13 +13,12 @@
  * All functions are [main]: they do I/O and may allocate; none is for the audio thread. One
  * lathe_cache may be used from several threads at once (counters are atomic); a reader or
  * writer belongs to one thread at a time.
- * Return codes: LATHE_OK, LATHE_CACHE_MISS (positive: not an error), negative LATHE_ERR_*.
+ * Return codes: LATHE_CACHE_OK, LATHE_CACHE_MISS (positive: not an error), negative LATHE_CACHE_ERR_*.
  */
 #ifndef LATHE_CACHE_H
 #define LATHE_CACHE_H
 
 #include "cache_key.h"
-#include "lathe_node.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -28,7 +27,14 @@
 extern "C" {
 #endif
 
-#define LATHE_CACHE_MISS 1
+#define LATHE_CACHE_MAX_CHANNELS 8
+
+/* The stream format of an audio entry (the same layout as the engine's lathe_format). */
+typedef struct lathe_cache_format {
+    uint32_t rate;
+    uint32_t channels;
+    uint64_t frames;
+} lathe_cache_format;
 #define LATHE_CACHE_CAP_DEFAULT (UINT64_C(4) << 30) /* bytes: 4 GiB */
 #define LATHE_CACHE_BLOB_MAX (1u << 20)              /* bytes of one small entry's payload */
 #define LATHE_CACHE_STALE_TEMP_S 3600                /* temp files older than this are debris */
@@ -60,12 +66,12 @@ typedef struct lathe_cache_gc_result {
 /* ---- Opening --------------------------------------------------------------------------------- */
 
 /* Writes the default folder into buf: $LATHE_CACHE, else $XDG_CACHE_HOME/lathe (if absolute),
- * else $HOME/.cache/lathe. LATHE_ERR_IO if none is set, LATHE_ERR_PARAM if buf is too small. */
+ * else $HOME/.cache/lathe. LATHE_CACHE_ERR_IO if none is set, LATHE_CACHE_ERR_PARAM if buf is too small. */
 int lathe_cache_default_dir(char *buf, size_t size);
 
 /* Opens (creating folders as needed) the cache in dir. size_cap_bytes is what lathe_cache_gc()
  * uses when asked for cap 0 (0 here means LATHE_CACHE_CAP_DEFAULT). On failure returns
- * LATHE_ERR_IO (folder missing and not creatable, or not writable) or LATHE_ERR_NOMEM with a
+ * LATHE_CACHE_ERR_IO (folder missing and not creatable, or not writable) or LATHE_CACHE_ERR_NOMEM with a
  * one-line message naming the folder in err; *out untouched. */
 int lathe_cache_open(const char *dir, uint64_t size_cap_bytes, lathe_cache **out, char *err,
                      size_t errsz);
@@ -85,8 +91,8 @@ void lathe_cache_last_message(lathe_cache *c, char *buf, size_t size);
 /* ---- Audio entries --------------------------------------------------------------------------- */
 
 /* Starts an entry for key. The payload is written as the caller appends; nothing is visible
- * under the final name before commit. LATHE_OK, LATHE_ERR_IO, LATHE_ERR_NOMEM, or
- * LATHE_ERR_FORMAT (channels not 1..LATHE_MAX_CHANNELS, rate 0). */
+ * under the final name before commit. LATHE_CACHE_OK, LATHE_CACHE_ERR_IO, LATHE_CACHE_ERR_NOMEM, or
+ * LATHE_CACHE_ERR_FORMAT (channels not 1..LATHE_CACHE_MAX_CHANNELS, rate 0). */
 int lathe_cache_writer_begin(lathe_cache *c, lathe_key key, uint32_t rate, uint32_t channels,
                              uint32_t node_version, lathe_cache_writer **out);
 /* Appends n_frames frames of planar float32 (bufs[channel]). Errors are sticky: a failed
@@ -94,20 +100,20 @@ int lathe_cache_writer_begin(lathe_cache *c, lathe_key key, uint32_t rate, uint3
 int lathe_cache_writer_append(lathe_cache_writer *w, const float *const *bufs, uint32_t n_frames);
 /* Takes ownership of w (frees it): finishes the entry and renames it into place. If the key is
  * already present (another process committed it meanwhile) that entry is kept and this one
- * dropped: entries of one key are identical by construction. LATHE_OK or LATHE_ERR_IO (temp
+ * dropped: entries of one key are identical by construction. LATHE_CACHE_OK or LATHE_CACHE_ERR_IO (temp
  * removed, nothing visible). */
 int lathe_cache_writer_commit(lathe_cache_writer *w);
 /* Takes ownership of w (frees it): removes the temp file. NULL is a no-op. */
 void lathe_cache_writer_abort(lathe_cache_writer *w);
 
 /* Opens the entry for key after verifying it completely (header, sizes, checksum over the whole
- * payload). LATHE_OK (a hit: *out set, entry's mtime touched for LRU), LATHE_CACHE_MISS (absent,
- * or bad and now removed), LATHE_ERR_NOMEM. */
+ * payload). LATHE_CACHE_OK (a hit: *out set, entry's mtime touched for LRU), LATHE_CACHE_MISS (absent,
+ * or bad and now removed), LATHE_CACHE_ERR_NOMEM. */
 int lathe_cache_reader_open(lathe_cache *c, lathe_key key, lathe_cache_reader **out);
-const lathe_format *lathe_cache_reader_format(const lathe_cache_reader *r);
+const lathe_cache_format *lathe_cache_reader_format(const lathe_cache_reader *r);
 uint32_t lathe_cache_reader_node_version(const lathe_cache_reader *r);
 /* Reads up to max frames into planar buffers; returns frames read, 0 at the end, negative
- * (LATHE_ERR_IO) on a read error. Same contract as lathe_stream_read(). A read error after the
+ * (LATHE_CACHE_ERR_IO) on a read error. Same contract as lathe_stream_read(). A read error after the
  * open-time verification (ESTALE: evicted by another NFS client) leaves part of the stream
  * delivered: the caller must then recompute rather than splice. */
 long lathe_cache_reader_read(lathe_cache_reader *r, float *const *bufs, uint32_t max);
@@ -116,10 +122,10 @@ void lathe_cache_reader_free(lathe_cache_reader *r);
 
 /* ---- Small entries (analysis results) -------------------------------------------------------- */
 
-/* Stores size bytes (at most LATHE_CACHE_BLOB_MAX) under key. LATHE_OK or LATHE_ERR_IO. */
+/* Stores size bytes (at most LATHE_CACHE_BLOB_MAX) under key. LATHE_CACHE_OK or LATHE_CACHE_ERR_IO. */
 int lathe_cache_put_blob(lathe_cache *c, lathe_key key, const void *data, size_t size);
-/* LATHE_OK with *len bytes in buf, LATHE_CACHE_MISS, or LATHE_ERR_PARAM when the entry is larger
- * than cap (*len then says how large; the entry stays). buf is unspecified unless LATHE_OK. */
+/* LATHE_CACHE_OK with *len bytes in buf, LATHE_CACHE_MISS, or LATHE_CACHE_ERR_PARAM when the entry is larger
+ * than cap (*len then says how large; the entry stays). buf is unspecified unless LATHE_CACHE_OK. */
 int lathe_cache_get_blob(lathe_cache *c, lathe_key key, void *buf, size_t cap, size_t *len);
 
 /* ---- Output records: which key produced the file at an output path --------------------------- */
@@ -127,7 +133,7 @@ int lathe_cache_get_blob(lathe_cache *c, lathe_key key, void *buf, size_t cap, s
 /* Records that the file at abs_path (size, mtime) holds the render of key. */
 int lathe_cache_put_output_record(lathe_cache *c, const char *abs_path, lathe_key key,
                                   uint64_t file_size, int64_t mtime_ns);
-/* LATHE_OK with the recorded values, or LATHE_CACHE_MISS. The caller compares them with the
+/* LATHE_CACHE_OK with the recorded values, or LATHE_CACHE_MISS. The caller compares them with the
  * file as it is now before leaving the output alone. */
 int lathe_cache_get_output_record(lathe_cache *c, const char *abs_path, lathe_key *key,
                                   uint64_t *file_size, int64_t *mtime_ns);

@@ -33,7 +33,7 @@ struct lathe_cache_writer {
 struct lathe_cache_reader {
     lathe_cache *c;       /* counts the bytes read */
     int fd;
-    lathe_format fmt;
+    lathe_cache_format fmt;
     uint32_t node_version;
     uint64_t pos; /* frames */
     float buf[IO_FLOATS];
@@ -72,12 +72,12 @@ int lathe_cache_writer_begin(lathe_cache *c, lathe_key key, uint32_t rate, uint3
                              uint32_t node_version, lathe_cache_writer **out)
 {
     static const unsigned char zeros[LATHE_CACHE_HEADER_SIZE];
-    if (channels == 0 || channels > LATHE_MAX_CHANNELS || rate == 0)
-        return LATHE_ERR_FORMAT;
+    if (channels == 0 || channels > LATHE_CACHE_MAX_CHANNELS || rate == 0)
+        return LATHE_CACHE_ERR_FORMAT;
     /* XXH3_state_t wants 64-byte alignment; aligned_alloc wants a multiple of it. */
     lathe_cache_writer *w = aligned_alloc(64, (sizeof *w + 63) & ~(size_t)63);
     if (!w)
-        return LATHE_ERR_NOMEM;
+        return LATHE_CACHE_ERR_NOMEM;
     memset(&w->h, 0, sizeof w->h);
     w->c = c;
     w->failed = 0;
@@ -91,17 +91,17 @@ int lathe_cache_writer_begin(lathe_cache *c, lathe_key key, uint32_t rate, uint3
     w->h.key = key;
     XXH3_64bits_reset(&w->xs);
     lathe_cache_entry_path(c, key, LATHE_CACHE_KIND_AUDIO, 0, w->final);
-    if (lathe_cache_entry_create(c, w->final, w->tmp, &w->fd) != LATHE_OK) {
+    if (lathe_cache_entry_create(c, w->final, w->tmp, &w->fd) != LATHE_CACHE_OK) {
         free(w);
-        return LATHE_ERR_IO;
+        return LATHE_CACHE_ERR_IO;
     }
     /* The header is rewritten at commit, once the length is known. */
-    if (lathe_cache_write_full(w->fd, zeros, sizeof zeros) != LATHE_OK) {
+    if (lathe_cache_write_full(w->fd, zeros, sizeof zeros) != LATHE_CACHE_OK) {
         lathe_cache_writer_abort(w);
-        return LATHE_ERR_IO;
+        return LATHE_CACHE_ERR_IO;
     }
     *out = w;
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }
 
 static void flush(lathe_cache_writer *w)
@@ -111,7 +111,7 @@ static void flush(lathe_cache_writer *w)
     if (!lathe_cache_host_le())
         lathe_cache_swap32(w->buf, w->used);
     XXH3_64bits_update(&w->xs, w->buf, w->used * 4);
-    if (!w->failed && lathe_cache_write_full(w->fd, w->buf, w->used * 4) != LATHE_OK) {
+    if (!w->failed && lathe_cache_write_full(w->fd, w->buf, w->used * 4) != LATHE_CACHE_OK) {
         lathe_cache_note(w->c, "cache: cannot write '%s': %s", w->tmp, strerror(errno));
         w->failed = 1;
     }
@@ -151,7 +151,7 @@ int lathe_cache_writer_append(lathe_cache_writer *w, const float *const *bufs, u
             flush(w);
     }
     w->h.frames += n_frames;
-    return w->failed ? LATHE_ERR_IO : LATHE_OK;
+    return w->failed ? LATHE_CACHE_ERR_IO : LATHE_CACHE_OK;
 }
 
 int lathe_cache_writer_commit(lathe_cache_writer *w)
@@ -162,25 +162,25 @@ int lathe_cache_writer_commit(lathe_cache_writer *w)
     w->h.payload_bytes = w->h.frames * w->h.channels * 4;
     lathe_cache_header_encode(&w->h, head);
     lathe_cache_put_le64(trail, XXH3_64bits_digest(&w->xs));
-    if (w->failed || lathe_cache_write_full(w->fd, trail, sizeof trail) != LATHE_OK ||
+    if (w->failed || lathe_cache_write_full(w->fd, trail, sizeof trail) != LATHE_CACHE_OK ||
         pwrite(w->fd, head, sizeof head, 0) != (ssize_t)sizeof head) {
         if (!w->failed)
             lathe_cache_note(c, "cache: cannot write '%s': %s", w->tmp, strerror(errno));
         lathe_cache_writer_abort(w);
-        return LATHE_ERR_IO;
+        return LATHE_CACHE_ERR_IO;
     }
     lathe_key key = w->h.key;
     int fd = dup(w->fd); /* publish closes w->fd; the inode is the published entry's */
     int rc = lathe_cache_entry_publish(c, w->fd, w->tmp, w->final, 0);
     if (fd >= 0) {
-        if (rc == LATHE_OK)
+        if (rc == LATHE_CACHE_OK)
             trust(c, key, fd);
         close(fd);
     }
-    if (rc == LATHE_OK)
+    if (rc == LATHE_CACHE_OK)
         LATHE_CACHE_COUNT(c, bytes_written, sizeof head + w->h.payload_bytes + sizeof trail);
     free(w);
-    return rc < 0 ? rc : LATHE_OK;
+    return rc < 0 ? rc : LATHE_CACHE_OK;
 }
 
 void lathe_cache_writer_abort(lathe_cache_writer *w)
@@ -201,7 +201,7 @@ static int verify_payload(lathe_cache_reader *r, const lathe_cache_header *h)
     while (left) {
         size_t n = left < IO_BYTES ? (size_t)left : IO_BYTES;
         int rc = lathe_cache_pread_full(r->fd, r->buf, n, off);
-        if (rc != LATHE_OK)
+        if (rc != LATHE_CACHE_OK)
             return rc;
         XXH3_64bits_update(&xs, r->buf, n);
         LATHE_CACHE_COUNT(r->c, bytes_read, n);
@@ -210,9 +210,9 @@ static int verify_payload(lathe_cache_reader *r, const lathe_cache_header *h)
     }
     unsigned char trail[LATHE_CACHE_TRAILER_SIZE];
     int rc = lathe_cache_pread_full(r->fd, trail, sizeof trail, off);
-    if (rc != LATHE_OK)
+    if (rc != LATHE_CACHE_OK)
         return rc;
-    return lathe_cache_get_le64(trail) == XXH3_64bits_digest(&xs) ? LATHE_OK : LATHE_CACHE_MISS;
+    return lathe_cache_get_le64(trail) == XXH3_64bits_digest(&xs) ? LATHE_CACHE_OK : LATHE_CACHE_MISS;
 }
 
 int lathe_cache_reader_open(lathe_cache *c, lathe_key key, lathe_cache_reader **out)
@@ -220,21 +220,21 @@ int lathe_cache_reader_open(lathe_cache *c, lathe_key key, lathe_cache_reader **
     char path[LATHE_CACHE_PATH_MAX];
     lathe_cache_header h;
     int fd;
-    if (lathe_cache_entry_open(c, key, LATHE_CACHE_KIND_AUDIO, &fd, &h, path) != LATHE_OK) {
+    if (lathe_cache_entry_open(c, key, LATHE_CACHE_KIND_AUDIO, &fd, &h, path) != LATHE_CACHE_OK) {
         LATHE_CACHE_COUNT(c, misses, 1);
         return LATHE_CACHE_MISS;
     }
     lathe_cache_reader *r = malloc(sizeof *r);
     if (!r) {
         close(fd);
-        return LATHE_ERR_NOMEM;
+        return LATHE_CACHE_ERR_NOMEM;
     }
     r->fd = fd;
     r->c = c;
-    int rc = trusted(c, key, fd) ? LATHE_OK : verify_payload(r, &h);
-    if (rc == LATHE_OK)
+    int rc = trusted(c, key, fd) ? LATHE_CACHE_OK : verify_payload(r, &h);
+    if (rc == LATHE_CACHE_OK)
         trust(c, key, fd);
-    if (rc != LATHE_OK) {
+    if (rc != LATHE_CACHE_OK) {
         if (rc == LATHE_CACHE_MISS)
             lathe_cache_entry_corrupt(c, fd, path, "payload checksum mismatch");
         else
@@ -251,10 +251,10 @@ int lathe_cache_reader_open(lathe_cache *c, lathe_key key, lathe_cache_reader **
     r->pos = 0;
     LATHE_CACHE_COUNT(c, hits, 1);
     *out = r;
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }
 
-const lathe_format *lathe_cache_reader_format(const lathe_cache_reader *r)
+const lathe_cache_format *lathe_cache_reader_format(const lathe_cache_reader *r)
 {
     return &r->fmt;
 }
@@ -295,8 +295,8 @@ long lathe_cache_reader_read(lathe_cache_reader *r, float *const *bufs, uint32_t
         if (n > IO_FLOATS / ch)
             n = IO_FLOATS / ch;
         uint64_t off = LATHE_CACHE_HEADER_SIZE + (r->pos + done) * ch * 4;
-        if (lathe_cache_pread_full(r->fd, r->buf, (size_t)n * ch * 4, off) != LATHE_OK)
-            return LATHE_ERR_IO;
+        if (lathe_cache_pread_full(r->fd, r->buf, (size_t)n * ch * 4, off) != LATHE_CACHE_OK)
+            return LATHE_CACHE_ERR_IO;
         if (!lathe_cache_host_le())
             lathe_cache_swap32(r->buf, (size_t)n * ch);
         deinterleave(bufs, r->buf, ch, done, n);
@@ -310,7 +310,7 @@ long lathe_cache_reader_read(lathe_cache_reader *r, float *const *bufs, uint32_t
 int lathe_cache_reader_rewind(lathe_cache_reader *r)
 {
     r->pos = 0;
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }
 
 void lathe_cache_reader_free(lathe_cache_reader *r)

@@ -14,14 +14,14 @@
 int lathe_cache_put_blob(lathe_cache *c, lathe_key key, const void *data, size_t size)
 {
     if (size > LATHE_CACHE_BLOB_MAX)
-        return LATHE_ERR_PARAM;
+        return LATHE_CACHE_ERR_PARAM;
     return lathe_cache_small_put(c, LATHE_CACHE_KIND_BLOB, key, data, size);
 }
 
 int lathe_cache_get_blob(lathe_cache *c, lathe_key key, void *buf, size_t cap, size_t *len)
 {
     int rc = lathe_cache_small_get(c, LATHE_CACHE_KIND_BLOB, key, buf, cap, len);
-    if (rc == LATHE_OK) {
+    if (rc == LATHE_CACHE_OK) {
         LATHE_CACHE_COUNT(c, hits, 1);
         LATHE_CACHE_COUNT(c, bytes_read, *len);
     } else if (rc == LATHE_CACHE_MISS) {
@@ -45,7 +45,7 @@ int lathe_cache_put_output_record(lathe_cache *c, const char *abs_path, lathe_ke
     unsigned char rec[RECORD_FIXED + LATHE_CACHE_PATH_MAX];
     size_t plen = strlen(abs_path);
     if (plen > LATHE_CACHE_PATH_MAX)
-        return LATHE_ERR_PARAM;
+        return LATHE_CACHE_ERR_PARAM;
     lathe_cache_put_le64(rec, key.lo);
     lathe_cache_put_le64(rec + 8, key.hi);
     lathe_cache_put_le64(rec + 16, file_size);
@@ -63,14 +63,14 @@ int lathe_cache_get_output_record(lathe_cache *c, const char *abs_path, lathe_ke
     size_t len, plen = strlen(abs_path);
     int rc = lathe_cache_small_get(c, LATHE_CACHE_KIND_OUTPUT, record_key(abs_path), rec,
                                    sizeof rec, &len);
-    if (rc != LATHE_OK || len != RECORD_FIXED + plen ||
+    if (rc != LATHE_CACHE_OK || len != RECORD_FIXED + plen ||
         memcmp(rec + RECORD_FIXED, abs_path, plen) != 0)
         return LATHE_CACHE_MISS;
     key->lo = lathe_cache_get_le64(rec);
     key->hi = lathe_cache_get_le64(rec + 8);
     *file_size = lathe_cache_get_le64(rec + 16);
     *mtime_ns = (int64_t)lathe_cache_get_le64(rec + 24);
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }
 
 static lathe_key memo_key(const char *path, const lathe_file_id *id)
@@ -102,15 +102,15 @@ int lathe_cache_file_key(lathe_cache *c, const char *path, lathe_key *out)
         lathe_file_id id = { (uint64_t)sb.st_dev, (uint64_t)sb.st_ino, (uint64_t)sb.st_size,
                              (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec };
         if (lathe_cache_small_get(c, LATHE_CACHE_KIND_FILEKEY, memo_key(path, &id), rec,
-                                  sizeof rec, &len) == LATHE_OK && len == sizeof rec) {
+                                  sizeof rec, &len) == LATHE_CACHE_OK && len == sizeof rec) {
             out->lo = lathe_cache_get_le64(rec);
             out->hi = lathe_cache_get_le64(rec + 8);
-            return LATHE_OK;
+            return LATHE_CACHE_OK;
         }
     }
     lathe_file_id id;
     int rc = lathe_key_file(path, out, &id);
-    if (rc != LATHE_OK)
+    if (rc != LATHE_CACHE_OK)
         return rc;
     /* A file written within the last ticks could change again without its mtime moving. */
     if (now_ns() - id.mtime_ns >= MEMO_MIN_AGE_NS) {
@@ -118,5 +118,5 @@ int lathe_cache_file_key(lathe_cache *c, const char *path, lathe_key *out)
         lathe_cache_put_le64(rec + 8, out->hi);
         lathe_cache_small_put(c, LATHE_CACHE_KIND_FILEKEY, memo_key(path, &id), rec, sizeof rec);
     }
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }

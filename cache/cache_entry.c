@@ -164,7 +164,7 @@ int lathe_cache_entry_create(lathe_cache *c, const char *final, char tmp[LATHE_C
         int f = open_temp(c, final, tmp);
         if (f >= 0) {
             *fd = f;
-            return LATHE_OK;
+            return LATHE_CACHE_OK;
         }
         if (errno == ENOENT) {
             char vdir[LATHE_CACHE_PATH_MAX];
@@ -177,7 +177,7 @@ int lathe_cache_entry_create(lathe_cache *c, const char *final, char tmp[LATHE_C
         }
     }
     lathe_cache_note(c, "cache: cannot create an entry in '%s': %s", dir, strerror(errno));
-    return LATHE_ERR_IO;
+    return LATHE_CACHE_ERR_IO;
 }
 
 int lathe_cache_entry_publish(lathe_cache *c, int fd, const char *tmp, const char *final,
@@ -196,10 +196,10 @@ int lathe_cache_entry_publish(lathe_cache *c, int fd, const char *tmp, const cha
         return LATHE_CACHE_MISS; /* not an error: the key is present */
     }
     if (ok && rename(tmp, final) == 0)
-        return LATHE_OK;
+        return LATHE_CACHE_OK;
     lathe_cache_note(c, "cache: cannot write '%s': %s", final, strerror(errno));
     unlink(tmp);
-    return LATHE_ERR_IO;
+    return LATHE_CACHE_ERR_IO;
 }
 
 int lathe_cache_pread_full(int fd, void *buf, size_t n, uint64_t off)
@@ -210,14 +210,14 @@ int lathe_cache_pread_full(int fd, void *buf, size_t n, uint64_t off)
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
-            return LATHE_ERR_IO;
+            return LATHE_CACHE_ERR_IO;
         if (r == 0)
             return LATHE_CACHE_MISS;
         p += r;
         n -= (size_t)r;
         off += (uint64_t)r;
     }
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }
 
 int lathe_cache_write_full(int fd, const void *buf, size_t n)
@@ -228,11 +228,11 @@ int lathe_cache_write_full(int fd, const void *buf, size_t n)
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
-            return LATHE_ERR_IO;
+            return LATHE_CACHE_ERR_IO;
         p += r;
         n -= (size_t)r;
     }
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }
 
 void lathe_cache_entry_corrupt(lathe_cache *c, int fd, const char *path, const char *why)
@@ -256,7 +256,7 @@ static const char *check_header(const lathe_cache_header *h, lathe_key key, int 
     if (!lathe_key_equal(h->key, key))
         return "key mismatch";
     if (kind == LATHE_CACHE_KIND_AUDIO) {
-        if (h->channels == 0 || h->channels > LATHE_MAX_CHANNELS || h->rate == 0)
+        if (h->channels == 0 || h->channels > LATHE_CACHE_MAX_CHANNELS || h->rate == 0)
             return "bad stream format";
         if (h->frames > (UINT64_MAX / 4) / h->channels ||
             h->payload_bytes != h->frames * h->channels * 4)
@@ -284,7 +284,7 @@ int lathe_cache_entry_open(lathe_cache *c, lathe_key key, int kind, int *fd,
         return LATHE_CACHE_MISS;
     }
     int rc = lathe_cache_pread_full(f, raw, sizeof raw, 0);
-    if (rc == LATHE_ERR_IO) {
+    if (rc == LATHE_CACHE_ERR_IO) {
         /* A read error may be transient (network filesystem): miss, but keep the entry. */
         lathe_cache_note(c, "cache: cannot read '%s': %s", path, strerror(errno));
         close(f);
@@ -299,7 +299,7 @@ int lathe_cache_entry_open(lathe_cache *c, lathe_key key, int kind, int *fd,
         return LATHE_CACHE_MISS;
     }
     *fd = f;
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }
 
 int lathe_cache_small_put(lathe_cache *c, int kind, lathe_key key, const void *data, size_t n)
@@ -311,25 +311,25 @@ int lathe_cache_small_put(lathe_cache *c, int kind, lathe_key key, const void *d
                              .payload_bytes = n, .key = key };
     int fd;
     if (n > LATHE_CACHE_BLOB_MAX + LATHE_CACHE_PATH_MAX)
-        return LATHE_ERR_PARAM;
+        return LATHE_CACHE_ERR_PARAM;
     lathe_cache_entry_path(c, key, kind, 0, final);
-    if (lathe_cache_entry_create(c, final, tmp, &fd) != LATHE_OK)
-        return LATHE_ERR_IO;
+    if (lathe_cache_entry_create(c, final, tmp, &fd) != LATHE_CACHE_OK)
+        return LATHE_CACHE_ERR_IO;
     lathe_cache_header_encode(&h, head);
     lathe_cache_put_le64(trail, XXH3_64bits(data, n));
-    if (lathe_cache_write_full(fd, head, sizeof head) != LATHE_OK ||
-        lathe_cache_write_full(fd, data, n) != LATHE_OK ||
-        lathe_cache_write_full(fd, trail, sizeof trail) != LATHE_OK) {
+    if (lathe_cache_write_full(fd, head, sizeof head) != LATHE_CACHE_OK ||
+        lathe_cache_write_full(fd, data, n) != LATHE_CACHE_OK ||
+        lathe_cache_write_full(fd, trail, sizeof trail) != LATHE_CACHE_OK) {
         lathe_cache_note(c, "cache: cannot write '%s': %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);
-        return LATHE_ERR_IO;
+        return LATHE_CACHE_ERR_IO;
     }
     int rc = lathe_cache_entry_publish(c, fd, tmp, final,
                                        kind == LATHE_CACHE_KIND_OUTPUT || kind == LATHE_CACHE_KIND_FILEKEY);
-    if (rc == LATHE_OK)
+    if (rc == LATHE_CACHE_OK)
         LATHE_CACHE_COUNT(c, bytes_written, sizeof head + n + sizeof trail);
-    return rc < 0 ? rc : LATHE_OK;
+    return rc < 0 ? rc : LATHE_CACHE_OK;
 }
 
 int lathe_cache_small_get(lathe_cache *c, int kind, lathe_key key, void *buf, size_t cap,
@@ -339,27 +339,27 @@ int lathe_cache_small_get(lathe_cache *c, int kind, lathe_key key, void *buf, si
     lathe_cache_header h;
     unsigned char trail[LATHE_CACHE_TRAILER_SIZE];
     int fd;
-    if (lathe_cache_entry_open(c, key, kind, &fd, &h, path) != LATHE_OK)
+    if (lathe_cache_entry_open(c, key, kind, &fd, &h, path) != LATHE_CACHE_OK)
         return LATHE_CACHE_MISS;
     if (h.payload_bytes > cap) {
         close(fd);
         *len = (size_t)h.payload_bytes;
-        return LATHE_ERR_PARAM;
+        return LATHE_CACHE_ERR_PARAM;
     }
     size_t n = (size_t)h.payload_bytes;
     int rc = lathe_cache_pread_full(fd, buf, n, LATHE_CACHE_HEADER_SIZE);
-    if (rc == LATHE_OK)
+    if (rc == LATHE_CACHE_OK)
         rc = lathe_cache_pread_full(fd, trail, sizeof trail, LATHE_CACHE_HEADER_SIZE + n);
-    if (rc == LATHE_ERR_IO) {
+    if (rc == LATHE_CACHE_ERR_IO) {
         close(fd);
         return LATHE_CACHE_MISS;
     }
-    if (rc != LATHE_OK || lathe_cache_get_le64(trail) != XXH3_64bits(buf, n)) {
-        lathe_cache_entry_corrupt(c, fd, path, rc != LATHE_OK ? "truncated" : "checksum mismatch");
+    if (rc != LATHE_CACHE_OK || lathe_cache_get_le64(trail) != XXH3_64bits(buf, n)) {
+        lathe_cache_entry_corrupt(c, fd, path, rc != LATHE_CACHE_OK ? "truncated" : "checksum mismatch");
         return LATHE_CACHE_MISS;
     }
     futimens(fd, NULL); /* LRU: a hit makes the entry young again */
     close(fd);
     *len = n;
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }

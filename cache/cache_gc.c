@@ -42,14 +42,14 @@ static int walk(const char *dir, walk_fn fn, void *ctx)
 {
     char vdir[LATHE_CACHE_DIR_MAX + 8], sub[LATHE_CACHE_DIR_MAX + 16];
     if (strlen(dir) >= LATHE_CACHE_DIR_MAX)
-        return LATHE_ERR_PARAM;
+        return LATHE_CACHE_ERR_PARAM;
     snprintf(vdir, sizeof vdir, "%s/" LATHE_CACHE_VDIR, dir);
     DIR *top = opendir(vdir);
     if (!top)
-        return errno == ENOENT ? LATHE_OK : LATHE_ERR_IO;
-    int rc = LATHE_OK;
+        return errno == ENOENT ? LATHE_CACHE_OK : LATHE_CACHE_ERR_IO;
+    int rc = LATHE_CACHE_OK;
     struct dirent *d;
-    while (rc == LATHE_OK && (d = readdir(top))) {
+    while (rc == LATHE_CACHE_OK && (d = readdir(top))) {
         if (strlen(d->d_name) != 2 || !is_hex(d->d_name, 2))
             continue;
         snprintf(sub, sizeof sub, "%s/%.2s", vdir, d->d_name);
@@ -57,7 +57,7 @@ static int walk(const char *dir, walk_fn fn, void *ctx)
         if (!in)
             continue; /* removed by a concurrent clear */
         struct dirent *e;
-        while (rc == LATHE_OK && (e = readdir(in))) {
+        while (rc == LATHE_CACHE_OK && (e = readdir(in))) {
             int what = classify(e->d_name);
             struct stat sb;
             if (what == NAME_OTHER || fstatat(dirfd(in), e->d_name, &sb, 0) != 0)
@@ -86,7 +86,7 @@ static int scan_one(void *ctx, const char *sub, const char *name, const struct s
         s->entries++;
         s->bytes += (uint64_t)sb->st_size;
     }
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }
 
 int lathe_cache_scan(const char *dir, uint64_t *entries, uint64_t *bytes)
@@ -122,13 +122,13 @@ static int gc_one(void *ctx, const char *sub, const char *name, const struct sta
             if (unlink(p) == 0)
                 g->res.removed_temps++;
         }
-        return LATHE_OK;
+        return LATHE_CACHE_OK;
     }
     if (g->n == g->cap) {
         size_t cap = g->cap ? 2 * g->cap : 1024;
         gc_item *it = realloc(g->items, cap * sizeof *it);
         if (!it)
-            return LATHE_ERR_NOMEM;
+            return LATHE_CACHE_ERR_NOMEM;
         g->items = it;
         g->cap = cap;
     }
@@ -138,7 +138,7 @@ static int gc_one(void *ctx, const char *sub, const char *name, const struct sta
     memcpy(it->name, name, sizeof it->name);
     g->res.entries++;
     g->res.bytes += it->size;
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }
 
 static int by_age(const void *a, const void *b)
@@ -158,7 +158,7 @@ int lathe_cache_gc(lathe_cache *c, uint64_t cap, lathe_cache_gc_result *res)
     if (cap == 0)
         cap = c->cap;
     int rc = walk(c->dir, gc_one, &g);
-    if (rc == LATHE_OK && g.res.bytes > cap) {
+    if (rc == LATHE_CACHE_OK && g.res.bytes > cap) {
         qsort(g.items, g.n, sizeof *g.items, by_age);
         for (size_t i = 0; i < g.n && g.res.bytes > cap; i++) {
             char p[LATHE_CACHE_PATH_MAX];
@@ -185,7 +185,7 @@ static int clear_one(void *ctx, const char *sub, const char *name, const struct 
     char p[LATHE_CACHE_PATH_MAX];
     snprintf(p, sizeof p, "%s/%.100s", sub, name);
     unlink(p);
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }
 
 /* Removes files in folder whose names start with prefix. */
@@ -208,7 +208,7 @@ int lathe_cache_clear(const char *dir)
 {
     char vdir[LATHE_CACHE_DIR_MAX + 8], p[LATHE_CACHE_PATH_MAX];
     int rc = walk(dir, clear_one, NULL);
-    if (rc == LATHE_ERR_PARAM)
+    if (rc == LATHE_CACHE_ERR_PARAM)
         return rc;
     snprintf(vdir, sizeof vdir, "%s/" LATHE_CACHE_VDIR, dir);
     for (int i = 0; i < 256; i++) {

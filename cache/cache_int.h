@@ -79,24 +79,24 @@ void lathe_cache_swap32(void *p, size_t n);
 /* DIR/v1/ab/<hex>.<kind>; the folder part alone when dir_only. */
 void lathe_cache_entry_path(const lathe_cache *c, lathe_key key, int kind, int dir_only,
                             char out[LATHE_CACHE_PATH_MAX]);
-/* Creates a temp file beside final (making its folder). LATHE_OK with *fd and tmp set. */
+/* Creates a temp file beside final (making its folder). LATHE_CACHE_OK with *fd and tmp set. */
 int lathe_cache_entry_create(lathe_cache *c, const char *final, char tmp[LATHE_CACHE_PATH_MAX],
                              int *fd);
-/* Closes fd (after fsync if enabled) and renames tmp to final: LATHE_OK. If final already
- * exists it is kept and tmp removed: LATHE_CACHE_MISS. On failure unlinks tmp: LATHE_ERR_IO. */
+/* Closes fd (after fsync if enabled) and renames tmp to final: LATHE_CACHE_OK. If final already
+ * exists it is kept and tmp removed: LATHE_CACHE_MISS. On failure unlinks tmp: LATHE_CACHE_ERR_IO. */
 /* replace: the entry's content may change under one key (output records, file-key memos), so a
  * newer one takes the place of an existing one; content-addressed entries keep the existing. */
 int lathe_cache_entry_publish(lathe_cache *c, int fd, const char *tmp, const char *final,
                               int replace);
 /* Opens the entry and checks its header against key, kind and the file's length.
- * LATHE_OK (*fd open, *h filled, path set), LATHE_CACHE_MISS (absent or bad; a bad one is
+ * LATHE_CACHE_OK (*fd open, *h filled, path set), LATHE_CACHE_MISS (absent or bad; a bad one is
  * removed and counted). */
 int lathe_cache_entry_open(lathe_cache *c, lathe_key key, int kind, int *fd,
                            lathe_cache_header *h, char path[LATHE_CACHE_PATH_MAX]);
 /* Counts, reports and removes a bad entry (only if path still names the file fd has open, so
  * a good copy renamed over it meanwhile survives); closes fd. */
 void lathe_cache_entry_corrupt(lathe_cache *c, int fd, const char *path, const char *why);
-/* pread of exactly n bytes at off; LATHE_OK, LATHE_CACHE_MISS on a short file, LATHE_ERR_IO. */
+/* pread of exactly n bytes at off; LATHE_CACHE_OK, LATHE_CACHE_MISS on a short file, LATHE_CACHE_ERR_IO. */
 int lathe_cache_pread_full(int fd, void *buf, size_t n, uint64_t off);
 int lathe_cache_write_full(int fd, const void *buf, size_t n);
 uint64_t lathe_cache_random(lathe_cache *c);

@@ -1,10 +1,10 @@
 /* cache_key.c - canonical key builder over XXH3-128, key text form, file-content keys. */
 #define _POSIX_C_SOURCE 200809L
 #include "cache_key.h"
-#include "lathe_node.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -138,14 +138,14 @@ int lathe_key_from_hex(const char *hex, lathe_key *out)
     for (int i = 0; i < 32; i++) {
         int d = hex_digit(hex[i]);
         if (d < 0)
-            return LATHE_ERR_PARAM;
+            return LATHE_CACHE_ERR_PARAM;
         w[i / 16] = (w[i / 16] << 4) | (uint64_t)d;
     }
     if (hex[32] != '\0')
-        return LATHE_ERR_PARAM;
+        return LATHE_CACHE_ERR_PARAM;
     out->hi = w[0];
     out->lo = w[1];
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }
 
 int lathe_key_equal(lathe_key a, lathe_key b)
@@ -161,19 +161,19 @@ static void file_id_from_stat(const struct stat *sb, lathe_file_id *id)
     id->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + (int64_t)sb->st_mtim.tv_nsec;
 }
 
-/* Hashes fd to the end; LATHE_OK or LATHE_ERR_IO / LATHE_ERR_NOMEM. */
+/* Hashes fd to the end; LATHE_CACHE_OK or LATHE_CACHE_ERR_IO / LATHE_CACHE_ERR_NOMEM. */
 static int hash_fd(int fd, XXH3_state_t *s)
 {
     unsigned char *buf = malloc(FILE_CHUNK);
     if (!buf)
-        return LATHE_ERR_NOMEM;
-    int rc = LATHE_OK;
+        return LATHE_CACHE_ERR_NOMEM;
+    int rc = LATHE_CACHE_OK;
     for (;;) {
         ssize_t n = read(fd, buf, FILE_CHUNK);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            rc = LATHE_ERR_IO;
+            rc = LATHE_CACHE_ERR_IO;
             break;
         }
         if (n == 0)
@@ -188,29 +188,29 @@ int lathe_key_file(const char *path, lathe_key *out, lathe_file_id *id)
 {
     int fd = open(path, O_RDONLY);
     if (fd < 0)
-        return LATHE_ERR_IO;
+        return LATHE_CACHE_ERR_IO;
     struct stat before, after;
     XXH3_state_t s;
     XXH3_128bits_reset(&s);
-    int rc = fstat(fd, &before) == 0 ? hash_fd(fd, &s) : LATHE_ERR_IO;
-    if (rc == LATHE_OK && fstat(fd, &after) != 0)
-        rc = LATHE_ERR_IO;
+    int rc = fstat(fd, &before) == 0 ? hash_fd(fd, &s) : LATHE_CACHE_ERR_IO;
+    if (rc == LATHE_CACHE_OK && fstat(fd, &after) != 0)
+        rc = LATHE_CACHE_ERR_IO;
     /* A file rewritten while we read it has no well-defined key. */
-    if (rc == LATHE_OK && (before.st_size != after.st_size ||
+    if (rc == LATHE_CACHE_OK && (before.st_size != after.st_size ||
                            before.st_mtim.tv_sec != after.st_mtim.tv_sec ||
                            before.st_mtim.tv_nsec != after.st_mtim.tv_nsec)) {
         errno = EAGAIN;
-        rc = LATHE_ERR_IO;
+        rc = LATHE_CACHE_ERR_IO;
     }
     int saved = errno;
     close(fd);
     errno = saved;
-    if (rc != LATHE_OK)
+    if (rc != LATHE_CACHE_OK)
         return rc;
     XXH128_hash_t h = XXH3_128bits_digest(&s);
     out->lo = h.low64;
     out->hi = h.high64;
     if (id)
         file_id_from_stat(&before, id);
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }

@@ -21,6 +21,18 @@
 extern "C" {
 #endif
 
+/* Status codes of the cache room; negative is failure. They equal the engine's LATHE_OK /
+ * LATHE_ERR_* (the engine asserts it where it calls the cache), so the cache needs nothing from
+ * above it and a code passes through unchanged. */
+enum {
+    LATHE_CACHE_OK = 0,
+    LATHE_CACHE_MISS = 1, /* not an error: absent, or found bad and removed */
+    LATHE_CACHE_ERR_NOMEM = -1,
+    LATHE_CACHE_ERR_PARAM = -2,
+    LATHE_CACHE_ERR_FORMAT = -3,
+    LATHE_CACHE_ERR_IO = -4
+};
+
 /* Bump whenever the bytes a key hashes or the entry format change: every old entry misses. */
 #define LATHE_CACHE_FORMAT 1
 
@@ -60,15 +72,15 @@ lathe_key lathe_key_builder_finish(const lathe_key_builder *b);
 
 /* 32 lowercase hex digits, hi then lo (most significant first), NUL-terminated. */
 void lathe_key_to_hex(lathe_key k, char out[33]);
-/* Parses exactly 32 hex digits (either case). LATHE_OK or LATHE_ERR_PARAM (out untouched). */
+/* Parses exactly 32 hex digits (either case). LATHE_CACHE_OK or LATHE_CACHE_ERR_PARAM (out untouched). */
 int lathe_key_from_hex(const char *hex, lathe_key *out);
 int lathe_key_equal(lathe_key a, lathe_key b);
 
 /* ---- Source files -------------------------------------------------------------------------- */
 
 /* [main] XXH3-128 over the file's bytes (not its name or mtime), streamed in 1 MiB chunks.
- * `id` (may be NULL) receives the file's identity as of the hash. LATHE_OK, LATHE_ERR_NOMEM, or
- * LATHE_ERR_IO (errno tells why; EAGAIN when the file changed while it was being read). The
+ * `id` (may be NULL) receives the file's identity as of the hash. LATHE_CACHE_OK, LATHE_CACHE_ERR_NOMEM, or
+ * LATHE_CACHE_ERR_IO (errno tells why; EAGAIN when the file changed while it was being read). The
  * caller adds decode settings by feeding this key into a builder together with them. */
 int lathe_key_file(const char *path, lathe_key *out, lathe_file_id *id);
 

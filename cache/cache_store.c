@@ -28,12 +28,12 @@ int lathe_cache_default_dir(char *buf, size_t size)
     } else if ((env = getenv("HOME")) && *env) {
         n = snprintf(buf, size, "%s/.cache/lathe", env);
     } else {
-        return LATHE_ERR_IO;
+        return LATHE_CACHE_ERR_IO;
     }
-    return n < 0 || (size_t)n >= size ? LATHE_ERR_PARAM : LATHE_OK;
+    return n < 0 || (size_t)n >= size ? LATHE_CACHE_ERR_PARAM : LATHE_CACHE_OK;
 }
 
-/* mkdir -p; LATHE_OK if path ends up a folder. */
+/* mkdir -p; LATHE_CACHE_OK if path ends up a folder. */
 static int make_dirs(const char *path)
 {
     char p[LATHE_CACHE_PATH_MAX];
@@ -47,8 +47,8 @@ static int make_dirs(const char *path)
     }
     struct stat sb;
     if (mkdir(p, 0777) != 0 && errno != EEXIST)
-        return LATHE_ERR_IO;
-    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode) ? LATHE_OK : LATHE_ERR_IO;
+        return LATHE_CACHE_ERR_IO;
+    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode) ? LATHE_CACHE_OK : LATHE_CACHE_ERR_IO;
 }
 
 static uint64_t seed_random(void)
@@ -74,10 +74,10 @@ static int probe_writable(lathe_cache *c, const char vdir[LATHE_CACHE_DIR_MAX + 
              (unsigned long long)lathe_cache_random(c));
     int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0666);
     if (fd < 0)
-        return LATHE_ERR_IO;
+        return LATHE_CACHE_ERR_IO;
     close(fd);
     unlink(p);
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }
 
 int lathe_cache_open(const char *dir, uint64_t size_cap_bytes, lathe_cache **out, char *err,
@@ -86,12 +86,12 @@ int lathe_cache_open(const char *dir, uint64_t size_cap_bytes, lathe_cache **out
     char vdir[LATHE_CACHE_DIR_MAX + 8];
     if (strlen(dir) >= LATHE_CACHE_DIR_MAX) {
         snprintf(err, errsz, "cache folder path is too long");
-        return LATHE_ERR_IO;
+        return LATHE_CACHE_ERR_IO;
     }
     lathe_cache *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, errsz, "out of memory opening the cache");
-        return LATHE_ERR_NOMEM;
+        return LATHE_CACHE_ERR_NOMEM;
     }
     snprintf(c->dir, sizeof c->dir, "%s", dir);
     c->cap = size_cap_bytes ? size_cap_bytes : LATHE_CACHE_CAP_DEFAULT;
@@ -102,20 +102,20 @@ int lathe_cache_open(const char *dir, uint64_t size_cap_bytes, lathe_cache **out
     atomic_init(&c->bytes_read, 0);
     atomic_init(&c->bytes_written, 0);
     snprintf(vdir, sizeof vdir, "%s/" LATHE_CACHE_VDIR, dir);
-    if (make_dirs(vdir) != LATHE_OK || probe_writable(c, vdir) != LATHE_OK) {
+    if (make_dirs(vdir) != LATHE_CACHE_OK || probe_writable(c, vdir) != LATHE_CACHE_OK) {
         snprintf(err, errsz,
                  "cache folder '%s' is not writable: %s (use --cache DIR or --no-cache)", dir,
                  strerror(errno));
         free(c);
-        return LATHE_ERR_IO;
+        return LATHE_CACHE_ERR_IO;
     }
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
         snprintf(err, errsz, "cannot initialise the cache");
         free(c);
-        return LATHE_ERR_NOMEM;
+        return LATHE_CACHE_ERR_NOMEM;
     }
     *out = c;
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }
 
 void lathe_cache_free(lathe_cache *c)
@@ -179,7 +179,7 @@ int lathe_cache_stats_load(const char *dir, lathe_cache_run *runs, int max, int 
     snprintf(path, sizeof path, "%s/" STATS_FILE, dir);
     FILE *f = fopen(path, "r");
     if (!f)
-        return LATHE_OK;
+        return LATHE_CACHE_OK;
     while (fgets(line, sizeof line, f))
         if (parse_run(line, &ring[count % STATS_KEEP]))
             count++;
@@ -189,7 +189,7 @@ int lathe_cache_stats_load(const char *dir, lathe_cache_run *runs, int max, int 
     for (int i = 0; i < take; i++)
         runs[i] = ring[(count - take + i) % STATS_KEEP];
     *n = take;
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }
 
 int lathe_cache_stats_save(lathe_cache *c)
@@ -206,7 +206,7 @@ int lathe_cache_stats_save(lathe_cache *c)
              (unsigned long long)lathe_cache_random(c));
     FILE *f = fopen(tmp, "w");
     if (!f)
-        return LATHE_ERR_IO;
+        return LATHE_CACHE_ERR_IO;
     for (int i = 0; i < n; i++) {
         const lathe_cache_stats *s = &runs[i].stats;
         fprintf(f, "%lld %llu %llu %llu %llu %llu\n", (long long)runs[i].time_s,
@@ -216,7 +216,7 @@ int lathe_cache_stats_save(lathe_cache *c)
     }
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
         unlink(tmp);
-        return LATHE_ERR_IO;
+        return LATHE_CACHE_ERR_IO;
     }
-    return LATHE_OK;
+    return LATHE_CACHE_OK;
 }

@@ -1,6 +1,6 @@
 /* The one allocator hook: everything the engine and nodes allocate goes through here, so tests
  * can fail the Nth allocation and check that each failure is reported and leaks nothing. */
-#include "lathe.h"
+#include "lathe/lathe.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,9 +4,9 @@
 #ifndef LATHE_ANALYZE_OUTPUT_H
 #define LATHE_ANALYZE_OUTPUT_H
 
-#include "cache.h"
-#include "cache_key.h"
-#include "lathe_node.h"
+#include "cache/cache.h"
+#include "cache/cache_key.h"
+#include "lathe/lathe_node.h"
 
 typedef struct lathe_analyze_output {
     lathe_cache *cache;

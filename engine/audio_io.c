@@ -9,7 +9,7 @@
 
 #include "flac_tags.h"
 #include "sfio.h"
-#include "lathe.h"
+#include "lathe/lathe.h"
 
 #include <sndfile.h>
 

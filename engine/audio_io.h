@@ -7,7 +7,7 @@
 #ifndef LATHE_AUDIO_IO_H
 #define LATHE_AUDIO_IO_H
 
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 #include <stdint.h>
 

@@ -4,7 +4,7 @@
 #ifndef LATHE_FIFO_H
 #define LATHE_FIFO_H
 
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 typedef struct lathe_fifo {
     float *ch[LATHE_MAX_CHANNELS];

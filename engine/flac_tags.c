@@ -6,7 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "flac_tags.h"
 
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 #include <stdint.h>
 #include <stdio.h>

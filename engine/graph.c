@@ -2,7 +2,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "graph_int.h"
 
-#include "analysis.h"
 #include "audio_io.h"
 #include "params.h"
 
@@ -41,7 +40,6 @@ void lathe_graph_free(lathe_graph *g)
         for (int t = 0; s->tags && s->tags[t]; t++)
             lathe_dealloc(s->tags[t]);
         lathe_dealloc(s->tags);
-        lathe_analysis_result_free(s->analysis);
     }
     for (int i = 0; i < g->n_texts; i++) {
         lathe_dealloc(g->texts[i].path);

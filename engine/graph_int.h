@@ -3,9 +3,9 @@
 #ifndef LATHE_GRAPH_INT_H
 #define LATHE_GRAPH_INT_H
 
-#include "cache.h"
-#include "cache_key.h"
-#include "lathe.h"
+#include "cache/cache.h"
+#include "cache/cache_key.h"
+#include "lathe/lathe.h"
 #include "runner.h"
 
 #include <stdio.h>
@@ -51,7 +51,6 @@ typedef struct graph_sink {
     int bits;
     lathe_key key;               /* of the file's content: node key + format + bits */
     lathe_output_result result;
-    struct lathe_analysis_result *analysis;
 } graph_sink;
 
 /* A text file (CUE sheet, side sheet) written beside the audio when the render succeeds. */

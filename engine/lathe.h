@@ -31,12 +31,6 @@ typedef int lathe_alloc_fn(void *ud, size_t size);
 void lathe_set_allocator(lathe_alloc_fn *fn, void *ud);
 char *lathe_strdup(const char *s);
 
-/* ---- Registry -------------------------------------------------------------------------------- */
-
-const lathe_node_desc *lathe_registry_find(const char *name);
-/* All node types, in registry order; *n receives the count. */
-const lathe_node_desc *const *lathe_registry_all(int *n);
-
 /* ---- Graph ----------------------------------------------------------------------------------- */
 
 typedef struct lathe_graph lathe_graph;
@@ -78,6 +72,21 @@ int lathe_graph_write_dot(const lathe_graph *g, FILE *f);
 
 /* ---- Render ---------------------------------------------------------------------------------- */
 
+/* A tap on the outputs: the engine hands every frame it writes to the host, which measures it
+ * (the program meters loudness, true peak and QC; the engine knows no meter). Called for the
+ * outputs written this run, in output order; never for outputs left alone. */
+typedef struct lathe_output_tap {
+    void *ud;
+    /* [main] Output i (lathe_graph_output_result index) is about to be written in fmt. Returns
+     * LATHE_OK with *state set (may be NULL), or LATHE_ERR_NOMEM: the render then fails. */
+    int (*open)(void *ud, int output, const lathe_format *fmt, void **state);
+    /* [render] n frames as written, planar; block boundaries carry no meaning. */
+    void (*write)(void *state, const float *const *ch, uint32_t n);
+    /* [main] Output i is complete and committed (ok 1), or the render failed (ok 0): state is
+     * the tap's to free either way. */
+    void (*close)(void *ud, int output, void *state, int ok);
+} lathe_output_tap;
+
 typedef struct lathe_render_config {
     int threads;               /* 1..; results never depend on it */
     struct lathe_cache *cache; /* NULL: no cache (materialised inputs spill to tmp_dir) */
@@ -85,6 +94,7 @@ typedef struct lathe_render_config {
     int progress;              /* draw a progress line on stderr */
     volatile int *cancel;      /* set non-zero (from a signal handler) to stop cleanly */
     int dry_run;               /* decide what would run (explain) without rendering */
+    const lathe_output_tap *tap; /* NULL: outputs are written, not measured */
 } lathe_render_config;
 
 lathe_render_config lathe_render_config_default(void);
@@ -102,7 +112,6 @@ typedef struct lathe_output_result {
     uint64_t clipped;        /* samples clipped by the integer conversion */
     int skipped;             /* left alone: its recorded key matched */
     char key[33];            /* hex cache key of the file's content (node key, format, tags) */
-    const struct lathe_analysis_result *analysis; /* what was written, measured */
 } lathe_output_result;
 
 int lathe_graph_output_count(const lathe_graph *g);

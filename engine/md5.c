@@ -3,7 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "md5.h"
 
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * documented here from its table, so no node writes that code itself. */
 #include "params.h"
 
-#include "cache_key.h"
+#include "cache/cache_key.h"
 
 #include <math.h>
 #include <stdio.h>

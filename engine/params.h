@@ -4,7 +4,7 @@
 #ifndef LATHE_PARAMS_H
 #define LATHE_PARAMS_H
 
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 #include <stdio.h>
 

@@ -1,6 +1,6 @@
 #include "pool.h"
 
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 #include <pthread.h>
 

@@ -5,7 +5,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "graph_int.h"
 
-#include "analysis.h"
 #include "audio_io.h"
 #include "fifo.h"
 #include "md5.h"
@@ -40,7 +39,8 @@ typedef struct pass_sink {
     uint64_t pos;
     lathe_audio_writer *writer;
     lathe_writebehind *encoder; /* writes `writer` on its own thread */
-    lathe_analysis *meter;
+    void *tap;                  /* the host's state for this output (lathe_output_tap) */
+    int tapped;                 /* open() succeeded: close() is owed */
 } pass_sink;
 
 typedef struct pass {
@@ -56,6 +56,7 @@ typedef struct pass {
     pass_sink *ps;
     int n_ps;
     int threads;      /* -j: beyond one, each output is also encoded on its own thread */
+    const lathe_output_tap *tap;
 } pass;
 
 static void mark(pass *p, int id)
@@ -285,7 +286,8 @@ static int step_sink(pass *p, int s)
     if (lathe_writebehind_write(k->encoder, x, a) != LATHE_OK)
         return lathe_graph_fail(p->g, -1, LATHE_ERR_IO,
                                 "%s: write failed (disk full or file too large?)", gs->path);
-    lathe_analysis_add(k->meter, x, a);
+    if (p->tap && p->tap->write)
+        p->tap->write(k->tap, x, a);
     k->pos += a;
     return LATHE_OK;
 }
@@ -342,9 +344,12 @@ static int open_sink(pass *p, int s)
     for (int t = 0; gs->tags[t] && gs->tags[t + 1]; t += 2)
         lathe_audio_writer_set_tag(k->writer, gs->tags[t], gs->tags[t + 1]);
     rc = lathe_writebehind_new(k->writer, n->fmt.channels, p->threads > 1, &k->encoder);
-    if (rc == LATHE_OK)
-        rc = lathe_analysis_new(n->fmt.rate, n->fmt.channels, &k->meter) == 0 ? LATHE_OK
-                                                                            : LATHE_ERR_NOMEM;
+    if (rc == LATHE_OK && p->tap && p->tap->open) {
+        rc = p->tap->open(p->tap->ud, s, &n->fmt, &k->tap);
+        k->tapped = rc == LATHE_OK;
+        if (rc != LATHE_OK)
+            rc = lathe_graph_fail(g, -1, rc, "%s: the output tap could not start", gs->path);
+    }
     return rc;
 }
 
@@ -365,10 +370,9 @@ static int finish_sinks(pass *p)
         const char *written = gs->path; /* the checksum is of the final file, read back */
         if (gs->md5 && lathe_md5_write_sums(gs->md5, &written, 1, err, sizeof err) != 0)
             return lathe_graph_fail(g, -1, LATHE_ERR_IO, "%s", err);
-        lathe_analysis_result_free(gs->analysis);
-        gs->analysis = NULL;
-        lathe_analysis_finish(k->meter, &gs->analysis);
-        gs->result.analysis = gs->analysis;
+        if (k->tapped && p->tap->close)
+            p->tap->close(p->tap->ud, k->sink, k->tap, 1);
+        k->tapped = 0;
     }
     return LATHE_OK;
 }
@@ -410,7 +414,8 @@ static void close_pass(pass *p, int ok)
     for (int s = 0; s < p->n_ps; s++) {
         lathe_writebehind_free(p->ps[s].encoder);
         lathe_audio_writer_free(p->ps[s].writer); /* removes the temp file unless committed */
-        lathe_analysis_free(p->ps[s].meter);
+        if (p->ps[s].tapped && p->tap->close)
+            p->tap->close(p->tap->ud, p->ps[s].sink, p->ps[s].tap, 0);
     }
 
     lathe_dealloc(p->pn);
@@ -549,7 +554,7 @@ static int run_rounds(pass *p, const lathe_render_config *cfg)
 int lathe_render_pass(lathe_graph *g, const lathe_render_config *cfg, lathe_cache *cache,
                       const int *sinks, int n_sinks, const int *materialise, int n_mat)
 {
-    pass p = {.g = g, .cache = cache, .threads = cfg->threads};
+    pass p = {.g = g, .cache = cache, .threads = cfg->threads, .tap = cfg->tap};
     int rc = LATHE_ERR_NOMEM;
     p.pn = lathe_calloc((size_t)g->n_nodes, sizeof *p.pn);
     p.ps = lathe_calloc((size_t)(n_sinks ? n_sinks : 1), sizeof *p.ps);

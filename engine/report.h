@@ -2,7 +2,7 @@
 #ifndef LATHE_REPORT_H
 #define LATHE_REPORT_H
 
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 struct lathe_report {
     char *text; /* "key=value\n"..., NUL-terminated, owned */

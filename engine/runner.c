@@ -1,7 +1,7 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "runner.h"
 
-#include "lathe.h"
+#include "lathe/lathe.h"
 
 #include <stdio.h>
 #include <string.h>

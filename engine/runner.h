@@ -4,7 +4,7 @@
 #ifndef LATHE_RUNNER_H
 #define LATHE_RUNNER_H
 
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 #include "report.h"
 
 struct lathe_analyze_output;

@@ -2,7 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sfio.h"
 
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 #include <errno.h>
 #include <fcntl.h>

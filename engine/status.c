@@ -1,4 +1,4 @@
-#include "lathe.h"
+#include "lathe/lathe.h"
 
 const char *lathe_version(void)
 {

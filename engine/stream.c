@@ -67,7 +67,7 @@ int lathe_stream_memory_new(const lathe_format *fmt, float *const *ch, lathe_str
 /* ---- Cache entries and files ------------------------------------------------------------------ */
 
 #include "audio_io.h"
-#include "cache.h"
+#include "cache/cache.h"
 
 typedef struct cache_stream {
     lathe_stream base;
@@ -97,7 +97,9 @@ int lathe_stream_cache_new(lathe_cache_reader *r, lathe_stream **out)
         lathe_cache_reader_free(r);
         return LATHE_ERR_NOMEM;
     }
-    m->base = (lathe_stream){*lathe_cache_reader_format(r), cache_read, cache_rewind, cache_free};
+    const lathe_cache_format *f = lathe_cache_reader_format(r);
+    lathe_format fmt = {f->rate, f->channels, f->frames};
+    m->base = (lathe_stream){fmt, cache_read, cache_rewind, cache_free};
     m->r = r;
     *out = &m->base;
     return LATHE_OK;

@@ -3,7 +3,7 @@
 #ifndef LATHE_STREAM_H
 #define LATHE_STREAM_H
 
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 struct lathe_stream {
     lathe_format fmt;

@@ -2,7 +2,8 @@
  * `x:gain{...}` as a method both come from lathe_node_gain's parameter table. */
 #include "lathe_lua.h"
 
-#include "params.h"
+#include "engine/params.h"
+#include "nodes/registry.h"
 
 #include <lauxlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
 #ifndef LATHE_LUA_H
 #define LATHE_LUA_H
 
-#include "lathe.h"
+#include "lathe/lathe.h"
 
 #include <lua.h>
 

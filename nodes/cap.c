@@ -4,7 +4,7 @@
  * never limits or compresses: the "never louder than the deliverable calls for" stage of the
  * stock delivery chains (vinyl keeps its dynamics; streaming limits only what remains over the
  * ceiling). An analysis barrier: the whole input is measured first. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 #include "stream_gain.h"
 
 

@@ -8,7 +8,7 @@
  *   select     one channel: input channel `channel` (0-based)
  *   duplicate  out_channels copies of input channel `channel` (mono to stereo)
  */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 #include <stdio.h>
 #include <string.h>

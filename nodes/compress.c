@@ -5,10 +5,10 @@
  * audio, not the detector, and is declared as latency (the engine re-aligns the output). The
  * applied gain is w = 1 + mix * (makeup * g - 1), which is exactly 1 when nothing is reduced,
  * so ratio 1 with makeup 0 dB is a bit-exact identity at any mix. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
-#include "biquad.h"
-#include "dynamics.h"
+#include "dsp/biquad.h"
+#include "dsp/dynamics.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -4,8 +4,8 @@
  * nothing is lost at the end (the engine feeds zeros after the input ends until out.frames have
  * been produced). This is an intentional shift, so it is deliberately NOT declared as latency:
  * latency is what the engine compensates away to keep outputs aligned with their source. */
-#include "lathe_node.h"
-#include "sampledelay.h"
+#include "lathe/lathe_node.h"
+#include "dsp/sampledelay.h"
 
 #include <stdio.h>
 

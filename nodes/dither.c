@@ -6,9 +6,9 @@
  * cache key (ctx->seed): a re-render is bit-identical, and two branches (different keys) get
  * different noise. Each channel has its own noise stream. The shaping curves are designed for
  * 44.1 kHz and usable at 48 kHz; other rates are refused (plain TPDF is the advice there). */
-#include "lathe_node.h"
-#include "dither.h"
-#include "rng.h"
+#include "lathe/lathe_node.h"
+#include "dsp/dither.h"
+#include "dsp/rng.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -9,10 +9,10 @@
  * g - 1 is exactly 0 and y is x bit for bit: below threshold the node is a true identity.
  * The filters are fixed (no coefficient modulation), so fast gain changes cannot zipper.
  * Bands run in series, in list order. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
-#include "biquad.h"
-#include "dynamics.h"
+#include "dsp/biquad.h"
+#include "dsp/dynamics.h"
 
 #include <stdio.h>
 #include <string.h>

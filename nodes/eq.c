@@ -4,7 +4,7 @@
  * linear phase convolves with a symmetric FIR carrying the same magnitude (nodes/dsp/fftconv.h)
  * and declares its delay as latency. Bands that cannot change the signal (disabled, 0 dB) are
  * left out, so a neutral EQ is a bit-exact copy. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 #include "dsp/biquad.h"
 #include "dsp/fftconv.h"
 #include "dsp/sampledelay.h"

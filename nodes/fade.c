@@ -5,8 +5,8 @@
  * frame. The fade-in's first frame is silent and frame L is the first at unity; the fade-out
  * mirrors it and ends with a silent last frame of the input (its length is known in prepare).
  * Overlapping fades multiply. */
-#include "lathe_node.h"
-#include "fade.h"
+#include "lathe/lathe_node.h"
+#include "dsp/fade.h"
 #include "lengths.h"
 
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* gain: a constant gain in dB. The model node: a parameter struct, its table, prepare/process,
  * and one descriptor. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 typedef struct gain_params {
     double gain_db;

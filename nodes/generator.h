@@ -4,7 +4,7 @@
 #ifndef LATHE_GENERATOR_H
 #define LATHE_GENERATOR_H
 
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 #include <math.h>
 

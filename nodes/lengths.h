@@ -4,7 +4,7 @@
 #ifndef LATHE_LENGTHS_H
 #define LATHE_LENGTHS_H
 
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 #include <stdio.h>
 

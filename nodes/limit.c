@@ -1,9 +1,9 @@
 /* limit: lookahead true-peak limiter. The output's true peak (lathe's 8x meter) never exceeds
  * ceiling_dbtp; a programme already below the ceiling passes bit-exact (after the latency, which
  * the engine compensates). The kernel is nodes/dsp/limiter.c. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
-#include "limiter.h"
+#include "dsp/limiter.h"
 
 #include <stdio.h>
 

@@ -8,12 +8,12 @@
  * needs more peak gain reduction than max_gr_db it fails and says so, instead of crushing the
  * music. What it measures of the input alone is remembered, so a run that changes only the
  * parameters (a new target) starts at the search. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
-#include "bs1770.h"
-#include "limiter.h"
-#include "lossmodel.h"
-#include "truepeak.h"
+#include "measure/bs1770.h"
+#include "dsp/limiter.h"
+#include "dsp/lossmodel.h"
+#include "dsp/truepeak.h"
 
 #include <math.h>
 #include <stdio.h>

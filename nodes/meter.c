@@ -2,10 +2,10 @@
  * BS.1770 loudness (integrated, max momentary, max short-term, LRA), true peak, sample peak,
  * PLR, DC offset and inter-channel correlation, left in the run report. The kernels
  * (nodes/dsp/bs1770, truepeak) do the work; this file is glue. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
-#include "bs1770.h"
-#include "truepeak.h"
+#include "measure/bs1770.h"
+#include "dsp/truepeak.h"
 
 #include <math.h>
 #include <stdio.h>

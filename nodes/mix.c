@@ -4,7 +4,7 @@
  * engine feeds zeros for an input that has ended. Sums are accumulated in double in input order
  * and rounded to float once, so the result is exact whenever the exact sum fits in a float
  * (and is never worse than one rounding). */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 #include <stdio.h>
 

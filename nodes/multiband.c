@@ -6,10 +6,10 @@
  * the same phase and the sum at unity is the allpass AP_1 AP_2 AP_3: flat magnitude, no comb.
  * Each band has its own compressor (dsp/dynamics.h); solo listens to chosen bands only, bypass
  * passes a band at unity. IIR only: no latency. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
-#include "biquad.h"
-#include "dynamics.h"
+#include "dsp/biquad.h"
+#include "dsp/dynamics.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -6,8 +6,8 @@
  * the seed unless `correlated` is set, in which case every channel carries the same stream.
  * The same seed always gives the same noise, wherever the node sits in a graph. */
 #include "generator.h"
-#include "pink.h"
-#include "rng.h"
+#include "dsp/pink.h"
+#include "dsp/rng.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * 8x true peak), then streamed with the gain. It never changes dynamics: when the gain would
  * push the true peak over ceiling_dbtp it refuses (use loudness{} to have it limited) rather
  * than clip or limit behind the user's back. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 #include "stream_gain.h"
 
 

@@ -6,9 +6,9 @@
  * (the output is the input shifted by `head` frames, like the delay node), so n_out = n_in on
  * every block and the result does not depend on block size; the tail is the engine feeding
  * zeros after the input ends until out.frames have been produced. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 #include "lengths.h"
-#include "sampledelay.h"
+#include "dsp/sampledelay.h"
 
 #include <stdio.h>
 

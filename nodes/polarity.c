@@ -1,5 +1,5 @@
 /* polarity: inverts the polarity (sign) of chosen channels; exact, sample for sample. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 #include <stdio.h>
 #include <string.h>

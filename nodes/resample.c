@@ -15,9 +15,9 @@
  * libsamplerate's internal fractional position depends on how its input is cut, so the node
  * feeds it fixed chunks of SRC_CHUNK frames whatever the engine's block size is: the output is
  * then block-size independent in that path too. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
-#include "polyphase.h"
+#include "dsp/polyphase.h"
 
 #include <samplerate.h>
 #include <stdio.h>

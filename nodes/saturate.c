@@ -8,10 +8,10 @@
  * output_db). The dry path is delayed by the oversampler's latency, so mix blends in phase; the
  * latency is declared and trimmed by the engine. mix 0 with output 0 dB is a bit-exact
  * identity. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
-#include "dynamics.h"
-#include "oversample.h"
+#include "dsp/dynamics.h"
+#include "dsp/oversample.h"
 
 #include <stdio.h>
 #include <string.h>

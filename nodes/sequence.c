@@ -17,10 +17,10 @@
  *
  * dither_bits (16/24) reduces the word length with TPDF dither (dsp/dither.h) only where some
  * track is playing: gaps and the lead-in stay digital silence, as a CD master's gaps must. */
-#include "lathe_node.h"
-#include "bs1770.h"
-#include "dither.h"
-#include "rng.h"
+#include "lathe/lathe_node.h"
+#include "measure/bs1770.h"
+#include "dsp/dither.h"
+#include "dsp/rng.h"
 
 #include <math.h>
 #include <stdio.h>

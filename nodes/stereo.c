@@ -11,7 +11,7 @@
  * stay in phase with each other: the image there is kept, only rotated in phase as a whole
  * (side magnitude within 0.02 dB at twice the frequency). A plain high-pass on the side alone
  * would shift side against mid and smear the image around the crossover. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 #include "dsp/biquad.h"
 
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* stream_gain.c - measuring a barrier node's materialised input (see stream_gain.h). */
 #include "stream_gain.h"
 
-#include "bs1770.h"
-#include "truepeak.h"
+#include "measure/bs1770.h"
+#include "dsp/truepeak.h"
 
 #define READ_FRAMES 4096
 

@@ -4,7 +4,7 @@
 #ifndef LATHE_STREAM_GAIN_H
 #define LATHE_STREAM_GAIN_H
 
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 #include <stdio.h>
 

@@ -4,7 +4,7 @@
  * means the end of the input. The output length is end - start; since it differs from the input
  * length the node is LATHE_NODE_RATE and sets b->n_out itself: 0 for blocks wholly outside the
  * kept range, the overlap for the others. Everything is emitted while the input flows. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 #include "lengths.h"
 
 #include <stdio.h>

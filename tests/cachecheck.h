@@ -4,8 +4,8 @@
 #ifndef LATHE_CACHECHECK_H
 #define LATHE_CACHECHECK_H
 
-#include "cache.h"
-#include "cache_int.h"
+#include "cache/cache.h"
+#include "cache/cache_int.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -25,19 +25,19 @@ static inline int cc_check_entry(lathe_cache *c, const char *name)
     char hex[33];
     memcpy(hex, name, 32);
     hex[32] = 0;
-    if (lathe_key_from_hex(hex, &key) != LATHE_OK)
+    if (lathe_key_from_hex(hex, &key) != LATHE_CACHE_OK)
         return 0;
     int kind = name[33];
     if (kind == LATHE_CACHE_KIND_AUDIO) {
         lathe_cache_reader *r;
-        if (lathe_cache_reader_open(c, key, &r) != LATHE_OK)
+        if (lathe_cache_reader_open(c, key, &r) != LATHE_CACHE_OK)
             return 0;
         lathe_cache_reader_free(r);
         return 1;
     }
     size_t cap = LATHE_CACHE_BLOB_MAX + LATHE_CACHE_PATH_MAX, len;
     void *buf = malloc(cap);
-    int ok = buf && lathe_cache_small_get(c, kind, key, buf, cap, &len) == LATHE_OK;
+    int ok = buf && lathe_cache_small_get(c, kind, key, buf, cap, &len) == LATHE_CACHE_OK;
     free(buf);
     return ok;
 }
@@ -48,7 +48,7 @@ static inline int cc_verify(const char *dir, cc_result *res)
     memset(res, 0, sizeof *res);
     lathe_cache *c;
     char err[512], sub[4096];
-    if (lathe_cache_open(dir, 0, &c, err, sizeof err) != LATHE_OK) {
+    if (lathe_cache_open(dir, 0, &c, err, sizeof err) != LATHE_CACHE_OK) {
         fprintf(stderr, "  %s\n", err);
         return -1;
     }

@@ -3,7 +3,7 @@
 #ifndef LATHE_CACHETEST_H
 #define LATHE_CACHETEST_H
 
-#include "cache.h"
+#include "cache/cache.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -50,7 +50,7 @@ static inline int write_audio(lathe_cache *c, lathe_key k, uint32_t ch, uint64_t
     static float bufs[MAXCH][40000];
     float *p[MAXCH];
     lathe_cache_writer *w;
-    if (lathe_cache_writer_begin(c, k, 48000, ch, 3, &w) != LATHE_OK)
+    if (lathe_cache_writer_begin(c, k, 48000, ch, 3, &w) != LATHE_CACHE_OK)
         return -1;
     for (uint64_t pos = 0, j = 0; pos < frames; j++) {
         uint32_t n = sizes[j % 5];
@@ -74,7 +74,7 @@ static inline int write_audio_small(lathe_cache *c, lathe_key k, uint64_t seed)
     lathe_cache_writer *w;
     for (int i = 0; i < 300; i++)
         x[i] = sample_at(seed, 0, (uint64_t)i);
-    if (lathe_cache_writer_begin(c, k, 44100, 1, 1, &w) != LATHE_OK)
+    if (lathe_cache_writer_begin(c, k, 44100, 1, 1, &w) != LATHE_CACHE_OK)
         return -1;
     lathe_cache_writer_append(w, (const float *const *)p, 300);
     return lathe_cache_writer_commit(w);
@@ -86,7 +86,7 @@ static inline long check_audio(lathe_cache_reader *r, uint64_t seed, uint32_t bl
 {
     static float bufs[MAXCH][4096];
     float *p[MAXCH];
-    const lathe_format *f = lathe_cache_reader_format(r);
+    const lathe_cache_format *f = lathe_cache_reader_format(r);
     for (uint32_t c = 0; c < f->channels; c++)
         p[c] = bufs[c];
     long bad = 0;

@@ -4,9 +4,9 @@
 #ifndef LATHE_DYNAMICS_TESTUTIL_H
 #define LATHE_DYNAMICS_TESTUTIL_H
 
-#include "lathe.h"
+#include "lathe/lathe.h"
 #include "nodeharness.h"
-#include "params.h"
+#include "engine/params.h"
 #include "testutil.h"
 
 #include <math.h>

@@ -5,11 +5,11 @@
 #ifndef LATHE_LIMIT_TESTUTIL_H
 #define LATHE_LIMIT_TESTUTIL_H
 
-#include "bs1770.h"
+#include "measure/bs1770.h"
 #include "nodeharness.h"
-#include "params.h"
+#include "engine/params.h"
 #include "testutil.h"
-#include "truepeak.h"
+#include "dsp/truepeak.h"
 
 #include <math.h>
 #include <sndfile.h>

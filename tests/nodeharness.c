@@ -1,10 +1,11 @@
 /* The node test harness: one node, in-memory signals, driven through the engine's own runner. */
 #include "nodeharness.h"
 
-#include "lathe.h"
-#include "params.h"
-#include "runner.h"
-#include "stream.h"
+#include "lathe/lathe.h"
+#include "nodes/registry.h"
+#include "engine/params.h"
+#include "engine/runner.h"
+#include "engine/stream.h"
 
 #include <stdio.h>
 #include <stdlib.h>

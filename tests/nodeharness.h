@@ -4,7 +4,7 @@
 #ifndef LATHE_NODEHARNESS_H
 #define LATHE_NODEHARNESS_H
 
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 
 typedef struct tu_signal {
     lathe_format fmt;   /* rate, channels, frames */

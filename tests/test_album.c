@@ -7,7 +7,7 @@
 #include "clitest.h"
 #include "testutil.h"
 
-#include "md5.h"
+#include "engine/md5.h"
 
 #include <ebur128.h>
 #include <sndfile.h>

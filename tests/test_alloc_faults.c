@@ -7,9 +7,10 @@
 #include "testutil.h"
 
 #include "cachecheck.h"
-#include "lathe.h"
-#include "lathe_lua.h"
-#include "params.h"
+#include "lathe/lathe.h"
+#include "nodes/registry.h"
+#include "lua/lathe_lua.h"
+#include "engine/params.h"
 
 #include <sndfile.h>
 

@@ -3,7 +3,7 @@
  * in-phase / polarity-inverted / uncorrelated channels, silence at head and tail to 10 ms, the
  * meter node's bit-exact pass-through and report, block-size independence (of the click list
  * too). */
-#include "analysis.h"
+#include "measure/analysis.h"
 #include "nodeharness.h"
 #include "testutil.h"
 

@@ -1,7 +1,7 @@
 /* test_bs1770.c - EBU Tech 3341 cases 1-6 and 9-14 (loudness) and Tech 3342 cases 1-4 (LRA),
  * synthesized as specs.md §5.6-5.7 describe, at 48, 44.1 and 96 kHz; block-size independence;
  * gates and the short-term series. (True-peak cases 15-23 are in test_truepeak.c.) */
-#include "bs1770.h"
+#include "measure/bs1770.h"
 #include "testutil.h"
 
 #include <math.h>

@@ -2,7 +2,7 @@
  * detected and removed, LRU eviction and stale temp cleanup. Sharing between threads and
  * processes is in test_cache_share.c. */
 #define _POSIX_C_SOURCE 200809L
-#include "cache.h"
+#include "cache/cache.h"
 #include "cachetest.h"
 #include "testutil.h"
 
@@ -107,16 +107,16 @@ static void test_key_encoding(void)
     char hex[33];
     lathe_key back = { 0, 0 };
     lathe_key_to_hex(k, hex);
-    CHECK(strlen(hex) == 32 && lathe_key_from_hex(hex, &back) == LATHE_OK &&
+    CHECK(strlen(hex) == 32 && lathe_key_from_hex(hex, &back) == LATHE_CACHE_OK &&
           lathe_key_equal(back, k), "hex round trip (%s)", hex);
     lathe_key kk = { UINT64_C(0x0123456789abcdef), UINT64_C(0xfedcba9876543210) };
     lathe_key_to_hex(kk, hex);
     CHECK(strcmp(hex, "fedcba98765432100123456789abcdef") == 0, "hex is hi then lo: %s", hex);
-    CHECK(lathe_key_from_hex("FEDCBA98765432100123456789ABCDEF", &back) == LATHE_OK &&
+    CHECK(lathe_key_from_hex("FEDCBA98765432100123456789ABCDEF", &back) == LATHE_CACHE_OK &&
           lathe_key_equal(back, kk), "upper-case hex accepted");
-    CHECK(lathe_key_from_hex("fedcba98765432100123456789abcde", &back) == LATHE_ERR_PARAM &&
-          lathe_key_from_hex("fedcba98765432100123456789abcdef0", &back) == LATHE_ERR_PARAM &&
-          lathe_key_from_hex("fedcba98765432100123456789abcdeg", &back) == LATHE_ERR_PARAM,
+    CHECK(lathe_key_from_hex("fedcba98765432100123456789abcde", &back) == LATHE_CACHE_ERR_PARAM &&
+          lathe_key_from_hex("fedcba98765432100123456789abcdef0", &back) == LATHE_CACHE_ERR_PARAM &&
+          lathe_key_from_hex("fedcba98765432100123456789abcdeg", &back) == LATHE_CACHE_ERR_PARAM,
           "bad hex rejected");
 }
 
@@ -133,24 +133,24 @@ static void test_file_keys(const char *tmp, lathe_cache *c)
     lathe_key k;
     lathe_file_id id;
     XXH128_hash_t want = XXH3_128bits(data, n);
-    CHECK(lathe_key_file(p, &k, &id) == LATHE_OK && k.lo == want.low64 && k.hi == want.high64,
+    CHECK(lathe_key_file(p, &k, &id) == LATHE_CACHE_OK && k.lo == want.low64 && k.hi == want.high64,
           "file key = XXH3-128 of the bytes");
     CHECK(id.size == n, "file id size %llu", (unsigned long long)id.size);
-    CHECK(lathe_key_file("/nonexistent/lathe", &k, NULL) == LATHE_ERR_IO, "missing file: IO error");
+    CHECK(lathe_key_file("/nonexistent/lathe", &k, NULL) == LATHE_CACHE_ERR_IO, "missing file: IO error");
 
     /* Memo: an old file is hashed once, then recognised by (dev, inode, size, mtime). */
     set_mtime(p, time(NULL) - 100);
     lathe_key m1, m2, m3;
-    CHECK(lathe_cache_file_key(c, p, &m1) == LATHE_OK && lathe_key_equal(m1, k), "memo cold");
+    CHECK(lathe_cache_file_key(c, p, &m1) == LATHE_CACHE_OK && lathe_key_equal(m1, k), "memo cold");
     data[0] ^= 1; /* same size, mtime put back: only the memo can still answer the old key */
     struct stat sb;
     stat(p, &sb);
     write_file(p, data, n);
     struct timespec ts[2] = { sb.st_mtim, sb.st_mtim };
     utimensat(AT_FDCWD, p, ts, 0);
-    CHECK(lathe_cache_file_key(c, p, &m2) == LATHE_OK && lathe_key_equal(m2, k), "memo hit");
+    CHECK(lathe_cache_file_key(c, p, &m2) == LATHE_CACHE_OK && lathe_key_equal(m2, k), "memo hit");
     set_mtime(p, time(NULL) - 50);
-    CHECK(lathe_cache_file_key(c, p, &m3) == LATHE_OK && !lathe_key_equal(m3, k),
+    CHECK(lathe_cache_file_key(c, p, &m3) == LATHE_CACHE_OK && !lathe_key_equal(m3, k),
           "changed mtime: rehashed");
     /* A freshly written file is not memoised: a second same-size write in the same tick must
      * still be seen. */
@@ -177,14 +177,14 @@ static void test_round_trip(const char *dir, lathe_cache *c)
         lathe_key k = key_of("round trip", (uint64_t)t);
         lathe_cache_reader *r = NULL;
         CHECK(lathe_cache_reader_open(c, k, &r) == LATHE_CACHE_MISS, "absent entry is a miss");
-        CHECK(write_audio(c, k, chans[t], lens[t], (uint64_t)t) == LATHE_OK, "commit");
+        CHECK(write_audio(c, k, chans[t], lens[t], (uint64_t)t) == LATHE_CACHE_OK, "commit");
         entry_path(dir, k, 'a', p, sizeof p);
         CHECK(file_size(p) == (long)(72 + lens[t] * chans[t] * 4 + 8),
               "entry size %ld = header + payload + checksum", file_size(p));
-        CHECK(lathe_cache_reader_open(c, k, &r) == LATHE_OK, "hit after commit");
+        CHECK(lathe_cache_reader_open(c, k, &r) == LATHE_CACHE_OK, "hit after commit");
         if (!r)
             continue;
-        const lathe_format *f = lathe_cache_reader_format(r);
+        const lathe_cache_format *f = lathe_cache_reader_format(r);
         CHECK(f->rate == 48000 && f->channels == chans[t] && f->frames == lens[t] &&
               lathe_cache_reader_node_version(r) == 3, "format and node version kept");
         CHECK(check_audio(r, (uint64_t)t, 777) == 0, "bit-exact read, %u ch", chans[t]);
@@ -202,20 +202,20 @@ static void test_round_trip(const char *dir, lathe_cache *c)
         blob[i] = sin(i * 0.37) * 1e3;
     lathe_key k = key_of("round trip", 1); /* shares its key with an audio entry */
     CHECK(lathe_cache_get_blob(c, k, back, sizeof back, &len) == LATHE_CACHE_MISS, "blob miss");
-    CHECK(lathe_cache_put_blob(c, k, blob, sizeof blob) == LATHE_OK, "blob put");
-    CHECK(lathe_cache_get_blob(c, k, back, sizeof back, &len) == LATHE_OK && len == sizeof blob &&
+    CHECK(lathe_cache_put_blob(c, k, blob, sizeof blob) == LATHE_CACHE_OK, "blob put");
+    CHECK(lathe_cache_get_blob(c, k, back, sizeof back, &len) == LATHE_CACHE_OK && len == sizeof blob &&
           memcmp(back, blob, sizeof blob) == 0, "blob bit-exact");
-    CHECK(lathe_cache_get_blob(c, k, back, 10, &len) == LATHE_ERR_PARAM && len == sizeof blob,
+    CHECK(lathe_cache_get_blob(c, k, back, 10, &len) == LATHE_CACHE_ERR_PARAM && len == sizeof blob,
           "small buffer reported with the needed size");
     lathe_cache_reader *r = NULL;
-    CHECK(lathe_cache_reader_open(c, k, &r) == LATHE_OK, "audio entry beside the blob intact");
+    CHECK(lathe_cache_reader_open(c, k, &r) == LATHE_CACHE_OK, "audio entry beside the blob intact");
     lathe_cache_reader_free(r);
 
     lathe_key ok = key_of("output", 9), got;
     uint64_t size;
     int64_t mt;
-    CHECK(lathe_cache_put_output_record(c, "/masters/a.flac", ok, 1234, -5) == LATHE_OK &&
-          lathe_cache_get_output_record(c, "/masters/a.flac", &got, &size, &mt) == LATHE_OK &&
+    CHECK(lathe_cache_put_output_record(c, "/masters/a.flac", ok, 1234, -5) == LATHE_CACHE_OK &&
+          lathe_cache_get_output_record(c, "/masters/a.flac", &got, &size, &mt) == LATHE_CACHE_OK &&
           lathe_key_equal(got, ok) && size == 1234 && mt == -5, "output record round trip");
     CHECK(lathe_cache_get_output_record(c, "/masters/b.flac", &got, &size, &mt) ==
           LATHE_CACHE_MISS, "other path: no record");
@@ -234,13 +234,13 @@ static void test_concurrent_commit(lathe_cache *c)
     lathe_cache_writer_begin(c, k, 48000, 1, 1, &w2);
     lathe_cache_writer_append(w1, (const float *const *)p, 64);
     lathe_cache_writer_append(w2, (const float *const *)p, 64);
-    CHECK(lathe_cache_writer_commit(w1) == LATHE_OK, "first commit");
-    CHECK(lathe_cache_reader_open(c, k, &r1) == LATHE_OK, "hit after first commit");
+    CHECK(lathe_cache_writer_commit(w1) == LATHE_CACHE_OK, "first commit");
+    CHECK(lathe_cache_reader_open(c, k, &r1) == LATHE_CACHE_OK, "hit after first commit");
     uint64_t written = lathe_cache_get_stats(c).bytes_written;
-    CHECK(lathe_cache_writer_commit(w2) == LATHE_OK, "second commit of one key succeeds");
+    CHECK(lathe_cache_writer_commit(w2) == LATHE_CACHE_OK, "second commit of one key succeeds");
     CHECK(lathe_cache_get_stats(c).bytes_written == written, "the first copy is kept");
     CHECK(r1 && check_audio(r1, 77, 10) == 0, "open reader unaffected");
-    CHECK(lathe_cache_reader_open(c, k, &r2) == LATHE_OK && check_audio(r2, 77, 64) == 0,
+    CHECK(lathe_cache_reader_open(c, k, &r2) == LATHE_CACHE_OK && check_audio(r2, 77, 64) == 0,
           "entry reads the same");
     lathe_cache_reader_free(r1);
     lathe_cache_reader_free(r2);
@@ -321,11 +321,11 @@ static void test_corruption(const char *dir, lathe_cache *w)
         entry_path(dir, k, 'a', p, sizeof p);
         damage(dir, p, how);
         if (how == BAD_PAYLOAD) {
-            CHECK(lathe_cache_reader_open(w, k, &r) == LATHE_OK,
+            CHECK(lathe_cache_reader_open(w, k, &r) == LATHE_CACHE_OK,
                   "the run that wrote an entry trusts it (no second checksum pass)");
             lathe_cache_reader_free(r);
         }
-        CHECK(lathe_cache_open(dir, UINT64_MAX, &c, err, sizeof err) == LATHE_OK, "reopen");
+        CHECK(lathe_cache_open(dir, UINT64_MAX, &c, err, sizeof err) == LATHE_CACHE_OK, "reopen");
         uint64_t before = lathe_cache_get_stats(c).corrupt;
         CHECK(lathe_cache_reader_open(c, k, &r) == LATHE_CACHE_MISS, "%s: miss", bad_names[how]);
         CHECK(!exists(p), "%s: entry removed", bad_names[how]);
@@ -336,7 +336,7 @@ static void test_corruption(const char *dir, lathe_cache *w)
         /* Recomputed by the caller: the new entry serves the right samples. */
         write_audio(c, k, 2, 20000, 5);
         r = NULL;
-        CHECK(lathe_cache_reader_open(c, k, &r) == LATHE_OK && check_audio(r, 5, 4096) == 0,
+        CHECK(lathe_cache_reader_open(c, k, &r) == LATHE_CACHE_OK && check_audio(r, 5, 4096) == 0,
               "%s: recomputed entry is right", bad_names[how]);
         lathe_cache_reader_free(r);
         lathe_cache_free(c);
@@ -361,7 +361,7 @@ static void test_gc(const char *dir)
 {
     lathe_cache *c;
     char err[512], p[4200], t1[4300], t2[4300], foreign[4300];
-    CHECK(lathe_cache_open(dir, 0, &c, err, sizeof err) == LATHE_OK, "open %s", err);
+    CHECK(lathe_cache_open(dir, 0, &c, err, sizeof err) == LATHE_CACHE_OK, "open %s", err);
     CHECK(lathe_cache_size_cap(c) == LATHE_CACHE_CAP_DEFAULT, "default cap 4 GiB");
     time_t now = time(NULL);
     long s = 72 + 1000 * 4 + 8;
@@ -379,13 +379,13 @@ static void test_gc(const char *dir)
     write_file(foreign, "mine", 4);
     set_mtime(t1, now - 2 * 3600);
     lathe_cache_reader *r = NULL;
-    CHECK(lathe_cache_reader_open(c, key_of("lru", 0), &r) == LATHE_OK, "hit touches entry 0");
+    CHECK(lathe_cache_reader_open(c, key_of("lru", 0), &r) == LATHE_CACHE_OK, "hit touches entry 0");
     lathe_cache_reader_free(r);
     lathe_cache_gc_result res;
-    CHECK(lathe_cache_gc(c, 100 * (uint64_t)s, &res) == LATHE_OK && res.removed_entries == 0 &&
+    CHECK(lathe_cache_gc(c, 100 * (uint64_t)s, &res) == LATHE_CACHE_OK && res.removed_entries == 0 &&
           res.entries == 5 && res.bytes == 5 * (uint64_t)s, "under the cap: nothing evicted");
     CHECK(res.removed_temps == 1 && !exists(t1) && exists(t2), "stale temp removed, fresh kept");
-    CHECK(lathe_cache_gc(c, 3 * (uint64_t)s + (uint64_t)s / 2, &res) == LATHE_OK &&
+    CHECK(lathe_cache_gc(c, 3 * (uint64_t)s + (uint64_t)s / 2, &res) == LATHE_CACHE_OK &&
           res.removed_entries == 2 && res.entries == 3 && res.bytes == 3 * (uint64_t)s,
           "evicted %llu entries", (unsigned long long)res.removed_entries);
     int alive[5];
@@ -397,7 +397,7 @@ static void test_gc(const char *dir)
           "least recently used out first: alive %d%d%d%d%d", alive[0], alive[1], alive[2],
           alive[3], alive[4]);
     uint64_t ne, nb;
-    CHECK(lathe_cache_scan(dir, &ne, &nb) == LATHE_OK && ne == 3 && nb == 3 * (uint64_t)s,
+    CHECK(lathe_cache_scan(dir, &ne, &nb) == LATHE_CACHE_OK && ne == 3 && nb == 3 * (uint64_t)s,
           "scan %llu entries %llu bytes", (unsigned long long)ne, (unsigned long long)nb);
     test_stats_clear(dir, c, (uint64_t)s, now, t2, foreign);
     lathe_cache_free(c);
@@ -414,18 +414,18 @@ static void test_stats_clear(const char *dir, lathe_cache *c, uint64_t s, time_t
     int n = 0;
     for (int i = 0; i < 35; i++)
         lathe_cache_stats_save(c);
-    CHECK(lathe_cache_stats_load(dir, runs, 40, &n) == LATHE_OK && n == 32 &&
+    CHECK(lathe_cache_stats_load(dir, runs, 40, &n) == LATHE_CACHE_OK && n == 32 &&
           runs[31].stats.hits == 1 && runs[31].stats.bytes_written == 5 * s &&
           runs[31].time_s >= now, "stats kept %d runs", n);
 
-    CHECK(lathe_cache_clear(dir) == LATHE_OK && lathe_cache_scan(dir, &ne, &nb) == LATHE_OK &&
+    CHECK(lathe_cache_clear(dir) == LATHE_CACHE_OK && lathe_cache_scan(dir, &ne, &nb) == LATHE_CACHE_OK &&
           ne == 0 && nb == 0 && !exists(t2), "clear empties the cache");
     CHECK(exists(foreign), "clear leaves foreign files alone");
     lathe_cache_stats_load(dir, runs, 40, &n);
     CHECK(n == 0, "clear removes the stats");
     unlink(foreign);
     write_audio(c, key_of("lru", 0), 1, 1000, 0);
-    CHECK(lathe_cache_reader_open(c, key_of("lru", 0), &r) == LATHE_OK,
+    CHECK(lathe_cache_reader_open(c, key_of("lru", 0), &r) == LATHE_CACHE_OK,
           "writing after a clear recreates the folders");
     lathe_cache_reader_free(r);
 }
@@ -437,26 +437,26 @@ static void test_open_errors(const char *tmp)
     snprintf(p, sizeof p, "%s/plainfile", tmp);
     write_file(p, "x", 1);
     snprintf(buf, sizeof buf, "%s/cache", p);
-    CHECK(lathe_cache_open(buf, 0, &c, err, sizeof err) == LATHE_ERR_IO && !c &&
+    CHECK(lathe_cache_open(buf, 0, &c, err, sizeof err) == LATHE_CACHE_ERR_IO && !c &&
           strstr(err, buf) && strstr(err, "not writable"), "unusable folder: %s", err);
     if (geteuid() != 0) { /* root ignores permissions */
         snprintf(p, sizeof p, "%s/readonly", tmp);
         mkdir(p, 0555);
-        CHECK(lathe_cache_open(p, 0, &c, err, sizeof err) == LATHE_ERR_IO && !c,
+        CHECK(lathe_cache_open(p, 0, &c, err, sizeof err) == LATHE_CACHE_ERR_IO && !c,
               "read-only folder: %s", err);
     }
     setenv("LATHE_CACHE", "/x/lc", 1);
     setenv("XDG_CACHE_HOME", "/x/xdg", 1);
     setenv("HOME", "/x/home", 1);
-    CHECK(lathe_cache_default_dir(buf, sizeof buf) == LATHE_OK && !strcmp(buf, "/x/lc"),
+    CHECK(lathe_cache_default_dir(buf, sizeof buf) == LATHE_CACHE_OK && !strcmp(buf, "/x/lc"),
           "LATHE_CACHE first: %s", buf);
     unsetenv("LATHE_CACHE");
-    CHECK(lathe_cache_default_dir(buf, sizeof buf) == LATHE_OK && !strcmp(buf, "/x/xdg/lathe"),
+    CHECK(lathe_cache_default_dir(buf, sizeof buf) == LATHE_CACHE_OK && !strcmp(buf, "/x/xdg/lathe"),
           "then XDG_CACHE_HOME: %s", buf);
     setenv("XDG_CACHE_HOME", "relative", 1);
-    CHECK(lathe_cache_default_dir(buf, sizeof buf) == LATHE_OK &&
+    CHECK(lathe_cache_default_dir(buf, sizeof buf) == LATHE_CACHE_OK &&
           !strcmp(buf, "/x/home/.cache/lathe"), "then HOME: %s", buf);
-    CHECK(lathe_cache_default_dir(buf, 5) == LATHE_ERR_PARAM, "small buffer refused");
+    CHECK(lathe_cache_default_dir(buf, 5) == LATHE_CACHE_ERR_PARAM, "small buffer refused");
 }
 
 int main(void)
@@ -467,7 +467,7 @@ int main(void)
     test_key_encoding();
 
     snprintf(dir, sizeof dir, "%s/c1", tmp);
-    if (lathe_cache_open(dir, 1 << 30, &c, err, sizeof err) != LATHE_OK) {
+    if (lathe_cache_open(dir, 1 << 30, &c, err, sizeof err) != LATHE_CACHE_OK) {
         CHECK(0, "open: %s", err);
         return tu_done();
     }

@@ -2,7 +2,7 @@
  * object) and by 2 and 4 processes writing and reading the same keys in one folder. No entry
  * may ever be read wrong or found corrupt, and every entry left must verify. */
 #define _POSIX_C_SOURCE 200809L
-#include "cache.h"
+#include "cache/cache.h"
 #include "cachetest.h"
 #include "testutil.h"
 
@@ -29,8 +29,8 @@ static void *thread_main(void *p)
         lathe_key k = key_of("threads", (uint64_t)(a->id * 1000 + i % 5));
         lathe_cache_reader *r;
         if (i < 5) {
-            a->wrong += write_audio_small(a->c, k, (uint64_t)a->id) != LATHE_OK;
-        } else if (lathe_cache_reader_open(a->c, k, &r) == LATHE_OK) {
+            a->wrong += write_audio_small(a->c, k, (uint64_t)a->id) != LATHE_CACHE_OK;
+        } else if (lathe_cache_reader_open(a->c, k, &r) == LATHE_CACHE_OK) {
             a->wrong += lathe_cache_reader_format(r)->frames != 300;
             lathe_cache_reader_free(r);
         } else {
@@ -82,7 +82,7 @@ static child_report share_child(const char *dir, int id)
     child_report rep = { 0, 0, 0, 0 };
     lathe_cache *c;
     char err[512];
-    if (lathe_cache_open(dir, 0, &c, err, sizeof err) != LATHE_OK) {
+    if (lathe_cache_open(dir, 0, &c, err, sizeof err) != LATHE_CACHE_OK) {
         rep.wrong = 1000;
         return rep;
     }
@@ -101,18 +101,18 @@ static child_report share_child(const char *dir, int id)
             lathe_key k = key_of("shared", (uint64_t)i);
             lathe_cache_reader *r;
             /* Every 4th round writes regardless: same-key writers overlap. */
-            if (it % 4 != 0 && lathe_cache_reader_open(c, k, &r) == LATHE_OK) {
+            if (it % 4 != 0 && lathe_cache_reader_open(c, k, &r) == LATHE_CACHE_OK) {
                 rep.wrong += check_audio(r, (uint64_t)i, 4096) != 0 ||
                              lathe_cache_reader_format(r)->frames != share_frames(i);
                 lathe_cache_reader_free(r);
-            } else if (write_audio(c, k, 2, share_frames(i), (uint64_t)i) != LATHE_OK) {
+            } else if (write_audio(c, k, 2, share_frames(i), (uint64_t)i) != LATHE_CACHE_OK) {
                 rep.wrong++;
             }
             double blob[16], back[16];
             size_t len;
             for (int b = 0; b < 16; b++)
                 blob[b] = i * 100.0 + b;
-            if (lathe_cache_get_blob(c, k, back, sizeof back, &len) == LATHE_OK)
+            if (lathe_cache_get_blob(c, k, back, sizeof back, &len) == LATHE_CACHE_OK)
                 rep.wrong += len != sizeof blob || memcmp(blob, back, sizeof blob) != 0;
             else
                 lathe_cache_put_blob(c, k, blob, sizeof blob);
@@ -175,7 +175,7 @@ static void test_share(const char *tmp, int n_proc)
     lathe_cache_open(dir, 0, &c, err, sizeof err);
     for (int i = 0; i < SHARE_KEYS; i++) {
         lathe_cache_reader *r;
-        if (lathe_cache_reader_open(c, key_of("shared", (uint64_t)i), &r) != LATHE_OK)
+        if (lathe_cache_reader_open(c, key_of("shared", (uint64_t)i), &r) != LATHE_CACHE_OK)
             continue;
         present++;
         bad += check_audio(r, (uint64_t)i, 4096) != 0;
@@ -195,7 +195,7 @@ int main(void)
     lathe_cache *c;
     tu_tmpdir(tmp, sizeof tmp);
     snprintf(dir, sizeof dir, "%s/threads", tmp);
-    if (lathe_cache_open(dir, 0, &c, err, sizeof err) != LATHE_OK) {
+    if (lathe_cache_open(dir, 0, &c, err, sizeof err) != LATHE_CACHE_OK) {
         CHECK(0, "open: %s", err);
         return tu_done();
     }

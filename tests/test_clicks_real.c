@@ -1,7 +1,7 @@
 /* Tier 2 (runs when ../shared/audio is present): clicks inserted into real mixes at known times
  * are found within 1 ms, and the music around them gives (almost) no finding: synthesizer edges
  * and drum onsets are not clicks. Without the folder it prints a skip line. */
-#include "analysis.h"
+#include "measure/analysis.h"
 #include "testutil.h"
 
 #include <sndfile.h>

@@ -5,7 +5,7 @@
  * levels (|x| constant), so the peak and RMS detectors see exact levels and the gain is y / x. */
 #include "dynamics_testutil.h"
 
-#include "dynamics.h"
+#include "dsp/dynamics.h"
 
 #define RATE 48000
 

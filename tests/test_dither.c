@@ -6,9 +6,9 @@
  * power must be LSB^2/4 (TPDF +-1 LSB: LSB^2/6, plus rounding LSB^2/12), shaped spectra must
  * follow LSB^2/4 |1 - H(z)|^2, outputs must be exact multiples of the LSB, and the noise must be
  * a pure function of the seed. */
-#include "dither.h"
+#include "dsp/dither.h"
 #include "nodeharness.h"
-#include "rng.h"
+#include "dsp/rng.h"
 #include "testutil.h"
 
 #include <fftw3.h>

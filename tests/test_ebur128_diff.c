@@ -3,9 +3,9 @@
  * agree within 0.01 LU and LRA within 0.1 LU (computed, like libebur128, from one short-term
  * value per second; our reported LRA uses the EBU 10 Hz rate, which differs on short signals); our true peak (8x) must never read below
  * libebur128's (4x) by more than 0.05 dB nor above the sample peak by an impossible amount. */
-#include "bs1770.h"
+#include "measure/bs1770.h"
 #include "testutil.h"
-#include "truepeak.h"
+#include "dsp/truepeak.h"
 
 #include <math.h>
 #include <stdio.h>

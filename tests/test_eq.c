@@ -2,10 +2,10 @@
  * response against the analytic design at 44.1, 48 and 96 kHz, linear phase (symmetric impulse
  * response, zero phase after latency compensation, same magnitude), mid/side modes, block-size
  * independence and bit-exact neutral settings. */
-#include "biquad.h"
-#include "lathe_node.h"
+#include "dsp/biquad.h"
+#include "lathe/lathe_node.h"
 #include "nodeharness.h"
-#include "params.h"
+#include "engine/params.h"
 #include "testutil.h"
 
 #include <math.h>

@@ -1,7 +1,7 @@
 /* test_fade: fade, trim and pad are sample-exact: lengths in frames, fade curve values at five
  * points of each curve against their formulas, trimmed and padded content in place, padding to a
  * multiple of 588 frames (CD sectors), and independence from the block size. */
-#include "fade.h"
+#include "dsp/fade.h"
 #include "nodeharness.h"
 #include "testutil.h"
 

@@ -6,9 +6,9 @@
 #define _XOPEN_SOURCE 700
 #include "testutil.h"
 
-#include "audio_io.h"
-#include "readahead.h"
-#include "writebehind.h"
+#include "engine/audio_io.h"
+#include "engine/readahead.h"
+#include "engine/writebehind.h"
 
 #include <stdio.h>
 #include <stdlib.h>

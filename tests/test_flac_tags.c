@@ -6,8 +6,8 @@
 #define _XOPEN_SOURCE 700
 #include "testutil.h"
 
-#include "audio_io.h"
-#include "flac_tags.h"
+#include "engine/audio_io.h"
+#include "engine/flac_tags.h"
 
 #include <math.h>
 #include <stdint.h>

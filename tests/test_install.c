@@ -6,7 +6,8 @@
 #include "clitest.h"
 #include "testutil.h"
 
-#include "lathe.h"
+#include "lathe/lathe.h"
+#include "nodes/registry.h"
 
 #include <libgen.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@ static int exists(const char *rel)
 }
 
 static const char *host =
-    "#include <lathe.h>\n#include <stdio.h>\n"
+    "#include <lathe/lathe.h>\n#include <lathe/registry.h>\n#include <stdio.h>\n"
     "int main(void)\n{\n    int n = 0;\n    lathe_registry_all(&n);\n"
     "    printf(\"%s %d\\n\", lathe_version(), n);\n    return n > 0 ? 0 : 1;\n}\n";
 
@@ -39,7 +40,8 @@ int main(void)
           "cmake --install");
     CHECK(exists("bin/lathe"), "bin/lathe");
     CHECK(exists("lib/liblathe.a"), "lib/liblathe.a");
-    CHECK(exists("include/lathe/lathe.h") && exists("include/lathe/lathe_node.h"), "headers");
+    CHECK(exists("include/lathe/lathe.h") && exists("include/lathe/lathe_node.h")
+          && exists("include/lathe/registry.h"), "headers");
     CHECK(exists("lib/pkgconfig/liblathe.pc"), "liblathe.pc");
     CHECK(exists("share/man/man1/lathe.1"), "man page");
     CHECK(exists("share/lathe/chains/master.lua"), "stock chains");

@@ -5,8 +5,8 @@
  * does not matter; the report tells the gain reduction. Tier 2 runs the real mixes of
  * $LATHE_SRC/../shared/audio when present. */
 #include "limit_testutil.h"
-#include "limiter.h"
-#include "tpdetect.h"
+#include "dsp/limiter.h"
+#include "dsp/tpdetect.h"
 
 
 static const lathe_node_desc *LIM;

@@ -4,7 +4,7 @@
  * max_gr_db. normalize must be one exact linear gain, refuse a gain that pushes the true peak
  * over its ceiling, and refuse silence. */
 #include "limit_testutil.h"
-#include "lossmodel.h"
+#include "dsp/lossmodel.h"
 
 static const lathe_node_desc *LOUD, *NORM;
 

@@ -4,7 +4,7 @@
 #define _XOPEN_SOURCE 700
 #include "testutil.h"
 
-#include "md5.h"
+#include "engine/md5.h"
 
 #include <stdio.h>
 #include <stdlib.h>

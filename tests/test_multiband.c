@@ -2,7 +2,7 @@
  * compression leaves the other bands alone, solo, block-size independence, parameter errors. */
 #include "dynamics_testutil.h"
 
-#include "biquad.h"
+#include "dsp/biquad.h"
 
 #include <fftw3.h>
 

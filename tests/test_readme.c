@@ -6,7 +6,8 @@
 #include "clitest.h"
 #include "testutil.h"
 
-#include "lathe.h"
+#include "lathe/lathe.h"
+#include "nodes/registry.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #include "clitest.h"
 #include "testutil.h"
 
-#include "analysis.h"
+#include "measure/analysis.h"
 
 #include <dirent.h>
 #include <jansson.h>

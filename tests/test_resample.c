@@ -2,10 +2,10 @@
  * resample node (passband, THD+N, aliases/images, alignment, length, agreement with
  * libsamplerate, block-size independence), for 48->44.1, 44.1->48, 48->96 and 96->44.1 kHz. */
 #define _POSIX_C_SOURCE 200809L
-#include "lathe.h"
+#include "lathe/lathe.h"
 #include "nodeharness.h"
-#include "params.h"
-#include "polyphase.h"
+#include "engine/params.h"
+#include "dsp/polyphase.h"
 #include "testutil.h"
 
 #include <fftw3.h>

@@ -2,7 +2,7 @@
  * against the curve's Fourier series, passband, latency alignment, identity, block sizes. */
 #include "dynamics_testutil.h"
 
-#include "oversample.h"
+#include "dsp/oversample.h"
 
 #include <fftw3.h>
 

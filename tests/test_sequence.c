@@ -8,7 +8,7 @@
 #include "testutil.h"
 
 #include "nodeharness.h"
-#include "params.h"
+#include "engine/params.h"
 
 #include <math.h>
 #include <stdio.h>

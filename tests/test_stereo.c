@@ -2,7 +2,7 @@
  * side content at 60 Hz by >= 40 dB and leaves it within 0.5 dB from 300 Hz up, keeping mid and
  * side in phase there (a left-only signal stays left-only); width, balance, polarity, swap and
  * M/S encode/decode against their formulas; block-size independence. */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 #include "nodeharness.h"
 #include "testutil.h"
 

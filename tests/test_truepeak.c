@@ -1,7 +1,7 @@
 /* test_truepeak.c - true-peak meter against analytic peaks: sums of sines below 20 kHz whose
  * phases align at a chosen sub-sample instant (peak = sum of amplitudes exactly), EBU Tech 3341
  * cases 15-23 at 48 and 44.1 kHz (and 96 kHz), frame_peaks latency and block independence. */
-#include "truepeak.h"
+#include "dsp/truepeak.h"
 #include "testutil.h"
 
 #include <math.h>

@@ -1,5 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
-#include "biquad.h"
+#include "dsp/biquad.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>

@@ -5,7 +5,7 @@
  *   cc -O3 -std=c11 -D_POSIX_C_SOURCE=200809L -Inodes/dsp tests/bench/bench_polyphase.c \
  *      nodes/dsp/polyphase.c -lsamplerate -lm -o /tmp/bench_polyphase && /tmp/bench_polyphase
  * Optional arguments: seconds (default 240). tests/bench/bench_resample.sh does this for you. */
-#include "polyphase.h"
+#include "dsp/polyphase.h"
 
 #include <samplerate.h>
 #include <stdio.h>

@@ -2,8 +2,8 @@
  * frame in odd-sized blocks, ask for the first non-finite sample. Must never crash or hang. */
 #include "fuzz.h"
 
-#include "audio_io.h"
-#include "lathe.h"
+#include "engine/audio_io.h"
+#include "lathe/lathe.h"
 
 #include <stdio.h>
 

@@ -4,8 +4,8 @@
  * checksums so the fuzzer reaches the checks behind them (sizes, channels, frames). */
 #include "fuzz.h"
 
-#include "cache.h"
-#include "cache_int.h"
+#include "cache/cache.h"
+#include "cache/cache_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@ static lathe_cache *open_cache(void)
     char err[512], path[600];
     if (!c && lathe_fuzz_dir()) {
         snprintf(path, sizeof path, "%s/cache", lathe_fuzz_dir());
-        if (lathe_cache_open(path, 0, &c, err, sizeof err) != LATHE_OK)
+        if (lathe_cache_open(path, 0, &c, err, sizeof err) != LATHE_CACHE_OK)
             c = NULL;
     }
     return c;
@@ -40,11 +40,11 @@ static void try_kind(lathe_cache *c, lathe_key key, int kind, const uint8_t *p, 
         return;
     if (kind == LATHE_CACHE_KIND_AUDIO) {
         lathe_cache_reader *r;
-        if (lathe_cache_reader_open(c, key, &r) != LATHE_OK)
+        if (lathe_cache_reader_open(c, key, &r) != LATHE_CACHE_OK)
             return;
-        static float bufs[LATHE_MAX_CHANNELS][999];
-        float *ch[LATHE_MAX_CHANNELS];
-        for (int i = 0; i < LATHE_MAX_CHANNELS; i++)
+        static float bufs[LATHE_CACHE_MAX_CHANNELS][999];
+        float *ch[LATHE_CACHE_MAX_CHANNELS];
+        for (int i = 0; i < LATHE_CACHE_MAX_CHANNELS; i++)
             ch[i] = bufs[i];
         for (int blocks = 0; blocks < 4096; blocks++)
             if (lathe_cache_reader_read(r, ch, 999) <= 0)
@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lathe_cache_put_blob(c, key, "x", 1);
     float z[1] = {0}, *zc[1] = {z};
     lathe_cache_writer *w;
-    if (lathe_cache_writer_begin(c, key, 48000, 1, 1, &w) == LATHE_OK) {
+    if (lathe_cache_writer_begin(c, key, 48000, 1, 1, &w) == LATHE_CACHE_OK) {
         lathe_cache_writer_append(w, (const float *const *)zc, 1);
         lathe_cache_writer_commit(w);
     }

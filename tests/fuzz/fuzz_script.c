@@ -3,8 +3,8 @@
  * planned as far as a dry run goes and printed as DOT. Errors are expected; crashes are not. */
 #include "fuzz.h"
 
-#include "lathe.h"
-#include "lathe_lua.h"
+#include "lathe/lathe.h"
+#include "lua/lathe_lua.h"
 
 #include <stdio.h>
 

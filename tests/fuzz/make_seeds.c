@@ -1,8 +1,8 @@
 /* Writes the seed corpora of the fuzz targets into DIR/{audio,cache,script}: small WAV, FLAC
  * and AIFF files, real cache entries (prefixed with the harness's mode byte) and chain scripts. */
 #define _XOPEN_SOURCE 700
-#include "cache.h"
-#include "cache_int.h"
+#include "cache/cache.h"
+#include "cache/cache_int.h"
 
 #include <sndfile.h>
 

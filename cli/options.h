@@ -2,8 +2,8 @@
 #ifndef LATHE_OPTIONS_H
 #define LATHE_OPTIONS_H
 
-#include "cache.h"
-#include "lathe.h"
+#include "cache/cache.h"
+#include "lathe/lathe.h"
 
 #define LATHE_MAX_DEFINES 128
 #define LATHE_MAX_ALLOW 16

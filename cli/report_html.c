@@ -5,7 +5,7 @@
 
 #include "analysis_cache.h"
 
-#include "analysis.h"
+#include "measure/analysis.h"
 #include "cli.h"
 #include "report_svg.h"
 
@@ -22,6 +22,7 @@ typedef struct rep {
     lathe_cache *cache;               /* remembered measurements (may be NULL) */
     const lathe_graph *g;
     const json_t *run;
+    const lathe_output_meters *meters; /* what each output measured as it was written */
     int n_out, n_src;
     const lathe_analysis_result **an; /* per output */
     lathe_analysis_result **own;      /* per output, measured here (freed at the end) */
@@ -118,7 +119,7 @@ static int gather(rep *r)
     }
     for (int i = 0; i < r->n_out; i++) {
         const lathe_output_result *o = lathe_graph_output_result(r->g, i);
-        r->an[i] = o->analysis;
+        r->an[i] = lathe_output_meters_result(r->meters, i);
         if (!r->an[i] && lathe_cli_analyze_file_cached(r->cache, o->path, &r->own[i]) == 0)
             r->an[i] = r->own[i]; /* up to date and left alone: its remembered measurement */
         memset(seen, 0, (size_t)nn + 1);
@@ -535,9 +536,10 @@ static void document(FILE *f, const rep *r, const char *title)
 }
 
 int lathe_report_html_write(const char *path, const lathe_graph *g, const char *title,
-                            const json_t *run, lathe_cache *cache)
+                            const json_t *run, const lathe_output_meters *m,
+                            lathe_cache *cache)
 {
-    rep r = {.g = g, .run = run, .cache = cache};
+    rep r = {.g = g, .run = run, .meters = m, .cache = cache};
     char tmp[4200];
     int n = snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
     int fd = n > 0 && (size_t)n < sizeof tmp ? mkstemp(tmp) : -1;

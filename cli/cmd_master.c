@@ -8,7 +8,7 @@
 #define _XOPEN_SOURCE 700
 #include "cli.h"
 
-#include "audio_io.h"
+#include "engine/audio_io.h"
 #include "render_report.h"
 #include "report_html.h"
 #include "spec.h"

@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
-#include "analysis.h"
+#include "measure/analysis.h"
 
 /* A new JSON object (the caller owns the reference). NAN/inf loudness and dB values are null. */
 json_t *lathe_analysis_to_json(const char *file, const lathe_analysis_result *r);

@@ -2,10 +2,10 @@
  * Exit codes: 0 ok, 2 bad usage, 3 an input could not be read. */
 #include "cli.h"
 
-#include "analysis.h"
+#include "measure/analysis.h"
 #include "analysis_json.h"
-#include "audio_io.h"
-#include "readahead.h"
+#include "engine/audio_io.h"
+#include "engine/readahead.h"
 
 #include <stdlib.h>
 #include <string.h>

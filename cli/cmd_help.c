@@ -1,8 +1,9 @@
 /* lathe help [COMMAND | NODE]: generated from the registry's parameter tables. */
 #include "cli.h"
 
-#include "lathe.h"
-#include "params.h"
+#include "lathe/lathe.h"
+#include "engine/params.h"
+#include "nodes/registry.h"
 
 #include <string.h>
 

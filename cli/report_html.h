@@ -7,7 +7,8 @@
 #ifndef LATHE_REPORT_HTML_H
 #define LATHE_REPORT_HTML_H
 
-#include "lathe.h"
+#include "lathe/lathe.h"
+#include "output_meter.h"
 
 #include <jansson.h>
 
@@ -20,6 +21,7 @@ struct lathe_cache;
  * comes from it; NULL shows the QC verdict only. Returns 0, or 3 after printing a one-line error
  * when the file cannot be written. */
 int lathe_report_html_write(const char *path, const lathe_graph *g, const char *title,
-                            const json_t *run, struct lathe_cache *cache);
+                            const json_t *run, const lathe_output_meters *m,
+                            struct lathe_cache *cache);
 
 #endif

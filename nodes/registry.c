@@ -1,5 +1,5 @@
-/* The registry: the engine's only list of node types, generated from nodes/registry.def. */
-#include "lathe.h"
+/* The registry: the one list of node types (registry.def), which hosts hand to the engine. */
+#include "registry.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
 
 #include "bs1770.h"
 #include "qc.h"
-#include "truepeak.h"
+#include "dsp/truepeak.h"
 
 #include <fftw3.h>
 #include <pthread.h>

@@ -8,8 +8,8 @@
 #ifndef LATHE_SPEC_H
 #define LATHE_SPEC_H
 
-#include "analysis.h"
-#include "audio_io.h"
+#include "measure/analysis.h"
+#include "engine/audio_io.h"
 
 #include <jansson.h>
 

@@ -4,10 +4,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "spec.h"
 
-#include "readahead.h"
+#include "engine/readahead.h"
 
-#include "biquad.h"
-#include "truepeak.h"
+#include "dsp/biquad.h"
+#include "dsp/truepeak.h"
 
 #include <samplerate.h>
 #include <sndfile.h>

@@ -3,7 +3,7 @@
  * size and mtime by the cache), so an edited file is measured again. */
 #include "analysis_cache.h"
 
-#include "cache_key.h"
+#include "cache/cache_key.h"
 #include "cli.h"
 
 #include <stdlib.h>

@@ -1,19 +1,19 @@
 #include "render_report.h"
 
-#include "analysis.h"
+#include "measure/analysis.h"
 #include "analysis_cache.h"
 #include "analysis_json.h"
 #include "spec.h"
-#include "cache.h"
-#include "cache_key.h"
+#include "cache/cache.h"
+#include "cache/cache_key.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-json_t *lathe_output_to_json(const lathe_output_result *r)
+json_t *lathe_output_to_json(const lathe_output_result *r, const lathe_analysis_result *a)
 {
-    json_t *o = r->analysis ? lathe_analysis_to_json(r->path, r->analysis) : json_object();
+    json_t *o = a ? lathe_analysis_to_json(r->path, a) : json_object();
     json_object_set_new(o, "path", json_string(r->path));
     json_object_set_new(o, "deliverable", r->deliverable ? json_string(r->deliverable) : json_null());
     json_object_set_new(o, "rate", json_integer(r->fmt.rate));
@@ -27,7 +27,7 @@ json_t *lathe_output_to_json(const lathe_output_result *r)
     if (r->deliverable && lathe_spec_known(r->deliverable)) {
         json_t *v;
         /* The sink already measured the file: the check adds only what the spec needs on top. */
-        lathe_spec_check(r->deliverable, NULL, r->path, r->analysis, NULL, &v);
+        lathe_spec_check(r->deliverable, NULL, r->path, a, NULL, &v);
         json_object_set_new(o, "spec", v);
     }
     return o;
@@ -67,9 +67,10 @@ static lathe_key analysis_blob_key(const lathe_output_result *r)
 
 /* What a written output reported (analysis and spec verdict), kept for the runs that leave the
  * file alone: they report it without measuring or checking again. */
-static void remember(const lathe_output_result *r, const json_t *o, lathe_cache *cache)
+static void remember(const lathe_output_result *r, const lathe_analysis_result *a, const json_t *o,
+                     lathe_cache *cache)
 {
-    lathe_cli_remember_analysis(cache, r->path, r->analysis); /* for the reports of later runs */
+    lathe_cli_remember_analysis(cache, r->path, a); /* for the reports of later runs */
     char *text = cache ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     if (text)
         lathe_cache_put_blob(cache, analysis_blob_key(r), text, strlen(text));
@@ -88,7 +89,7 @@ static json_t *remembered(const lathe_output_result *r, lathe_cache *cache)
     return j;
 }
 
-json_t *lathe_run_to_json(const lathe_graph *g, lathe_cache *cache)
+json_t *lathe_run_to_json(const lathe_graph *g, const lathe_output_meters *m, lathe_cache *cache)
 {
     json_t *root = json_object(), *outs = json_array(), *nodes = json_array();
     for (int i = 0; i < lathe_graph_output_count(g); i++) {
@@ -97,8 +98,8 @@ json_t *lathe_run_to_json(const lathe_graph *g, lathe_cache *cache)
         if (r->skipped && (o = remembered(r, cache))) {
             json_object_set_new(o, "skipped", json_true());
         } else {
-            o = lathe_output_to_json(r);
-            remember(r, o, cache);
+            o = lathe_output_to_json(r, lathe_output_meters_result(m, i));
+            remember(r, lathe_output_meters_result(m, i), o, cache);
         }
         json_array_append_new(outs, o);
     }
@@ -134,8 +135,15 @@ static void print_db(FILE *f, const char *label, double v, const char *unit)
         fprintf(f, "  %s    -- %s", label, unit);
 }
 
-void lathe_run_print(FILE *f, const lathe_graph *g)
+static double number(const json_t *o, const char *key)
 {
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : (double)NAN;
+}
+
+void lathe_run_print(FILE *f, const lathe_graph *g, const json_t *run)
+{
+    const json_t *outs = json_object_get(run, "outputs");
     for (int i = 0; i < lathe_graph_output_count(g); i++) {
         const lathe_output_result *r = lathe_graph_output_result(g, i);
         fprintf(f, "%s\n  %s %d-bit %u Hz %u ch, %.2f s", r->path, r->format, r->bits,
@@ -144,10 +152,11 @@ void lathe_run_print(FILE *f, const lathe_graph *g)
             fprintf(f, "  (up to date, left alone)\n");
             continue;
         }
-        if (r->analysis) {
-            print_db(f, "", lathe_analysis_result_integrated(r->analysis), "LUFS");
-            print_db(f, "", lathe_analysis_result_true_peak(r->analysis), "dBTP");
-            print_db(f, "LRA", lathe_analysis_result_lra(r->analysis), "LU");
+        const json_t *o = json_array_get(outs, (size_t)i);
+        if (json_object_get(o, "integrated_lufs")) {
+            print_db(f, "", number(o, "integrated_lufs"), "LUFS");
+            print_db(f, "", number(o, "true_peak_dbtp"), "dBTP");
+            print_db(f, "LRA", number(o, "lra_lu"), "LU");
         }
         if (r->clipped)
             fprintf(f, "\n  warning: %llu samples clipped converting to %d-bit",

@@ -1,7 +1,7 @@
 /* qc.c - sample-level QC detectors (see qc.h). */
 #include "qc.h"
 
-#include "simd.h"
+#include "dsp/simd.h"
 
 #include <float.h>
 #include <math.h>

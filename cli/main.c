@@ -2,7 +2,7 @@
 #define _XOPEN_SOURCE 700
 #include "cli.h"
 
-#include "lathe.h"
+#include "lathe/lathe.h"
 
 #include <signal.h>
 #include <stdio.h>

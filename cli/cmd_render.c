@@ -4,7 +4,7 @@
 #define _XOPEN_SOURCE 700
 #include "cli.h"
 
-#include "lathe_lua.h"
+#include "lua/lathe_lua.h"
 #include "options.h"
 #include "render_report.h"
 #include "report_html.h"
@@ -68,7 +68,14 @@ int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *tit
     int code = lathe_options_open_cache(o, &cache);
     if (code)
         return code;
+    lathe_output_meters *meters;
+    if (lathe_output_meters_new(lathe_graph_output_count(g), &meters) != LATHE_OK) {
+        fprintf(stderr, "lathe: out of memory\n");
+        lathe_cache_free(cache);
+        return 2;
+    }
     lathe_render_config cfg = lathe_render_config_default();
+    cfg.tap = lathe_output_meters_tap(meters);
     cfg.threads = o->threads;
     cfg.cache = cache;
     cfg.progress = !o->quiet && !o->json && isatty(2);
@@ -77,14 +84,15 @@ int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *tit
     if (rc != LATHE_OK) {
         fprintf(stderr, "lathe: %s\n", lathe_graph_error(g));
     } else {
-        *run = lathe_run_to_json(g, cache); /* made once: for --json and the report */
+        *run = lathe_run_to_json(g, meters, cache); /* made once: for --json and the report */
         /* Nothing rendered and a report already there: it describes these very files. */
         int all_skipped = 1;
         for (int i = 0; i < lathe_graph_output_count(g); i++)
             all_skipped &= lathe_graph_output_result(g, i)->skipped;
         if (!(all_skipped && access(html, F_OK) == 0))
-            code = lathe_report_html_write(html, g, title, *run, cache);
+            code = lathe_report_html_write(html, g, title, *run, meters, cache);
     }
+    lathe_output_meters_free(meters);
     if (cache) {
         lathe_cache_stats_save(cache);
         lathe_cache_gc(cache, o->cache_size, NULL);
@@ -103,7 +111,7 @@ int lathe_cli_render_graph(const lathe_options *o, lathe_graph *g)
         json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
         fputc('\n', stdout);
     } else if (j && !o->quiet) {
-        lathe_run_print(stdout, g);
+        lathe_run_print(stdout, g, j);
         if (!code)
             printf("report: %s\n", report);
     }

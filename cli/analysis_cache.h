@@ -2,8 +2,8 @@
 #ifndef LATHE_ANALYSIS_CACHE_H
 #define LATHE_ANALYSIS_CACHE_H
 
-#include "analysis.h"
-#include "cache.h"
+#include "measure/analysis.h"
+#include "cache/cache.h"
 
 /* Remembers r as the analysis of the file at path (as it is now). c may be NULL. */
 void lathe_cli_remember_analysis(lathe_cache *c, const char *path, const lathe_analysis_result *r);

@@ -1,0 +1,24 @@
+/* output_meter.h - the program's tap on a render's outputs: every output written is measured
+ * (loudness, true peak, QC: measure/analysis.h) from the very frames the engine writes, so the
+ * reports and spec checks need no second read of the file. The engine knows no meter; it calls
+ * the tap (lathe_output_tap) this module hands to the render configuration. */
+#ifndef LATHE_OUTPUT_METER_H
+#define LATHE_OUTPUT_METER_H
+
+#include "lathe/lathe.h"
+#include "measure/analysis.h"
+
+typedef struct lathe_output_meters lathe_output_meters;
+
+/* [main] Meters for a graph's n_outputs outputs. LATHE_OK or LATHE_ERR_NOMEM; *out untouched
+ * on error. */
+int lathe_output_meters_new(int n_outputs, lathe_output_meters **out);
+/* NULL is a no-op; frees every result too. */
+void lathe_output_meters_free(lathe_output_meters *m);
+/* The tap to put in lathe_render_config.tap; valid while m lives. */
+const lathe_output_tap *lathe_output_meters_tap(lathe_output_meters *m);
+/* What output i measured as it was written this run; NULL when it was not written (left alone,
+ * up to date) or m is NULL. Owned by m. */
+const lathe_analysis_result *lathe_output_meters_result(const lathe_output_meters *m, int i);
+
+#endif
