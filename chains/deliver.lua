@@ -52,7 +52,7 @@ deliver.profiles = {
   },
 }
 
--- The values the C spec checks (engine/cli/spec.c), per profile.
+-- The values the C spec checks (cli/spec.c), per profile.
 deliver.checked = {
   streaming = {"ceiling_dbtp", "loud_ceiling_dbtp", "loud_above_lufs", "max_rate"},
   cd = {"ceiling_dbtp", "rate", "sector_frames", "min_track_s"},
