@@ -4,7 +4,7 @@
 
 BUILD_PACKAGES := cmake gcc make pkg-config liblua5.4-dev libsndfile1-dev libsamplerate0-dev \
                   libfftw3-dev libxxhash-dev libjansson-dev
-TEST_PACKAGES  := libebur128-dev
+TEST_PACKAGES  := libebur128-dev ffmpeg
 BENCH_PACKAGES := ffmpeg sox time
 FUZZ_PACKAGES  := clang
 FUZZ_TIME ?= 60

@@ -69,7 +69,7 @@ int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *tit
     if (code)
         return code;
     lathe_output_meters *meters;
-    if (lathe_output_meters_new(lathe_graph_output_count(g), &meters) != LATHE_OK) {
+    if (lathe_output_meters_new(g, &meters) != LATHE_OK) {
         fprintf(stderr, "lathe: out of memory\n");
         lathe_cache_free(cache);
         return 2;

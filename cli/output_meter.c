@@ -2,10 +2,14 @@
  * the file. Results stay with the meters until they are freed. */
 #include "output_meter.h"
 
+#include "cli.h"
+#include "engine/audio_io.h"
+
 #include <stdlib.h>
 
 struct lathe_output_meters {
     lathe_output_tap tap;
+    const lathe_graph *g;
     int n;
     lathe_analysis_result **results; /* per output; NULL until written */
 };
@@ -34,21 +38,27 @@ static void tap_close(void *ud, int output, void *state, int ok)
 {
     lathe_output_meters *m = ud;
     if (ok) {
+        const lathe_output_result *r = lathe_graph_output_result(m->g, output);
         lathe_analysis_result_free(m->results[output]);
         m->results[output] = NULL;
-        lathe_analysis_finish(state, &m->results[output]); /* OOM: reported as unmeasured */
+        if (lathe_audio_format_is_lossy(lathe_audio_format_from_path(r->format)))
+            lathe_cli_analyze_file(r->path, &m->results[output]); /* errors: unmeasured */
+        else
+            lathe_analysis_finish(state, &m->results[output]); /* OOM: reported as unmeasured */
     }
     lathe_analysis_free(state);
 }
 
-int lathe_output_meters_new(int n_outputs, lathe_output_meters **out)
+int lathe_output_meters_new(const lathe_graph *g, lathe_output_meters **out)
 {
+    int n_outputs = lathe_graph_output_count(g);
     lathe_output_meters *m = calloc(1, sizeof *m);
     if (!m || !(m->results = calloc((size_t)n_outputs + 1, sizeof *m->results))) {
         free(m);
         return LATHE_ERR_NOMEM;
     }
     m->n = n_outputs;
+    m->g = g;
     m->tap = (lathe_output_tap){m, tap_open, tap_write, tap_close};
     *out = m;
     return LATHE_OK;

@@ -10,9 +10,10 @@
 
 typedef struct lathe_output_meters lathe_output_meters;
 
-/* [main] Meters for a graph's n_outputs outputs. LATHE_OK or LATHE_ERR_NOMEM; *out untouched
- * on error. */
-int lathe_output_meters_new(int n_outputs, lathe_output_meters **out);
+/* [main] Meters for the outputs of g. A lossy output (mp3, opus, ogg) is measured from its
+ * decoded file once written: what a listener gets back, overs of the codec included. LATHE_OK or
+ * LATHE_ERR_NOMEM; *out untouched on error. */
+int lathe_output_meters_new(const lathe_graph *g, lathe_output_meters **out);
 /* NULL is a no-op; frees every result too. */
 void lathe_output_meters_free(lathe_output_meters *m);
 /* The tap to put in lathe_render_config.tap; valid while m lives. */

@@ -20,6 +20,8 @@ json_t *lathe_output_to_json(const lathe_output_result *r, const lathe_analysis_
     json_object_set_new(o, "channels", json_integer(r->fmt.channels));
     json_object_set_new(o, "frames", json_integer((json_int_t)r->fmt.frames));
     json_object_set_new(o, "bits", json_integer(r->bits));
+    if (!r->bits) /* lossy: what it was encoded at, and that it was measured decoded */
+        json_object_set_new(o, "bitrate_kbps", json_integer(r->bitrate_kbps));
     json_object_set_new(o, "format", json_string(r->format));
     json_object_set_new(o, "clipped_on_write", json_integer((json_int_t)r->clipped));
     json_object_set_new(o, "skipped", json_boolean(r->skipped));
@@ -135,6 +137,15 @@ static void print_db(FILE *f, const char *label, double v, const char *unit)
         fprintf(f, "  %s    -- %s", label, unit);
 }
 
+const char *lathe_output_depth(const lathe_output_result *r, char *buf, size_t size)
+{
+    if (r->bits)
+        snprintf(buf, size, "%d-bit", r->bits);
+    else
+        snprintf(buf, size, "%d kbps", r->bitrate_kbps);
+    return buf;
+}
+
 static double number(const json_t *o, const char *key)
 {
     const json_t *v = json_object_get(o, key);
@@ -146,8 +157,10 @@ void lathe_run_print(FILE *f, const lathe_graph *g, const json_t *run)
     const json_t *outs = json_object_get(run, "outputs");
     for (int i = 0; i < lathe_graph_output_count(g); i++) {
         const lathe_output_result *r = lathe_graph_output_result(g, i);
-        fprintf(f, "%s\n  %s %d-bit %u Hz %u ch, %.2f s", r->path, r->format, r->bits,
-                r->fmt.rate, r->fmt.channels, (double)r->fmt.frames / r->fmt.rate);
+        char depth[32];
+        fprintf(f, "%s\n  %s %s %u Hz %u ch, %.2f s", r->path, r->format,
+                lathe_output_depth(r, depth, sizeof depth), r->fmt.rate, r->fmt.channels,
+                (double)r->fmt.frames / r->fmt.rate);
         if (r->skipped) {
             fprintf(f, "  (up to date, left alone)\n");
             continue;

@@ -18,6 +18,8 @@ struct lathe_cache;
  * holds without measuring or checking again. */
 json_t *lathe_run_to_json(const lathe_graph *g, const lathe_output_meters *m,
                           struct lathe_cache *cache);
+/* "24-bit", or a lossy output's "320 kbps", into buf. */
+const char *lathe_output_depth(const lathe_output_result *r, char *buf, size_t size);
 /* The summary for people, from the run's JSON. */
 void lathe_run_print(FILE *f, const lathe_graph *g, const json_t *run);
 

@@ -7,6 +7,7 @@
 
 #include "measure/analysis.h"
 #include "cli.h"
+#include "render_report.h"
 #include "report_svg.h"
 
 #include <errno.h>
@@ -210,10 +211,10 @@ static void summary_table(FILE *f, const rep *r)
         measure_row(f, base(r->src_path[s]), "source", r->src_an[s], NULL);
     for (int i = 0; i < r->n_out; i++) {
         const lathe_output_result *o = lathe_graph_output_result(r->g, i);
-        char what[160];
-        snprintf(what, sizeof what, "%s%s%s %d-bit %u Hz %u ch%s", o->deliverable ? o->deliverable : "",
-                 o->deliverable ? ": " : "", o->format, o->bits, o->fmt.rate, o->fmt.channels,
-                 o->skipped ? " (up to date)" : "");
+        char what[160], depth[32];
+        snprintf(what, sizeof what, "%s%s%s %s %u Hz %u ch%s", o->deliverable ? o->deliverable : "",
+                 o->deliverable ? ": " : "", o->format, lathe_output_depth(o, depth, sizeof depth),
+                 o->fmt.rate, o->fmt.channels, o->skipped ? " (up to date)" : "");
         const json_t *out = json_array_get(json_object_get(r->run, "outputs"), (size_t)i);
         measure_row(f, base(o->path), what, r->an[i], json_object_get(out, "spec"));
     }

@@ -8,6 +8,7 @@
 #include "audio_io.h"
 
 #include "flac_tags.h"
+#include "id3_tags.h"
 #include "sfio.h"
 #include "lathe/lathe.h"
 
@@ -252,7 +253,18 @@ lathe_audio_format lathe_audio_format_from_path(const char *path)
         return LATHE_FMT_AIFF;
     if (!strcasecmp(dot, "dat") || !strcasecmp(dot, "raw") || !strcasecmp(dot, "pcm"))
         return LATHE_FMT_RAW;
+    if (!strcasecmp(dot, "mp3"))
+        return LATHE_FMT_MP3;
+    if (!strcasecmp(dot, "opus"))
+        return LATHE_FMT_OPUS;
+    if (!strcasecmp(dot, "ogg") || !strcasecmp(dot, "oga"))
+        return LATHE_FMT_VORBIS;
     return LATHE_FMT_AUTO;
+}
+
+int lathe_audio_format_is_lossy(lathe_audio_format f)
+{
+    return f == LATHE_FMT_MP3 || f == LATHE_FMT_OPUS || f == LATHE_FMT_VORBIS;
 }
 
 int lathe_audio_make_parents(const char *path)
@@ -270,8 +282,65 @@ int lathe_audio_make_parents(const char *path)
     return 0;
 }
 
+/* libsndfile sets a lossy encoder's bitrate through one "compression level" from 0 to 1:
+ * MP3 from 320 down to 32 kbit/s, snapped by LAME to the nearest standard rate; Opus linearly from
+ * 256 kbit/s per channel down to 6 kbit/s in all; Vorbis through its VBR quality (1 - level, the
+ * tenths of oggenc's -q scale), whose nominal bitrates for stereo are oggenc's. Returns the level,
+ * or -1 with the reason in err when the bitrate or rate cannot be had. */
+static double lossy_level(const lathe_audio_writer_config *cfg, char *err, size_t n)
+{
+    static const int mp3_rates[] = {32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320};
+    static const int vorbis_kbps[] = {64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 500};
+    int k = cfg->bitrate_kbps, ch = (int)cfg->channels;
+    uint32_t r = cfg->rate;
+    switch (cfg->container) {
+    case LATHE_FMT_MP3:
+        if (r != 32000 && r != 44100 && r != 48000) {
+            snprintf(err, n, "mp3 needs 32, 44.1 or 48 kHz, not %u Hz (resample first)", r);
+            return -1;
+        }
+        k = k ? k : 320;
+        for (size_t i = 0; i < sizeof mp3_rates / sizeof mp3_rates[0]; i++)
+            if (mp3_rates[i] == k)
+                return (320.0 - k) / 288.0;
+        snprintf(err, n, "bitrate_kbps %d is not an MP3 rate (32, 40, 48, 56, 64, 80, 96, 112, "
+                         "128, 160, 192, 224, 256, 320)", k);
+        return -1;
+    case LATHE_FMT_OPUS:
+        if (r != 48000 && r != 24000 && r != 16000 && r != 12000 && r != 8000) {
+            snprintf(err, n, "opus needs 48 kHz (or 24, 16, 12, 8), not %u Hz (resample first)", r);
+            return -1;
+        }
+        k = k ? k : 80 * ch;
+        if (k < 6 || k > 256 * ch) {
+            snprintf(err, n, "bitrate_kbps %d out of range [6, %d] for %d-channel Opus", k, 256 * ch,
+                     ch);
+            return -1;
+        }
+        return (256.0 * ch - k) / (256.0 * ch - 6.0);
+    default: /* Vorbis */
+        k = k ? k : 256;
+        if (k < 64 || k > 500) {
+            snprintf(err, n, "bitrate_kbps %d out of range [64, 500] for Vorbis", k);
+            return -1;
+        }
+        for (int i = 1; i < 11; i++)
+            if (k <= vorbis_kbps[i]) {
+                double q = i - 1 + (double)(k - vorbis_kbps[i - 1]) / (vorbis_kbps[i] - vorbis_kbps[i - 1]);
+                return 1.0 - q / 10.0;
+            }
+        return 0.0;
+    }
+}
+
 static int sf_format_for(const lathe_audio_writer_config *cfg, char *err, size_t n)
 {
+    if (cfg->container == LATHE_FMT_MP3)
+        return SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III;
+    if (cfg->container == LATHE_FMT_OPUS)
+        return SF_FORMAT_OGG | SF_FORMAT_OPUS;
+    if (cfg->container == LATHE_FMT_VORBIS)
+        return SF_FORMAT_OGG | SF_FORMAT_VORBIS;
     int major = cfg->container == LATHE_FMT_FLAC ? SF_FORMAT_FLAC
               : cfg->container == LATHE_FMT_AIFF ? SF_FORMAT_AIFF
               : cfg->container == LATHE_FMT_RAW ? SF_FORMAT_RAW | SF_ENDIAN_LITTLE : SF_FORMAT_WAV;
@@ -290,15 +359,27 @@ static int sf_format_for(const lathe_audio_writer_config *cfg, char *err, size_t
     return major | sub;
 }
 
+int lathe_audio_writer_check(const lathe_audio_writer_config *cfg, char *err, size_t err_size)
+{
+    if (!sf_format_for(cfg, err, err_size))
+        return LATHE_ERR_PARAM;
+    if (lathe_audio_format_is_lossy(cfg->container) && lossy_level(cfg, err, err_size) < 0)
+        return LATHE_ERR_FORMAT;
+    return LATHE_OK;
+}
+
 int lathe_audio_writer_open(const char *path, const lathe_audio_writer_config *cfg,
                             lathe_audio_writer **out, char *err, size_t err_size)
 {
-    char why[128];
-    int format = sf_format_for(cfg, why, sizeof why);
-    if (!format) {
+    char why[160];
+    int rc = lathe_audio_writer_check(cfg, why, sizeof why);
+    if (rc != LATHE_OK) {
         snprintf(err, err_size, "%s: %s", path, why);
-        return LATHE_ERR_PARAM;
+        return rc;
     }
+    int format = sf_format_for(cfg, why, sizeof why);
+    double level = lathe_audio_format_is_lossy(cfg->container) ? lossy_level(cfg, why, sizeof why)
+                                                                : 0.0;
     snprintf(err, err_size, "%s: out of memory", path); /* what every NOMEM return says */
     lathe_audio_writer *w = lathe_calloc(1, sizeof *w);
     if (!w)
@@ -329,7 +410,12 @@ int lathe_audio_writer_open(const char *path, const lathe_audio_writer_config *c
     /* The PEAK chunk of float WAVs carries a timestamp: two renders would differ in bytes. */
     sf_command(w->sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
     if (cfg->container == LATHE_FMT_FLAC) {
-        double level = 5.0 / 8.0; /* FLAC level 5: libflac's default balance of size and speed */
+        level = 5.0 / 8.0; /* FLAC level 5: libflac's default balance of size and speed */
+        sf_command(w->sf, SFC_SET_COMPRESSION_LEVEL, &level, sizeof level);
+    } else if (lathe_audio_format_is_lossy(cfg->container)) {
+        int mode = cfg->container == LATHE_FMT_VORBIS ? SF_BITRATE_MODE_VARIABLE
+                                                      : SF_BITRATE_MODE_CONSTANT;
+        sf_command(w->sf, SFC_SET_BITRATE_MODE, &mode, sizeof mode);
         sf_command(w->sf, SFC_SET_COMPRESSION_LEVEL, &level, sizeof level);
     }
     *out = w;
@@ -364,7 +450,7 @@ int lathe_audio_writer_write(lathe_audio_writer *w, const float *const *bufs, ui
             for (uint32_t i = 0; i < n; i++)
                 w->fscratch[i * ch + c] = bufs[c][done + i];
         sf_count_t put;
-        if (w->cfg.bits == 32) {
+        if (w->cfg.bits == 32 || lathe_audio_format_is_lossy(w->cfg.container)) {
             put = sf_writef_float(w->sf, w->fscratch, n);
         } else {
             to_int(w, w->fscratch, w->iscratch, (size_t)n * ch);
@@ -437,14 +523,15 @@ static int keep_tag(lathe_audio_writer *w, const char *key, const char *value)
 int lathe_audio_writer_set_tag(lathe_audio_writer *w, const char *key, const char *value)
 {
     int rc = keep_tag(w, key, value);
-    if (rc != LATHE_OK || w->cfg.container == LATHE_FMT_FLAC || w->cfg.container == LATHE_FMT_RAW)
+    if (rc != LATHE_OK || w->cfg.container == LATHE_FMT_FLAC || w->cfg.container == LATHE_FMT_RAW
+        || w->cfg.container == LATHE_FMT_MP3)
         return rc;
     return sf_tag(w, key, value);
 }
 
-/* Rewrites the closed temporary FLAC with every tag into a second temporary file, which then
- * becomes the one renamed into place. */
-static int flac_tags(lathe_audio_writer *w, char *err, size_t err_size)
+/* Rewrites the closed temporary FLAC or MP3 with every tag into a second temporary file, which
+ * then becomes the one renamed into place. */
+static int rewrite_tags(lathe_audio_writer *w, char *err, size_t err_size)
 {
     size_t n = strlen(w->tmp) + 8;
     char *tmp2 = lathe_alloc(n);
@@ -453,8 +540,9 @@ static int flac_tags(lathe_audio_writer *w, char *err, size_t err_size)
         return LATHE_ERR_NOMEM;
     }
     snprintf(tmp2, n, "%s.tags", w->tmp);
-    if (lathe_flac_tags_rewrite(w->tmp, tmp2, (const char *const *)w->tags, w->n_tags, err,
-                                err_size) != 0) {
+    int (*rewrite)(const char *, const char *, const char *const *, int, char *, size_t) =
+        w->cfg.container == LATHE_FMT_MP3 ? lathe_id3_tags_rewrite : lathe_flac_tags_rewrite;
+    if (rewrite(w->tmp, tmp2, (const char *const *)w->tags, w->n_tags, err, err_size) != 0) {
         unlink(tmp2);
         lathe_dealloc(tmp2);
         return LATHE_ERR_IO;
@@ -473,7 +561,8 @@ int lathe_audio_writer_commit(lathe_audio_writer *w, char *err, size_t err_size)
         snprintf(err, err_size, "%s: write failed (disk full or file too large?)", w->path);
         return LATHE_ERR_IO;
     }
-    if (w->cfg.container == LATHE_FMT_FLAC && w->n_tags && (rc = flac_tags(w, err, err_size)))
+    if ((w->cfg.container == LATHE_FMT_FLAC || w->cfg.container == LATHE_FMT_MP3) && w->n_tags
+        && (rc = rewrite_tags(w, err, err_size)))
         return rc;
     if (rename(w->tmp, w->path) != 0) {
         snprintf(err, err_size, "%s: cannot move into place: %s", w->path, strerror(errno));

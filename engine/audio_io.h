@@ -19,8 +19,15 @@ typedef enum lathe_audio_format {
     LATHE_FMT_WAV,
     LATHE_FMT_FLAC,
     LATHE_FMT_AIFF,
-    LATHE_FMT_RAW /* headerless little-endian PCM, interleaved (.dat/.raw/.pcm: DDP IMAGE.DAT) */
+    LATHE_FMT_RAW,  /* headerless little-endian PCM, interleaved (.dat/.raw/.pcm: DDP IMAGE.DAT) */
+    LATHE_FMT_MP3,  /* MPEG-1 Layer III, constant bitrate (LAME through libsndfile), ID3v2.4 tags */
+    LATHE_FMT_OPUS, /* Ogg Opus (.opus), Vorbis comments */
+    LATHE_FMT_VORBIS /* Ogg Vorbis (.ogg/.oga), Vorbis comments */
 } lathe_audio_format;
+
+/* 1 for the lossy formats: what they store is not the samples written (a decoder gives back
+ * something else), so they are measured from the decoded file. */
+int lathe_audio_format_is_lossy(lathe_audio_format f);
 
 typedef struct lathe_audio_info {
     lathe_format format;
@@ -43,11 +50,17 @@ void lathe_audio_reader_free(lathe_audio_reader *r);
 
 typedef struct lathe_audio_writer_config {
     lathe_audio_format container;
-    int bits;      /* 16 or 24 integer, 32 float (WAV only) */
+    int bits;      /* 16 or 24 integer, 32 float (WAV only); ignored by the lossy formats */
     uint32_t rate;
     uint32_t channels;
+    int bitrate_kbps; /* lossy formats: MP3 32..320 (a standard CBR rate; 0: 320), Opus 6..256 per
+                       * channel (0: 160 stereo), Vorbis nominal 64..500 (VBR; 0: 256) */
 } lathe_audio_writer_config;
 
+/* [main] Whether a writer could be opened with cfg (bits, bitrate and rate the format can
+ * store), before anything is rendered: LATHE_OK, or LATHE_ERR_PARAM / LATHE_ERR_FORMAT with a
+ * one-line reason in err. */
+int lathe_audio_writer_check(const lathe_audio_writer_config *cfg, char *err, size_t err_size);
 /* [main] Creates a temporary file beside path. */
 int lathe_audio_writer_open(const char *path, const lathe_audio_writer_config *cfg,
                             lathe_audio_writer **out, char *err, size_t err_size);

@@ -315,6 +315,7 @@ static void init_results(lathe_graph *g)
         const char *dot = strrchr(sk->path, '.');
         sk->result = (lathe_output_result){
             .path = sk->path, .deliverable = sk->deliverable, .bits = sk->bits,
+            .bitrate_kbps = sk->bitrate_kbps,
             .fmt = g->nodes[lathe_plan_resolve(g, sk->node)].fmt,
             .format = sk->format ? sk->format : dot ? dot + 1 : "",
         };

@@ -246,6 +246,36 @@ int lathe_graph_write_texts(lathe_graph *g)
     return LATHE_OK;
 }
 
+/* What the file format can store is known before anything renders: bits, bitrate, rate. */
+static int check_output(lathe_graph *g, lathe_node_id node, const char *path,
+                        const lathe_output_config *cfg, const char *origin)
+{
+    const char *at = origin ? origin : "", *sep = origin ? ": " : "";
+    lathe_audio_writer_config w = {
+        .container = lathe_audio_format_from_path(cfg && cfg->format ? cfg->format : path),
+        .bits = cfg && cfg->bits ? cfg->bits : 24, .bitrate_kbps = cfg ? cfg->bitrate_kbps : 0};
+    int lossy = lathe_audio_format_is_lossy(w.container);
+    if (w.container == LATHE_FMT_AUTO)
+        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s%soutput %s: unknown format (use .wav, "
+                                ".flac, .aiff, .mp3, .opus or .ogg)", at, sep, path);
+    if (lossy && cfg && cfg->bits)
+        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s%soutput %s: bits does not apply to a "
+                                "lossy format (set bitrate_kbps)", at, sep, path);
+    if (!lossy && cfg && cfg->bitrate_kbps)
+        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s%soutput %s: bitrate_kbps applies only "
+                                "to mp3, opus and ogg", at, sep, path);
+    lathe_format fmt;
+    /* A source that cannot be read yet is the render's to report (exit 3); the writer checks
+     * the rate again when it opens. */
+    if (lathe_graph_node_format(g, node, &fmt) != LATHE_OK)
+        return LATHE_OK;
+    w.rate = fmt.rate;
+    w.channels = fmt.channels;
+    char why[200];
+    int rc = lathe_audio_writer_check(&w, why, sizeof why);
+    return rc == LATHE_OK ? rc : lathe_graph_fail(g, -1, rc, "%s%soutput %s: %s", at, sep, path, why);
+}
+
 int lathe_graph_add_output(lathe_graph *g, lathe_node_id node, const char *path,
                            const lathe_output_config *cfg, const char *origin)
 {
@@ -256,6 +286,9 @@ int lathe_graph_add_output(lathe_graph *g, lathe_node_id node, const char *path,
         return lathe_graph_fail(g, -1, LATHE_ERR_PARAM,
                                 "%s%soutput: two outputs write %s", origin ? origin : "",
                                 origin ? ": " : "", path);
+    int rc = check_output(g, node, path, cfg, origin);
+    if (rc != LATHE_OK)
+        return rc;
     void *sinks = grow(g->sinks, g->n_sinks, &g->cap_sinks, 8, sizeof *g->sinks);
     if (!sinks)
         return LATHE_ERR_NOMEM;
@@ -263,7 +296,10 @@ int lathe_graph_add_output(lathe_graph *g, lathe_node_id node, const char *path,
     graph_sink *s = &g->sinks[g->n_sinks];
     memset(s, 0, sizeof *s);
     s->node = node;
-    s->bits = cfg && cfg->bits ? cfg->bits : 24;
+    int lossy = lathe_audio_format_is_lossy(lathe_audio_format_from_path(
+        cfg && cfg->format ? cfg->format : path));
+    s->bits = lossy ? 0 : cfg && cfg->bits ? cfg->bits : 24;
+    s->bitrate_kbps = lossy && cfg ? cfg->bitrate_kbps : 0;
     s->path = lathe_strdup(path);
     s->format = cfg && cfg->format ? lathe_strdup(cfg->format) : NULL;
     s->deliverable = cfg && cfg->deliverable ? lathe_strdup(cfg->deliverable) : NULL;

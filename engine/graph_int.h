@@ -48,7 +48,7 @@ typedef struct graph_sink {
     char *path, *format, *deliverable;
     char **tags;                 /* key, value, ..., NULL */
     char *md5;                   /* md5sum-style checksum file of the written file, or NULL */
-    int bits;
+    int bits, bitrate_kbps;
     lathe_key key;               /* of the file's content: node key + format + bits */
     lathe_output_result result;
 } graph_sink;

@@ -38,8 +38,9 @@ typedef int lathe_node_id;
 struct lathe_cache;
 
 typedef struct lathe_output_config {
-    int bits;              /* 16, 24 (integer) or 32 (float); 0: 24 */
-    const char *format;    /* "wav", "flac", "aiff"; NULL: from the extension */
+    int bits;              /* 16, 24 (integer) or 32 (float); 0: 24 (lossy formats: none) */
+    const char *format;    /* "wav", "flac", "aiff", "mp3", "opus", "ogg"; NULL: the extension */
+    int bitrate_kbps;      /* mp3, opus, ogg (Vorbis, nominal); 0: 320, 80 per channel, 256 */
     const char *deliverable; /* a name for reports ("streaming", "cd"); may be NULL */
     const char *const *tags; /* key, value, key, value, ..., NULL: metadata written to the file */
     const char *md5;       /* a checksum file written beside it ("<hex>  <name>"); may be NULL */
@@ -107,7 +108,8 @@ typedef struct lathe_output_result {
     const char *path;        /* final path */
     const char *deliverable; /* NULL when none was named */
     const char *format;
-    int bits;
+    int bits;                /* 0 for lossy formats */
+    int bitrate_kbps;        /* lossy formats: the bitrate asked for; else 0 */
     lathe_format fmt;
     uint64_t clipped;        /* samples clipped by the integer conversion */
     int skipped;             /* left alone: its recorded key matched */

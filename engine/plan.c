@@ -112,6 +112,7 @@ int lathe_plan(lathe_graph *g, lathe_cache *cache)
         lathe_key_builder_add_str(&kb, "output");
         lathe_key_builder_add_key(&kb, g->nodes[src].key);
         lathe_key_builder_add_u32(&kb, (uint32_t)sk->bits);
+        lathe_key_builder_add_u32(&kb, (uint32_t)sk->bitrate_kbps);
         lathe_key_builder_add_str(&kb, sk->format);
         for (int t = 0; sk->tags[t]; t++)
             lathe_key_builder_add_str(&kb, sk->tags[t]);

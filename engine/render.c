@@ -330,10 +330,11 @@ static int open_sink(pass *p, int s)
         .container = gs->format ? lathe_audio_format_from_path(gs->format)
                                 : lathe_audio_format_from_path(gs->path),
         .bits = gs->bits, .rate = n->fmt.rate, .channels = n->fmt.channels,
+        .bitrate_kbps = gs->bitrate_kbps,
     };
     if (cfg.container == LATHE_FMT_AUTO)
         return lathe_graph_fail(g, -1, LATHE_ERR_PARAM,
-                                "%s: unknown output format (use .wav, .flac or .aiff)", gs->path);
+                                "%s: unknown output format (use .wav, .flac, .aiff, .mp3, .opus or .ogg)", gs->path);
     memset(k, 0, sizeof *k);
     k->sink = s;
     k->node = lathe_plan_resolve(g, gs->node);

@@ -169,7 +169,8 @@ static void collect_tags(lua_State *L, int t, const char **tags, int max)
     lua_insert(L, t); /* keep the anchor below the tags table, which the caller pops */
 }
 
-/* output(node, path [, {bits=, format=, deliverable=, tags={k=v}, md5="CHECKSUM.MD5"}]) */
+/* output(node, path [, {bits=, bitrate_kbps=, format=, deliverable=, tags={k=v},
+ * md5="CHECKSUM.MD5"}]) */
 static int l_output(lua_State *L)
 {
     lathe_script_ctx *ctx = lathe_lua_ctx(L);
@@ -184,6 +185,9 @@ static int l_output(lua_State *L)
             if (cfg.bits != 16 && cfg.bits != 24 && cfg.bits != 32)
                 return luaL_error(L, "output: bits must be 16, 24 or 32, got %d", cfg.bits);
         }
+        lua_pop(L, 1);
+        if (lua_getfield(L, 3, "bitrate_kbps") != LUA_TNIL)
+            cfg.bitrate_kbps = (int)luaL_checkinteger(L, -1);
         lua_pop(L, 1);
         cfg.format = opt_string(L, 3, "format");
         cfg.deliverable = opt_string(L, 3, "deliverable");

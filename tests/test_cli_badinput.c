@@ -237,7 +237,7 @@ static const bcase cases[] = {
      "ulimit -f 64;"},
     {"disk full (64 KiB tmpfs)", NULL, "render in.lua -o full --cache cache", 3, "write failed", "",
      setup_full_disk, NULL, "full"},
-    {"unknown output format", "output(source('ok.wav'), 'out.mp3')\n", R, 2, "unknown output format", ""},
+    {"unknown output format", "output(source('ok.wav'), 'out.m4a')\n", R, 2, "unknown format", ""},
     {"32-bit FLAC", "output(source('ok.wav'), 'out.flac', {bits = 32})\n", R, 2, "bits 32 not available", ""},
     {"20-bit output", "output(source('ok.wav'), 'out.wav', {bits = 20})\n", R, 2, "bits must be 16, 24 or 32", ""},
     {"absolute path outside", "output(source('ok.wav'), '/tmp/lathe-escape.wav')\n", R, 2,
