@@ -113,7 +113,9 @@ int lathe_audio_reader_open(const char *path, lathe_audio_reader **out, lathe_au
     }
     r->sf = lathe_sfio_sndfile(r->io, &r->info);
     if (!r->sf) {
-        snprintf(err, err_size, "%s: not a readable audio file (%s)", path, sf_strerror(NULL));
+        snprintf(err, err_size, "%s: not a readable audio file (%s; lathe reads WAV, RF64, W64, "
+                 "AIFF, FLAC, MP3, Ogg Vorbis/Opus and CAF: convert AAC/M4A first, e.g. with "
+                 "ffmpeg -i in.m4a out.wav)", path, sf_strerror(NULL));
         goto fail;
     }
     if (r->info.channels < 1 || r->info.channels > LATHE_MAX_CHANNELS) {

@@ -160,6 +160,13 @@ int main(void)
     CHECK(ct_lathe("render rate.lua -o bad --no-cache") == 2 && ct_stderr_has("opus needs 48 kHz"),
           "opus at 44.1 kHz refused, naming the rates");
     CHECK(!ct_exists("bad/b.mp3") && !ct_exists("bad/c.opus"), "nothing written");
+
+    /* AAC/M4A is not read: one line naming what is, exit 3, in every command. */
+    CHECK(tu_run("ffmpeg -v error -y -f lavfi -i sine=f=440:d=1 %s/in.m4a", ct_dir) == 0, "m4a made");
+    CHECK(ct_lathe("analyze in.m4a") == 3 && ct_stderr_has("convert AAC/M4A"), "analyze m4a: exit 3");
+    ct_write("m4a.lua", "output(source('in.m4a'), 'x.wav')\n");
+    CHECK(ct_lathe("render m4a.lua -o bad --no-cache") == 3 && ct_stderr_has("lathe reads WAV"),
+          "render of an m4a source: exit 3 naming the formats read");
     ct_cleanup();
     return tu_done();
 }
