@@ -99,8 +99,8 @@ int lathe_cmd_analyze(int argc, char **argv)
         lathe_analysis_result_free(r);
     }
     if (rc == 0 && json) {
-        json_t *doc = n_files == 1 ? json_array_get(all, 0) : all;
-        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        /* Always an array, one object per file (design.md): a script reads one shape. */
+        json_dumpf(all, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
         fputc('\n', stdout);
     }
     json_decref(all);

@@ -225,6 +225,17 @@ static void silence(void)
     CHECK(r->n_short_term == 100, "short-term series: %zu values for 10 s", r->n_short_term);
     CHECK(isnan(r->integrated_lufs) == 0, "integrated measured");
     lathe_analysis_result_free(r);
+    /* A float file: a tone, then a tail decaying far under any word length's step, then zeros:
+     * the floor is not the tail's 1e-25 (-500 dBFS) but absent, below every format's step. */
+    for (uint64_t i = 0; i < s.fmt.frames; i++) {
+        double t = (double)i / rate;
+        float v = (float)(0.3 * sin(2.0 * pi * 440.0 * t));
+        s.ch[0][i] = s.ch[1][i] = t < 2 ? v : t < 6 ? v * (float)exp(-(t - 2) * 15) : 0.0f;
+    }
+    r = analyse(&s, 4096);
+    CHECK(!isfinite(r->noise_floor_dbfs) || r->noise_floor_dbfs > -150,
+          "tail decaying to 1e-25: noise floor %.1f dBFS, not a sub-LSB figure", r->noise_floor_dbfs);
+    lathe_analysis_result_free(r);
     tu_signal_free(&s);
 }
 

@@ -422,6 +422,8 @@ static void test_measured(void)
     tu_run("cd %s && %s analyze --json silence.wav >stdout.txt 2>stderr.txt", dir, bin);
     CHECK(tu_run("grep -q '\"integrated_lufs\": null' %s/stdout.txt", dir) == 0,
           "silence: integrated loudness is null");
+    CHECK(tu_run("head -c1 %s/stdout.txt | grep -q '\\['", dir) == 0,
+          "analyze --json of one file is an array, as for several");
     /* The corrupted-cache row: every damaged entry was found and replaced (the re-render looked
      * each one up), and what came out equals a cache-less render. */
     char cache[600];

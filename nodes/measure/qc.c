@@ -493,7 +493,9 @@ static void frames_scan(lathe_qc *q, const float *const *ch, uint32_t n, uint64_
         q->nf_pos += k;
         off += k;
         if (q->nf_pos == q->nf_len) {
-            if (q->nf_peak > 0.0f &&
+            /* A window whose peak is under the 24-bit step is digital silence in every
+             * deliverable (a float file's decaying tail reached 1e-25): no noise floor. */
+            if (q->nf_peak >= 0x1p-24f &&
                 (q->s.noise_floor == 0.0 || (double)q->nf_peak < q->s.noise_floor))
                 q->s.noise_floor = (double)q->nf_peak;
             q->nf_pos = 0;

@@ -179,7 +179,7 @@ fi
 # lathe analyze --json and ffmpeg ebur128=peak=true (ffmpeg's meter resamples to 48 kHz first)
 measure() { # $1 file -> "lathe_I lathe_TP ffmpeg_I ffmpeg_TP"
     local la fa
-    la=$("$LATHE" analyze "$1" --json | python3 -c 'import json,sys; j = json.load(sys.stdin)
+    la=$("$LATHE" analyze "$1" --json | python3 -c 'import json,sys; j = json.load(sys.stdin)[0]
 f = lambda v: "-" if v is None else "%.2f" % v
 print(f(j["integrated_lufs"]), f(j["true_peak_dbtp"]))')
     fa=$($FF -nostats -i "$1" -af ebur128=peak=true -f null - 2>&1 | awk '
