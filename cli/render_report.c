@@ -176,8 +176,14 @@ void lathe_run_print(FILE *f, const lathe_graph *g, const json_t *run)
                     (unsigned long long)r->clipped, r->bits);
         fputc('\n', f);
     }
+    /* Say what each counter counts: nodes that ran, files written or left alone, and cache
+     * look-ups (audio entries and remembered analyses) that found something or did not. */
     const lathe_run_stats *st = lathe_graph_run_stats(g);
-    fprintf(f, "%d node%s ran; cache: %llu hits, %llu misses\n", st->nodes_run,
-            st->nodes_run == 1 ? "" : "s", (unsigned long long)st->cache_hits,
+    int left = 0, n = lathe_graph_output_count(g);
+    for (int i = 0; i < n; i++)
+        left += lathe_graph_output_result(g, i)->skipped;
+    fprintf(f, "%d node%s ran; %d output%s written, %d left alone (up to date); cache look-ups: "
+            "%llu found, %llu not found\n", st->nodes_run, st->nodes_run == 1 ? "" : "s",
+            n - left, n - left == 1 ? "" : "s", left, (unsigned long long)st->cache_hits,
             (unsigned long long)st->cache_misses);
 }
