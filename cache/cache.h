@@ -128,6 +128,14 @@ int lathe_cache_put_blob(lathe_cache *c, lathe_key key, const void *data, size_t
  * than cap (*len then says how large; the entry stays). buf is unspecified unless LATHE_CACHE_OK. */
 int lathe_cache_get_blob(lathe_cache *c, lathe_key key, void *buf, size_t cap, size_t *len);
 
+/* ---- Notes: small entries a later run replaces ------------------------------------------------ */
+
+/* Blobs are immutable (one key, one content). A note is what a run leaves for the next under a
+ * name that stays while its content changes (a node's parameters from the last run, for
+ * explanations): put replaces it atomically. Same return codes as the blob functions. */
+int lathe_cache_put_note(lathe_cache *c, lathe_key key, const void *data, size_t size);
+int lathe_cache_get_note(lathe_cache *c, lathe_key key, void *buf, size_t cap, size_t *len);
+
 /* ---- Output records: which key produced the file at an output path --------------------------- */
 
 /* Records that the file at abs_path (size, mtime) holds the render of key. */

@@ -30,6 +30,19 @@ int lathe_cache_get_blob(lathe_cache *c, lathe_key key, void *buf, size_t cap, s
     return rc;
 }
 
+int lathe_cache_put_note(lathe_cache *c, lathe_key key, const void *data, size_t size)
+{
+    if (size > LATHE_CACHE_BLOB_MAX)
+        return LATHE_CACHE_ERR_PARAM;
+    return lathe_cache_small_put(c, LATHE_CACHE_KIND_NOTE, key, data, size);
+}
+
+/* Notes are bookkeeping, not results: not counted as hits or misses. */
+int lathe_cache_get_note(lathe_cache *c, lathe_key key, void *buf, size_t cap, size_t *len)
+{
+    return lathe_cache_small_get(c, LATHE_CACHE_KIND_NOTE, key, buf, cap, len);
+}
+
 static lathe_key record_key(const char *abs_path)
 {
     lathe_key_builder b;

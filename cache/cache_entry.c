@@ -326,7 +326,8 @@ int lathe_cache_small_put(lathe_cache *c, int kind, lathe_key key, const void *d
         return LATHE_CACHE_ERR_IO;
     }
     int rc = lathe_cache_entry_publish(c, fd, tmp, final,
-                                       kind == LATHE_CACHE_KIND_OUTPUT || kind == LATHE_CACHE_KIND_FILEKEY);
+                                       kind == LATHE_CACHE_KIND_OUTPUT || kind == LATHE_CACHE_KIND_FILEKEY
+                                           || kind == LATHE_CACHE_KIND_NOTE);
     if (rc == LATHE_CACHE_OK)
         LATHE_CACHE_COUNT(c, bytes_written, sizeof head + n + sizeof trail);
     return rc < 0 ? rc : LATHE_CACHE_OK;

@@ -22,7 +22,8 @@ enum {
     LATHE_CACHE_KIND_AUDIO = 'a',
     LATHE_CACHE_KIND_BLOB = 'b',
     LATHE_CACHE_KIND_OUTPUT = 'o',
-    LATHE_CACHE_KIND_FILEKEY = 'f'
+    LATHE_CACHE_KIND_FILEKEY = 'f',
+    LATHE_CACHE_KIND_NOTE = 'n'
 };
 
 /* Audio entries this process verified or wrote itself, by key and inode: one run reads a

@@ -308,6 +308,33 @@ static void choose_stored(lathe_graph *g)
     }
 }
 
+static void mark_needed(lathe_graph *g, int id, char *needed)
+{
+    id = lathe_plan_resolve(g, id);
+    if (needed[id])
+        return;
+    needed[id] = 1;
+    if (!g->nodes[id].cached)
+        for (int k = 0; k < g->nodes[id].n_inputs; k++)
+            mark_needed(g, g->nodes[id].inputs[k], needed);
+}
+
+/* A node that feeds only outputs left alone does not run, whatever changed since the last run:
+ * say so rather than name changes that made no difference to any output written. */
+static void explain_idle(lathe_graph *g, const int *todo, int n_todo)
+{
+    char *needed = lathe_calloc((size_t)g->n_nodes + 1, 1);
+    if (!needed)
+        return; /* the explanations stay as they are: informative only */
+    for (int s = 0; s < n_todo; s++)
+        mark_needed(g, g->sinks[todo[s]].node, needed);
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!needed[i] && g->nodes[i].kind == NODE_DSP && g->nodes[i].alias < 0 && !g->nodes[i].cached)
+            snprintf(g->nodes[i].why, sizeof g->nodes[i].why,
+                     "not run: every output it feeds is up to date");
+    lathe_dealloc(needed);
+}
+
 static void init_results(lathe_graph *g)
 {
     for (int s = 0; s < g->n_sinks; s++) {
@@ -359,6 +386,7 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
         else
             todo[n_todo++] = s;
     }
+    explain_idle(g, todo, n_todo);
     rc = LATHE_OK;
     if (!cfg->dry_run)
         rc = prepare_barriers(g, cfg, cache, todo, n_todo);

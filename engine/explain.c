@@ -1,6 +1,8 @@
 /* Why a node runs. After a successful render each node's parameters and input keys are
- * remembered under its identity (the script, the line that made it, its type); the next run
- * compares and names what changed: "gain_db -3 -> -2", "input 1 changed", "new node". */
+ * remembered (a cache note, replaced by every run) under its identity (the script's file name
+ * and line that made it, its type); the next run compares and names what changed:
+ * "gain_db -3 -> -2", "input 1 changed", "new node". The identity leaves the script's folder out,
+ * so a script copied for a new version (v2/master.lua) keeps its history. */
 #include "explain.h"
 
 #include "params.h"
@@ -9,6 +11,12 @@
 #include <string.h>
 
 #define RECORD_MAX 16384
+
+static const char *base(const char *path)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    return slash ? slash + 1 : path;
+}
 
 static lathe_key identity(const lathe_graph *g, int i)
 {
@@ -21,8 +29,8 @@ static lathe_key identity(const lathe_graph *g, int i)
     lathe_key_builder kb;
     lathe_key_builder_init(&kb);
     lathe_key_builder_add_str(&kb, "node-identity");
-    lathe_key_builder_add_str(&kb, g->name);
-    lathe_key_builder_add_str(&kb, n->origin);
+    lathe_key_builder_add_str(&kb, base(g->name));
+    lathe_key_builder_add_str(&kb, base(n->origin)); /* "v2/master.lua:9" -> "master.lua:9" */
     lathe_key_builder_add_str(&kb, lathe_graph_node_type(g, i));
     lathe_key_builder_add_u32(&kb, (uint32_t)occurrence);
     return lathe_key_builder_finish(&kb);
@@ -56,7 +64,7 @@ void lathe_explain_record(lathe_graph *g, lathe_cache *cache)
     char buf[RECORD_MAX];
     for (int i = 0; g->name && i < g->n_nodes; i++) {
         describe(g, i, buf, sizeof buf);
-        lathe_cache_put_blob(cache, identity(g, i), buf, strlen(buf));
+        lathe_cache_put_note(cache, identity(g, i), buf, strlen(buf));
     }
 }
 
@@ -80,7 +88,7 @@ void lathe_explain_why(const lathe_graph *g, lathe_cache *cache, int i, char *wh
 {
     char now[RECORD_MAX], before[RECORD_MAX];
     size_t len = 0;
-    if (!g->name || lathe_cache_get_blob(cache, identity(g, i), before, sizeof before - 1, &len) != LATHE_OK) {
+    if (!g->name || lathe_cache_get_note(cache, identity(g, i), before, sizeof before - 1, &len) != LATHE_OK) {
         snprintf(why, size, "not in the cache (no earlier run of this node)");
         return;
     }
@@ -101,6 +109,8 @@ void lathe_explain_why(const lathe_graph *g, lathe_cache *cache, int i, char *wh
         }
         l = nl + 1;
     }
-    if (strcmp(why, "changed:") == 0)
-        snprintf(why, size, "not in the cache (evicted or never stored)");
+    if (strcmp(why, "changed:") == 0) /* unchanged since the last run, and not in the cache */
+        snprintf(why, size, g->nodes[i].store ? "unchanged; its stored output was evicted"
+                                              : "unchanged; recomputed with its branch (not "
+                                                "stored: cheap to run again)");
 }

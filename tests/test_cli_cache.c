@@ -122,6 +122,25 @@ int main(void)
     CHECK(tu_run("cd %s && %s cache stats --cache cache | grep -q entries", dir, bin) == 0, "cache stats");
     CHECK(tu_run("cd %s && %s cache explain album.lua -o out --cache cache > explain.txt; grep -q 'up to date' explain.txt && ! grep -q 'will be written' explain.txt || { cat explain.txt >&2; exit 1; }", dir, bin) == 0,
           "cache explain: after the re-render every output is up to date (records replaced)");
+    /* explain after a tweak was rendered names no old change; a copied script keeps the
+     * history: explained against the last run, its next change is named with the old value. */
+    snprintf(path, sizeof path, "%s/tweak.lua", dir);
+    f = fopen(path, "w");
+    fputs("local m = source('in.wav'):eq{ {type = 'bell', freq_hz = 300, q = 1,\n"
+          "                                 gain_db = tonumber(param('g', -2))} }\n"
+          "output(m:gain{gain_db = -1}, 'x.wav', {bits = 24})\n", f);
+    fclose(f);
+    CHECK(tu_run("cd %s && %s render tweak.lua -o tw --cache cache -q && %s render tweak.lua -o tw "
+                 "--cache cache -q -D g=-3 && %s cache explain tweak.lua -o tw --cache cache -D g=-3 "
+                 "> ex1.txt && ! grep -q 'changed' ex1.txt && grep -q 'up to date' ex1.txt "
+                 "|| { cat ex1.txt >&2; exit 1; }", dir, bin, bin, bin) == 0,
+          "explain after the tweak was rendered lists no stale change");
+    CHECK(tu_run("cd %s && mkdir -p v2 && cp tweak.lua v2/ && cp in.wav v2/ && %s cache explain "
+                 "v2/tweak.lua -o tw --cache cache -D g=-4 > ex2.txt && grep -q 'gain_db -3 -> -4' "
+                 "ex2.txt || { cat ex2.txt >&2; exit 1; }", dir, bin) == 0,
+          "a copied script keeps its history: explain names gain_db -3 -> -4");
+    CHECK(tu_run("cd %s && ! grep -q 'evicted or never stored' ex1.txt ex2.txt", dir) == 0,
+          "no alarm for nodes never stored by design");
     CHECK(tu_run("cd %s && %s cache clear --cache cache >/dev/null && %s cache stats --cache cache | grep -q ' 0 entries'", dir, bin, bin) == 0,
           "cache clear empties it");
     tu_run("rm -rf %s", dir);
