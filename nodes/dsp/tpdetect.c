@@ -7,6 +7,7 @@
 #include "tpdetect.h"
 
 #include "simd.h"
+#include "tpfilter.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -27,43 +28,12 @@
 
 struct lathe_tpdetect {
     uint32_t channels, factor, taps, short_factor;
-    float *h;                 /* h[k * factor + p] */
+    lathe_tpfilter *f;        /* the meter's interpolator */
     float hs[SHORT_TAPS * SHORT_LANES]; /* hs[k * 4 + p], p < short_factor */
     float *hist[MAX_CH];      /* taps + 2 + CHUNK */
     float *y;                 /* (CHUNK + 2) * factor */
     uint32_t xlim_bits;       /* |x| bit pattern at or below which a group is skipped; 0 off */
 };
-
-static double bessel_i0(double x)
-{
-    double sum = 1.0, term = 1.0, q = x * x / 4.0;
-    for (int k = 1; k < 200 && term > sum * 1e-17; k++) {
-        term *= q / ((double)k * (double)k);
-        sum += term;
-    }
-    return sum;
-}
-
-/* The meter's design: sinc at offset p/F from the tap grid, Kaiser window over L taps, each
- * phase normalised to unity DC; phase 0 is the exact sample. */
-static void design(lathe_tpdetect *d, double beta)
-{
-    const double pi = 3.14159265358979323846;
-    const uint32_t F = d->factor, L = d->taps;
-    const double half = (double)L / 2.0, i0b = bessel_i0(beta);
-    for (uint32_t p = 0; p < F; p++) {
-        double g[64], sum = 0.0;
-        for (uint32_t k = 0; k < L; k++) {
-            double tau = (double)p / (double)F - ((double)k - half + 1.0);
-            double u = tau / half;
-            double w = bessel_i0(beta * sqrt(fmax(0.0, 1.0 - u * u))) / i0b;
-            g[k] = (tau == 0.0 ? 1.0 : sin(pi * tau) / (pi * tau)) * w;
-            sum += g[k];
-        }
-        for (uint32_t k = 0; k < L; k++)
-            d->h[k * F + p] = (float)(p == 0 ? (k == L / 2 - 1 ? 1.0 : 0.0) : g[k] / sum);
-    }
-}
 
 /* h(tau) = sinc(tau) * Hann over |tau| < 6 input samples (49 taps at 4x), sampled at the
  * points j + p/4. At 96 kHz and above (where such meters drop to 2x or none and programme
@@ -91,18 +61,19 @@ int lathe_tpdetect_new(uint32_t rate, uint32_t channels, lathe_tpdetect **out)
     if (!d)
         return -1;
     d->channels = channels;
-    d->factor = rate < 88200 ? 8 : rate < 176400 ? 4 : 2;
-    d->taps = rate < 46000 ? 48 : rate < 88200 ? 32 : 16;
-    d->h = calloc((size_t)d->taps * d->factor, sizeof(float));
-    d->y = calloc((size_t)(CHUNK + 2) * d->factor, sizeof(float));
-    int ok = d->h && d->y;
+    d->f = lathe_tpfilter_new(rate, CHUNK + 2);
+    int ok = d->f != NULL;
+    if (ok) {
+        d->factor = lathe_tpfilter_factor(d->f);
+        d->taps = lathe_tpfilter_taps(d->f);
+        ok = (d->y = calloc((size_t)(CHUNK + 2) * d->factor, sizeof(float))) != NULL;
+    }
     for (uint32_t c = 0; ok && c < channels; c++)
         ok = (d->hist[c] = calloc(d->taps + 2 + CHUNK, sizeof(float))) != NULL;
     if (!ok) {
         lathe_tpdetect_free(d);
         return -1;
     }
-    design(d, rate < 88200 ? 7.0 : 6.0);
     design_short(d, rate);
     *out = d;
     return 0;
@@ -114,7 +85,7 @@ void lathe_tpdetect_free(lathe_tpdetect *d)
         return;
     for (uint32_t c = 0; c < d->channels; c++)
         free(d->hist[c]);
-    free(d->h);
+    lathe_tpfilter_free(d->f);
     free(d->y);
     free(d);
 }
@@ -125,7 +96,7 @@ void lathe_tpdetect_reset(lathe_tpdetect *d)
         memset(d->hist[c], 0, (d->taps + 2 + CHUNK) * sizeof(float));
 }
 
-/* Largest sum of |taps| over the phases of the L-tap, F-phase filter h[k * F + p]. */
+/* Largest sum of |taps| over the phases of the short filter hs[k * F + p]. */
 static double abs_gain(const float *h, uint32_t F, uint32_t L)
 {
     double b = 0.0;
@@ -148,7 +119,7 @@ void lathe_tpdetect_set_threshold(lathe_tpdetect *d, float threshold)
     d->xlim_bits = 0;
     if (!(threshold > 0.0f))
         return;
-    double k = fmax(1.25 * abs_gain(d->h, d->factor, d->taps),
+    double k = fmax(1.25 * lathe_tpfilter_gain_bound(d->f),
                     abs_gain(d->hs, SHORT_LANES, SHORT_TAPS)) * (1.0 + 1e-4);
     float lim = (float)((double)threshold / k);
     while (lim > 0.0f && (double)lim * k > (double)threshold)
@@ -166,66 +137,6 @@ uint32_t lathe_tpdetect_reach(const lathe_tpdetect *d)
     return d->taps / 2 + 1;
 }
 
-/* y[q * F + p] for n intervals whose taps start at w[q]; F, L constant so the phase loop
- * vectorises; each lane sums its taps in the meter's order (no FMA contraction in ISO C), so
- * the values are the meter's bit for bit. */
-#define DEFINE_INTERP(F, L)                                                                    \
-    LATHE_HOT_CLONES static void interp_##F##_##L(const float *restrict w, const float *restrict h,  \
-                                            uint32_t n, float *restrict y)                     \
-    {                                                                                          \
-        for (uint32_t q = 0; q < n; q++) {                                                     \
-            float acc[F] = {0};                                                                \
-            for (uint32_t k = 0; k < L; k++) {                                                 \
-                float x = w[q + k];                                                            \
-                for (uint32_t p = 0; p < F; p++)                                               \
-                    acc[p] += h[k * F + p] * x;                                                \
-            }                                                                                  \
-            for (uint32_t p = 0; p < F; p++)                                                   \
-                y[q * F + p] = acc[p];                                                         \
-        }                                                                                      \
-    }
-DEFINE_INTERP(4, 16)
-DEFINE_INTERP(2, 16)
-
-/* The 8x case (44.1/48 kHz, the hot one) with explicit 8-lane vectors and four intervals in
- * flight to hide the add latency: same per-lane arithmetic as above. */
-typedef float v8f __attribute__((vector_size(32), aligned(4)));
-
-LATHE_HOT_CLONES static void interp_8(const float *restrict w, const float *restrict h, uint32_t L,
-                                uint32_t n, float *restrict y)
-{
-    uint32_t q = 0;
-    for (; q + 4 <= n; q += 4) {
-        v8f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-        for (uint32_t k = 0; k < L; k++) {
-            v8f hk = *(const v8f *)(h + k * 8);
-            a0 += hk * w[q + k];
-            a1 += hk * w[q + k + 1];
-            a2 += hk * w[q + k + 2];
-            a3 += hk * w[q + k + 3];
-        }
-        *(v8f *)(y + q * 8) = a0;
-        *(v8f *)(y + (q + 1) * 8) = a1;
-        *(v8f *)(y + (q + 2) * 8) = a2;
-        *(v8f *)(y + (q + 3) * 8) = a3;
-    }
-    for (; q < n; q++) {
-        v8f a = {0};
-        for (uint32_t k = 0; k < L; k++)
-            a += *(const v8f *)(h + k * 8) * w[q + k];
-        *(v8f *)(y + q * 8) = a;
-    }
-}
-
-static void interp(const lathe_tpdetect *d, const float *w, uint32_t n, float *y)
-{
-    if (d->factor == 8)
-        interp_8(w, d->h, d->taps, n, y);
-    else if (d->factor == 4)
-        interp_4_16(w, d->h, n, y);
-    else
-        interp_2_16(w, d->h, n, y);
-}
 /* The meter's refinement: the peak of the parabola through v[-1], v[0], v[1] (signs taken from
  * v[0]) when its vertex lies within one point, rounded up to float (never below the meter's
  * double value); |v[0]| otherwise. */
@@ -258,6 +169,7 @@ static inline int candidate(float lo, float mid, float hi, float m)
            0.125f * d * d >= 0.999f * (m - fabsf(mid)) * fabsf(D);
 }
 
+typedef float v8f __attribute__((vector_size(32), aligned(4)));
 typedef int32_t v8i __attribute__((vector_size(32), aligned(4)));
 
 #define VABS8(x) ((v8f)((v8i)(x) & 0x7fffffff))
@@ -360,7 +272,7 @@ static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t r
 {
     const uint32_t L = d->taps;
     /* intervals L/2 + rs .. L/2 + re + 1; interval j's taps start at b[j - L/2 + 1] */
-    interp(d, b + 1 + rs, re - rs + 2, d->y);
+    lathe_tpfilter_run(d->f, b + 1 + rs, re - rs + 2, d->y);
     fold_frames(d->y, d->factor, re - rs, first, out + rs);
     /* reported interval j = L/2 + 1 + i; its short taps start at b[j - 5] */
     if (d->short_factor)
@@ -375,7 +287,7 @@ static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t r
 static void chunk_channel(lathe_tpdetect *d, const float *b, uint32_t n, int first, float *out)
 {
     const uint32_t L = d->taps, avail = L + 1 + n; /* b[1 .. L + 1 + n] */
-    uint32_t bm[(CHUNK + 64 + 2 * GROUP) / GROUP];
+    uint32_t bm[(CHUNK + LATHE_TPFILTER_MAX_TAPS + 2 * GROUP) / GROUP];
     if (d->xlim_bits)
         for (uint32_t k = 0; k * GROUP < avail; k++)
             bm[k] = absmax_bits(b + 1 + k * GROUP,

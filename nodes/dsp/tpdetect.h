@@ -1,8 +1,7 @@
 /* tpdetect.h - per-frame true-peak detector for the limiter, with no engine dependency.
  *
- * The same interpolation as lathe's meter (truepeak.h: 8x below 88.2 kHz, 4x to 176.4 kHz, 2x
- * above; Kaiser-windowed sinc, beta 7 (6 at high rates), 48/32/16 taps per phase, phase 0 the
- * sample itself, each phase at unity DC, accumulated in float in the same order), plus what the
+ * The same interpolation as lathe's meter (truepeak.h), the one tpfilter.h (8x below 88.2 kHz,
+ * 4x to 176.4 kHz, 2x above; flat to 0.98 of Nyquist; the same float values), plus what the
  * meter does only for its overall maximum: every point whose parabola through its neighbours
  * could rise above the frame's largest point is refined by it. So a frame's detected peak is
  * never below what the meter would report for that stretch, and a limiter that keeps every

@@ -1,17 +1,18 @@
 /* truepeak.c - polyphase true-peak meter (see truepeak.h).
  *
- * Interval j (between x[j] and x[j+1]) is interpolated at j + p/F, p = 0..F-1, from L input
- * samples x[j-L/2+1 .. j+L/2] with a Kaiser-windowed sinc. Phase 0 is the sample itself (the
- * sinc's zeros fall on integers), so the interpolated maximum includes the sample peak.
+ * The interpolation is tpfilter.h's (shared with the limiter's detector): interval j (between
+ * x[j] and x[j+1]) at j + p/F, p = 0..F-1, from the L samples x[j-L/2+1 .. j+L/2]. Point 0 is
+ * the sample itself, so the interpolated maximum includes the sample peak.
  *
- * Speed: lathe_truepeak_add() skips a chunk of intervals when no interpolated value in it can
- * exceed the channel's running maximum: |y| <= sum|h_p| * max|x| over the chunk's taps, an exact
- * bound. frame_peaks() (a limiter's detector) computes every interval. The hot loop is written
- * with the phases as the vector dimension, compiled for AVX2 and baseline x86-64 (each lane does
- * the same operations in the same order, so both give identical results). */
+ * Speed: lathe_truepeak_add() skips a block of intervals when no interpolated value in it can
+ * exceed the channel's running maximum: first by the equivalent filter's absolute tap sum times
+ * the block's largest |x|, then, after the cheap first stage, by the second stage's tap sum
+ * times the largest |2x sample| (both exact bounds). frame_peaks() (for QC) computes every
+ * interval. */
 #include "truepeak.h"
 
 #include "simd.h"
+#include "tpfilter.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -20,61 +21,21 @@
 #define MAX_CH 64
 #define CHUNK 512 /* intervals computed per pass */
 #define SKIP_BLOCK 64
+/* float rounding of the interpolation against the exact bounds (< 1e-5 relative) */
+#define BOUND_SLACK (1.0 + 1e-4)
 
 struct lathe_truepeak {
-    uint32_t rate, channels, factor, taps; /* taps = L per phase */
-    float *h;        /* h[t * factor + p], t = 0..L-1 */
-    double l1max;    /* max over phases of sum |h_p| */
-    float *hmax;     /* per tap: max over phases of |h_p[k]|, made symmetric (a bound's weights) */
-    float *absb;     /* scratch: |history| of one channel, L + CHUNK */
-    uint32_t tb_backoff[MAX_CH], tb_wait[MAX_CH]; /* blocks to go before trying the bound again */
+    uint32_t rate, channels, factor, taps; /* taps = L per interval */
+    lathe_tpfilter *f;
+    double l1max;    /* max over points of sum |h_p| of the equivalent filter */
     float *hist;     /* per channel: L history samples followed by CHUNK new ones */
     float *y;        /* scratch: (CHUNK + 1) * factor + 1 interpolated values */
-    float *fp;       /* scratch for frame_peaks: CHUNK */
     double ch_max[MAX_CH];
     double sample_max[MAX_CH];
     double max;
     int64_t max_frame;
     uint64_t fed;    /* frames fed so far */
 };
-
-
-static double bessel_i0(double x)
-{
-    double sum = 1.0, term = 1.0, q = x * x / 4.0;
-    for (int k = 1; k < 200 && term > sum * 1e-17; k++) {
-        term *= q / ((double)k * (double)k);
-        sum += term;
-    }
-    return sum;
-}
-
-/* Kaiser-windowed sinc, designed in double, each phase normalised to unity DC gain. */
-static void design(lathe_truepeak *t, double beta)
-{
-    const double pi = 3.14159265358979323846;
-    uint32_t F = t->factor, L = t->taps;
-    double half = (double)L / 2.0, i0b = bessel_i0(beta);
-    t->l1max = 0.0;
-    for (uint32_t p = 0; p < F; p++) {
-        double g[64], sum = 0.0, l1 = 0.0;
-        for (uint32_t k = 0; k < L; k++) {
-            double tau = (double)p / (double)F - ((double)k - half + 1.0);
-            double u = tau / half;
-            double w = bessel_i0(beta * sqrt(fmax(0.0, 1.0 - u * u))) / i0b;
-            double s = tau == 0.0 ? 1.0 : sin(pi * tau) / (pi * tau);
-            g[k] = s * w;
-            sum += g[k];
-        }
-        for (uint32_t k = 0; k < L; k++) {
-            double v = p == 0 ? (k == L / 2 - 1 ? 1.0 : 0.0) : g[k] / sum;
-            t->h[k * F + p] = (float)v;
-            l1 += fabs((double)t->h[k * F + p]);
-        }
-        if (l1 > t->l1max)
-            t->l1max = l1;
-    }
-}
 
 int lathe_truepeak_new(uint32_t rate, uint32_t channels, lathe_truepeak **out)
 {
@@ -85,27 +46,18 @@ int lathe_truepeak_new(uint32_t rate, uint32_t channels, lathe_truepeak **out)
         return -1;
     t->rate = rate;
     t->channels = channels;
-    t->factor = rate < 88200 ? 8 : rate < 176400 ? 4 : 2;
-    /* 44.1 kHz needs the longer filter: its 20 kHz passband edge is only 2 kHz below Nyquist */
-    t->taps = rate < 46000 ? 48 : rate < 88200 ? 32 : 16;
-    t->h = calloc((size_t)t->taps * t->factor, sizeof(float));
-    t->hist = calloc((size_t)channels * (t->taps + CHUNK), sizeof(float));
-    t->y = calloc((size_t)(CHUNK + 1) * t->factor + 1, sizeof(float));
-    t->fp = calloc(CHUNK, sizeof(float));
-    t->hmax = calloc(t->taps, sizeof(float));
-    t->absb = calloc((size_t)t->taps + CHUNK + 1, sizeof(float));
-    if (!t->h || !t->hist || !t->y || !t->fp || !t->hmax || !t->absb) {
+    t->f = lathe_tpfilter_new(rate, CHUNK + 1);
+    if (t->f) {
+        t->factor = lathe_tpfilter_factor(t->f);
+        t->taps = lathe_tpfilter_taps(t->f);
+        t->l1max = lathe_tpfilter_gain_bound(t->f);
+        t->hist = calloc((size_t)channels * (t->taps + CHUNK), sizeof(float));
+        t->y = calloc((size_t)(CHUNK + 2) * t->factor + 1, sizeof(float));
+    }
+    if (!t->f || !t->hist || !t->y) {
         lathe_truepeak_free(t);
         return -1;
     }
-    design(t, rate < 88200 ? 7.0 : 6.0);
-    for (uint32_t k = 0; k < t->taps; k++)
-        for (uint32_t p = 0; p < t->factor; p++) {
-            float a = fabsf(t->h[k * t->factor + p]);
-            uint32_t m = t->taps - 1 - k; /* either orientation of the convolution is covered */
-            t->hmax[k] = a > t->hmax[k] ? a : t->hmax[k];
-            t->hmax[m] = a > t->hmax[m] ? a : t->hmax[m];
-        }
     lathe_truepeak_reset(t);
     *out = t;
     return 0;
@@ -115,12 +67,9 @@ void lathe_truepeak_free(lathe_truepeak *t)
 {
     if (!t)
         return;
-    free(t->h);
+    lathe_tpfilter_free(t->f);
     free(t->hist);
     free(t->y);
-    free(t->fp);
-    free(t->hmax);
-    free(t->absb);
     free(t);
 }
 
@@ -129,8 +78,6 @@ void lathe_truepeak_reset(lathe_truepeak *t)
     memset(t->hist, 0, (size_t)t->channels * (t->taps + CHUNK) * sizeof(float));
     memset(t->ch_max, 0, sizeof(t->ch_max));
     memset(t->sample_max, 0, sizeof(t->sample_max));
-    memset(t->tb_backoff, 0, sizeof(t->tb_backoff));
-    memset(t->tb_wait, 0, sizeof(t->tb_wait));
     t->max = 0.0;
     t->max_frame = -1;
     t->fed = 0;
@@ -144,56 +91,6 @@ uint32_t lathe_truepeak_latency(const lathe_truepeak *t)
 uint32_t lathe_truepeak_factor(const lathe_truepeak *t)
 {
     return t->factor;
-}
-
-/* y[q * F + p] for intervals q = 0..n-1 whose taps start at w[q]. The F phases form one GNU C
- * vector (plain auto-vectorisation picked the tap loop instead and gathered); two intervals per
- * step share each coefficient load. Same operations in the same order for every ISA. */
-typedef float v8f __attribute__((vector_size(32)));
-typedef float v4f __attribute__((vector_size(16)));
-typedef float v2f __attribute__((vector_size(8)));
-
-#define DEFINE_INTERP(F, L, VT)                                                                \
-    LATHE_HOT_CLONES static void interp_##F##_##L(const float *restrict w, const float *restrict h,   \
-                                           uint32_t n, float *restrict y)                      \
-    {                                                                                          \
-        uint32_t q = 0;                                                                        \
-        for (; q + 2 <= n; q += 2) {                                                           \
-            VT a0 = {0}, a1 = {0};                                                             \
-            for (uint32_t k = 0; k < L; k++) {                                                 \
-                VT hk;                                                                         \
-                memcpy(&hk, h + k * F, sizeof(hk));                                            \
-                a0 += hk * w[q + k];                                                           \
-                a1 += hk * w[q + 1 + k];                                                       \
-            }                                                                                  \
-            memcpy(y + q * F, &a0, sizeof(a0));                                                \
-            memcpy(y + (q + 1) * F, &a1, sizeof(a1));                                          \
-        }                                                                                      \
-        for (; q < n; q++) {                                                                   \
-            VT a0 = {0};                                                                       \
-            for (uint32_t k = 0; k < L; k++) {                                                 \
-                VT hk;                                                                         \
-                memcpy(&hk, h + k * F, sizeof(hk));                                            \
-                a0 += hk * w[q + k];                                                           \
-            }                                                                                  \
-            memcpy(y + q * F, &a0, sizeof(a0));                                                \
-        }                                                                                      \
-    }
-DEFINE_INTERP(8, 48, v8f)
-DEFINE_INTERP(8, 32, v8f)
-DEFINE_INTERP(4, 16, v4f)
-DEFINE_INTERP(2, 16, v2f)
-
-static void interp(const lathe_truepeak *t, const float *w, uint32_t n, float *y)
-{
-    if (t->factor == 8 && t->taps == 48)
-        interp_8_48(w, t->h, n, y);
-    else if (t->factor == 8)
-        interp_8_32(w, t->h, n, y);
-    else if (t->factor == 4)
-        interp_4_16(w, t->h, n, y);
-    else
-        interp_2_16(w, t->h, n, y);
 }
 
 /* Largest |v| over n floats, through the bit pattern (non-negative floats order as integers),
@@ -272,13 +169,10 @@ static void shift(lathe_truepeak *t, float *b, uint32_t n)
 
 /* Computes intervals -1..n-1 of the chunk just pushed, plus the sample after the last. Interval
  * q starts at buffer index L/2 + q, so its taps begin at b[q + 1]. */
-static void interp_chunk(const lathe_truepeak *t, const float *b, uint32_t n, uint32_t off,
-                         uint32_t cnt)
+static void interp_chunk(lathe_truepeak *t, const float *b, uint32_t n)
 {
-    uint32_t F = t->factor, L = t->taps;
-    interp(t, b + off, cnt, t->y + (size_t)off * F);
-    if (off + cnt == n + 1)
-        t->y[(size_t)(n + 1) * F] = b[L / 2 + n];
+    lathe_tpfilter_run(t->f, b, n + 1, t->y);
+    t->y[(size_t)(n + 1) * t->factor] = b[t->taps / 2 + n];
 }
 
 static void sample_peak(lathe_truepeak *t, uint32_t c, const float *x, uint32_t n)
@@ -288,55 +182,27 @@ static void sample_peak(lathe_truepeak *t, uint32_t c, const float *x, uint32_t 
         t->sample_max[c] = m;
 }
 
-/* An upper bound of every interpolated value of intervals q0-1 .. q0+cnt-1: each is a weighted
- * sum of L samples whose weights are at most hmax in magnitude, so it is at most the hmax-
- * weighted sum of |x| over its window. An eighth of the interpolation's work; on music, where
- * peaks are rare, it rules out most blocks the coarse bound (l1max x block peak) cannot. */
-LATHE_HOT_CLONES
-static double tight_bound(const lathe_truepeak *t, uint32_t q0, uint32_t cnt)
-{
-    const uint32_t L = t->taps;
-    const float *restrict w = t->hmax, *restrict a = t->absb;
-    float best = 0.0f;
-    for (uint32_t s = q0; s <= q0 + cnt; s++) {
-        float acc = 0.0f;
-        for (uint32_t k = 0; k < L; k++)
-            acc += w[k] * a[s + k];
-        best = acc > best ? acc : best;
-    }
-    /* float sums of non-negative terms: allow for their rounding before comparing */
-    return (double)best * (1.0 + 1e-5);
-}
-
 static void add_channel(lathe_truepeak *t, uint32_t c, const float *x, uint32_t n)
 {
-    uint32_t L = t->taps;
+    const uint32_t L = t->taps, F = t->factor;
     float *b = push(t, c, x, n);
     int64_t first = (int64_t)t->fed - L / 2;
     sample_peak(t, c, x, n);
-    for (uint32_t i = 0; i < n + L; i++) /* the bound's input: n + L samples of history */
-        t->absb[i] = fabsf(b[i]);
     for (uint32_t q0 = 0; q0 < n; q0 += SKIP_BLOCK) {
         uint32_t cnt = n - q0 < SKIP_BLOCK ? n - q0 : SKIP_BLOCK;
-        /* taps of intervals q0-1 .. q0+cnt-1 span b[q0 .. q0+cnt+L-1], plus the next sample */
+        /* intervals q0-1 .. q0+cnt-1 read b[q0 .. q0+cnt+L-1]; the sample after them is the
+         * first point of the next interval */
         double limit = t->ch_max[c] * REFINE_FRAC;
-        double bound = (double)absmax(b + q0, cnt + L) * t->l1max;
-        if (bound <= limit)
+        float next = b[L / 2 + q0 + cnt];
+        if ((double)absmax(b + q0, cnt + L) * t->l1max * BOUND_SLACK <= limit)
             continue;
-        /* On dense material (noise, heavy limiting) the bound seldom rules a block out: after a
-         * miss, wait twice as many blocks as last time before paying for it again. */
-        if (t->tb_wait[c]) {
-            t->tb_wait[c]--;
-        } else if (tight_bound(t, q0, cnt) <= limit && (double)fabsf(b[L / 2 + q0 + cnt]) <= limit) {
-            t->tb_backoff[c] = 0;
+        lathe_tpfilter_stage1(t->f, b + q0, cnt + 1);
+        if (lathe_tpfilter_stage2_bound(t->f, 0, cnt + 1) * BOUND_SLACK <= limit &&
+            (double)fabsf(next) <= limit)
             continue;
-        } else {
-            t->tb_backoff[c] = t->tb_backoff[c] ? (t->tb_backoff[c] < 64 ? 2 * t->tb_backoff[c] : 64) : 1;
-            t->tb_wait[c] = t->tb_backoff[c];
-        }
-        interp_chunk(t, b, n, q0, cnt + 1);
-        t->y[(size_t)(q0 + cnt + 1) * t->factor] = b[L / 2 + q0 + cnt];
-        update_max(t, c, t->y + (size_t)q0 * t->factor, cnt, first + q0);
+        lathe_tpfilter_points(t->f, 0, cnt + 1, t->y + (size_t)q0 * F);
+        t->y[(size_t)(q0 + cnt + 1) * F] = next;
+        update_max(t, c, t->y + (size_t)q0 * F, cnt, first + q0);
     }
     shift(t, b, n);
 }
@@ -374,7 +240,7 @@ void lathe_truepeak_frame_peaks(lathe_truepeak *t, const float *const *ch, uint3
         for (uint32_t c = 0; c < t->channels; c++) {
             float *b = push(t, c, ch[c] + off, cnt);
             sample_peak(t, c, ch[c] + off, cnt);
-            interp_chunk(t, b, cnt, 0, cnt + 1);
+            interp_chunk(t, b, cnt);
             update_max(t, c, t->y, cnt, first);
             fold_peaks(t, cnt, peak_out + off, c == 0);
             shift(t, b, cnt);

@@ -1,12 +1,11 @@
 /* truepeak.h - true-peak (inter-sample peak) measurement per ITU-R BS.1770-5 Annex 2, with no
  * engine dependency.
  *
- * Oversampling 8x below 88.2 kHz, 4x below 176.4 kHz, 2x above,
- * with a Kaiser-windowed sinc polyphase interpolator designed in double (48 taps per phase below
- * 46 kHz, 32 below 88.2 kHz, 16 above; passband to 20 kHz
- * flat within ~0.01 dB at 44.1 kHz). The overall maximum is refined by a parabola through the
- * oversampled points around it, and is always max(sample peak, interpolated peak). DC is kept
- * (overload detection). Values are linear (1.0 = 0 dBTP). */
+ * Oversampling 8x below 88.2 kHz, 4x below 176.4 kHz, 2x above, by tpfilter.h's two-stage
+ * interpolator (shared with the limiter's detector): flat to 0.98 of Nyquist, every point of
+ * content below it within 0.003 dB of the ideal reconstruction. The overall maximum is refined
+ * by a parabola through the oversampled points around it, and is always max(sample peak,
+ * interpolated peak). DC is kept (overload detection). Values are linear (1.0 = 0 dBTP). */
 #ifndef LATHE_TRUEPEAK_H
 #define LATHE_TRUEPEAK_H
 

@@ -1,0 +1,272 @@
+/* tpfilter.c - the two-stage true-peak interpolator (see tpfilter.h).
+ *
+ * Layout of the 2x signal for a call on intervals j0 .. j0 + n - 1: z[2s] = x[j0 - l2/4 + s],
+ * z[2s + 1] = the midpoint after it, s = 0 .. n + l2/2 - 1. Point p of interval q is then
+ * sum over k = 0..l2 of g2[k * F + p] * z[2q + 1 + k]: the lanes p < F/2 start at the sample,
+ * the others one 2x step later at the midpoint (their taps shifted by one), so all F points of
+ * an interval form one vector over the same z window. */
+#include "tpfilter.h"
+
+#include "simd.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HB_K 116      /* half-band taps on each side of a midpoint */
+#define HB_BETA 7.0
+#define S2_TAPS 16    /* stage 2 taps per phase on the 2x signal */
+#define S2_BETA 10.0
+#define S2_MAX_LANES 8
+
+struct lathe_tpfilter {
+    uint32_t factor, l2, taps, max_n;
+    float hb[HB_K];
+    float *g2;        /* (l2 + 1) * factor */
+    float *comp;      /* taps * factor */
+    double gain_bound, s2_l1;
+    float *z;         /* 2 * (max_n + l2 / 2) */
+};
+
+static const double PI = 3.14159265358979323846;
+
+static double bessel_i0(double x)
+{
+    double sum = 1.0, term = 1.0, q = x * x / 4.0;
+    for (int k = 1; k < 300 && term > sum * 1e-17; k++) {
+        term *= q / ((double)k * (double)k);
+        sum += term;
+    }
+    return sum;
+}
+
+double lathe_kaiser(double u, double beta)
+{
+    return fabs(u) > 1.0 ? 0.0 : bessel_i0(beta * sqrt(1.0 - u * u)) / bessel_i0(beta);
+}
+
+/* Half-band: the midpoint is sum hb[k] (x[j - k] + x[j + 1 + k]), unity at DC. */
+static void design_halfband(double *hb)
+{
+    double sum = 0.0;
+    for (int k = 0; k < HB_K; k++) {
+        double m = 2.0 * k + 1.0; /* offset in 2x samples */
+        hb[k] = sin(PI * m / 2.0) / (PI * m / 2.0) * lathe_kaiser(m / (2.0 * HB_K), HB_BETA);
+        sum += 2.0 * hb[k];
+    }
+    for (int k = 0; k < HB_K; k++)
+        hb[k] /= sum;
+}
+
+/* Stage 2 as F lanes over l2 + 1 taps of z (see the layout above), phases at unity DC. */
+static void design_stage2(uint32_t F, uint32_t l2, double *g2)
+{
+    const uint32_t G = F / 2;
+    double h2[S2_MAX_LANES / 2][S2_TAPS];
+    for (uint32_t r = 0; r < G; r++) {
+        double sum = 0.0;
+        for (uint32_t k = 0; k < l2; k++) {
+            double tau = (double)r / G - ((double)k - l2 / 2.0 + 1.0);
+            h2[r][k] = G == 1 ? 0.0 : (tau == 0.0 ? 1.0 : sin(PI * tau) / (PI * tau)) *
+                                          lathe_kaiser(tau / (l2 / 2.0), S2_BETA);
+            sum += h2[r][k];
+        }
+        for (uint32_t k = 0; k < l2; k++)
+            h2[r][k] = r == 0 ? (k == l2 / 2 - 1 ? 1.0 : 0.0) : h2[r][k] / sum;
+    }
+    for (uint32_t k = 0; k <= l2; k++)
+        for (uint32_t p = 0; p < F; p++) {
+            uint32_t r = p % G, kk = k - (p >= G);
+            g2[k * F + p] = (p >= G && k == 0) || kk >= l2 ? 0.0 : h2[r][kk];
+        }
+}
+
+/* The single-stage equivalent in double: the response of one interval to each input tap. */
+static void composite(lathe_tpfilter *f, const double *hb, const double *g2)
+{
+    const uint32_t F = f->factor, L = f->taps, S = 1 + f->l2 / 2;
+    double z[2 * (1 + S2_TAPS / 2)];
+    f->gain_bound = 0.0;
+    for (uint32_t t = 0; t < L; t++) {
+        for (uint32_t s = 0; s < S; s++) { /* w = unit impulse at t */
+            z[2 * s] = s + HB_K - 1 == t ? 1.0 : 0.0;
+            z[2 * s + 1] = 0.0;
+            for (uint32_t k = 0; k < HB_K; k++)
+                z[2 * s + 1] += hb[k] * ((s + HB_K - 1 - k == t) + (s + HB_K + k == t));
+        }
+        for (uint32_t p = 0; p < F; p++) {
+            double y = 0.0;
+            for (uint32_t k = 0; k <= f->l2; k++)
+                y += g2[k * F + p] * z[1 + k];
+            f->comp[t * F + p] = (float)y;
+        }
+    }
+    for (uint32_t p = 0; p < F; p++) {
+        double s = 0.0;
+        for (uint32_t t = 0; t < L; t++)
+            s += fabs((double)f->comp[t * F + p]);
+        f->gain_bound = fmax(f->gain_bound, s);
+    }
+}
+
+lathe_tpfilter *lathe_tpfilter_new(uint32_t rate, uint32_t max_n)
+{
+    if (rate < 8000 || rate > 768000)
+        return NULL;
+    lathe_tpfilter *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->factor = rate < 88200 ? 8 : rate < 176400 ? 4 : 2;
+    f->l2 = f->factor == 2 ? 4 : S2_TAPS; /* at 2x stage 2 is the identity: 4 taps suffice */
+    f->taps = 2 * HB_K + f->l2 / 2;
+    _Static_assert(2 * HB_K + S2_TAPS / 2 <= LATHE_TPFILTER_MAX_TAPS, "taps fit the callers");
+    f->max_n = max_n;
+    double hb[HB_K], g2[(S2_TAPS + 1) * S2_MAX_LANES];
+    f->g2 = calloc((size_t)(f->l2 + 1) * f->factor, sizeof(float));
+    f->comp = calloc((size_t)f->taps * f->factor, sizeof(float));
+    f->z = calloc(2 * ((size_t)max_n + f->l2 / 2) + S2_MAX_LANES, sizeof(float));
+    if (!f->g2 || !f->comp || !f->z) {
+        lathe_tpfilter_free(f);
+        return NULL;
+    }
+    design_halfband(hb);
+    design_stage2(f->factor, f->l2, g2);
+    for (uint32_t k = 0; k < HB_K; k++)
+        f->hb[k] = (float)hb[k];
+    for (uint32_t k = 0; k < (f->l2 + 1) * f->factor; k++)
+        f->g2[k] = (float)g2[k];
+    for (uint32_t p = 0; p < f->factor; p++) {
+        double s = 0.0;
+        for (uint32_t k = 0; k <= f->l2; k++)
+            s += fabs((double)f->g2[k * f->factor + p]);
+        f->s2_l1 = fmax(f->s2_l1, s);
+    }
+    composite(f, hb, g2);
+    return f;
+}
+
+void lathe_tpfilter_free(lathe_tpfilter *f)
+{
+    if (!f)
+        return;
+    free(f->g2);
+    free(f->comp);
+    free(f->z);
+    free(f);
+}
+
+uint32_t lathe_tpfilter_factor(const lathe_tpfilter *f)
+{
+    return f->factor;
+}
+
+uint32_t lathe_tpfilter_taps(const lathe_tpfilter *f)
+{
+    return f->taps;
+}
+
+const float *lathe_tpfilter_composite(const lathe_tpfilter *f)
+{
+    return f->comp;
+}
+
+double lathe_tpfilter_gain_bound(const lathe_tpfilter *f)
+{
+    return f->gain_bound;
+}
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+typedef float v2f __attribute__((vector_size(8)));
+
+/* Midpoints m[s] = sum hb[k] (x[s + K - 1 - k] + x[s + K + k]) for s < S, eight at a time;
+ * the tail does each lane's operations in the same order, so a value never depends on which
+ * path computed it. */
+LATHE_HOT_CLONES static void midpoints(const float *restrict hb, const float *restrict w,
+                                       uint32_t S, float *restrict z)
+{
+    uint32_t s = 0;
+    for (; s + 8 <= S; s += 8) {
+        v8f acc = {0};
+        for (uint32_t k = 0; k < HB_K; k++) {
+            v8f a, b;
+            memcpy(&a, w + s + HB_K - 1 - k, sizeof a);
+            memcpy(&b, w + s + HB_K + k, sizeof b);
+            acc += hb[k] * (a + b);
+        }
+        for (uint32_t i = 0; i < 8; i++) {
+            z[2 * (s + i)] = w[s + i + HB_K - 1];
+            z[2 * (s + i) + 1] = acc[i];
+        }
+    }
+    for (; s < S; s++) {
+        float acc = 0.0f;
+        for (uint32_t k = 0; k < HB_K; k++)
+            acc += hb[k] * (w[s + HB_K - 1 - k] + w[s + HB_K + k]);
+        z[2 * s] = w[s + HB_K - 1];
+        z[2 * s + 1] = acc;
+    }
+}
+
+void lathe_tpfilter_stage1(lathe_tpfilter *f, const float *w, uint32_t n)
+{
+    midpoints(f->hb, w, n + f->l2 / 2, f->z);
+}
+
+double lathe_tpfilter_stage2_bound(const lathe_tpfilter *f, uint32_t q0, uint32_t n)
+{
+    const float *z = f->z + 2 * q0 + 1;
+    float m = 0.0f;
+    for (uint32_t i = 0; i < 2 * (n - 1) + f->l2 + 1; i++)
+        m = fabsf(z[i]) > m ? fabsf(z[i]) : m;
+    return (double)m * f->s2_l1;
+}
+
+/* Stage 2 with the F points of an interval as one vector; two intervals share each tap load. */
+#define DEFINE_STAGE2(F, VT)                                                                    \
+    LATHE_HOT_CLONES static void stage2_##F(const float *restrict g, uint32_t taps,             \
+                                            const float *restrict z, uint32_t n,                \
+                                            float *restrict y)                                  \
+    {                                                                                           \
+        uint32_t q = 0;                                                                         \
+        for (; q + 2 <= n; q += 2) {                                                            \
+            VT a0 = {0}, a1 = {0};                                                              \
+            for (uint32_t k = 0; k < taps; k++) {                                               \
+                VT gk;                                                                          \
+                memcpy(&gk, g + k * F, sizeof gk);                                              \
+                a0 += gk * z[2 * q + 1 + k];                                                    \
+                a1 += gk * z[2 * q + 3 + k];                                                    \
+            }                                                                                   \
+            memcpy(y + q * F, &a0, sizeof a0);                                                  \
+            memcpy(y + (q + 1) * F, &a1, sizeof a1);                                            \
+        }                                                                                       \
+        for (; q < n; q++) {                                                                    \
+            VT a0 = {0};                                                                        \
+            for (uint32_t k = 0; k < taps; k++) {                                               \
+                VT gk;                                                                          \
+                memcpy(&gk, g + k * F, sizeof gk);                                              \
+                a0 += gk * z[2 * q + 1 + k];                                                    \
+            }                                                                                   \
+            memcpy(y + q * F, &a0, sizeof a0);                                                  \
+        }                                                                                       \
+    }
+DEFINE_STAGE2(8, v8f)
+DEFINE_STAGE2(4, v4f)
+DEFINE_STAGE2(2, v2f)
+
+void lathe_tpfilter_points(const lathe_tpfilter *f, uint32_t q0, uint32_t n, float *y)
+{
+    const float *z = f->z + 2 * q0;
+    if (f->factor == 8)
+        stage2_8(f->g2, f->l2 + 1, z, n, y);
+    else if (f->factor == 4)
+        stage2_4(f->g2, f->l2 + 1, z, n, y);
+    else
+        stage2_2(f->g2, f->l2 + 1, z, n, y);
+}
+
+void lathe_tpfilter_run(lathe_tpfilter *f, const float *w, uint32_t n, float *y)
+{
+    lathe_tpfilter_stage1(f, w, n);
+    lathe_tpfilter_points(f, 0, n, y);
+}
