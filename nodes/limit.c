@@ -26,8 +26,8 @@ static const lathe_param limit_table[] = {
     LATHE_NUMBER(limit_params, release_ms, 100.0, 1.0, 5000.0,
                  "release time constant back towards unity gain"),
     LATHE_ENUM(limit_params, release, "fixed", release_choices,
-               "fixed: release_ms always; adaptive: fast return to the recent average reduction, "
-               "then release_ms (less pumping on dense material)"),
+               "fixed: release_ms always; adaptive: fast return (release_ms / 5) to the sustained "
+               "reduction, never slower than fixed (less pumping on dense material)"),
     LATHE_NUMBER(limit_params, link, 1.0, 0.0, 1.0,
                  "stereo link: 1 one gain for all channels, 0 independent channels"),
     LATHE_BOOL(limit_params, true_peak, 1, "detect 8x-oversampled (inter-sample) peaks"),

@@ -11,10 +11,19 @@
 /* The ceiling the gain computers aim at sits this far (relative) below the requested one: it
  * absorbs float rounding of gain * sample (a few ulps), nothing audible (1e-5 dB). */
 #define CEIL_MARGIN 1e-6
+/* The main stage holds its gain over this many frames either side of a peak: the core of the
+ * interpolator, where nearly all its weight lies (the far taps of its long half-band carry
+ * little; holding over all of them would lengthen every gain dip by 4 ms at 48 kHz). What the
+ * tails leave over the ceiling, the safety stage, which holds over the whole reach, removes. */
+#define MAIN_HOLD 17
 /* Safety stage: lookahead in frames beyond its hold. Its overs are small residuals. */
 #define SAFE_RAMP 32
 #define SAFE_RELEASE_MS 20.0
-#define ADAPT_AVG_MS 2000.0
+/* Adaptive release: the sustained reduction follows the gain while the limiter clamps (over
+ * ADAPT_SUS_MS) and relaxes towards unity while it does not (over ADAPT_SUS_REL_MUL *
+ * release_ms); the envelope returns to it at release_ms / ADAPT_FAST_DIV. */
+#define ADAPT_SUS_MS 2000.0
+#define ADAPT_SUS_REL_MUL 5.0
 #define ADAPT_FAST_DIV 5.0
 
 typedef struct gaincomp {
@@ -26,12 +35,12 @@ typedef struct gaincomp {
     uint32_t box_pos, since_sum;
     uint64_t ones;             /* frames since the envelope was last below 1 */
     double box_sum, inv_len;
-    double env, avg;
+    double env, sus;           /* envelope, sustained reduction (adaptive release) */
     uint64_t t;
 } gaincomp;
 
 typedef struct release {
-    double a_rel, a_fast, a_avg;
+    double a_rel, a_fast, a_sus, a_sus_rel;
     int adaptive;
 } release;
 
@@ -106,16 +115,30 @@ static void gaincomp_reset(gaincomp *g)
     g->box_sum = g->len;
     g->box_pos = g->since_sum = 0;
     g->ones = g->len;
-    g->env = g->avg = 1.0;
+    g->env = g->sus = 1.0;
     g->t = 0;
 }
 
-/* The next released envelope value before the held minimum clamps it. */
-static inline double release_step(const release *r, double env, double avg)
+/* The next released envelope value before the held minimum clamps it. The adaptive release
+ * adds a fast return towards the sustained reduction but never releases slower than the fixed
+ * one: whatever the history, the envelope climbs back to unity at least at release_ms. (An
+ * envelope that only approached a target pulled towards itself never reached unity.) */
+static inline double release_step(const release *r, double env, double sus)
 {
-    if (r->adaptive && env < avg)
-        return env + (avg - env) * r->a_fast;
-    return env + (1.0 - env) * r->a_rel;
+    double e = env + (1.0 - env) * r->a_rel;
+    if (r->adaptive && env < sus) {
+        double f = env + (sus - env) * r->a_fast;
+        e = f > e ? f : e;
+    }
+    return e;
+}
+
+/* The sustained reduction follows the envelope while the held minimum clamps it (limiting
+ * goes on) and relaxes towards unity otherwise, so it measures recent sustained limiting and
+ * forgets it once the programme no longer asks for any. */
+static inline double sustained_step(const release *r, double sus, double env, int clamped)
+{
+    return clamped ? sus + (env - sus) * r->a_sus : sus + (1.0 - sus) * r->a_sus_rel;
 }
 
 /* [rt] Required gains in, smoothed gains out (n frames), frame by frame. */
@@ -135,13 +158,13 @@ static void gaincomp_step(gaincomp *g, const release *r, const double *req, doub
             g->dq_n--;
         }
         double held = g->dq_v[g->dq_head];
-        double e = release_step(r, g->env, g->avg);
+        double e = release_step(r, g->env, g->sus);
         if (e > 1.0 - 1e-12)
             e = 1.0; /* land on unity exactly so the pass-through is bit-exact again */
         g->env = e < held ? e : held;
         g->ones = g->env < 1.0 ? 0 : g->ones + 1;
         if (r->adaptive)
-            g->avg += (g->env - g->avg) * r->a_avg;
+            g->sus = sustained_step(r, g->sus, g->env, held < e);
         g->box_sum += g->env - g->box[g->box_pos];
         g->box[g->box_pos] = g->env;
         if (++g->box_pos == g->len)
@@ -169,7 +192,7 @@ static void gaincomp_idle(gaincomp *g, const release *r, double *out, uint32_t n
         out[i] = o < 1.0 ? o : 1.0;
     if (r->adaptive)
         for (uint32_t i = 0; i < n; i++)
-            g->avg += (1.0 - g->avg) * r->a_avg;
+            g->sus = sustained_step(r, g->sus, 1.0, 0);
     g->t += n;
     g->dq_head = 0;
     g->dq_n = 1;
@@ -244,7 +267,8 @@ static double one_pole(double ms, uint32_t rate)
 }
 
 /* Sets up detector, gain computers (ramp frames, hold frames) and delay of one stage. */
-static int stage_init(stage *s, const lathe_limiter_config *c, int n_gc, int tp, uint32_t ramp)
+static int stage_init(stage *s, const lathe_limiter_config *c, int n_gc, int tp, uint32_t ramp,
+                      uint32_t max_hold)
 {
     s->n_gc = n_gc;
     s->det_latency = 0;
@@ -259,6 +283,7 @@ static int stage_init(stage *s, const lathe_limiter_config *c, int n_gc, int tp,
     /* hold: a frame's true peak depends on the samples within `reach` frames of it; the gain
      * stays at or below its requirement over all of them (flat there for an isolated peak) */
     uint32_t hold = tp ? lathe_tpdetect_reach(s->tp[0]) : 0;
+    hold = hold < max_hold ? hold : max_hold;
     for (int k = 0; k < n_gc; k++)
         if (gaincomp_init(&s->gc[k], ramp + 2 * hold, ramp) != 0)
             return -1;
@@ -320,13 +345,15 @@ int lathe_limiter_new(const lathe_limiter_config *cfg, lathe_limiter **out)
     uint32_t ramp = (uint32_t)lround(c->lookahead_ms * 1e-3 * c->rate);
     ramp = ramp < 1 ? 1 : ramp;
     int n_gc = (c->link >= 1.0 || c->channels == 1) ? 1 : (int)c->channels;
-    int rc = stage_init(&l->s1, c, n_gc, c->true_peak, ramp);
+    int rc = stage_init(&l->s1, c, n_gc, c->true_peak, ramp, MAIN_HOLD);
     l->s1.rel = (release){ one_pole(c->release_ms, c->rate),
                            one_pole(c->release_ms / ADAPT_FAST_DIV, c->rate),
-                           one_pole(ADAPT_AVG_MS, c->rate), c->adaptive_release };
+                           one_pole(ADAPT_SUS_MS, c->rate),
+                           one_pole(c->release_ms * ADAPT_SUS_REL_MUL, c->rate),
+                           c->adaptive_release };
     if (rc == 0 && l->two_stage) {
-        rc = stage_init(&l->s2, c, n_gc, 1, SAFE_RAMP);
-        l->s2.rel = (release){ one_pole(SAFE_RELEASE_MS, c->rate), 0.0, 0.0, 0 };
+        rc = stage_init(&l->s2, c, n_gc, 1, SAFE_RAMP, UINT32_MAX);
+        l->s2.rel = (release){ one_pole(SAFE_RELEASE_MS, c->rate), 0.0, 0.0, 0.0, 0 };
         l->g1_mask = pow2_at_least(l->s2.latency + CHUNK) - 1;
         if (rc == 0 && !(l->g1_ring = calloc(l->g1_mask + 1, sizeof(double))))
             rc = -1;

@@ -7,16 +7,17 @@
  * then takes a sliding minimum over lookahead + 2 * hold frames (monotonic deque, O(1)
  * amortised), applies the release (a one-pole return towards unity, optionally program
  * dependent), and smooths the attack with a box filter over the lookahead. The minimum window
- * is longer than the box by the interpolator's reach on each side, so around every peak the
- * applied gain is at or below that peak's requirement over the whole interpolation window and,
- * for an isolated peak, exactly flat there: the reconstructed output peak is then gain * peak.
+ * is longer than the box by the interpolator's core (17 frames) on each side, so around every
+ * peak the applied gain is at or below that peak's requirement where the interpolation has
+ * nearly all its weight and, for an isolated peak, exactly flat there.
  * The box filter makes the gain piecewise linear (continuous: no steps). The audio is delayed by
  * the total latency; below the ceiling the gain is exactly 1.0 and the audio passes bit-exact.
  *
  * A final safety stage re-measures the output's true peak per frame with the same detector and
- * runs a second, short (32-frame ramp) gain computer of the same form on the residual overs
- * (measured < 0.001 dB: dense peaks where the gain moves inside an interpolation window), so
- * the output's true peak stays at or below the ceiling. Sample-peak mode (true_peak 0) has one
+ * runs a second, short (32-frame ramp, held over the detector's whole reach) gain computer of
+ * the same form on the residual overs (where the gain moves under the interpolator's far taps
+ * or inside its core between dense peaks), so the output's true peak stays at or below the
+ * ceiling. Sample-peak mode (true_peak 0) has one
  * stage and no interpolation: |y| <= ceiling on every sample.
  *
  * All state is double; results do not depend on how the input is cut into blocks. */
@@ -39,7 +40,8 @@ typedef struct lathe_limiter_config {
     double ceiling;        /* linear (1.0 = 0 dBTP / 0 dBFS) */
     double lookahead_ms;   /* attack ramp length; > 0 */
     double release_ms;     /* release time constant; > 0 */
-    int adaptive_release;  /* 1: fast return to the recent average reduction, then release_ms */
+    int adaptive_release;  /* 1: fast return (release_ms / 5) to the sustained reduction of recent
+                            * limiting, never slower than release_ms back to unity */
     double link;           /* 0 independent channels .. 1 fully linked */
     int true_peak;         /* 1: oversampled detection + safety stage; 0: sample peaks */
 } lathe_limiter_config;
