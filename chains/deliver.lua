@@ -33,15 +33,18 @@ deliver.profiles = {
     margin_db = 0.05,        -- the limiter aims this far under the ceiling: dither and 16-bit
                              -- rounding come after it
     lookahead_ms = 5, release_ms = 100, shaping = "none", bits = 16, format = "wav",
+    auto_blank_ms = 10,      -- no dither noise where the master is exact digital zero this long
   },
   vinyl = {
     max_lufs = -14,          -- -18..-14 LUFS: a louder mix comes down, a quieter one stays
     peak_dbtp = -0.5,        -- linear turn-down for headroom under the plant's 0 dBTP (no limiter)
     ceiling_dbtp = 0,
     highpass_hz = 25,        -- sub-sonic cut
-    bass_mono_hz = 150,      -- elliptical filter: side removed below this
     deess = true, deess_hz = 7000, deess_threshold_db = -30, deess_range_db = 3,
-    max_rate = 96000, rate = nil, lf_hz = 300, bits = 24, format = "wav",
+    max_rate = 96000, rate = nil, bits = 24, format = "wav",
+    lf_hz = 300,             -- the one low-end frequency: the elliptical filter makes the side
+                             -- mono below it, and the check (spec.c lf_hz) wants the low end in
+                             -- phase below it; a single value, so the chain passes its own check
   },
   hires = {
     max_lufs = -14,
@@ -152,7 +155,7 @@ function deliver.cd(master, stem, opts)
   x = x:limit{ceiling_dbtp = s.ceiling_dbtp - s.margin_db, lookahead_ms = s.lookahead_ms,
               release_ms = s.release_ms}
   x = x:pad{to_multiple_frames = s.sector_frames}
-  x = x:dither{bits = 16, shaping = s.shaping} -- once, last
+  x = x:dither{bits = 16, shaping = s.shaping, auto_blank_ms = s.auto_blank_ms} -- once, last
   return write(x, stem, "cd", s, opts and opts.tags)
 end
 
@@ -162,8 +165,8 @@ function deliver.vinyl(master, stem, opts)
   if s.highpass_hz > 0 then
     x = x:eq{{type = "highpass", freq_hz = s.highpass_hz, slope_db_oct = 24}}
   end
-  if s.bass_mono_hz > 0 and format(x).channels == 2 then
-    x = x:stereo{bass_mono_hz = s.bass_mono_hz}
+  if s.lf_hz > 0 and format(x).channels == 2 then
+    x = x:stereo{bass_mono_hz = s.lf_hz}
   end
   if s.deess then
     x = x:dyneq{{type = "bell", freq_hz = s.deess_hz, q = 1.5, threshold_db = s.deess_threshold_db,

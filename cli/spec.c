@@ -356,7 +356,7 @@ static void check_vinyl(verdict *v, const lathe_spec_profile *p, const lathe_ana
         rule(v, "lf_correlation", x->lf_corr_min, ">=", cmin, x->lf_corr_min >= cmin, 0,
              "lowest 1 s correlation below %.0f Hz: %+.3f at %.1f s%s", x->lf_hz, x->lf_corr_min,
              x->lf_corr_min_time_s, x->lf_corr_min >= cmin ? ""
-             : ": out-of-phase bass (raise the vinyl branch's bass_mono_hz, e.g. to 250)");
+             : ": out-of-phase bass (the vinyl branch makes the side mono below lf_hz)");
     else
         note(v, "low-end correlation not measured (not stereo, or no low-end signal)");
     double rec = lathe_spec_get(p, "side_recommended_s"), max = lathe_spec_get(p, "side_max_s");

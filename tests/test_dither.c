@@ -18,14 +18,14 @@
 #include <string.h>
 
 static const double PI = 3.14159265358979323846;
-typedef struct dither_p { int bits, shaping; } dither_p;
+typedef struct dither_p { int bits, shaping; double auto_blank_ms; } dither_p;
 
 #define RATE 48000
 #define N 192000 /* 4 s: 1 kHz falls on bin 4000 exactly */
 
 static int run_dither(int bits, int shaping, const tu_signal *x, uint32_t block, tu_signal *y)
 {
-    dither_p p = { bits, shaping };
+    dither_p p = { bits, shaping, 0.0 };
     char err[LATHE_ERR_MAX] = "";
     int rc = tu_node_run(tu_node("dither"), &p, x, 1, block, y, err, sizeof err);
     CHECK(rc == LATHE_OK, "dither %d bits shaping %d: %s", bits, shaping, err);
@@ -194,7 +194,7 @@ static void test_shaping(int shaping, const char *name)
     const int rate = 44100, n = 441000, seg = 4096;
     const double lsb = ldexp(1.0, -15);
     tu_signal x = tu_signal_new(rate, 1, n), y;
-    dither_p p = { 16, shaping };
+    dither_p p = { 16, shaping, 0.0 };
     char err[LATHE_ERR_MAX] = "";
     if (tu_node_run(tu_node("dither"), &p, &x, 1, 1000, &y, err, sizeof err) != LATHE_OK) {
         CHECK(0, "%s: %s", name, err);
@@ -245,13 +245,59 @@ static void test_shaping(int shaping, const char *name)
 static void test_refusals(void)
 {
     tu_signal x = tu_signal_new(96000, 2, 100), y;
-    dither_p p = { 16, 1 };
+    dither_p p = { 16, 1, 0.0 };
     char err[LATHE_ERR_MAX] = "";
     int rc = tu_node_run(tu_node("dither"), &p, &x, 1, 4096, &y, err, sizeof err);
     CHECK(rc == LATHE_ERR_PARAM && strstr(err, "96000"), "shaping at 96 kHz refused ('%s')", err);
-    p = (dither_p){ 18, 0 };
+    p = (dither_p){ 18, 0, 0.0 };
     rc = tu_node_run(tu_node("dither"), &p, &x, 1, 4096, &y, err, sizeof err);
     CHECK(rc == LATHE_ERR_PARAM, "bits 18 refused ('%s')", err);
+    tu_signal_free(&x);
+}
+
+/* Auto-blank: 1 s of exact zeros, 1 s of a -90 dBFS sine (dithered: noise), a 5 ms run of
+ * zeros, 1 s of sine, 1 s of zeros. With a 10 ms hold the intro is exact zero from its first
+ * frame, the ending from 10 ms on, and the short gap keeps its dither; without it every part
+ * carries noise. Any block size gives the same output. */
+static void test_auto_blank(void)
+{
+    const uint32_t s1 = RATE, gap = RATE + RATE, n = 4 * RATE + RATE / 200;
+    tu_signal x = tu_signal_new(RATE, 2, n), y, z;
+    for (uint32_t i = 0; i < n; i++) {
+        int on = (i >= s1 && i < gap) || (i >= gap + RATE / 200 && i < gap + RATE / 200 + RATE);
+        for (uint32_t c = 0; c < 2; c++)
+            x.ch[c][i] = on ? (float)(pow(10.0, -90.0 / 20.0) * sin(2 * PI * 997.0 * i / RATE))
+                            : 0.0f;
+    }
+    const uint32_t end = gap + RATE / 200 + RATE, hold = RATE / 100;
+    for (int blank = 0; blank < 2; blank++) {
+        dither_p p = { 16, 0, blank ? 10.0 : 0.0 };
+        char err[LATHE_ERR_MAX] = "";
+        CHECK(tu_node_run(tu_node("dither"), &p, &x, 1, 4096, &y, err, sizeof err) == LATHE_OK,
+              "dither auto_blank_ms %g: %s", p.auto_blank_ms, err);
+        CHECK(tu_node_run(tu_node("dither"), &p, &x, 1, 333, &z, err, sizeof err) == LATHE_OK,
+              "dither, block 333");
+        uint32_t intro = 0, ending = 0, in_gap = 0, differ = 0;
+        for (uint32_t c = 0; c < 2; c++)
+            for (uint32_t i = 0; i < n; i++) {
+                int nz = y.ch[c][i] != 0.0f;
+                intro += i < s1 && nz;
+                ending += i >= end + hold && nz;
+                in_gap += i >= gap && i < gap + RATE / 200 && nz;
+                differ += y.ch[c][i] != z.ch[c][i];
+            }
+        printf("  auto_blank %s: nonzero samples intro %u, ending %u, 5 ms gap %u\n",
+               blank ? "10 ms" : "off", intro, ending, in_gap);
+        if (blank)
+            CHECK(intro == 0 && ending == 0, "auto-blank: zeros stay zero (%u, %u nonzero)",
+                  intro, ending);
+        else
+            CHECK(intro > RATE / 8 && ending > RATE / 8, "no auto-blank: dither fills silence");
+        CHECK(in_gap > RATE / 400, "a short gap keeps its dither (%u nonzero)", in_gap);
+        CHECK(differ == 0, "auto-blank independent of the block size (%u differ)", differ);
+        tu_signal_free(&y);
+        tu_signal_free(&z);
+    }
     tu_signal_free(&x);
 }
 
@@ -266,5 +312,6 @@ int main(void)
     test_shaping(1, "lipshitz5");
     test_shaping(2, "fweighted9");
     test_refusals();
+    test_auto_blank();
     return tu_done();
 }
