@@ -8,11 +8,11 @@
  *  - the limiter's detector never reads below the meter there;
  *  - the limiter (-1 dBTP ceiling) fed those mixes and single tones pushed 6 dB over it holds
  *    the ceiling to +0.02 dB by the reference. */
-#include "limiter.h"
+#include "dsp/limiter.h"
+#include "dsp/tpdetect.h"
+#include "dsp/tpfilter.h"
+#include "dsp/truepeak.h"
 #include "testutil.h"
-#include "tpdetect.h"
-#include "tpfilter.h"
-#include "truepeak.h"
 
 #include <math.h>
 #include <stdio.h>

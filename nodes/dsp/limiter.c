@@ -12,9 +12,9 @@
  * absorbs float rounding of gain * sample (a few ulps), nothing audible (1e-5 dB). */
 #define CEIL_MARGIN 1e-6
 /* The main stage holds its gain over this many frames either side of a peak: the core of the
- * interpolator, where nearly all its weight lies (the far taps of its long half-band carry
- * little; holding over all of them would lengthen every gain dip by 4 ms at 48 kHz). What the
- * tails leave over the ceiling, the safety stage, which holds over the whole reach, removes. */
+ * interpolator, with its large taps (beyond it each is below 2% and they alternate in sign;
+ * holding over all 121 would lengthen every gain dip by 4 ms at 48 kHz). What the far taps leave
+ * over the ceiling, the safety stage, which holds over the whole reach, removes. */
 #define MAIN_HOLD 17
 /* Safety stage: lookahead in frames beyond its hold. Its overs are small residuals. */
 #define SAFE_RAMP 32
