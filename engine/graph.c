@@ -5,6 +5,7 @@
 #include "audio_io.h"
 #include "params.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -325,6 +326,16 @@ int lathe_graph_node_count(const lathe_graph *g)
 const char *lathe_graph_node_name(const lathe_graph *g, lathe_node_id id)
 {
     return lathe_graph_node_type(g, id);
+}
+
+double lathe_graph_node_number(const lathe_graph *g, lathe_node_id id, const char *param)
+{
+    if (id < 0 || id >= g->n_nodes || !g->nodes[id].desc || !g->nodes[id].params)
+        return NAN;
+    const lathe_param *p = lathe_params_find(g->nodes[id].desc->params, param);
+    if (!p || p->type != LATHE_P_NUMBER)
+        return NAN;
+    return *(const double *)((const char *)g->nodes[id].params + p->offset);
 }
 
 const char *lathe_graph_node_label(const lathe_graph *g, lathe_node_id id)
