@@ -204,8 +204,8 @@ static void rule_max(verdict *v, const char *name, double measured, double limit
     double tol = strcmp(unit, "LUFS") == 0 ? 0.01 : 1e-9;
     int ok = isfinite(measured) ? measured <= limit + tol : measured < 0;
     int dm = ok ? 2 : decimals_apart(measured, limit);
-    rule(v, name, measured, "<=", limit, ok, 0, "%s %.*f %s (limit %.2f %s)%s", what, dm,
-         measured, unit, limit, unit, ok ? "" : ": over");
+    rule(v, name, measured, "<=", limit, ok, 0, "%s %.*f %s (limit %.*f %s)%s", what, dm,
+         measured, unit, dm, limit, unit, ok ? "" : ": over");
 }
 
 static void rule_format(verdict *v, const lathe_spec_profile *p, const lathe_audio_info *info)

@@ -140,7 +140,7 @@ static lathe_node_id skip_neutral(const lathe_graph *g, lathe_node_id id)
 void lathe_cli_warn_dither_margin(const lathe_graph *g)
 {
     for (int i = 0; i < lathe_graph_output_count(g); i++) {
-        const char *spec = lathe_graph_output_result(g, i)->deliverable;
+        const char *spec = lathe_graph_output_deliverable(g, i);
         lathe_spec_profile p;
         char err[256];
         if (!spec || !lathe_spec_known(spec) || lathe_spec_parse(spec, NULL, 0, &p, err, sizeof err))

@@ -396,6 +396,11 @@ const lathe_output_result *lathe_graph_output_result(const lathe_graph *g, int i
     return &g->sinks[i].result;
 }
 
+const char *lathe_graph_output_deliverable(const lathe_graph *g, int i)
+{
+    return g->sinks[i].deliverable;
+}
+
 const lathe_run_stats *lathe_graph_run_stats(const lathe_graph *g)
 {
     return &g->stats;
