@@ -95,11 +95,21 @@ static void profile_keys(const char *name, const char *const *names, int n, char
 /* "; it reads: a, b, ...; and the keys of: cd., streaming." */
 static void names_read(const char *const *names, int n, char *out, size_t size)
 {
+    int dotted = 0;
+    for (int i = 0; i < n; i++)
+        dotted += strchr(names[i], '.') != NULL;
+    if (n == 0) {
+        snprintf(out, size, " (it reads no -D values)");
+        return;
+    }
     size_t used = (size_t)snprintf(out, size, "; it reads:");
     for (int pass = 0; pass < 2; pass++) {
         const char *last = NULL;
+        if (pass == 1 && !dotted)
+            break;
         if (pass == 1 && used < size)
-            used += (size_t)snprintf(out + used, size - used, "; and the keys of:");
+            used += (size_t)snprintf(out + used, size - used, "%s the keys of:",
+                                     dotted < n ? "; and" : "");
         for (int i = 0; i < n && used < size; i++) {
             const char *dot = strchr(names[i], '.');
             if ((pass == 0) != !dot)

@@ -150,10 +150,12 @@ static void test_master(void)
     CHECK(count_nodes(nodes, "source", NULL, &ran) == 1 && ran == 1, "the mix is decoded once");
     CHECK(count_nodes(nodes, "eq", "master.lua", &ran) == 1 && ran == 1,
           "the shared high-pass exists and runs once");
-    CHECK(count_nodes(nodes, "cap", NULL, &ran) == 3 && ran == 3,
-          "one shared -14 LUFS turn-down (streaming, cd, hires) + hires peak cap + vinyl cap");
-    CHECK(count_nodes(nodes, "limit", NULL, &ran) == 4,
-          "limiters: streaming (+ after SRC), cd, hires; none on vinyl");
+    /* One loudness decision (-14 LUFS): a loudness node per deliverable at its output rate;
+     * vinyl only turned down, no limiter anywhere else. */
+    CHECK(count_nodes(nodes, "loudness", NULL, &ran) == 3 && ran == 3,
+          "streaming, cd and hires reach the target with the loudness node");
+    CHECK(count_nodes(nodes, "cap", NULL, &ran) == 1 && ran == 1, "vinyl's linear turn-down");
+    CHECK(count_nodes(nodes, "limit", NULL, &ran) == 0, "no limiter besides the loudness nodes");
     json_decref(j);
 }
 
