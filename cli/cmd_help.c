@@ -98,8 +98,8 @@ static int help_topic(const char *topic)
         print_api(topic);
     } else if (strcmp(topic, "param") == 0) {
         print_api("param");
-        printf("  `-D name=value` on the command line; a name nothing reads is an error naming the\n"
-               "  closest name the script did read. Profile keys of chains/deliver.lua read as\n"
+        printf("  `-D name=value` on the command line; a name nothing reads is an error naming\n"
+               "  the closest name the script did read. Profile keys of chains/deliver.lua read as\n"
                "  -D PROFILE.KEY=VALUE (`lathe help deliver`).\n");
     } else if (strcmp(topic, "output") == 0) {
         print_api("output");
@@ -115,7 +115,8 @@ static int help_topic(const char *topic)
     } else if (strcmp(topic, "deliver") == 0) {
         printf("local deliver = require(\"deliver\") (chains/deliver.lua): deliver.streaming, "
                ".cd, .vinyl, .hires(master, stem, {key = value}), deliver.all(master, stem, "
-               "\"streaming,cd\", {cd = {...}}); `lathe master` sets mode = \"target\" on streaming, cd and hires (--keep-level: the defaults below)\n");
+               "\"streaming,cd\", {cd = {...}})\n`lathe master` sets mode = \"target\" on "
+               "streaming, cd and hires (--keep-level: the defaults below)\n");
         return lathe_lua_print_profiles(stdout, NULL) == 0 ? 0 : 2;
     } else {
         return -1;

@@ -9,6 +9,7 @@
 #include "cli.h"
 
 #include "engine/audio_io.h"
+#include "lua/lathe_lua.h"
 #include "render_report.h"
 #include "report_html.h"
 #include "spec.h"
@@ -47,21 +48,6 @@ static int master_extra(void *ud, int argc, char **argv)
     }
     *slot = argv[1];
     return 2;
-}
-
-/* The stock chain: $LATHE_CHAINS, the source tree's chains/, the installed chains/. */
-static int find_chain(char *out, size_t size)
-{
-    const char *dirs[] = {getenv("LATHE_CHAINS"), LATHE_CHAINS_DIR, LATHE_INSTALLED_CHAINS_DIR};
-    struct stat st;
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        if (!dirs[i] || !*dirs[i])
-            continue;
-        snprintf(out, size, "%s/master.lua", dirs[i]);
-        if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
-            return 0;
-    }
-    return -1;
 }
 
 static int check_deliver(const char *list)
@@ -223,7 +209,8 @@ int lathe_cmd_master(int argc, char **argv)
     if ((m.album ? o.n_positional != 0 || m.chain || m.deliver : o.n_positional < 1)
         || !o.out_dir) {
         fprintf(stderr, "usage: lathe master MIX... -o DIR [--target LUFS | --keep-level] "
-                        "[--deliver streaming,cd,vinyl,hires] [--platform spotify,apple,...] [--chain FILE] [-D key=value]... [-j N] "
+                        "[--deliver streaming,cd,vinyl,hires] [--platform spotify,apple,...] "
+                        "[--chain FILE] [-D key=value]... [-j N] "
                         "[--cache DIR | --no-cache] [--json] [--quiet]\n"
                         "       lathe master --album ALBUM.lua -o DIR [--platform ...] "
                         "[-D key=value]... [-j N] [--cache DIR | --no-cache] [--json] [--quiet]\n");
@@ -250,7 +237,7 @@ int lathe_cmd_master(int argc, char **argv)
     char chain[PATH_MAX] = "";
     if (m.album || m.chain)
         snprintf(chain, sizeof chain, "%s", m.chain ? m.chain : "");
-    else if (find_chain(chain, sizeof chain) != 0) {
+    else if (lathe_lua_find_chain("master.lua", chain, sizeof chain) != 0) {
         fprintf(stderr, "lathe master: no chains/master.lua (set LATHE_CHAINS or use --chain)\n");
         return 2;
     }

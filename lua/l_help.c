@@ -14,14 +14,14 @@
 
 static const char *const profile_order[] = {"streaming", "cd", "vinyl", "hires", NULL};
 
-static int find_deliver(char *out, size_t size)
+int lathe_lua_find_chain(const char *file, char *out, size_t size)
 {
     const char *dirs[] = {getenv("LATHE_CHAINS"), LATHE_CHAINS_DIR, LATHE_INSTALLED_CHAINS_DIR};
     struct stat st;
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         if (!dirs[i] || !*dirs[i])
             continue;
-        snprintf(out, size, "%s/deliver.lua", dirs[i]);
+        snprintf(out, size, "%s/%s", dirs[i], file);
         if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
             return 0;
     }
@@ -65,7 +65,7 @@ static int print_profile(lua_State *L, FILE *f, const char *name, int about)
 int lathe_lua_print_profiles(FILE *f, const char *only)
 {
     char path[PATH_MAX];
-    if (find_deliver(path, sizeof path) != 0) {
+    if (lathe_lua_find_chain("deliver.lua", path, sizeof path) != 0) {
         fprintf(stderr, "lathe: no chains/deliver.lua (set LATHE_CHAINS)\n");
         return -1;
     }

@@ -66,6 +66,7 @@ static const lathe_lua_key album_keys[] = {
     {"strict", "boolean", "false", "warnings (past 74:30, long sides) become errors"},
     {"stem", "string", "the title", "file name stem of the CD image and vinyl sides"},
     {"rate", "number", "highest track rate", "album sample rate (tracks resampled to it)"},
+    {"master_id", "string", "the title", "DDP master identifier (DDPID, 48 characters)"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -77,6 +77,9 @@ void lathe_lua_open_schema(lua_State *L);
 /* Prints the deliverable profiles of chains/deliver.lua (every key, its default and meaning);
  * returns 0, or -1 after printing why the module could not be read. */
 int lathe_lua_print_profiles(FILE *f, const char *only);
+/* A stock chain file ("master.lua") in $LATHE_CHAINS, the source tree's chains/ or the
+ * installed ones: 0 with its path in out, -1 when none is there. */
+int lathe_lua_find_chain(const char *file, char *out, size_t size);
 /* l_paths.c: path policy. */
 int lathe_lua_resolve_input(lathe_script_ctx *ctx, const char *path, char *out, size_t size);
 int lathe_lua_resolve_output(lathe_script_ctx *ctx, const char *path, char *out, size_t size,
