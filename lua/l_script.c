@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,7 +134,10 @@ static int add_tags(lua_State *L, int t, int anchor, const char **tags, int n, i
     while (n + 2 <= max && lua_next(L, t)) {
         if (lua_type(L, -2) != LUA_TSTRING)
             luaL_error(L, "output: tags are name = value pairs");
-        if (strcmp(lua_tostring(L, -2), "extra") == 0 && lua_type(L, -1) == LUA_TTABLE) {
+        const char *k = lua_tostring(L, -2);
+        if (strcasecmp(k, "extra") == 0 && strcmp(k, "extra") != 0)
+            luaL_error(L, "output: tags: write extra = {...} in lower case");
+        if (strcmp(k, "extra") == 0 && lua_type(L, -1) == LUA_TTABLE) {
             lua_pop(L, 1);
             continue;
         }
