@@ -200,6 +200,31 @@ static int master_album(const lathe_options *o, const char *album, json_t *runs,
     return render_checked(o, o, g, "album", album, html, runs, all_pass);
 }
 
+/* --target is a loudness in LUFS, not with --keep-level, neither with --album (an album sets
+ * its loudness in its script). Sets the hint added to a budget error. Returns 0, or 2. */
+static int check_level(const master_opts *m, lathe_options *o)
+{
+    char *end = NULL;
+    double target = m->target ? strtod(m->target, &end) : -14;
+    if (m->target && (end == m->target || *end || !(target >= -40 && target <= -3))) {
+        fprintf(stderr, "lathe master: --target %s: expected an integrated loudness in LUFS "
+                        "between -40 and -3 (e.g. --target -14)\n", m->target);
+        return 2;
+    }
+    if ((m->target && m->keep_level) || (m->album && (m->target || m->keep_level))) {
+        fprintf(stderr, "lathe master: %s\n", m->album ? "--album sets its loudness in the "
+                "album script (loudness =, target_lufs =), not with --target/--keep-level"
+                : "--target and --keep-level exclude each other");
+        return 2;
+    }
+    /* The loudness node fails past its limiting budget naming max_gr_db; say which option
+     * of lathe master that is. */
+    o->budget_hint = m->keep_level || m->album ? NULL
+        : "the limiting budget is each deliverable's max_gr_db (-D streaming.max_gr_db=8, "
+          "cd.max_gr_db=, hires.max_gr_db=; default 6 dB), or ask for less with --target";
+    return 0;
+}
+
 int lathe_cmd_master(int argc, char **argv)
 {
     lathe_options o;
@@ -216,24 +241,8 @@ int lathe_cmd_master(int argc, char **argv)
                         "[-D key=value]... [-j N] [--cache DIR | --no-cache] [--json] [--quiet]\n");
         return 2;
     }
-    char *end = NULL;
-    double target = m.target ? strtod(m.target, &end) : -14;
-    if (m.target && (end == m.target || *end || !(target >= -40 && target <= -3))) {
-        fprintf(stderr, "lathe master: --target %s: expected an integrated loudness in LUFS "
-                        "between -40 and -3 (e.g. --target -14)\n", m.target);
+    if (check_level(&m, &o))
         return 2;
-    }
-    if ((m.target && m.keep_level) || (m.album && (m.target || m.keep_level))) {
-        fprintf(stderr, "lathe master: %s\n", m.album ? "--album sets its loudness in the "
-                "album script (loudness =, target_lufs =), not with --target/--keep-level"
-                : "--target and --keep-level exclude each other");
-        return 2;
-    }
-    /* The loudness node fails past its limiting budget naming max_gr_db; say which option
-     * of lathe master that is. */
-    o.budget_hint = m.keep_level || m.album ? NULL
-        : "the limiting budget is each deliverable's max_gr_db (-D streaming.max_gr_db=8, "
-          "cd.max_gr_db=, hires.max_gr_db=; default 6 dB), or ask for less with --target";
     char chain[PATH_MAX] = "";
     if (m.album || m.chain)
         snprintf(chain, sizeof chain, "%s", m.chain ? m.chain : "");
