@@ -12,9 +12,11 @@
 #include <strings.h>
 
 static const lathe_lua_key output_keys[] = {
-    {"bits", "integer", "24", "sample format written: 16, 24 (integer) or 32 (float); WAV/FLAC"},
-    {"format", "string", "from the extension", "container: wav, flac, aiff (the path's extension "
-                                               "decides when absent)"},
+    {"bits", "integer", "24", "word length: 16, 24 (integer) or 32 (float, WAV); not for lossy"},
+    {"bitrate_kbps", "integer", "per codec", "lossy: MP3 32-320 (320), Opus 6-256 per channel "
+                                             "(80), Vorbis nominal 64-500 (256)"},
+    {"format", "string", "from the extension", "container: wav, aiff, flac, mp3, opus, ogg (the "
+                                               "path's extension decides when absent)"},
     {"deliverable", "string", "none", "spec the written file must meet, with any changed value: "
                                       "\"cd\", \"cd:ceiling_dbtp=-1\" (`lathe help deliver`); "
                                       "judged after the render, exit 1 when it fails"},
