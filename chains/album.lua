@@ -124,6 +124,8 @@ local function validate(a)
   if type(a) ~= "table" or type(a.tracks) ~= "table" or #a.tracks == 0 then
     fail("expects { title = ..., tracks = { {file = ...}, ... } }")
   end
+  check_keys(a, "album", "album")  -- the fields of `lathe help album`: a misspelt one is an error
+  if a.vinyl then check_keys(a.vinyl, "album.vinyl", "album: vinyl") end
   if #a.tracks > 99 then
     fail(string.format("%d tracks: Red Book allows at most 99", #a.tracks))
   end
@@ -139,6 +141,7 @@ local function validate(a)
     if type(t) ~= "table" or (type(t.file) ~= "string" and not t.node) then
       fail(tname(i, {}) .. ": needs file (or node)")
     end
+    check_keys(t, "album.track", "album: " .. tname(i, t))
     if t.isrc then
       local c, why = M.normalize_isrc(t.isrc)
       if not c then fail(tname(i, t) .. ": " .. why) end

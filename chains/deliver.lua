@@ -17,18 +17,22 @@ local deliver = {}
 
 deliver.profiles = {
   streaming = {
-    max_lufs = -14,          -- turned down to this when louder; a quieter mix is left alone
-    mode = "cap",            -- "cap": never louder than max_lufs; "target": loudness{} to exactly it
+    mode = "cap",            -- "cap": never louder than max_lufs; "target": exactly target_lufs
+    max_lufs = -14,          -- cap: turned down to this when louder; a quieter mix is left alone
+    target_lufs = -14,       -- target: the integrated loudness reached (lathe master --target)
     ceiling_dbtp = -1,       -- true-peak ceiling ...
     loud_ceiling_dbtp = -2,  -- ... and when the master is louder than loud_above_lufs
     loud_above_lufs = -14,
-    max_gr_db = 6,           -- mode "target": fail rather than limit more than this
+    max_gr_db = 6,           -- target: the limiting budget; fail rather than limit more
     margin_db = 0.02,        -- limiters aim this far under the ceiling (24-bit rounding)
     max_rate = 48000,        -- a higher source rate comes down to 44.1 or 48 kHz ...
     rate = nil,              -- ... unless a rate is asked for
     bits = 24, format = "flac",
   },
   cd = {
+    mode = "cap",            -- "cap": never louder than max_lufs; "target": exactly target_lufs
+    target_lufs = -14,       -- target: reached under the ceiling by the loudness node ...
+    max_gr_db = 6,           -- ... limiting peaks at most this much (the budget), else it fails
     max_lufs = -14, rate = 44100, ceiling_dbtp = -0.3, sector_frames = 588, min_track_s = 4,
     margin_db = 0.05,        -- the limiter aims this far under the ceiling: dither and 16-bit
                              -- rounding come after it
@@ -47,12 +51,46 @@ deliver.profiles = {
                              -- phase below it; a single value, so the chain passes its own check
   },
   hires = {
+    mode = "cap",            -- "cap": never louder than max_lufs; "target": exactly target_lufs
+    target_lufs = -14,       -- target: reached under the ceiling by the loudness node ...
+    max_gr_db = 6,           -- ... limiting peaks at most this much (the budget), else it fails
     max_lufs = -14,
-    max_limit_db = 1,        -- lighter than streaming: at most this much peak limiting
+    max_limit_db = 1,        -- cap: lighter than streaming, at most this much peak limiting
     ceiling_dbtp = -1, margin_db = 0.02,
     rate = nil,              -- the mix's own rate; never upsampled unless asked (rate = 96000)
     bits = 24, format = "flac",
   },
+}
+
+-- What each key means: `lathe help deliver` prints every profile key with its default and this
+-- line (a key without one is a test failure, so the documentation cannot fall behind).
+deliver.about = {
+  mode = "\"cap\": never louder than max_lufs, the level otherwise kept; \"target\": exactly target_lufs",
+  max_lufs = "cap: turned down to this integrated loudness (LUFS) when louder",
+  target_lufs = "target: integrated loudness reached (LUFS; lathe master --target sets it)",
+  max_gr_db = "target: the limiting budget: fail rather than limit peaks more (dB)",
+  ceiling_dbtp = "true-peak ceiling of the file (dBTP, checked)",
+  loud_ceiling_dbtp = "the ceiling when the master is louder than loud_above_lufs (dBTP, checked)",
+  loud_above_lufs = "above this loudness loud_ceiling_dbtp applies (LUFS)",
+  margin_db = "limiters aim this far under the ceiling (rounding, dither, codecs)",
+  max_rate = "a higher source rate comes down to 44.1/48 kHz family under it (Hz)",
+  rate = "sample rate written (Hz); unset: the source's (streaming, vinyl: under max_rate)",
+  bits = "bits per sample written",
+  format = "container (the file extension)",
+  sector_frames = "length padded to a multiple of this (588 = one CD sector)",
+  min_track_s = "shortest track allowed (s, checked)",
+  lookahead_ms = "limiter lookahead (ms)",
+  release_ms = "limiter release (ms)",
+  shaping = "dither noise shaping: none or a named curve (`lathe help dither`)",
+  peak_dbtp = "vinyl: linear turn-down for this much headroom (dBTP; no limiter)",
+  highpass_hz = "sub-sonic high-pass (Hz, 24 dB/oct; 0: off)",
+  auto_blank_ms = "no dither where the master is exact digital zero this long (ms; 0: off)",
+  deess = "gentle de-esser (dynamic EQ) on or off",
+  deess_hz = "de-esser centre (Hz)",
+  deess_threshold_db = "de-esser threshold (dB)",
+  deess_range_db = "de-esser's most cut (dB)",
+  lf_hz = "vinyl: side made mono below this, and low-end correlation checked below it (Hz; 0: off)",
+  max_limit_db = "cap: turned down until at most this much is left for the limiter (dB)",
 }
 
 -- The values the C spec checks (cli/spec.c), per profile.
@@ -72,9 +110,20 @@ end
 local stock = {}
 for name, p in pairs(deliver.profiles) do stock[name] = copy(p) end
 
+-- The names an options table of deliverable `name` may use: its profile's keys, rate, tags.
+local function option_names(name)
+  local names = {"rate", "tags"}
+  for k in pairs(deliver.profiles[name]) do
+    if k ~= "rate" then names[#names + 1] = k end
+  end
+  table.sort(names)
+  return names
+end
+
 -- The profile with opts over it, and -D name.key=value over both (e.g. -D cd.ceiling_dbtp=-1).
 local function settings(name, opts)
   local s = copy(deliver.profiles[name])
+  if opts then check_keys(opts, option_names(name), "deliver." .. name) end
   for k, v in pairs(opts or {}) do s[k] = v end
   for k, v in pairs(s) do
     if type(v) == "number" or type(v) == "boolean" or type(v) == "string" then
@@ -85,7 +134,18 @@ local function settings(name, opts)
     local v = param(name .. "." .. k, "")
     if v ~= "" then s[k] = tonumber(v) end
   end
+  if s.mode and s.mode ~= "cap" and s.mode ~= "target" then
+    error(string.format("deliver.%s: mode must be \"cap\" or \"target\", got %q", name,
+                        tostring(s.mode)), 3)
+  end
   return s
+end
+
+-- mode "target": the loudness node reaches target_lufs under the ceiling, limiting peaks at
+-- most max_gr_db (the budget: past it the render fails and says so).
+local function reach(x, s, ceiling)
+  return x:loudness{target_lufs = s.target_lufs, ceiling_dbtp = ceiling, max_gr_db = s.max_gr_db,
+                    lookahead_ms = s.lookahead_ms, release_ms = s.release_ms}
 end
 
 -- "cd" or "cd:ceiling_dbtp=-1,..." with every checked value that differs from the stock one.
@@ -134,11 +194,12 @@ end
 
 function deliver.streaming(master, stem, opts)
   local s = settings("streaming", opts)
-  local loud = s.max_lufs > s.loud_above_lufs
+  local loud = (s.mode == "target" and s.target_lufs or s.max_lufs) > s.loud_above_lufs
   local ceiling = (loud and s.loud_ceiling_dbtp or s.ceiling_dbtp) - s.margin_db
   local x
-  if s.mode == "target" then
-    x = master:loudness{target_lufs = s.max_lufs, ceiling_dbtp = ceiling, max_gr_db = s.max_gr_db}
+  if s.mode == "target" then -- at the output rate, so the limiter sees the peaks written
+    x = reach(at_rate(master, s.rate or rate_under(format(master).rate, s.max_rate)), s, ceiling)
+    return write(x, stem, "streaming", s, opts and opts.tags)
   else
     x = capped(master, s.max_lufs):limit{ceiling_dbtp = ceiling}
   end
@@ -151,9 +212,14 @@ end
 
 function deliver.cd(master, stem, opts)
   local s = settings("cd", opts)
-  local x = at_rate(capped(master, s.max_lufs), s.rate)
-  x = x:limit{ceiling_dbtp = s.ceiling_dbtp - s.margin_db, lookahead_ms = s.lookahead_ms,
-              release_ms = s.release_ms}
+  local x
+  if s.mode == "target" then
+    x = reach(at_rate(master, s.rate), s, s.ceiling_dbtp - s.margin_db)
+  else
+    x = at_rate(capped(master, s.max_lufs), s.rate)
+    x = x:limit{ceiling_dbtp = s.ceiling_dbtp - s.margin_db, lookahead_ms = s.lookahead_ms,
+                release_ms = s.release_ms}
+  end
   x = x:pad{to_multiple_frames = s.sector_frames}
   x = x:dither{bits = 16, shaping = s.shaping, auto_blank_ms = s.auto_blank_ms} -- once, last
   return write(x, stem, "cd", s, opts and opts.tags)
@@ -180,6 +246,9 @@ end
 function deliver.hires(master, stem, opts)
   local s = settings("hires", opts)
   local x = at_rate(master, s.rate)
+  if s.mode == "target" then
+    return write(reach(x, s, s.ceiling_dbtp - s.margin_db), stem, "hires", s, opts and opts.tags)
+  end
   -- Turn down (loudness, and peaks until at most max_limit_db is left for the limiter to catch).
   -- One cap with both bounds: a barrier fed by the shared cap trips an engine bug (#hires-cap).
   x = capped(x, s.max_lufs, s.ceiling_dbtp + s.max_limit_db)
@@ -189,6 +258,7 @@ end
 
 -- Every deliverable named in a comma list ("streaming,cd,vinyl,hires").
 function deliver.all(master, stem, list, opts)
+  if opts then check_keys(opts, {"cd", "hires", "streaming", "vinyl"}, "deliver.all") end
   for name in string.gmatch(list or "streaming,cd,vinyl,hires", "[^,%s]+") do
     if not deliver[name] or not deliver.profiles[name] then
       error("deliver: unknown deliverable '" .. name .. "' (streaming, cd, vinyl, hires)", 2)

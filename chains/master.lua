@@ -11,6 +11,12 @@
 --   -D width=1.1            stereo width (1: unchanged)
 -- Then deliver.lua branches it into the release formats (-D deliver=streaming,cd,vinyl,hires),
 -- each with its profile; -D cd.ceiling_dbtp=-1 (any profile.key) overrides a default.
+--
+-- One loudness decision: -D target=-14 (lathe master --target) is reached by streaming, CD and
+-- hi-res, each by the loudness node under its own true-peak ceiling, limiting peaks at most
+-- its max_gr_db (the budget; past it the render fails). Vinyl keeps its own rules (no limiter,
+-- only turned down). -D keep_level=true (lathe master --keep-level) leaves the mix's level as
+-- it is: only turned down where a profile caps it, limiters catching what is over a ceiling.
 local deliver = require("deliver")
 
 local mix = source(param("input", "mix.wav"))
@@ -36,4 +42,10 @@ end
 local width = param("width", 1)
 if width ~= 1 then master = master:stereo{width = width} end
 
-deliver.all(master, stem, param("deliver", "streaming,cd,vinyl,hires"))
+local target = param("target", -14)
+local per_deliverable = nil
+if not param("keep_level", false) then
+  local reach = {mode = "target", target_lufs = target}
+  per_deliverable = {streaming = reach, cd = reach, hires = reach}
+end
+deliver.all(master, stem, param("deliver", "streaming,cd,vinyl,hires"), per_deliverable)

@@ -3,6 +3,7 @@
 
 #include "lathe/lathe.h"
 #include "engine/params.h"
+#include "lua/lathe_lua.h"
 #include "nodes/registry.h"
 
 #include <string.h>
@@ -25,12 +26,14 @@ static const struct {
     const char *name, *text;
 } command_help[] = {
     {"render",
-     "usage: lathe render SCRIPT [-o DIR] [-D name=value]... [-j N] [--cache DIR | --no-cache]\n"
+     "usage: lathe render SCRIPT|- [-o DIR] [-D name=value]... [-j N] [--cache DIR | --no-cache]\n"
      "                    [--cache-size SIZE] [--allow-path DIR]... [--json] [--quiet]\n"
-     "Renders every output of a Lua chain script in one pass, measures what it wrote and writes\n"
-     "report.html beside the outputs.\n"
+     "Renders every output of a Lua chain script (- : read from standard input) in one pass,\n"
+     "measures what it wrote and writes report.html beside the outputs. Every output naming a\n"
+     "deliverable is judged against its spec: verdict printed, exit 1 when one fails.\n"
      "  -o DIR           output folder (default: the current folder); outputs cannot leave it\n"
-     "  -D name=value    a value for param(name, default) in the script\n"
+     "  -D name=value    a value for param(name, default) in the script; one that nothing\n"
+     "                   reads is an error (exit 2, `lathe help param`)\n"
      "  -j N             threads, default 1; from 2 outputs are also encoded on their own\n"
      "                   threads (results are identical for every N)\n"
      "  --cache DIR      render cache folder (default: $LATHE_CACHE, $XDG_CACHE_HOME/lathe)\n"
@@ -40,12 +43,25 @@ static const struct {
      "  --json           print {\"outputs\": [...], \"cache\": {...}, \"nodes\": [...]}\n"
      "  --quiet          no summary, no progress bar\n"},
     {"master",
-     "usage: lathe master MIX... -o DIR [--deliver streaming,cd,vinyl,hires] [--platform LIST]\n"
+     "usage: lathe master MIX... -o DIR [--target LUFS | --keep-level]\n"
+     "                    [--deliver streaming,cd,vinyl,hires] [--platform LIST]\n"
      "                    [--chain FILE] [-D name=value]... [--json]\n"
      "       lathe master --album ALBUM.lua -o DIR [--json]\n"
      "Runs the stock chain (chains/master.lua) on each mix: DIR/<stem>.streaming.flac, .cd.wav,\n"
-     "vinyl.wav, .hires.flac, each checked against its spec (exit 1 when one fails), and\n"
-     "DIR/<stem>.report.html. -D streaming.target_lufs=-16 and the like change a profile.\n"},
+     ".vinyl.wav, .hires.flac, each checked against its spec (exit 1 when one fails), and\n"
+     "DIR/<stem>.report.html. One loudness decision: streaming, CD and hi-res reach --target\n"
+     "(default -14 LUFS integrated), each under its own true-peak ceiling, limiting peaks at\n"
+     "most max_gr_db (the budget, 6 dB; past it exit 2 naming it). Vinyl is only turned down\n"
+     "(no limiter). --keep-level keeps the mix's level (turned down where a profile caps it).\n"
+     "  --target LUFS    integrated loudness of streaming, CD and hi-res (-40..-3)\n"
+     "  --keep-level     no level decision: each profile's cap and ceilings only\n"
+     "  --deliver LIST   which deliverables (default all four)\n"
+     "  --platform LIST  playback and peak rules of these platforms (spotify, apple, youtube,\n"
+     "                   tidal, deezer, amazon)\n"
+     "  --chain FILE     your own chain script instead of chains/master.lua\n"
+     "  -D KEY=VALUE     a chain option (tilt_db, low_shelf_db, compress_ratio, width, ...)\n"
+     "                   or a profile key: -D streaming.target_lufs=-16, -D cd.max_gr_db=4\n"
+     "The profile keys (`lathe help deliver`):\n"},
     {"check",
      "usage: lathe check FILE... --spec streaming|cd|vinyl|hires[:key=value,...]\n"
      "                   [--platform LIST] [-D key=value]... [--json]\n"
@@ -63,20 +79,69 @@ static const struct {
      "stats: entries, bytes and the last runs' hits; gc: trim to the cap, least recently used\n"
      "first; clear: remove every entry; explain: which outputs are up to date and, per node,\n"
      "what changed since the last run.\n"},
-    {"help", "usage: lathe help [COMMAND | NODE]\n"},
+    {"help", "usage: lathe help [COMMAND | NODE | source | output | param | format | tags |\n"
+             "                  deliver | album]\n"},
 };
+
+/* Script API pages: the functions' table (lua/l_schema.c) and the option schemas the checks
+ * read, so the text and the checks cannot drift. */
+static void print_api(const char *name)
+{
+    const lathe_lua_key *k = lathe_lua_api_doc(name);
+    printf("%s\n  %s\n", k->type, k->help);
+}
+
+static int help_topic(const char *topic)
+{
+    if (strcmp(topic, "source") == 0 || strcmp(topic, "format") == 0 ||
+        strcmp(topic, "output_text") == 0 || strcmp(topic, "require") == 0) {
+        print_api(topic);
+    } else if (strcmp(topic, "param") == 0) {
+        print_api("param");
+        printf("  `-D name=value` on the command line; a name nothing reads is an error naming\n"
+               "  the closest name the script did read. Profile keys of chains/deliver.lua read as\n"
+               "  -D PROFILE.KEY=VALUE (`lathe help deliver`).\n");
+    } else if (strcmp(topic, "output") == 0) {
+        print_api("output");
+        lathe_lua_schema_print(lathe_lua_schema_find("output"), stdout);
+        lathe_lua_schema_print(lathe_lua_schema_find("tags"), stdout);
+    } else if (strcmp(topic, "tags") == 0) {
+        lathe_lua_schema_print(lathe_lua_schema_find("tags"), stdout);
+    } else if (strcmp(topic, "album") == 0) {
+        printf("local album = require(\"album\"); album{...} (chains/album.lua)\n");
+        lathe_lua_schema_print(lathe_lua_schema_find("album"), stdout);
+        lathe_lua_schema_print(lathe_lua_schema_find("album.track"), stdout);
+        lathe_lua_schema_print(lathe_lua_schema_find("album.vinyl"), stdout);
+    } else if (strcmp(topic, "deliver") == 0) {
+        printf("local deliver = require(\"deliver\") (chains/deliver.lua): deliver.streaming, "
+               ".cd, .vinyl, .hires(master, stem, {key = value}), deliver.all(master, stem, "
+               "\"streaming,cd\", {cd = {...}})\n`lathe master` sets mode = \"target\" on "
+               "streaming, cd and hires (--keep-level: the defaults below)\n");
+        return lathe_lua_print_profiles(stdout, NULL) == 0 ? 0 : 2;
+    } else {
+        return -1;
+    }
+    return 0;
+}
 
 int lathe_cmd_help(int argc, char **argv)
 {
     for (size_t i = 0; argc >= 2 && i < sizeof command_help / sizeof command_help[0]; i++)
         if (strcmp(argv[1], command_help[i].name) == 0) {
             fputs(command_help[i].text, stdout);
+            if (strcmp(argv[1], "master") == 0)
+                return lathe_lua_print_profiles(stdout, NULL) == 0 ? 0 : 2;
             return 0;
         }
+    int topic = argc >= 2 ? help_topic(argv[1]) : -1;
+    if (topic >= 0)
+        return topic;
     if (argc < 2) {
         lathe_cli_usage(stdout);
         int n;
         const lathe_node_desc *const *all = lathe_registry_all(&n);
+        printf("\nscript API (`lathe help TOPIC`): source, output, param, format, tags, deliver, "
+               "album\n");
         printf("\nnodes:\n");
         for (int i = 0; i < n; i++)
             printf("  %-10s %s\n", all[i]->name, all[i]->summary);
@@ -87,6 +152,7 @@ int lathe_cmd_help(int argc, char **argv)
         print_node(d);
         return 0;
     }
-    fprintf(stderr, "lathe help: no command or node named '%s'\n", argv[1]);
+    fprintf(stderr, "lathe help: no command, topic or node named '%s' (`lathe help` lists "
+                    "them)\n", argv[1]);
     return 2;
 }

@@ -9,9 +9,11 @@
 #include "cli.h"
 
 #include "engine/audio_io.h"
+#include "lua/lathe_lua.h"
 #include "render_report.h"
 #include "report_html.h"
 #include "spec.h"
+#include "verdicts.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -22,16 +24,22 @@
 #include <unistd.h>
 
 typedef struct master_opts {
-    const char *deliver, *platform, *chain, *album;
+    const char *deliver, *platform, *chain, *album, *target;
+    int keep_level;
 } master_opts;
 
 static int master_extra(void *ud, int argc, char **argv)
 {
     master_opts *m = ud;
+    if (strcmp(argv[0], "--keep-level") == 0) {
+        m->keep_level = 1;
+        return 1;
+    }
     const char **slot = strcmp(argv[0], "--deliver") == 0    ? &m->deliver
                       : strcmp(argv[0], "--platform") == 0 ? &m->platform
                       : strcmp(argv[0], "--chain") == 0    ? &m->chain
-                      : strcmp(argv[0], "--album") == 0    ? &m->album : NULL;
+                      : strcmp(argv[0], "--album") == 0    ? &m->album
+                      : strcmp(argv[0], "--target") == 0   ? &m->target : NULL;
     if (!slot)
         return 0;
     if (argc < 2) {
@@ -40,21 +48,6 @@ static int master_extra(void *ud, int argc, char **argv)
     }
     *slot = argv[1];
     return 2;
-}
-
-/* The stock chain: $LATHE_CHAINS, the source tree's chains/, the installed chains/. */
-static int find_chain(char *out, size_t size)
-{
-    const char *dirs[] = {getenv("LATHE_CHAINS"), LATHE_CHAINS_DIR, LATHE_INSTALLED_CHAINS_DIR};
-    struct stat st;
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        if (!dirs[i] || !*dirs[i])
-            continue;
-        snprintf(out, size, "%s/master.lua", dirs[i]);
-        if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
-            return 0;
-    }
-    return -1;
 }
 
 static int check_deliver(const char *list)
@@ -84,7 +77,7 @@ static void stem_of(const char *path, char *out, size_t size)
 }
 
 typedef struct mix_defines {
-    char input[PATH_MAX + 8], stem[300], deliver[300], rate[48];
+    char input[PATH_MAX + 8], stem[300], deliver[300], rate[48], level[64];
 } mix_defines;
 
 /* The mix's defines first, so a user's -D of the same name (later) wins. */
@@ -106,30 +99,36 @@ static int mix_options(const lathe_options *o, const master_opts *m, const char 
     snprintf(d->deliver, sizeof d->deliver, "deliver=%s",
              m->deliver ? m->deliver : "streaming,cd,vinyl,hires");
     snprintf(d->rate, sizeof d->rate, "source_rate=%u", (unsigned)info.format.rate);
+    /* The level decision is asked of the chain, and must be read by it (not implicit). */
+    if (m->keep_level)
+        snprintf(d->level, sizeof d->level, "keep_level=true");
+    else
+        snprintf(d->level, sizeof d->level, "target=%s", m->target ? m->target : "-14");
     *mo = *o;
-    const char *mine[] = {d->input, d->stem, d->deliver, d->rate};
-    if (o->n_defines + 4 > LATHE_MAX_DEFINES) {
+    const char *mine[] = {d->input, d->stem, d->deliver, d->rate, d->level};
+    int n_mine = 5, explicit_level = m->keep_level || m->target;
+    if (o->n_defines + n_mine > LATHE_MAX_DEFINES) {
         fprintf(stderr, "lathe master: too many -D values\n");
         return 2;
     }
     mo->n_defines = 0;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < n_mine; i++)
         mo->defines[mo->n_defines++] = mine[i];
+    /* input, stem, deliver and source_rate are offered; the default target too (a --chain of
+     * one's own may not know it); an asked --target or --keep-level must be read. */
+    mo->n_implicit = explicit_level ? 4 : 5;
     for (int i = 0; i < o->n_defines; i++)
         mo->defines[mo->n_defines++] = o->defines[i];
     return 0;
 }
 
-/* Each output: its line of numbers, then its spec verdict. Returns 1 when every spec passed. */
-static int report(const lathe_options *o, json_t *run)
+/* Each output: its line of numbers, what was done to its level, then its spec verdict; the
+ * failures on stderr. Returns 1 when every spec passed. */
+static int report(const lathe_options *o, const lathe_graph *g, json_t *run)
 {
-    int all_pass = 1;
     size_t i;
     json_t *out;
     json_array_foreach(json_object_get(run, "outputs"), i, out) {
-        json_t *v = json_object_get(out, "spec");
-        if (v && !json_is_true(json_object_get(v, "pass")))
-            all_pass = 0;
         if (o->json || o->quiet)
             continue;
         json_t *lufs = json_object_get(out, "integrated_lufs"), *tp = json_object_get(out, "true_peak_dbtp");
@@ -142,9 +141,9 @@ static int report(const lathe_options *o, json_t *run)
                    (double)json_integer_value(json_object_get(out, "rate")),
                json_is_number(lufs) ? json_number_value(lufs) : (double)NAN,
                json_is_number(tp) ? json_number_value(tp) : (double)NAN);
-        if (v)
-            lathe_spec_print(stdout, v);
+        lathe_cli_output_verdict(stdout, g, (int)i, out);
     }
+    int all_pass = lathe_cli_judge(run);
     json_object_set_new(run, "pass", json_boolean(all_pass));
     return all_pass;
 }
@@ -160,7 +159,7 @@ static int render_checked(const lathe_options *ro, const lathe_options *o, lathe
     if (run) {
         json_object_set_new(run, what, json_string(name));
         json_object_set_new(run, "report_html", json_string(html));
-        *all_pass &= report(o, run);
+        *all_pass &= report(o, g, run);
         if (!code && !o->json && !o->quiet)
             printf("report: %s\n", html);
         json_array_append_new(runs, run);
@@ -201,6 +200,31 @@ static int master_album(const lathe_options *o, const char *album, json_t *runs,
     return render_checked(o, o, g, "album", album, html, runs, all_pass);
 }
 
+/* --target is a loudness in LUFS, not with --keep-level, neither with --album (an album sets
+ * its loudness in its script). Sets the hint added to a budget error. Returns 0, or 2. */
+static int check_level(const master_opts *m, lathe_options *o)
+{
+    char *end = NULL;
+    double target = m->target ? strtod(m->target, &end) : -14;
+    if (m->target && (end == m->target || *end || !(target >= -40 && target <= -3))) {
+        fprintf(stderr, "lathe master: --target %s: expected an integrated loudness in LUFS "
+                        "between -40 and -3 (e.g. --target -14)\n", m->target);
+        return 2;
+    }
+    if ((m->target && m->keep_level) || (m->album && (m->target || m->keep_level))) {
+        fprintf(stderr, "lathe master: %s\n", m->album ? "--album sets its loudness in the "
+                "album script (loudness =, target_lufs =), not with --target/--keep-level"
+                : "--target and --keep-level exclude each other");
+        return 2;
+    }
+    /* The loudness node fails past its limiting budget naming max_gr_db; say which option
+     * of lathe master that is. */
+    o->budget_hint = m->keep_level || m->album ? NULL
+        : "the limiting budget is each deliverable's max_gr_db (-D streaming.max_gr_db=8, "
+          "cd.max_gr_db=, hires.max_gr_db=; default 6 dB), or ask for less with --target";
+    return 0;
+}
+
 int lathe_cmd_master(int argc, char **argv)
 {
     lathe_options o;
@@ -209,17 +233,20 @@ int lathe_cmd_master(int argc, char **argv)
         return 2;
     if ((m.album ? o.n_positional != 0 || m.chain || m.deliver : o.n_positional < 1)
         || !o.out_dir) {
-        fprintf(stderr, "usage: lathe master MIX... -o DIR [--deliver streaming,cd,vinyl,hires] "
-                        "[--platform spotify,apple,...] [--chain FILE] [-D key=value]... [-j N] "
+        fprintf(stderr, "usage: lathe master MIX... -o DIR [--target LUFS | --keep-level] "
+                        "[--deliver streaming,cd,vinyl,hires] [--platform spotify,apple,...] "
+                        "[--chain FILE] [-D key=value]... [-j N] "
                         "[--cache DIR | --no-cache] [--json] [--quiet]\n"
                         "       lathe master --album ALBUM.lua -o DIR [--platform ...] "
                         "[-D key=value]... [-j N] [--cache DIR | --no-cache] [--json] [--quiet]\n");
         return 2;
     }
+    if (check_level(&m, &o))
+        return 2;
     char chain[PATH_MAX] = "";
     if (m.album || m.chain)
         snprintf(chain, sizeof chain, "%s", m.chain ? m.chain : "");
-    else if (find_chain(chain, sizeof chain) != 0) {
+    else if (lathe_lua_find_chain("master.lua", chain, sizeof chain) != 0) {
         fprintf(stderr, "lathe master: no chains/master.lua (set LATHE_CHAINS or use --chain)\n");
         return 2;
     }

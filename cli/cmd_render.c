@@ -8,6 +8,7 @@
 #include "options.h"
 #include "render_report.h"
 #include "report_html.h"
+#include "verdicts.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -45,7 +46,7 @@ int lathe_cli_load(const lathe_options *o, const char *script, lathe_graph **out
     lathe_script_config sc = {
         .script_path = script, .out_dir = o->out_dir ? o->out_dir : ".",
         .allow_paths = o->allow, .n_allow = o->n_allow,
-        .defines = o->defines, .n_defines = o->n_defines,
+        .defines = o->defines, .n_defines = o->n_defines, .n_implicit = o->n_implicit,
     };
     char err[2048], abs[4096];
     if (realpath(script, abs))
@@ -56,6 +57,7 @@ int lathe_cli_load(const lathe_options *o, const char *script, lathe_graph **out
         lathe_graph_free(g);
         return lathe_status_exit_code(rc);
     }
+    lathe_cli_warn_dither_margin(g);
     *out = g;
     return 0;
 }
@@ -82,7 +84,9 @@ int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *tit
     cfg.cancel = lathe_cli_cancel_flag();
     int rc = lathe_render(g, &cfg);
     if (rc != LATHE_OK) {
-        fprintf(stderr, "lathe: %s\n", lathe_graph_error(g));
+        const char *err = lathe_graph_error(g);
+        int budget = o->budget_hint && strstr(err, "max_gr_db");
+        fprintf(stderr, "lathe: %s%s%s\n", err, budget ? "; " : "", budget ? o->budget_hint : "");
     } else {
         *run = lathe_run_to_json(g, meters, cache); /* made once: for --json and the report */
         /* Nothing rendered and a report already there: it describes these very files. */
@@ -115,6 +119,9 @@ int lathe_cli_render_graph(const lathe_options *o, lathe_graph *g)
         if (!code)
             printf("report: %s\n", report);
     }
+    /* Like `lathe check`: a deliverable that fails its spec fails the command. */
+    if (j && !code && !lathe_cli_judge(j))
+        code = 1;
     json_decref(j);
     return code;
 }
@@ -125,7 +132,7 @@ int lathe_cmd_render(int argc, char **argv)
     if (lathe_options_parse(&o, argc, argv, NULL, NULL))
         return 2;
     if (o.n_positional != 1) {
-        fprintf(stderr, "usage: lathe render SCRIPT [-o DIR] [-D name=value]... [-j N] "
+        fprintf(stderr, "usage: lathe render SCRIPT|- [-o DIR] [-D name=value]... [-j N] "
                         "[--cache DIR | --no-cache] [--json] [--quiet]\n");
         return 2;
     }

@@ -46,9 +46,17 @@ int main(int argc, char **argv)
         lathe_cli_usage(stdout);
         return 0;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0)
+            continue;
+        /* `lathe render --help`: that command's help, wherever the flag is. */
+        for (int a = 2; a < argc && commands[i].run != lathe_cmd_help; a++)
+            if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
+                char *help[] = {"help", argv[1], NULL};
+                return lathe_cmd_help(2, help);
+            }
+        return commands[i].run(argc - 1, argv + 1);
+    }
     fprintf(stderr, "lathe: unknown command '%s' (try `lathe --help`)\n", argv[1]);
     return 2;
 }

@@ -12,6 +12,7 @@ typedef struct lathe_options {
     const char *out_dir;
     const char *defines[LATHE_MAX_DEFINES];
     int n_defines;
+    int n_implicit; /* the first n_implicit defines are the program's own (may go unread) */
     const char *allow[LATHE_MAX_ALLOW];
     int n_allow;
     int threads;
@@ -19,6 +20,7 @@ typedef struct lathe_options {
     int no_cache;
     uint64_t cache_size;
     int json, quiet;
+    const char *budget_hint; /* added to a render error about a limiting budget (max_gr_db) */
     const char *positional[256];
     int n_positional;
 } lathe_options;

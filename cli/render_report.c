@@ -1,5 +1,7 @@
 #include "render_report.h"
 
+#include "verdicts.h"
+
 #include "measure/analysis.h"
 #include "analysis_cache.h"
 #include "analysis_json.h"
@@ -175,6 +177,7 @@ void lathe_run_print(FILE *f, const lathe_graph *g, const json_t *run)
             fprintf(f, "\n  warning: %llu samples clipped converting to %d-bit",
                     (unsigned long long)r->clipped, r->bits);
         fputc('\n', f);
+        lathe_cli_output_verdict(f, g, i, o);
     }
     /* Say what each counter counts: nodes that ran, files written or left alone, and cache
      * look-ups (audio entries and remembered analyses) that found something or did not. */

@@ -186,14 +186,26 @@ static void note(verdict *v, const char *fmt, ...)
     json_array_append_new(v->notes, json_string(msg));
 }
 
+/* Decimals that show why a value failed its limit: 2, or as many as it takes for the two
+ * printed numbers to differ (-0.2997 over -0.30 must not read "-0.30 (limit -0.30)"). */
+static int decimals_apart(double measured, double limit)
+{
+    int d = 2;
+    while (d < 6 && isfinite(measured) &&
+           round(measured * pow(10, d)) == round(limit * pow(10, d)))
+        d++;
+    return d;
+}
+
 static void rule_max(verdict *v, const char *name, double measured, double limit,
                      const char *unit, const char *what)
 {
     /* Loudness lands on a bound only to measurement precision (-14.00 reads -13.998). */
     double tol = strcmp(unit, "LUFS") == 0 ? 0.01 : 1e-9;
     int ok = isfinite(measured) ? measured <= limit + tol : measured < 0;
-    rule(v, name, measured, "<=", limit, ok, 0, "%s %.2f %s (limit %.2f %s)%s", what, measured,
-         unit, limit, unit, ok ? "" : ": over");
+    int dm = ok ? 2 : decimals_apart(measured, limit);
+    rule(v, name, measured, "<=", limit, ok, 0, "%s %.*f %s (limit %.*f %s)%s", what, dm,
+         measured, unit, dm, limit, unit, ok ? "" : ": over");
 }
 
 static void rule_format(verdict *v, const lathe_spec_profile *p, const lathe_audio_info *info)

@@ -5,6 +5,7 @@
 #include "audio_io.h"
 #include "params.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -327,6 +328,16 @@ const char *lathe_graph_node_name(const lathe_graph *g, lathe_node_id id)
     return lathe_graph_node_type(g, id);
 }
 
+double lathe_graph_node_number(const lathe_graph *g, lathe_node_id id, const char *param)
+{
+    if (id < 0 || id >= g->n_nodes || !g->nodes[id].desc || !g->nodes[id].params)
+        return NAN;
+    const lathe_param *p = lathe_params_find(g->nodes[id].desc->params, param);
+    if (!p || p->type != LATHE_P_NUMBER)
+        return NAN;
+    return *(const double *)((const char *)g->nodes[id].params + p->offset);
+}
+
 const char *lathe_graph_node_label(const lathe_graph *g, lathe_node_id id)
 {
     const graph_node *n = &g->nodes[id];
@@ -383,6 +394,11 @@ int lathe_graph_output_count(const lathe_graph *g)
 const lathe_output_result *lathe_graph_output_result(const lathe_graph *g, int i)
 {
     return &g->sinks[i].result;
+}
+
+const char *lathe_graph_output_deliverable(const lathe_graph *g, int i)
+{
+    return g->sinks[i].deliverable;
 }
 
 const lathe_run_stats *lathe_graph_run_stats(const lathe_graph *g)

@@ -141,6 +141,11 @@ double lathe_graph_node_time(const lathe_graph *g, lathe_node_id id);
 const char *lathe_graph_node_source_path(const lathe_graph *g, lathe_node_id id);
 int lathe_graph_node_inputs(const lathe_graph *g, lathe_node_id id, const lathe_node_id **inputs);
 lathe_node_id lathe_graph_output_node(const lathe_graph *g, int i);
+/* The deliverable output i names (NULL: none), known before rendering. */
+const char *lathe_graph_output_deliverable(const lathe_graph *g, int i);
+/* A number parameter of a node as set (NAN when the node has no such number): lets the
+ * program reason about a chain (a limiter's ceiling before dither) without knowing its struct. */
+double lathe_graph_node_number(const lathe_graph *g, lathe_node_id id, const char *param);
 
 #ifdef __cplusplus
 }

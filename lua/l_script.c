@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,30 +73,6 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     lua_error(L);
 }
 
-static int l_param(lua_State *L)
-{
-    const lathe_script_config *cfg = lathe_lua_ctx(L)->cfg;
-    const char *name = luaL_checkstring(L, 1);
-    size_t n = strlen(name);
-    for (int i = cfg->n_defines - 1; i >= 0; i--) {
-        const char *d = cfg->defines[i];
-        if (strncmp(d, name, n) == 0 && d[n] == '=') {
-            const char *v = d + n + 1;
-            if (lua_type(L, 2) == LUA_TNUMBER) {
-                if (!lua_stringtonumber(L, v))
-                    return luaL_error(L, "-D %s=%s: expected a number", name, v);
-            } else if (lua_type(L, 2) == LUA_TBOOLEAN) {
-                lua_pushboolean(L, strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0);
-            } else {
-                lua_pushstring(L, v);
-            }
-            return 1;
-        }
-    }
-    lua_settop(L, 2);
-    return 1;
-}
-
 /* An output must never replace an input (the only copy of someone's mix): files are compared by
  * device and inode, so another spelling, `..` or a link to the same file is caught too, before
  * anything is rendered. A file not there yet cannot be an input. */
@@ -149,20 +126,45 @@ static int compare_tag(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Tags as key, value, ... sorted by key (so files do not depend on Lua's table order). The
- * strings stay alive in a table at the top of the stack until output() returns. */
-static void collect_tags(lua_State *L, int t, const char **tags, int max)
+/* Adds the name = value pairs of the table at t (but `extra`) to tags; converted values are
+ * kept alive in the anchor table. */
+static int add_tags(lua_State *L, int t, int anchor, const char **tags, int n, int max)
 {
-    int n = 0;
-    lua_newtable(L); /* anchor for converted strings */
-    int anchor = lua_gettop(L);
     lua_pushnil(L);
     while (n + 2 <= max && lua_next(L, t)) {
         if (lua_type(L, -2) != LUA_TSTRING)
             luaL_error(L, "output: tags are name = value pairs");
+        const char *k = lua_tostring(L, -2);
+        if (strcasecmp(k, "extra") == 0 && strcmp(k, "extra") != 0)
+            luaL_error(L, "output: tags: write extra = {...} in lower case");
+        if (strcmp(k, "extra") == 0 && lua_type(L, -1) == LUA_TTABLE) {
+            lua_pop(L, 1);
+            continue;
+        }
         tags[n++] = lua_tostring(L, -2);
         tags[n++] = luaL_tolstring(L, -1, NULL);
         lua_rawseti(L, anchor, n / 2);
+        lua_pop(L, 1);
+    }
+    return n;
+}
+
+/* Tags as key, value, ... sorted by key (so files do not depend on Lua's table order): the
+ * well-known keys (schema "tags"), then the free-form ones under extra = {...}. The strings
+ * stay alive in a table at the top of the stack until output() returns. */
+static void collect_tags(lua_State *L, int t, const char **tags, int max)
+{
+    lathe_lua_check_keys(L, t, lathe_lua_schema_find("tags"), "output: tags");
+    lua_newtable(L); /* anchor for converted strings */
+    int anchor = lua_gettop(L);
+    int n = add_tags(L, t, anchor, tags, 0, max);
+    if (lua_getfield(L, t, "extra") == LUA_TTABLE) {
+        lua_insert(L, anchor); /* the extra table stays alive below the anchor */
+        anchor = lua_gettop(L);
+        n = add_tags(L, anchor - 1, anchor, tags, n, max);
+    } else if (!lua_isnil(L, -1)) {
+        luaL_error(L, "output: tags.extra expects a table {NAME = value}");
+    } else {
         lua_pop(L, 1);
     }
     qsort(tags, (size_t)n / 2, 2 * sizeof *tags, compare_tag);
@@ -180,6 +182,7 @@ static int l_output(lua_State *L)
     const char *tags[66] = {0};
     if (!lua_isnoneornil(L, 3)) {
         luaL_checktype(L, 3, LUA_TTABLE);
+        lathe_lua_check_keys(L, 3, lathe_lua_schema_find("output"), "output");
         if (lua_getfield(L, 3, "bits") != LUA_TNIL) {
             cfg.bits = (int)luaL_checkinteger(L, -1);
             if (cfg.bits != 16 && cfg.bits != 24 && cfg.bits != 32)
@@ -308,6 +311,22 @@ static int l_require(lua_State *L)
     return luaL_error(L, "require: no module '%s' beside the script or in chains/", name);
 }
 
+/* print() writes to stderr: stdout carries `--json` and the summary. */
+static int l_print(lua_State *L)
+{
+    int n = lua_gettop(L);
+    for (int i = 1; i <= n; i++) {
+        size_t len;
+        const char *s = luaL_tolstring(L, i, &len);
+        if (i > 1)
+            fputc('\t', stderr);
+        fwrite(s, 1, len, stderr);
+        lua_pop(L, 1);
+    }
+    fputc('\n', stderr);
+    return 0;
+}
+
 static void open_sandbox(lua_State *L)
 {
     static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base}, {LUA_TABLIBNAME, luaopen_table},
@@ -323,14 +342,15 @@ static void open_sandbox(lua_State *L)
         lua_pushnil(L);
         lua_setglobal(L, removed[i]);
     }
-    static const luaL_Reg api[] = {{"param", l_param}, {"source", l_source}, {"output", l_output},
+    static const luaL_Reg api[] = {{"source", l_source}, {"output", l_output},
                                    {"require", l_require},
                                    {"output_text", l_output_text}, {"format", l_format},
-                                   {NULL, NULL}};
+                                   {"print", l_print}, {NULL, NULL}};
     lua_pushglobaltable(L);
     luaL_setfuncs(L, api, 0);
     lua_pop(L, 1);
     lathe_lua_open_nodes(L);
+    lathe_lua_open_schema(L);
 }
 
 static void dir_of(const char *path, char *out, size_t size)
@@ -372,11 +392,21 @@ int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, 
 {
     lathe_script_ctx ctx = {.cfg = cfg, .g = g};
     struct stat st;
-    if (stat(cfg->script_path, &st) != 0 || !S_ISREG(st.st_mode)) {
+    int from_stdin = strcmp(cfg->script_path, "-") == 0;
+    if (!from_stdin && (stat(cfg->script_path, &st) != 0 || !S_ISREG(st.st_mode))) {
         snprintf(err, err_size, "%s: cannot read the script", cfg->script_path);
         return LATHE_ERR_IO;
     }
-    dir_of(cfg->script_path, ctx.script_dir, sizeof ctx.script_dir);
+    if (from_stdin) /* modules and sources resolve from the current folder */
+        dir_of("./-", ctx.script_dir, sizeof ctx.script_dir);
+    else
+        dir_of(cfg->script_path, ctx.script_dir, sizeof ctx.script_dir);
+    snprintf(ctx.chunkname, sizeof ctx.chunkname, from_stdin ? "=stdin" : "@%s", cfg->script_path);
+    ctx.define_read = calloc((size_t)cfg->n_defines + 1, 1);
+    if (!ctx.define_read) {
+        snprintf(err, err_size, "out of memory");
+        return LATHE_ERR_NOMEM;
+    }
     if (!realpath(cfg->out_dir ? cfg->out_dir : ".", ctx.out_dir)) {
         snprintf(err, err_size, "%s: output folder does not exist", cfg->out_dir);
         return LATHE_ERR_IO;
@@ -384,6 +414,7 @@ int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, 
     lua_State *L = lua_newstate(capped_alloc, &ctx);
     if (!L) {
         snprintf(err, err_size, "out of memory starting Lua");
+        free(ctx.define_read);
         return LATHE_ERR_NOMEM;
     }
     lua_setwarnf(L, warn_to_stderr, NULL);
@@ -392,11 +423,14 @@ int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, 
     lua_newtable(L);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &FILES_KEY);
     open_sandbox(L);
+    lathe_lua_open_defines(L);
     ctx.instr_limit = cfg->instr_limit ? cfg->instr_limit : 100000000ull;
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_STEP);
-    int rc = LATHE_OK, lrc = luaL_loadfilex(L, cfg->script_path, "t");
+    int rc = LATHE_OK, lrc = luaL_loadfilex(L, from_stdin ? NULL : cfg->script_path, "t");
     if (lrc == LUA_OK)
         lrc = lua_pcall(L, 0, 0, 0);
+    if (lrc == LUA_OK && lathe_lua_unread_define(L, err, err_size))
+        rc = LATHE_ERR_PARAM;
     if (lrc == LUA_ERRMEM) {
         size_t limit = cfg->mem_limit ? cfg->mem_limit : (size_t)256 << 20;
         snprintf(err, err_size, "%s script memory limit of %zu MiB reached (a runaway script?)",
@@ -409,5 +443,6 @@ int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, 
         rc = LATHE_ERR_PARAM;
     }
     lua_close(L);
+    free(ctx.define_read);
     return rc;
 }

@@ -6,14 +6,18 @@
 #include "lathe/lathe.h"
 
 #include <lua.h>
+#include <stdio.h>
 
 typedef struct lathe_script_config {
-    const char *script_path;
+    const char *script_path;        /* "-": the script is read from standard input */
     const char *out_dir;            /* outputs resolve here; NULL: current folder */
     const char *const *allow_paths; /* extra folders outputs may be written to */
     int n_allow;
     const char *const *defines;     /* "name=value" from -D */
     int n_defines;
+    int n_implicit;                 /* the first n_implicit defines are the program's own
+                                       (lathe master's input, stem, ...): they may go unread;
+                                       any other define no param() reads is an error */
     size_t mem_limit;               /* bytes; 0: 256 MiB */
     uint64_t instr_limit;           /* VM instructions; 0: 1e8 (about a second) */
 } lathe_script_config;
@@ -33,6 +37,8 @@ typedef struct lathe_script_ctx {
     int n_outputs;
     uint64_t instr, instr_limit; /* VM instructions run (counted by the hook), and the cap */
     char where[256];             /* "script.lua:12:" last seen by the hook, for memory errors */
+    char chunkname[4096];        /* "@script.lua" as Lua names the script's own chunk */
+    unsigned char *define_read;  /* per define: some param() read its name */
 } lathe_script_ctx;
 
 lathe_script_ctx *lathe_lua_ctx(lua_State *L);
@@ -45,6 +51,35 @@ const char *lathe_lua_suggest_global(lua_State *L, const char *name, char *buf, 
 void lathe_lua_push_node(lua_State *L, lathe_node_id id);
 /* "script.lua:12" of the calling Lua line, into buf. */
 void lathe_lua_origin(lua_State *L, char *buf, size_t size);
+/* l_defines.c: param() and the -D values nothing read. */
+void lathe_lua_open_defines(lua_State *L);
+/* After the script ran: 0 when every -D (but the program's own) was read by a param() call;
+ * else writes "-D name=value: nothing reads 'name' (did you mean ...)" into err, returns -1. */
+int lathe_lua_unread_define(lua_State *L, char *err, size_t err_size);
+/* l_schema.c: the names a script may use besides node parameters, one table per place
+ * (output options, tags, album fields), read by the checks and by `lathe help`. */
+typedef struct lathe_lua_key {
+    const char *name, *type, *def, *help; /* for the API table: name, signature, "", help */
+} lathe_lua_key;
+typedef struct lathe_lua_schema {
+    const char *name, *title;
+    const lathe_lua_key *keys; /* NULL name ends */
+} lathe_lua_schema;
+const lathe_lua_schema *lathe_lua_schema_find(const char *name);
+void lathe_lua_schema_print(const lathe_lua_schema *s, FILE *f);
+/* Raises a Lua error at the script's line when the table at t has a key the schema lacks. */
+void lathe_lua_check_keys(lua_State *L, int t, const lathe_lua_schema *s, const char *what);
+/* Pushes "script.lua:12: " of the nearest frame of the script itself. */
+void lathe_lua_where_script(lua_State *L);
+/* The script API function `name` (source, output, param, format, ...): signature in ->type. */
+const lathe_lua_key *lathe_lua_api_doc(const char *name);
+void lathe_lua_open_schema(lua_State *L);
+/* Prints the deliverable profiles of chains/deliver.lua (every key, its default and meaning);
+ * returns 0, or -1 after printing why the module could not be read. */
+int lathe_lua_print_profiles(FILE *f, const char *only);
+/* A stock chain file ("master.lua") in $LATHE_CHAINS, the source tree's chains/ or the
+ * installed ones: 0 with its path in out, -1 when none is there. */
+int lathe_lua_find_chain(const char *file, char *out, size_t size);
 /* l_paths.c: path policy. */
 int lathe_lua_resolve_input(lathe_script_ctx *ctx, const char *path, char *out, size_t size);
 int lathe_lua_resolve_output(lathe_script_ctx *ctx, const char *path, char *out, size_t size,

@@ -4,6 +4,11 @@
 #include "testutil.h"
 
 #include <sndfile.h>
+#ifdef LATHE_HAVE_EBUR128
+#include <ebur128.h>
+#endif
+
+#include <math.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,4 +125,34 @@ int ct_count(const char *hay, const char *needle)
     for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
         n++;
     return n;
+}
+
+/* libebur128's integrated loudness and true peak of a file (NAN without libebur128). */
+void ct_ebur128(const char *name, double *lufs, double *tp_db, long *frames)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", ct_dir, name);
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    *lufs = *tp_db = NAN;
+    *frames = sf ? (long)info.frames : -1;
+    if (!sf)
+        return;
+#ifdef LATHE_HAVE_EBUR128
+    ebur128_state *st = ebur128_init((unsigned)info.channels, (unsigned long)info.samplerate,
+                                     EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
+    float buf[2 * 4096];
+    sf_count_t n;
+    while ((n = sf_readf_float(sf, buf, 4096)) > 0)
+        ebur128_add_frames_float(st, buf, (size_t)n);
+    double tp = 0, c;
+    for (unsigned ch = 0; ch < (unsigned)info.channels; ch++) {
+        ebur128_true_peak(st, ch, &c);
+        tp = c > tp ? c : tp;
+    }
+    ebur128_loudness_global(st, lufs);
+    *tp_db = 20.0 * log10(tp);
+    ebur128_destroy(&st);
+#endif
+    sf_close(sf);
 }

@@ -19,6 +19,9 @@ int ct_exists(const char *name);
 /* Interleaved float frames of an audio file (malloc'd); returns frames, -1 if unreadable. */
 long ct_read_audio(const char *name, float **out, int *channels, int *format);
 
+/* libebur128's integrated loudness and true peak (dBTP) of a file of the scratch folder, and
+ * its length in frames (NAN, NAN without libebur128; frames -1 when unreadable). */
+void ct_ebur128(const char *name, double *lufs, double *tp_db, long *frames);
 /* Runs `lathe ARGS` in the scratch folder, stdout to stdout.txt (or `out`), stderr to
  * stderr.txt; returns the exit code. */
 int ct_lathe(const char *args);

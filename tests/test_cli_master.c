@@ -8,9 +8,6 @@
 
 #include <jansson.h>
 #include <sndfile.h>
-#ifdef LATHE_HAVE_EBUR128
-#include <ebur128.h>
-#endif
 
 #include <math.h>
 #include <stdio.h>
@@ -60,36 +57,6 @@ static const expect outs[] = {
     {"hires", "out/prog.hires.flac", SF_FORMAT_FLAC, SF_FORMAT_PCM_24, 96000, -1.0},
 };
 
-/* libebur128's integrated loudness and true peak of a file (NAN without libebur128). */
-static void ebur128_measure(const char *name, double *lufs, double *tp_db, long *frames)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", ct_dir, name);
-    SF_INFO info = {0};
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    *lufs = *tp_db = NAN;
-    *frames = sf ? (long)info.frames : -1;
-    if (!sf)
-        return;
-#ifdef LATHE_HAVE_EBUR128
-    ebur128_state *st = ebur128_init((unsigned)info.channels, (unsigned long)info.samplerate,
-                                     EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
-    float buf[2 * 4096];
-    sf_count_t n;
-    while ((n = sf_readf_float(sf, buf, 4096)) > 0)
-        ebur128_add_frames_float(st, buf, (size_t)n);
-    double tp = 0, c;
-    for (unsigned ch = 0; ch < (unsigned)info.channels; ch++) {
-        ebur128_true_peak(st, ch, &c);
-        tp = c > tp ? c : tp;
-    }
-    ebur128_loudness_global(st, lufs);
-    *tp_db = 20.0 * log10(tp);
-    ebur128_destroy(&st);
-#endif
-    sf_close(sf);
-}
-
 static void check_output(const expect *e, const json_t *o)
 {
     char path[1024];
@@ -109,7 +76,7 @@ static void check_output(const expect *e, const json_t *o)
           e->name);
     double lufs, tp;
     long frames;
-    ebur128_measure(e->file, &lufs, &tp, &frames);
+    ct_ebur128(e->file, &lufs, &tp, &frames);
     if (strcmp(e->name, "cd") == 0)
         CHECK(frames % 588 == 0, "cd length %ld frames is whole sectors", frames);
 #ifdef LATHE_HAVE_EBUR128
@@ -183,10 +150,12 @@ static void test_master(void)
     CHECK(count_nodes(nodes, "source", NULL, &ran) == 1 && ran == 1, "the mix is decoded once");
     CHECK(count_nodes(nodes, "eq", "master.lua", &ran) == 1 && ran == 1,
           "the shared high-pass exists and runs once");
-    CHECK(count_nodes(nodes, "cap", NULL, &ran) == 3 && ran == 3,
-          "one shared -14 LUFS turn-down (streaming, cd, hires) + hires peak cap + vinyl cap");
-    CHECK(count_nodes(nodes, "limit", NULL, &ran) == 4,
-          "limiters: streaming (+ after SRC), cd, hires; none on vinyl");
+    /* One loudness decision (-14 LUFS): a loudness node per deliverable at its output rate;
+     * vinyl only turned down, no limiter anywhere else. */
+    CHECK(count_nodes(nodes, "loudness", NULL, &ran) == 3 && ran == 3,
+          "streaming, cd and hires reach the target with the loudness node");
+    CHECK(count_nodes(nodes, "cap", NULL, &ran) == 1 && ran == 1, "vinyl's linear turn-down");
+    CHECK(count_nodes(nodes, "limit", NULL, &ran) == 0, "no limiter besides the loudness nodes");
     json_decref(j);
 }
 

@@ -45,6 +45,8 @@ int main(void)
     CHECK(exists("lib/pkgconfig/liblathe.pc"), "liblathe.pc");
     CHECK(exists("share/man/man1/lathe.1"), "man page");
     CHECK(exists("share/lathe/chains/master.lua"), "stock chains");
+    CHECK(exists("share/doc/lathe/README.md") && exists("share/doc/lathe/chains/README.md"),
+          "the documentation the man page points at");
     CHECK(tu_run("grep -q '^.TH LATHE 1' %s/prefix/share/man/man1/lathe.1", dir) == 0,
           "man page header");
     CHECK(tu_run("PKG_CONFIG_PATH=%s/prefix/lib/pkgconfig pkg-config --modversion liblathe | "
