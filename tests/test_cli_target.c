@@ -82,7 +82,8 @@ static const char *old_chains =
     "output(c:limit{ceiling_dbtp = -1.02}, 'quiet.streaming.flac',\n"
     "       {bits = 24, deliverable = 'streaming'})\n"
     "output(c:resample{rate = 44100}:limit{ceiling_dbtp = -0.35, lookahead_ms = 5,\n"
-    "       release_ms = 100}:pad{to_multiple_frames = 588}:dither{bits = 16, shaping = 'none'},\n"
+    "       release_ms = 100}:pad{to_multiple_frames = 588}:dither{bits = 16, shaping = 'none',\n"
+    "       auto_blank_ms = 10},\n"
     "       'quiet.cd.wav', {bits = 16, deliverable = 'cd'})\n"
     "output(m:cap{max_lufs = -14, max_dbtp = 0}:limit{ceiling_dbtp = -1.02},\n"
     "       'quiet.hires.flac', {bits = 24, deliverable = 'hires'})\n";
