@@ -47,6 +47,9 @@ void lathe_lua_push_node(lua_State *L, lathe_node_id id);
 void lathe_lua_origin(lua_State *L, char *buf, size_t size);
 /* l_paths.c: path policy. */
 int lathe_lua_resolve_input(lathe_script_ctx *ctx, const char *path, char *out, size_t size);
+/* A source node for the file at path (resolved as source() does: script folder first, guarded
+ * against being overwritten by an output). Raises a Lua error when out of memory. */
+lathe_node_id lathe_lua_add_source(lua_State *L, const char *path);
 int lathe_lua_resolve_output(lathe_script_ctx *ctx, const char *path, char *out, size_t size,
                              char *why, size_t why_size);
 
