@@ -8,6 +8,7 @@
 #include "measure/analysis.h"
 #include "cli.h"
 #include "render_report.h"
+#include "report_match.h"
 #include "report_svg.h"
 
 #include <errno.h>
@@ -530,6 +531,7 @@ static void document(FILE *f, const rep *r, const char *title)
     gr_chart(f, r);
     gr_time_chart(f, r);
     spectrum_chart(f, r);
+    lathe_report_match_charts(f, r->g);
     findings(f, r);
     nodes_and_cache(f, r);
     graph_dot(f, r);

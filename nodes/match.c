@@ -58,6 +58,7 @@ static const lathe_param match_table[] = {
 /* The analysis: both programmes' band powers and whether each came from a memo. */
 enum { A_REF_MID = 0, A_REF_SIDE = NB, A_IN_MID = 2 * NB, A_IN_SIDE = 3 * NB,
        A_REF_RECALLED = 4 * NB, A_IN_RECALLED, A_COUNT };
+_Static_assert(A_COUNT <= LATHE_ANALYSIS_MAX, "the analysis fits the engine's record");
 
 typedef struct curve_ctx {
     const double *db; /* on the band grid */
@@ -332,6 +333,7 @@ static const char *const third_names[] = {
     "8000", "10000", "12500", "16000", "20000"
 };
 #define THIRD_FIRST (LATHE_BANDSPEC_B1K - 34) /* the grid band of 20 Hz (19.7 Hz exactly) */
+_Static_assert(THIRD_FIRST >= 0 && THIRD_FIRST + 2 * 30 < NB, "the reported bands lie on the grid");
 
 /* Appends "v1,v2,..." of one series at the reported 1/3-octave bands to buf. */
 static void series(const match_state *s, int which, char *buf, size_t size)

@@ -105,6 +105,9 @@ static void make_programmes(void)
              " 'ref_side.wav', {bits = 32})\n"
              "output(a:eq{ mode = 'mid', {type = 'lowshelf', freq_hz = 250, gain_db = -3} },"
              " 'ref_mid.wav', {bits = 32})\n"
+             "output(a:eq{ {type = 'lowshelf', freq_hz = 100, gain_db = -2},\n"
+             "             {type = 'highshelf', freq_hz = 4000, gain_db = 3} }:resample{rate = 44100},"
+             " 'ref44.wav', {bits = 32})\n"
              "output(noise{channels = 3, duration_s = 2}, 'three.wav', {bits = 32})\n");
     CHECK(ct_lathe("render gen.lua -o . --no-cache --quiet") == 0, "programmes rendered");
     ct_write("m.lua", "local x = source(param('input', 'prog.wav'))\n"
@@ -131,6 +134,9 @@ static void test_recovers_known_eq(void)
                         "(60 Hz..12.5 kHz; level offset %.2f dB)", after, off);
     double level = 0;
     shape_error("full.wav", "prog.wav", &level);
+    CHECK(render("-D ref=ref44.wav -D out=full44.wav") == 0, "a 44.1 kHz reference renders");
+    after = shape_error("full44.wav", "ref.wav", &off);
+    CHECKV(after <= 0.5, "a 44.1 kHz reference, matched at the input's 48 kHz: within %.3f dB", after);
     CHECKV(fabs(level) < 1.0, "power about kept (mean band change %.2f dB)", level);
 }
 
@@ -222,6 +228,10 @@ static void test_latency_and_memo(void)
               && strstr(j2, "\"input_analysis\": \"measured\""),
           "second render recalls the reference and measures its own track");
     CHECK(j1 && strstr(j1, "\"correction_mid_db\": ["), "--json carries the correction curve");
+    char *html = ct_slurp("report.html", NULL);
+    CHECK(html && strstr(html, "id=\"match\"") && strstr(html, "Correction applied")
+              && ct_count(html, "<svg") >= 3, "report.html draws the spectra and the correction");
+    free(html);
     free(j1);
     free(j2);
 }

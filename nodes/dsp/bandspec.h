@@ -18,10 +18,10 @@
 extern "C" {
 #endif
 
-/* Band b is centred at 1000 * 2^((b - LATHE_BANDSPEC_B1K) / 6) Hz: 15.6 Hz .. 22.6 kHz; the
+/* Band b is centred at 1000 * 2^((b - LATHE_BANDSPEC_B1K) / 6) Hz: 19.7 Hz .. 22.6 kHz; the
  * 1/3-octave (IEC 61260 base-2) centres are the bands with an even b - LATHE_BANDSPEC_B1K. */
-#define LATHE_BANDSPEC_BANDS 56
-#define LATHE_BANDSPEC_B1K 36
+#define LATHE_BANDSPEC_BANDS 62
+#define LATHE_BANDSPEC_B1K 34
 
 typedef struct lathe_bandspec lathe_bandspec;
 
