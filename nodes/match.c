@@ -168,9 +168,9 @@ static double level_offset_db(const match_state *s, const double *a)
     return ref > 0.0 && in > 0.0 ? 10.0 * log10(ref / in) : (double)NAN;
 }
 
-/* One part's correction (dB on the grid): the level-aligned ratio, smoothed, scaled by amount,
- * held within max_db. Bands the programme barely has (nothing to shape) are left to the
- * smoothing of their neighbours, and 0 dB where there are none. */
+/* One part's correction (dB on the grid): the level-aligned ratio, smoothed, held within
+ * max_db. Bands the programme barely has (nothing to shape) are left to the smoothing of their
+ * neighbours, and 0 dB where there are none. */
 static void part_correction(const match_state *s, const double *ref, const double *in,
                             double floor_in, double floor_ref, double *out)
 {
@@ -182,12 +182,30 @@ static void part_correction(const match_state *s, const double *ref, const doubl
             raw[b] = 10.0 * log10(fmax(ref[b], floor_ref) / in[b]) - s->level_db;
     }
     lathe_bandspec_smooth(raw, smooth, s->p->smoothing_oct);
-    for (int b = 0; b < NB; b++) {
-        double c = isnan(smooth[b]) ? 0.0 : s->p->amount * smooth[b];
-        out[b] = fmax(-s->p->max_db, fmin(s->p->max_db, c));
-    }
+    for (int b = 0; b < NB; b++)
+        out[b] = isnan(smooth[b]) ? 0.0 : fmax(-s->p->max_db, fmin(s->p->max_db, smooth[b]));
 }
 
+/* The programme's power inside the range after the correction, relative to before (dB). */
+static double power_change_db(const match_state *s)
+{
+    const double *a = s->analysis;
+    double before = 0.0, after = 0.0;
+    for (int b = 0; b < NB; b++) {
+        double f = lathe_bandspec_centre_hz(b), w = f * range_weight(f, s->curve[0].low_hz,
+                                                                   s->curve[0].high_hz);
+        if (w <= 0.0 || isnan(a[A_IN_MID + b]))
+            continue;
+        before += w * (a[A_IN_MID + b] + a[A_IN_SIDE + b]);
+        after += w * (a[A_IN_MID + b] * pow(10.0, s->corr[0][b] / 10.0)
+                      + a[A_IN_SIDE + b] * pow(10.0, s->corr[1][b] / 10.0));
+    }
+    return before > 0.0 && after > 0.0 ? 10.0 * log10(after / before) : 0.0;
+}
+
+/* The full correction keeps the programme's power in the range (where max_db cut a large
+ * difference short, the aligned spectra alone would not); amount then scales it in dB, so 0.5
+ * is exactly half of 1. */
 static void correction(match_state *s)
 {
     const double *a = s->analysis;
@@ -204,6 +222,15 @@ static void correction(match_state *s)
     for (int part = 0; part < 2; part++)
         part_correction(s, a + (part ? A_REF_SIDE : A_REF_MID), a + (part ? A_IN_SIDE : A_IN_MID),
                         FLOOR_REL * in_max, FLOOR_REL * ref_max, s->corr[part]);
+    for (int pass = 0; pass < 8; pass++) {
+        double d = power_change_db(s);
+        for (int part = 0; part < 2; part++)
+            for (int b = 0; b < NB; b++)
+                s->corr[part][b] = fmax(-s->p->max_db, fmin(s->p->max_db, s->corr[part][b] - d));
+    }
+    for (int part = 0; part < 2; part++)
+        for (int b = 0; b < NB; b++)
+            s->corr[part][b] *= s->p->amount;
 }
 
 static int design(match_state *s, int part)
@@ -213,7 +240,7 @@ static int design(match_state *s, int part)
         return LATHE_ERR_NOMEM;
     int rc = lathe_fftconv_design_linear_phase(curve_gain, &s->curve[part], s->rate, s->half, h);
     if (rc == 0)
-        rc = lathe_fftconv_new(h, 2 * s->half, s->half / 4, 1, &s->conv[part]);
+        rc = lathe_fftconv_new(h, 2 * s->half, s->half / 2, 1, &s->conv[part]);
     lathe_dealloc(h);
     return rc == 0 ? LATHE_OK : LATHE_ERR_NOMEM;
 }
@@ -258,7 +285,7 @@ static int match_prepare(void *state, lathe_prepare_ctx *ctx)
                                                                               ctx->in[1].rate)) };
     /* The delay depends only on the rate, so planning (no analysis yet) sees the same one. */
     if (p->amount > 0.0)
-        ctx->latency = s->half + s->half / 4;
+        ctx->latency = s->half + s->half / 2;
     if (!ctx->analysis)
         return LATHE_OK;
     if (ctx->n_analysis < A_COUNT) {
