@@ -88,7 +88,7 @@ int lathe_bandspec_new(double rate, uint32_t channels, lathe_bandspec **out)
     s->channels = channels;
     for (s->n = 1024; s->n < rate / 3.0; s->n *= 2)
         ;
-    s->hop = s->n; /* no overlap: a long-term average needs no more, at half the FFTs */
+    s->hop = s->n / 2;
     s->bins = s->n / 2 + 1;
     s->seg_hops = (uint32_t)fmax(1.0, floor(SEGMENT_S * rate / s->hop + 0.5));
     s->win = malloc(s->n * sizeof(double));

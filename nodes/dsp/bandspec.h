@@ -3,7 +3,7 @@
  * band), averaged over its loudest segments only: quiet intros and fades say little about a
  * record's tonal balance. Also the grid's smoothing and interpolation, for curves drawn on it.
  *
- * Spectra: Hann-windowed FFTs (FFTW, size a power of two >= rate / 3, back to back) of
+ * Spectra: Hann-windowed FFTs (FFTW, size a power of two >= rate / 3, hop half of it) of
  * mid = (L + R) / 2 and side = (L - R) / 2 (a mono programme is all mid); each band is a
  * Gaussian-weighted (1/6-octave wide at half height) mean of the bins' power; segments of about
  * 3 s whose mean power reaches the mean over all non-silent segments are kept (after Matchering,
