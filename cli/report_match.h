@@ -4,7 +4,7 @@
 #ifndef LATHE_REPORT_MATCH_H
 #define LATHE_REPORT_MATCH_H
 
-#include "lathe.h"
+#include "lathe/lathe.h"
 
 #include <stdio.h>
 

@@ -16,7 +16,7 @@
  *
  * There is no limiter and no loudness step: the output keeps about the programme's power, and
  * the branch decides level and peaks (loudness{}, limit{}). */
-#include "lathe_node.h"
+#include "lathe/lathe_node.h"
 #include "dsp/bandspec.h"
 #include "dsp/fftconv.h"
 
