@@ -211,7 +211,7 @@ int lathe_cmd_master(int argc, char **argv)
         || !o.out_dir) {
         fprintf(stderr, "usage: lathe master MIX... -o DIR [--deliver streaming,cd,vinyl,hires] "
                         "[--platform spotify,apple,...] [--chain FILE] [-D key=value]... [-j N] "
-                        "[--cache DIR | --no-cache] [--json] [--quiet]\n"
+                        "[--cache DIR | --no-cache] [--preview [--preview-at S]] [--json] [--quiet]\n"
                         "       lathe master --album ALBUM.lua -o DIR [--platform ...] "
                         "[-D key=value]... [-j N] [--cache DIR | --no-cache] [--json] [--quiet]\n");
         return 2;

@@ -19,6 +19,8 @@ typedef struct lathe_options {
     int no_cache;
     uint64_t cache_size;
     int json, quiet;
+    int preview;          /* --preview: level-matched excerpts for A/B in report.html */
+    double preview_at_s;  /* --preview-at S (NAN: the loudest stretch) */
     const char *positional[256];
     int n_positional;
 } lathe_options;
