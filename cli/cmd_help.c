@@ -27,7 +27,8 @@ static const struct {
 } command_help[] = {
     {"render",
      "usage: lathe render SCRIPT|- [-o DIR] [-D name=value]... [-j N] [--cache DIR | --no-cache]\n"
-     "                    [--cache-size SIZE] [--allow-path DIR]... [--json] [--quiet]\n"
+     "                    [--cache-size SIZE] [--allow-path DIR]... [--preview [--preview-at S]]\n"
+     "                    [--json] [--quiet]\n"
      "Renders every output of a Lua chain script (- : read from standard input) in one pass,\n"
      "measures what it wrote and writes report.html beside the outputs. Every output naming a\n"
      "deliverable is judged against its spec: verdict printed, exit 1 when one fails.\n"
@@ -40,12 +41,15 @@ static const struct {
      "  --no-cache       render without reading or writing the cache\n"
      "  --cache-size S   cache cap, bytes or 512M / 4G (default 4G), checked at the end\n"
      "  --allow-path DIR a further folder outputs may be written to\n"
+     "  --preview        DIR/preview/: the loudest 30 s of the source and of every output at one\n"
+     "                   loudness (the louder turned down), played side by side in report.html\n"
+     "  --preview-at S   the excerpts start S whole seconds in (implies --preview)\n"
      "  --json           print {\"outputs\": [...], \"cache\": {...}, \"nodes\": [...]}\n"
      "  --quiet          no summary, no progress bar\n"},
     {"master",
      "usage: lathe master MIX... -o DIR [--target LUFS | --keep-level]\n"
      "                    [--deliver streaming,cd,vinyl,hires] [--platform LIST]\n"
-     "                    [--chain FILE] [-D name=value]... [--json]\n"
+     "                    [--chain FILE] [-D name=value]... [--preview [--preview-at S]] [--json]\n"
      "       lathe master --album ALBUM.lua -o DIR [--json]\n"
      "Runs the stock chain (chains/master.lua) on each mix: DIR/<stem>.streaming.flac, .cd.wav,\n"
      ".vinyl.wav, .hires.flac, each checked against its spec (exit 1 when one fails), and\n"

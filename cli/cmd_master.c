@@ -236,7 +236,7 @@ int lathe_cmd_master(int argc, char **argv)
         fprintf(stderr, "usage: lathe master MIX... -o DIR [--target LUFS | --keep-level] "
                         "[--deliver streaming,cd,vinyl,hires] [--platform spotify,apple,...] "
                         "[--chain FILE] [-D key=value]... [-j N] "
-                        "[--cache DIR | --no-cache] [--json] [--quiet]\n"
+                        "[--cache DIR | --no-cache] [--preview [--preview-at S]] [--json] [--quiet]\n"
                         "       lathe master --album ALBUM.lua -o DIR [--platform ...] "
                         "[-D key=value]... [-j N] [--cache DIR | --no-cache] [--json] [--quiet]\n");
         return 2;

@@ -7,10 +7,12 @@
 #include "lua/lathe_lua.h"
 #include "options.h"
 #include "render_report.h"
+#include "preview.h"
 #include "report_html.h"
 #include "verdicts.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,6 +64,19 @@ int lathe_cli_load(const lathe_options *o, const char *script, lathe_graph **out
     return 0;
 }
 
+/* The excerpts' name prefix: "mix" for DIR/mix.report.html, "render" for DIR/report.html. */
+static const char *preview_stem(const char *html)
+{
+    static char stem[256];
+    const char *b = strrchr(html, '/') ? strrchr(html, '/') + 1 : html;
+    size_t n = strlen(b), suffix = strlen(".report.html");
+    if (n > suffix && strcmp(b + n - suffix, ".report.html") == 0)
+        snprintf(stem, sizeof stem, "%.*s", (int)(n - suffix), b);
+    else
+        snprintf(stem, sizeof stem, "render");
+    return stem;
+}
+
 /* Renders a loaded graph with the options' cache and threads, then reports. */
 int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *title,
                          const char *html, json_t **run)
@@ -93,8 +108,13 @@ int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *tit
         int all_skipped = 1;
         for (int i = 0; i < lathe_graph_output_count(g); i++)
             all_skipped &= lathe_graph_output_result(g, i)->skipped;
-        if (!(all_skipped && access(html, F_OK) == 0))
-            code = lathe_report_html_write(html, g, title, *run, meters, cache);
+        lathe_previews *pv = o->preview ? calloc(1, sizeof *pv) : NULL;
+        if (pv && (code = lathe_preview_write(g, o->out_dir ? o->out_dir : ".",
+                                              preview_stem(html), o->preview_at_s, pv)) == 0)
+            json_object_set_new(*run, "previews", lathe_preview_to_json(pv));
+        if (!code && (pv || !(all_skipped && access(html, F_OK) == 0)))
+            code = lathe_report_html_write(html, g, title, pv, *run, meters, cache);
+        free(pv);
     }
     lathe_output_meters_free(meters);
     if (cache) {
@@ -133,7 +153,7 @@ int lathe_cmd_render(int argc, char **argv)
         return 2;
     if (o.n_positional != 1) {
         fprintf(stderr, "usage: lathe render SCRIPT|- [-o DIR] [-D name=value]... [-j N] "
-                        "[--cache DIR | --no-cache] [--json] [--quiet]\n");
+                        "[--cache DIR | --no-cache] [--preview [--preview-at S]] [--json] [--quiet]\n");
         return 2;
     }
     int code = lathe_cli_ensure_dir(o.out_dir ? o.out_dir : ".");

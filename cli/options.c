@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include <signal.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ int lathe_options_parse(lathe_options *o, int argc, char **argv,
     memset(o, 0, sizeof *o);
     o->threads = 1;
     o->cache_size = LATHE_CACHE_CAP_DEFAULT;
+    o->preview_at_s = NAN;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
@@ -94,6 +96,19 @@ int lathe_options_parse(lathe_options *o, int argc, char **argv,
                 return 2;
             if (o->n_allow < LATHE_MAX_ALLOW)
                 o->allow[o->n_allow++] = argv[++i];
+        } else if (strcmp(a, "--preview") == 0) {
+            o->preview = 1;
+        } else if (strcmp(a, "--preview-at") == 0) {
+            if (!need(i, argc, argv))
+                return 2;
+            char *end;
+            o->preview_at_s = strtod(argv[++i], &end);
+            if (!*argv[i] || *end || !(o->preview_at_s >= 0)) {
+                fprintf(stderr, "lathe %s: --preview-at %s: expected whole seconds from the "
+                                "start\n", argv[0], argv[i]);
+                return 2;
+            }
+            o->preview = 1;
         } else if (strcmp(a, "--json") == 0) {
             o->json = 1;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {

@@ -21,6 +21,8 @@ typedef struct lathe_options {
     uint64_t cache_size;
     int json, quiet;
     const char *budget_hint; /* added to a render error about a limiting budget (max_gr_db) */
+    int preview;          /* --preview: level-matched excerpts for A/B in report.html */
+    double preview_at_s;  /* --preview-at S (NAN: the loudest stretch) */
     const char *positional[256];
     int n_positional;
 } lathe_options;

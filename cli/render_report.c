@@ -38,6 +38,26 @@ json_t *lathe_output_to_json(const lathe_output_result *r, const lathe_analysis_
 }
 
 /* "key=value" report lines as a JSON object (numbers where they parse). */
+/* "1.5,-2,3" as a JSON array of numbers (a node's curve over bands), or NULL when it is not
+ * such a list. */
+static json_t *number_list(const char *val)
+{
+    if (!strchr(val, ','))
+        return NULL;
+    json_t *a = json_array();
+    for (const char *p = val; *p;) {
+        char *end;
+        double d = strtod(p, &end);
+        if (end == p || (*end && *end != ',')) {
+            json_decref(a);
+            return NULL;
+        }
+        json_array_append_new(a, isfinite(d) ? json_real(d) : json_null());
+        p = *end ? end + 1 : end;
+    }
+    return a;
+}
+
 static json_t *report_to_json(const char *text)
 {
     json_t *o = json_object();
@@ -50,7 +70,8 @@ static json_t *report_to_json(const char *text)
             snprintf(key, sizeof key, "%.*s", (int)(eq - text), text);
             snprintf(val, sizeof val, "%.*s", (int)(nl - eq - 1), eq + 1);
             double d = strtod(val, &end);
-            json_object_set_new(o, key, *end || !*val ? json_string(val)
+            json_t *list = number_list(val);
+            json_object_set_new(o, key, list ? list : *end || !*val ? json_string(val)
                                        : isfinite(d) ? json_real(d) : json_null());
         }
         text = *nl ? nl + 1 : nl;

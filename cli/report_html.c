@@ -7,7 +7,9 @@
 
 #include "measure/analysis.h"
 #include "cli.h"
+#include "preview.h"
 #include "render_report.h"
+#include "report_match.h"
 #include "report_svg.h"
 
 #include <errno.h>
@@ -21,6 +23,7 @@
 
 typedef struct rep {
     lathe_cache *cache;               /* remembered measurements (may be NULL) */
+    const struct lathe_previews *previews; /* --preview excerpts (may be NULL) */
     const lathe_graph *g;
     const json_t *run;
     const lathe_output_meters *meters; /* what each output measured as it was written */
@@ -522,6 +525,7 @@ static void document(FILE *f, const rep *r, const char *title)
     lathe_html_escape(f, title ? title : "");
     fprintf(f, " \xe2\x80\x94 lathe %s</p>\n", lathe_version());
     summary_table(f, r);
+    lathe_preview_html(f, r->previews);
     fputs("<h2 id=\"charts\">Charts</h2>\n<p class=\"note\">Dashed: sources; solid: "
           "deliverables.</p>\n", f);
     loudness_chart(f, r);
@@ -530,6 +534,7 @@ static void document(FILE *f, const rep *r, const char *title)
     gr_chart(f, r);
     gr_time_chart(f, r);
     spectrum_chart(f, r);
+    lathe_report_match_charts(f, r->g);
     findings(f, r);
     nodes_and_cache(f, r);
     graph_dot(f, r);
@@ -537,10 +542,11 @@ static void document(FILE *f, const rep *r, const char *title)
 }
 
 int lathe_report_html_write(const char *path, const lathe_graph *g, const char *title,
+                            const struct lathe_previews *previews,
                             const json_t *run, const lathe_output_meters *m,
                             lathe_cache *cache)
 {
-    rep r = {.g = g, .run = run, .meters = m, .cache = cache};
+    rep r = {.g = g, .run = run, .meters = m, .cache = cache, .previews = previews};
     char tmp[4200];
     int n = snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
     int fd = n > 0 && (size_t)n < sizeof tmp ? mkstemp(tmp) : -1;

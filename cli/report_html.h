@@ -18,9 +18,12 @@ struct lathe_cache;
  * complete). Sources are measured again here (read once each); outputs left alone because they
  * were up to date are measured from their files. `title` names the run (the script); may be
  * NULL. `run` is the run's JSON (lathe_run_to_json) when made: each output's "spec" verdict
- * comes from it; NULL shows the QC verdict only. Returns 0, or 3 after printing a one-line error
+ * comes from it; NULL shows the QC verdict only. `previews` (may be NULL): the --preview
+ * excerpts, played with <audio> elements. Returns 0, or 3 after printing a one-line error
  * when the file cannot be written. */
+struct lathe_previews;
 int lathe_report_html_write(const char *path, const lathe_graph *g, const char *title,
+                            const struct lathe_previews *previews,
                             const json_t *run, const lathe_output_meters *m,
                             struct lathe_cache *cache);
 

@@ -93,3 +93,36 @@ void lathe_analyze_remember(lathe_analyze_ctx *ctx, const char *tag, const void 
     if (ctx->output && n <= LATHE_CACHE_BLOB_MAX)
         lathe_cache_put_blob(ctx->output->cache, memo_key(ctx->output, tag), data, n);
 }
+
+static int input_memo(const lathe_analyze_ctx *ctx, int input, const char *tag, lathe_key *out)
+{
+    const lathe_analyze_output *o = ctx->output;
+    if (!o || !o->input_memo_keys || input < 0 || input >= o->n_inputs)
+        return 0;
+    lathe_key_builder kb;
+    lathe_key_builder_init(&kb);
+    lathe_key_builder_add_str(&kb, "input memo");
+    lathe_key_builder_add_key(&kb, o->input_memo_keys[input]);
+    lathe_key_builder_add_str(&kb, tag);
+    *out = lathe_key_builder_finish(&kb);
+    return 1;
+}
+
+size_t lathe_analyze_recall_input(lathe_analyze_ctx *ctx, int input, const char *tag, void *buf,
+                                  size_t cap)
+{
+    lathe_key k;
+    size_t len = 0;
+    if (!input_memo(ctx, input, tag, &k)
+        || lathe_cache_get_blob(ctx->output->cache, k, buf, cap, &len) != LATHE_OK)
+        return 0;
+    return len;
+}
+
+void lathe_analyze_remember_input(lathe_analyze_ctx *ctx, int input, const char *tag,
+                                  const void *data, size_t n)
+{
+    lathe_key k;
+    if (n <= LATHE_CACHE_BLOB_MAX && input_memo(ctx, input, tag, &k))
+        lathe_cache_put_blob(ctx->output->cache, k, data, n);
+}

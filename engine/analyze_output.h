@@ -17,6 +17,8 @@ typedef struct lathe_analyze_output {
     uint64_t current_frames, kept_frames;
     int failed; /* a write failed: nothing is taken */
     lathe_key memo_key; /* node type + version + input keys (not parameters) */
+    const lathe_key *input_memo_keys; /* per input: node type + version + that input's key */
+    int n_inputs;
 } lathe_analyze_output;
 
 void lathe_analyze_output_init(lathe_analyze_output *o, lathe_cache *cache, lathe_key key,

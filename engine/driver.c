@@ -52,6 +52,19 @@ static lathe_key input_memo_key(const lathe_graph *g, const graph_node *n)
     return lathe_key_builder_finish(&kb);
 }
 
+/* Per input: the node's type and version and that input's key alone. */
+static void input_memo_keys(const lathe_graph *g, const graph_node *n, lathe_key *keys)
+{
+    for (int k = 0; k < n->n_inputs; k++) {
+        lathe_key_builder kb;
+        lathe_key_builder_init(&kb);
+        lathe_key_builder_add_str(&kb, n->desc->name);
+        lathe_key_builder_add_u64(&kb, n->desc->version);
+        lathe_key_builder_add_key(&kb, g->nodes[lathe_plan_resolve(g, n->inputs[k])].key);
+        keys[k] = lathe_key_builder_finish(&kb);
+    }
+}
+
 static int open_input_stream(lathe_graph *g, lathe_cache *cache, int src, lathe_stream **out)
 {
     const graph_node *s = &g->nodes[src];
@@ -107,6 +120,10 @@ static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id)
         lathe_analyze_output out; /* a trial pass that is the output spares the main pass */
         lathe_analyze_output_init(&out, cache, n->key, &n->fmt, n->desc->version,
                                   input_memo_key(g, n));
+        lathe_key per_input[64];
+        input_memo_keys(g, n, per_input);
+        out.input_memo_keys = per_input;
+        out.n_inputs = n->n_inputs;
         double cpu_s = 0.0;
         rc = lathe_runner_analyze(n->desc, n->params, streams, n->n_inputs, n->analysis,
                                   &n->n_analysis, &out, &cpu_s, err, sizeof err);

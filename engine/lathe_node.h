@@ -27,7 +27,7 @@ extern "C" {
 #define LATHE_MAX_CHANNELS 8
 #define LATHE_STR_MAX 256     /* bytes of a string parameter, terminator included */
 #define LATHE_ERR_MAX 512
-#define LATHE_ANALYSIS_MAX 64 /* doubles a barrier node may keep from its analysis */
+#define LATHE_ANALYSIS_MAX 256 /* doubles a barrier node may keep from its analysis */
 #define LATHE_VARIADIC (-1)   /* n_inputs of a node taking any number of inputs (mix) */
 
 /* Status codes. Negative is failure. */
@@ -159,6 +159,14 @@ void lathe_analyze_output_keep(lathe_analyze_ctx *ctx);
  * no-ops when ctx->output is NULL. A recalled memo must give the same result as measuring. */
 size_t lathe_analyze_recall(lathe_analyze_ctx *ctx, const char *tag, void *buf, size_t cap);
 void lathe_analyze_remember(lathe_analyze_ctx *ctx, const char *tag, const void *data, size_t n);
+/* The same for what is measured of one input alone (`input` counts from 0): the memo is keyed
+ * by that input's key, this node type and version and `tag` (which should name the measuring
+ * parameters), so every node of this type fed the same programme (a reference track shared by
+ * ten renders) finds it. */
+size_t lathe_analyze_recall_input(lathe_analyze_ctx *ctx, int input, const char *tag, void *buf,
+                                  size_t cap);
+void lathe_analyze_remember_input(lathe_analyze_ctx *ctx, int input, const char *tag,
+                                  const void *data, size_t n);
 
 /* A report: key/value pairs a node exposes after a run (gain reduction, measured loudness). */
 typedef struct lathe_report lathe_report;
@@ -199,6 +207,10 @@ typedef struct lathe_node_desc {
     /* [main] true when these parameters leave this input unchanged (gain 0 dB): the engine then
      * passes the input's cache key through. May be NULL. */
     int (*is_identity)(const void *params, const lathe_format *in);
+    /* The name of a STRING parameter that names an audio file feeding the node's last input
+     * (match's `reference`): the script binding opens it as source(path) would (script-relative,
+     * read-only, keyed by the file's content), unless that input is given as a node. NULL: none. */
+    const char *file_input;
 } lathe_node_desc;
 
 /* Memory for node state beyond state_size: allocate in prepare, free in release. One allocator

@@ -76,8 +76,8 @@ static int plan_dsp(lathe_graph *g, int i)
         return rc;
     if (n->fmt.frames == 0)
         return lathe_graph_fail(g, i, LATHE_ERR_PARAM, "produces no audio (0 frames)");
-    /* A node that leaves its input unchanged is its input: same key, nothing to run. */
-    if (n->n_inputs == 1 && n->desc->is_identity && n->desc->is_identity(n->params, &in[0])
+    /* A node that leaves its (first) input unchanged is that input: same key, nothing to run. */
+    if (n->n_inputs >= 1 && n->desc->is_identity && n->desc->is_identity(n->params, &in[0])
         && n->fmt.rate == in[0].rate && n->fmt.channels == in[0].channels
         && n->fmt.frames == in[0].frames && n->latency == 0) {
         n->alias = n->inputs[0];

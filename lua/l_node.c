@@ -140,6 +140,23 @@ static void set_fields(lua_State *L, const lathe_node_desc *d, const lathe_param
     }
 }
 
+/* The node's last input named as a file (match{reference = "ref.wav"}) becomes a source. */
+static int add_file_input(lua_State *L, const lathe_node_desc *d, const void *params,
+                          lathe_node_id *inputs, int n_in)
+{
+    const char *path = lathe_param_string(lathe_params_find(d->params, d->file_input), params);
+    if (n_in == d->n_inputs && path && *path)
+        luaL_error(L, "%s: give the last input either as a node or as %s = \"file\", not both",
+                   d->name, d->file_input);
+    if (n_in == d->n_inputs - 1) {
+        if (!path || !*path)
+            luaL_error(L, "%s: %s = \"file.wav\" is required (an audio file, relative to the "
+                          "script)", d->name, d->file_input);
+        inputs[n_in++] = lathe_lua_add_source(L, path);
+    }
+    return n_in;
+}
+
 /* Constructor: (inputs..., [params]) for the node type in upvalue 1. */
 static int construct(lua_State *L)
 {
@@ -175,6 +192,8 @@ static int construct(lua_State *L)
         }
         set_fields(L, d, d->params, params, top);
     }
+    if (d->file_input)
+        n_in = add_file_input(L, d, params, inputs, n_in);
     if (d->n_inputs != LATHE_VARIADIC && n_in != d->n_inputs)
         return luaL_error(L, "%s: takes %d input node%s, got %d", d->name, d->n_inputs,
                           d->n_inputs == 1 ? "" : "s", n_in);

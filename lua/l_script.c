@@ -93,18 +93,22 @@ static void guard_file(lua_State *L, const char *path, const char *role, const c
     lua_pop(L, 1);
 }
 
-static int l_source(lua_State *L)
+lathe_node_id lathe_lua_add_source(lua_State *L, const char *path)
 {
     lathe_script_ctx *ctx = lathe_lua_ctx(L);
-    const char *path = luaL_checkstring(L, 1);
     char resolved[PATH_MAX], origin[512];
     lathe_lua_resolve_input(ctx, path, resolved, sizeof resolved);
     guard_file(L, resolved, "source", path);
     lathe_lua_origin(L, origin, sizeof origin);
     lathe_node_id id;
     if (lathe_graph_add_source(ctx->g, resolved, origin, &id) != LATHE_OK)
-        return luaL_error(L, "source: out of memory");
-    lathe_lua_push_node(L, id);
+        luaL_error(L, "source: out of memory");
+    return id;
+}
+
+static int l_source(lua_State *L)
+{
+    lathe_lua_push_node(L, lathe_lua_add_source(L, luaL_checkstring(L, 1)));
     return 1;
 }
 

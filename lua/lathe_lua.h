@@ -82,6 +82,9 @@ int lathe_lua_print_profiles(FILE *f, const char *only);
 int lathe_lua_find_chain(const char *file, char *out, size_t size);
 /* l_paths.c: path policy. */
 int lathe_lua_resolve_input(lathe_script_ctx *ctx, const char *path, char *out, size_t size);
+/* A source node for the file at path (resolved as source() does: script folder first, guarded
+ * against being overwritten by an output). Raises a Lua error when out of memory. */
+lathe_node_id lathe_lua_add_source(lua_State *L, const char *path);
 int lathe_lua_resolve_output(lathe_script_ctx *ctx, const char *path, char *out, size_t size,
                              char *why, size_t why_size);
 

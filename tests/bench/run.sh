@@ -7,7 +7,9 @@
 #                      present, else a synthesized 4-minute stereo 48 kHz 24-bit programme)
 #        BENCH_MEM_MIN "SHORT LONG" minutes of the 96 kHz memory test (default "1 4"; "4 60" is the
 #                      issue's full test and takes ~20 minutes on 2 cores)
-#        BENCH_SECTIONS which sections to run (default "release measure analyze nodes album memory")
+#        BENCH_SECTIONS which sections to run (default "release measure analyze nodes album memory
+#                      match")
+#        BENCH_REFERENCE the reference of the match section (default: a 4-minute synthesized one)
 #        BENCH_KEEP=1  keep the work folder
 #
 # Every timed command runs under GNU time (`/usr/bin/time -f`): wall seconds, CPU (user + sys)
@@ -19,7 +21,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$REPO/tests/bench
 LATHE=${1:-${LATHE_BIN:-$REPO/build/lathe}}
 LATHE=$(cd "$(dirname "$LATHE")" && pwd)/$(basename "$LATHE")
-SECTIONS=${BENCH_SECTIONS:-release measure analyze nodes album memory}
+SECTIONS=${BENCH_SECTIONS:-release measure analyze nodes album memory match}
 read -r MEM_SHORT MEM_LONG <<<"${BENCH_MEM_MIN:-1 4}"
 GTIME=/usr/bin/time
 for t in "$LATHE" "$GTIME"; do [ -x "$t" ] || { echo "run.sh: $t not found"; exit 2; }; done
@@ -301,6 +303,29 @@ if has memory; then
         goal "peak RSS of the long render at $r Hz (MiB)" "${RSS[mem_${r}_$MEM_LONG]}" 128
     done
     echo "  (BENCH_MEM_MIN=\"4 60\" runs the issue's full 4 vs 60 minute comparison)"
+fi
+
+# ---- 7. reference matching (issue 19) -------------------------------------------------------------
+# The streaming chain with and without match{} in front, cold cache each: what matching adds (both
+# programmes' spectra, the mid/side FIR) to the analysis + render of the same chain.
+if has match; then
+    REF=${BENCH_REFERENCE:-$W/reference.wav}
+    [ -f "$REF" ] || sox -R -n -r 44100 -b 24 -c 2 "$REF" synth 240 brownnoise synth 240 sine mix 80 \
+        tremolo 0.3 50 highpass 40 gain -n -6 || exit 2
+    for v in plain match; do
+        {
+            echo 'local x = source(param("input"))'
+            [ $v = match ] && echo 'x = x:match{ reference = param("ref") }'
+            echo 'local m = x:eq{ {type = "lowshelf", freq_hz = 100, gain_db = 1.5} }:compress{ threshold_db = -20, ratio = 2 }'
+            echo 'output(m:loudness{ target_lufs = -14, ceiling_dbtp = -1 }, "song.streaming.flac", {bits = 24})'
+        } >"$W/match_$v.lua"
+        m "match_$v" "$LATHE" render "$W/match_$v.lua" -D input="$IN" -D ref="$REF" -o "$W/m_$v" \
+            --cache "$W/mc_$v" -j 1 --quiet
+    done
+    hdr "reference matching (issue 19): 4-minute song, 4-minute reference, cold cache, -j 1"
+    row match_plain "streaming chain"
+    row match_match "match{} + the same chain"
+    goal "match adds (wall, with / without - 1)" "$(awk -v a="${WALL[match_match]}" -v b="${WALL[match_plain]}" 'BEGIN{printf "%.3f", a / b - 1}')" 0.5
 fi
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
