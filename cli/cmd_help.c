@@ -26,7 +26,8 @@ static const struct {
 } command_help[] = {
     {"render",
      "usage: lathe render SCRIPT [-o DIR] [-D name=value]... [-j N] [--cache DIR | --no-cache]\n"
-     "                    [--cache-size SIZE] [--allow-path DIR]... [--json] [--quiet]\n"
+     "                    [--cache-size SIZE] [--allow-path DIR]... [--no-plugins] [--json]\n"
+     "                    [--quiet]\n"
      "Renders every output of a Lua chain script in one pass, measures what it wrote and writes\n"
      "report.html beside the outputs.\n"
      "  -o DIR           output folder (default: the current folder); outputs cannot leave it\n"
@@ -37,6 +38,7 @@ static const struct {
      "  --no-cache       render without reading or writing the cache\n"
      "  --cache-size S   cache cap, bytes or 512M / 4G (default 4G), checked at the end\n"
      "  --allow-path DIR a further folder outputs may be written to\n"
+     "  --no-plugins     refuse LV2 plugins: a script using lv2{} fails (exit 2)\n"
      "  --json           print {\"outputs\": [...], \"cache\": {...}, \"nodes\": [...]}\n"
      "  --quiet          no summary, no progress bar\n"},
     {"master",
@@ -63,7 +65,12 @@ static const struct {
      "stats: entries, bytes and the last runs' hits; gc: trim to the cap, least recently used\n"
      "first; clear: remove every entry; explain: which outputs are up to date and, per node,\n"
      "what changed since the last run.\n"},
-    {"help", "usage: lathe help [COMMAND | NODE]\n"},
+    {"plugins",
+     "usage: lathe plugins [URI]\n"
+     "Lists the LV2 plugins lilv finds in LV2_PATH (the only ones a script may name); with a URI,\n"
+     "that plugin's version, binary, audio ports, latency port and controls with their ranges,\n"
+     "defaults and units (the same as `lathe help lv2:URI`).\n"},
+    {"help", "usage: lathe help [COMMAND | NODE | lv2:URI]\n"},
 };
 
 int lathe_cmd_help(int argc, char **argv)
@@ -82,6 +89,8 @@ int lathe_cmd_help(int argc, char **argv)
             printf("  %-10s %s\n", all[i]->name, all[i]->summary);
         return 0;
     }
+    if (strncmp(argv[1], "lv2:", 4) == 0)
+        return lathe_cli_plugin_help(argv[1] + 4);
     const lathe_node_desc *d = lathe_registry_find(argv[1]);
     if (d) {
         print_node(d);

@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "options.h"
 
+#include "nodes/lv2_world.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +96,8 @@ int lathe_options_parse(lathe_options *o, int argc, char **argv,
                 return 2;
             if (o->n_allow < LATHE_MAX_ALLOW)
                 o->allow[o->n_allow++] = argv[++i];
+        } else if (strcmp(a, "--no-plugins") == 0) {
+            lathe_lv2_refuse(); /* a script naming an LV2 plugin then fails at its lv2 node */
         } else if (strcmp(a, "--json") == 0) {
             o->json = 1;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
