@@ -175,6 +175,46 @@ static void cached_like_a_native_node(void)
     unsetenv("LV2_PATH");
 }
 
+/* The test bundle's plugins each break one promise; lathe must name the plugin and stop, or
+ * (for run-to-run differences) run it but never cache it. */
+static void misbehaving(const char *bundles)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s:/usr/lib/lv2", bundles);
+    setenv("LV2_PATH", path, 1);
+    ct_write("nan.lua", "output(source('in.wav'):lv2{uri = 'http://lathe.invalid/test#nan', "
+                        "controls = {after = 5000}}, 'nan.wav')\n");
+    int rc = render("nan.lua", "--no-cache");
+    CHECK(rc == 2 && ct_stderr_has("nan.lua:1: lv2")
+              && ct_stderr_has("uri=http://lathe.invalid/test#nan")
+              && ct_stderr_has("NaN or infinite sample in its output at frame 5000, channel 1"),
+          "NaN output: exit %d naming the plugin and the frame", rc);
+    CHECK(!ct_exists("out/nan.wav"), "no output file at its final path after NaN");
+
+    ct_write("noisy.lua", "local x = source('in.wav'):gain{gain_db = -1}\n"
+                          "output(x:lv2{uri = 'http://lathe.invalid/test#noisy'}, 'noisy.wav')\n"
+                          "output(x, 'dry.wav')\n");
+    char ran[256];
+    CHECK(render("noisy.lua", "--cache cache2") == 0 && render("noisy.lua", "--cache cache2") == 0,
+          "two cached renders with a not reproducible plugin");
+    nodes_ran(ran, sizeof ran);
+    char *json = ct_slurp("run.json", NULL);
+    CHECK(strcmp(ran, "lv2 ") == 0, "its node runs again every time; the rest is cached (%s)", ran);
+    CHECK(json && strstr(json, "not reproducible (two runs differ): never cached")
+              && strstr(json, "\"reproducible\": \"no (never cached)\""),
+          "the run reports it as not reproducible");
+    free(json);
+
+    ct_write("hang.lua", "output(source('in.wav'):lv2{uri = 'http://lathe.invalid/test#hang'}, 'hang.wav')\n");
+    setenv("LATHE_LV2_WATCHDOG_S", "2", 1);
+    rc = render("hang.lua", "--no-cache");
+    unsetenv("LATHE_LV2_WATCHDOG_S");
+    CHECK(rc == 2 && ct_stderr_has("LV2 plugin http://lathe.invalid/test#hang hung"),
+          "a hung plugin: the watchdog stops lathe (exit %d) naming it", rc);
+    CHECK(!ct_exists("out/hang.wav"), "no output file at its final path after a hang");
+    setenv("LV2_PATH", "/usr/lib/lv2", 1);
+}
+
 static void bad_input(void)
 {
     static const struct {
@@ -225,6 +265,10 @@ int main(void)
         transparent_and_limiting();
         cached_like_a_native_node();
         bad_input();
+        if (getenv("LATHE_TEST_LV2"))
+            misbehaving(getenv("LATHE_TEST_LV2"));
+        else
+            CHECK(0, "LATHE_TEST_LV2 (the test plugin bundles) is set by CTest");
     }
     ct_cleanup();
     return tu_done();
