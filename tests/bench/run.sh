@@ -7,7 +7,8 @@
 #                      present, else a synthesized 4-minute stereo 48 kHz 24-bit programme)
 #        BENCH_MEM_MIN "SHORT LONG" minutes of the 96 kHz memory test (default "1 4"; "4 60" is the
 #                      issue's full test and takes ~20 minutes on 2 cores)
-#        BENCH_SECTIONS which sections to run (default "release measure analyze nodes album memory")
+#        BENCH_SECTIONS which sections to run (default "release measure analyze nodes album memory
+#                      plugins")
 #        BENCH_KEEP=1  keep the work folder
 #
 # Every timed command runs under GNU time (`/usr/bin/time -f`): wall seconds, CPU (user + sys)
@@ -19,7 +20,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$REPO/tests/bench
 LATHE=${1:-${LATHE_BIN:-$REPO/build/lathe}}
 LATHE=$(cd "$(dirname "$LATHE")" && pwd)/$(basename "$LATHE")
-SECTIONS=${BENCH_SECTIONS:-release measure analyze nodes album memory}
+SECTIONS=${BENCH_SECTIONS:-release measure analyze nodes album memory plugins}
 read -r MEM_SHORT MEM_LONG <<<"${BENCH_MEM_MIN:-1 4}"
 GTIME=/usr/bin/time
 for t in "$LATHE" "$GTIME"; do [ -x "$t" ] || { echo "run.sh: $t not found"; exit 2; }; done
@@ -301,6 +302,11 @@ if has memory; then
         goal "peak RSS of the long render at $r Hz (MiB)" "${RSS[mem_${r}_$MEM_LONG]}" 128
     done
     echo "  (BENCH_MEM_MIN=\"4 60\" runs the issue's full 4 vs 60 minute comparison)"
+fi
+# ---- 7. a hosted LV2 limiter against lathe's own (issue 20) ------------------------------------
+if has plugins; then
+    printf '\n== limit against x42-dpl through the lv2 node (same song, same drive, same ceiling)\n'
+    "$HERE/bench_lv2.sh" "$LATHE" "$IN"
 fi
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
