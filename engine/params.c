@@ -314,8 +314,17 @@ void lathe_params_summary(const lathe_param *table, const void *params, char *bu
 {
     buf[0] = 0;
     for (const lathe_param *p = table; p && p->name; p++) {
-        char v[64];
-        if (p->type == LATHE_P_NUMBER || p->type == LATHE_P_INT || p->type == LATHE_P_BOOL) {
+        char v[LATHE_STR_MAX]; /* a plugin's URI fits whole */
+        if (p->type == LATHE_P_MAP && ccount_of(p, params)) {
+            const lathe_named_number *e = cfield(p, params);
+            v[0] = 0;
+            for (int i = 0; i < ccount_of(p, params); i++) {
+                size_t len = strlen(v);
+                snprintf(v + len, sizeof v - len, "%s%s=%g", i ? "," : "{", e[i].name, e[i].value);
+            }
+            size_t len = strlen(v);
+            snprintf(v + len, sizeof v - len, "}");
+        } else if (p->type == LATHE_P_NUMBER || p->type == LATHE_P_INT || p->type == LATHE_P_BOOL) {
             double x = lathe_param_number(p, params);
             if (x == p->def)
                 continue;
