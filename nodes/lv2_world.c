@@ -96,8 +96,8 @@ struct lathe_lv2_instance {
     float rate;
     int32_t block;
     LV2_Options_Option options[5];
-    LV2_Feature f_map, f_options, f_bounded, f_fixed, f_pow2;
-    const LV2_Feature *features[6];
+    LV2_Feature f_map, f_unmap, f_options, f_bounded, f_fixed, f_pow2;
+    const LV2_Feature *features[7];
     int64_t run_since_ns; /* 0 when not inside run() (atomic: the watchdog reads it) */
     struct lathe_lv2_instance *next;
 };
@@ -129,7 +129,17 @@ static LV2_URID urid_map(LV2_URID_Map_Handle h, const char *uri)
     return id; /* 0 when out of memory: LV2's "no URID" */
 }
 
+/* The strings never move once mapped: a plugin may keep what unmap returns. */
+static const char *urid_unmap(LV2_URID_Unmap_Handle h, LV2_URID id)
+{
+    pthread_mutex_lock(&urid_lock);
+    const char *uri = id >= 1 && id <= n_urids ? urids[id - 1] : NULL;
+    pthread_mutex_unlock(&urid_lock);
+    return uri;
+}
+
 static LV2_URID_Map urid_map_feature = {NULL, urid_map};
+static LV2_URID_Unmap urid_unmap_feature = {NULL, urid_unmap};
 
 /* ---- Watchdog: a plugin that does not return from run() cannot be stopped from inside the
  * process (its thread cannot be cancelled safely), so lathe says which plugin hung and exits.
@@ -189,7 +199,7 @@ static int int_value(LilvWorld *w, const LilvPlugin *lp, const char *pred)
 /* What lathe gives an instance (or, for inPlaceBroken and hardRTCapable, honours by construction:
  * separate buffers, no blocking in its thread). */
 static const char *const provided[] = {
-    LV2_URID__map, LV2_OPTIONS__options, LV2_BUF_SIZE__boundedBlockLength,
+    LV2_URID__map, LV2_URID__unmap, LV2_OPTIONS__options, LV2_BUF_SIZE__boundedBlockLength,
     LV2_BUF_SIZE__fixedBlockLength, LV2_BUF_SIZE__powerOf2BlockLength, LV2_CORE__inPlaceBroken,
     LV2_CORE__hardRTCapable, LV2_CORE__isLive, NULL};
 
@@ -292,11 +302,13 @@ static void set_options(lathe_lv2_instance *in, double rate)
                                           sizeof(float), f32, &in->rate};
     in->options[4] = (LV2_Options_Option){LV2_OPTIONS_INSTANCE, 0, 0, 0, 0, NULL};
     in->f_map = (LV2_Feature){LV2_URID__map, &urid_map_feature};
+    in->f_unmap = (LV2_Feature){LV2_URID__unmap, &urid_unmap_feature};
     in->f_options = (LV2_Feature){LV2_OPTIONS__options, in->options};
     in->f_bounded = (LV2_Feature){LV2_BUF_SIZE__boundedBlockLength, NULL};
     in->f_fixed = (LV2_Feature){LV2_BUF_SIZE__fixedBlockLength, NULL};
     in->f_pow2 = (LV2_Feature){LV2_BUF_SIZE__powerOf2BlockLength, NULL};
-    const LV2_Feature *f[] = {&in->f_map, &in->f_options, &in->f_bounded, &in->f_fixed, &in->f_pow2, NULL};
+    const LV2_Feature *f[] = {&in->f_map,   &in->f_unmap, &in->f_options, &in->f_bounded,
+                              &in->f_fixed, &in->f_pow2,  NULL};
     memcpy(in->features, f, sizeof f);
 }
 
