@@ -64,6 +64,7 @@ void lathe_lv2_instance_free(lathe_lv2_instance *in) {}
 
 #else
 
+#include <dlfcn.h>
 #include <lilv/lilv.h>
 #include <lv2/atom/atom.h>
 #include <lv2/buf-size/buf-size.h>
@@ -372,6 +373,10 @@ static int instantiate(const LilvPlugin *lp, const lathe_lv2_plugin *p, double r
     set_options(in, rate);
     in->controls = lathe_calloc(p->n_ports ? p->n_ports : 1, sizeof *in->controls);
     in->li = in->controls ? lilv_plugin_instantiate(lp, rate, in->features) : NULL;
+    /* Keep the library loaded when lilv lets go of it: instances come and go during planning,
+     * and what a plugin leaks stays attributable to it in sanitizer reports. */
+    if (in->li)
+        (void)dlopen(p->library, RTLD_NOW | RTLD_NOLOAD);
     int rc = !in->controls ? LATHE_ERR_NOMEM : !in->li ? LATHE_ERR_PARAM : connect_own(in, p);
     if (rc != LATHE_OK) {
         if (in->li)
