@@ -16,6 +16,9 @@ int lathe_cmd_analyze(int argc, char **argv);
 int lathe_cmd_cache(int argc, char **argv);
 int lathe_cmd_master(int argc, char **argv);
 int lathe_cmd_check(int argc, char **argv);
+int lathe_cmd_plugins(int argc, char **argv);
+/* lathe help lv2:URI: one LV2 plugin's ports; returns an exit code. */
+int lathe_cli_plugin_help(const char *uri);
 
 /* Shared by render, graph and master: load a script into a graph; render a graph and report.
  * Both return an exit code (0 ok) after printing any error. */

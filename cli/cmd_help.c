@@ -27,8 +27,8 @@ static const struct {
 } command_help[] = {
     {"render",
      "usage: lathe render SCRIPT|- [-o DIR] [-D name=value]... [-j N] [--cache DIR | --no-cache]\n"
-     "                    [--cache-size SIZE] [--allow-path DIR]... [--preview [--preview-at S]]\n"
-     "                    [--json] [--quiet]\n"
+     "                    [--cache-size SIZE] [--allow-path DIR]... [--no-plugins]\n"
+     "                    [--preview [--preview-at S]] [--json] [--quiet]\n"
      "Renders every output of a Lua chain script (- : read from standard input) in one pass,\n"
      "measures what it wrote and writes report.html beside the outputs. Every output naming a\n"
      "deliverable is judged against its spec: verdict printed, exit 1 when one fails.\n"
@@ -44,6 +44,7 @@ static const struct {
      "  --preview        DIR/preview/: the loudest 30 s of the source and of every output at one\n"
      "                   loudness (the louder turned down), played side by side in report.html\n"
      "  --preview-at S   the excerpts start S whole seconds in (implies --preview)\n"
+     "  --no-plugins     refuse LV2 plugins: a script using lv2{} fails (exit 2)\n"
      "  --json           print {\"outputs\": [...], \"cache\": {...}, \"nodes\": [...]}\n"
      "  --quiet          no summary, no progress bar\n"},
     {"master",
@@ -83,8 +84,13 @@ static const struct {
      "stats: entries, bytes and the last runs' hits; gc: trim to the cap, least recently used\n"
      "first; clear: remove every entry; explain: which outputs are up to date and, per node,\n"
      "what changed since the last run.\n"},
-    {"help", "usage: lathe help [COMMAND | NODE | source | output | param | format | tags |\n"
-             "                  deliver | album]\n"},
+    {"plugins",
+     "usage: lathe plugins [URI]\n"
+     "Lists the LV2 plugins lilv finds in LV2_PATH (the only ones a script may name); with a URI,\n"
+     "that plugin's version, binary, audio ports, latency port and controls with their ranges,\n"
+     "defaults and units (the same as `lathe help lv2:URI`).\n"},
+    {"help", "usage: lathe help [COMMAND | NODE | lv2:URI | source | output | param | format |\n"
+             "                  tags | deliver | album]\n"},
 };
 
 /* Script API pages: the functions' table (lua/l_schema.c) and the option schemas the checks
@@ -151,6 +157,8 @@ int lathe_cmd_help(int argc, char **argv)
             printf("  %-10s %s\n", all[i]->name, all[i]->summary);
         return 0;
     }
+    if (strncmp(argv[1], "lv2:", 4) == 0)
+        return lathe_cli_plugin_help(argv[1] + 4);
     const lathe_node_desc *d = lathe_registry_find(argv[1]);
     if (d) {
         print_node(d);

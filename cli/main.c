@@ -19,6 +19,7 @@ static const struct {
     {"analyze", lathe_cmd_analyze, "loudness and QC report of audio files"},
     {"graph", lathe_cmd_graph, "print a script's graph as Graphviz DOT"},
     {"cache", lathe_cmd_cache, "render cache: stats, gc, clear, explain SCRIPT"},
+    {"plugins", lathe_cmd_plugins, "installed LV2 plugins; one plugin's ports with their ranges"},
     {"help", lathe_cmd_help, "help on a command or a node"},
 };
 

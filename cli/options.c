@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "options.h"
 
+#include "nodes/lv2_world.h"
+
 #include <signal.h>
 #include <math.h>
 #include <stdio.h>
@@ -109,6 +111,8 @@ int lathe_options_parse(lathe_options *o, int argc, char **argv,
                 return 2;
             }
             o->preview = 1;
+        } else if (strcmp(a, "--no-plugins") == 0) {
+            lathe_lv2_refuse(); /* a script naming an LV2 plugin then fails at its lv2 node */
         } else if (strcmp(a, "--json") == 0) {
             o->json = 1;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {

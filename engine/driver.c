@@ -321,7 +321,7 @@ static void choose_stored(lathe_graph *g)
      * recomputing it. Barrier inputs are stored when they are materialised. */
     for (int i = 0; i < g->n_nodes; i++) {
         graph_node *n = &g->nodes[i];
-        n->store = n->kind == NODE_DSP && n->alias < 0 && n->n_consumers > 1;
+        n->store = n->kind == NODE_DSP && n->alias < 0 && n->n_consumers > 1 && !n->unrepeatable;
     }
 }
 
@@ -387,6 +387,10 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
             snprintf(n->why, sizeof n->why, "file");
         else if (n->alias >= 0 || n->cached)
             snprintf(n->why, sizeof n->why, "%s", n->alias >= 0 ? "no-op for its input" : "in the cache");
+        else if (n->unrepeatable)
+            snprintf(n->why, sizeof n->why, "%s", n->unrepeatable & 2
+                     ? "not reproducible (two runs differ): never cached"
+                     : "reads a not reproducible node: never cached");
         else if (cfg->cache)
             lathe_explain_why(g, cache, i, n->why, sizeof n->why);
         else

@@ -45,6 +45,10 @@ static void describe(const lathe_graph *g, int i, char *buf, size_t size)
         snprintf(buf, size, "file=%s\n", n->path);
     else
         lathe_params_dump(n->desc->params, n->params, "", buf, size);
+    if (n->identity[0]) { /* a hosted plugin's version and binary */
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, "plugin=%s\n", n->identity);
+    }
     for (int k = 0; k < n->n_inputs; k++) {
         char hex[33];
         size_t len = strlen(buf);

@@ -25,6 +25,8 @@ typedef struct graph_node {
     uint32_t latency;
     lathe_key key;
     int alias;                   /* is_identity: this node is its input (index), else -1 */
+    char identity[LATHE_STR_MAX]; /* what the node declared its output depends on (plugin) */
+    int unrepeatable;            /* 2: its own output differs between runs; 1: an input's does */
     int n_consumers;             /* nodes and sinks reading this output */
     int cached;                  /* output available as a cache entry this run */
     int needed;                  /* must produce output in the current pass */

@@ -59,8 +59,18 @@ typedef enum lathe_param_type {
     LATHE_P_ENUM,    /* int: index into `choices`; Lua sees the string */
     LATHE_P_STRING,  /* char[LATHE_STR_MAX] */
     LATHE_P_NUMBERS, /* double[max_count] plus an int count at count_offset */
-    LATHE_P_LIST     /* struct[max_count] described by `fields`, plus an int count */
+    LATHE_P_LIST,    /* struct[max_count] described by `fields`, plus an int count */
+    LATHE_P_MAP      /* lathe_named_number[max_count] plus an int count: `{name = number, ...}`
+                      * whose names the node itself checks in prepare (a hosted plugin's
+                      * ports); kept sorted by name, so equal tables hash equally */
 } lathe_param_type;
+
+#define LATHE_NAME_MAX 64 /* bytes of a LATHE_P_MAP entry's name, terminator included */
+
+typedef struct lathe_named_number {
+    char name[LATHE_NAME_MAX];
+    double value;
+} lathe_named_number;
 
 typedef struct lathe_param {
     const char *name; /* with its unit: gain_db, freq_hz, attack_ms */
@@ -95,6 +105,9 @@ typedef struct lathe_param {
     { .name = #f, .type = LATHE_P_LIST, .offset = offsetof(s, f), .count_offset = offsetof(s, n_##f), \
       .max_count = (int)(sizeof(((s *)0)->f) / sizeof(((s *)0)->f[0])), .fields = tbl, \
       .elem_size = sizeof(((s *)0)->f[0]), .help = h }
+#define LATHE_MAP(s, f, h) \
+    { .name = #f, .type = LATHE_P_MAP, .offset = offsetof(s, f), .count_offset = offsetof(s, n_##f), \
+      .max_count = (int)(sizeof(((s *)0)->f) / sizeof(lathe_named_number)), .help = h }
 #define LATHE_PARAM_END { .name = NULL }
 
 /* ---- What the engine gives a node ------------------------------------------------------------ */
@@ -120,6 +133,12 @@ typedef struct lathe_prepare_ctx {
     uint32_t max_out_frames; /* largest n_out a process call may produce */
     uint32_t latency;        /* output frames of delay; the engine trims them and flushes the tail */
     char err[LATHE_ERR_MAX]; /* message on failure, without the node's name */
+    /* What the output depends on beyond the parameters and inputs (a hosted plugin's version
+     * and the hash of its binary): hashed into the node's cache key. Empty for native nodes. */
+    char identity[LATHE_STR_MAX];
+    /* Set when the same input gives a different output from run to run: the node's output
+     * (and everything computed from it) is then never stored in nor served from the cache. */
+    int not_reproducible;
 } lathe_prepare_ctx;
 
 typedef struct lathe_block {
@@ -177,7 +196,9 @@ enum {
     LATHE_NODE_GENERATOR = 1 << 0, /* no inputs; produces out.frames frames (set in prepare) */
     LATHE_NODE_BARRIER = 1 << 1,   /* needs its whole input first: analyze() then pull streams */
     LATHE_NODE_RATE = 1 << 2,      /* n_out may differ from n_in (resample) */
-    LATHE_NODE_SINK = 1 << 3       /* engine-internal sinks */
+    LATHE_NODE_SINK = 1 << 3,      /* engine-internal sinks */
+    LATHE_NODE_FOREIGN = 1 << 4    /* runs code lathe did not write (a hosted plugin): the engine
+                                    * checks its output for NaN/Inf and fails the render */
 };
 
 typedef struct lathe_node_desc {
@@ -218,6 +239,10 @@ typedef struct lathe_node_desc {
 void *lathe_alloc(size_t n);
 void *lathe_calloc(size_t count, size_t size);
 void lathe_dealloc(void *p);
+
+/* "Did you mean": the candidate closest to name, or NULL when none is close (names a node checks
+ * itself, such as a hosted plugin's port symbols). */
+const char *lathe_suggest_name(const char *name, const char *const *candidates, int n);
 
 static inline double lathe_db_to_gain(double db) { return pow(10.0, db / 20.0); }
 static inline double lathe_gain_to_db(double g) { return 20.0 * log10(g); }

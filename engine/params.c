@@ -41,7 +41,8 @@ void lathe_params_defaults(const lathe_param *table, void *params)
         case LATHE_P_ENUM: *(int *)f = p->def_str ? enum_index(p, p->def_str) : 0; break;
         case LATHE_P_STRING: snprintf(f, LATHE_STR_MAX, "%s", p->def_str ? p->def_str : ""); break;
         case LATHE_P_NUMBERS:
-        case LATHE_P_LIST: *count_of(p, params) = 0; break;
+        case LATHE_P_LIST:
+        case LATHE_P_MAP: *count_of(p, params) = 0; break;
         }
     }
 }
@@ -78,21 +79,41 @@ static int edit_distance(const char *a, const char *b)
     return d[la][lb];
 }
 
+/* Distance used for "did you mean": a prefix of 3+ characters ("gain" for "gain_db") counts
+ * as close too. */
+static int closeness(const char *name, const char *cand)
+{
+    if (strncmp(cand, name, strlen(name)) == 0 && strlen(name) >= 3)
+        return 1;
+    return edit_distance(name, cand);
+}
+
+static int close_enough(const char *name, int d)
+{
+    return d <= 2 + (int)strlen(name) / 6;
+}
+
 const char *lathe_params_suggest(const lathe_param *table, const char *name)
+{
+    const char *names[256];
+    int n = 0;
+    for (const lathe_param *p = table; p && p->name && n < 256; p++)
+        names[n++] = p->name;
+    return lathe_suggest_name(name, names, n);
+}
+
+const char *lathe_suggest_name(const char *name, const char *const *candidates, int n)
 {
     const char *best = NULL;
     int best_d = 99;
-    for (const lathe_param *p = table; p && p->name; p++) {
-        int d = edit_distance(name, p->name);
-        /* A prefix match ("gain" for "gain_db") counts as close too. */
-        if (strncmp(p->name, name, strlen(name)) == 0 && strlen(name) >= 3)
-            d = 1;
+    for (int i = 0; i < n; i++) {
+        int d = closeness(name, candidates[i]);
         if (d < best_d) {
             best_d = d;
-            best = p->name;
+            best = candidates[i];
         }
     }
-    return best_d <= 2 + (int)strlen(name) / 6 ? best : NULL;
+    return close_enough(name, best_d) ? best : NULL;
 }
 
 static int check_range(const lathe_param *p, double v, char *err, size_t n)
@@ -192,6 +213,35 @@ void *lathe_param_push_element(const lathe_param *p, void *base, char *err, size
     return elem;
 }
 
+int lathe_param_put_named(const lathe_param *p, void *base, const char *name, double v, char *err,
+                          size_t n)
+{
+    lathe_named_number *e = field(p, base);
+    int *cnt = count_of(p, base), at = 0;
+    if (strlen(name) >= LATHE_NAME_MAX || !*name) {
+        snprintf(err, n, "%s: name '%.40s' must be 1 to %d bytes", p->name, name, LATHE_NAME_MAX - 1);
+        return LATHE_ERR_PARAM;
+    }
+    if (!isfinite(v)) {
+        snprintf(err, n, "%s.%s must be a finite number", p->name, name);
+        return LATHE_ERR_PARAM;
+    }
+    while (at < *cnt && strcmp(e[at].name, name) < 0)
+        at++;
+    if (at == *cnt || strcmp(e[at].name, name) != 0) {
+        if (*cnt >= p->max_count) {
+            snprintf(err, n, "%s takes at most %d entries", p->name, p->max_count);
+            return LATHE_ERR_PARAM;
+        }
+        /* Sorted by name: the table's order in Lua is not stable, its hash must be. */
+        memmove(&e[at + 1], &e[at], (size_t)(*cnt - at) * sizeof *e);
+        (*cnt)++;
+        snprintf(e[at].name, LATHE_NAME_MAX, "%s", name);
+    }
+    e[at].value = v;
+    return LATHE_OK;
+}
+
 const char *lathe_param_string(const lathe_param *p, const void *base)
 {
     if (p->type == LATHE_P_ENUM) {
@@ -237,6 +287,16 @@ void lathe_params_hash(const lathe_param *table, const void *params, struct lath
                 lathe_params_hash(p->fields, (const char *)f + (size_t)i * p->elem_size, kb);
             break;
         }
+        case LATHE_P_MAP: {
+            int c = ccount_of(p, params);
+            const lathe_named_number *e = f;
+            lathe_key_builder_add_u32(kb, (uint32_t)c);
+            for (int i = 0; i < c; i++) {
+                lathe_key_builder_add_str(kb, e[i].name);
+                lathe_key_builder_add_f64(kb, e[i].value);
+            }
+            break;
+        }
         }
     }
 }
@@ -254,8 +314,17 @@ void lathe_params_summary(const lathe_param *table, const void *params, char *bu
 {
     buf[0] = 0;
     for (const lathe_param *p = table; p && p->name; p++) {
-        char v[64];
-        if (p->type == LATHE_P_NUMBER || p->type == LATHE_P_INT || p->type == LATHE_P_BOOL) {
+        char v[LATHE_STR_MAX]; /* a plugin's URI fits whole */
+        if (p->type == LATHE_P_MAP && ccount_of(p, params)) {
+            const lathe_named_number *e = cfield(p, params);
+            v[0] = 0;
+            for (int i = 0; i < ccount_of(p, params); i++) {
+                size_t len = strlen(v);
+                snprintf(v + len, sizeof v - len, "%s%s=%g", i ? "," : "{", e[i].name, e[i].value);
+            }
+            size_t len = strlen(v);
+            snprintf(v + len, sizeof v - len, "}");
+        } else if (p->type == LATHE_P_NUMBER || p->type == LATHE_P_INT || p->type == LATHE_P_BOOL) {
             double x = lathe_param_number(p, params);
             if (x == p->def)
                 continue;
@@ -279,7 +348,7 @@ void lathe_params_summary(const lathe_param *table, const void *params, char *bu
 static const char *type_name(const lathe_param *p)
 {
     static const char *names[] = {"number", "integer", "boolean", "one of", "string",
-                                  "list of numbers", "list of tables"};
+                                  "list of numbers", "list of tables", "table of name = number"};
     return names[p->type];
 }
 
@@ -301,7 +370,8 @@ void lathe_params_print_help(const lathe_param *table, FILE *f, int indent)
         }
         case LATHE_P_STRING: fprintf(f, ", default \"%s\"", p->def_str ? p->def_str : ""); break;
         case LATHE_P_NUMBERS: fprintf(f, " (up to %d) in [%g, %g]", p->max_count, p->min, p->max); break;
-        case LATHE_P_LIST: fprintf(f, " (up to %d)", p->max_count); break;
+        case LATHE_P_LIST:
+        case LATHE_P_MAP: fprintf(f, " (up to %d)", p->max_count); break;
         }
         fprintf(f, "\n%*s    %s\n", indent, "", p->help ? p->help : "");
         if (p->type == LATHE_P_LIST)
@@ -316,7 +386,14 @@ void lathe_params_dump(const lathe_param *table, const void *params, const char 
         size_t len = strlen(buf);
         if (len + 1 >= size)
             return;
-        if (p->type == LATHE_P_LIST || p->type == LATHE_P_NUMBERS) {
+        if (p->type == LATHE_P_MAP) {
+            const lathe_named_number *e = cfield(p, params);
+            for (int i = 0; i < ccount_of(p, params); i++) {
+                len = strlen(buf);
+                snprintf(buf + len, size - len, "%s%s.%s=%.17g\n", prefix, p->name, e[i].name,
+                         e[i].value);
+            }
+        } else if (p->type == LATHE_P_LIST || p->type == LATHE_P_NUMBERS) {
             int c = ccount_of(p, params);
             snprintf(buf + len, size - len, "%s%s=[%d]\n", prefix, p->name, c);
             for (int i = 0; i < c; i++) {

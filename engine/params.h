@@ -22,6 +22,9 @@ int lathe_param_set_string(const lathe_param *p, void *base, const char *s, char
 /* NUMBERS: appends one value. LIST: returns the next element (defaults filled) or NULL when full. */
 int lathe_param_push_number(const lathe_param *p, void *base, double v, char *err, size_t n);
 void *lathe_param_push_element(const lathe_param *p, void *base, char *err, size_t n);
+/* MAP: sets entry `name` (added in name order, or replaced). The node checks names in prepare. */
+int lathe_param_put_named(const lathe_param *p, void *base, const char *name, double v, char *err,
+                          size_t n);
 /* The string a parameter holds (ENUM choice or STRING), for reports and DOT labels. */
 const char *lathe_param_string(const lathe_param *p, const void *base);
 double lathe_param_number(const lathe_param *p, const void *base);

@@ -2,12 +2,15 @@
  * known, and every parameter error has been reported. Nodes are stored in creation order and a
  * node's inputs must exist when it is made, so index order is a topological order and the graph
  * cannot hold a cycle. */
+#define _POSIX_C_SOURCE 200809L
 #include "graph_int.h"
 
 #include "audio_io.h"
 #include "params.h"
 
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 int lathe_plan_resolve(const lathe_graph *g, int node)
 {
@@ -44,6 +47,18 @@ static int plan_source(lathe_graph *g, int i, lathe_cache *cache, int with_key)
     return LATHE_OK;
 }
 
+/* A key no later run can produce: for output that differs from run to run. */
+static void add_run_nonce(lathe_key_builder *kb)
+{
+    static uint64_t counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    lathe_key_builder_add_str(kb, "not-reproducible");
+    lathe_key_builder_add_u64(kb, (uint64_t)getpid());
+    lathe_key_builder_add_u64(kb, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+    lathe_key_builder_add_u64(kb, __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+}
+
 static int plan_dsp(lathe_graph *g, int i)
 {
     graph_node *n = &g->nodes[i];
@@ -53,27 +68,34 @@ static int plan_dsp(lathe_graph *g, int i)
     lathe_key_builder_add_str(&kb, n->desc->name);
     lathe_key_builder_add_u32(&kb, n->desc->version);
     lathe_params_hash(n->desc->params, n->params, &kb);
+    n->unrepeatable = 0;
     for (int k = 0; k < n->n_inputs; k++) {
         const graph_node *src = &g->nodes[lathe_plan_resolve(g, n->inputs[k])];
         in[k] = src->fmt;
+        n->unrepeatable |= src->unrepeatable;
         lathe_key_builder_add_key(&kb, src->key);
         lathe_key_builder_add_u32(&kb, src->fmt.rate);
         lathe_key_builder_add_u32(&kb, src->fmt.channels);
         lathe_key_builder_add_u64(&kb, src->fmt.frames);
     }
-    n->key = lathe_key_builder_finish(&kb);
 
     lathe_runner r;
     int rc = lathe_runner_prepare(&r, n->desc, n->params, in, n->n_inputs, 4096, 0, NULL, 0, NULL);
     if (rc == LATHE_OK) {
         n->fmt = r.ctx.out;
         n->latency = r.ctx.latency;
+        snprintf(n->identity, sizeof n->identity, "%s", r.ctx.identity);
+        n->unrepeatable |= r.ctx.not_reproducible ? 2 : 0;
     } else {
         lathe_graph_fail(g, i, rc, "%s", r.ctx.err[0] ? r.ctx.err : lathe_status_text(rc));
     }
     lathe_runner_release(&r);
     if (rc != LATHE_OK)
         return rc;
+    lathe_key_builder_add_str(&kb, n->identity);
+    if (n->unrepeatable & 2)
+        add_run_nonce(&kb);
+    n->key = lathe_key_builder_finish(&kb);
     if (n->fmt.frames == 0)
         return lathe_graph_fail(g, i, LATHE_ERR_PARAM, "produces no audio (0 frames)");
     /* A node that leaves its (first) input unchanged is that input: same key, nothing to run. */

@@ -8,11 +8,13 @@
 #include "audio_io.h"
 #include "fifo.h"
 #include "md5.h"
+#include "params.h"
 #include "pool.h"
 #include "progress.h"
 #include "stream.h"
 #include "writebehind.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -226,6 +228,24 @@ static int step_reader(pass *p, int id)
     return rc;
 }
 
+/* Code lathe did not write (a hosted plugin) is checked at its output: NaN or Inf stops the
+ * render with the node and what it runs named, instead of reaching a file or the cache. */
+static int check_finite(pass *p, int id, const float *const *y, uint32_t got)
+{
+    const graph_node *n = &p->g->nodes[id];
+    for (uint32_t c = 0; c < n->fmt.channels; c++)
+        for (uint32_t k = 0; k < got; k++)
+            if (!isfinite(y[c][k])) {
+                char what[512];
+                lathe_params_summary(n->desc->params, n->params, what, sizeof what);
+                return lathe_graph_fail(p->g, id, LATHE_ERR_INTERNAL,
+                                        "%s: NaN or infinite sample in its output at frame %llu, "
+                                        "channel %u", what,
+                                        (unsigned long long)(p->pn[id].produced + k), c + 1);
+            }
+    return LATHE_OK;
+}
+
 static int step_runner(pass *p, int id, uint32_t *consumed)
 {
     lathe_graph *g = p->g;
@@ -266,6 +286,9 @@ static int step_runner(pass *p, int id, uint32_t *consumed)
         if (!live && lathe_runner_stuck(&q->runner))
             return lathe_graph_fail(g, id, LATHE_ERR_INTERNAL, "stopped producing before its end");
     }
+    if ((n->desc->flags & LATHE_NODE_FOREIGN) && got)
+        if (check_finite(p, id, y, got) != LATHE_OK)
+            return LATHE_ERR_INTERNAL;
     int rc = emit(p, id, y, got);
     if (lathe_runner_done(&q->runner))
         q->fifo.ended = 1;

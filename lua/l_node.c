@@ -55,12 +55,34 @@ static void param_error(lua_State *L, const lathe_node_desc *d, const char *msg)
     luaL_error(L, "%s: %s", d->name, msg);
 }
 
+/* {name = number, ...}: names are checked by the node (they depend on what it hosts). */
+static void set_map(lua_State *L, const lathe_node_desc *d, const lathe_param *p, void *base, int v)
+{
+    char err[LATHE_ERR_MAX];
+    if (lua_type(L, v) != LUA_TTABLE)
+        param_error(L, d, lua_pushfstring(L, "%s expects a table {name = number, ...}, got %s",
+                                          p->name, luaL_typename(L, v)));
+    lua_pushnil(L);
+    while (lua_next(L, v)) {
+        if (lua_type(L, -2) != LUA_TSTRING || !(lua_isnumber(L, -1) || lua_isboolean(L, -1)))
+            param_error(L, d, lua_pushfstring(L, "%s expects {name = number, ...}", p->name));
+        double x = lua_isboolean(L, -1) ? lua_toboolean(L, -1) : lua_tonumber(L, -1);
+        if (lathe_param_put_named(p, base, lua_tostring(L, -2), x, err, sizeof err) != LATHE_OK)
+            param_error(L, d, err);
+        lua_pop(L, 1);
+    }
+}
+
 static void set_one(lua_State *L, const lathe_node_desc *d, const lathe_param *p, void *base,
                     int v)
 {
     char err[LATHE_ERR_MAX];
     int rc = LATHE_OK;
     int type = lua_type(L, v);
+    if (p->type == LATHE_P_MAP) {
+        set_map(L, d, p, base, v);
+        return;
+    }
     if (p->type == LATHE_P_NUMBERS || p->type == LATHE_P_LIST) {
         if (type != LUA_TTABLE) {
             param_error(L, d, lua_pushfstring(L, "%s expects a table, got %s", p->name,
