@@ -124,9 +124,10 @@ static void transparent_and_limiting(void)
     double sp_sample = analyze("out/sp.wav", "sample_peak_dbfs");
     double sp_tp = analyze("out/sp.wav", "true_peak_dbtp");
     CHECK(hot_tp > 0.5, "the hot input peaks over full scale (%.2f dBTP)", hot_tp);
-    /* dpl's true-peak mode estimates inter-sample peaks with 4x upsampling; lathe's meter
-     * reads a little more (measured -0.93 dBTP at -1): the documented difference, 0.1 dB. */
-    CHECK(tp <= -1.0 + 0.1, "truepeak mode: %.3f dBTP by lathe's meter, within 0.1 dB of -1", tp);
+    /* dpl's true-peak mode estimates inter-sample peaks with 4x upsampling; lathe's meter,
+     * flat to 0.98 of Nyquist since #21, reads more of this noise's top octave (measured
+     * -0.81 dBTP at -1; -0.93 with the old 32-tap meter): the documented difference, 0.25 dB. */
+    CHECK(tp <= -1.0 + 0.25, "truepeak mode: %.3f dBTP by lathe's meter, within 0.25 dB of -1", tp);
     CHECK(sp_tp > tp + 0.2, "sample-peak mode lets inter-sample peaks through (%.3f dBTP)", sp_tp);
     CHECK(sp_sample <= -1.0 + 0.01, "sample-peak mode: sample peak %.3f dBFS under -1", sp_sample);
     CHECK(tu_run("cd %s && cp out/tp.wav first.wav", ct_dir) == 0
