@@ -7,6 +7,7 @@
 #include "engine/audio_io.h"
 #include "measure/bs1770.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,11 @@ int lathe_preview_write(const lathe_graph *g, const char *out_dir, const char *s
     snprintf(dir, sizeof dir, "%s/preview", out_dir);
     if ((code = lathe_cli_ensure_dir(dir)))
         return code;
+    /* Written by the engine's writer, which follows no link: name the folder by its real path. */
+    char real[PATH_MAX];
+    if (!realpath(out_dir, real))
+        snprintf(real, sizeof real, "%s", out_dir);
+    out_dir = real;
     paths[0] = src;
     add_item(pv, out_dir, stem, "source");
     for (int i = 0; i < lathe_graph_output_count(g) && pv->n < LATHE_PREVIEW_MAX; i++) {

@@ -7,6 +7,7 @@
 
 #include "measure/analysis.h"
 #include "cli.h"
+#include "engine/safe_file.h"
 #include "preview.h"
 #include "render_report.h"
 #include "report_match.h"
@@ -547,16 +548,22 @@ int lathe_report_html_write(const char *path, const lathe_graph *g, const char *
                             lathe_cache *cache)
 {
     rep r = {.g = g, .run = run, .meters = m, .cache = cache, .previews = previews};
-    char tmp[4200];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
-    int fd = n > 0 && (size_t)n < sizeof tmp ? mkstemp(tmp) : -1;
-    if (fd >= 0)
-        fchmod(fd, 0644); /* mkstemp makes it private; a report is for sharing */
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    /* The report lives directly in the folder the user named: that folder is followed even when
+     * it is a link, the file itself is never written through one. */
+    char root[4200], why[LATHE_ERR_MAX + 64];
+    snprintf(root, sizeof root, "%s", path);
+    char *slash = strrchr(root, '/');
+    if (slash)
+        *slash = 0;
+    lathe_safe_file sf;
+    if (lathe_safe_open(&sf, slash ? root : NULL, path, why, sizeof why) != 0) {
+        fprintf(stderr, "lathe: cannot write the report: %s\n", why);
+        return 3;
+    }
+    FILE *f = lathe_safe_stream(&sf);
     if (!f) {
         fprintf(stderr, "lathe: %s: cannot write the report: %s\n", path, strerror(errno));
-        if (fd >= 0)
-            close(fd), unlink(tmp);
+        lathe_safe_abandon(&sf);
         return 3;
     }
     int ok = gather(&r) == 0;
@@ -565,10 +572,10 @@ int lathe_report_html_write(const char *path, const lathe_graph *g, const char *
     release(&r);
     ok = ok && !ferror(f);
     ok = (fclose(f) == 0) && ok;
-    if (ok && rename(tmp, path) == 0)
+    if (ok && lathe_safe_commit(&sf) == 0)
         return 0;
     fprintf(stderr, "lathe: %s: cannot write the report: %s\n", path,
             ok ? strerror(errno) : "out of memory or disk full");
-    unlink(tmp);
+    lathe_safe_abandon(&sf);
     return 3;
 }

@@ -6,6 +6,7 @@
  * they are, overs above full scale included. */
 #define _POSIX_C_SOURCE 200809L
 #include "audio_io.h"
+#include "safe_file.h"
 
 #include "flac_tags.h"
 #include "id3_tags.h"
@@ -229,7 +230,9 @@ void lathe_audio_reader_free(lathe_audio_reader *r)
 
 struct lathe_audio_writer {
     SNDFILE *sf;
-    char *path, *tmp;
+    char *path;
+    lathe_safe_file file; /* the temporary file renamed into place on commit */
+    int file_open;
     lathe_audio_writer_config cfg;
     int *iscratch;
     float *fscratch;
@@ -267,21 +270,6 @@ lathe_audio_format lathe_audio_format_from_path(const char *path)
 int lathe_audio_format_is_lossy(lathe_audio_format f)
 {
     return f == LATHE_FMT_MP3 || f == LATHE_FMT_OPUS || f == LATHE_FMT_VORBIS;
-}
-
-int lathe_audio_make_parents(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return 0;
 }
 
 /* libsndfile sets a lossy encoder's bitrate through one "compression level" from 0 to 1:
@@ -387,25 +375,23 @@ int lathe_audio_writer_open(const char *path, const lathe_audio_writer_config *c
     if (!w)
         return LATHE_ERR_NOMEM;
     w->cfg = *cfg;
-    size_t n = strlen(path) + 64;
     w->path = lathe_strdup(path);
-    w->tmp = lathe_alloc(n);
     w->iscratch = lathe_alloc(sizeof(int) * SCRATCH_FRAMES * cfg->channels);
     w->fscratch = lathe_alloc(sizeof(float) * SCRATCH_FRAMES * cfg->channels);
-    if (!w->path || !w->tmp || !w->iscratch || !w->fscratch) {
+    if (!w->path || !w->iscratch || !w->fscratch) {
         lathe_audio_writer_free(w);
         return LATHE_ERR_NOMEM;
     }
     /* The temporary file sits beside the target, so the final rename stays on one filesystem. */
-    const char *slash = strrchr(path, '/');
-    int dirlen = slash ? (int)(slash - path + 1) : 0;
-    snprintf(w->tmp, n, "%.*s.%s.lathe-tmp-%ld", dirlen, path, path + dirlen, (long)getpid());
+    if (lathe_safe_open(&w->file, NULL, path, err, err_size) != 0) {
+        lathe_audio_writer_free(w);
+        return LATHE_ERR_IO;
+    }
+    w->file_open = 1;
     SF_INFO info = {.samplerate = (int)cfg->rate, .channels = (int)cfg->channels, .format = format};
-    lathe_audio_make_parents(path);
-    w->sf = sf_open(w->tmp, SFM_WRITE, &info);
+    w->sf = sf_open_fd(w->file.fd, SFM_WRITE, &info, SF_FALSE);
     if (!w->sf) {
         snprintf(err, err_size, "%s: cannot write: %s", path, sf_strerror(NULL));
-        unlink(w->tmp);
         lathe_audio_writer_free(w);
         return LATHE_ERR_IO;
     }
@@ -535,23 +521,25 @@ int lathe_audio_writer_set_tag(lathe_audio_writer *w, const char *key, const cha
  * then becomes the one renamed into place. */
 static int rewrite_tags(lathe_audio_writer *w, char *err, size_t err_size)
 {
-    size_t n = strlen(w->tmp) + 8;
-    char *tmp2 = lathe_alloc(n);
-    if (!tmp2) {
-        snprintf(err, err_size, "%s: out of memory", w->path);
-        return LATHE_ERR_NOMEM;
-    }
-    snprintf(tmp2, n, "%s.tags", w->tmp);
-    int (*rewrite)(const char *, const char *, const char *const *, int, char *, size_t) =
+    lathe_safe_file tagged;
+    if (lathe_safe_open(&tagged, NULL, w->path, err, err_size) != 0)
+        return LATHE_ERR_IO;
+    FILE *out = lathe_safe_stream(&tagged);
+    int (*rewrite)(const char *, FILE *, const char *const *, int, char *, size_t) =
         w->cfg.container == LATHE_FMT_MP3 ? lathe_id3_tags_rewrite : lathe_flac_tags_rewrite;
-    if (rewrite(w->tmp, tmp2, (const char *const *)w->tags, w->n_tags, err, err_size) != 0) {
-        unlink(tmp2);
-        lathe_dealloc(tmp2);
+    int rc = out ? rewrite(w->file.tmp_path, out, (const char *const *)w->tags, w->n_tags, err,
+                           err_size)
+                 : (snprintf(err, err_size, "%s: out of memory", w->path), -1);
+    if (out && fclose(out) != 0 && rc == 0) {
+        snprintf(err, err_size, "%s: write failed (disk full?)", w->path);
+        rc = -1;
+    }
+    if (rc != 0) {
+        lathe_safe_abandon(&tagged);
         return LATHE_ERR_IO;
     }
-    unlink(w->tmp);
-    lathe_dealloc(w->tmp);
-    w->tmp = tmp2;
+    lathe_safe_abandon(&w->file);
+    w->file = tagged;
     return LATHE_OK;
 }
 
@@ -566,11 +554,10 @@ int lathe_audio_writer_commit(lathe_audio_writer *w, char *err, size_t err_size)
     if ((w->cfg.container == LATHE_FMT_FLAC || w->cfg.container == LATHE_FMT_MP3) && w->n_tags
         && (rc = rewrite_tags(w, err, err_size)))
         return rc;
-    if (rename(w->tmp, w->path) != 0) {
+    if (lathe_safe_commit(&w->file) != 0) {
         snprintf(err, err_size, "%s: cannot move into place: %s", w->path, strerror(errno));
         return LATHE_ERR_IO;
     }
-    w->tmp[0] = 0;
     return LATHE_OK;
 }
 
@@ -580,10 +567,9 @@ void lathe_audio_writer_free(lathe_audio_writer *w)
         return;
     if (w->sf)
         sf_close(w->sf);
-    if (w->tmp && w->tmp[0])
-        unlink(w->tmp);
+    if (w->file_open)
+        lathe_safe_abandon(&w->file);
     lathe_dealloc(w->path);
-    lathe_dealloc(w->tmp);
     lathe_dealloc(w->iscratch);
     lathe_dealloc(w->fscratch);
     for (int t = 0; t < 2 * w->n_tags; t++)

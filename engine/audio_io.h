@@ -79,8 +79,4 @@ void lathe_audio_writer_free(lathe_audio_writer *w);
 
 lathe_audio_format lathe_audio_format_from_path(const char *path);
 
-/* [main] Creates the missing folders of path's directory (outputs like "ddp/IMAGE.DAT"; the
- * script layer has already checked the path lies inside the output folder). 0 or -1. */
-int lathe_audio_make_parents(const char *path);
-
 #endif

@@ -182,14 +182,14 @@ static int write_file(FILE *src, const scan *s, FILE *out, const unsigned char *
     return copy_range(src, s->audio, -1, out, buf);
 }
 
-int lathe_flac_tags_rewrite(const char *src, const char *dst, const char *const *tags, int n_tags,
+int lathe_flac_tags_rewrite(const char *src, FILE *out, const char *const *tags, int n_tags,
                             char *err, size_t err_size)
 {
     if (valid_keys(tags, n_tags, err, err_size) != 0)
         return -1;
     scan *s = lathe_calloc(1, sizeof *s);
     unsigned char *buf = lathe_alloc(CHUNK), *vc = NULL;
-    FILE *in = fopen(src, "rb"), *out = NULL;
+    FILE *in = fopen(src, "rb");
     size_t vc_len = 0;
     int rc = -1;
     snprintf(err, err_size, "%s: out of memory", src);
@@ -203,18 +203,17 @@ int lathe_flac_tags_rewrite(const char *src, const char *dst, const char *const 
         goto done;
     vc_len = comment_body(NULL, s->vendor, tags, n_tags);
     if (vc_len >= (1u << 24)) {
-        snprintf(err, err_size, "%s: tags longer than a FLAC metadata block (16 MiB)", dst);
+        snprintf(err, err_size, "%s: tags longer than a FLAC metadata block (16 MiB)", src);
         goto done;
     }
     if (!(vc = lathe_alloc(vc_len)))
         goto done;
     comment_body(vc, s->vendor, tags, n_tags);
-    out = fopen(dst, "wb");
-    rc = out ? write_file(in, s, out, vc, vc_len, buf) : -1;
-    if (out && fclose(out) != 0)
+    rc = write_file(in, s, out, vc, vc_len, buf);
+    if (fflush(out) != 0 || ferror(out))
         rc = -1;
     if (rc != 0)
-        snprintf(err, err_size, "%s: write failed (disk full?)", dst);
+        snprintf(err, err_size, "%s: write failed (disk full?)", src);
 done:
     if (in)
         fclose(in);

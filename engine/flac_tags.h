@@ -8,13 +8,14 @@
 #define LATHE_FLAC_TAGS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
-/* [main] Reads the FLAC file src and writes dst (created or truncated): the same file with its
+/* [main] Reads the FLAC file src and writes to out (flushed, not closed): the same file with its
  * Vorbis comments replaced by tags (key, value, key, value, ...; n_tags pairs, written in that
  * order with the keys in upper case). The existing block's vendor string is kept ("lathe" when
- * src has none). Returns 0, or -1 with a one-line reason (naming src or dst) in err; dst may then
- * hold a partial file, which the caller removes. */
-int lathe_flac_tags_rewrite(const char *src, const char *dst, const char *const *tags, int n_tags,
+ * src has none). Returns 0, or -1 with a one-line reason (naming src) in err; out may then hold
+ * a partial file, which the caller removes. */
+int lathe_flac_tags_rewrite(const char *src, FILE *out, const char *const *tags, int n_tags,
                             char *err, size_t err_size);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "audio_io.h"
 #include "params.h"
+#include "safe_file.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -230,17 +231,15 @@ int lathe_graph_write_texts(lathe_graph *g)
 {
     for (int i = 0; i < g->n_texts; i++) {
         const graph_text *t = &g->texts[i];
-        char tmp[4200];
-        const char *slash = strrchr(t->path, '/');
-        int dirlen = slash ? (int)(slash - t->path + 1) : 0;
-        snprintf(tmp, sizeof tmp, "%.*s.%s.lathe-tmp-%ld", dirlen, t->path, t->path + dirlen,
-                 (long)getpid());
-        lathe_audio_make_parents(t->path);
-        FILE *f = fopen(tmp, "wb");
+        char err[LATHE_ERR_MAX];
+        lathe_safe_file sf;
+        if (lathe_safe_open(&sf, NULL, t->path, err, sizeof err) != 0)
+            return lathe_graph_fail(g, -1, LATHE_ERR_IO, "%s", err);
+        FILE *f = lathe_safe_stream(&sf);
         int ok = f && fwrite(t->text, 1, t->len, f) == t->len;
         ok = f && fclose(f) == 0 && ok;
-        if (!ok || rename(tmp, t->path) != 0) {
-            unlink(tmp);
+        if (!ok || lathe_safe_commit(&sf) != 0) {
+            lathe_safe_abandon(&sf);
             return lathe_graph_fail(g, -1, LATHE_ERR_IO, "%s: cannot write", t->path);
         }
     }

@@ -61,14 +61,12 @@ static int put_tag(FILE *f, const char *key, const char *value)
     return put_frame(f, "TXXX", key, NULL, value);
 }
 
-int lathe_id3_tags_rewrite(const char *src, const char *dst, const char *const *tags, int n_tags,
+int lathe_id3_tags_rewrite(const char *src, FILE *out, const char *const *tags, int n_tags,
                            char *err, size_t err_size)
 {
-    FILE *in = fopen(src, "rb"), *out = in ? fopen(dst, "wb") : NULL;
-    if (!in || !out) {
-        snprintf(err, err_size, "%s: cannot write the tags: %s", in ? dst : src, strerror(errno));
-        if (in)
-            fclose(in);
+    FILE *in = fopen(src, "rb");
+    if (!in) {
+        snprintf(err, err_size, "%s: cannot read it back for its tags: %s", src, strerror(errno));
         return -1;
     }
     /* The header is written last, once the frames' total size is known. */
@@ -89,8 +87,8 @@ int lathe_id3_tags_rewrite(const char *src, const char *dst, const char *const *
         ok = fwrite(buf, 1, n, out) == n;
     ok = ok && !ferror(in);
     fclose(in);
-    ok = (fclose(out) == 0) && ok;
+    ok = fflush(out) == 0 && !ferror(out) && ok;
     if (!ok)
-        snprintf(err, err_size, "%s: cannot write the tags (disk full?)", dst);
+        snprintf(err, err_size, "%s: cannot write the tags (disk full?)", src);
     return ok ? 0 : -1;
 }

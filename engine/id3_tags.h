@@ -8,11 +8,12 @@
 #define LATHE_ID3_TAGS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
-/* [main] Reads the MP3 file src and writes dst (created or truncated) with the tag in front
- * (tags: key, value, ...; n_tags pairs). Returns 0, or -1 with a one-line reason naming src or
- * dst in err; dst may then hold a partial file, which the caller removes. */
-int lathe_id3_tags_rewrite(const char *src, const char *dst, const char *const *tags, int n_tags,
+/* [main] Reads the MP3 file src and writes it to out (an empty stream; flushed, not closed) with
+ * the tag in front (tags: key, value, ...; n_tags pairs). Returns 0, or -1 with a one-line reason
+ * naming src in err; out may then hold a partial file, which the caller removes. */
+int lathe_id3_tags_rewrite(const char *src, FILE *out, const char *const *tags, int n_tags,
                            char *err, size_t err_size);
 
 #endif

@@ -2,6 +2,7 @@
  * the constants floor(|sin(i + 1)| * 2^32), padding with 0x80, zeros and the bit length. */
 #define _POSIX_C_SOURCE 200809L
 #include "md5.h"
+#include "safe_file.h"
 
 #include "lathe/lathe_node.h"
 
@@ -151,27 +152,25 @@ int lathe_md5_file(const char *path, char hex[33], char *err, size_t err_size)
 int lathe_md5_write_sums(const char *sum_path, const char *const *files, int n_files, char *err,
                          size_t err_size)
 {
-    char tmp[4096];
-    const char *slash = strrchr(sum_path, '/');
-    int dirlen = slash ? (int)(slash - sum_path + 1) : 0;
-    snprintf(tmp, sizeof tmp, "%.*s.%s.lathe-tmp-%ld", dirlen, sum_path, sum_path + dirlen,
-             (long)getpid());
-    FILE *f = fopen(tmp, "wb");
+    lathe_safe_file sf;
+    if (lathe_safe_open(&sf, NULL, sum_path, err, err_size) != 0)
+        return -1;
+    FILE *f = lathe_safe_stream(&sf);
     int ok = f != NULL;
     for (int i = 0; ok && i < n_files; i++) {
         char hex[33];
         const char *base = strrchr(files[i], '/');
         if (lathe_md5_file(files[i], hex, err, err_size) != 0) {
             fclose(f);
-            unlink(tmp);
+            lathe_safe_abandon(&sf);
             return -1;
         }
         ok = fprintf(f, "%s  %s\n", hex, base ? base + 1 : files[i]) > 0;
     }
     ok = f && fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, sum_path) != 0) {
+    if (!ok || lathe_safe_commit(&sf) != 0) {
         snprintf(err, err_size, "%s: cannot write", sum_path);
-        unlink(tmp);
+        lathe_safe_abandon(&sf);
         return -1;
     }
     return 0;

@@ -57,6 +57,7 @@ typedef struct pass {
     pass_node *pn;
     pass_sink *ps;
     int n_ps;
+    uint64_t *low;    /* compact()'s scratch: lowest read position per node */
     int threads;      /* -j: beyond one, each output is also encoded on its own thread */
     const lathe_output_tap *tap;
 } pass;
@@ -319,8 +320,8 @@ static int step_sink(pass *p, int s)
 static void compact(pass *p)
 {
     lathe_graph *g = p->g;
-    uint64_t low[4096];
-    int n = g->n_nodes < 4096 ? g->n_nodes : 4096;
+    uint64_t *low = p->low;
+    int n = g->n_nodes;
     for (int i = 0; i < n; i++)
         low[i] = UINT64_MAX;
     for (int i = 0; i < n; i++) {
@@ -444,6 +445,7 @@ static void close_pass(pass *p, int ok)
 
     lathe_dealloc(p->pn);
     lathe_dealloc(p->ps);
+    lathe_dealloc(p->low);
     lathe_dealloc(p->order);
     lathe_dealloc(p->level_start);
     lathe_dealloc(p->rcs);
@@ -582,9 +584,10 @@ int lathe_render_pass(lathe_graph *g, const lathe_render_config *cfg, lathe_cach
     int rc = LATHE_ERR_NOMEM;
     p.pn = lathe_calloc((size_t)g->n_nodes, sizeof *p.pn);
     p.ps = lathe_calloc((size_t)(n_sinks ? n_sinks : 1), sizeof *p.ps);
+    p.low = lathe_calloc((size_t)g->n_nodes, sizeof *p.low);
     if (lathe_pool_new(cfg->threads, &p.pool) != LATHE_OK)
         goto done;
-    if (!p.pn || !p.ps)
+    if (!p.pn || !p.ps || !p.low)
         goto done;
     for (int s = 0; s < n_sinks; s++)
         mark(&p, g->sinks[sinks[s]].node);

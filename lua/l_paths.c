@@ -71,16 +71,24 @@ int lathe_lua_resolve_output(lathe_script_ctx *ctx, const char *path, char *out,
         snprintf(why, why_size, "output path too long");
         return LATHE_ERR_PARAM;
     }
-    /* Resolve the folder part through symlinks, so a link cannot lead outside either. */
+    /* Resolve the folder part through symlinks, so a link cannot lead outside either; folders
+     * that do not exist yet are resolved from their deepest existing ancestor, so a link inside the
+     * output folder cannot lead outside through a folder lathe would create. */
     char dir[PATH_MAX], real[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", norm);
-    char *slash = strrchr(dir, '/');
-    const char *base = slash ? slash + 1 : norm;
-    if (slash)
-        *slash = 0;
-    if (!realpath(dir[0] ? dir : "/", real))
-        snprintf(real, sizeof real, "%s", dir);
-    snprintf(out, size, "%s/%s", strcmp(real, "/") ? real : "", base);
+    const char *last = strrchr(norm, '/');
+    size_t dir_len = last ? (size_t)(last - norm) : 0;
+    snprintf(dir, sizeof dir, "%.*s", (int)dir_len, norm);
+    while (!realpath(dir[0] ? dir : "/", real)) {
+        char *up = strrchr(dir, '/');
+        if (!up) { /* a relative name with no existing folder: taken as it is */
+            snprintf(real, sizeof real, "%s", dir);
+            break;
+        }
+        *up = 0;
+    }
+    size_t have = strlen(dir);
+    snprintf(out, size, "%s%.*s/%s", strcmp(real, "/") ? real : "", (int)(dir_len - have),
+             norm + have, last ? last + 1 : norm);
     if (inside(out, ctx->out_dir))
         return LATHE_OK;
     for (int i = 0; i < ctx->cfg->n_allow; i++) {

@@ -1,0 +1,143 @@
+/* Hardening, run as a hostile or careless user would (issue #22): graphs far larger than any
+ * chain, links planted inside the output folder, leftovers of killed runs. Every case checks what
+ * lathe must not do (write outside -o, follow a link, leave a temporary file) as well as what it
+ * must. */
+#define _GNU_SOURCE
+#include "clitest.h"
+#include "testutil.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Names in folder (relative to the scratch folder) that contain needle. */
+static int count_names(const char *folder, const char *needle)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", ct_dir, folder);
+    DIR *d = opendir(path);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        n += strstr(e->d_name, needle) != NULL;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* A chain of 10,000 nodes renders (the scheduler's per-node scratch once had room for 4096). */
+static void test_ten_thousand_nodes(void)
+{
+    ct_write("big.lua", "local x = sine{freq_hz = 997, duration_s = 0.2, amplitude_db = -12}\n"
+                        "for i = 1, 10000 do x = x:gain{gain_db = (i % 2 == 0) and 0.001 or -0.001} end\n"
+                        "output(x, 'big.wav', {bits = 24})\n");
+    int rc = ct_lathe("render big.lua -o big --no-cache");
+    CHECK(rc == 0, "10,000 nodes render (exit %d)", rc);
+    char *out = ct_slurp("stdout.txt", NULL);
+    CHECK(out && strstr(out, "10001 nodes ran"), "every node ran: %s", out ? out : "");
+    free(out);
+    float *x = NULL;
+    int ch = 0, fmt = 0;
+    long frames = ct_read_audio("big/big.wav", &x, &ch, &fmt);
+    CHECK(frames == 9600, "the output has the programme's 9600 frames (%ld)", frames);
+    double peak = 0;
+    for (long i = 0; i < frames * ch; i++)
+        peak = fabs(x[i]) > peak ? fabs(x[i]) : peak;
+    CHECK_NEAR(tu_db(peak), -12.0, 0.05, "gains of +-0.001 dB cancel: peak -12 dBFS");
+    free(x);
+}
+
+/* A folder inside -o that links outside, followed by a subfolder that does not exist yet: refused
+ * before anything renders, and nothing is created outside. */
+static void test_link_to_outside(void)
+{
+    tu_run("mkdir -p %s/o1 %s/elsewhere && ln -s ../elsewhere %s/o1/link", ct_dir, ct_dir, ct_dir);
+    ct_write("esc.lua", "output(sine{duration_s = 0.1}, 'link/new/x.wav')\n");
+    int rc = ct_lathe("render esc.lua -o o1 --no-cache");
+    CHECK(rc == 2, "a new folder under a link that leads outside is refused (exit %d)", rc);
+    CHECK(ct_stderr_has("outside the output folder"), "the error says why");
+    CHECK(count_names("elsewhere", "new") == 0 && count_names("elsewhere", "x.wav") == 0,
+          "nothing was created outside -o");
+}
+
+/* A link planted at the final name is replaced by the file, its target untouched; the same for
+ * text outputs and checksum sidecars. */
+static void test_planted_final_name(void)
+{
+    tu_run("mkdir -p %s/o2 && echo precious > %s/victim.txt", ct_dir, ct_dir);
+    tu_run("ln -s ../victim.txt %s/o2/x.wav && ln -s ../victim.txt %s/o2/notes.txt", ct_dir, ct_dir);
+    tu_run("ln -s ../victim.txt %s/o2/x.md5", ct_dir);
+    ct_write("plant.lua", "local s = sine{duration_s = 0.1}\n"
+                          "output(s, 'x.wav', {md5 = 'x.md5'})\n"
+                          "output_text('notes.txt', 'hello')\n");
+    int rc = ct_lathe("render plant.lua -o o2 --no-cache");
+    CHECK(rc == 0, "renders over planted links (exit %d)", rc);
+    char *v = ct_slurp("victim.txt", NULL);
+    CHECK(v && strcmp(v, "precious\n") == 0, "the link's target is untouched: '%s'", v ? v : "(gone)");
+    free(v);
+    struct stat st;
+    char p[1024];
+    const char *names[] = {"x.wav", "notes.txt", "x.md5"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/o2/%s", ct_dir, names[i]);
+        CHECK(lstat(p, &st) == 0 && S_ISREG(st.st_mode), "o2/%s is now a regular file", names[i]);
+    }
+    CHECK(count_names("o2", "lathe-tmp") == 0, "no temporary file left");
+}
+
+/* A folder of -o swapped for a link is not written through, even when it existed at the check. */
+static void test_existing_folder_is_link(void)
+{
+    tu_run("mkdir -p %s/o3 %s/away && ln -s ../away %s/o3/sub", ct_dir, ct_dir, ct_dir);
+    ct_write("sub.lua", "output(sine{duration_s = 0.1}, 'sub/x.wav')\n");
+    int rc = ct_lathe("render sub.lua -o o3 --no-cache");
+    CHECK(rc != 0, "writing through a link inside -o fails (exit %d)", rc);
+    CHECK(count_names("away", "x.wav") == 0 && count_names("away", "lathe-tmp") == 0,
+          "nothing written where the link leads");
+}
+
+/* Temporary files of a killed run are removed by the next run that writes the same name, once
+ * their process is gone and they are old; a live run's are left alone. */
+static void test_stale_temps(void)
+{
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0); /* a process id that no longer runs */
+    tu_run("mkdir -p %s/o4", ct_dir);
+    char stale[256], young[256], mine[256], other[256];
+    snprintf(stale, sizeof stale, "o4/.x.wav.lathe-tmp-%ld-0123456789ab", (long)child);
+    snprintf(young, sizeof young, "o4/.x.wav.lathe-tmp-%ld-ba9876543210", (long)child);
+    snprintf(mine, sizeof mine, "o4/.x.wav.lathe-tmp-%ld-aaaaaaaaaaaa", (long)getpid());
+    snprintf(other, sizeof other, "o4/.y.wav.lathe-tmp-%ld-0123456789ab", (long)child);
+    ct_write(stale, "half a file");
+    ct_write(young, "being written elsewhere");
+    ct_write(mine, "a live process");
+    ct_write(other, "another name");
+    tu_run("touch -d '1 hour ago' %s/%s %s/%s %s/%s", ct_dir, stale, ct_dir, mine, ct_dir, other);
+    ct_write("stale.lua", "output(sine{duration_s = 0.1}, 'x.wav')\n");
+    int rc = ct_lathe("render stale.lua -o o4 --no-cache");
+    CHECK(rc == 0, "renders (exit %d)", rc);
+    CHECK(!ct_exists(stale), "the old temporary file of a gone process is removed");
+    CHECK(ct_exists(young), "a recent one is kept (another machine may be writing it)");
+    CHECK(ct_exists(mine), "a live process's is kept");
+    CHECK(ct_exists(other), "another name's is kept");
+}
+
+int main(void)
+{
+    ct_setup();
+    test_ten_thousand_nodes();
+    test_link_to_outside();
+    test_planted_final_name();
+    test_existing_folder_is_link();
+    test_stale_temps();
+    ct_cleanup();
+    return tu_done();
+}
