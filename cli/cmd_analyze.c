@@ -40,7 +40,7 @@ int lathe_cli_analyze_file(const char *path, lathe_analysis_result **out)
         int bad_ch;
         long n = lathe_readahead_next(ra, &ch, &bad, &bad_ch);
         if (n < 0) {
-            fprintf(stderr, "lathe: %s: read error\n", path);
+            fprintf(stderr, "lathe: %s: truncated or unreadable audio data\n", path);
             rc = 3;
             goto done;
         }

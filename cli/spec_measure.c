@@ -269,9 +269,11 @@ static void *codec_thread(void *arg)
         for (uint32_t c = 0; buf && c < nc; c++)
             ch[c] = buf + (size_t)c * BLOCK;
         while (buf && il && (n = lathe_audio_reader_read(rd, ch, BLOCK)) > 0) {
+            /* A NaN or infinity aborts the MP3 encoder; the file already fails "finite", so the
+             * round trip hears silence there instead. */
             for (long i = 0; i < n; i++)
                 for (uint32_t c = 0; c < nc; c++)
-                    il[i * nc + c] = ch[c][i];
+                    il[i * nc + c] = isfinite(ch[c][i]) ? ch[c][i] : 0.0f;
             codec_feed(j->k, il, n, 0);
         }
         if (il)
@@ -338,7 +340,7 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
             lf_add(lf, ch, (uint32_t)n);
     }
     if (n < 0) {
-        snprintf(err, err_size, "%s: read error", path);
+        snprintf(err, err_size, "%s: truncated or unreadable audio data", path);
         goto done;
     }
     if (lf && lf->fill)

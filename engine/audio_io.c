@@ -169,6 +169,12 @@ static void check_bad(lathe_audio_reader *r, const float *x, uint32_t n, uint32_
         }
 }
 
+static int lossy_container(int format)
+{
+    int major = format & SF_FORMAT_TYPEMASK;
+    return major == SF_FORMAT_MPEG || major == SF_FORMAT_OGG;
+}
+
 long lathe_audio_reader_read(lathe_audio_reader *r, float *const *bufs, uint32_t max)
 {
     const uint32_t ch = (uint32_t)r->info.channels;
@@ -196,6 +202,11 @@ long lathe_audio_reader_read(lathe_audio_reader *r, float *const *bufs, uint32_t
         if ((uint32_t)got < want)
             break;
     }
+    /* A lossless file that ends before the length its header declares is damaged: every command
+     * must call it unreadable, not measure the part that is there. Lossy decoders' declared
+     * lengths are estimates. */
+    if (done < max && r->pos < (uint64_t)r->info.frames && !lossy_container(r->info.format))
+        return -1;
     return (long)done;
 }
 

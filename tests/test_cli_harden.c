@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <math.h>
+#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,54 @@ static void test_stale_temps(void)
     CHECK(ct_exists(other), "another name's is kept");
 }
 
+/* A FLAC cut in half and a float WAV holding a NaN: every command gives the same verdict on the
+ * same file, without aborting and without leaving temporary files. */
+static void test_damaged_inputs(void)
+{
+    ct_write("mk.lua", "output(sine{freq_hz = 440, duration_s = 5, amplitude_db = -10}, 'full.flac')\n");
+    CHECK(ct_lathe("render mk.lua -o . --no-cache") == 0, "a FLAC to cut");
+    long len = 0;
+    char *flac = ct_slurp("full.flac", &len);
+    ct_write_n("cut.flac", flac ? flac : "", (unsigned long)(len / 2));
+    free(flac);
+    float x[2 * 4800];
+    for (int i = 0; i < 4800; i++)
+        x[2 * i] = x[2 * i + 1] = 0.25f * (float)sin(i * 0.05);
+    x[2 * 1000] = NAN;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/nan.wav", ct_dir);
+    SF_INFO info = {.samplerate = 48000, .channels = 2, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
+    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+    sf_writef_float(sf, x, 4800);
+    sf_close(sf);
+    ct_write("cut.lua", "output(source('cut.flac'), 'o.wav')\n");
+    ct_write("nan.lua", "output(source('nan.wav'), 'o.wav')\n");
+    static const struct { const char *cmd; int code; const char *err; } rows[] = {
+        {"analyze cut.flac", 3, "truncated"},
+        {"check cut.flac --spec cd", 3, "truncated"},
+        {"check cut.flac --spec streaming", 3, "truncated"},
+        {"render cut.lua -o dmg --no-cache", 3, "truncated"},
+        {"master cut.flac -o dmg --no-cache", 3, "truncated"},
+        {"analyze nan.wav", 3, "NaN"},
+        {"render nan.lua -o dmg --no-cache", 3, "NaN"},
+        {"check nan.wav --spec streaming", 1, NULL},
+        {"check nan.wav --spec cd", 1, NULL},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        int rc = ct_lathe(rows[i].cmd);
+        CHECK(rc == rows[i].code, "lathe %s: exit %d (want %d)", rows[i].cmd, rc, rows[i].code);
+        if (rows[i].err)
+            CHECK(ct_stderr_has(rows[i].err), "lathe %s names the damage", rows[i].cmd);
+        else {
+            char *out = ct_slurp("stdout.txt", NULL);
+            CHECK(out && strstr(out, "finite") && strstr(out, "NaN"), "lathe %s: finite FAIL",
+                  rows[i].cmd);
+            free(out);
+        }
+    }
+    CHECK(count_names("dmg", "") <= 2, "no output of a damaged input (only . and ..)");
+}
+
 int main(void)
 {
     ct_setup();
@@ -138,6 +187,7 @@ int main(void)
     test_planted_final_name();
     test_existing_folder_is_link();
     test_stale_temps();
+    test_damaged_inputs();
     ct_cleanup();
     return tu_done();
 }
