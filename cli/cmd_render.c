@@ -49,6 +49,7 @@ int lathe_cli_load(const lathe_options *o, const char *script, lathe_graph **out
         .script_path = script, .out_dir = o->out_dir ? o->out_dir : ".",
         .allow_paths = o->allow, .n_allow = o->n_allow,
         .defines = o->defines, .n_defines = o->n_defines, .n_implicit = o->n_implicit,
+        .cpu_limit_s = 5.0, /* a whole album's script takes well under a second */
     };
     char err[2048], abs[4096];
     if (realpath(script, abs))

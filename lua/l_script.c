@@ -3,6 +3,7 @@
  * chains/, and the generated node constructors. */
 #define _XOPEN_SOURCE 700
 #include "lathe_lua.h"
+#include "l_budget.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -44,10 +45,6 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
-/* Runs every HOOK_STEP instructions: counts toward the budget and remembers the running line,
- * because Lua reports an allocation failure without a position (and calls no handler for it). */
-#define HOOK_STEP 1000
-
 /* warn() from scripts and chains (album notes, Red Book warnings) goes to stderr, always on. */
 static void warn_to_stderr(void *ud, const char *msg, int tocont)
 {
@@ -57,20 +54,6 @@ static void warn_to_stderr(void *ud, const char *msg, int tocont)
         return; /* "@on" / "@off" control messages */
     fprintf(stderr, "%s%s%s", continuing ? "" : "lathe: warning: ", msg, tocont ? "" : "\n");
     continuing = tocont;
-}
-
-static void budget_hook(lua_State *L, lua_Debug *ar)
-{
-    lathe_script_ctx *ctx = lathe_lua_ctx(L);
-    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
-        snprintf(ctx->where, sizeof ctx->where, "%s:%d:", ar->short_src, ar->currentline);
-    ctx->instr += HOOK_STEP;
-    if (ctx->instr < ctx->instr_limit)
-        return;
-    luaL_where(L, 0); /* in a hook, level 0 is the Lua line that was running */
-    lua_pushstring(L, "instruction budget exhausted (an endless loop?)");
-    lua_concat(L, 2);
-    lua_error(L);
 }
 
 /* An output must never replace an input (the only copy of someone's mix): files are compared by
@@ -130,6 +113,17 @@ static int compare_tag(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Memory the graph keeps on the C side for the script (text bodies, tags) counts toward the same
+ * cap as the Lua heap: otherwise eight 100 MB texts pass a 256 MiB limit. */
+static void charge(lua_State *L, size_t bytes)
+{
+    lathe_script_ctx *ctx = lathe_lua_ctx(L);
+    size_t limit = ctx->cfg->mem_limit ? ctx->cfg->mem_limit : (size_t)256 << 20;
+    if (bytes > limit || ctx->mem_used > limit - bytes)
+        luaL_error(L, "script memory limit of %d MiB reached (a runaway script?)", (int)(limit >> 20));
+    ctx->mem_used += bytes;
+}
+
 /* Adds the name = value pairs of the table at t (but `extra`) to tags; converted values are
  * kept alive in the anchor table. */
 static int add_tags(lua_State *L, int t, int anchor, const char **tags, int n, int max)
@@ -172,6 +166,10 @@ static void collect_tags(lua_State *L, int t, const char **tags, int max)
         lua_pop(L, 1);
     }
     qsort(tags, (size_t)n / 2, 2 * sizeof *tags, compare_tag);
+    size_t bytes = 0;
+    for (int i = 0; i < n; i++)
+        bytes += strlen(tags[i]) + 1;
+    charge(L, bytes);
     lua_insert(L, t); /* keep the anchor below the tags table, which the caller pops */
 }
 
@@ -233,6 +231,7 @@ static int l_output_text(lua_State *L)
     if (lathe_lua_resolve_output(ctx, path, resolved, sizeof resolved, why, sizeof why) != LATHE_OK)
         return luaL_error(L, "output_text: %s", why);
     guard_file(L, resolved, "output", path);
+    charge(L, len);
     lathe_lua_origin(L, origin, sizeof origin);
     if (lathe_graph_add_text_output(ctx->g, resolved, text, len, origin) != LATHE_OK)
         return luaL_error(L, "%s", lathe_graph_error(ctx->g));
@@ -428,8 +427,7 @@ int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, 
     lua_rawsetp(L, LUA_REGISTRYINDEX, &FILES_KEY);
     open_sandbox(L);
     lathe_lua_open_defines(L);
-    ctx.instr_limit = cfg->instr_limit ? cfg->instr_limit : 100000000ull;
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_STEP);
+    lathe_lua_budget_start(L, &ctx);
     int rc = LATHE_OK, lrc = luaL_loadfilex(L, from_stdin ? NULL : cfg->script_path, "t");
     if (lrc == LUA_OK)
         lrc = lua_pcall(L, 0, 0, 0);
@@ -446,7 +444,15 @@ int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, 
         add_hint(L, err, err_size);
         rc = LATHE_ERR_PARAM;
     }
+    if (ctx.exhausted) /* finalizers cannot be caught and quiet, but their warnings are noise */
+        lua_setwarnf(L, NULL, NULL);
     lua_close(L);
+    lathe_lua_budget_stop(&ctx);
+    if (rc == LATHE_OK && ctx.exhausted) {
+        snprintf(err, err_size, "%s: instruction budget exhausted while closing the script",
+                 cfg->script_path);
+        rc = LATHE_ERR_PARAM;
+    }
     free(ctx.define_read);
     return rc;
 }

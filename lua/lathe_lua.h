@@ -20,6 +20,9 @@ typedef struct lathe_script_config {
                                        any other define no param() reads is an error */
     size_t mem_limit;               /* bytes; 0: 256 MiB */
     uint64_t instr_limit;           /* VM instructions; 0: 1e8 (about a second) */
+    double cpu_limit_s;             /* > 0: the process ends (exit 2, one line on stderr) when
+                                       running the script takes more processor time than this,
+                                       e.g. inside one long C call; 0: no watchdog */
 } lathe_script_config;
 
 /* Runs the script, adding its nodes and outputs to g. On failure writes a one-line message
@@ -36,6 +39,7 @@ typedef struct lathe_script_ctx {
     size_t mem_used;
     int n_outputs;
     uint64_t instr, instr_limit; /* VM instructions run (counted by the hook), and the cap */
+    int exhausted;               /* the budget is spent: nothing may catch that */
     char where[256];             /* "script.lua:12:" last seen by the hook, for memory errors */
     char chunkname[4096];        /* "@script.lua" as Lua names the script's own chunk */
     unsigned char *define_read;  /* per define: some param() read its name */

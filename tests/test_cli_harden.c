@@ -179,6 +179,36 @@ static void test_damaged_inputs(void)
     CHECK(count_names("dmg", "") <= 2, "no output of a damaged input (only . and ..)");
 }
 
+/* Whatever a script catches, its budget ends it: exit 2 with one line naming the script. The
+ * C-side cases are ended by the processor-time watchdog (5 s). */
+static void test_budget_escapes(void)
+{
+    static const struct { const char *name, *script, *err; } rows[] = {
+        {"pcall.lua", "while true do pcall(function() while true do end end) end\n",
+         "pcall.lua:1: instruction budget exhausted"},
+        {"xpcall.lua", "local t = {} for i = 1, 100000 do t[i] = (i * 7919) % 100000 end\n"
+                       "while true do xpcall(function() table.sort(t, function(a, b)\n"
+                       "  local x = 0 for k = 1, 100 do x = x + k end return a < b end) end,\n"
+                       "  function(m) return m end) end\n", "instruction budget exhausted"},
+        {"gc.lua", "setmetatable({}, {__gc = function() while true do end end})\n",
+         "gc.lua:1: setmetatable: __gc finalizers are not available"},
+        {"pattern.lua", "local s = string.rep('a', 30000)\nprint(s:find('.-.-.-.-.-b'))\n",
+         "pattern.lua: the script used more than 5 s of processor time"},
+        {"texts.lua", "local s = string.rep('x', 100 * 1000 * 1000)\n"
+                      "for i = 1, 8 do output_text('t' .. i .. '.txt', s) end\n",
+         "texts.lua:2: script memory limit of 256 MiB reached"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ct_write(rows[i].name, rows[i].script);
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "render %s -o budget --no-cache", rows[i].name);
+        int rc = ct_lathe(cmd);
+        CHECK(rc == 2, "%s: exit %d (want 2)", rows[i].name, rc);
+        CHECK(ct_stderr_has(rows[i].err), "%s: the reason", rows[i].name);
+    }
+    CHECK(count_names("budget", "") <= 2, "nothing written by a script that was ended");
+}
+
 int main(void)
 {
     ct_setup();
@@ -188,6 +218,7 @@ int main(void)
     test_existing_folder_is_link();
     test_stale_temps();
     test_damaged_inputs();
+    test_budget_escapes();
     ct_cleanup();
     return tu_done();
 }

@@ -1,0 +1,13 @@
+/* l_budget.h - the instruction budget, its re-raising pcall, and the script phase's CPU watchdog
+ * (l_budget.c says why each is needed). */
+#ifndef LATHE_L_BUDGET_H
+#define LATHE_L_BUDGET_H
+
+#include "lathe_lua.h"
+
+/* After the sandbox is open and before the script runs. */
+void lathe_lua_budget_start(lua_State *L, lathe_script_ctx *ctx);
+/* After lua_close: disarms the watchdog. */
+void lathe_lua_budget_stop(lathe_script_ctx *ctx);
+
+#endif
