@@ -39,7 +39,10 @@ static int check_one(const lathe_options *o, const check_opts *c, const char *pa
     lathe_analysis_result *r = NULL;
     lathe_audio_info info;
     lathe_spec_extra x;
-    if (lathe_spec_measure_file(path, &p, &r, &info, &x, err, sizeof err) != 0) {
+    int rc = lathe_spec_measure_file(path, &p, &r, &info, &x, err, sizeof err);
+    if (rc == 130)
+        return rc; /* interrupted: the caller says so */
+    if (rc != 0) {
         fprintf(stderr, "lathe: %s\n", err);
         return 3;
     }
@@ -75,8 +78,11 @@ int lathe_cmd_check(int argc, char **argv)
     }
     json_t *all = json_array();
     int code = 0;
+    lathe_cli_cancel_flag();
     for (int i = 0; i < o.n_positional; i++) {
-        int rc = check_one(&o, &c, o.positional[i], all);
+        int rc = lathe_cli_phase("checking") ? 130 : check_one(&o, &c, o.positional[i], all);
+        if (rc == 130)
+            fprintf(stderr, "lathe: interrupted\n");
         if (rc > 1) {
             json_decref(all);
             return rc;

@@ -54,7 +54,10 @@ int lathe_cli_load(const lathe_options *o, const char *script, lathe_graph **out
     char err[2048], abs[4096];
     if (realpath(script, abs))
         lathe_graph_set_name(g, abs);
-    int rc = lathe_script_run(&sc, g, err, sizeof err);
+    lathe_cli_cancel_flag(); /* from here on, an interrupt stops cleanly */
+    int rc = lathe_cli_phase("script") ? LATHE_ERR_CANCEL : lathe_script_run(&sc, g, err, sizeof err);
+    if (rc == LATHE_ERR_CANCEL)
+        snprintf(err, sizeof err, "interrupted");
     if (rc != LATHE_OK) {
         fprintf(stderr, "lathe: %s\n", err);
         lathe_graph_free(g);
@@ -98,23 +101,33 @@ int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *tit
     cfg.cache = cache;
     cfg.progress = !o->quiet && !o->json && isatty(2);
     cfg.cancel = lathe_cli_cancel_flag();
-    int rc = lathe_render(g, &cfg);
-    if (rc != LATHE_OK) {
+    int rc = lathe_cli_phase("rendering") ? LATHE_ERR_CANCEL : lathe_render(g, &cfg);
+    if (rc == LATHE_OK && lathe_cli_phase("measuring"))
+        rc = LATHE_ERR_CANCEL;
+    if (rc == LATHE_ERR_CANCEL) {
+        fprintf(stderr, "lathe: interrupted\n");
+    } else if (rc != LATHE_OK) {
         const char *err = lathe_graph_error(g);
         int budget = o->budget_hint && strstr(err, "max_gr_db");
         fprintf(stderr, "lathe: %s%s%s\n", err, budget ? "; " : "", budget ? o->budget_hint : "");
     } else {
         *run = lathe_run_to_json(g, meters, cache); /* made once: for --json and the report */
+        if (lathe_cli_phase("previews"))
+            code = 130;
         /* Nothing rendered and a report already there: it describes these very files. */
         int all_skipped = 1;
         for (int i = 0; i < lathe_graph_output_count(g); i++)
             all_skipped &= lathe_graph_output_result(g, i)->skipped;
         lathe_previews *pv = o->preview ? calloc(1, sizeof *pv) : NULL;
-        if (pv && (code = lathe_preview_write(g, o->out_dir ? o->out_dir : ".",
+        if (pv && !code && (code = lathe_preview_write(g, o->out_dir ? o->out_dir : ".",
                                               preview_stem(html), o->preview_at_s, pv)) == 0)
             json_object_set_new(*run, "previews", lathe_preview_to_json(pv));
+        if (!code && lathe_cli_phase("report"))
+            code = 130;
         if (!code && (pv || !(all_skipped && access(html, F_OK) == 0)))
             code = lathe_report_html_write(html, g, title, pv, *run, meters, cache);
+        if (code == 130)
+            fprintf(stderr, "lathe: interrupted\n");
         free(pv);
     }
     lathe_output_meters_free(meters);

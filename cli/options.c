@@ -29,6 +29,19 @@ volatile int *lathe_cli_cancel_flag(void)
     return &cancel_int;
 }
 
+int lathe_cli_phase(const char *name)
+{
+    const char *at = getenv("LATHE_TEST_INTERRUPT_AT");
+    if (at && strcmp(at, name) == 0)
+        raise(SIGINT);
+    return cancel_flag != 0;
+}
+
+int lathe_cli_interrupted(void)
+{
+    return cancel_flag != 0;
+}
+
 static int need(int i, int argc, char **argv)
 {
     if (i + 1 >= argc) {

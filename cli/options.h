@@ -36,5 +36,12 @@ int lathe_options_parse(lathe_options *o, int argc, char **argv,
 int lathe_options_open_cache(const lathe_options *o, lathe_cache **out);
 /* Installs SIGINT/SIGTERM handlers that set *flag (a clean stop: temp files removed). */
 volatile int *lathe_cli_cancel_flag(void);
+/* A command entering a phase ("script", "rendering", "measuring", "previews", "report",
+ * "checking"): 1 when SIGINT or SIGTERM arrived, then the command stops with exit 130 after
+ * removing its temporary files. LATHE_TEST_INTERRUPT_AT=<phase> raises SIGINT there, so the
+ * tests interrupt every phase the same way each time. */
+int lathe_cli_phase(const char *name);
+/* Inside a phase's long loops: 1 once a signal arrived. */
+int lathe_cli_interrupted(void);
 
 #endif

@@ -3,6 +3,7 @@
  * libsndfile's MP3 and Opus encoders, decoded and counted like afclip (§1.3, §6.10). */
 #define _POSIX_C_SOURCE 200809L
 #include "spec.h"
+#include "options.h"
 
 #include "engine/readahead.h"
 
@@ -268,7 +269,7 @@ static void *codec_thread(void *arg)
         long n = 0;
         for (uint32_t c = 0; buf && c < nc; c++)
             ch[c] = buf + (size_t)c * BLOCK;
-        while (buf && il && (n = lathe_audio_reader_read(rd, ch, BLOCK)) > 0) {
+        while (buf && il && !lathe_cli_interrupted() && (n = lathe_audio_reader_read(rd, ch, BLOCK)) > 0) {
             /* A NaN or infinity aborts the MP3 encoder; the file already fails "finite", so the
              * round trip hears silence there instead. */
             for (long i = 0; i < n; i++)
@@ -333,7 +334,7 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
         lathe_analysis_set_parallel(a); /* the codec round trips, when run, keep the core busy */
     long n = 0;
     const float *const *ch;
-    while ((a || lf) && (n = lathe_readahead_next(ra, &ch, NULL, NULL)) > 0) {
+    while ((a || lf) && !lathe_cli_interrupted() && (n = lathe_readahead_next(ra, &ch, NULL, NULL)) > 0) {
         if (a)
             lathe_analysis_add(a, ch, (uint32_t)n);
         if (lf && lf->l && lf->r)
@@ -341,6 +342,11 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
     }
     if (n < 0) {
         snprintf(err, err_size, "%s: truncated or unreadable audio data", path);
+        goto done;
+    }
+    if (lathe_cli_interrupted()) {
+        snprintf(err, err_size, "interrupted");
+        rc = 130;
         goto done;
     }
     if (lf && lf->fill)

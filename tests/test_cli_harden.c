@@ -209,6 +209,48 @@ static void test_budget_escapes(void)
     CHECK(count_names("budget", "") <= 2, "nothing written by a script that was ended");
 }
 
+/* SIGINT in every phase of render, master and check: exit 130, no temporary file in -o or in
+ * $TMPDIR, no report written after the interrupt, and no final file half-written. */
+static void test_interrupt_every_phase(void)
+{
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s/tmp", ct_dir);
+    tu_run("mkdir -p %s", tmp);
+    setenv("TMPDIR", tmp, 1);
+    ct_write("song.lua", "output(sine{freq_hz = 440, duration_s = 3, amplitude_db = -14}, 'song.wav', {bits = 24})\n");
+    CHECK(ct_lathe("render song.lua -o . --no-cache") == 0, "a mix to master");
+    ct_write("int.lua", "local s = source('song.wav')\n"
+                        "output(s:loudness{target_lufs = -14, ceiling_dbtp = -1}, 'x.flac', "
+                        "{bits = 24, deliverable = 'streaming'})\n");
+    static const struct { const char *phase, *cmd; } rows[] = {
+        {"script", "render int.lua -o intr --no-cache --preview"},
+        {"rendering", "render int.lua -o intr --no-cache --preview"},
+        {"measuring", "render int.lua -o intr --no-cache --preview"},
+        {"previews", "render int.lua -o intr --no-cache --preview"},
+        {"report", "render int.lua -o intr --no-cache --preview"},
+        {"script", "master song.wav -o intr --no-cache"},
+        {"rendering", "master song.wav -o intr --no-cache"},
+        {"measuring", "master song.wav -o intr --no-cache"},
+        {"report", "master song.wav -o intr --no-cache"},
+        {"checking", "check song.wav --spec streaming"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        tu_run("rm -rf %s/intr", ct_dir);
+        setenv("LATHE_TEST_INTERRUPT_AT", rows[i].phase, 1);
+        int rc = ct_lathe(rows[i].cmd);
+        unsetenv("LATHE_TEST_INTERRUPT_AT");
+        CHECK(rc == 130, "%s at %s: exit %d (want 130)", rows[i].cmd, rows[i].phase, rc);
+        CHECK(ct_stderr_has("interrupted"), "%s at %s: says so", rows[i].cmd, rows[i].phase);
+        CHECK(count_names("intr", "lathe-tmp") == 0 && count_names("intr", ".tmp") == 0,
+              "%s at %s: no temporary file in -o", rows[i].cmd, rows[i].phase);
+        CHECK(count_names("tmp", "") <= 2, "%s at %s: nothing left in TMPDIR", rows[i].cmd,
+              rows[i].phase);
+        CHECK(count_names("intr", "report.html") == 0, "%s at %s: no report after the interrupt",
+              rows[i].cmd, rows[i].phase);
+    }
+    unsetenv("TMPDIR");
+}
+
 int main(void)
 {
     ct_setup();
@@ -219,6 +261,7 @@ int main(void)
     test_stale_temps();
     test_damaged_inputs();
     test_budget_escapes();
+    test_interrupt_every_phase();
     ct_cleanup();
     return tu_done();
 }
