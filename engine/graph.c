@@ -194,7 +194,8 @@ static char **copy_tags(const char *const *tags)
 static int path_taken(const lathe_graph *g, const char *path)
 {
     for (int i = 0; i < g->n_sinks; i++)
-        if (strcmp(g->sinks[i].path, path) == 0)
+        if (strcmp(g->sinks[i].path, path) == 0
+            || (g->sinks[i].md5 && strcmp(g->sinks[i].md5, path) == 0))
             return 1;
     for (int i = 0; i < g->n_texts; i++)
         if (strcmp(g->texts[i].path, path) == 0)
@@ -286,6 +287,17 @@ int lathe_graph_add_output(lathe_graph *g, lathe_node_id node, const char *path,
         return lathe_graph_fail(g, -1, LATHE_ERR_PARAM,
                                 "%s%soutput: two outputs write %s", origin ? origin : "",
                                 origin ? ": " : "", path);
+    /* A checksum file may collect several outputs' lines, but never replace a file. */
+    const char *md5 = cfg ? cfg->md5 : NULL;
+    int md5_clash = 0;
+    for (int i = 0; md5 && i < g->n_sinks; i++)
+        md5_clash |= strcmp(g->sinks[i].path, md5) == 0;
+    for (int i = 0; md5 && i < g->n_texts; i++)
+        md5_clash |= strcmp(g->texts[i].path, md5) == 0;
+    if (md5 && (md5_clash || strcmp(md5, path) == 0))
+        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM,
+                                "%s%soutput %s: md5 = %s would overwrite an output", origin ? origin : "",
+                                origin ? ": " : "", path, md5);
     int rc = check_output(g, node, path, cfg, origin);
     if (rc != LATHE_OK)
         return rc;

@@ -25,6 +25,12 @@ void lathe_lua_origin(lua_State *L, char *buf, size_t size)
     lua_pop(L, 1);
 }
 
+int lathe_lua_graph_error(lua_State *L)
+{
+    lua_pushstring(L, lathe_graph_error(lathe_lua_ctx(L)->g));
+    return lua_error(L);
+}
+
 void lathe_lua_push_node(lua_State *L, lathe_node_id id)
 {
     lnode *n = lua_newuserdatauv(L, sizeof *n, 0);
@@ -223,7 +229,7 @@ static int construct(lua_State *L)
     lathe_lua_origin(L, origin, sizeof origin);
     lathe_node_id id;
     if (lathe_graph_add_node(ctx->g, d, params, inputs, n_in, origin, &id) != LATHE_OK)
-        return luaL_error(L, "%s", lathe_graph_error(ctx->g));
+        return lathe_lua_graph_error(L);
     lathe_lua_push_node(L, id);
     return 1;
 }

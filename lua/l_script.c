@@ -215,7 +215,7 @@ static int l_output(lua_State *L)
     }
     lathe_lua_origin(L, origin, sizeof origin);
     if (lathe_graph_add_output(ctx->g, node, resolved, &cfg, origin) != LATHE_OK)
-        return luaL_error(L, "%s", lathe_graph_error(ctx->g));
+        return lathe_lua_graph_error(L);
     ctx->n_outputs++;
     return 0;
 }
@@ -234,7 +234,7 @@ static int l_output_text(lua_State *L)
     charge(L, len);
     lathe_lua_origin(L, origin, sizeof origin);
     if (lathe_graph_add_text_output(ctx->g, resolved, text, len, origin) != LATHE_OK)
-        return luaL_error(L, "%s", lathe_graph_error(ctx->g));
+        return lathe_lua_graph_error(L);
     return 0;
 }
 

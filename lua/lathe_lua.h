@@ -53,6 +53,8 @@ int lathe_lua_check_node(lua_State *L, int idx);
  * param, output, ...) for "did you mean"; NULL when nothing is close. Copies into buf. */
 const char *lathe_lua_suggest_global(lua_State *L, const char *name, char *buf, size_t size);
 void lathe_lua_push_node(lua_State *L, lathe_node_id id);
+/* Raises the graph's last error as it is: given an origin, the graph already named the line. */
+int lathe_lua_graph_error(lua_State *L);
 /* "script.lua:12" of the calling Lua line, into buf. */
 void lathe_lua_origin(lua_State *L, char *buf, size_t size);
 /* l_defines.c: param() and the -D values nothing read. */

@@ -251,6 +251,34 @@ static void test_interrupt_every_phase(void)
     unsetenv("TMPDIR");
 }
 
+/* A checksum sidecar may collect several outputs' lines but never replace an output, in either
+ * order of declaration; refused before anything renders. */
+static void test_sidecar_collisions(void)
+{
+    static const struct { const char *script; int code; } rows[] = {
+        {"local s = sine{duration_s = 0.1}\noutput(s, 'a.wav', {md5 = 'a.wav'})\n", 2},
+        {"local s = sine{duration_s = 0.1}\noutput(s, 'a.wav')\noutput(s, 'b.wav', {md5 = 'a.wav'})\n", 2},
+        {"local s = sine{duration_s = 0.1}\noutput(s, 'b.wav', {md5 = 'a.wav'})\noutput(s, 'a.wav')\n", 2},
+        {"local s = sine{duration_s = 0.1}\noutput_text('a.txt', 'x')\noutput(s, 'b.wav', {md5 = 'a.txt'})\n", 2},
+        {"local s = sine{duration_s = 0.1}\noutput(s, 'a.wav', {md5 = 'sums.md5'})\n"
+         "output(s, 'b.wav', {md5 = 'sums.md5'})\n", 0},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        tu_run("rm -rf %s/side", ct_dir);
+        ct_write("side.lua", rows[i].script);
+        int rc = ct_lathe("render side.lua -o side --no-cache");
+        CHECK(rc == rows[i].code, "sidecar case %zu: exit %d (want %d)", i, rc, rows[i].code);
+        if (rows[i].code)
+            CHECK(ct_stderr_has("side.lua:") && (ct_stderr_has("would overwrite an output")
+                                                 || ct_stderr_has("two outputs write")),
+                  "sidecar case %zu: the line and the clash", i);
+    }
+    char *sums = ct_slurp("side/sums.md5", NULL);
+    CHECK(sums && ct_count(sums, "  a.wav\n") == 1 && ct_count(sums, "  b.wav\n") == 1,
+          "a shared checksum file lists both outputs: %s", sums ? sums : "(none)");
+    free(sums);
+}
+
 int main(void)
 {
     ct_setup();
@@ -262,6 +290,7 @@ int main(void)
     test_damaged_inputs();
     test_budget_escapes();
     test_interrupt_every_phase();
+    test_sidecar_collisions();
     ct_cleanup();
     return tu_done();
 }
