@@ -129,8 +129,18 @@ local function validate(a)
   if #a.tracks > 99 then
     fail(string.format("%d tracks: Red Book allows at most 99", #a.tracks))
   end
-  if #a.tracks > 64 then
-    fail(string.format("%d tracks: lathe sequences at most 64 per album", #a.tracks))
+  -- Text fields go into CUE sheets, DDP text and side sheets line by line: a newline or other
+  -- control character would start a line of its own (an extra FILE or TRACK).
+  local function one_line(t, what)
+    for k, v in pairs(t) do
+      if type(v) == "string" and k ~= "file" and v:find("%c") then
+        fail(string.format("%s%s: control characters (newline, tab, ...) are not allowed", what, k))
+      end
+    end
+  end
+  one_line(a, "")
+  for i, t in ipairs(a.tracks) do
+    if type(t) == "table" then one_line(t, tname(i, {}) .. ": ") end
   end
   if a.upc then
     local c, why = M.normalize_ean(a.upc)

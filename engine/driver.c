@@ -83,7 +83,7 @@ static int open_input_stream(lathe_graph *g, lathe_cache *cache, int src, lathe_
  * (the gain it found, say) comes from a prepare with the analysis. */
 static void report_from_analysis(lathe_graph *g, graph_node *n, lathe_stream *const *streams)
 {
-    lathe_format in[64];
+    lathe_format in[LATHE_MAX_INPUTS];
     lathe_runner r;
     if (!n->desc->report)
         return;
@@ -111,7 +111,7 @@ static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id)
         n->analysed = 1;
         return LATHE_OK;
     }
-    lathe_stream *streams[64] = {0};
+    lathe_stream *streams[LATHE_MAX_INPUTS] = {0};
     int rc = LATHE_OK;
     for (int k = 0; k < n->n_inputs && rc == LATHE_OK; k++)
         rc = open_input_stream(g, cache, lathe_plan_resolve(g, n->inputs[k]), &streams[k]);
@@ -120,7 +120,7 @@ static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id)
         lathe_analyze_output out; /* a trial pass that is the output spares the main pass */
         lathe_analyze_output_init(&out, cache, n->key, &n->fmt, n->desc->version,
                                   input_memo_key(g, n));
-        lathe_key per_input[64];
+        lathe_key per_input[LATHE_MAX_INPUTS];
         input_memo_keys(g, n, per_input);
         out.input_memo_keys = per_input;
         out.n_inputs = n->n_inputs;

@@ -151,9 +151,9 @@ int lathe_graph_add_node(lathe_graph *g, const lathe_node_desc *desc, const void
         return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s%s%s: takes %d input%s, got %d",
                                 origin ? origin : "", origin ? ": " : "", desc->name,
                                 desc->n_inputs, desc->n_inputs == 1 ? "" : "s", n_inputs);
-    if (desc->n_inputs == LATHE_VARIADIC && (n_inputs < 1 || n_inputs > 64))
-        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s%s%s: takes 1 to 64 inputs, got %d",
-                                origin ? origin : "", origin ? ": " : "", desc->name, n_inputs);
+    if (desc->n_inputs == LATHE_VARIADIC && (n_inputs < 1 || n_inputs > LATHE_MAX_INPUTS))
+        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s%s%s: takes 1 to %d inputs, got %d",
+                                origin ? origin : "", origin ? ": " : "", desc->name, LATHE_MAX_INPUTS, n_inputs);
     for (int i = 0; i < n_inputs; i++)
         if (inputs[i] < 0 || inputs[i] >= g->n_nodes)
             return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s: input %d is not a node", desc->name, i + 1);

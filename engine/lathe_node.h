@@ -29,6 +29,7 @@ extern "C" {
 #define LATHE_ERR_MAX 512
 #define LATHE_ANALYSIS_MAX 256 /* doubles a barrier node may keep from its analysis */
 #define LATHE_VARIADIC (-1)   /* n_inputs of a node taking any number of inputs (mix) */
+#define LATHE_MAX_INPUTS 99   /* a variadic node's inputs at most: an album's tracks (Red Book) */
 
 /* Status codes. Negative is failure. */
 enum {

@@ -62,7 +62,7 @@ static void add_run_nonce(lathe_key_builder *kb)
 static int plan_dsp(lathe_graph *g, int i)
 {
     graph_node *n = &g->nodes[i];
-    lathe_format in[64];
+    lathe_format in[LATHE_MAX_INPUTS];
     lathe_key_builder kb;
     lathe_key_builder_init(&kb);
     lathe_key_builder_add_str(&kb, n->desc->name);

@@ -26,12 +26,12 @@ typedef struct pass_node {
     int active, from_cache;
     lathe_audio_reader *reader;
     lathe_cache_reader *creader;
-    lathe_stream *streams[64];
+    lathe_stream *streams[LATHE_MAX_INPUTS];
     int n_streams;
     lathe_runner runner;
     int has_runner;
     lathe_fifo fifo;
-    uint64_t pos[64]; /* read position on each input's FIFO */
+    uint64_t pos[LATHE_MAX_INPUTS]; /* read position on each input's FIFO */
     uint64_t produced;
     lathe_cache_writer *tee;
     float *scratch[LATHE_MAX_CHANNELS]; /* readers: their own block (readers run in parallel) */
@@ -123,7 +123,7 @@ static int setup_node(pass *p, int id)
         n->ran = 1;
         return LATHE_OK;
     }
-    lathe_format in[64];
+    lathe_format in[LATHE_MAX_INPUTS];
     for (int k = 0; k < n->n_inputs; k++)
         in[k] = g->nodes[lathe_plan_resolve(g, n->inputs[k])].fmt;
     if (n->desc->flags & LATHE_NODE_BARRIER) {
@@ -258,7 +258,7 @@ static int step_runner(pass *p, int id, uint32_t *consumed)
     if (n->desc->flags & (LATHE_NODE_GENERATOR | LATHE_NODE_BARRIER)) {
         got = lathe_runner_process(&q->runner, NULL, 0, y);
     } else {
-        const float *chans[64][LATHE_MAX_CHANNELS];
+        const float *chans[LATHE_MAX_INPUTS][LATHE_MAX_CHANNELS];
         const float *const *ins[64] = {0};
         uint32_t n_in = BLOCK;
         int live = 0;

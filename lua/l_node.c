@@ -191,8 +191,8 @@ static int construct(lua_State *L)
     const lathe_node_desc *d = lua_touserdata(L, lua_upvalueindex(1));
     lathe_script_ctx *ctx = lathe_lua_ctx(L);
     int top = lua_gettop(L), n_in = 0;
-    lathe_node_id inputs[64];
-    while (n_in < top && n_in < 64 && is_node(L, n_in + 1)) {
+    lathe_node_id inputs[LATHE_MAX_INPUTS];
+    while (n_in < top && n_in < LATHE_MAX_INPUTS && is_node(L, n_in + 1)) {
         inputs[n_in] = lathe_lua_check_node(L, n_in + 1);
         n_in++;
     }
@@ -208,7 +208,7 @@ static int construct(lua_State *L)
             lua_geti(L, top, 1);
             int nodes_given = is_node(L, -1);
             lua_pop(L, 1);
-            for (lua_Integer i = 1; nodes_given && i <= len && n_in < 64; i++) {
+            for (lua_Integer i = 1; nodes_given && i <= len && n_in < LATHE_MAX_INPUTS; i++) {
                 lua_geti(L, top, i);
                 inputs[n_in++] = lathe_lua_check_node(L, -1);
                 lua_pop(L, 1);

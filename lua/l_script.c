@@ -356,6 +356,27 @@ static void open_sandbox(lua_State *L)
     lathe_lua_open_schema(L);
 }
 
+/* "name.lua:12: ..." already says where; anything else (error(nil), error({}), a chain's
+ * error(msg, 0)) gets the script's nearest line in front. */
+static int locate_error(lua_State *L)
+{
+    const char *msg = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
+    const char *colon = msg ? strchr(msg, ':') : NULL;
+    if (colon && colon[1] >= '0' && colon[1] <= '9' && !memchr(msg, ' ', (size_t)(colon - msg)))
+        return 1;
+    lathe_lua_where_script(L);
+    if (msg)
+        lua_pushvalue(L, 1);
+    else if (lua_isnil(L, 1))
+        lua_pushliteral(L, "error() called without a message");
+    else if (luaL_getmetafield(L, 1, "__tostring") != LUA_TNIL)
+        lua_pop(L, 1), luaL_tolstring(L, 1, NULL);
+    else
+        lua_pushfstring(L, "error() called with a %s, not a message", luaL_typename(L, 1));
+    lua_concat(L, 2);
+    return 1;
+}
+
 static void dir_of(const char *path, char *out, size_t size)
 {
     char abs[PATH_MAX];
@@ -429,8 +450,11 @@ int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, 
     lathe_lua_open_defines(L);
     lathe_lua_budget_start(L, &ctx);
     int rc = LATHE_OK, lrc = luaL_loadfilex(L, from_stdin ? NULL : cfg->script_path, "t");
-    if (lrc == LUA_OK)
-        lrc = lua_pcall(L, 0, 0, 0);
+    if (lrc == LUA_OK) {
+        lua_pushcfunction(L, locate_error);
+        lua_insert(L, -2);
+        lrc = lua_pcall(L, 0, 0, -2);
+    }
     if (lrc == LUA_OK && lathe_lua_unread_define(L, err, err_size))
         rc = LATHE_ERR_PARAM;
     if (lrc == LUA_ERRMEM) {

@@ -26,7 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SEQ_MAX 64
+#define SEQ_MAX LATHE_MAX_INPUTS
 #define SEQ_READ 4096
 #define SEQ_UNPLACED UINT64_MAX
 #define SEQ_HALF_PI 1.57079632679489661923

@@ -279,6 +279,43 @@ static void test_sidecar_collisions(void)
     free(sums);
 }
 
+/* Albums: 99 tracks as the README says (Red Book's limit), one CUE TRACK each; a newline in a
+ * title or date cannot add lines to the CUE sheet; errors without a location get the line. */
+static void test_album_text(void)
+{
+    ct_write("al99.lua", "local album = require('album')\nlocal tracks = {}\n"
+                         "for i = 1, 99 do tracks[i] = {node = sine{rate = 44100, freq_hz = 200 + i, "
+                         "duration_s = 4.1, amplitude_db = -20}, title = 'T' .. i} end\n"
+                         "album{title = 'Many', artist = 'x', tracks = tracks, loudness = 'none', "
+                         "deliver = {'cd'}}\n");
+    int rc = ct_lathe("render al99.lua -o al99 --no-cache");
+    CHECK(rc == 0, "a 99-track album renders (exit %d)", rc);
+    char *cue = ct_slurp("al99/cd/Many.cue", NULL);
+    CHECK(cue && ct_count(cue, "  TRACK ") == 99 && strstr(cue, "TRACK 99 AUDIO"), "99 CUE tracks");
+    free(cue);
+    static const struct { const char *fields, *err; } rows[] = {
+        {"title = 'Evil\\nFILE \"/etc/passwd\" WAVE'", "inj.lua:2: album: title: control characters"},
+        {"title = 'T', date = '2025\\r\\nTRACK 99 AUDIO'", "inj.lua:2: album: date: control characters"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char script[512];
+        snprintf(script, sizeof script, "local album = require('album')\n"
+                 "album{%s, artist = 'x', loudness = 'none', deliver = {'cd'},\n"
+                 "  tracks = {{node = sine{rate = 44100, duration_s = 4.1}, title = 'ok'}}}\n",
+                 rows[i].fields);
+        ct_write("inj.lua", script);
+        rc = ct_lathe("render inj.lua -o inj --no-cache");
+        CHECK(rc == 2 && ct_stderr_has(rows[i].err), "injection %zu refused (exit %d)", i, rc);
+        CHECK(!ct_exists("inj/cd"), "injection %zu: no CUE written", i);
+    }
+    ct_write("enil.lua", "local x = 1\nerror(nil)\n");
+    CHECK(ct_lathe("render enil.lua -o e --no-cache") == 2
+          && ct_stderr_has("enil.lua:2: error() called without a message"), "error(nil) located");
+    ct_write("etab.lua", "error({})\n");
+    CHECK(ct_lathe("render etab.lua -o e --no-cache") == 2
+          && ct_stderr_has("etab.lua:1: error() called with a table"), "error({}) located");
+}
+
 int main(void)
 {
     ct_setup();
@@ -291,6 +328,7 @@ int main(void)
     test_budget_escapes();
     test_interrupt_every_phase();
     test_sidecar_collisions();
+    test_album_text();
     ct_cleanup();
     return tu_done();
 }
