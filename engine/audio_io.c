@@ -357,6 +357,21 @@ static int sf_format_for(const lathe_audio_writer_config *cfg, char *err, size_t
                  major == SF_FORMAT_FLAC ? "" : ", or 32 for float");
         return 0;
     }
+    if (major == SF_FORMAT_FLAC && cfg->rate > 655350) {
+        snprintf(err, n, "FLAC stores rates up to 655350 Hz, not %u (resample, or write .wav)",
+                 (unsigned)cfg->rate);
+        return 0;
+    }
+    /* RIFF and AIFF sizes are 32-bit: leave room for the header and metadata chunks. */
+    uint64_t bytes = cfg->frames * cfg->channels * (uint64_t)(cfg->bits / 8);
+    int huge = bytes > 0xFFFFFFFFull - (1u << 20);
+    if (huge && major == SF_FORMAT_AIFF) {
+        snprintf(err, n, "%.1f GiB of audio does not fit an AIFF file (4 GiB): write .wav (RF64) "
+                 "or .flac", (double)bytes / (1u << 30));
+        return 0;
+    }
+    if (huge && major == SF_FORMAT_WAV)
+        major = SF_FORMAT_RF64;
     return major | sub;
 }
 

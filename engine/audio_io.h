@@ -55,6 +55,8 @@ typedef struct lathe_audio_writer_config {
     uint32_t channels;
     int bitrate_kbps; /* lossy formats: MP3 32..320 (a standard CBR rate; 0: 320), Opus 6..256 per
                        * channel (0: 160 stereo), Vorbis nominal 64..500 (VBR; 0: 256) */
+    uint64_t frames;  /* the length to be written, 0 unknown: a WAV whose data passes 4 GiB is
+                       * written as RF64 (a plain RIFF size would wrap); AIFF that large is refused */
 } lathe_audio_writer_config;
 
 /* [main] Whether a writer could be opened with cfg (bits, bitrate and rate the format can

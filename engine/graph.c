@@ -272,6 +272,7 @@ static int check_output(lathe_graph *g, lathe_node_id node, const char *path,
         return LATHE_OK;
     w.rate = fmt.rate;
     w.channels = fmt.channels;
+    w.frames = fmt.frames;
     char why[200];
     int rc = lathe_audio_writer_check(&w, why, sizeof why);
     return rc == LATHE_OK ? rc : lathe_graph_fail(g, -1, rc, "%s%soutput %s: %s", at, sep, path, why);

@@ -355,7 +355,7 @@ static int open_sink(pass *p, int s)
         .container = gs->format ? lathe_audio_format_from_path(gs->format)
                                 : lathe_audio_format_from_path(gs->path),
         .bits = gs->bits, .rate = n->fmt.rate, .channels = n->fmt.channels,
-        .bitrate_kbps = gs->bitrate_kbps,
+        .bitrate_kbps = gs->bitrate_kbps, .frames = n->fmt.frames,
     };
     if (cfg.container == LATHE_FMT_AUTO)
         return lathe_graph_fail(g, -1, LATHE_ERR_PARAM,

@@ -17,7 +17,9 @@ typedef struct delay_params {
 static const lathe_param delay_table[] = {
     LATHE_NUMBER(delay_params, delay_ms, 0.0, 0.0, 60000.0,
                  "delay in ms, rounded to the nearest frame"),
-    LATHE_INT(delay_params, delay_frames, 0, 0, 2147483647,
+    /* The delay is held in memory: at most delay_ms's 60 s at the highest rate (768 kHz), so
+     * what cannot fit is refused when the script is read, not after gigabytes of silence. */
+    LATHE_INT(delay_params, delay_frames, 0, 0, 46080000,
               "delay in frames (exact); give delay_ms or delay_frames, not both"),
     LATHE_PARAM_END
 };

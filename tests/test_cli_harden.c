@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "clitest.h"
 #include "testutil.h"
+#include "engine/audio_io.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -316,6 +317,51 @@ static void test_album_text(void)
           && ct_stderr_has("etab.lua:1: error() called with a table"), "error({}) located");
 }
 
+/* A WAV longer than 4 GiB of data is written as RF64 (a RIFF size would wrap and read back as
+ * seconds of a long file), decided from the length before writing: shown on a short write that
+ * declares 12 GiB. AIFF that large, and FLAC above its rate limit, are refused up front. */
+static void test_huge_outputs(void)
+{
+    char path[1024], err[512];
+    snprintf(path, sizeof path, "%s/huge.wav", ct_dir);
+    lathe_audio_writer_config cfg = {.container = LATHE_FMT_WAV, .bits = 24, .rate = 48000,
+                                     .channels = 2, .frames = 1ull << 31};
+    lathe_audio_writer *w = NULL;
+    float l[100] = {0.5f}, r[100] = {-0.5f};
+    const float *ch[2] = {l, r};
+    int ok = lathe_audio_writer_open(path, &cfg, &w, err, sizeof err) == LATHE_OK
+             && lathe_audio_writer_write(w, ch, 100) == LATHE_OK
+             && lathe_audio_writer_commit(w, err, sizeof err) == LATHE_OK;
+    lathe_audio_writer_free(w);
+    CHECK(ok, "writes: %s", err);
+    char *head = ct_slurp("huge.wav", NULL);
+    CHECK(head && memcmp(head, "RF64", 4) == 0, "the header is RF64");
+    free(head);
+    float *x = NULL;
+    int c = 0, fmt = 0;
+    CHECK(ct_read_audio("huge.wav", &x, &c, &fmt) == 100 && c == 2 && fabs((double)x[0] - 0.5) < 1e-6,
+          "and reads back: 100 frames");
+    free(x);
+    cfg.frames = 1000;
+    snprintf(path, sizeof path, "%s/small.wav", ct_dir);
+    ok = lathe_audio_writer_open(path, &cfg, &w, err, sizeof err) == LATHE_OK
+         && lathe_audio_writer_commit(w, err, sizeof err) == LATHE_OK;
+    lathe_audio_writer_free(w);
+    head = ct_slurp("small.wav", NULL);
+    CHECK(ok && head && memcmp(head, "RIFF", 4) == 0, "a small WAV stays RIFF");
+    free(head);
+    ct_write("aiff.lua", "output(sine{duration_s = 40000}, 'big.aiff', {bits = 24})\n");
+    CHECK(ct_lathe("render aiff.lua -o hg --no-cache") == 2
+          && ct_stderr_has("aiff.lua:1: output") && ct_stderr_has("does not fit an AIFF"),
+          "a 10 GiB AIFF is refused when declared");
+    ct_write("r768.lua", "output(sine{rate = 768000, duration_s = 0.1}, 'h.flac')\n");
+    CHECK(ct_lathe("render r768.lua -o hg --no-cache") == 2
+          && ct_stderr_has("FLAC stores rates up to 655350 Hz"), "768 kHz FLAC: the limit named");
+    ct_write("dly.lua", "output(sine{duration_s = 1}:delay{delay_frames = 2^31 - 1}, 'd.wav')\n");
+    CHECK(ct_lathe("render dly.lua -o hg --no-cache") == 2 && ct_stderr_has("out of range"),
+          "a delay that cannot fit in memory is refused when the script is read");
+}
+
 int main(void)
 {
     ct_setup();
@@ -329,6 +375,7 @@ int main(void)
     test_interrupt_every_phase();
     test_sidecar_collisions();
     test_album_text();
+    test_huge_outputs();
     ct_cleanup();
     return tu_done();
 }

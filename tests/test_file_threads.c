@@ -25,7 +25,7 @@ static void write_file(const char *path, lathe_audio_format fmt, int thread, uin
     char err[256];
     lathe_audio_writer *w = NULL;
     lathe_writebehind *wb = NULL;
-    lathe_audio_writer_config cfg = {fmt, 24, RATE, 2, 0};
+    lathe_audio_writer_config cfg = {.container = fmt, .bits = 24, .rate = RATE, .channels = 2};
     CHECK(lathe_audio_writer_open(path, &cfg, &w, err, sizeof err) == LATHE_OK, "open %s", path);
     CHECK(lathe_writebehind_new(w, 2, thread, &wb) == LATHE_OK, "writebehind");
     int ok = 1;
@@ -113,7 +113,7 @@ int main(void)
     char err[256];
     lathe_audio_writer *w = NULL;
     lathe_writebehind *wb = NULL;
-    lathe_audio_writer_config cfg = {LATHE_FMT_FLAC, 24, RATE, 2, 0};
+    lathe_audio_writer_config cfg = {.container = LATHE_FMT_FLAC, .bits = 24, .rate = RATE, .channels = 2};
     snprintf(path, sizeof path, "%s/dropped.flac", dir);
     CHECK(lathe_audio_writer_open(path, &cfg, &w, err, sizeof err) == LATHE_OK &&
           lathe_writebehind_new(w, 2, 1, &wb) == LATHE_OK, "open for the dropped write");

@@ -107,7 +107,7 @@ static int write_flac(const char *name, const float *x, const char *const *tags)
 {
     char path[1024], err[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    lathe_audio_writer_config cfg = {LATHE_FMT_FLAC, 24, RATE, 2, 0};
+    lathe_audio_writer_config cfg = {.container = LATHE_FMT_FLAC, .bits = 24, .rate = RATE, .channels = 2};
     lathe_audio_writer *w;
     if (lathe_audio_writer_open(path, &cfg, &w, err, sizeof err) != LATHE_OK)
         return -1;
