@@ -76,6 +76,31 @@ static void stem_of(const char *path, char *out, size_t size)
         *dot = 0;
 }
 
+/* What would fail late is refused before anything renders: an unknown platform, and two mixes
+ * with one stem (the second's files would replace the first's). */
+static int check_inputs(const lathe_options *o, const master_opts *m)
+{
+    char bad[64];
+    if (m->platform && lathe_spec_check_platforms(m->platform, bad, sizeof bad) != 0) {
+        fprintf(stderr, "lathe master: --platform: unknown platform '%s' (spotify, apple, youtube, "
+                        "tidal, deezer, amazon)\n", bad);
+        return 2;
+    }
+    for (int i = 0; i < o->n_positional; i++)
+        for (int k = 0; k < i; k++) {
+            char a[300], b[300];
+            stem_of(o->positional[i], a, sizeof a);
+            stem_of(o->positional[k], b, sizeof b);
+            if (strcmp(a, b) == 0) {
+                fprintf(stderr, "lathe master: %s and %s would both write %s/%s.*: master them "
+                                "into separate folders or rename one\n",
+                        o->positional[k], o->positional[i], o->out_dir, a);
+                return 2;
+            }
+        }
+    return 0;
+}
+
 typedef struct mix_defines {
     char input[PATH_MAX + 8], stem[300], deliver[300], rate[48], level[64];
 } mix_defines;
@@ -251,6 +276,8 @@ int lathe_cmd_master(int argc, char **argv)
         return 2;
     }
     int code = (m.deliver ? check_deliver(m.deliver) : 0);
+    if (!code)
+        code = check_inputs(&o, &m);
     if (code || (code = lathe_cli_ensure_dir(o.out_dir)))
         return code;
     lathe_spec_set_platforms(m.platform);

@@ -101,7 +101,7 @@ int lathe_options_parse(lathe_options *o, int argc, char **argv,
             char *end;
             double v = strtod(argv[++i], &end);
             double mul = *end == 'G' || *end == 'g' ? 1073741824.0 : *end == 'M' || *end == 'm' ? 1048576.0 : 1.0;
-            if (v <= 0 || (*end && mul == 1.0)) {
+            if (!(v > 0) || !isfinite(v * mul) || v * mul >= 9.2e18 || (*end && mul == 1.0)) {
                 fprintf(stderr, "lathe %s: --cache-size %s: expected bytes, or a size like 512M or 4G\n", argv[0], argv[i]);
                 return 2;
             }

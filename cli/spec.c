@@ -274,7 +274,7 @@ static int platform_named(const char *list, const char *name)
     return 0;
 }
 
-static int check_platform_names(const char *list, char *bad, size_t n)
+int lathe_spec_check_platforms(const char *list, char *bad, size_t n)
 {
     for (const char *s = list; s && *s;) {
         size_t len = strcspn(s, ",");
@@ -398,7 +398,7 @@ int lathe_spec_evaluate(const lathe_spec_profile *p, const char *platform_list,
     json_t *root = json_object();
     json_object_set_new(root, "name", json_string(p->name));
     char bad[64];
-    if (check_platform_names(platform_list, bad, sizeof bad) != 0) {
+    if (lathe_spec_check_platforms(platform_list, bad, sizeof bad) != 0) {
         char msg[192];
         snprintf(msg, sizeof msg, "unknown platform '%s' (spotify, apple, youtube, tidal, deezer, "
                  "amazon)", bad);

@@ -55,6 +55,9 @@ typedef struct lathe_spec_extra {
 int lathe_spec_known(const char *spec);
 /* Platforms used when lathe_spec_check gets NULL (master's --platform); NULL: all. */
 void lathe_spec_set_platforms(const char *list);
+/* 0 when every name of the comma-separated list is a known platform; else -1 with the first
+ * unknown name in bad. */
+int lathe_spec_check_platforms(const char *list, char *bad, size_t n);
 
 /* The stock profiles, NULL-terminated. */
 const lathe_spec_profile *const *lathe_spec_profiles(void);

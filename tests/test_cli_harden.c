@@ -362,6 +362,26 @@ static void test_huge_outputs(void)
           "a delay that cannot fit in memory is refused when the script is read");
 }
 
+/* What would fail late, or overwrite, is refused before anything renders. */
+static void test_refused_up_front(void)
+{
+    ct_write("mk2.lua", "output(sine{duration_s = 2, amplitude_db = -14}, 'a/song.wav')\n"
+                        "output(sine{duration_s = 2, amplitude_db = -15}, 'b/song.wav')\n");
+    CHECK(ct_lathe("render mk2.lua -o . --no-cache") == 0, "two mixes of one name");
+    static const struct { const char *cmd, *err; } rows[] = {
+        {"master a/song.wav b/song.wav -o up --no-cache", "would both write up/song.*"},
+        {"master a/song.wav -o up --platform spotifx --no-cache", "unknown platform 'spotifx'"},
+        {"render mk2.lua -o up --cache-size nan", "--cache-size nan: expected bytes"},
+        {"render mk2.lua -o up --cache-size inf", "--cache-size inf: expected bytes"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        tu_run("rm -rf %s/up", ct_dir);
+        int rc = ct_lathe(rows[i].cmd);
+        CHECK(rc == 2 && ct_stderr_has(rows[i].err), "lathe %s: exit %d, the reason", rows[i].cmd, rc);
+        CHECK(count_names("up", "") <= 2, "lathe %s: nothing rendered", rows[i].cmd);
+    }
+}
+
 int main(void)
 {
     ct_setup();
@@ -376,6 +396,7 @@ int main(void)
     test_sidecar_collisions();
     test_album_text();
     test_huge_outputs();
+    test_refused_up_front();
     ct_cleanup();
     return tu_done();
 }
