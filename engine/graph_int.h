@@ -17,6 +17,9 @@ typedef struct graph_node {
     const lathe_node_desc *desc; /* NODE_DSP */
     void *params;
     char *path;                  /* NODE_SOURCE: resolved file path */
+    /* NODE_SOURCE: the file as its key was made (device, inode, size, mtime, ctime in ns); a
+     * render whose source no longer matches this stores and writes nothing. */
+    uint64_t src_id[5];
     char *origin;                /* "script.lua:12" or NULL */
     int *inputs;
     int n_inputs;
@@ -85,6 +88,8 @@ const char *lathe_graph_node_type(const lathe_graph *g, int node);
 int lathe_plan(lathe_graph *g, lathe_cache *cache);
 /* The node whose output a consumer actually reads (following aliases). */
 int lathe_plan_resolve(const lathe_graph *g, int node);
+/* A source file's identity now: device, inode, size, mtime and ctime in ns (zeros if gone). */
+void lathe_plan_source_id(const char *path, uint64_t id[5]);
 
 /* Writes the text outputs (temp file, then rename). */
 int lathe_graph_write_texts(lathe_graph *g);

@@ -9,6 +9,7 @@
 #include "params.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +18,19 @@ int lathe_plan_resolve(const lathe_graph *g, int node)
     while (g->nodes[node].alias >= 0)
         node = g->nodes[node].alias;
     return node;
+}
+
+void lathe_plan_source_id(const char *path, uint64_t id[5])
+{
+    struct stat st;
+    memset(id, 0, 5 * sizeof *id);
+    if (stat(path, &st) != 0)
+        return;
+    id[0] = (uint64_t)st.st_dev;
+    id[1] = (uint64_t)st.st_ino;
+    id[2] = (uint64_t)st.st_size;
+    id[3] = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+    id[4] = (uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec;
 }
 
 static int plan_source(lathe_graph *g, int i, lathe_cache *cache, int with_key)
@@ -34,10 +48,15 @@ static int plan_source(lathe_graph *g, int i, lathe_cache *cache, int with_key)
     if (!with_key)
         return LATHE_OK;
     lathe_key file_key;
+    uint64_t before[5];
+    lathe_plan_source_id(n->path, before);
     rc = cache ? lathe_cache_file_key(cache, n->path, &file_key)
                : lathe_key_file(n->path, &file_key, NULL);
     if (rc != LATHE_OK)
         return lathe_graph_fail(g, i, LATHE_ERR_IO, "%s: cannot read", n->path);
+    lathe_plan_source_id(n->path, n->src_id);
+    if (memcmp(before, n->src_id, sizeof before) != 0)
+        return lathe_graph_fail(g, i, LATHE_ERR_IO, "%s: changed while it was being read", n->path);
     lathe_key_builder kb;
     lathe_key_builder_init(&kb);
     lathe_key_builder_add_str(&kb, "source");

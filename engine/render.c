@@ -379,6 +379,25 @@ static int open_sink(pass *p, int s)
     return rc;
 }
 
+/* The cache keys of this pass describe the sources as they were hashed. A file rewritten since
+ * (even to the same size: its ctime moves, which no user can set back) would give outputs that
+ * match neither version, and cache entries filed under the old content: nothing is committed. */
+static int sources_unchanged(pass *p)
+{
+    const lathe_graph *g = p->g;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const graph_node *n = &g->nodes[i];
+        if (!p->pn[i].active || p->pn[i].from_cache || n->kind != NODE_SOURCE)
+            continue;
+        uint64_t now[5];
+        lathe_plan_source_id(n->path, now);
+        if (memcmp(now, n->src_id, sizeof now) != 0)
+            return lathe_graph_fail(p->g, -1, LATHE_ERR_IO, "%s changed while it was being read: "
+                                    "nothing was written or cached; render again", n->path);
+    }
+    return LATHE_OK;
+}
+
 /* A checksum file lists every output that names it, in the script's order, each read back from
  * its final file (outputs left alone as up to date included). While one of them is still to be
  * written (by a later pass) the file waits for it. */
@@ -626,6 +645,8 @@ int lathe_render_pass(lathe_graph *g, const lathe_render_config *cfg, lathe_cach
         if ((rc = open_sink(&p, sinks[s])) != LATHE_OK)
             goto done;
     rc = run_rounds(&p, cfg);
+    if (rc == LATHE_OK)
+        rc = sources_unchanged(&p);
     if (rc == LATHE_OK)
         rc = finish_sinks(&p);
 done:
