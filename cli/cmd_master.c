@@ -6,7 +6,7 @@
  * renders an album script as `lathe render` does (DIR/report.html) and checks its deliverables.
  * Exit codes: 0 all pass, 1 a deliverable failed its spec, 2 usage/script, 3 I/O. */
 #define _XOPEN_SOURCE 700
-#include "cli.h"
+#include "master_track.h"
 
 #include "engine/audio_io.h"
 #include "lua/lathe_lua.h"
@@ -23,12 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef struct master_opts {
-    const char *deliver, *platform, *chain, *album, *target;
-    int keep_level;
-} master_opts;
-
-static int master_extra(void *ud, int argc, char **argv)
+int lathe_cli_master_option(void *ud, int argc, char **argv)
 {
     master_opts *m = ud;
     if (strcmp(argv[0], "--keep-level") == 0) {
@@ -168,8 +163,8 @@ static int render_checked(const lathe_options *ro, const lathe_options *o, lathe
     return code;
 }
 
-static int master_one(const lathe_options *o, const master_opts *m, const char *chain,
-                      const char *mix, json_t *runs, int *all_pass)
+int lathe_cli_master_track(const lathe_options *o, const master_opts *m, const char *chain,
+                           const char *mix, json_t *runs, int *all_pass)
 {
     mix_defines d;
     lathe_options mo;
@@ -225,11 +220,16 @@ static int check_level(const master_opts *m, lathe_options *o)
     return 0;
 }
 
+int lathe_cli_master_check(const master_opts *m, lathe_options *o)
+{
+    return check_level(m, o) ? 2 : m->deliver ? check_deliver(m->deliver) : 0;
+}
+
 int lathe_cmd_master(int argc, char **argv)
 {
     lathe_options o;
     master_opts m = {0};
-    if (lathe_options_parse(&o, argc, argv, master_extra, &m))
+    if (lathe_options_parse(&o, argc, argv, lathe_cli_master_option, &m))
         return 2;
     if ((m.album ? o.n_positional != 0 || m.chain || m.deliver : o.n_positional < 1)
         || !o.out_dir) {
@@ -241,7 +241,7 @@ int lathe_cmd_master(int argc, char **argv)
                         "[-D key=value]... [-j N] [--cache DIR | --no-cache] [--json] [--quiet]\n");
         return 2;
     }
-    if (check_level(&m, &o))
+    if (lathe_cli_master_check(&m, &o))
         return 2;
     char chain[PATH_MAX] = "";
     if (m.album || m.chain)
@@ -250,8 +250,8 @@ int lathe_cmd_master(int argc, char **argv)
         fprintf(stderr, "lathe master: no chains/master.lua (set LATHE_CHAINS or use --chain)\n");
         return 2;
     }
-    int code = (m.deliver ? check_deliver(m.deliver) : 0);
-    if (code || (code = lathe_cli_ensure_dir(o.out_dir)))
+    int code = lathe_cli_ensure_dir(o.out_dir);
+    if (code)
         return code;
     lathe_spec_set_platforms(m.platform);
     json_t *runs = json_array();
@@ -259,7 +259,7 @@ int lathe_cmd_master(int argc, char **argv)
     if (m.album)
         code = master_album(&o, m.album, runs, &all_pass);
     for (int i = 0; i < o.n_positional && !code; i++)
-        code = master_one(&o, &m, chain, o.positional[i], runs, &all_pass);
+        code = lathe_cli_master_track(&o, &m, chain, o.positional[i], runs, &all_pass);
     if (!code && o.json) {
         json_t *doc = json_array_size(runs) == 1 ? json_array_get(runs, 0)
                                                   : json_pack("{s:O, s:b}", "runs", runs, "pass", all_pass);
