@@ -157,8 +157,7 @@ static int read_csv(const char *csv, track *t, int *n)
         return 3;
     }
     char base[PATH_MAX], line[8192], head[8192], *cols[MAX_COLS];
-    snprintf(base, sizeof base, "%s", csv);
-    char *slash = strrchr(base, '/');
+    const char *slash = strrchr(csv, '/');
     snprintf(base, sizeof base, "%.*s", slash ? (int)(slash - csv) : 1, slash ? csv : ".");
     int n_cols = 0, file_col = -1, stem_col = -1, lineno = 1, code = 0;
     if (!fgets(head, sizeof head, f)) {
