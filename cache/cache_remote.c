@@ -14,6 +14,10 @@
 
 #define URL_MAX 2048
 
+/* A remote given up on stays given up for the process: a batch opens one cache per track, and
+ * a dead server should cost one warning and one timeout, not one per track. */
+static atomic_int process_down;
+
 struct lathe_cache_remote {
     char base[URL_MAX];
     int read_only;
@@ -64,7 +68,8 @@ void lathe_cache_remote_free(struct lathe_cache_remote *r)
 static void give_up(struct lathe_cache_remote *r, const char *what)
 {
     atomic_fetch_add(&r->failures, 1);
-    if (atomic_exchange(&r->down, 1) == 0)
+    atomic_store(&r->down, 1);
+    if (atomic_exchange(&process_down, 1) == 0)
         fprintf(stderr, "lathe: warning: cache remote %s: %s; going on with the local cache "
                         "only\n", r->base, what);
 }
@@ -102,7 +107,7 @@ static size_t to_fd(char *p, size_t size, size_t n, void *ud)
 int lathe_cache_remote_fetch(lathe_cache *c, lathe_key key, int kind)
 {
     struct lathe_cache_remote *r = c->remote;
-    if (!r || atomic_load(&r->down))
+    if (!r || atomic_load(&r->down) || atomic_load(&process_down))
         return LATHE_CACHE_MISS;
     char final[LATHE_CACHE_PATH_MAX], tmp[LATHE_CACHE_PATH_MAX];
     sink s = {-1, 0};
@@ -144,7 +149,7 @@ int lathe_cache_remote_fetch(lathe_cache *c, lathe_key key, int kind)
 void lathe_cache_remote_push(lathe_cache *c, lathe_key key, int kind)
 {
     struct lathe_cache_remote *r = c->remote;
-    if (!r || r->read_only || atomic_load(&r->down))
+    if (!r || r->read_only || atomic_load(&r->down) || atomic_load(&process_down))
         return;
     char path[LATHE_CACHE_PATH_MAX];
     lathe_cache_entry_path(c, key, kind, 0, path);

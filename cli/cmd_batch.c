@@ -406,6 +406,7 @@ static int run_track(const lathe_options *o, const batch_opts *b, const char *ch
     int rc = record(dir, k, stamp, code, code ? NULL : run);
     if (!o->quiet)
         printf("%s: %s\n", k->stem, code ? "FAILED" : all_pass ? "pass" : "spec failed");
+    fflush(stdout); /* a cluster's log shows progress as it happens */
     json_decref(runs);
     return code ? code : rc ? rc : all_pass ? 0 : 1;
 }
