@@ -60,15 +60,6 @@ static int batch_option(void *ud, int argc, char **argv)
     return 2;
 }
 
-static void stem_of(const char *path, char *out, size_t size)
-{
-    const char *b = strrchr(path, '/');
-    snprintf(out, size, "%s", b ? b + 1 : path);
-    char *dot = strrchr(out, '.');
-    if (dot && dot != out)
-        *dot = 0;
-}
-
 /* One CSV field starting at *p (RFC 4180 quoting); advances past its comma. */
 static char *csv_field(char **p)
 {
@@ -121,7 +112,7 @@ static int add_track(track *t, int *n, const char *file)
     track *k = &t[(*n)++];
     char abs[PATH_MAX], stem[256];
     k->file = strdup(realpath(file, abs) ? abs : file);
-    stem_of(file, stem, sizeof stem);
+    lathe_cli_stem_of(file, stem, sizeof stem);
     k->stem = strdup(stem);
     return 0;
 }

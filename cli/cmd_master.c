@@ -61,8 +61,7 @@ static int check_deliver(const char *list)
     return 0;
 }
 
-/* "dir/song.final.wav" -> "song.final" */
-static void stem_of(const char *path, char *out, size_t size)
+void lathe_cli_stem_of(const char *path, char *out, size_t size)
 {
     const char *b = strrchr(path, '/');
     snprintf(out, size, "%s", b ? b + 1 : path);
@@ -88,7 +87,7 @@ static int mix_options(const lathe_options *o, const master_opts *m, const char 
     }
     lathe_audio_reader_free(rd);
     char stem[256];
-    stem_of(mix, stem, sizeof stem);
+    lathe_cli_stem_of(mix, stem, sizeof stem);
     snprintf(d->input, sizeof d->input, "input=%s", realpath(mix, abs) ? abs : mix);
     snprintf(d->stem, sizeof d->stem, "stem=%s", stem);
     snprintf(d->deliver, sizeof d->deliver, "deliver=%s",

@@ -10,6 +10,8 @@ typedef struct master_opts {
     int keep_level;
 } master_opts;
 
+/* "dir/song.final.wav" -> "song.final": the name a mix's outputs and report carry. */
+void lathe_cli_stem_of(const char *path, char *out, size_t size);
 /* Parses lathe master's own options (the `extra` of lathe_options_parse). */
 int lathe_cli_master_option(void *ud, int argc, char **argv);
 /* Checks --deliver's names and --target/--keep-level; 0 or exit code 2 after printing why.
