@@ -368,15 +368,27 @@ static int record(const char *dir, const track *k, const char *stamp, int code, 
     return rc;
 }
 
+/* Adds the track's record to done (for --json); 0 when it passed, 1 when a spec failed. */
+static int collect(const char *dir, json_t *done)
+{
+    char path[BPATH + 512];
+    snprintf(path, sizeof path, "%s/" LATHE_BATCH_RECORD, dir);
+    json_t *rec = json_load_file(path, 0, NULL);
+    int pass = json_is_true(json_object_get(rec, "pass"));
+    if (rec)
+        json_array_append_new(done, rec);
+    return pass ? 0 : 1;
+}
+
 static int run_track(const lathe_options *o, const batch_opts *b, const char *chain,
-                     const track *k, const char *dir)
+                     const track *k, const char *dir, json_t *done)
 {
     char stamp[33];
     track_stamp(k, o, b, chain, stamp);
     if (up_to_date(dir, stamp)) {
-        if (!o->quiet)
+        if (!o->quiet && !o->json)
             printf("%s: up to date\n", k->stem);
-        return 0;
+        return collect(dir, done);
     }
     lathe_options to = *o;
     to.out_dir = dir;
@@ -395,7 +407,9 @@ static int run_track(const lathe_options *o, const batch_opts *b, const char *ch
         code = lathe_cli_master_track(&to, &m, chain, k->file, runs, &all_pass);
     json_t *run = json_array_size(runs) ? json_array_get(runs, json_array_size(runs) - 1) : NULL;
     int rc = record(dir, k, stamp, code, code ? NULL : run);
-    if (!o->quiet)
+    if (!rc)
+        collect(dir, done);
+    if (!o->quiet && !o->json)
         printf("%s: %s\n", k->stem, code ? "FAILED" : all_pass ? "pass" : "spec failed");
     fflush(stdout); /* a cluster's log shows progress as it happens */
     json_decref(runs);
@@ -457,7 +471,7 @@ int lathe_cmd_batch(int argc, char **argv)
     if (o.n_positional != 1 || !o.out_dir || b.merge || b.m.album) {
         fprintf(stderr, "usage: lathe batch CATALOGUE.csv|FOLDER -o DIR [--shard I/N | --shards N] "
                         "[--chain FILE] [--deliver LIST] [--target LUFS | --keep-level] "
-                        "[-D key=value]... [--cache DIR] [--cache-remote URL] [--quiet]\n"
+                        "[-D key=value]... [--cache DIR] [--cache-remote URL] [--json] [--quiet]\n"
                         "       lathe batch --merge DIR\n");
         return 2;
     }
@@ -478,20 +492,28 @@ int lathe_cmd_batch(int argc, char **argv)
     if (!code)
         code = lathe_cli_ensure_dir(o.out_dir);
     int worst = code;
+    json_t *done = json_array();
     for (int i = 0; !code && i < n && !*lathe_cli_cancel_flag(); i++) {
         if (t[i].shard != index)
             continue;
         char dir[BPATH];
         snprintf(dir, sizeof dir, "%s/%s", o.out_dir, t[i].stem);
-        int rc = run_track(&o, &b, chain, &t[i], dir);
+        int rc = run_track(&o, &b, chain, &t[i], dir, done);
         if (rc > worst)
             worst = rc;
     }
     if (!code && !*lathe_cli_cancel_flag() && all_recorded(o.out_dir, t, n)) {
-        int rc = lathe_batch_merge(o.out_dir, o.quiet);
+        int rc = lathe_batch_merge(o.out_dir, o.quiet || o.json);
         if (rc > worst)
             worst = rc;
     }
+    if (o.json) { /* this shard's tracks, as their records */
+        json_t *doc = json_pack("{s:i, s:i, s:o}", "shard", index, "shards", count, "tracks", done);
+        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        fputc('\n', stdout);
+        json_decref(doc);
+    } else
+        json_decref(done);
     for (int i = 0; t && i < n; i++) {
         free(t[i].file);
         free(t[i].stem);

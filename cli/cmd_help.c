@@ -82,7 +82,8 @@ static const struct {
      "                   JOB_COMPLETION_INDEX with --shards N (a Kubernetes Indexed Job)\n"
      "  --cache-remote URL  a shared HTTP cache (GET/PUT, e.g. nginx WebDAV) under the local one\n"
      "                   (also LATHE_CACHE_REMOTE; LATHE_CACHE_REMOTE_READONLY=1: never PUT)\n"
-     "  --merge DIR      only (re)build DIR's catalogue report\n"},
+     "  --merge DIR      only (re)build DIR's catalogue report\n"
+     "  --json           print {\"shard\", \"shards\", \"tracks\": [each track's record]}\n"},
     {"check",
      "usage: lathe check FILE... --spec streaming|cd|vinyl|hires[:key=value,...]\n"
      "                   [--platform LIST] [-D key=value]... [--json]\n"

@@ -16,4 +16,7 @@ cp "$T/out/catalogue.json" "$T/before.json"
 out=$("$LATHE_BIN" batch "$T/cat.csv" -o "$T/out" --deliver $DELIVER)
 [ "$(echo "$out" | grep -c 'up to date')" = 5 ] || fail "a second run rendered again: $out"
 cmp -s "$T/before.json" "$T/out/catalogue.json" || fail "the catalogue changed on a no-op run"
+# --json: this shard's track records (here the one shard of all five), each passing.
+"$LATHE_BIN" batch "$T/cat.csv" -o "$T/out" --deliver $DELIVER --json >"$T/shard.json"
+[ "$(jq '[.tracks[] | select(.pass)] | length' "$T/shard.json")" = 5 ] || fail "--json: $(head -c 300 "$T/shard.json")"
 echo ok
