@@ -146,10 +146,28 @@ int lathe_cache_remote_fetch(lathe_cache *c, lathe_key key, int kind)
     return LATHE_CACHE_MISS;
 }
 
+/* HEAD: 1 when the remote already holds the entry (another worker computed it too). */
+static int remote_has(struct lathe_cache_remote *r, lathe_key key, int kind)
+{
+    CURL *h = easy(r, key, kind);
+    long status = 0;
+    if (!h)
+        return 0;
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(h);
+    return rc == CURLE_OK && status == 200;
+}
+
 void lathe_cache_remote_push(lathe_cache *c, lathe_key key, int kind)
 {
     struct lathe_cache_remote *r = c->remote;
     if (!r || r->read_only || atomic_load(&r->down) || atomic_load(&process_down))
+        return;
+    /* Streams are large: one HEAD saves re-sending what a concurrent shard already stored.
+     * (An entry of one key is the same bytes wherever it was computed.) */
+    if (kind == LATHE_CACHE_KIND_AUDIO && remote_has(r, key, kind))
         return;
     char path[LATHE_CACHE_PATH_MAX];
     lathe_cache_entry_path(c, key, kind, 0, path);

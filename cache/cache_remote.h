@@ -5,7 +5,8 @@
  * serves them unchanged. A local miss asks the remote; what arrives is written into the local
  * cache and then goes through the same open-time checks as any local entry (header, key,
  * checksum), so a corrupt or foreign object is a miss and recomputed, never an output. Entries
- * the run computes are PUT after they are committed locally (not in read-only mode).
+ * the run computes are PUT after they are committed locally (not in read-only mode; a stream
+ * only after a HEAD finds the remote without it).
  * Only content-addressed entries (audio and blobs) travel: notes, output records and file-key
  * memos describe this machine's files.
  *
