@@ -180,6 +180,8 @@ int lathe_cache_writer_commit(lathe_cache_writer *w)
     if (rc == LATHE_CACHE_OK)
         LATHE_CACHE_COUNT(c, bytes_written, sizeof head + w->h.payload_bytes + sizeof trail);
     free(w);
+    if (rc == LATHE_CACHE_OK)
+        lathe_cache_remote_push(c, key, LATHE_CACHE_KIND_AUDIO);
     return rc < 0 ? rc : LATHE_CACHE_OK;
 }
 

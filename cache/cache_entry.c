@@ -275,6 +275,10 @@ int lathe_cache_entry_open(lathe_cache *c, lathe_key key, int kind, int *fd,
 {
     lathe_cache_entry_path(c, key, kind, 0, path);
     int f = open(path, O_RDONLY);
+    /* Only content-addressed entries are shared: a remote copy is checked below like ours. */
+    if (f < 0 && errno == ENOENT && (kind == LATHE_CACHE_KIND_AUDIO || kind == LATHE_CACHE_KIND_BLOB)
+        && lathe_cache_remote_fetch(c, key, kind) == LATHE_CACHE_OK)
+        f = open(path, O_RDONLY);
     if (f < 0)
         return LATHE_CACHE_MISS;
     struct stat sb;
@@ -330,6 +334,8 @@ int lathe_cache_small_put(lathe_cache *c, int kind, lathe_key key, const void *d
                                            || kind == LATHE_CACHE_KIND_NOTE);
     if (rc == LATHE_CACHE_OK)
         LATHE_CACHE_COUNT(c, bytes_written, sizeof head + n + sizeof trail);
+    if (rc == LATHE_CACHE_OK && kind == LATHE_CACHE_KIND_BLOB)
+        lathe_cache_remote_push(c, key, kind);
     return rc < 0 ? rc : LATHE_CACHE_OK;
 }
 

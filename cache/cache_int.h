@@ -47,6 +47,7 @@ struct lathe_cache {
     char msg[LATHE_CACHE_PATH_MAX + 256];
     lathe_cache_trusted trusted[LATHE_CACHE_TRUSTED];
     unsigned n_trusted; /* ever added; the list keeps the last LATHE_CACHE_TRUSTED */
+    struct lathe_cache_remote *remote; /* NULL: local only (cache_remote.c) */
 };
 
 #define LATHE_CACHE_COUNT(c, field, n) \
@@ -106,5 +107,12 @@ uint64_t lathe_cache_random(lathe_cache *c);
 int lathe_cache_small_put(lathe_cache *c, int kind, lathe_key key, const void *data, size_t n);
 int lathe_cache_small_get(lathe_cache *c, int kind, lathe_key key, void *buf, size_t cap,
                           size_t *len);
+
+/* The remote layer (cache_remote.c), no-ops without one. fetch copies the remote's entry for
+ * key into the local cache (LATHE_CACHE_OK) for the caller to open and check; push PUTs the
+ * local entry that was just committed. */
+int lathe_cache_remote_fetch(lathe_cache *c, lathe_key key, int kind);
+void lathe_cache_remote_push(lathe_cache *c, lathe_key key, int kind);
+void lathe_cache_remote_free(struct lathe_cache_remote *r);
 
 #endif

@@ -123,6 +123,7 @@ void lathe_cache_free(lathe_cache *c)
     if (!c)
         return;
     pthread_mutex_destroy(&c->lock);
+    lathe_cache_remote_free(c->remote);
     free(c);
 }
 

@@ -15,6 +15,7 @@ int lathe_cmd_help(int argc, char **argv);
 int lathe_cmd_analyze(int argc, char **argv);
 int lathe_cmd_cache(int argc, char **argv);
 int lathe_cmd_master(int argc, char **argv);
+int lathe_cmd_batch(int argc, char **argv);
 int lathe_cmd_check(int argc, char **argv);
 int lathe_cmd_plugins(int argc, char **argv);
 /* lathe help lv2:URI: one LV2 plugin's ports; returns an exit code. */

@@ -40,6 +40,7 @@ static const struct {
      "  --cache DIR      render cache folder (default: $LATHE_CACHE, $XDG_CACHE_HOME/lathe)\n"
      "  --no-cache       render without reading or writing the cache\n"
      "  --cache-size S   cache cap, bytes or 512M / 4G (default 4G), checked at the end\n"
+     "  --cache-remote URL  a shared HTTP cache under the local one (or LATHE_CACHE_REMOTE)\n"
      "  --allow-path DIR a further folder outputs may be written to\n"
      "  --preview        DIR/preview/: the loudest 30 s of the source and of every output at one\n"
      "                   loudness (the louder turned down), played side by side in report.html\n"
@@ -67,6 +68,22 @@ static const struct {
      "  -D KEY=VALUE     a chain option (tilt_db, low_shelf_db, compress_ratio, width, ...)\n"
      "                   or a profile key: -D streaming.target_lufs=-16, -D cd.max_gr_db=4\n"
      "The profile keys (`lathe help deliver`):\n"},
+    {"batch",
+     "usage: lathe batch CATALOGUE.csv|FOLDER -o DIR [--shard I/N | --shards N]\n"
+     "                   [lathe master's options] [--cache-remote URL]\n"
+     "       lathe batch --merge DIR\n"
+     "Masters every track of a catalogue as `lathe master` would, into DIR/<stem>/. A CSV has a\n"
+     "header row with a 'file' column; every other column is a -D value of that track ('stem'\n"
+     "also names its folder). A folder means every audio file in it. A track whose outputs are\n"
+     "complete and up to date is skipped, so a killed shard is simply run again. The shard that\n"
+     "finds every track done writes DIR/catalogue.json and DIR/index.html (failures first).\n"
+     "  --shard I/N      render shard I of N (0-based); the split is by duration, the same in\n"
+     "                   every shard. Without it: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or\n"
+     "                   JOB_COMPLETION_INDEX with --shards N (a Kubernetes Indexed Job)\n"
+     "  --cache-remote URL  a shared HTTP cache (GET/PUT, e.g. nginx WebDAV) under the local one\n"
+     "                   (also LATHE_CACHE_REMOTE; LATHE_CACHE_REMOTE_READONLY=1: never PUT)\n"
+     "  --merge DIR      only (re)build DIR's catalogue report\n"
+     "  --json           print {\"shard\", \"shards\", \"tracks\": [each track's record]}\n"},
     {"check",
      "usage: lathe check FILE... --spec streaming|cd|vinyl|hires[:key=value,...]\n"
      "                   [--platform LIST] [-D key=value]... [--json]\n"

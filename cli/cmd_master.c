@@ -6,7 +6,7 @@
  * renders an album script as `lathe render` does (DIR/report.html) and checks its deliverables.
  * Exit codes: 0 all pass, 1 a deliverable failed its spec, 2 usage/script, 3 I/O. */
 #define _XOPEN_SOURCE 700
-#include "cli.h"
+#include "master_track.h"
 
 #include "engine/audio_io.h"
 #include "lua/lathe_lua.h"
@@ -23,12 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef struct master_opts {
-    const char *deliver, *platform, *chain, *album, *target;
-    int keep_level;
-} master_opts;
-
-static int master_extra(void *ud, int argc, char **argv)
+int lathe_cli_master_option(void *ud, int argc, char **argv)
 {
     master_opts *m = ud;
     if (strcmp(argv[0], "--keep-level") == 0) {
@@ -66,8 +61,7 @@ static int check_deliver(const char *list)
     return 0;
 }
 
-/* "dir/song.final.wav" -> "song.final" */
-static void stem_of(const char *path, char *out, size_t size)
+void lathe_cli_stem_of(const char *path, char *out, size_t size)
 {
     const char *b = strrchr(path, '/');
     snprintf(out, size, "%s", b ? b + 1 : path);
@@ -76,21 +70,14 @@ static void stem_of(const char *path, char *out, size_t size)
         *dot = 0;
 }
 
-/* What would fail late is refused before anything renders: an unknown platform, and two mixes
- * with one stem (the second's files would replace the first's). */
-static int check_inputs(const lathe_options *o, const master_opts *m)
+/* Two mixes with one stem: the second's files would replace the first's. */
+static int check_stems(const lathe_options *o)
 {
-    char bad[64];
-    if (m->platform && lathe_spec_check_platforms(m->platform, bad, sizeof bad) != 0) {
-        fprintf(stderr, "lathe master: --platform: unknown platform '%s' (spotify, apple, youtube, "
-                        "tidal, deezer, amazon)\n", bad);
-        return 2;
-    }
     for (int i = 0; i < o->n_positional; i++)
         for (int k = 0; k < i; k++) {
             char a[300], b[300];
-            stem_of(o->positional[i], a, sizeof a);
-            stem_of(o->positional[k], b, sizeof b);
+            lathe_cli_stem_of(o->positional[i], a, sizeof a);
+            lathe_cli_stem_of(o->positional[k], b, sizeof b);
             if (strcmp(a, b) == 0) {
                 fprintf(stderr, "lathe master: %s and %s would both write %s/%s.*: master them "
                                 "into separate folders or rename one\n",
@@ -118,7 +105,7 @@ static int mix_options(const lathe_options *o, const master_opts *m, const char 
     }
     lathe_audio_reader_free(rd);
     char stem[256];
-    stem_of(mix, stem, sizeof stem);
+    lathe_cli_stem_of(mix, stem, sizeof stem);
     snprintf(d->input, sizeof d->input, "input=%s", realpath(mix, abs) ? abs : mix);
     snprintf(d->stem, sizeof d->stem, "stem=%s", stem);
     snprintf(d->deliver, sizeof d->deliver, "deliver=%s",
@@ -193,8 +180,8 @@ static int render_checked(const lathe_options *ro, const lathe_options *o, lathe
     return code;
 }
 
-static int master_one(const lathe_options *o, const master_opts *m, const char *chain,
-                      const char *mix, json_t *runs, int *all_pass)
+int lathe_cli_master_track(const lathe_options *o, const master_opts *m, const char *chain,
+                           const char *mix, json_t *runs, int *all_pass)
 {
     mix_defines d;
     lathe_options mo;
@@ -250,11 +237,25 @@ static int check_level(const master_opts *m, lathe_options *o)
     return 0;
 }
 
+int lathe_cli_master_check(const master_opts *m, lathe_options *o)
+{
+    char bad[64];
+    if (check_level(m, o) || (m->deliver && check_deliver(m->deliver)))
+        return 2;
+    /* An unknown platform would otherwise fail every deliverable after rendering it. */
+    if (m->platform && lathe_spec_check_platforms(m->platform, bad, sizeof bad) != 0) {
+        fprintf(stderr, "lathe master: --platform: unknown platform '%s' (spotify, apple, youtube, "
+                        "tidal, deezer, amazon)\n", bad);
+        return 2;
+    }
+    return 0;
+}
+
 int lathe_cmd_master(int argc, char **argv)
 {
     lathe_options o;
     master_opts m = {0};
-    if (lathe_options_parse(&o, argc, argv, master_extra, &m))
+    if (lathe_options_parse(&o, argc, argv, lathe_cli_master_option, &m))
         return 2;
     if ((m.album ? o.n_positional != 0 || m.chain || m.deliver : o.n_positional < 1)
         || !o.out_dir) {
@@ -266,7 +267,7 @@ int lathe_cmd_master(int argc, char **argv)
                         "[-D key=value]... [-j N] [--cache DIR | --no-cache] [--json] [--quiet]\n");
         return 2;
     }
-    if (check_level(&m, &o))
+    if (lathe_cli_master_check(&m, &o))
         return 2;
     char chain[PATH_MAX] = "";
     if (m.album || m.chain)
@@ -275,9 +276,7 @@ int lathe_cmd_master(int argc, char **argv)
         fprintf(stderr, "lathe master: no chains/master.lua (set LATHE_CHAINS or use --chain)\n");
         return 2;
     }
-    int code = (m.deliver ? check_deliver(m.deliver) : 0);
-    if (!code)
-        code = check_inputs(&o, &m);
+    int code = check_stems(&o);
     if (code || (code = lathe_cli_ensure_dir(o.out_dir)))
         return code;
     lathe_spec_set_platforms(m.platform);
@@ -286,7 +285,7 @@ int lathe_cmd_master(int argc, char **argv)
     if (m.album)
         code = master_album(&o, m.album, runs, &all_pass);
     for (int i = 0; i < o.n_positional && !code; i++)
-        code = master_one(&o, &m, chain, o.positional[i], runs, &all_pass);
+        code = lathe_cli_master_track(&o, &m, chain, o.positional[i], runs, &all_pass);
     if (!code && o.json) {
         json_t *doc = json_array_size(runs) == 1 ? json_array_get(runs, 0)
                                                   : json_pack("{s:O, s:b}", "runs", runs, "pass", all_pass);

@@ -15,6 +15,7 @@ static const struct {
 } commands[] = {
     {"render", lathe_cmd_render, "render every output of a script in one pass"},
     {"master", lathe_cmd_master, "one mix in, every deliverable out, each checked against its spec"},
+    {"batch", lathe_cmd_batch, "a catalogue (CSV or folder) mastered in shards, one catalogue report"},
     {"check", lathe_cmd_check, "check a file against a deliverable spec (streaming, cd, vinyl, hires)"},
     {"analyze", lathe_cmd_analyze, "loudness and QC report of audio files"},
     {"graph", lathe_cmd_graph, "print a script's graph as Graphviz DOT"},

@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "options.h"
 
+#include "cache/cache_remote.h"
+
 #include "nodes/lv2_world.h"
 
 #include <signal.h>
@@ -93,6 +95,10 @@ int lathe_options_parse(lathe_options *o, int argc, char **argv,
             if (!need(i, argc, argv))
                 return 2;
             o->cache_dir = argv[++i];
+        } else if (strcmp(a, "--cache-remote") == 0) {
+            if (!need(i, argc, argv))
+                return 2;
+            o->cache_remote = argv[++i];
         } else if (strcmp(a, "--no-cache") == 0) {
             o->no_cache = 1;
         } else if (strcmp(a, "--cache-size") == 0) {
@@ -163,6 +169,18 @@ int lathe_options_open_cache(const lathe_options *o, lathe_cache **out)
     if (rc != LATHE_OK) {
         fprintf(stderr, "lathe: %s (or use --no-cache)\n", err);
         return 3;
+    }
+    /* A shared HTTP cache under the local one (--cache-remote, else LATHE_CACHE_REMOTE);
+     * LATHE_CACHE_REMOTE_READONLY=1 for workers that may read it but must not write. */
+    const char *remote = o->cache_remote ? o->cache_remote : getenv("LATHE_CACHE_REMOTE");
+    const char *ro = getenv("LATHE_CACHE_REMOTE_READONLY");
+    if (remote && *remote &&
+        lathe_cache_set_remote(*out, remote, ro && *ro && strcmp(ro, "0") != 0, err, sizeof err)
+            != LATHE_OK) {
+        fprintf(stderr, "lathe: %s\n", err);
+        lathe_cache_free(*out);
+        *out = NULL;
+        return 2;
     }
     return 0;
 }

@@ -18,6 +18,7 @@ typedef struct lathe_options {
     int threads;
     const char *cache_dir;
     int no_cache;
+    const char *cache_remote; /* --cache-remote URL (else $LATHE_CACHE_REMOTE) */
     uint64_t cache_size;
     int json, quiet;
     const char *budget_hint; /* added to a render error about a limiting budget (max_gr_db) */
