@@ -6,6 +6,8 @@
 
 #include "analyze_output.h"
 #include "explain.h"
+#include "md5.h"
+#include "output_copy.h"
 #include "pool.h"
 #include "stream.h"
 
@@ -299,6 +301,24 @@ static void record_output(lathe_cache *cache, graph_sink *s)
     if (!realpath(s->path, abs) || stat(abs, &st) != 0)
         return;
     lathe_cache_put_output_record(cache, abs, s->key, (uint64_t)st.st_size, mtime_ns(&st));
+    lathe_output_note_written(cache, s->key, abs);
+}
+
+/* An output of a key some earlier run wrote elsewhere (masters/v1 when rendering masters/v2),
+ * whose file is still there untouched, is copied instead of rendered: its nodes need not run. */
+static int copy_from_earlier(lathe_cache *cache, graph_sink *s)
+{
+    char from[PATH_MAX], err[LATHE_ERR_MAX + 64];
+    const char *written = s->path;
+    if (!lathe_output_copy_noted(cache, s->key, s->path, from, sizeof from))
+        return 0;
+    /* A checksum file that cannot be written now would fail the render the same way: let it. */
+    if (s->md5 && lathe_md5_write_sums(s->md5, &written, 1, err, sizeof err) != 0)
+        return 0;
+    s->copied_from = lathe_strdup(from);
+    s->result.copied_from = s->copied_from; /* NULL if out of memory: then reported as written */
+    record_output(cache, s);
+    return 1;
 }
 
 /* Without a cache, materialised inputs still need a home: a private cache in a temporary
@@ -348,7 +368,7 @@ static void explain_idle(lathe_graph *g, const int *todo, int n_todo)
     for (int i = 0; i < g->n_nodes; i++)
         if (!needed[i] && g->nodes[i].kind == NODE_DSP && g->nodes[i].alias < 0 && !g->nodes[i].cached)
             snprintf(g->nodes[i].why, sizeof g->nodes[i].why,
-                     "not run: every output it feeds is up to date");
+                     "not run: every output it feeds is up to date or copied");
     lathe_dealloc(needed);
 }
 
@@ -402,8 +422,12 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
         goto done;
     init_results(g);
     for (int s = 0; s < g->n_sinks; s++) {
+        lathe_dealloc(g->sinks[s].copied_from);
+        g->sinks[s].copied_from = NULL;
         if (cfg->cache && output_up_to_date(cache, &g->sinks[s]))
             g->sinks[s].result.skipped = 1;
+        else if (cfg->cache && !cfg->dry_run && copy_from_earlier(cache, &g->sinks[s]))
+            g->stats.outputs_copied++;
         else
             todo[n_todo++] = s;
     }
