@@ -141,6 +141,8 @@ if has release; then
     m lathe_cold LR -o "$W/lc" --cache "$W/cache1" -j 1 --quiet
     m lathe_warm LR -o "$W/lc" --cache "$W/cache1" -j 1 --quiet
     m lathe_tweak LR -o "$W/lc" --cache "$W/cache1" -j 1 --quiet -D streaming_lufs=-13
+    # a tweak into a NEW folder (masters/v2): the unchanged outputs are copied from the old one
+    m lathe_newdir LR -o "$W/lc_v2" --cache "$W/cache1" -j 1 --quiet -D streaming_lufs=-12
     m lathe_cold_j2 LR -o "$W/lc2" --cache "$W/cache2" -j 2 --quiet
     cp -r "$W/lc2" "$W/lc2ref" # the -14 LUFS masters, measured below
     m lathe_tweak_j2 LR -o "$W/lc2" --cache "$W/cache2" -j 2 --quiet -D streaming_lufs=-13
@@ -158,6 +160,7 @@ if has release; then
     row lathe_warm "lathe warm re-render, no change"
     row lathe_tweak "lathe re-render, streaming target -13 LUFS"
     row lathe_tweak_j2 "lathe re-render, streaming target, -j 2"
+    row lathe_newdir "lathe streaming target into a new folder"
     row ff_floor "floor: ffmpeg decode + 4 encodes, no DSP"
     row lathe_floor "floor: lathe decode + 4 encodes, no DSP"
     row lathe_codec "lathe check streaming (+MP3/Opus round trips)"
@@ -169,6 +172,8 @@ if has release; then
     goal "warm re-render / cold (issue 6)" "$(div "${WALL[lathe_warm]}" "${WALL[lathe_cold]}")" 0.02
     goal "streaming-only re-render / cold (issue 6)" "$(div "${WALL[lathe_tweak]}" "${WALL[lathe_cold]}")" 0.25
     echo "      [CPU $(div "${CPU[lathe_tweak]}" "${CPU[lathe_cold]}")]"
+    goal "streaming tweak into a new folder / cold (issue 17)" "$(div "${WALL[lathe_newdir]}" "${WALL[lathe_cold]}")" 0.25
+    echo "      [CPU $(div "${CPU[lathe_newdir]}" "${CPU[lathe_cold]}")]"
     echo "  the same at -j 2 (the cold render overlaps its four encodes, a re-render is one chain): $(div "${WALL[lathe_tweak_j2]}" "${WALL[lathe_cold_j2]}")"
     goal "cold with cache / --no-cache (issue 6)" "$(div "${WALL[lathe_cold]}" "${WALL[lathe_nocache]}")" 1.10
     echo "      [CPU $(div "${CPU[lathe_cold]}" "${CPU[lathe_nocache]}")]"
@@ -326,6 +331,7 @@ if has match; then
     row match_plain "streaming chain"
     row match_match "match{} + the same chain"
     goal "match adds (wall, with / without - 1)" "$(awk -v a="${WALL[match_match]}" -v b="${WALL[match_plain]}" 'BEGIN{printf "%.3f", a / b - 1}')" 0.5
+fi
 # ---- 8. a hosted LV2 limiter against lathe's own (issue 20) ------------------------------------
 if has plugins; then
     printf '\n== limit against x42-dpl through the lv2 node (same song, same drive, same ceiling)\n'
