@@ -77,6 +77,15 @@ static const char *preview_stem(const char *html)
     return stem;
 }
 
+/* The phase after the render on the progress line ("checking", "writing report"); NULL clears. */
+static void say_phase(int on, const char *phase)
+{
+    if (!on)
+        return;
+    fprintf(stderr, "\r%-72s\r%s%s", "", phase ? phase : "", phase ? " ..." : "");
+    fflush(stderr);
+}
+
 /* Renders a loaded graph with the options' cache and threads, then reports. */
 int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *title,
                          const char *html, json_t **run)
@@ -103,6 +112,7 @@ int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *tit
         int budget = o->budget_hint && strstr(err, "max_gr_db");
         fprintf(stderr, "lathe: %s%s%s\n", err, budget ? "; " : "", budget ? o->budget_hint : "");
     } else {
+        say_phase(cfg.progress, "checking"); /* the specs of the deliverables */
         *run = lathe_run_to_json(g, meters, cache); /* made once: for --json and the report */
         /* Nothing rendered and a report already there: it describes these very files. */
         int all_skipped = 1;
@@ -112,8 +122,10 @@ int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *tit
         if (pv && (code = lathe_preview_write(g, o->out_dir ? o->out_dir : ".",
                                               preview_stem(html), o->preview_at_s, pv)) == 0)
             json_object_set_new(*run, "previews", lathe_preview_to_json(pv));
+        say_phase(cfg.progress, "writing report");
         if (!code && (pv || !(all_skipped && access(html, F_OK) == 0)))
             code = lathe_report_html_write(html, g, title, pv, *run, meters, cache);
+        say_phase(cfg.progress, NULL);
         free(pv);
     }
     lathe_output_meters_free(meters);

@@ -9,6 +9,7 @@
 #include "md5.h"
 #include "output_copy.h"
 #include "pool.h"
+#include "progress.h"
 #include "stream.h"
 
 #include <limits.h>
@@ -102,7 +103,7 @@ static void report_from_analysis(lathe_graph *g, graph_node *n, lathe_stream *co
     lathe_runner_release(&r);
 }
 
-static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id)
+static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id, int progress)
 {
     graph_node *n = &g->nodes[id];
     lathe_key ak = analysis_key(n->key);
@@ -127,6 +128,7 @@ static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id)
         out.input_memo_keys = per_input;
         out.n_inputs = n->n_inputs;
         double cpu_s = 0.0;
+        lathe_progress_phase(progress, "analysing");
         rc = lathe_runner_analyze(n->desc, n->params, streams, n->n_inputs, n->analysis,
                                   &n->n_analysis, &out, &cpu_s, err, sizeof err);
         n->time_s += cpu_s; /* measuring is this node's work too */
@@ -223,7 +225,7 @@ static void materialise_task(void *ud, int t)
 static void analyse_task(void *ud, int t)
 {
     job_ctx *j = ud;
-    j->rcs[t] = analyse_barrier(j->g, j->cache, j->w->ana[t]);
+    j->rcs[t] = analyse_barrier(j->g, j->cache, j->w->ana[t], j->cfg.progress);
 }
 
 /* Every barrier the outputs depend on gets its inputs into the cache and its analysis done, in

@@ -1,7 +1,8 @@
 /* Versioned output folders (issue #17): a tweak rendered into a NEW folder copies the outputs
  * whose content it would reproduce from the folder lathe wrote them to before, byte for byte,
  * without running their nodes; the changed output is rendered. A file edited in the old folder
- * is never copied: that output is rendered again. Counts come from `lathe render --json`. */
+ * is never copied: that output is rendered again. Counts come from `lathe render --json`. And
+ * the progress line on a terminal names its phase. */
 #define _XOPEN_SOURCE 700
 #include "clitest.h"
 #include "testutil.h"
@@ -99,6 +100,12 @@ int main(void)
     tu_run("cd %s && rm -rf v1 v2 v3 v4", ct_dir);
     int gone = render("v5", "", ran, sizeof ran, "v4", &copied);
     CHECK(gone >= 1 && copied == 0, "with the earlier folders removed, v5 renders (%d: %s)", gone, ran);
+
+    /* Progress on a terminal (script(1) gives one) names its phase (issue #17). */
+    CHECK(tu_run("cd %s && script -qec '%s render album.lua -o v6 --cache cache -D target=-15' "
+                 "/dev/null >tty.txt 2>&1 && grep -q 'analysing \\.\\.\\.' tty.txt "
+                 "&& grep -q 'checking \\.\\.\\.' tty.txt && grep -q 'writing report \\.\\.\\.' tty.txt",
+                 ct_dir, ct_bin) == 0, "the progress line says analysing, checking, writing report");
     ct_cleanup();
     return tu_done();
 }
