@@ -324,8 +324,9 @@ if has match; then
             echo 'local m = x:eq{ {type = "lowshelf", freq_hz = 100, gain_db = 1.5} }:compress{ threshold_db = -20, ratio = 2 }'
             echo 'output(m:loudness{ target_lufs = -14, ceiling_dbtp = -1 }, "song.streaming.flac", {bits = 24})'
         } >"$W/match_$v.lua"
-        m "match_$v" "$LATHE" render "$W/match_$v.lua" -D input="$IN" -D ref="$REF" -o "$W/m_$v" \
-            --cache "$W/mc_$v" -j 1 --quiet
+        # -D ref only where it is read: an unread -D is an error (#16)
+        m "match_$v" "$LATHE" render "$W/match_$v.lua" -D input="$IN" $([ $v = match ] && echo -D ref="$REF") \
+            -o "$W/m_$v" --cache "$W/mc_$v" -j 1 --quiet
     done
     hdr "reference matching (issue 19): 4-minute song, 4-minute reference, cold cache, -j 1"
     row match_plain "streaming chain"
