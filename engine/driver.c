@@ -308,18 +308,19 @@ static void record_output(lathe_cache *cache, graph_sink *s)
 
 /* An output of a key some earlier run wrote elsewhere (masters/v1 when rendering masters/v2),
  * whose file is still there untouched, is copied instead of rendered: its nodes need not run. */
-static int copy_from_earlier(lathe_cache *cache, graph_sink *s)
+static int copy_from_earlier(lathe_cache *cache, graph_sink *s, int dry_run)
 {
     char from[PATH_MAX], err[LATHE_ERR_MAX + 64];
     const char *written = s->path;
-    if (!lathe_output_copy_noted(cache, s->key, s->path, from, sizeof from))
+    if (!lathe_output_copy_noted(cache, s->key, s->path, dry_run, from, sizeof from))
         return 0;
     /* A checksum file that cannot be written now would fail the render the same way: let it. */
-    if (s->md5 && lathe_md5_write_sums(s->md5, &written, 1, err, sizeof err) != 0)
+    if (!dry_run && s->md5 && lathe_md5_write_sums(s->md5, &written, 1, err, sizeof err) != 0)
         return 0;
     s->copied_from = lathe_strdup(from);
     s->result.copied_from = s->copied_from; /* NULL if out of memory: then reported as written */
-    record_output(cache, s);
+    if (!dry_run)
+        record_output(cache, s);
     return 1;
 }
 
@@ -428,7 +429,7 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
         g->sinks[s].copied_from = NULL;
         if (cfg->cache && output_up_to_date(cache, &g->sinks[s]))
             g->sinks[s].result.skipped = 1;
-        else if (cfg->cache && !cfg->dry_run && copy_from_earlier(cache, &g->sinks[s]))
+        else if (cfg->cache && copy_from_earlier(cache, &g->sinks[s], cfg->dry_run))
             g->stats.outputs_copied++;
         else
             todo[n_todo++] = s;

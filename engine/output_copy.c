@@ -137,14 +137,20 @@ static int read_note(lathe_cache *cache, lathe_key key, const char *dest, char *
     return !(realpath(dest, abs_dest) && strcmp(abs_dest, src) == 0);
 }
 
-int lathe_output_copy_noted(lathe_cache *cache, lathe_key key, const char *dest, char *from,
-                            size_t from_size)
+int lathe_output_copy_noted(lathe_cache *cache, lathe_key key, const char *dest, int dry_run,
+                            char *from, size_t from_size)
 {
     char src[PATH_MAX], tmp[PATH_MAX + 64];
     lathe_key want, got;
     uint64_t size;
     if (!read_note(cache, key, dest, src, &want, &size))
         return 0;
+    if (dry_run) {
+        int same = lathe_key_file(src, &got, NULL) == LATHE_OK && lathe_key_equal(got, want);
+        if (same)
+            snprintf(from, from_size, "%s", src);
+        return same;
+    }
     const char *slash = strrchr(dest, '/');
     int dirlen = slash ? (int)(slash - dest + 1) : 0;
     if (snprintf(tmp, sizeof tmp, "%.*s.%s.lathe-copy-%ld", dirlen, dest, dest + dirlen,

@@ -65,6 +65,14 @@ int main(void)
     int cold = render("v1", "", ran, sizeof ran, "v1", &copied);
     CHECK(cold == 7 && copied == 0, "v1: a cold render runs every DSP node (%d: %s)", cold, ran);
 
+    tu_run("mkdir %s/v2", ct_dir);
+    CHECK(ct_lathe("cache explain album.lua -o v2 --cache cache -D target=-14") == 0, "explain the tweak");
+    char *plan = ct_slurp("stdout.txt", NULL);
+    CHECK(plan && ct_count(plan, "will be copied from ") == 2 && strstr(plan, "v1/cd.wav")
+          && ct_count(plan, "will be written") == 1 && tu_run("test -z \"$(ls %s/v2)\"", ct_dir) == 0,
+          "lathe cache explain says which outputs would be copied, and copies nothing: %s", plan ? plan : "");
+    free(plan);
+
     int tweak = render("v2", "-D target=-14", ran, sizeof ran, "v1", &copied);
     CHECK(tweak == 1 && strcmp(ran, "loudness ") == 0,
           "v2, a streaming tweak: only the loudness node runs, none of the unchanged outputs' (%d: %s)",
