@@ -17,8 +17,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NOTE_VERSION 1u
-#define NOTE_HEAD 40 /* version u64, hash lo, hash hi, size, mtime_ns: little-endian u64s */
+/* A note lists the last few files written with one content, newest first: a folder deleted since
+ * (masters/v2, say) leaves the others to copy from. Each record: hash lo, hash hi, size,
+ * mtime_ns, path length (little-endian u64s), then the path. */
+#define NOTE_VERSION 2u
+#define NOTE_KEEP 4
+#define REC_HEAD 40
+#define NOTE_MAX (8 + NOTE_KEEP * (REC_HEAD + PATH_MAX))
+
+typedef struct noted_file {
+    lathe_key hash;
+    uint64_t size;
+    int64_t mtime_ns;
+    char path[PATH_MAX];
+} noted_file;
 
 static lathe_key note_key(lathe_key content)
 {
@@ -43,21 +55,60 @@ static uint64_t get_le64(const unsigned char *p)
     return v;
 }
 
+/* The files of a note, newest first; returns how many (0 when there is none or it is unreadable). */
+static int read_note(lathe_cache *cache, lathe_key key, noted_file *files)
+{
+    static _Thread_local unsigned char note[NOTE_MAX];
+    size_t len, at = 8;
+    int n = 0;
+    if (lathe_cache_get_note(cache, note_key(key), note, sizeof note, &len) != LATHE_OK || len < 8
+        || get_le64(note) != NOTE_VERSION)
+        return 0;
+    while (n < NOTE_KEEP && at + REC_HEAD <= len) {
+        noted_file *f = &files[n];
+        uint64_t plen = get_le64(note + at + 32);
+        if (plen == 0 || plen >= PATH_MAX || at + REC_HEAD + plen > len)
+            break;
+        f->hash.lo = get_le64(note + at);
+        f->hash.hi = get_le64(note + at + 8);
+        f->size = get_le64(note + at + 16);
+        f->mtime_ns = (int64_t)get_le64(note + at + 24);
+        memcpy(f->path, note + at + REC_HEAD, plen);
+        f->path[plen] = 0;
+        at += REC_HEAD + plen;
+        n++;
+    }
+    return n;
+}
+
 void lathe_output_note_written(lathe_cache *cache, lathe_key key, const char *abs_path)
 {
-    unsigned char note[NOTE_HEAD + PATH_MAX];
+    static _Thread_local unsigned char note[NOTE_MAX];
+    noted_file old[NOTE_KEEP], now;
     lathe_file_id id;
-    lathe_key hash;
-    size_t n = strlen(abs_path);
-    if (n >= PATH_MAX || lathe_key_file(abs_path, &hash, &id) != LATHE_OK)
+    if (strlen(abs_path) >= PATH_MAX || lathe_key_file(abs_path, &now.hash, &id) != LATHE_OK)
         return;
+    now.size = id.size;
+    now.mtime_ns = id.mtime_ns;
+    snprintf(now.path, sizeof now.path, "%s", abs_path);
+    int n_old = read_note(cache, key, old), kept = 0;
+    size_t at = 8;
     put_le64(note, NOTE_VERSION);
-    put_le64(note + 8, hash.lo);
-    put_le64(note + 16, hash.hi);
-    put_le64(note + 24, id.size);
-    put_le64(note + 32, (uint64_t)id.mtime_ns);
-    memcpy(note + NOTE_HEAD, abs_path, n);
-    lathe_cache_put_note(cache, note_key(key), note, NOTE_HEAD + n);
+    for (int i = -1; i < n_old && kept < NOTE_KEEP; i++) {
+        const noted_file *f = i < 0 ? &now : &old[i];
+        if (i >= 0 && strcmp(f->path, abs_path) == 0)
+            continue; /* rewritten: its newest record leads */
+        size_t plen = strlen(f->path);
+        put_le64(note + at, f->hash.lo);
+        put_le64(note + at + 8, f->hash.hi);
+        put_le64(note + at + 16, f->size);
+        put_le64(note + at + 24, (uint64_t)f->mtime_ns);
+        put_le64(note + at + 32, plen);
+        memcpy(note + at + REC_HEAD, f->path, plen);
+        at += REC_HEAD + plen;
+        kept++;
+    }
+    lathe_cache_put_note(cache, note_key(key), note, at);
 }
 
 /* No reflink here: the kernel copies (no trip through user memory); 0 when it cannot (another
@@ -115,57 +166,46 @@ int lathe_copy_file_new(const char *src, const char *dst_tmp)
     return 0;
 }
 
-/* The noted file, if it still exists, is not dest and has its noted size. */
-static int read_note(lathe_cache *cache, lathe_key key, const char *dest, char *src,
-                     lathe_key *hash, uint64_t *size)
+/* Copies f to dest when it still holds its noted bytes (see output_copy.h). */
+static int copy_one(const noted_file *f, const char *dest, int dry_run)
 {
-    unsigned char note[NOTE_HEAD + PATH_MAX];
-    size_t len;
-    char abs_dest[PATH_MAX];
+    char abs_dest[PATH_MAX], tmp[PATH_MAX + 64];
     struct stat st;
-    if (lathe_cache_get_note(cache, note_key(key), note, sizeof note - 1, &len) != LATHE_OK
-        || len <= NOTE_HEAD || get_le64(note) != NOTE_VERSION)
-        return 0;
-    hash->lo = get_le64(note + 8);
-    hash->hi = get_le64(note + 16);
-    *size = get_le64(note + 24);
-    memcpy(src, note + NOTE_HEAD, len - NOTE_HEAD);
-    src[len - NOTE_HEAD] = 0;
-    if (stat(src, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != *size)
+    lathe_key got;
+    lathe_file_id id;
+    if (stat(f->path, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != f->size)
         return 0;
     /* Rendering onto the noted file itself is not a copy (and dest may not exist yet). */
-    return !(realpath(dest, abs_dest) && strcmp(abs_dest, src) == 0);
-}
-
-int lathe_output_copy_noted(lathe_cache *cache, lathe_key key, const char *dest, int dry_run,
-                            char *from, size_t from_size)
-{
-    char src[PATH_MAX], tmp[PATH_MAX + 64];
-    lathe_key want, got;
-    uint64_t size;
-    if (!read_note(cache, key, dest, src, &want, &size))
+    if (realpath(dest, abs_dest) && strcmp(abs_dest, f->path) == 0)
         return 0;
-    if (dry_run) {
-        int same = lathe_key_file(src, &got, NULL) == LATHE_OK && lathe_key_equal(got, want);
-        if (same)
-            snprintf(from, from_size, "%s", src);
-        return same;
-    }
+    if (dry_run)
+        return lathe_key_file(f->path, &got, NULL) == LATHE_OK && lathe_key_equal(got, f->hash);
     const char *slash = strrchr(dest, '/');
     int dirlen = slash ? (int)(slash - dest + 1) : 0;
     if (snprintf(tmp, sizeof tmp, "%.*s.%s.lathe-copy-%ld", dirlen, dest, dest + dirlen,
                  (long)getpid()) >= (int)sizeof tmp)
         return 0;
     unlink(tmp); /* debris of a killed run with this pid: ours by name */
-    if (lathe_copy_file_new(src, tmp) != 0)
+    if (lathe_copy_file_new(f->path, tmp) != 0)
         return 0;
     /* The copy is what is checked: a source edited between the note and now is never passed on. */
-    lathe_file_id id;
-    if (lathe_key_file(tmp, &got, &id) != LATHE_OK || !lathe_key_equal(got, want)
-        || id.size != size || rename(tmp, dest) != 0) {
+    if (lathe_key_file(tmp, &got, &id) != LATHE_OK || !lathe_key_equal(got, f->hash)
+        || id.size != f->size || rename(tmp, dest) != 0) {
         unlink(tmp);
         return 0;
     }
-    snprintf(from, from_size, "%s", src);
     return 1;
+}
+
+int lathe_output_copy_noted(lathe_cache *cache, lathe_key key, const char *dest, int dry_run,
+                            char *from, size_t from_size)
+{
+    noted_file files[NOTE_KEEP];
+    int n = read_note(cache, key, files);
+    for (int i = 0; i < n; i++)
+        if (copy_one(&files[i], dest, dry_run)) {
+            snprintf(from, from_size, "%s", files[i].path);
+            return 1;
+        }
+    return 0;
 }

@@ -93,24 +93,33 @@ int main(void)
           "the summary says what was copied from where: %s", out ? out : "");
     free(out);
 
-    /* Edit a file of the old folder (same size, a few samples overwritten, mtime moved on). */
-    tu_run("cd %s && printf 'edited by hand!!' | dd of=v3/hires.wav bs=1 seek=40000 conv=notrunc "
-           "status=none && touch v3/hires.wav", ct_dir);
+    /* Edit the hires file of every old folder (same size, a few samples overwritten, mtime moved
+     * on): none of them may be copied. */
+    tu_run("cd %s && for v in v1 v2 v3; do printf 'edited by hand!!' | dd of=$v/hires.wav bs=1 "
+           "seek=40000 conv=notrunc status=none && touch $v/hires.wav; done", ct_dir);
     int again = render("v4", "-D target=-14", ran, sizeof ran, "v3", &copied);
     CHECK(again >= 1 && strstr(ran, "limit") && copied == 2,
           "v4: the edited hires file is not copied but rendered; the two others are copied (%d: %s; %d copied)",
           again, ran, copied);
-    CHECK(tu_run("cd %s && cmp -s v4/hires.wav v2/hires.wav && cmp -s v4/cd.wav v2/cd.wav "
-                 "&& cmp -s v4/streaming.flac v2/streaming.flac", ct_dir) == 0,
-          "v4 holds the right bytes, not the edited ones");
+    CHECK(tu_run("cd %s && for f in hires.wav cd.wav streaming.flac; do cmp -s v4/$f cold2/$f || exit 1; "
+                 "done", ct_dir) == 0, "v4 holds the right bytes, not the edited ones");
 
-    /* Without the earlier folder, nothing can be copied: rendered again, correctly. */
-    tu_run("cd %s && rm -rf v1 v2 v3 v4", ct_dir);
-    int gone = render("v5", "", ran, sizeof ran, "v4", &copied);
-    CHECK(gone >= 1 && copied == 0, "with the earlier folders removed, v5 renders (%d: %s)", gone, ran);
+    /* The newest folder deleted: the copies come from the one before. */
+    tu_run("cd %s && rm -rf v4", ct_dir);
+    int older = render("v5", "-D target=-14", ran, sizeof ran, "v3", &copied);
+    CHECK(older >= 1 && copied == 2 && strstr(ran, "limit"),
+          "v5: with v4 deleted, cd and streaming are copied from v3, hires rendered (%d: %s; %d copied)",
+          older, ran, copied);
+
+    /* Without the earlier folders, nothing can be copied: rendered again, correctly. */
+    tu_run("cd %s && rm -rf v1 v2 v3 v5", ct_dir);
+    int gone = render("v6", "", ran, sizeof ran, "v5", &copied);
+    CHECK(gone >= 1 && copied == 0, "with the earlier folders removed, v6 renders (%d: %s)", gone, ran);
+    CHECK(tu_run("cd %s && cmp -s v6/cd.wav cold2/cd.wav && cmp -s v6/hires.wav cold2/hires.wav", ct_dir) == 0,
+          "and the same bytes as before");
 
     /* Progress on a terminal (script(1) gives one) names its phase (issue #17). */
-    CHECK(tu_run("cd %s && script -qec '%s render album.lua -o v6 --cache cache -D target=-15' "
+    CHECK(tu_run("cd %s && script -qec '%s render album.lua -o v7 --cache cache -D target=-15' "
                  "/dev/null >tty.txt 2>&1 && grep -q 'analysing \\.\\.\\.' tty.txt "
                  "&& grep -q 'checking \\.\\.\\.' tty.txt && grep -q 'writing report \\.\\.\\.' tty.txt",
                  ct_dir, ct_bin) == 0, "the progress line says analysing, checking, writing report");
