@@ -296,14 +296,16 @@ static int output_up_to_date(lathe_cache *cache, graph_sink *s)
     return lathe_key_equal(key, s->key) && size == (uint64_t)st.st_size && mtime == mtime_ns(&st);
 }
 
-static void record_output(lathe_cache *cache, graph_sink *s)
+/* note: also leave the file's content note (output_copy.h); a copy has joined it already. */
+static void record_output(lathe_cache *cache, graph_sink *s, int note)
 {
     char abs[PATH_MAX];
     struct stat st;
     if (!realpath(s->path, abs) || stat(abs, &st) != 0)
         return;
     lathe_cache_put_output_record(cache, abs, s->key, (uint64_t)st.st_size, mtime_ns(&st));
-    lathe_output_note_written(cache, s->key, abs);
+    if (note)
+        lathe_output_note_written(cache, s->key, abs);
 }
 
 /* An output of a key some earlier run wrote elsewhere (masters/v1 when rendering masters/v2),
@@ -320,7 +322,7 @@ static int copy_from_earlier(lathe_cache *cache, graph_sink *s, int dry_run)
     s->copied_from = lathe_strdup(from);
     s->result.copied_from = s->copied_from; /* NULL if out of memory: then reported as written */
     if (!dry_run)
-        record_output(cache, s);
+        record_output(cache, s, 0);
     return 1;
 }
 
@@ -444,7 +446,7 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
         rc = lathe_graph_write_texts(g);
     if (rc == LATHE_OK && cfg->cache && !cfg->dry_run) {
         for (int s = 0; s < n_todo; s++)
-            record_output(cache, &g->sinks[todo[s]]);
+            record_output(cache, &g->sinks[todo[s]], 1);
         lathe_explain_record(g, cache);
     }
 done:

@@ -81,21 +81,17 @@ static int read_note(lathe_cache *cache, lathe_key key, noted_file *files)
     return n;
 }
 
-void lathe_output_note_written(lathe_cache *cache, lathe_key key, const char *abs_path)
+/* Puts now at the head of key's note. */
+static void note_add(lathe_cache *cache, lathe_key key, const noted_file *now)
 {
     static _Thread_local unsigned char note[NOTE_MAX];
-    noted_file old[NOTE_KEEP], now;
-    lathe_file_id id;
-    if (strlen(abs_path) >= PATH_MAX || lathe_key_file(abs_path, &now.hash, &id) != LATHE_OK)
-        return;
-    now.size = id.size;
-    now.mtime_ns = id.mtime_ns;
-    snprintf(now.path, sizeof now.path, "%s", abs_path);
+    noted_file old[NOTE_KEEP];
+    const char *abs_path = now->path;
     int n_old = read_note(cache, key, old), kept = 0;
     size_t at = 8;
     put_le64(note, NOTE_VERSION);
     for (int i = -1; i < n_old && kept < NOTE_KEEP; i++) {
-        const noted_file *f = i < 0 ? &now : &old[i];
+        const noted_file *f = i < 0 ? now : &old[i];
         if (i >= 0 && strcmp(f->path, abs_path) == 0)
             continue; /* rewritten: its newest record leads */
         size_t plen = strlen(f->path);
@@ -109,6 +105,18 @@ void lathe_output_note_written(lathe_cache *cache, lathe_key key, const char *ab
         kept++;
     }
     lathe_cache_put_note(cache, note_key(key), note, at);
+}
+
+void lathe_output_note_written(lathe_cache *cache, lathe_key key, const char *abs_path)
+{
+    noted_file now;
+    lathe_file_id id;
+    if (strlen(abs_path) >= PATH_MAX || lathe_key_file(abs_path, &now.hash, &id) != LATHE_OK)
+        return;
+    now.size = id.size;
+    now.mtime_ns = id.mtime_ns;
+    snprintf(now.path, sizeof now.path, "%s", abs_path);
+    note_add(cache, key, &now);
 }
 
 /* No reflink here: the kernel copies (no trip through user memory); 0 when it cannot (another
@@ -200,11 +208,19 @@ static int copy_one(const noted_file *f, const char *dest, int dry_run)
 int lathe_output_copy_noted(lathe_cache *cache, lathe_key key, const char *dest, int dry_run,
                             char *from, size_t from_size)
 {
-    noted_file files[NOTE_KEEP];
+    noted_file files[NOTE_KEEP], now;
+    struct stat st;
     int n = read_note(cache, key, files);
     for (int i = 0; i < n; i++)
         if (copy_one(&files[i], dest, dry_run)) {
             snprintf(from, from_size, "%s", files[i].path);
+            /* The copy joins the note with the hash it was checked against (no second read). */
+            if (!dry_run && realpath(dest, now.path) && stat(now.path, &st) == 0) {
+                now.hash = files[i].hash;
+                now.size = (uint64_t)st.st_size;
+                now.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+                note_add(cache, key, &now);
+            }
             return 1;
         }
     return 0;

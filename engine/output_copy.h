@@ -17,7 +17,7 @@ void lathe_output_note_written(lathe_cache *cache, lathe_key key, const char *ab
 
 /* [main] When a file noted for key still exists at another path than dest with its recorded
  * bytes, copies it to dest (a temporary file beside dest, verified, then renamed) and returns 1
- * with the source's absolute path in from; else 0 and dest is untouched. With dry_run set, only
+ * with the source's absolute path in from (dest then joins the note); else 0 and dest is untouched. With dry_run set, only
  * checks the file (its bytes hashed) and says whether it would copy. */
 int lathe_output_copy_noted(lathe_cache *cache, lathe_key key, const char *dest, int dry_run,
                             char *from, size_t from_size);
