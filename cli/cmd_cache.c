@@ -45,8 +45,10 @@ static int explain(const lathe_options *o, lathe_cache *cache)
     }
     for (int i = 0; i < lathe_graph_output_count(g); i++) {
         const lathe_output_result *r = lathe_graph_output_result(g, i);
-        printf("%s: %s\n", r->path, r->skipped ? "up to date, left alone"
-                                                : "will be written");
+        if (r->copied_from)
+            printf("%s: will be copied from %s\n", r->path, r->copied_from);
+        else
+            printf("%s: %s\n", r->path, r->skipped ? "up to date, left alone" : "will be written");
     }
     for (int i = 0; i < lathe_graph_node_count(g); i++)
         printf("  %-10s %-24s %s\n", lathe_graph_node_name(g, i), lathe_graph_node_label(g, i),

@@ -81,6 +81,15 @@ static const char *preview_stem(const char *html)
     return stem;
 }
 
+/* The phase after the render on the progress line ("checking", "writing report"); NULL clears. */
+static void say_phase(int on, const char *phase)
+{
+    if (!on)
+        return;
+    fprintf(stderr, "\r%-72s\r%s%s", "", phase ? phase : "", phase ? " ..." : "");
+    fflush(stderr);
+}
+
 /* Renders a loaded graph with the options' cache and threads, then reports. */
 int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *title,
                          const char *html, json_t **run)
@@ -111,6 +120,7 @@ int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *tit
         int budget = o->budget_hint && strstr(err, "max_gr_db");
         fprintf(stderr, "lathe: %s%s%s\n", err, budget ? "; " : "", budget ? o->budget_hint : "");
     } else {
+        say_phase(cfg.progress, "checking"); /* the specs of the deliverables */
         *run = lathe_run_to_json(g, meters, cache); /* made once: for --json and the report */
         if (lathe_cli_phase("previews"))
             code = 130;
@@ -124,8 +134,10 @@ int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *tit
             json_object_set_new(*run, "previews", lathe_preview_to_json(pv));
         if (!code && lathe_cli_phase("report"))
             code = 130;
+        say_phase(cfg.progress, code ? NULL : "writing report");
         if (!code && (pv || !(all_skipped && access(html, F_OK) == 0)))
             code = lathe_report_html_write(html, g, title, pv, *run, meters, cache);
+        say_phase(cfg.progress, NULL);
         if (code == 130)
             fprintf(stderr, "lathe: interrupted\n");
         free(pv);

@@ -1,3 +1,4 @@
+#define _XOPEN_SOURCE 700
 #include "render_report.h"
 
 #include "verdicts.h"
@@ -12,6 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 json_t *lathe_output_to_json(const lathe_output_result *r, const lathe_analysis_result *a)
 {
@@ -27,6 +29,8 @@ json_t *lathe_output_to_json(const lathe_output_result *r, const lathe_analysis_
     json_object_set_new(o, "format", json_string(r->format));
     json_object_set_new(o, "clipped_on_write", json_integer((json_int_t)r->clipped));
     json_object_set_new(o, "skipped", json_boolean(r->skipped));
+    if (r->copied_from)
+        json_object_set_new(o, "copied_from", json_string(r->copied_from));
     /* A deliverable named after a spec profile is checked as written (spec.h). */
     if (r->deliverable && lathe_spec_known(r->deliverable)) {
         json_t *v;
@@ -122,6 +126,10 @@ json_t *lathe_run_to_json(const lathe_graph *g, const lathe_output_meters *m, la
         json_t *o;
         if (r->skipped && (o = remembered(r, cache))) {
             json_object_set_new(o, "skipped", json_true());
+        } else if (r->copied_from && (o = remembered(r, cache))) {
+            /* The same bytes as the file it came from: that file's measurements and verdict. */
+            json_object_set_new(o, "path", json_string(r->path));
+            json_object_set_new(o, "copied_from", json_string(r->copied_from));
         } else {
             o = lathe_output_to_json(r, lathe_output_meters_result(m, i));
             remember(r, lathe_output_meters_result(m, i), o, cache);
@@ -169,6 +177,17 @@ const char *lathe_output_depth(const lathe_output_result *r, char *buf, size_t s
     return buf;
 }
 
+/* A path under the current folder as the user would type it ("masters/v1/song.wav"). */
+static const char *shown_path(const char *abs)
+{
+    static char cwd[4096];
+    size_t n;
+    if (!getcwd(cwd, sizeof cwd) || (n = strlen(cwd)) <= 1 || strncmp(abs, cwd, n) != 0
+        || abs[n] != '/')
+        return abs;
+    return abs + n + 1;
+}
+
 static double number(const json_t *o, const char *key)
 {
     const json_t *v = json_object_get(o, key);
@@ -188,6 +207,8 @@ void lathe_run_print(FILE *f, const lathe_graph *g, const json_t *run)
             fprintf(f, "  (up to date, left alone)\n");
             continue;
         }
+        if (r->copied_from)
+            fprintf(f, "  (copied from %s)\n ", shown_path(r->copied_from));
         const json_t *o = json_array_get(outs, (size_t)i);
         if (json_object_get(o, "integrated_lufs")) {
             print_db(f, "", number(o, "integrated_lufs"), "LUFS");
@@ -203,11 +224,16 @@ void lathe_run_print(FILE *f, const lathe_graph *g, const json_t *run)
     /* Say what each counter counts: nodes that ran, files written or left alone, and cache
      * look-ups (audio entries and remembered analyses) that found something or did not. */
     const lathe_run_stats *st = lathe_graph_run_stats(g);
-    int left = 0, n = lathe_graph_output_count(g);
-    for (int i = 0; i < n; i++)
+    int left = 0, copied = 0, n = lathe_graph_output_count(g);
+    for (int i = 0; i < n; i++) {
         left += lathe_graph_output_result(g, i)->skipped;
-    fprintf(f, "%d node%s ran; %d output%s written, %d left alone (up to date); cache look-ups: "
-            "%llu found, %llu not found\n", st->nodes_run, st->nodes_run == 1 ? "" : "s",
-            n - left, n - left == 1 ? "" : "s", left, (unsigned long long)st->cache_hits,
-            (unsigned long long)st->cache_misses);
+        copied += lathe_graph_output_result(g, i)->copied_from != NULL;
+    }
+    int written = n - left - copied;
+    fprintf(f, "%d node%s ran; %d output%s written, ", st->nodes_run, st->nodes_run == 1 ? "" : "s",
+            written, written == 1 ? "" : "s");
+    if (copied)
+        fprintf(f, "%d copied from earlier files, ", copied);
+    fprintf(f, "%d left alone (up to date); cache look-ups: %llu found, %llu not found\n", left,
+            (unsigned long long)st->cache_hits, (unsigned long long)st->cache_misses);
 }

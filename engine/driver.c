@@ -6,7 +6,10 @@
 
 #include "analyze_output.h"
 #include "explain.h"
+#include "md5.h"
+#include "output_copy.h"
 #include "pool.h"
+#include "progress.h"
 #include "stream.h"
 
 #include <limits.h>
@@ -100,7 +103,7 @@ static void report_from_analysis(lathe_graph *g, graph_node *n, lathe_stream *co
     lathe_runner_release(&r);
 }
 
-static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id)
+static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id, int progress)
 {
     graph_node *n = &g->nodes[id];
     lathe_key ak = analysis_key(n->key);
@@ -125,6 +128,7 @@ static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id)
         out.input_memo_keys = per_input;
         out.n_inputs = n->n_inputs;
         double cpu_s = 0.0;
+        lathe_progress_phase(progress, "analysing");
         rc = lathe_runner_analyze(n->desc, n->params, streams, n->n_inputs, n->analysis,
                                   &n->n_analysis, &out, &cpu_s, err, sizeof err);
         n->time_s += cpu_s; /* measuring is this node's work too */
@@ -221,7 +225,7 @@ static void materialise_task(void *ud, int t)
 static void analyse_task(void *ud, int t)
 {
     job_ctx *j = ud;
-    j->rcs[t] = analyse_barrier(j->g, j->cache, j->w->ana[t]);
+    j->rcs[t] = analyse_barrier(j->g, j->cache, j->w->ana[t], j->cfg.progress);
 }
 
 /* Every barrier the outputs depend on gets its inputs into the cache and its analysis done, in
@@ -292,13 +296,34 @@ static int output_up_to_date(lathe_cache *cache, graph_sink *s)
     return lathe_key_equal(key, s->key) && size == (uint64_t)st.st_size && mtime == mtime_ns(&st);
 }
 
-static void record_output(lathe_cache *cache, graph_sink *s)
+/* note: also leave the file's content note (output_copy.h); a copy has joined it already. */
+static void record_output(lathe_cache *cache, graph_sink *s, int note)
 {
     char abs[PATH_MAX];
     struct stat st;
     if (!realpath(s->path, abs) || stat(abs, &st) != 0)
         return;
     lathe_cache_put_output_record(cache, abs, s->key, (uint64_t)st.st_size, mtime_ns(&st));
+    if (note)
+        lathe_output_note_written(cache, s->key, abs);
+}
+
+/* An output of a key some earlier run wrote elsewhere (masters/v1 when rendering masters/v2),
+ * whose file is still there untouched, is copied instead of rendered: its nodes need not run. */
+static int copy_from_earlier(lathe_cache *cache, graph_sink *s, int dry_run)
+{
+    char from[PATH_MAX], err[LATHE_ERR_MAX + 64];
+    const char *written = s->path;
+    if (!lathe_output_copy_noted(cache, s->key, s->path, dry_run, from, sizeof from))
+        return 0;
+    /* A checksum file that cannot be written now would fail the render the same way: let it. */
+    if (!dry_run && s->md5 && lathe_md5_write_sums(s->md5, &written, 1, err, sizeof err) != 0)
+        return 0;
+    s->copied_from = lathe_strdup(from);
+    s->result.copied_from = s->copied_from; /* NULL if out of memory: then reported as written */
+    if (!dry_run)
+        record_output(cache, s, 0);
+    return 1;
 }
 
 /* Without a cache, materialised inputs still need a home: a private cache in a temporary
@@ -348,7 +373,7 @@ static void explain_idle(lathe_graph *g, const int *todo, int n_todo)
     for (int i = 0; i < g->n_nodes; i++)
         if (!needed[i] && g->nodes[i].kind == NODE_DSP && g->nodes[i].alias < 0 && !g->nodes[i].cached)
             snprintf(g->nodes[i].why, sizeof g->nodes[i].why,
-                     "not run: every output it feeds is up to date");
+                     "not run: every output it feeds is up to date or copied");
     lathe_dealloc(needed);
 }
 
@@ -402,8 +427,12 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
         goto done;
     init_results(g);
     for (int s = 0; s < g->n_sinks; s++) {
+        lathe_dealloc(g->sinks[s].copied_from);
+        g->sinks[s].copied_from = NULL;
         if (cfg->cache && output_up_to_date(cache, &g->sinks[s]))
             g->sinks[s].result.skipped = 1;
+        else if (cfg->cache && copy_from_earlier(cache, &g->sinks[s], cfg->dry_run))
+            g->stats.outputs_copied++;
         else
             todo[n_todo++] = s;
     }
@@ -417,7 +446,7 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
         rc = lathe_graph_write_texts(g);
     if (rc == LATHE_OK && cfg->cache && !cfg->dry_run) {
         for (int s = 0; s < n_todo; s++)
-            record_output(cache, &g->sinks[todo[s]]);
+            record_output(cache, &g->sinks[todo[s]], 1);
         lathe_explain_record(g, cache);
     }
 done:

@@ -39,6 +39,7 @@ void lathe_graph_free(lathe_graph *g)
         lathe_dealloc(s->format);
         lathe_dealloc(s->deliverable);
         lathe_dealloc(s->md5);
+        lathe_dealloc(s->copied_from);
         for (int t = 0; s->tags && s->tags[t]; t++)
             lathe_dealloc(s->tags[t]);
         lathe_dealloc(s->tags);

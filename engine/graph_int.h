@@ -55,6 +55,7 @@ typedef struct graph_sink {
     char *md5;                   /* md5sum-style checksum file of the written file, or NULL */
     int bits, bitrate_kbps;
     lathe_key key;               /* of the file's content: node key + format + bits */
+    char *copied_from;           /* this run copied it from an earlier file (output_copy.h) */
     lathe_output_result result;
 } graph_sink;
 

@@ -113,6 +113,9 @@ typedef struct lathe_output_result {
     lathe_format fmt;
     uint64_t clipped;        /* samples clipped by the integer conversion */
     int skipped;             /* left alone: its recorded key matched */
+    /* Not rendered but copied from this earlier file of the same key (absolute path, its bytes
+     * checked against the hash noted when it was written); NULL when rendered or left alone. */
+    const char *copied_from;
     char key[33];            /* hex cache key of the file's content (node key, format, tags) */
 } lathe_output_result;
 
@@ -122,6 +125,7 @@ const lathe_output_result *lathe_graph_output_result(const lathe_graph *g, int i
 typedef struct lathe_run_stats {
     uint64_t cache_hits, cache_misses, bytes_read, bytes_written;
     int nodes_run;           /* node instances processed this run */
+    int outputs_copied;      /* outputs copied from an earlier file instead of rendered */
 } lathe_run_stats;
 const lathe_run_stats *lathe_graph_run_stats(const lathe_graph *g);
 

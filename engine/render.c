@@ -592,7 +592,9 @@ static int run_rounds(pass *p, const lathe_render_config *cfg)
     lathe_graph *g = p->g;
     lathe_progress prog;
     int rc = plan_levels(p);
-    lathe_progress_begin(&prog, cfg->progress, longest_frames(p), g->nodes[0].fmt.rate);
+    /* A pass without outputs materialises what an analysing node (loudness, match) measures. */
+    lathe_progress_begin(&prog, cfg->progress, p->n_ps ? "rendering" : "analysing",
+                         longest_frames(p), g->nodes[0].fmt.rate);
     while (rc == LATHE_OK && !all_done(p)) {
         if (cfg->cancel && *cfg->cancel)
             return lathe_graph_fail(g, -1, LATHE_ERR_CANCEL, "interrupted: nothing was written");
