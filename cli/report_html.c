@@ -46,7 +46,7 @@ static const char css[] =
     "svg.chart{display:block;margin:1em 0;background:#fff}svg .frame{fill:none;stroke:#888}"
     "svg .grid{stroke:#e4e4e4}svg .tick{font-size:11px;fill:#444}svg .label{font-size:12px;"
     "fill:#222}svg .title{font-size:13px;font-weight:600;fill:#222}svg .legend{font-size:11px;"
-    "fill:#222}svg .series{fill:none;stroke-width:1.6}svg .source{stroke-dasharray:5 3}"
+    "fill:#222}svg .series{fill:none;stroke-width:1.6}svg .source{stroke-dasharray:5 3;stroke-width:2.2}"
     "svg .marker{fill:#fff;stroke-width:2}p.note{color:#555;font-size:12px}"
     "@media print{body{margin:0;max-width:none;font-size:11px}h2{break-after:avoid}"
     "svg.chart,table{break-inside:avoid}pre{white-space:pre-wrap}a{color:inherit}}";
@@ -526,8 +526,9 @@ static void document(FILE *f, const rep *r, const char *title)
     fprintf(f, " \xe2\x80\x94 lathe %s</p>\n", lathe_version());
     summary_table(f, r);
     lathe_preview_html(f, r->previews);
-    fputs("<h2 id=\"charts\">Charts</h2>\n<p class=\"note\">Dashed: sources; solid: "
-          "deliverables.</p>\n", f);
+    fputs("<h2 id=\"charts\">Charts</h2>\n<p class=\"note\">Thick dashed: sources, drawn over "
+          "the deliverables; each deliverable has its own colour and dash pattern, so outputs "
+          "that coincide stay told apart.</p>\n", f);
     loudness_chart(f, r);
     peak_chart(f, r);
     change_chart(f, r);
