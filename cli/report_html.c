@@ -10,6 +10,7 @@
 #include "preview.h"
 #include "render_report.h"
 #include "report_match.h"
+#include "report_format.h"
 #include "report_svg.h"
 
 #include <errno.h>
@@ -470,6 +471,28 @@ static void findings(FILE *f, const rep *r)
     }
 }
 
+/* A node's "key=value" lines as "key: value unit; ...", numbers to their meaning. */
+static void node_report(FILE *f, const char *text)
+{
+    for (int first = 1; text && *text; first = 0) {
+        const char *nl = strchr(text, '\n'), *eq = strchr(text, '=');
+        size_t len = nl ? (size_t)(nl - text) : strlen(text);
+        char line[600], shown[600];
+        snprintf(line, sizeof line, "%.*s", (int)len, text);
+        fputs(first ? "" : "; ", f);
+        if (eq && eq < text + len) {
+            line[eq - text] = 0;
+            lathe_report_format_value(shown, sizeof shown, line, line + (eq - text) + 1);
+            lathe_html_escape(f, line);
+            fputs(": ", f);
+            lathe_html_escape(f, shown);
+        } else {
+            lathe_html_escape(f, line);
+        }
+        text += len + (nl ? 1 : 0);
+    }
+}
+
 static void nodes_and_cache(FILE *f, const rep *r)
 {
     const lathe_run_stats *st = lathe_graph_run_stats(r->g);
@@ -490,11 +513,7 @@ static void nodes_and_cache(FILE *f, const rep *r)
         fputs(lathe_graph_node_ran(r->g, id) && *lathe_graph_node_why(r->g, id) ? ": " : "", f);
         lathe_html_escape(f, lathe_graph_node_why(r->g, id));
         fputs("</td><td>", f);
-        for (const char *p = lathe_graph_node_report(r->g, id); *p; p++)
-            if (*p == '\n')
-                fputs(p[1] ? "; " : "", f);
-            else
-                lathe_html_escape(f, (char[2]){*p, 0});
+        node_report(f, lathe_graph_node_report(r->g, id));
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n", f);

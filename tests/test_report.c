@@ -54,6 +54,24 @@ static void check_charts(const char *html)
     CHECK(strncmp(html, "<!DOCTYPE html>", 15) == 0 && strstr(html, "</html>\n"), "whole document");
 }
 
+/* Numbers are written to their meaning: no run of 5+ decimals anywhere (a node's raw report
+ * carries 17 significant digits), and the limiter's reduction reads in 0.01 dB. */
+static void check_number_format(const char *html)
+{
+    int longest = 0;
+    for (const char *p = html; *p; p++)
+        if (*p == '.' && p > html && p[-1] >= '0' && p[-1] <= '9') {
+            int d = 0;
+            while (p[1 + d] >= '0' && p[1 + d] <= '9')
+                d++;
+            longest = d > longest ? d : longest;
+        }
+    CHECK(longest < 5, "no number printed with %d decimals", longest);
+    const char *gr = strstr(html, "gr_max_db: ");
+    CHECK(gr && strstr(gr, " dB") && strchr(gr, '.') && strspn(strchr(gr, '.') + 1, "0123456789") == 2,
+          "limiter reduction in 0.01 dB: %.40s", gr ? gr : "(none)");
+}
+
 /* Every output's integrated loudness and true peak of the JSON appear, as printed, in its row. */
 static void check_numbers(const char *html, json_t *run)
 {
@@ -107,6 +125,7 @@ static void test_render_report(void)
     if (!html || !run)
         return;
     check_charts(html);
+    check_number_format(html);
     check_numbers(html, run);
     CHECK(strstr(html, "quiet.wav") && strstr(html, "loud-master-for-streaming-services-24bit.flac") && strstr(html, "mix.wav"),
           "outputs and source named");
