@@ -11,6 +11,7 @@
 #include "render_report.h"
 #include "report_match.h"
 #include "report_format.h"
+#include "report_graph.h"
 #include "report_svg.h"
 
 #include <errno.h>
@@ -48,7 +49,7 @@ static const char css[] =
     "svg .grid{stroke:#e4e4e4}svg .tick{font-size:11px;fill:#444}svg .label{font-size:12px;"
     "fill:#222}svg .title{font-size:13px;font-weight:600;fill:#222}svg .legend{font-size:11px;"
     "fill:#222}svg .series{fill:none;stroke-width:1.6}svg .source{stroke-dasharray:5 3;stroke-width:2.2}"
-    "svg .marker{fill:#fff;stroke-width:2}p.note{color:#555;font-size:12px}"
+    "svg .marker{fill:#fff;stroke-width:2}div.graph svg{max-width:100%;height:auto}p.note{color:#555;font-size:12px}"
     "@media print{body{margin:0;max-width:none;font-size:11px}h2{break-after:avoid}"
     "svg.chart,table{break-inside:avoid}pre{white-space:pre-wrap}a{color:inherit}}";
 
@@ -519,22 +520,6 @@ static void nodes_and_cache(FILE *f, const rep *r)
     fputs("</table>\n", f);
 }
 
-static void graph_dot(FILE *f, const rep *r)
-{
-    char *dot = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&dot, &len);
-    if (m) {
-        lathe_graph_write_dot(r->g, m);
-        fclose(m);
-    }
-    fputs("<h2 id=\"graph\">Graph</h2>\n<p class=\"note\">Graphviz DOT (<code>lathe graph</code> "
-          "prints the same; <code>dot -Tsvg</code> draws it).</p>\n<pre class=\"dot\">", f);
-    lathe_html_escape(f, dot ? dot : "");
-    fputs("</pre>\n", f);
-    free(dot);
-}
-
 static void document(FILE *f, const rep *r, const char *title)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>lathe report", f);
@@ -557,7 +542,7 @@ static void document(FILE *f, const rep *r, const char *title)
     lathe_report_match_charts(f, r->g);
     findings(f, r);
     nodes_and_cache(f, r);
-    graph_dot(f, r);
+    lathe_report_graph(f, r->g);
     fputs("</body></html>\n", f);
 }
 

@@ -217,7 +217,7 @@ void lathe_svg_bar_chart(FILE *f, const char *kind, const char *title, const cha
                          const char *name1, const char *name2, int n)
 {
     int h = (int)(MT + 10 + 26.0 * (n ? n : 1) + 24);
-    double w = LATHE_SVG_W - 260.0, mx = 1.0;
+    double w = LATHE_SVG_W - 340.0, mx = 1.0; /* room right of the longest bar for its value */
     for (int i = 0; i < n; i++)
         mx = fmax(mx, fmax(v[i], v2 ? v2[i] : 0.0));
     mx = ceil(mx);

@@ -72,6 +72,23 @@ static void check_number_format(const char *html)
           "limiter reduction in 0.01 dB: %.40s", gr ? gr : "(none)");
 }
 
+/* The graph section is a drawing when lathe was built with Graphviz's library (CMake links it
+ * whenever pkg-config finds it): an <svg> holding one Graphviz node per graph node. */
+static void check_graph(const char *html, int nodes)
+{
+    if (tu_run("pkg-config --exists libgvc") != 0) {
+        printf("note: libgvc not installed; the report shows DOT text (apt-get install "
+               "libgraphviz-dev)\n");
+        CHECK(strstr(html, "<pre class=\"dot\">digraph") != NULL, "graph as DOT text");
+        return;
+    }
+    const char *g = strstr(html, "<div class=\"graph\">\n<svg");
+    CHECK(g != NULL, "graph drawn as svg");
+    CHECK(g && ct_count(g, "class=\"node\"") == nodes, "graph drawing holds %d nodes (found %d)",
+          nodes, g ? ct_count(g, "class=\"node\"") : 0);
+    CHECK(g && strstr(g, "class=\"edge\""), "graph drawing holds edges");
+}
+
 /* Every output's integrated loudness and true peak of the JSON appear, as printed, in its row. */
 static void check_numbers(const char *html, json_t *run)
 {
@@ -126,15 +143,16 @@ static void test_render_report(void)
         return;
     check_charts(html);
     check_number_format(html);
+    check_graph(html, 6); /* source, gain, compress, limit and the two outputs */
     check_numbers(html, run);
-    CHECK(strstr(html, "quiet.wav") && strstr(html, "loud-master-for-streaming-services-24bit.flac") && strstr(html, "mix.wav"),
+    CHECK(strstr(html, "quiet.wav") && strstr(html, "loud-master-for-streaming-services-24bit.flac")
+          && strstr(html, "mix.wav"),
           "outputs and source named");
     /* a pure -6 dB gain: exactly 6 LU under the source, measured here from the source file */
     CHECK_NEAR(row_value(html, "mix.wav", 1) - row_value(html, "quiet.wav", 1), 6.0, 0.11,
                "source measured for before/after");
     CHECK(strstr(html, "limit chain.lua:3") != NULL || strstr(html, "limit chain.lua:4") != NULL,
           "the limiter's gain reduction is charted");
-    CHECK(strstr(html, "<pre class=\"dot\">digraph") != NULL, "graph as DOT");
     CHECK(!leftover_temp(), "no temporary file left");
     CHECK(len < 200000, "report stays small: %ld bytes", len);
     /* second run: nothing to do, so the report describing these files is left as it was */
