@@ -366,7 +366,8 @@ static void gr_chart(FILE *f, const rep *r)
         mx[n] = fabs(m);
         avg[n++] = isfinite(a) ? fabs(a) : 0.0;
     }
-    lathe_svg_bar_chart(f, "gr", "Gain reduction per dynamics node", "dB", labels, mx, avg, "max",
+    lathe_svg_bar_chart(f, "gr", "Gain reduction per dynamics node (dB taken off: "
+                        "below, the same as a negative gain change)", "dB", labels, mx, avg, "max",
                         "average", n);
     free(labels);
     free(names);
@@ -415,7 +416,7 @@ static void gr_time_chart(FILE *f, const rep *r)
     }
     if (n) {
         lathe_svg_chart c = {"grtime", "Gain change of each dynamics node over time (output minus "
-                             "input level, 100 ms windows)", "time (s)", "dB", 0, longest(s, n), 0,
+                             "input, 100 ms windows; negative = reduction)", "time (s)", "dB", 0, longest(s, n), 0,
                              0, NULL, 0};
         lathe_svg_auto_y(&c, s, n, -12, 3, 30);
         lathe_svg_line_chart(f, &c, s, n);
