@@ -11,6 +11,8 @@
 #include "preview.h"
 #include "render_report.h"
 #include "report_match.h"
+#include "report_format.h"
+#include "report_graph.h"
 #include "report_svg.h"
 
 #include <errno.h>
@@ -47,8 +49,8 @@ static const char css[] =
     "svg.chart{display:block;margin:1em 0;background:#fff}svg .frame{fill:none;stroke:#888}"
     "svg .grid{stroke:#e4e4e4}svg .tick{font-size:11px;fill:#444}svg .label{font-size:12px;"
     "fill:#222}svg .title{font-size:13px;font-weight:600;fill:#222}svg .legend{font-size:11px;"
-    "fill:#222}svg .series{fill:none;stroke-width:1.6}svg .source{stroke-dasharray:5 3}"
-    "svg .marker{fill:#fff;stroke-width:2}p.note{color:#555;font-size:12px}"
+    "fill:#222}svg .series{fill:none;stroke-width:1.6}svg .source{stroke-dasharray:5 3;stroke-width:2.2}"
+    "svg .marker{fill:#fff;stroke-width:2}div.graph svg{max-width:100%;height:auto}p.note{color:#555;font-size:12px}"
     "@media print{body{margin:0;max-width:none;font-size:11px}h2{break-after:avoid}"
     "svg.chart,table{break-inside:avoid}pre{white-space:pre-wrap}a{color:inherit}}";
 
@@ -365,7 +367,8 @@ static void gr_chart(FILE *f, const rep *r)
         mx[n] = fabs(m);
         avg[n++] = isfinite(a) ? fabs(a) : 0.0;
     }
-    lathe_svg_bar_chart(f, "gr", "Gain reduction per dynamics node", "dB", labels, mx, avg, "max",
+    lathe_svg_bar_chart(f, "gr", "Gain reduction per dynamics node (dB taken off: "
+                        "below, the same as a negative gain change)", "dB", labels, mx, avg, "max",
                         "average", n);
     free(labels);
     free(names);
@@ -414,7 +417,7 @@ static void gr_time_chart(FILE *f, const rep *r)
     }
     if (n) {
         lathe_svg_chart c = {"grtime", "Gain change of each dynamics node over time (output minus "
-                             "input level, 100 ms windows)", "time (s)", "dB", 0, longest(s, n), 0,
+                             "input, 100 ms windows; negative = reduction)", "time (s)", "dB", 0, longest(s, n), 0,
                              0, NULL, 0};
         lathe_svg_auto_y(&c, s, n, -12, 3, 30);
         lathe_svg_line_chart(f, &c, s, n);
@@ -471,6 +474,28 @@ static void findings(FILE *f, const rep *r)
     }
 }
 
+/* A node's "key=value" lines as "key: value unit; ...", numbers to their meaning. */
+static void node_report(FILE *f, const char *text)
+{
+    for (int first = 1; text && *text; first = 0) {
+        const char *nl = strchr(text, '\n'), *eq = strchr(text, '=');
+        size_t len = nl ? (size_t)(nl - text) : strlen(text);
+        char line[600], shown[600];
+        snprintf(line, sizeof line, "%.*s", (int)len, text);
+        fputs(first ? "" : "; ", f);
+        if (eq && eq < text + len) {
+            line[eq - text] = 0;
+            lathe_report_format_value(shown, sizeof shown, line, line + (eq - text) + 1);
+            lathe_html_escape(f, line);
+            fputs(": ", f);
+            lathe_html_escape(f, shown);
+        } else {
+            lathe_html_escape(f, line);
+        }
+        text += len + (nl ? 1 : 0);
+    }
+}
+
 static void nodes_and_cache(FILE *f, const rep *r)
 {
     const lathe_run_stats *st = lathe_graph_run_stats(r->g);
@@ -491,30 +516,10 @@ static void nodes_and_cache(FILE *f, const rep *r)
         fputs(lathe_graph_node_ran(r->g, id) && *lathe_graph_node_why(r->g, id) ? ": " : "", f);
         lathe_html_escape(f, lathe_graph_node_why(r->g, id));
         fputs("</td><td>", f);
-        for (const char *p = lathe_graph_node_report(r->g, id); *p; p++)
-            if (*p == '\n')
-                fputs(p[1] ? "; " : "", f);
-            else
-                lathe_html_escape(f, (char[2]){*p, 0});
+        node_report(f, lathe_graph_node_report(r->g, id));
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n", f);
-}
-
-static void graph_dot(FILE *f, const rep *r)
-{
-    char *dot = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&dot, &len);
-    if (m) {
-        lathe_graph_write_dot(r->g, m);
-        fclose(m);
-    }
-    fputs("<h2 id=\"graph\">Graph</h2>\n<p class=\"note\">Graphviz DOT (<code>lathe graph</code> "
-          "prints the same; <code>dot -Tsvg</code> draws it).</p>\n<pre class=\"dot\">", f);
-    lathe_html_escape(f, dot ? dot : "");
-    fputs("</pre>\n", f);
-    free(dot);
 }
 
 static void document(FILE *f, const rep *r, const char *title)
@@ -527,8 +532,9 @@ static void document(FILE *f, const rep *r, const char *title)
     fprintf(f, " \xe2\x80\x94 lathe %s</p>\n", lathe_version());
     summary_table(f, r);
     lathe_preview_html(f, r->previews);
-    fputs("<h2 id=\"charts\">Charts</h2>\n<p class=\"note\">Dashed: sources; solid: "
-          "deliverables.</p>\n", f);
+    fputs("<h2 id=\"charts\">Charts</h2>\n<p class=\"note\">Thick dashed: sources, drawn over "
+          "the deliverables; each deliverable has its own colour and dash pattern, so outputs "
+          "that coincide stay told apart.</p>\n", f);
     loudness_chart(f, r);
     peak_chart(f, r);
     change_chart(f, r);
@@ -538,7 +544,7 @@ static void document(FILE *f, const rep *r, const char *title)
     lathe_report_match_charts(f, r->g);
     findings(f, r);
     nodes_and_cache(f, r);
-    graph_dot(f, r);
+    lathe_report_graph(f, r->g);
     fputs("</body></html>\n", f);
 }
 

@@ -4,8 +4,10 @@
 
 #include <math.h>
 
-#define ML 58.0  /* margins: left (y labels), right (legend), top (title), bottom (x labels) */
-#define MR 170.0
+#define ML 58.0  /* margins: left (y labels), right, top (title), bottom (x labels) */
+#define MR 20.0
+#define LEGEND_ROW 16.0 /* the legend sits under the plot, one whole file name per row */
+#define MAX_LEGEND 14
 #define MT 30.0
 #define MB 42.0
 #define MAX_POINTS 1500 /* longer series are reduced to per-bucket maxima */
@@ -13,6 +15,27 @@
 static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
                                       "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
 #define N_COLORS (int)(sizeof palette / sizeof palette[0])
+
+/* Outputs of one chain often coincide (the same master in five formats): each solid series gets
+ * its own dash pattern as well as its colour, so a curve hidden under another still shows. */
+static const char *const dashes[] = {"none", "9 3", "2 3", "12 3 3 3", "6 2 2 2 2 2", "4 4"};
+#define N_DASHES (int)(sizeof dashes / sizeof dashes[0])
+#define SOURCE_DASH "5 3"
+
+static const char *dash_of(const lathe_svg_series *s, int k)
+{
+    return s->dashed ? SOURCE_DASH : dashes[k % N_DASHES];
+}
+
+static int legend_rows(int n)
+{
+    return n < MAX_LEGEND ? n : MAX_LEGEND;
+}
+
+static int chart_height(int n)
+{
+    return LATHE_SVG_H + (int)(LEGEND_ROW * legend_rows(n)) + (n ? 6 : 0);
+}
 
 void lathe_html_escape(FILE *f, const char *s)
 {
@@ -110,12 +133,12 @@ static double bucket(const lathe_svg_series *s, size_t b, size_t step)
     return m;
 }
 
-static void series_path(FILE *f, const lathe_svg_chart *c, const lathe_svg_series *s, int color)
+static void series_path(FILE *f, const lathe_svg_chart *c, const lathe_svg_series *s, int k)
 {
     size_t step = s->n / MAX_POINTS + 1;
     int pen = 0;
-    fprintf(f, "<path class=\"series%s\" stroke=\"%s\" d=\"", s->dashed ? " source" : "",
-            palette[color % N_COLORS]);
+    fprintf(f, "<path class=\"series%s\" stroke=\"%s\" stroke-dasharray=\"%s\" d=\"",
+            s->dashed ? " source" : "", palette[s->color % N_COLORS], dash_of(s, k));
     for (size_t b = 0; b < s->n; b += step) {
         double v = bucket(s, b, step);
         if (!isfinite(v)) {
@@ -128,31 +151,42 @@ static void series_path(FILE *f, const lathe_svg_chart *c, const lathe_svg_serie
     fputs("\"/>\n", f);
 }
 
+/* Under the plot, the whole width: file names are shown whole (a long name is what tells two
+ * deliverables apart); the plot keeps its size whatever the names. */
 static void legend(FILE *f, const lathe_svg_series *s, int n)
 {
-    double x = LATHE_SVG_W - MR + 10;
-    for (int k = 0; k < n && k < 14; k++) {
-        double y = MT + 8 + 16.0 * k;
-        fprintf(f, "<line class=\"series%s\" stroke=\"%s\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
-                   "y2=\"%.1f\"/><text class=\"legend\" x=\"%.1f\" y=\"%.1f\">",
-                s[k].dashed ? " source" : "", palette[s[k].color % N_COLORS], x, x + 18, y, y, x + 22,
-                y + 4);
+    double x = ML;
+    for (int k = 0; k < legend_rows(n); k++) {
+        double y = LATHE_SVG_H + 2 + LEGEND_ROW * k;
+        fprintf(f, "<line class=\"series%s\" stroke=\"%s\" stroke-dasharray=\"%s\" x1=\"%.1f\" "
+                   "x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/><text class=\"legend\" x=\"%.1f\" "
+                   "y=\"%.1f\">", s[k].dashed ? " source" : "", palette[s[k].color % N_COLORS],
+                dash_of(&s[k], k), x, x + 30, y, y, x + 36, y + 4);
         lathe_html_escape(f, s[k].name);
+        fputs(s[k].dashed ? " (source, drawn on top)" : "", f);
         fputs("</text>\n", f);
     }
+    if (n > MAX_LEGEND)
+        fprintf(f, "<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">and %d more</text>\n", x,
+                LATHE_SVG_H + 6 + LEGEND_ROW * MAX_LEGEND, n - MAX_LEGEND);
 }
 
 void lathe_svg_line_chart_open(FILE *f, const lathe_svg_chart *c, const lathe_svg_series *s,
                                int n)
 {
+    int h = chart_height(n) + (n > MAX_LEGEND ? (int)LEGEND_ROW : 0);
     fprintf(f, "<svg class=\"chart %s\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
                "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
-            c->kind, LATHE_SVG_W, LATHE_SVG_H, LATHE_SVG_W, LATHE_SVG_H);
+            c->kind, LATHE_SVG_W, h, LATHE_SVG_W, h);
     lathe_html_escape(f, c->title);
     fputs("\">\n", f);
     axes(f, c);
-    for (int k = 0; k < n; k++)
-        series_path(f, c, &s[k], s[k].color);
+    /* deliverables first, sources last: a source's dashed line stays visible over outputs that
+     * follow it closely */
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < n; k++)
+            if (!s[k].dashed == !pass)
+                series_path(f, c, &s[k], k);
     legend(f, s, n);
 }
 
@@ -183,7 +217,7 @@ void lathe_svg_bar_chart(FILE *f, const char *kind, const char *title, const cha
                          const char *name1, const char *name2, int n)
 {
     int h = (int)(MT + 10 + 26.0 * (n ? n : 1) + 24);
-    double w = LATHE_SVG_W - 260.0, mx = 1.0;
+    double w = LATHE_SVG_W - 340.0, mx = 1.0; /* room right of the longest bar for its value */
     for (int i = 0; i < n; i++)
         mx = fmax(mx, fmax(v[i], v2 ? v2[i] : 0.0));
     mx = ceil(mx);

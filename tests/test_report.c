@@ -2,7 +2,8 @@
  * the numbers of the JSON, the source measured for before/after, outputs left alone measured from
  * their files, no JavaScript, no temporary file left; the peak-per-100-ms series of the analysis
  * against a sine's known peak; and, when Debian's chromium is installed, a headless screenshot
- * showing the charts draw pixels. */
+ * showing the charts draw pixels, and a laid-out copy showing no chart text (legends with whole
+ * file names) leaves its drawing. */
 #define _XOPEN_SOURCE 700
 #include "clitest.h"
 #include "testutil.h"
@@ -53,6 +54,41 @@ static void check_charts(const char *html)
     CHECK(strncmp(html, "<!DOCTYPE html>", 15) == 0 && strstr(html, "</html>\n"), "whole document");
 }
 
+/* Numbers are written to their meaning: no run of 5+ decimals anywhere (a node's raw report
+ * carries 17 significant digits), and the limiter's reduction reads in 0.01 dB. */
+static void check_number_format(const char *html)
+{
+    int longest = 0;
+    for (const char *p = html; *p; p++)
+        if (*p == '.' && p > html && p[-1] >= '0' && p[-1] <= '9') {
+            int d = 0;
+            while (p[1 + d] >= '0' && p[1 + d] <= '9')
+                d++;
+            longest = d > longest ? d : longest;
+        }
+    CHECK(longest < 5, "no number printed with %d decimals", longest);
+    const char *gr = strstr(html, "gr_max_db: ");
+    CHECK(gr && strstr(gr, " dB") && strchr(gr, '.') && strspn(strchr(gr, '.') + 1, "0123456789") == 2,
+          "limiter reduction in 0.01 dB: %.40s", gr ? gr : "(none)");
+}
+
+/* The graph section is a drawing when lathe was built with Graphviz's library (CMake links it
+ * whenever pkg-config finds it): an <svg> holding one Graphviz node per graph node. */
+static void check_graph(const char *html, int nodes)
+{
+    if (tu_run("pkg-config --exists libgvc") != 0) {
+        printf("note: libgvc not installed; the report shows DOT text (apt-get install "
+               "libgraphviz-dev)\n");
+        CHECK(strstr(html, "<pre class=\"dot\">digraph") != NULL, "graph as DOT text");
+        return;
+    }
+    const char *g = strstr(html, "<div class=\"graph\">\n<svg");
+    CHECK(g != NULL, "graph drawn as svg");
+    CHECK(g && ct_count(g, "class=\"node\"") == nodes, "graph drawing holds %d nodes (found %d)",
+          nodes, g ? ct_count(g, "class=\"node\"") : 0);
+    CHECK(g && strstr(g, "class=\"edge\""), "graph drawing holds edges");
+}
+
 /* Every output's integrated loudness and true peak of the JSON appear, as printed, in its row. */
 static void check_numbers(const char *html, json_t *run)
 {
@@ -88,7 +124,7 @@ static const char *chain =
     "local mix = source(param('input', 'mix.wav'))\n"
     "output(mix:gain{gain_db = -6}, 'quiet.wav', {bits = 24})\n"
     "output(mix:compress{threshold_db = -30, ratio = 4, attack_ms = 5, release_ms = 80}\n"
-    "         :limit{ceiling_dbtp = -1}, 'loud.flac', {bits = 24})\n";
+    "         :limit{ceiling_dbtp = -1}, 'loud-master-for-streaming-services-24bit.flac', {bits = 24})\n";
 
 static void test_render_report(void)
 {
@@ -106,15 +142,17 @@ static void test_render_report(void)
     if (!html || !run)
         return;
     check_charts(html);
+    check_number_format(html);
+    check_graph(html, 6); /* source, gain, compress, limit and the two outputs */
     check_numbers(html, run);
-    CHECK(strstr(html, "quiet.wav") && strstr(html, "loud.flac") && strstr(html, "mix.wav"),
+    CHECK(strstr(html, "quiet.wav") && strstr(html, "loud-master-for-streaming-services-24bit.flac")
+          && strstr(html, "mix.wav"),
           "outputs and source named");
     /* a pure -6 dB gain: exactly 6 LU under the source, measured here from the source file */
     CHECK_NEAR(row_value(html, "mix.wav", 1) - row_value(html, "quiet.wav", 1), 6.0, 0.11,
                "source measured for before/after");
     CHECK(strstr(html, "limit chain.lua:3") != NULL || strstr(html, "limit chain.lua:4") != NULL,
           "the limiter's gain reduction is charted");
-    CHECK(strstr(html, "<pre class=\"dot\">digraph") != NULL, "graph as DOT");
     CHECK(!leftover_temp(), "no temporary file left");
     CHECK(len < 200000, "report stays small: %ld bytes", len);
     /* second run: nothing to do, so the report describing these files is left as it was */
@@ -127,7 +165,7 @@ static void test_render_report(void)
     CHECK(ct_lathe("render chain.lua -o out --cache cache --quiet") == 0, "partial re-render");
     char *again = ct_slurp("out/report.html", NULL);
     CHECK(again && strstr(again, "(up to date)"), "outputs left alone are marked");
-    CHECK_NEAR(row_value(again ? again : "", "loud.flac", 1), row_value(html, "loud.flac", 1), 0.01,
+    CHECK_NEAR(row_value(again ? again : "", "loud-master-for-streaming-services-24bit.flac", 1), row_value(html, "loud-master-for-streaming-services-24bit.flac", 1), 0.01,
                "left-alone output measured from its file");
     free(again);
     json_decref(run);
@@ -185,9 +223,56 @@ static int shoot(const char *html, const char *png)
 {
     return tu_run("cd %s && timeout 120 chromium --headless --no-sandbox --disable-gpu "
                   "--disable-background-networking --disable-component-update --disable-sync "
-                  "--no-first-run --user-data-ct_dir=%s/chrome --window-size=1000,2400 "
-                  "--screenshot=%s/%s file://%s/%s >/dev/null 2>&1",
+                  "--disable-quic --no-first-run --user-data-dir=%s/chrome "
+                  "--window-size=1000,2400 --screenshot=%s/%s file://%s/%s >/dev/null 2>&1",
                   ct_dir, ct_dir, ct_dir, png, ct_dir, html);
+}
+
+/* Written into a copy of the report (the report itself has no JavaScript): counts the texts of
+ * the charts and those whose box leaves their <svg> (a clipped legend or label), into <body>. */
+static const char *clip_probe =
+    "<script>var n=0,out=0,leg=0;document.querySelectorAll('svg.chart').forEach(function(s){"
+    "var r=s.getBoundingClientRect();s.querySelectorAll('text').forEach(function(t){n++;"
+    "if(t.classList.contains('legend'))leg++;var b=t.getBoundingClientRect();"
+    "if(b.left<r.left-.5||b.right>r.right+.5||b.top<r.top-.5||b.bottom>r.bottom+.5)out++;});});"
+    "document.body.setAttribute('data-texts',n);document.body.setAttribute('data-legends',leg);"
+    "document.body.setAttribute('data-clipped',out);</script>";
+
+static int body_attr(const char *dom, const char *name)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s=\"", name);
+    const char *p = dom ? strstr(dom, key) : NULL;
+    return p ? atoi(p + strlen(key)) : -1;
+}
+
+/* Chromium lays the report out: no text of a chart (legends with whole file names, tick labels,
+ * titles) falls outside its drawing. */
+static void check_not_clipped(const char *html)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/out/probe.html", ct_dir);
+    FILE *o = fopen(path, "w");
+    const char *end = strstr(html, "</body>");
+    if (o && end) {
+        fwrite(html, 1, (size_t)(end - html), o);
+        fputs(clip_probe, o);
+        fputs(end, o);
+    }
+    if (o)
+        fclose(o);
+    CHECK(tu_run("cd %s && timeout 120 chromium --headless --no-sandbox --disable-gpu "
+                 "--disable-background-networking --disable-component-update --disable-sync "
+                 "--disable-quic --no-first-run --user-data-dir=%s/chrome-dom "
+                 "--window-size=1000,2400 --dump-dom file://%s/out/probe.html >dom.html "
+                 "2>/dev/null", ct_dir, ct_dir, ct_dir) == 0, "chromium --dump-dom");
+    char *dom = ct_slurp("dom.html", NULL);
+    int texts = body_attr(dom, "data-texts"), legends = body_attr(dom, "data-legends");
+    CHECK(texts > 20 && legends >= 6, "chart texts laid out: %d texts, %d legend entries", texts,
+          legends);
+    CHECK(body_attr(dom, "data-clipped") == 0, "no chart text clipped: %d outside their svg",
+          body_attr(dom, "data-clipped"));
+    free(dom);
 }
 
 /* Chromium draws the report: the screenshot of the page with its charts holds much more than the
@@ -223,6 +308,7 @@ static void test_chromium(void)
     CHECK(w1 == 1000 && h1 == 2400, "screenshot size %dx%d", w1, h1);
     CHECK(with > 0 && without > 0 && with > without * 5 / 4,
           "charts draw: %ld bytes with, %ld without", with, without);
+    check_not_clipped(html);
     free(html);
 }
 
