@@ -107,18 +107,26 @@ static void test_amounts(void)
     free(p);
 }
 
+/* a 300 Hz tone of amplitude a, plus a 7 kHz burst of amplitude b from 0.5 s for 0.2 s; 1 s */
+static tu_signal burst_signal(double a, double b)
+{
+    const uint64_t n = RATE, b0 = RATE / 2, b1 = RATE / 2 + RATE / 5;
+    tu_signal x = tu_signal_new(RATE, 2, n);
+    for (uint64_t i = 0; i < n; i++) {
+        double t = (double)i / RATE, v = a * sin(2.0 * PI * 300.0 * t);
+        if (i >= b0 && i < b1)
+            v += b * sin(2.0 * PI * 7000.0 * t);
+        x.ch[0][i] = x.ch[1][i] = (float)v;
+    }
+    return x;
+}
+
 static void test_deesser(void)
 {
     void *p = dt_params(D);
     dt_sets(D->params, p, "preset", "deesser");
-    const uint64_t n = RATE, b0 = RATE / 2, b1 = RATE / 2 + RATE / 5;
-    tu_signal x = tu_signal_new(RATE, 2, n);
-    for (uint64_t i = 0; i < n; i++) {
-        double t = (double)i / RATE, v = 0.25 * sin(2.0 * PI * 300.0 * t);
-        if (i >= b0 && i < b1)
-            v += 0.25 * sin(2.0 * PI * 7000.0 * t);
-        x.ch[0][i] = x.ch[1][i] = (float)v;
-    }
+    const uint64_t b0 = RATE / 2, b1 = RATE / 2 + RATE / 5;
+    tu_signal x = burst_signal(0.25, 0.25);
     tu_signal y = dt_run(D, p, &x, 0);
     /* Measure the burst's second half (settled) and the tone before the burst. */
     uint64_t m0 = b0 + RATE / 10, len = b1 - m0;
@@ -138,18 +146,12 @@ static void test_deesser(void)
     free(p);
 }
 
-/* Cut (dB) of the 7 kHz part of 300 Hz + a 7 kHz burst (amplitudes a and b) through p, measured
- * over the burst's settled second half. */
+/* Cut (dB) of the 7 kHz part of burst_signal(a, b) through p, over the burst's settled second
+ * half. */
 static double burst_cut_db(const void *p, double a, double b)
 {
-    const uint64_t n = RATE, b0 = RATE / 2, b1 = RATE / 2 + RATE / 5;
-    tu_signal x = tu_signal_new(RATE, 2, n);
-    for (uint64_t i = 0; i < n; i++) {
-        double t = (double)i / RATE, v = a * sin(2.0 * PI * 300.0 * t);
-        if (i >= b0 && i < b1)
-            v += b * sin(2.0 * PI * 7000.0 * t);
-        x.ch[0][i] = x.ch[1][i] = (float)v;
-    }
+    const uint64_t b0 = RATE / 2, b1 = RATE / 2 + RATE / 5;
+    tu_signal x = burst_signal(a, b);
     tu_signal y = dt_run(D, p, &x, 0);
     uint64_t m0 = b0 + RATE / 10, len = b1 - m0;
     double g = tu_db(tu_sine_amplitude(y.ch[0] + m0, len, 7000.0, RATE) /
