@@ -44,7 +44,7 @@ deliver.profiles = {
     peak_dbtp = -0.5,        -- linear turn-down for headroom under the plant's 0 dBTP (no limiter)
     ceiling_dbtp = 0,
     highpass_hz = 25,        -- sub-sonic cut
-    deess = true, deess_hz = 7000, deess_threshold_db = -15, deess_range_db = 3,
+    deess = true, deess_hz = 7000, deess_threshold_db = -10, deess_range_db = 3,
     max_rate = 96000, rate = nil, bits = 24, format = "wav",
     lf_hz = 300,             -- the one low-end frequency: the elliptical filter makes the side
                              -- mono below it, and the check (spec.c lf_hz) wants the low end in
