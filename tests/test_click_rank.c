@@ -1,7 +1,7 @@
 /* test_click_rank.c - grouping and ranking of clicks on hand-made lists: clicks less than
- * LATHE_CLICK_GROUP_GAP_S apart (any channel) form one place, places are ranked by their
- * strongest click (ties: more clicks, then earlier), and the result does not depend on the
- * order of the input list. */
+ * LATHE_CLICK_GROUP_GAP_S apart (any channel) form one place of at most LATHE_CLICK_GROUP_SPAN_S,
+ * places are ranked by their strongest click (ties: more clicks, then earlier), and the result
+ * does not depend on the order of the input list. */
 #include "measure/click_rank.h"
 #include "testutil.h"
 
@@ -40,7 +40,17 @@ int main(void)
     for (size_t i = 0; i < n; i++)
         rev[i] = ev[n - 1 - i];
     check_groups(rev, n, "reversed");
-    lathe_click_group g[1];
+    /* clicks every 0.5 s for 12 s: places of at most 5 s, 0-5, 5.5-10.5, 11-11.5 */
+    lathe_qc_event dense[24];
+    for (size_t i = 0; i < 24; i++)
+        dense[i] = (lathe_qc_event){500 * i, 0, 1, 0.1 + 0.001 * (double)i};
+    lathe_click_group g[24];
+    size_t ng = lathe_click_groups(dense, 24, 1000.0, g);
+    CHECK(ng == 3, "dense clicks: 3 places of at most 5 s (%zu)", ng);
+    if (ng == 3)
+        CHECK(g[0].start_s == 11.0 && g[0].count == 2 && g[1].start_s == 5.5 && g[1].end_s == 10.5 &&
+                  g[1].count == 11 && g[2].start_s == 0.0 && g[2].count == 11,
+              "dense clicks: places ranked by their strongest, counts 2, 11, 11");
     CHECK(lathe_click_groups(ev, 0, 1000.0, g) == 0, "no clicks, no places");
     return tu_done();
 }

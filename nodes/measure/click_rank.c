@@ -36,7 +36,8 @@ size_t lathe_click_groups(const lathe_qc_event *clicks, size_t n, double rate,
     for (size_t i = 0; i < n; i++) {
         double t = (double)ev[i].frame / rate;
         lathe_click_group *cur = g ? &out[g - 1] : NULL;
-        if (!cur || t - cur->end_s > LATHE_CLICK_GROUP_GAP_S) {
+        if (!cur || t - cur->end_s > LATHE_CLICK_GROUP_GAP_S ||
+            t - cur->start_s > LATHE_CLICK_GROUP_SPAN_S) {
             out[g++] = (lathe_click_group){t, t, t, ev[i].value, 1, ev[i].channel};
             continue;
         }

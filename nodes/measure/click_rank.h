@@ -8,7 +8,9 @@
 
 #include <stddef.h>
 
-#define LATHE_CLICK_GROUP_GAP_S 1.0 /* a click this close to the previous one joins its group */
+#define LATHE_CLICK_GROUP_GAP_S 1.0  /* a click this close to the previous one joins its group */
+#define LATHE_CLICK_GROUP_SPAN_S 5.0 /* ... if the group is not longer than this: dense detections
+                                        over a whole song still make places one can go to */
 
 typedef struct lathe_click_group {
     double start_s, end_s; /* first and last click of the group */
