@@ -44,7 +44,7 @@ deliver.profiles = {
     peak_dbtp = -0.5,        -- linear turn-down for headroom under the plant's 0 dBTP (no limiter)
     ceiling_dbtp = 0,
     highpass_hz = 25,        -- sub-sonic cut
-    deess = true, deess_hz = 7000, deess_threshold_db = -30, deess_range_db = 3,
+    deess = true, deess_hz = 7000, deess_threshold_db = -10, deess_range_db = 3,
     max_rate = 96000, rate = nil, bits = 24, format = "wav",
     lf_hz = 300,             -- the one low-end frequency: the elliptical filter makes the side
                              -- mono below it, and the check (spec.c lf_hz) wants the low end in
@@ -87,7 +87,7 @@ deliver.about = {
   auto_blank_ms = "no dither where the master is exact digital zero this long (ms; 0: off)",
   deess = "gentle de-esser (dynamic EQ) on or off",
   deess_hz = "de-esser centre (Hz)",
-  deess_threshold_db = "de-esser threshold (dB)",
+  deess_threshold_db = "de-esser threshold (dB of the 7 kHz band over the programme)",
   deess_range_db = "de-esser's most cut (dB)",
   lf_hz = "vinyl: side made mono below this, and low-end correlation checked below it (Hz; 0: off)",
   max_limit_db = "cap: turned down until at most this much is left for the limiter (dB)",
@@ -235,8 +235,10 @@ function deliver.vinyl(master, stem, opts)
     x = x:stereo{bass_mono_hz = s.lf_hz}
   end
   if s.deess then
+    -- relative: its cut follows sibilance over the programme, not the mix's level before the cap
     x = x:dyneq{{type = "bell", freq_hz = s.deess_hz, q = 1.5, threshold_db = s.deess_threshold_db,
-                 ratio = 3, range_db = s.deess_range_db, attack_ms = 2, release_ms = 80}}
+                 ratio = 3, range_db = s.deess_range_db, attack_ms = 2, release_ms = 80,
+                 relative = true}}
   end
   -- No limiter: one linear turn-down for loudness and peak headroom.
   x = x:cap{max_lufs = s.max_lufs, max_dbtp = math.min(s.peak_dbtp, s.ceiling_dbtp)}

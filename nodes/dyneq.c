@@ -8,17 +8,27 @@
  * first-order filters 1 + (g - 1) F is an exact first-order shelf. When a band does nothing,
  * g - 1 is exactly 0 and y is x bit for bit: below threshold the node is a true identity.
  * The filters are fixed (no coefficient modulation), so fast gain changes cannot zipper.
- * Bands run in series, in list order. */
+ * Bands run in series, in list order.
+ * A band with `relative` compares F(x) with the programme, not with full scale: its detector
+ * hears F(x) / R, R the broadband RMS of the node's input (channels together), the larger of a
+ * slow (REL_TAU_S) and a fast (REL_FAST_S) average, so threshold_db is a band-to-programme ratio:
+ * the fast one holds the ratio near or under 0 dB at onsets (and at the start, before the slow
+ * one has settled), the slow one keeps the programme's level through short pauses. A de-esser set so acts on sibilance, not on level:
+ * the same signal 12 dB louder or quieter gets the same cut (R scales with it). */
 #include "lathe/lathe_node.h"
 
 #include "dsp/biquad.h"
 #include "dsp/dynamics.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #define DQ_MAX_BANDS 8
 #define DQ_MAX_ALL (DQ_MAX_BANDS + 1) /* + the preset's band */
+#define REL_TAU_S 0.4    /* the programme reference: slower than a sibilant, faster than a song */
+#define REL_FAST_S 0.005 /* an onset's own level */
+#define REL_FLOOR 1e-7   /* R below this (-140 dBFS) counts as this: silence is no programme */
 
 enum { T_BELL, T_LOWSHELF, T_HIGHSHELF };
 enum { M_CUT, M_BOOST };
@@ -29,6 +39,7 @@ typedef struct dq_band {
     double freq_hz, q, threshold_db, ratio, range_db, attack_ms, release_ms;
     int mode;
     int enabled;
+    int relative;
 } dq_band;
 
 typedef struct dyneq_params {
@@ -53,6 +64,7 @@ static const lathe_param band_table[] = {
     LATHE_NUMBER(dq_band, release_ms, 100.0, 1.0, 5000.0, "time to 63% of a gain-change fall"),
     LATHE_ENUM(dq_band, mode, "cut", mode_choices, "cut or boost above the threshold"),
     LATHE_BOOL(dq_band, enabled, 1, "band active"),
+    LATHE_BOOL(dq_band, relative, 0, "threshold_db relative to the programme's broadband RMS"),
     LATHE_PARAM_END
 };
 
@@ -64,13 +76,16 @@ static const lathe_param dyneq_table[] = {
     LATHE_PARAM_END
 };
 
-static const dq_band deesser_band = {T_BELL, 7000.0, 1.5, -30.0, 4.0, 10.0, 1.0, 60.0, M_CUT, 1};
+static const dq_band deesser_band = {T_BELL, 7000.0, 1.5, -30.0, 4.0, 10.0, 1.0, 60.0, M_CUT, 1, 0};
 
 typedef struct dyneq_state {
     lathe_biquad_cascade filt[DQ_MAX_ALL];
     lathe_dynamics dyn[DQ_MAX_ALL];
-    int boost[DQ_MAX_ALL];
-    int n_active;
+    int boost[DQ_MAX_ALL], relative[DQ_MAX_ALL];
+    int n_active, any_relative;
+    double ref_env[2], ref_coef[2]; /* programme power, slow and fast; one-pole coefficients */
+    double *ref;              /* 1 / R per frame of the block */
+    float *rsc[LATHE_MAX_CHANNELS]; /* F(x) / R for relative bands */
     uint32_t channels;
     float *fmem;
     double *dmem;
@@ -111,6 +126,8 @@ static void setup_band(dyneq_state *s, int k, const dq_band *b, const lathe_form
     c.link = link;
     lathe_dynamics_init(&s->dyn[k], &c);
     s->boost[k] = b->mode == M_BOOST;
+    s->relative[k] = b->relative;
+    s->any_relative |= b->relative;
 }
 
 static int dyneq_prepare(void *state, lathe_prepare_ctx *ctx)
@@ -125,6 +142,10 @@ static int dyneq_prepare(void *state, lathe_prepare_ctx *ctx)
     dq_band bands[DQ_MAX_ALL];
     s->n_active = gather(p, bands);
     s->channels = in->channels;
+    s->any_relative = 0;
+    s->ref_env[0] = s->ref_env[1] = 0.0;
+    s->ref_coef[0] = exp(-1.0 / (REL_TAU_S * in->rate));
+    s->ref_coef[1] = exp(-1.0 / (REL_FAST_S * in->rate));
     for (int k = 0; k < s->n_active; k++) {
         if (bands[k].freq_hz >= 0.45 * in->rate) {
             snprintf(ctx->err, LATHE_ERR_MAX, "freq_hz %g must be below %g at %u Hz",
@@ -134,8 +155,8 @@ static int dyneq_prepare(void *state, lathe_prepare_ctx *ctx)
         setup_band(s, k, &bands[k], in, p->link);
     }
     uint32_t m = ctx->max_frames;
-    s->fmem = lathe_alloc(sizeof(float) * in->channels * m);
-    s->dmem = lathe_alloc(sizeof(double) * in->channels * m);
+    s->fmem = lathe_alloc(sizeof(float) * 2 * in->channels * m);
+    s->dmem = lathe_alloc(sizeof(double) * (in->channels + 1) * m);
     if (!s->fmem || !s->dmem) {
         snprintf(ctx->err, LATHE_ERR_MAX, "out of memory");
         return LATHE_ERR_NOMEM;
@@ -143,13 +164,16 @@ static int dyneq_prepare(void *state, lathe_prepare_ctx *ctx)
     for (uint32_t c = 0; c < in->channels; c++) {
         s->sc[c] = s->fmem + (size_t)c * m;
         s->gr[c] = s->dmem + (size_t)c * m;
+        s->rsc[c] = s->fmem + (size_t)(in->channels + c) * m;
     }
+    s->ref = s->dmem + (size_t)in->channels * m;
     return LATHE_OK;
 }
 
 static void dyneq_reset(void *state)
 {
     dyneq_state *s = state;
+    s->ref_env[0] = s->ref_env[1] = 0.0;
     for (int k = 0; k < s->n_active; k++) {
         lathe_biquad_cascade_reset(&s->filt[k]);
         lathe_dynamics_reset(&s->dyn[k]);
@@ -169,7 +193,14 @@ static void dyneq_release(void *state)
 static void run_band(dyneq_state *s, int k, const float *const *x, float *const *y, uint32_t n)
 {
     lathe_biquad_cascade_process(&s->filt[k], x, s->sc, n);
-    lathe_dynamics_process(&s->dyn[k], (const float *const *)s->sc, n, s->gr);
+    float *const *det = s->sc;
+    if (s->relative[k]) {
+        for (uint32_t c = 0; c < s->channels; c++)
+            for (uint32_t i = 0; i < n; i++)
+                s->rsc[c][i] = (float)((double)s->sc[c][i] * s->ref[i]);
+        det = s->rsc;
+    }
+    lathe_dynamics_process(&s->dyn[k], (const float *const *)det, n, s->gr);
     /* gains in place of the GR, once when the channels are linked; a boost mirrors the cut */
     uint32_t rows = lathe_dynamics_linked(&s->dyn[k]) ? 1 : s->channels;
     double sign = s->boost[k] ? -1.0 : 1.0;
@@ -190,6 +221,24 @@ static void run_band(dyneq_state *s, int k, const float *const *x, float *const 
     }
 }
 
+/* 1 / R per frame from the node's input (before any band), for the relative bands. */
+static void programme_reference(dyneq_state *s, const float *const *x, uint32_t n)
+{
+    double a = s->ref_coef[0], e = s->ref_env[0], inv_ch = 1.0 / s->channels;
+    double af = s->ref_coef[1], ef = s->ref_env[1];
+    for (uint32_t i = 0; i < n; i++) {
+        double p = 0.0;
+        for (uint32_t c = 0; c < s->channels; c++)
+            p += (double)x[c][i] * (double)x[c][i];
+        e = a * e + (1.0 - a) * p * inv_ch;
+        ef = af * ef + (1.0 - af) * p * inv_ch;
+        double r = sqrt(e > ef ? e : ef);
+        s->ref[i] = 1.0 / (r > REL_FLOOR ? r : REL_FLOOR);
+    }
+    s->ref_env[0] = e;
+    s->ref_env[1] = ef;
+}
+
 static void dyneq_process(void *state, lathe_block *b)
 {
     dyneq_state *s = state;
@@ -200,6 +249,8 @@ static void dyneq_process(void *state, lathe_block *b)
             memcpy(b->out[c], x[c], sizeof(float) * n);
         return;
     }
+    if (s->any_relative)
+        programme_reference(s, x, n);
     for (int k = 0; k < s->n_active; k++) {
         run_band(s, k, x, b->out, n);
         x = (const float *const *)b->out;

@@ -2,7 +2,7 @@
  * within 1 ms and none on clean music-like noise, 1630 clip runs, DC offset, correlation of
  * in-phase / polarity-inverted / uncorrelated channels, silence at head and tail to 10 ms, the
  * meter node's bit-exact pass-through and report, block-size independence (of the click list
- * too). */
+ * too), the click report grouped into places and ranked loudest first. */
 #include "measure/analysis.h"
 #include "nodeharness.h"
 #include "testutil.h"
@@ -128,6 +128,40 @@ static void click_blocks(void)
     }
     for (int k = 0; k < 3; k++)
         lathe_analysis_result_free(r[k]);
+    tu_signal_free(&s);
+}
+
+/* The click report ranks places, not detections: a crackle of 8 small clicks (100 ms apart, one
+ * place), a medium click and a loud pop on music-like noise. Every click is detected (recall),
+ * the report lists 3 places, loudest first, with their counts, then one totals line with the
+ * rate per minute. */
+static void click_report(void)
+{
+    const uint32_t rate = 48000;
+    tu_signal s = music(rate, 30.0, 11);
+    for (int k = 0; k < 8; k++)
+        s.ch[0][(size_t)llround((5.0 + 0.1 * k) * rate)] += 0.15f;
+    s.ch[1][(size_t)llround(12.0 * rate)] -= 0.25f;
+    s.ch[0][(size_t)llround(20.0 * rate)] += 0.6f;
+    lathe_analysis_result *r = analyse(&s, 4096);
+    const lathe_finding *f[8];
+    size_t nf = 0;
+    for (size_t i = 0; i < r->n_findings && nf < 8; i++)
+        if (strcmp(r->findings[i].code, "click") == 0)
+            f[nf++] = &r->findings[i];
+    for (size_t i = 0; i < nf; i++)
+        printf("  %6.2f s ch %2d  %s\n", f[i]->time_s, f[i]->channel, f[i]->message);
+    CHECK(r->n_clicks == 10, "all 10 inserted clicks detected (%zu)", r->n_clicks);
+    CHECK(nf == 4, "3 ranked places + 1 totals line (%zu click findings)", nf);
+    if (nf == 4) {
+        CHECK(fabs(f[0]->time_s - 20.0) < 0.001 && f[0]->channel == 0, "loud pop ranked first");
+        CHECK(fabs(f[1]->time_s - 12.0) < 0.001 && f[1]->channel == 1, "medium click second");
+        CHECK(fabs(f[2]->time_s - 5.0) < 0.75 && strstr(f[2]->message, ": 8 click(s)"),
+              "crackle third, as one place of 8 clicks");
+        CHECK(f[3]->channel == -1 && strstr(f[3]->message, "10 clicks in 3 places (20.0 per minute)"),
+              "totals line: 10 clicks, 3 places, 20 per minute");
+    }
+    lathe_analysis_result_free(r);
     tu_signal_free(&s);
 }
 
@@ -297,6 +331,7 @@ int main(void)
 {
     clicks();
     click_blocks();
+    click_report();
     clipping_dc();
     correlation();
     silence();

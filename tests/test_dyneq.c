@@ -1,6 +1,7 @@
 /* test_dyneq: a dynamic EQ below threshold is an exact identity; above it a band moves by the
  * gain-computer amount (ratio, range cap, cut and boost); the de-esser preset tames a 7 kHz
- * burst and leaves the rest; block-size independence. */
+ * burst and leaves the rest; a band relative to the programme cuts the same sibilance the same
+ * at levels 12 dB apart and leaves a loud dull mix alone; block-size independence. */
 #include "dynamics_testutil.h"
 
 #define RATE 48000
@@ -106,18 +107,26 @@ static void test_amounts(void)
     free(p);
 }
 
+/* a 300 Hz tone of amplitude a, plus a 7 kHz burst of amplitude b from 0.5 s for 0.2 s; 1 s */
+static tu_signal burst_signal(double a, double b)
+{
+    const uint64_t n = RATE, b0 = RATE / 2, b1 = RATE / 2 + RATE / 5;
+    tu_signal x = tu_signal_new(RATE, 2, n);
+    for (uint64_t i = 0; i < n; i++) {
+        double t = (double)i / RATE, v = a * sin(2.0 * PI * 300.0 * t);
+        if (i >= b0 && i < b1)
+            v += b * sin(2.0 * PI * 7000.0 * t);
+        x.ch[0][i] = x.ch[1][i] = (float)v;
+    }
+    return x;
+}
+
 static void test_deesser(void)
 {
     void *p = dt_params(D);
     dt_sets(D->params, p, "preset", "deesser");
-    const uint64_t n = RATE, b0 = RATE / 2, b1 = RATE / 2 + RATE / 5;
-    tu_signal x = tu_signal_new(RATE, 2, n);
-    for (uint64_t i = 0; i < n; i++) {
-        double t = (double)i / RATE, v = 0.25 * sin(2.0 * PI * 300.0 * t);
-        if (i >= b0 && i < b1)
-            v += 0.25 * sin(2.0 * PI * 7000.0 * t);
-        x.ch[0][i] = x.ch[1][i] = (float)v;
-    }
+    const uint64_t b0 = RATE / 2, b1 = RATE / 2 + RATE / 5;
+    tu_signal x = burst_signal(0.25, 0.25);
     tu_signal y = dt_run(D, p, &x, 0);
     /* Measure the burst's second half (settled) and the tone before the burst. */
     uint64_t m0 = b0 + RATE / 10, len = b1 - m0;
@@ -137,10 +146,45 @@ static void test_deesser(void)
     free(p);
 }
 
+/* Cut (dB) of the 7 kHz part of burst_signal(a, b) through p, over the burst's settled second
+ * half. */
+static double burst_cut_db(const void *p, double a, double b)
+{
+    const uint64_t b0 = RATE / 2, b1 = RATE / 2 + RATE / 5;
+    tu_signal x = burst_signal(a, b);
+    tu_signal y = dt_run(D, p, &x, 0);
+    uint64_t m0 = b0 + RATE / 10, len = b1 - m0;
+    double g = tu_db(tu_sine_amplitude(y.ch[0] + m0, len, 7000.0, RATE) /
+                     tu_sine_amplitude(x.ch[0] + m0, len, 7000.0, RATE));
+    tu_signal_free(&x);
+    tu_signal_free(&y);
+    return g;
+}
+
+/* A relative band hears sibilance against the programme: the same sibilant passage 12 dB apart
+ * gets the same cut (an absolute threshold would cut the louder one more), and a loud mix whose
+ * 7 kHz band sits 30 dB under the programme gets none. */
+static void test_relative(void)
+{
+    void *p = dt_params(D);
+    void *b = band(p, "bell", 7000.0, -12.0, 4.0, 10.0);
+    dt_set(lathe_params_find(D->params, "bands")->fields, b, "relative", 1);
+    dt_set(lathe_params_find(D->params, "bands")->fields, b, "release_ms", 80.0); /* as the vinyl chain */
+    double loud = burst_cut_db(p, 0.25, 0.25), quiet = burst_cut_db(p, 0.25 / 4, 0.25 / 4);
+    double mix = burst_cut_db(p, 0.9, 0.9 * 0.0316);
+    printf("relative de-esser: cut %+.4f dB, 12 dB quieter %+.4f dB, loud dull mix %+.4f dB\n",
+           loud, quiet, mix);
+    CHECK(loud < -3.0, "relative band cuts a sibilant burst (%g dB)", loud);
+    CHECK(fabs(loud - quiet) < 0.01, "same cut 12 dB apart (%g vs %g dB)", loud, quiet);
+    CHECK(fabs(mix) < 0.01, "no cut on a loud mix with little 7 kHz (%g dB)", mix);
+    free(p);
+}
+
 static void test_blocks_and_errors(void)
 {
     void *p = dt_params(D);
-    band(p, "bell", 2500.0, -35.0, 3.0, 9.0);
+    void *rel = band(p, "bell", 2500.0, -20.0, 3.0, 9.0);
+    dt_set(lathe_params_find(D->params, "bands")->fields, rel, "relative", 1);
     void *b = band(p, "highshelf", 6000.0, -40.0, 2.0, 6.0);
     dt_sets(lathe_params_find(D->params, "bands")->fields, b, "mode", "boost");
     dt_set(D->params, p, "link", 0.0);
@@ -180,6 +224,7 @@ int main(void)
     test_null();
     test_amounts();
     test_deesser();
+    test_relative();
     test_blocks_and_errors();
     test_oom();
     return tu_done();

@@ -3,6 +3,7 @@
 #include "analysis.h"
 
 #include "bs1770.h"
+#include "click_rank.h"
 #include "qc.h"
 #include "dsp/truepeak.h"
 
@@ -327,6 +328,25 @@ static double db20(double x)
     return x > 0.0 ? 20.0 * log10(x) : -(double)INFINITY;
 }
 
+/* Clicks as ranked places (click_rank.h): the LIST_CAP strongest groups with their counts, then
+ * one line with the totals, so hundreds of detections still make a report one can act on. */
+static void click_findings(lathe_analysis_result *r, size_t *cap, const lathe_qc_summary *q)
+{
+    if (q->n_clicks == 0)
+        return;
+    lathe_click_group *g = malloc(q->n_clicks * sizeof *g);
+    size_t ng = g ? lathe_click_groups(q->clicks, q->n_clicks, r->rate, g) : 0;
+    for (size_t i = 0; i < ng && i < LIST_CAP; i++)
+        add_finding(r, cap, LATHE_SEV_WARNING, "click", g[i].strongest_s, (int)g[i].channel,
+                    "click/pop #%zu: %zu click(s) %.2f-%.2f s, strongest |3rd diff| %.3f", i + 1,
+                    g[i].count, g[i].start_s, g[i].end_s, g[i].peak);
+    double minutes = r->duration_s > 0.0 ? r->duration_s / 60.0 : 1.0;
+    add_finding(r, cap, LATHE_SEV_WARNING, "click", 0.0, -1,
+                "%zu clicks in %zu places (%.1f per minute)%s", q->n_clicks, ng,
+                (double)q->n_clicks / minutes, ng > LIST_CAP ? ", strongest places listed" : "");
+    free(g);
+}
+
 static void event_findings(lathe_analysis_result *r, size_t *cap, const lathe_qc_summary *q)
 {
     for (size_t i = 0; i < q->n_clip_runs; i++) {
@@ -339,12 +359,7 @@ static void event_findings(lathe_analysis_result *r, size_t *cap, const lathe_qc
     if (q->n_clip_runs > LIST_CAP)
         add_finding(r, cap, LATHE_SEV_ERROR, "clip_run", 0.0, -1, "%zu more clip runs",
                     q->n_clip_runs - LIST_CAP);
-    for (size_t i = 0; i < q->n_clicks && i < LIST_CAP; i++)
-        add_finding(r, cap, LATHE_SEV_WARNING, "click", (double)q->clicks[i].frame / r->rate,
-                    (int)q->clicks[i].channel, "click/pop (impulsive discontinuity)");
-    if (q->n_clicks > LIST_CAP)
-        add_finding(r, cap, LATHE_SEV_WARNING, "click", 0.0, -1, "%zu more clicks",
-                    q->n_clicks - LIST_CAP);
+    click_findings(r, cap, q);
     for (size_t i = 0; i < q->n_anti_phase && i < LIST_CAP; i++)
         add_finding(r, cap, LATHE_SEV_WARNING, "anti_phase",
                     (double)q->anti_phase[i].frame / r->rate, -1,
