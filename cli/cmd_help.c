@@ -124,9 +124,9 @@ static int help_topic(const char *topic)
         lathe_lua_schema_print(lathe_lua_schema_find("album.vinyl"), stdout);
     } else if (strcmp(topic, "deliver") == 0) {
         printf("local deliver = require(\"deliver\") (chains/deliver.lua): deliver.streaming, "
-               ".cd, .vinyl, .hires(master, stem, {key = value}), deliver.all(master, stem, "
+               ".cd, .vinyl, .hires, .mp3(master, stem, {key = value}), deliver.all(master, stem, "
                "\"streaming,cd\", {cd = {...}})\n`lathe master` sets mode = \"target\" on "
-               "streaming, cd and hires (--keep-level: the defaults below)\n");
+               "streaming, cd, hires and mp3 (--keep-level: the defaults below)\n");
         return lathe_lua_print_profiles(stdout, NULL) == 0 ? 0 : 2;
     } else {
         return -1;

@@ -1,5 +1,5 @@
-/* spec.h - deliverable profiles (streaming, cd, vinyl, hires) as data, and the check of any audio
- * file against one of them (specs.md table, §1-§4, §6.10-6.11): every rule with its measured
+/* spec.h - the check of any audio file against a deliverable profile (measure/profiles.h)
+ * (specs.md table, §1-§4, §6.10-6.11): every rule with its measured
  * value and limit, the failures, notes, and for streaming the playback each platform would make.
  *
  * A spec string is a profile name with optional overrides: "cd" or "cd:ceiling_dbtp=-1,min_track_s=2".
@@ -9,24 +9,10 @@
 #define LATHE_SPEC_H
 
 #include "measure/analysis.h"
+#include "measure/profiles.h"
 #include "engine/audio_io.h"
 
 #include <jansson.h>
-
-#define LATHE_SPEC_MAX_SETTINGS 16
-
-typedef struct lathe_spec_setting {
-    const char *key;
-    double value;
-    const char *help;
-} lathe_spec_setting;
-
-typedef struct lathe_spec_profile {
-    const char *name;
-    const char *container;     /* "flac" or "wav" */
-    const char *summary;
-    lathe_spec_setting settings[LATHE_SPEC_MAX_SETTINGS]; /* NULL key ends */
-} lathe_spec_profile;
 
 /* What the check measures beyond lathe_analysis_result (spec_measure.c). */
 typedef struct lathe_spec_codec {
@@ -50,19 +36,9 @@ typedef struct lathe_spec_extra {
     lathe_spec_codec codecs[2];
 } lathe_spec_extra;
 
-/* 1 when spec names a profile ("cd", "cd:ceiling_dbtp=-1"): outputs with other deliverable
- * names are not checked. */
-int lathe_spec_known(const char *spec);
 /* Platforms used when lathe_spec_check gets NULL (master's --platform); NULL: all. */
 void lathe_spec_set_platforms(const char *list);
 
-/* The stock profiles, NULL-terminated. */
-const lathe_spec_profile *const *lathe_spec_profiles(void);
-/* Parses "name[:k=v,...]" plus extra "k=v" overrides into *out (a copy of the profile). Returns 0,
- * or -1 with a one-line message in err (unknown profile or key, bad number). */
-int lathe_spec_parse(const char *spec, const char *const *overrides, int n_overrides,
-                     lathe_spec_profile *out, char *err, size_t err_size);
-double lathe_spec_get(const lathe_spec_profile *p, const char *key);
 
 /* Reads path, measuring the analysis (unless r is NULL: the caller has it), the stereo low end
  * and (when the profile asks) the lossy round trips, each on its own thread. On failure returns

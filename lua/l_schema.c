@@ -265,4 +265,5 @@ const lathe_lua_key *lathe_lua_api_doc(const char *name)
 void lathe_lua_open_schema(lua_State *L)
 {
     lua_register(L, "check_keys", l_check_keys);
+    lathe_lua_open_profiles(L);
 }

@@ -74,6 +74,8 @@ void lathe_lua_where_script(lua_State *L);
 /* The script API function `name` (source, output, param, format, ...): signature in ->type. */
 const lathe_lua_key *lathe_lua_api_doc(const char *name);
 void lathe_lua_open_schema(lua_State *L);
+/* The global `spec_profiles` (l_profiles.c): every deliverable profile's numbers from C. */
+void lathe_lua_open_profiles(lua_State *L);
 /* Prints the deliverable profiles of chains/deliver.lua (every key, its default and meaning);
  * returns 0, or -1 after printing why the module could not be read. */
 int lathe_lua_print_profiles(FILE *f, const char *only);
