@@ -39,7 +39,8 @@ static int check_one(const lathe_options *o, const check_opts *c, const char *pa
     lathe_analysis_result *r = NULL;
     lathe_audio_info info;
     lathe_spec_extra x;
-    if (lathe_spec_measure_file(path, &p, &r, &info, &x, err, sizeof err) != 0) {
+    lathe_spec_wants w = lathe_spec_wants_of(&p);
+    if (lathe_spec_measure_file(path, &w, &r, &info, &x, err, sizeof err) != 0) {
         fprintf(stderr, "lathe: %s\n", err);
         return 3;
     }

@@ -13,6 +13,12 @@
 #define LOUD_TOL_LU 0.1
 
 
+lathe_spec_wants lathe_spec_wants_of(const lathe_spec_profile *p)
+{
+    return (lathe_spec_wants){.lf_hz = lathe_spec_get(p, "lf_hz"),
+                              .codec_check = lathe_spec_get(p, "codec_check") == 1};
+}
+
 static const char *default_platforms;
 
 void lathe_spec_set_platforms(const char *list)
@@ -355,7 +361,8 @@ int lathe_spec_check(const char *spec, const char *platform_list, const char *pa
     lathe_analysis_result *mine = NULL;
     lathe_audio_info info2;
     /* With the caller's analysis, the file is read only for the extra measurements. */
-    if (lathe_spec_measure_file(path, &p, r ? NULL : &mine, &info2, &x, err, sizeof err) != 0) {
+    lathe_spec_wants w = lathe_spec_wants_of(&p);
+    if (lathe_spec_measure_file(path, &w, r ? NULL : &mine, &info2, &x, err, sizeof err) != 0) {
         *out = json_pack("{s:s, s:s}", "name", p.name, "error", err);
         return -1;
     }
