@@ -2,7 +2,7 @@
  * defines them (the table its option checks read), each key with its default and the line of
  * deliver.about that says what it means. */
 #define _XOPEN_SOURCE 700
-#include "lathe_lua.h"
+#include "l_private.h"
 
 #include <lauxlib.h>
 #include <lualib.h>

@@ -2,7 +2,7 @@
  * (spec_profiles.cd.ceiling_dbtp == -0.3) and what each key means as `spec_help`.
  * chains/deliver.lua takes its checked defaults and the list of keys the check reads from them,
  * so the chain and `lathe check` cannot drift apart. */
-#include "lathe_lua.h"
+#include "l_private.h"
 #include "measure/profiles.h"
 
 #include <lauxlib.h>

@@ -2,7 +2,7 @@
  * fields, and the script API's functions. One table each, read by the checks (an unknown key is
  * an error with "did you mean") and by `lathe help output|album|source|...`, so the
  * documentation and the checks cannot drift apart. */
-#include "lathe_lua.h"
+#include "l_private.h"
 
 #include "engine/params.h"
 
