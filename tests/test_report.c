@@ -78,7 +78,7 @@ static int leftover_temp(void)
     DIR *d = opendir(path);
     int found = 0;
     for (struct dirent *e; d && (e = readdir(d));)
-        found |= strstr(e->d_name, ".tmp") != NULL;
+        found |= strstr(e->d_name, ".lathe-tmp-") != NULL || strstr(e->d_name, ".tmp") != NULL;
     if (d)
         closedir(d);
     return found;
@@ -185,7 +185,7 @@ static int shoot(const char *html, const char *png)
 {
     return tu_run("cd %s && timeout 120 chromium --headless --no-sandbox --disable-gpu "
                   "--disable-background-networking --disable-component-update --disable-sync "
-                  "--no-first-run --user-data-ct_dir=%s/chrome --window-size=1000,2400 "
+                  "--no-first-run --user-data-dir=%s/chrome --window-size=1000,2400 "
                   "--screenshot=%s/%s file://%s/%s >/dev/null 2>&1",
                   ct_dir, ct_dir, ct_dir, png, ct_dir, html);
 }
