@@ -11,8 +11,9 @@
 -- so `lathe master` and `lathe render --json` check the written file against the same numbers.
 -- The values the check judges (ceilings, rates, bits, ...) come from the C profile table that
 -- `lathe check` itself reads (nodes/measure/profiles.c, here as `spec_profiles`); this file
--- adds only how each branch gets there. Defaults follow ../shared/specs.md (table at the top, sections 1-4). They are gentle: nothing
--- turns a mix up (cap{} only ever turns down), limiting only catches what is left over a ceiling.
+-- adds only how each branch gets there. Defaults follow ../shared/specs.md (table at the top,
+-- sections 1-4). They are gentle: nothing turns a mix up (cap{} only ever turns down), limiting
+-- only catches what is left over a ceiling.
 
 local deliver = {}
 
@@ -203,7 +204,8 @@ end
 -- stem.name.format ("song.cd.wav"); `label` replaces the name in the file name ("song.promo.mp3")
 local function write(node, stem, name, s, tags, label)
   output(node, string.format("%s.%s.%s", stem, label or name, s.format),
-         {bits = s.bits ~= 0 and s.bits or nil, bitrate_kbps = s.bitrate_kbps, deliverable = deliver.spec(name, s), tags = tags})
+         {bits = s.bits ~= 0 and s.bits or nil, bitrate_kbps = s.bitrate_kbps,
+          deliverable = deliver.spec(name, s), tags = tags})
   return node
 end
 

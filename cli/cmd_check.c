@@ -69,7 +69,8 @@ int lathe_cmd_check(int argc, char **argv)
     if (lathe_options_parse(&o, argc, argv, check_extra, &c))
         return 2;
     if (o.n_positional < 1 || !c.spec) {
-        fprintf(stderr, "usage: lathe check FILE... --spec streaming|cd|vinyl|hires[:key=value,...] "
+        fprintf(stderr, "usage: lathe check FILE... "
+                        "--spec streaming|cd|vinyl|hires|mp3[:key=value,...] "
                         "[--platform spotify,apple,youtube,tidal,deezer,amazon] [-D key=value]... "
                         "[--json]\n");
         return 2;

@@ -49,7 +49,7 @@ static const struct {
      "  --quiet          no summary, no progress bar\n"},
     {"master",
      "usage: lathe master MIX... -o DIR [--target LUFS | --keep-level]\n"
-     "                    [--deliver streaming,cd,vinyl,hires] [--platform LIST]\n"
+     "                    [--deliver streaming,cd,vinyl,hires,mp3] [--platform LIST]\n"
      "                    [--chain FILE] [-D name=value]... [--preview [--preview-at S]] [--json]\n"
      "       lathe master --album ALBUM.lua -o DIR [--json]\n"
      "Runs the stock chain (chains/master.lua) on each mix: DIR/<stem>.streaming.flac, .cd.wav,\n"
@@ -68,7 +68,7 @@ static const struct {
      "                   or a profile key: -D streaming.target_lufs=-16, -D cd.max_gr_db=4\n"
      "The profile keys (`lathe help deliver`):\n"},
     {"check",
-     "usage: lathe check FILE... --spec streaming|cd|vinyl|hires[:key=value,...]\n"
+     "usage: lathe check FILE... --spec streaming|cd|vinyl|hires|mp3[:key=value,...]\n"
      "                   [--platform LIST] [-D key=value]... [--json]\n"
      "Measures any file against a deliverable spec and prints every rule with its measured\n"
      "value: exit 0 when all pass, 1 when one fails.\n"},

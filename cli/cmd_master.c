@@ -241,7 +241,7 @@ int lathe_cmd_master(int argc, char **argv)
     if ((m.album ? o.n_positional != 0 || m.chain || m.deliver : o.n_positional < 1)
         || !o.out_dir) {
         fprintf(stderr, "usage: lathe master MIX... -o DIR [--target LUFS | --keep-level] "
-                        "[--deliver streaming,cd,vinyl,hires] [--platform spotify,apple,...] "
+                        "[--deliver streaming,cd,vinyl,hires,mp3] [--platform spotify,apple,...] "
                         "[--chain FILE] [-D key=value]... [-j N] "
                         "[--cache DIR | --no-cache] [--preview [--preview-at S]] [--json] [--quiet]\n"
                         "       lathe master --album ALBUM.lua -o DIR [--platform ...] "

@@ -15,7 +15,8 @@ static const struct {
 } commands[] = {
     {"render", lathe_cmd_render, "render every output of a script in one pass"},
     {"master", lathe_cmd_master, "one mix in, every deliverable out, each checked against its spec"},
-    {"check", lathe_cmd_check, "check a file against a deliverable spec (streaming, cd, vinyl, hires)"},
+    {"check", lathe_cmd_check,
+     "check a file against a deliverable spec (streaming, cd, vinyl, hires, mp3)"},
     {"analyze", lathe_cmd_analyze, "loudness and QC report of audio files"},
     {"graph", lathe_cmd_graph, "print a script's graph as Graphviz DOT"},
     {"cache", lathe_cmd_cache, "render cache: stats, gc, clear, explain SCRIPT"},
