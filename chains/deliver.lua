@@ -9,9 +9,11 @@
 -- Each function appends its branch to `master` and an output() whose deliverable names the spec
 -- it must meet ("cd", or "cd:ceiling_dbtp=-0.5" when a checked value differs from the default),
 -- so `lathe master` and `lathe render --json` check the written file against the same numbers.
--- (The file extension sets the container: output{format = "flac"} trips an engine bug.)
--- Defaults follow ../shared/specs.md (table at the top, sections 1-4). They are gentle: nothing
--- turns a mix up (cap{} only ever turns down), limiting only catches what is left over a ceiling.
+-- The values the check judges (ceilings, rates, bits, ...) come from the C profile table that
+-- `lathe check` itself reads (nodes/measure/profiles.c, here as `spec_profiles`); this file
+-- adds only how each branch gets there. Defaults follow ../shared/specs.md (table at the top,
+-- sections 1-4). They are gentle: nothing turns a mix up (cap{} only ever turns down), limiting
+-- only catches what is left over a ceiling.
 
 local deliver = {}
 
@@ -20,35 +22,28 @@ deliver.profiles = {
     mode = "cap",            -- "cap": never louder than max_lufs; "target": exactly target_lufs
     max_lufs = -14,          -- cap: turned down to this when louder; a quieter mix is left alone
     target_lufs = -14,       -- target: the integrated loudness reached (lathe master --target)
-    ceiling_dbtp = -1,       -- true-peak ceiling ...
-    loud_ceiling_dbtp = -2,  -- ... and when the master is louder than loud_above_lufs
-    loud_above_lufs = -14,
     max_gr_db = 6,           -- target: the limiting budget; fail rather than limit more
     margin_db = 0.02,        -- limiters aim this far under the ceiling (24-bit rounding)
-    max_rate = 48000,        -- a higher source rate comes down to 44.1 or 48 kHz ...
-    rate = nil,              -- ... unless a rate is asked for
-    bits = 24, format = "flac",
+    rate = nil,              -- a source rate above max_rate comes down unless one is asked for
+    format = "flac",
   },
   cd = {
     mode = "cap",            -- "cap": never louder than max_lufs; "target": exactly target_lufs
     target_lufs = -14,       -- target: reached under the ceiling by the loudness node ...
     max_gr_db = 6,           -- ... limiting peaks at most this much (the budget), else it fails
-    max_lufs = -14, rate = 44100, ceiling_dbtp = -0.3, sector_frames = 588, min_track_s = 4,
+    max_lufs = -14,
     margin_db = 0.05,        -- the limiter aims this far under the ceiling: dither and 16-bit
                              -- rounding come after it
-    lookahead_ms = 5, release_ms = 100, shaping = "none", bits = 16, format = "wav",
+    lookahead_ms = 5, release_ms = 100, shaping = "none", format = "wav",
     auto_blank_ms = 10,      -- no dither noise where the master is exact digital zero this long
   },
-  vinyl = {
-    max_lufs = -14,          -- -18..-14 LUFS: a louder mix comes down, a quieter one stays
+  vinyl = {                  -- max_lufs (checked): a louder mix comes down, a quieter one stays
     peak_dbtp = -0.5,        -- linear turn-down for headroom under the plant's 0 dBTP (no limiter)
-    ceiling_dbtp = 0,
     highpass_hz = 25,        -- sub-sonic cut
     deess = true, deess_hz = 7000, deess_threshold_db = -10, deess_range_db = 3,
-    max_rate = 96000, rate = nil, bits = 24, format = "wav",
-    lf_hz = 300,             -- the one low-end frequency: the elliptical filter makes the side
-                             -- mono below it, and the check (spec.c lf_hz) wants the low end in
-                             -- phase below it; a single value, so the chain passes its own check
+    rate = nil, format = "wav",
+    -- lf_hz (checked) is the one low-end frequency: the elliptical filter makes the side mono
+    -- below it and the check wants the low end in phase below it, so the chain passes its check
   },
   hires = {
     mode = "cap",            -- "cap": never louder than max_lufs; "target": exactly target_lufs
@@ -56,11 +51,35 @@ deliver.profiles = {
     max_gr_db = 6,           -- ... limiting peaks at most this much (the budget), else it fails
     max_lufs = -14,
     max_limit_db = 1,        -- cap: lighter than streaming, at most this much peak limiting
-    ceiling_dbtp = -1, margin_db = 0.02,
+    margin_db = 0.02,
     rate = nil,              -- the mix's own rate; never upsampled unless asked (rate = 96000)
-    bits = 24, format = "flac",
+    format = "flac",
+  },
+  mp3 = {                    -- a promo copy beside the masters (lathe master --deliver ...,mp3)
+    mode = "cap",            -- "cap": never louder than max_lufs; "target": exactly target_lufs
+    max_lufs = -14,
+    target_lufs = -14, max_gr_db = 6,
+    margin_db = 1,           -- the limiter aims this far under the ceiling: the encoder's overs
+                             -- land in it, and the check judges the decoded file
+    rate = nil,              -- the source's rate, brought under max_rate (MP3 stops at 48 kHz)
+    format = "mp3",
   },
 }
+
+-- The checked values, from the C table; `deliver.checked[name]` lists them (sorted), and a value
+-- that differs from the table's goes into the output's deliverable string for the check.
+deliver.checked = {}
+for name, p in pairs(deliver.profiles) do
+  local keys = {}
+  for k, v in pairs(spec_profiles[name]) do
+    if k ~= "format" then
+      keys[#keys + 1] = k
+      if p[k] == nil then p[k] = v end
+    end
+  end
+  table.sort(keys)
+  deliver.checked[name] = keys
+end
 
 -- What each key means: `lathe help deliver` prints every profile key with its default and this
 -- line (a key without one is a test failure, so the documentation cannot fall behind).
@@ -92,14 +111,10 @@ deliver.about = {
   lf_hz = "vinyl: side made mono below this, and low-end correlation checked below it (Hz; 0: off)",
   max_limit_db = "cap: turned down until at most this much is left for the limiter (dB)",
 }
-
--- The values the C spec checks (cli/spec.c), per profile.
-deliver.checked = {
-  streaming = {"ceiling_dbtp", "loud_ceiling_dbtp", "loud_above_lufs", "max_rate"},
-  cd = {"ceiling_dbtp", "rate", "sector_frames", "min_track_s"},
-  vinyl = {"ceiling_dbtp", "max_lufs", "max_rate", "lf_hz"},
-  hires = {"ceiling_dbtp"},
-}
+-- A checked key the chain does not describe itself is described by the C table.
+for k, help in pairs(spec_help) do
+  if not deliver.about[k] then deliver.about[k] = help .. " (checked)" end
+end
 
 local function copy(t)
   local c = {}
@@ -186,9 +201,11 @@ local function rate_under(src, max)
   return r
 end
 
-local function write(node, stem, name, s, tags)
-  output(node, string.format("%s.%s.%s", stem, name, s.format),
-         {bits = s.bits, deliverable = deliver.spec(name, s), tags = tags})
+-- stem.name.format ("song.cd.wav"); `label` replaces the name in the file name ("song.promo.mp3")
+local function write(node, stem, name, s, tags, label)
+  output(node, string.format("%s.%s.%s", stem, label or name, s.format),
+         {bits = s.bits ~= 0 and s.bits or nil, bitrate_kbps = s.bitrate_kbps,
+          deliverable = deliver.spec(name, s), tags = tags})
   return node
 end
 
@@ -252,18 +269,35 @@ function deliver.hires(master, stem, opts)
     return write(reach(x, s, s.ceiling_dbtp - s.margin_db), stem, "hires", s, opts and opts.tags)
   end
   -- Turn down (loudness, and peaks until at most max_limit_db is left for the limiter to catch).
-  -- One cap with both bounds: a barrier fed by the shared cap trips an engine bug (#hires-cap).
+  -- One cap with both bounds (to float rounding the samples of a second cap after the shared one:
+  -- test_cli_master's test_former_engine_bugs).
   x = capped(x, s.max_lufs, s.ceiling_dbtp + s.max_limit_db)
   x = x:limit{ceiling_dbtp = s.ceiling_dbtp - s.margin_db}
   return write(x, stem, "hires", s, opts and opts.tags)
 end
 
+function deliver.mp3(master, stem, opts)
+  local s = settings("mp3", opts)
+  local ceiling = s.ceiling_dbtp - s.margin_db
+  local rate = s.rate or rate_under(format(master).rate, s.max_rate)
+  local x
+  if s.mode == "target" then -- at the output rate, so the limiter sees the peaks written
+    x = reach(at_rate(master, rate), s, ceiling)
+  else
+    x = capped(master, s.max_lufs):limit{ceiling_dbtp = ceiling}
+    if rate ~= format(x).rate then
+      x = at_rate(x, rate):limit{ceiling_dbtp = ceiling} -- SRC can make new inter-sample peaks
+    end
+  end
+  return write(x, stem, "mp3", s, opts and opts.tags, "promo")
+end
+
 -- Every deliverable named in a comma list ("streaming,cd,vinyl,hires").
 function deliver.all(master, stem, list, opts)
-  if opts then check_keys(opts, {"cd", "hires", "streaming", "vinyl"}, "deliver.all") end
+  if opts then check_keys(opts, {"cd", "hires", "mp3", "streaming", "vinyl"}, "deliver.all") end
   for name in string.gmatch(list or "streaming,cd,vinyl,hires", "[^,%s]+") do
     if not deliver[name] or not deliver.profiles[name] then
-      error("deliver: unknown deliverable '" .. name .. "' (streaming, cd, vinyl, hires)", 2)
+      error("deliver: unknown deliverable '" .. name .. "' (streaming, cd, vinyl, hires, mp3)", 2)
     end
     deliver[name](master, stem, opts and opts[name])
   end

@@ -46,6 +46,6 @@ local target = param("target", -14)
 local per_deliverable = nil
 if not param("keep_level", false) then
   local reach = {mode = "target", target_lufs = target}
-  per_deliverable = {streaming = reach, cd = reach, hires = reach}
+  per_deliverable = {streaming = reach, cd = reach, hires = reach, mp3 = reach}
 end
 deliver.all(master, stem, param("deliver", "streaming,cd,vinyl,hires"), per_deliverable)

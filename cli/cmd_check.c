@@ -39,7 +39,8 @@ static int check_one(const lathe_options *o, const check_opts *c, const char *pa
     lathe_analysis_result *r = NULL;
     lathe_audio_info info;
     lathe_spec_extra x;
-    int rc = lathe_spec_measure_file(path, &p, &r, &info, &x, err, sizeof err);
+    lathe_spec_wants w = lathe_spec_wants_of(&p);
+    int rc = lathe_spec_measure_file(path, &w, &r, &info, &x, err, sizeof err);
     if (rc == 130)
         return rc; /* interrupted: the caller says so */
     if (rc != 0) {
@@ -71,7 +72,8 @@ int lathe_cmd_check(int argc, char **argv)
     if (lathe_options_parse(&o, argc, argv, check_extra, &c))
         return 2;
     if (o.n_positional < 1 || !c.spec) {
-        fprintf(stderr, "usage: lathe check FILE... --spec streaming|cd|vinyl|hires[:key=value,...] "
+        fprintf(stderr, "usage: lathe check FILE... "
+                        "--spec streaming|cd|vinyl|hires|mp3[:key=value,...] "
                         "[--platform spotify,apple,youtube,tidal,deezer,amazon] [-D key=value]... "
                         "[--json]\n");
         return 2;

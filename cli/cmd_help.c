@@ -50,7 +50,7 @@ static const struct {
      "  --quiet          no summary, no progress bar\n"},
     {"master",
      "usage: lathe master MIX... -o DIR [--target LUFS | --keep-level]\n"
-     "                    [--deliver streaming,cd,vinyl,hires] [--platform LIST]\n"
+     "                    [--deliver streaming,cd,vinyl,hires,mp3] [--platform LIST]\n"
      "                    [--chain FILE] [-D name=value]... [--preview [--preview-at S]] [--json]\n"
      "       lathe master --album ALBUM.lua -o DIR [--json]\n"
      "Runs the stock chain (chains/master.lua) on each mix: DIR/<stem>.streaming.flac, .cd.wav,\n"
@@ -85,7 +85,7 @@ static const struct {
      "  --merge DIR      only (re)build DIR's catalogue report\n"
      "  --json           print {\"shard\", \"shards\", \"tracks\": [each track's record]}\n"},
     {"check",
-     "usage: lathe check FILE... --spec streaming|cd|vinyl|hires[:key=value,...]\n"
+     "usage: lathe check FILE... --spec streaming|cd|vinyl|hires|mp3[:key=value,...]\n"
      "                   [--platform LIST] [-D key=value]... [--json]\n"
      "Measures any file against a deliverable spec and prints every rule with its measured\n"
      "value: exit 0 when all pass, 1 when one fails.\n"},
@@ -141,9 +141,9 @@ static int help_topic(const char *topic)
         lathe_lua_schema_print(lathe_lua_schema_find("album.vinyl"), stdout);
     } else if (strcmp(topic, "deliver") == 0) {
         printf("local deliver = require(\"deliver\") (chains/deliver.lua): deliver.streaming, "
-               ".cd, .vinyl, .hires(master, stem, {key = value}), deliver.all(master, stem, "
+               ".cd, .vinyl, .hires, .mp3(master, stem, {key = value}), deliver.all(master, stem, "
                "\"streaming,cd\", {cd = {...}})\n`lathe master` sets mode = \"target\" on "
-               "streaming, cd and hires (--keep-level: the defaults below)\n");
+               "streaming, cd, hires and mp3 (--keep-level: the defaults below)\n");
         return lathe_lua_print_profiles(stdout, NULL) == 0 ? 0 : 2;
     } else {
         return -1;

@@ -52,8 +52,10 @@ static int check_deliver(const char *list)
         char name[32];
         snprintf(name, sizeof name, "%.*s", (int)len, s);
         if (len && (len >= sizeof name || !lathe_spec_known(name) || strchr(name, ':'))) {
-            fprintf(stderr, "lathe master: --deliver: unknown deliverable '%s' (streaming, cd, "
-                            "vinyl, hires)\n", name);
+            char names[128];
+            lathe_spec_names(names, sizeof names);
+            fprintf(stderr, "lathe master: --deliver: unknown deliverable '%s' (%s)\n", name,
+                    names);
             return 2;
         }
         s += len + (s[len] == ',');
@@ -144,10 +146,15 @@ static int report(const lathe_options *o, const lathe_graph *g, json_t *run)
         if (o->json || o->quiet)
             continue;
         json_t *lufs = json_object_get(out, "integrated_lufs"), *tp = json_object_get(out, "true_peak_dbtp");
-        printf("%s\n  %s %d-bit %d Hz, %.2f s, %.2f LUFS, %.2f dBTP\n",
+        int bits = (int)json_integer_value(json_object_get(out, "bits"));
+        char depth[32]; /* a lossy file stores no word length: "lossy", never "0-bit" */
+        if (bits)
+            snprintf(depth, sizeof depth, "%d-bit", bits);
+        else
+            snprintf(depth, sizeof depth, "lossy");
+        printf("%s\n  %s %s %d Hz, %.2f s, %.2f LUFS, %.2f dBTP\n",
                json_string_value(json_object_get(out, "path")),
-               json_string_value(json_object_get(out, "format")),
-               (int)json_integer_value(json_object_get(out, "bits")),
+               json_string_value(json_object_get(out, "format")), depth,
                (int)json_integer_value(json_object_get(out, "rate")),
                (double)json_integer_value(json_object_get(out, "frames")) /
                    (double)json_integer_value(json_object_get(out, "rate")),
@@ -260,7 +267,7 @@ int lathe_cmd_master(int argc, char **argv)
     if ((m.album ? o.n_positional != 0 || m.chain || m.deliver : o.n_positional < 1)
         || !o.out_dir) {
         fprintf(stderr, "usage: lathe master MIX... -o DIR [--target LUFS | --keep-level] "
-                        "[--deliver streaming,cd,vinyl,hires] [--platform spotify,apple,...] "
+                        "[--deliver streaming,cd,vinyl,hires,mp3] [--platform spotify,apple,...] "
                         "[--chain FILE] [-D key=value]... [-j N] "
                         "[--cache DIR | --no-cache] [--preview [--preview-at S]] [--json] [--quiet]\n"
                         "       lathe master --album ALBUM.lua -o DIR [--platform ...] "

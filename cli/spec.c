@@ -12,60 +12,11 @@
 /* A loudness a hair over the bound (measurement rounding) is not "louder". */
 #define LOUD_TOL_LU 0.1
 
-static const lathe_spec_profile streaming = {
-    "streaming", "flac", "24-bit FLAC at 44.1/48 kHz, -1 dBTP (-2 when louder than -14 LUFS), "
-    "clean after MP3/Opus round trips",
-    {{"bits", 24, "word length"},
-     {"min_rate", 44100, "lowest sample rate (Hz)"},
-     {"max_rate", 48000, "highest sample rate (Hz); raise to keep a hi-res rate"},
-     {"ceiling_dbtp", -1, "true-peak ceiling"},
-     {"loud_ceiling_dbtp", -2, "true-peak ceiling when louder than loud_above_lufs"},
-     {"loud_above_lufs", -14, "a master louder than this needs loud_ceiling_dbtp"},
-     {"codec_check", 1, "1: MP3 320k and Opus 160k round trips must not clip"},
-     {NULL, 0, NULL}}};
 
-static const lathe_spec_profile cd = {
-    "cd", "wav", "16-bit 44.1 kHz stereo WAV, -0.3 dBTP, no 4-sample full-scale runs, whole "
-    "588-frame sectors, >= 4 s",
-    {{"bits", 16, "word length"},
-     {"rate", 44100, "sample rate (Hz)"},
-     {"channels", 2, "channels"},
-     {"ceiling_dbtp", -0.3, "true-peak ceiling"},
-     {"max_clip_runs", 0, "runs of >= 4 full-scale samples allowed (PCM-1630 overs)"},
-     {"sector_frames", 588, "length must be a multiple of this (CD sector, 1/75 s)"},
-     {"min_track_s", 4, "shortest track (s)"},
-     {NULL, 0, NULL}}};
-
-static const lathe_spec_profile vinyl = {
-    "vinyl", "wav", "24-bit WAV up to 96 kHz, <= 0 dBTP, -18..-14 LUFS, low end in phase, side "
-    "length for 12\" 33 1/3",
-    {{"bits", 24, "word length"},
-     {"min_rate", 44100, "lowest sample rate (Hz)"},
-     {"max_rate", 96000, "highest sample rate (Hz)"},
-     {"ceiling_dbtp", 0, "true-peak ceiling (plants: never above 0 dBTP)"},
-     {"max_lufs", -14, "loudest integrated loudness"},
-     {"min_lufs", -18, "advisory: quieter than this wastes groove level"},
-     {"lf_hz", 300, "low end below this must stay in phase"},
-     /* A low end made mono reads a few thousandths either side of zero through the 300 Hz
-      * low-pass (content just above the crossover leaks in): -0.05 is that noise, not phase. */
-     {"lf_corr_min", -0.05, "lowest allowed correlation of a 1 s low-end window"},
-     {"side_recommended_s", 1170, "advisory side length (12\" 33 1/3: 19:30)"},
-     {"side_max_s", 1380, "longest side (12\" 33 1/3: 23:00)"},
-     {NULL, 0, NULL}}};
-
-static const lathe_spec_profile hires = {
-    "hires", "flac", "24-bit FLAC at the mix's own rate (hi-res stores: above 48 kHz), -1 dBTP",
-    {{"bits", 24, "word length"},
-     {"ceiling_dbtp", -1, "true-peak ceiling"},
-     {"min_rate", 44100, "lowest sample rate (Hz)"},
-     {"hires_rate", 88200, "advisory: the hi-res stores' definition needs this rate or more"},
-     {NULL, 0, NULL}}};
-
-static const lathe_spec_profile *const profiles[] = {&streaming, &cd, &vinyl, &hires, NULL};
-
-const lathe_spec_profile *const *lathe_spec_profiles(void)
+lathe_spec_wants lathe_spec_wants_of(const lathe_spec_profile *p)
 {
-    return profiles;
+    return (lathe_spec_wants){.lf_hz = lathe_spec_get(p, "lf_hz"),
+                              .codec_check = lathe_spec_get(p, "codec_check") == 1};
 }
 
 static const char *default_platforms;
@@ -75,71 +26,6 @@ void lathe_spec_set_platforms(const char *list)
     default_platforms = list;
 }
 
-int lathe_spec_known(const char *spec)
-{
-    size_t nlen = strcspn(spec, ":");
-    for (int i = 0; profiles[i]; i++)
-        if (strlen(profiles[i]->name) == nlen && strncmp(profiles[i]->name, spec, nlen) == 0)
-            return 1;
-    return 0;
-}
-
-double lathe_spec_get(const lathe_spec_profile *p, const char *key)
-{
-    for (int i = 0; p->settings[i].key; i++)
-        if (strcmp(p->settings[i].key, key) == 0)
-            return p->settings[i].value;
-    return NAN;
-}
-
-static int set_one(lathe_spec_profile *p, const char *kv, size_t len, char *err, size_t n)
-{
-    char buf[128];
-    snprintf(buf, sizeof buf, "%.*s", (int)len, kv);
-    char *eq = strchr(buf, '=');
-    if (!eq) {
-        snprintf(err, n, "spec %s: '%s': expected key=value", p->name, buf);
-        return -1;
-    }
-    *eq = 0;
-    char *end;
-    double v = strtod(eq + 1, &end);
-    if (end == eq + 1 || *end || !isfinite(v)) {
-        snprintf(err, n, "spec %s: %s=%s: expected a number", p->name, buf, eq + 1);
-        return -1;
-    }
-    for (int i = 0; p->settings[i].key; i++) {
-        if (strcmp(p->settings[i].key, buf) == 0) {
-            p->settings[i].value = v;
-            return 0;
-        }
-    }
-    snprintf(err, n, "spec %s: unknown setting '%s'", p->name, buf);
-    return -1;
-}
-
-int lathe_spec_parse(const char *spec, const char *const *overrides, int n_overrides,
-                     lathe_spec_profile *out, char *err, size_t err_size)
-{
-    size_t nlen = strcspn(spec, ":");
-    for (int i = 0; profiles[i]; i++) {
-        if (strlen(profiles[i]->name) != nlen || strncmp(profiles[i]->name, spec, nlen) != 0)
-            continue;
-        *out = *profiles[i];
-        for (const char *s = spec[nlen] ? spec + nlen + 1 : spec + nlen; *s;) {
-            size_t len = strcspn(s, ",");
-            if (len && set_one(out, s, len, err, err_size) != 0)
-                return -1;
-            s += len + (s[len] == ',');
-        }
-        for (int i2 = 0; i2 < n_overrides; i2++)
-            if (set_one(out, overrides[i2], strlen(overrides[i2]), err, err_size) != 0)
-                return -1;
-        return 0;
-    }
-    snprintf(err, err_size, "unknown spec '%.*s' (streaming, cd, vinyl or hires)", (int)nlen, spec);
-    return -1;
-}
 
 /* ---- Rules ----------------------------------------------------------------------------------- */
 
@@ -214,6 +100,11 @@ static void rule_format(verdict *v, const lathe_spec_profile *p, const lathe_aud
     rule(v, "format", ok, "==", 1, ok, 0, "container %s (expected %s)", info->container,
          p->container);
     double bits = lathe_spec_get(p, "bits");
+    if (bits == 0) { /* lossy: a decoder makes the samples, there is no word length to check */
+        rule(v, "bit_depth", info->bits, "==", 0, info->bits == 0, 0, "%s",
+             info->bits == 0 ? "lossy (no word length)" : "PCM where a lossy file was expected");
+        return;
+    }
     ok = !info->is_float && info->bits == (int)bits;
     rule(v, "bit_depth", info->bits, "==", bits, ok, 0, "%d-bit%s (expected %d-bit integer)",
          info->bits, info->is_float ? " float" : "", (int)bits);
@@ -390,6 +281,13 @@ static void check_hires(verdict *v, const lathe_spec_profile *p, const lathe_ana
     rule_max(v, "true_peak", r->true_peak_dbtp, lathe_spec_get(p, "ceiling_dbtp"), "dBTP", "true peak");
 }
 
+static void check_lossy(verdict *v, const lathe_spec_profile *p, const lathe_analysis_result *r)
+{
+    rule_rate_range(v, p, r->rate);
+    rule_max(v, "true_peak", r->true_peak_dbtp, lathe_spec_get(p, "ceiling_dbtp"), "dBTP",
+             "true peak after decoding");
+}
+
 int lathe_spec_evaluate(const lathe_spec_profile *p, const char *platform_list,
                         const lathe_analysis_result *r, const lathe_audio_info *info,
                         const lathe_spec_extra *x, json_t **out)
@@ -417,6 +315,8 @@ int lathe_spec_evaluate(const lathe_spec_profile *p, const char *platform_list,
         check_cd(&v, p, r);
     else if (strcmp(p->name, "vinyl") == 0)
         check_vinyl(&v, p, r, x);
+    else if (strcmp(p->name, "mp3") == 0)
+        check_lossy(&v, p, r);
     else
         check_hires(&v, p, r);
     json_t *pb = playback(&v, platform_list, r->integrated_lufs, r->true_peak_dbtp);
@@ -461,7 +361,8 @@ int lathe_spec_check(const char *spec, const char *platform_list, const char *pa
     lathe_analysis_result *mine = NULL;
     lathe_audio_info info2;
     /* With the caller's analysis, the file is read only for the extra measurements. */
-    if (lathe_spec_measure_file(path, &p, r ? NULL : &mine, &info2, &x, err, sizeof err) != 0) {
+    lathe_spec_wants w = lathe_spec_wants_of(&p);
+    if (lathe_spec_measure_file(path, &w, r ? NULL : &mine, &info2, &x, err, sizeof err) != 0) {
         *out = json_pack("{s:s, s:s}", "name", p.name, "error", err);
         return -1;
     }

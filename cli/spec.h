@@ -1,5 +1,5 @@
-/* spec.h - deliverable profiles (streaming, cd, vinyl, hires) as data, and the check of any audio
- * file against one of them (specs.md table, §1-§4, §6.10-6.11): every rule with its measured
+/* spec.h - the check of any audio file against a deliverable profile (measure/profiles.h)
+ * (specs.md table, §1-§4, §6.10-6.11): every rule with its measured
  * value and limit, the failures, notes, and for streaming the playback each platform would make.
  *
  * A spec string is a profile name with optional overrides: "cd" or "cd:ceiling_dbtp=-1,min_track_s=2".
@@ -8,71 +8,21 @@
 #ifndef LATHE_SPEC_H
 #define LATHE_SPEC_H
 
-#include "measure/analysis.h"
-#include "engine/audio_io.h"
+#include "measure/profiles.h"
+#include "spec_measure.h"
 
 #include <jansson.h>
 
-#define LATHE_SPEC_MAX_SETTINGS 16
 
-typedef struct lathe_spec_setting {
-    const char *key;
-    double value;
-    const char *help;
-} lathe_spec_setting;
-
-typedef struct lathe_spec_profile {
-    const char *name;
-    const char *container;     /* "flac" or "wav" */
-    const char *summary;
-    lathe_spec_setting settings[LATHE_SPEC_MAX_SETTINGS]; /* NULL key ends */
-} lathe_spec_profile;
-
-/* What the check measures beyond lathe_analysis_result (spec_measure.c). */
-typedef struct lathe_spec_codec {
-    const char *name;    /* "mp3_320k", "opus_160k" */
-    int available;       /* 0: libsndfile cannot encode it here (the note says why) */
-    uint64_t on_sample;  /* decoded samples with |x| >= 1.0 */
-    uint64_t inter_sample; /* frames over 1.0 only between samples (4x+ reconstruction) */
-    double sample_peak_dbfs, true_peak_dbtp;
-    uint32_t rate;       /* the rate encoded at (Opus: 48 kHz) */
-    long bytes;          /* encoded size */
-    double kbps;         /* its average bitrate */
-    char note[160];
-} lathe_spec_codec;
-
-typedef struct lathe_spec_extra {
-    int have_lf;         /* stereo: low-frequency correlation measured */
-    double lf_hz;
-    double lf_corr_min;  /* lowest correlation of a 1 s window below lf_hz */
-    double lf_corr_min_time_s;
-    int n_codecs;
-    lathe_spec_codec codecs[2];
-} lathe_spec_extra;
-
-/* 1 when spec names a profile ("cd", "cd:ceiling_dbtp=-1"): outputs with other deliverable
- * names are not checked. */
-int lathe_spec_known(const char *spec);
 /* Platforms used when lathe_spec_check gets NULL (master's --platform); NULL: all. */
 void lathe_spec_set_platforms(const char *list);
 /* 0 when every name of the comma-separated list is a known platform; else -1 with the first
  * unknown name in bad. */
 int lathe_spec_check_platforms(const char *list, char *bad, size_t n);
 
-/* The stock profiles, NULL-terminated. */
-const lathe_spec_profile *const *lathe_spec_profiles(void);
-/* Parses "name[:k=v,...]" plus extra "k=v" overrides into *out (a copy of the profile). Returns 0,
- * or -1 with a one-line message in err (unknown profile or key, bad number). */
-int lathe_spec_parse(const char *spec, const char *const *overrides, int n_overrides,
-                     lathe_spec_profile *out, char *err, size_t err_size);
-double lathe_spec_get(const lathe_spec_profile *p, const char *key);
 
-/* Reads path, measuring the analysis (unless r is NULL: the caller has it), the stereo low end
- * and (when the profile asks) the lossy round trips, each on its own thread. On failure returns
- * an exit code (3) after writing err. */
-int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
-                            lathe_analysis_result **r, lathe_audio_info *info,
-                            lathe_spec_extra *x, char *err, size_t err_size);
+/* What a profile asks the measuring pass for (its lf_hz and codec_check). */
+lathe_spec_wants lathe_spec_wants_of(const lathe_spec_profile *p);
 
 /* Checks the measured file against the spec: returns 1 pass, 0 fail, -1 on a bad spec (message
  * in the verdict's "error"). *verdict: {name, spec, pass, failures:[{rule, measured, limit,

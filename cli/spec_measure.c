@@ -2,7 +2,7 @@
  * correlation of the low end per 1 s window (vinyl, specs.md §3.3), and lossy round trips through
  * libsndfile's MP3 and Opus encoders, decoded and counted like afclip (§1.3, §6.10). */
 #define _POSIX_C_SOURCE 200809L
-#include "spec.h"
+#include "spec_measure.h"
 #include "options.h"
 
 #include "engine/readahead.h"
@@ -287,7 +287,7 @@ static void *codec_thread(void *arg)
     return NULL;
 }
 
-int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
+int lathe_spec_measure_file(const char *path, const lathe_spec_wants *w,
                             lathe_analysis_result **r, lathe_audio_info *info,
                             lathe_spec_extra *x, char *err, size_t err_size)
 {
@@ -306,7 +306,7 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
         snprintf(err, err_size, "%s: cannot analyse %u channels at %u Hz", path, nc, rate);
         goto done;
     }
-    double lf_hz = lathe_spec_get(p, "lf_hz");
+    double lf_hz = w->lf_hz;
     if (nc == 2 && isfinite(lf_hz) && lf_hz < 0.45 * rate && (lf = calloc(1, sizeof *lf))) {
         lathe_biquad sec[LATHE_BIQUAD_MAX_SECTIONS];
         int ns = lathe_biquad_linkwitz_riley(sec, 4, 0, lf_hz, rate);
@@ -317,7 +317,7 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_profile *p,
         lf->x = x;
         x->lf_hz = lf_hz;
     }
-    if (lathe_spec_get(p, "codec_check") == 1) {
+    if (w->codec_check) {
         codecs_open(codecs, x, rate, nc);
         for (int k = 0; k < 2; k++) {
             jobs[k] = (codec_job){.k = &codecs[k], .path = path};

@@ -49,7 +49,8 @@ static const char *container_name(int format)
     case SF_FORMAT_OGG: return "ogg";
     case SF_FORMAT_CAF: return "caf";
     case SF_FORMAT_W64: return "w64";
-    default: return (format & SF_FORMAT_SUBMASK) == 0x0230 ? "mp3" : "other";
+    case SF_FORMAT_MPEG: return "mp3";
+    default: return "other";
     }
 }
 

@@ -3,7 +3,7 @@
 #ifndef LATHE_L_BUDGET_H
 #define LATHE_L_BUDGET_H
 
-#include "lathe_lua.h"
+#include "l_private.h"
 
 /* After the sandbox is open and before the script runs. */
 void lathe_lua_budget_start(lua_State *L, lathe_script_ctx *ctx);

@@ -2,7 +2,7 @@
  * call (the script's own, a profile key of chains/deliver.lua, a chain option), otherwise the
  * value changes nothing and the user is never told; that is an error naming the closest name
  * the script did read and, for a "profile.key" name, the keys of that profile. */
-#include "lathe_lua.h"
+#include "l_private.h"
 
 #include "engine/params.h"
 

@@ -2,7 +2,7 @@
  * defines them (the table its option checks read), each key with its default and the line of
  * deliver.about that says what it means. */
 #define _XOPEN_SOURCE 700
-#include "lathe_lua.h"
+#include "l_private.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *const profile_order[] = {"streaming", "cd", "vinyl", "hires", NULL};
+static const char *const profile_order[] = {"streaming", "cd", "vinyl", "hires", "mp3", NULL};
 
 int lathe_lua_find_chain(const char *file, char *out, size_t size)
 {
@@ -73,6 +73,7 @@ int lathe_lua_print_profiles(FILE *f, const char *only)
     if (!L)
         return -1;
     luaL_openlibs(L);
+    lathe_lua_open_profiles(L); /* the checked values deliver.lua takes from C */
     /* Loading the module only defines functions and copies the profiles. */
     if (luaL_loadfilex(L, path, "t") != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK ||
         !lua_istable(L, -1)) {

@@ -1,6 +1,6 @@
 /* Node userdata and the constructors generated from the registry: `gain{...}` as a global and
  * `x:gain{...}` as a method both come from lathe_node_gain's parameter table. */
-#include "lathe_lua.h"
+#include "l_private.h"
 
 #include "engine/params.h"
 #include "nodes/registry.h"
@@ -13,17 +13,6 @@
 typedef struct lnode {
     lathe_node_id id;
 } lnode;
-
-void lathe_lua_origin(lua_State *L, char *buf, size_t size)
-{
-    luaL_where(L, 1);
-    size_t n;
-    const char *w = lua_tolstring(L, -1, &n);
-    if (n >= 2 && w[n - 2] == ':')
-        n -= 2; /* "file:12: " -> "file:12" */
-    snprintf(buf, size, "%.*s", (int)n, w);
-    lua_pop(L, 1);
-}
 
 int lathe_lua_graph_error(lua_State *L)
 {
@@ -246,23 +235,6 @@ static const char *suggest_method(const char *name)
     return lathe_params_suggest(names, name);
 }
 
-const char *lathe_lua_suggest_global(lua_State *L, const char *name, char *buf, size_t size)
-{
-    lathe_param names[256] = {{0}};
-    int k = 0;
-    lua_pushglobaltable(L);
-    lua_pushnil(L);
-    while (lua_next(L, -2) != 0) { /* names kept alive by the global table while we look */
-        if (k < 255 && lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TFUNCTION)
-            names[k++].name = lua_tostring(L, -2);
-        lua_pop(L, 1);
-    }
-    const char *s = lathe_params_suggest(names, name);
-    if (s)
-        snprintf(buf, size, "%s", s);
-    lua_pop(L, 1);
-    return s ? buf : NULL;
-}
 
 static int node_index(lua_State *L)
 {

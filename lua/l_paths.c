@@ -1,7 +1,7 @@
 /* Where a script may read and write. Outputs resolve inside the output folder (or a folder
  * named by --allow-path); `..` and absolute paths cannot leave it. */
 #define _XOPEN_SOURCE 700
-#include "lathe_lua.h"
+#include "l_private.h"
 
 #include <limits.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * fields, and the script API's functions. One table each, read by the checks (an unknown key is
  * an error with "did you mean") and by `lathe help output|album|source|...`, so the
  * documentation and the checks cannot drift apart. */
-#include "lathe_lua.h"
+#include "l_private.h"
 
 #include "engine/params.h"
 
@@ -265,4 +265,5 @@ const lathe_lua_key *lathe_lua_api_doc(const char *name)
 void lathe_lua_open_schema(lua_State *L)
 {
     lua_register(L, "check_keys", l_check_keys);
+    lathe_lua_open_profiles(L);
 }

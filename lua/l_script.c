@@ -2,7 +2,7 @@
  * `param`, `source`, `output`, a `require` limited to Lua files beside the script and in
  * chains/, and the generated node constructors. */
 #define _XOPEN_SOURCE 700
-#include "lathe_lua.h"
+#include "l_private.h"
 #include "l_budget.h"
 
 #include <lauxlib.h>

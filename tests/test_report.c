@@ -114,7 +114,7 @@ static int leftover_temp(void)
     DIR *d = opendir(path);
     int found = 0;
     for (struct dirent *e; d && (e = readdir(d));)
-        found |= strstr(e->d_name, ".tmp") != NULL;
+        found |= strstr(e->d_name, ".lathe-tmp-") != NULL || strstr(e->d_name, ".tmp") != NULL;
     if (d)
         closedir(d);
     return found;
