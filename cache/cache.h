@@ -167,8 +167,14 @@ int lathe_cache_scan(const char *dir, uint64_t *entries, uint64_t *bytes);
  * res may be NULL. */
 int lathe_cache_gc(lathe_cache *c, uint64_t cap, lathe_cache_gc_result *res);
 /* Removes every entry, temp file and the stats file under dir; only names lathe writes are
- * touched, so a mistaken --cache $HOME deletes nothing else. */
+ * touched, and only in a folder lathe made (LATHE_CACHE_ERR_PARAM otherwise), so a mistaken
+ * --cache $HOME deletes nothing. */
 int lathe_cache_clear(const char *dir);
+/* Clears dir, then removes its tag and the folder itself (a run's private spill cache). */
+int lathe_cache_remove(const char *dir);
+/* 1 when dir is a lathe cache (its CACHEDIR.TAG, or v1/ of an older lathe), empty, or missing:
+ * what lathe_cache_open accepts. */
+int lathe_cache_is_ours(const char *dir);
 
 #ifdef __cplusplus
 }

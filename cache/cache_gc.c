@@ -207,6 +207,8 @@ static void unlink_prefixed(const char *folder, const char *prefix)
 int lathe_cache_clear(const char *dir)
 {
     char vdir[LATHE_CACHE_DIR_MAX + 8], p[LATHE_CACHE_PATH_MAX];
+    if (!lathe_cache_is_ours(dir))
+        return LATHE_CACHE_ERR_PARAM; /* touch nothing in a folder lathe did not make */
     int rc = walk(dir, clear_one, NULL);
     if (rc == LATHE_CACHE_ERR_PARAM)
         return rc;
@@ -220,5 +222,16 @@ int lathe_cache_clear(const char *dir)
     snprintf(p, sizeof p, "%s/stats", dir);
     unlink(p);
     unlink_prefixed(dir, "stats.tmp.");
+    return rc;
+}
+
+int lathe_cache_remove(const char *dir)
+{
+    char p[LATHE_CACHE_PATH_MAX];
+    int rc = lathe_cache_clear(dir);
+    snprintf(p, sizeof p, "%s/CACHEDIR.TAG", dir);
+    unlink(p);
+    if (rmdir(dir) != 0 && rc == LATHE_CACHE_OK)
+        rc = LATHE_CACHE_ERR_IO;
     return rc;
 }

@@ -80,9 +80,58 @@ static int probe_writable(lathe_cache *c, const char vdir[LATHE_CACHE_DIR_MAX + 
     return LATHE_CACHE_OK;
 }
 
+/* The tag of https://bford.info/cachedir/: backup tools skip the folder, and lathe knows it as its
+ * own. */
+#define CACHEDIR_TAG "Signature: 8a477f597d28d172789f06886806bc55\n" \
+                     "# This file is a cache directory tag created by lathe (lathe cache clear empties it).\n"
+
+int lathe_cache_is_ours(const char *dir)
+{
+    char p[LATHE_CACHE_DIR_MAX + 16], buf[256] = "";
+    snprintf(p, sizeof p, "%s/CACHEDIR.TAG", dir);
+    FILE *f = fopen(p, "r");
+    if (f) {
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = 0;
+        fclose(f);
+        return strstr(buf, "created by lathe") != NULL;
+    }
+    struct stat st;
+    snprintf(p, sizeof p, "%s/" LATHE_CACHE_VDIR, dir);
+    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+        return 1; /* made by a lathe from before the tag */
+    DIR *d = opendir(dir);
+    if (!d)
+        return 1; /* a new folder is made as a cache; an unusable path fails as not writable */
+    struct dirent *e;
+    int empty = 1;
+    while (empty && (e = readdir(d)))
+        empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+    closedir(d);
+    return empty;
+}
+
+static void write_tag(const char *dir)
+{
+    char p[LATHE_CACHE_DIR_MAX + 16];
+    snprintf(p, sizeof p, "%s/CACHEDIR.TAG", dir);
+    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return; /* there already, or a read-only cache: either way nothing to do */
+    if (write(fd, CACHEDIR_TAG, sizeof CACHEDIR_TAG - 1) < 0) {
+        /* an untagged cache still works */
+    }
+    close(fd);
+}
+
 int lathe_cache_open(const char *dir, uint64_t size_cap_bytes, lathe_cache **out, char *err,
                      size_t errsz)
 {
+    if (!lathe_cache_is_ours(dir)) {
+        snprintf(err, errsz, "cache folder '%s' holds files lathe did not make (no CACHEDIR.TAG): "
+                 "name a new or empty folder with --cache DIR", dir);
+        return LATHE_CACHE_ERR_IO;
+    }
     char vdir[LATHE_CACHE_DIR_MAX + 8];
     if (strlen(dir) >= LATHE_CACHE_DIR_MAX) {
         snprintf(err, errsz, "cache folder path is too long");
@@ -109,6 +158,7 @@ int lathe_cache_open(const char *dir, uint64_t size_cap_bytes, lathe_cache **out
         free(c);
         return LATHE_CACHE_ERR_IO;
     }
+    write_tag(dir);
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
         snprintf(err, errsz, "cannot initialise the cache");
         free(c);

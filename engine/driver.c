@@ -458,8 +458,7 @@ done:
         g->stats.bytes_written = st->bytes_written;
     } else if (cache) {
         lathe_cache_free(cache);
-        lathe_cache_clear(spill_dir);
-        rmdir(spill_dir);
+        lathe_cache_remove(spill_dir);
     }
     lathe_dealloc(todo);
     if (rc != LATHE_OK && !g->err[0]) /* a bare NOMEM deep down still gets its one line */

@@ -382,6 +382,34 @@ static void test_refused_up_front(void)
     }
 }
 
+/* The cache folder is marked as lathe's (CACHEDIR.TAG): a folder of the user's is neither used
+ * nor emptied, a new one is tagged, and clear leaves the tag and files lathe did not make. */
+static void test_cache_folder_is_ours(void)
+{
+    ct_write("c.lua", "output(sine{duration_s = 0.2}:gain{gain_db = -1}, 'c.wav')\n");
+    tu_run("mkdir -p %s/home && echo mine > %s/home/stats && echo mine > %s/home/notes.txt",
+           ct_dir, ct_dir, ct_dir);
+    int rc = ct_lathe("render c.lua -o co --cache home");
+    CHECK(rc == 3 && ct_stderr_has("holds files lathe did not make"),
+          "a folder of the user's is not used as a cache (exit %d)", rc);
+    rc = ct_lathe("cache clear --cache home");
+    CHECK(rc != 0, "nor cleared (exit %d)", rc);
+    char *mine = ct_slurp("home/stats", NULL);
+    CHECK(mine && strcmp(mine, "mine\n") == 0 && ct_exists("home/notes.txt"),
+          "the user's files are untouched");
+    free(mine);
+    CHECK(ct_lathe("render c.lua -o co --cache newcache") == 0, "a new folder becomes a cache");
+    char *tag = ct_slurp("newcache/CACHEDIR.TAG", NULL);
+    CHECK(tag && strncmp(tag, "Signature: 8a477f597d28d172789f06886806bc55", 43) == 0,
+          "tagged with the CACHEDIR.TAG signature");
+    free(tag);
+    ct_write("newcache/mine.txt", "mine");
+    CHECK(ct_lathe("cache clear --cache newcache") == 0, "lathe's own cache clears");
+    CHECK(ct_exists("newcache/mine.txt") && ct_exists("newcache/CACHEDIR.TAG"),
+          "clear removes only what lathe made");
+    CHECK(ct_lathe("render c.lua -o co --cache newcache") == 0, "and it is still a cache");
+}
+
 int main(void)
 {
     ct_setup();
@@ -397,6 +425,7 @@ int main(void)
     test_album_text();
     test_huge_outputs();
     test_refused_up_front();
+    test_cache_folder_is_ours();
     ct_cleanup();
     return tu_done();
 }
