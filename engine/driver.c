@@ -293,7 +293,11 @@ static int output_up_to_date(lathe_cache *cache, graph_sink *s)
         return 0;
     if (lathe_cache_get_output_record(cache, abs, &key, &size, &mtime) != LATHE_OK)
         return 0;
-    return lathe_key_equal(key, s->key) && size == (uint64_t)st.st_size && mtime == mtime_ns(&st);
+    if (!lathe_key_equal(key, s->key) || size != (uint64_t)st.st_size || mtime != mtime_ns(&st))
+        return 0;
+    /* Size and mtime can be put back by hand after an edit; the bytes cannot (a hash at
+     * several GB/s costs little beside a render). */
+    return lathe_output_noted_intact(cache, s->key, abs) != 0;
 }
 
 /* note: also leave the file's content note (output_copy.h); a copy has joined it already. */

@@ -120,6 +120,17 @@ void lathe_output_note_written(lathe_cache *cache, lathe_key key, const char *ab
     note_add(cache, key, &now);
 }
 
+int lathe_output_noted_intact(lathe_cache *cache, lathe_key key, const char *abs_path)
+{
+    noted_file files[NOTE_KEEP];
+    lathe_key now;
+    int n = read_note(cache, key, files);
+    for (int i = 0; i < n; i++)
+        if (strcmp(files[i].path, abs_path) == 0)
+            return lathe_key_file(abs_path, &now, NULL) == LATHE_OK && lathe_key_equal(now, files[i].hash);
+    return -1;
+}
+
 /* No reflink here: the kernel copies (no trip through user memory); 0 when it cannot (another
  * filesystem's file, an old kernel) and nothing was written, then the bytes go through a buffer. */
 static int copy_in_kernel(int in, int out, off_t size)

@@ -15,6 +15,10 @@
  * key. Informative: a failure only costs a later recomputation. */
 void lathe_output_note_written(lathe_cache *cache, lathe_key key, const char *abs_path);
 
+/* [main] Whether the file at abs_path still holds the bytes noted for key: 1 yes, 0 edited
+ * (even with its size and mtime put back), -1 not noted (then size and mtime are all there is). */
+int lathe_output_noted_intact(lathe_cache *cache, lathe_key key, const char *abs_path);
+
 /* [main] When a file noted for key still exists at another path than dest with its recorded
  * bytes, copies it to dest (a temporary file beside dest, verified, then renamed) and returns 1
  * with the source's absolute path in from (dest then joins the note); else 0 and dest is untouched. With dry_run set, only

@@ -410,6 +410,29 @@ static void test_cache_folder_is_ours(void)
     CHECK(ct_lathe("render c.lua -o co --cache newcache") == 0, "and it is still a cache");
 }
 
+/* An output edited in place with its size and mtime put back is not "up to date": its bytes are
+ * compared with what lathe wrote, and it is rendered again. */
+static void test_edited_output(void)
+{
+    ct_write("ed.lua", "output(sine{duration_s = 1, amplitude_db = -6}:gain{gain_db = -1}, 'e.wav')\n");
+    CHECK(ct_lathe("render ed.lua -o ed --cache edcache") == 0, "first render");
+    long len = 0;
+    char *orig = ct_slurp("ed/e.wav", &len);
+    tu_run("cp -p %s/ed/e.wav %s/e.keep && printf 'XXXX' | dd of=%s/ed/e.wav bs=1 seek=2000 "
+           "conv=notrunc 2>/dev/null && touch -r %s/e.keep %s/ed/e.wav", ct_dir, ct_dir, ct_dir,
+           ct_dir, ct_dir);
+    CHECK(ct_lathe("render ed.lua -o ed --cache edcache --json") == 0, "second render");
+    char *out = ct_slurp("stdout.txt", NULL);
+    CHECK(out && strstr(out, "\"skipped\": false"), "the edited output is not left alone");
+    free(out);
+    long len2 = 0;
+    char *again = ct_slurp("ed/e.wav", &len2);
+    CHECK(orig && again && len == len2 && memcmp(orig, again, (size_t)len) == 0,
+          "it is rendered again, byte for byte");
+    free(orig);
+    free(again);
+}
+
 int main(void)
 {
     ct_setup();
@@ -426,6 +449,7 @@ int main(void)
     test_huge_outputs();
     test_refused_up_front();
     test_cache_folder_is_ours();
+    test_edited_output();
     ct_cleanup();
     return tu_done();
 }
