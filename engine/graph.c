@@ -3,6 +3,7 @@
 #include "graph_int.h"
 
 #include "audio_io.h"
+#include "md5.h"
 #include "params.h"
 #include "safe_file.h"
 
@@ -246,6 +247,27 @@ int lathe_graph_write_texts(lathe_graph *g)
         }
     }
     return LATHE_OK;
+}
+
+/* A checksum file lists every output that names it, in the script's order, each read back from
+ * its final file (outputs left alone as up to date included). While one of them is still to be
+ * written (by a later pass) the file waits for it. */
+int lathe_graph_write_sums(const lathe_graph *g, const char *sum_path, char *err, size_t err_size)
+{
+    const char **files = lathe_calloc((size_t)g->n_sinks, sizeof *files);
+    if (!files) {
+        snprintf(err, err_size, "%s: out of memory", sum_path);
+        return -1;
+    }
+    int n = 0, ready = 1;
+    for (int i = 0; i < g->n_sinks; i++)
+        if (g->sinks[i].md5 && strcmp(g->sinks[i].md5, sum_path) == 0) {
+            files[n++] = g->sinks[i].path;
+            ready &= access(g->sinks[i].path, F_OK) == 0;
+        }
+    int rc = ready ? lathe_md5_write_sums(sum_path, files, n, err, err_size) : 0;
+    lathe_dealloc(files);
+    return rc;
 }
 
 /* What the file format can store is known before anything renders: bits, bitrate, rate. */

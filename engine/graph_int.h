@@ -91,6 +91,8 @@ int lathe_plan(lathe_graph *g, lathe_cache *cache);
 int lathe_plan_resolve(const lathe_graph *g, int node);
 /* A source file's identity now: device, inode, size, mtime and ctime in ns (zeros if gone). */
 void lathe_plan_source_id(const char *path, uint64_t id[5]);
+/* Writes the checksum file sum_path (graph.c): every output naming it, once all exist. */
+int lathe_graph_write_sums(const lathe_graph *g, const char *sum_path, char *err, size_t err_size);
 
 /* Writes the text outputs (temp file, then rename). */
 int lathe_graph_write_texts(lathe_graph *g);

@@ -18,7 +18,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #define BLOCK 4096
 
@@ -398,27 +397,6 @@ static int sources_unchanged(pass *p)
     return LATHE_OK;
 }
 
-/* A checksum file lists every output that names it, in the script's order, each read back from
- * its final file (outputs left alone as up to date included). While one of them is still to be
- * written (by a later pass) the file waits for it. */
-static int write_sums(const lathe_graph *g, const char *sum_path, char *err, size_t err_size)
-{
-    const char **files = lathe_calloc((size_t)g->n_sinks, sizeof *files);
-    if (!files) {
-        snprintf(err, err_size, "%s: out of memory", sum_path);
-        return -1;
-    }
-    int n = 0, ready = 1;
-    for (int i = 0; i < g->n_sinks; i++)
-        if (g->sinks[i].md5 && strcmp(g->sinks[i].md5, sum_path) == 0) {
-            files[n++] = g->sinks[i].path;
-            ready &= access(g->sinks[i].path, F_OK) == 0;
-        }
-    int rc = ready ? lathe_md5_write_sums(sum_path, files, n, err, err_size) : 0;
-    lathe_dealloc(files);
-    return rc;
-}
-
 static int finish_sinks(pass *p)
 {
     lathe_graph *g = p->g;
@@ -433,7 +411,7 @@ static int finish_sinks(pass *p)
         int rc = lathe_audio_writer_commit(k->writer, err, sizeof err);
         if (rc != LATHE_OK)
             return lathe_graph_fail(g, -1, rc, "%s", err);
-        if (gs->md5 && write_sums(g, gs->md5, err, sizeof err) != 0)
+        if (gs->md5 && lathe_graph_write_sums(g, gs->md5, err, sizeof err) != 0)
             return lathe_graph_fail(g, -1, LATHE_ERR_IO, "%s", err);
         if (k->tapped && p->tap->close)
             p->tap->close(p->tap->ud, k->sink, k->tap, 1);
