@@ -12,10 +12,15 @@
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
 
-/* Writes the drawing; 0 when done, -1 when Graphviz could not (no layout or svg plugin). */
+/* Writes the drawing; 0 when done, -1 when Graphviz could not (no layout or svg plugin).
+ * One context for the process, as Graphviz intends: its text plugin keeps font state across
+ * contexts, and a second context after freeing the first reads freed memory (lathe batch and
+ * lathe master draw one report per track). */
 static int draw(FILE *f, const char *dot)
 {
-    GVC_t *gvc = gvContext();
+    static GVC_t *gvc;
+    if (!gvc)
+        gvc = gvContext();
     Agraph_t *G = gvc ? agmemread(dot) : NULL;
     char *svg = NULL;
     unsigned int len = 0;
@@ -34,8 +39,6 @@ static int draw(FILE *f, const char *dot)
         gvFreeLayout(gvc, G);
         agclose(G);
     }
-    if (gvc)
-        gvFreeContext(gvc);
     return start ? 0 : -1;
 }
 #else
