@@ -105,8 +105,6 @@ static int gather_sources(rep *r)
             continue;
         r->src_path[r->n_src] = p;
         r->src_node[r->n_src] = id;
-        if (lathe_cli_analyze_file_cached(r->cache, p, &r->src_an[r->n_src]) != 0)
-            r->src_an[r->n_src] = NULL; /* the chart goes without it */
         r->n_src++;
     }
     return 0;
@@ -133,6 +131,15 @@ static int gather(rep *r)
         r->out_src[i] = source_of(r, lathe_graph_output_node(r->g, i), seen);
     }
     free(seen);
+    /* Only an output's source is measured: a file that only feeds a node (match's reference)
+     * is not what any output is compared with, and measuring it cost a tenth of a render. */
+    for (int s = 0; s < r->n_src; s++) {
+        int used = 0;
+        for (int i = 0; i < r->n_out; i++)
+            used |= r->out_src[i] == s;
+        if (used && lathe_cli_analyze_file_cached(r->cache, r->src_path[s], &r->src_an[s]) != 0)
+            r->src_an[s] = NULL; /* the chart goes without it */
+    }
     return 0;
 }
 
@@ -214,7 +221,8 @@ static void summary_table(FILE *f, const rep *r)
           "<th>format</th><th>duration s</th><th>integrated LUFS</th><th>LRA LU</th>"
           "<th>true peak dBTP</th><th>PLR dB</th><th>verdict</th></tr>\n", f);
     for (int s = 0; s < r->n_src; s++)
-        measure_row(f, base(r->src_path[s]), "source", r->src_an[s], NULL);
+        if (r->src_an[s])
+            measure_row(f, base(r->src_path[s]), "source", r->src_an[s], NULL);
     for (int i = 0; i < r->n_out; i++) {
         const lathe_output_result *o = lathe_graph_output_result(r->g, i);
         char what[160], depth[32];
