@@ -94,7 +94,10 @@ int lathe_cache_is_ours(const char *dir)
         size_t n = fread(buf, 1, sizeof buf - 1, f);
         buf[n] = 0;
         fclose(f);
-        return strstr(buf, "created by lathe") != NULL;
+        if (strstr(buf, "created by lathe"))
+            return 1;
+        /* another tool's tag, or ours being written by a process opening the cache right now:
+         * the layout decides */
     }
     struct stat st;
     snprintf(p, sizeof p, "%s/" LATHE_CACHE_VDIR, dir);
