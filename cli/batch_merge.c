@@ -4,6 +4,7 @@
 #define _XOPEN_SOURCE 700
 #include "batch.h"
 #include "cli.h"
+#include "report_svg.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -51,18 +52,6 @@ static void add_rows(json_t *rows, const char *stem, json_t *rec)
     json_decref(report);
 }
 
-static void html_text(FILE *f, const char *s)
-{
-    for (; s && *s; s++)
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-}
-
 static void html_number(FILE *f, json_t *v, const char *unit)
 {
     if (json_is_number(v))
@@ -89,17 +78,17 @@ static int write_html(const char *path, json_t *rows, int tracks, int failed)
     json_t *row;
     json_array_foreach(rows, i, row) {
         fputs("<tr><td>", f);
-        html_text(f, json_string_value(json_object_get(row, "track")));
+        lathe_html_escape(f, json_string_value(json_object_get(row, "track")));
         fputs("</td><td>", f);
-        html_text(f, json_string_value(json_object_get(row, "deliverable")) ?: "-");
+        lathe_html_escape(f, json_string_value(json_object_get(row, "deliverable")) ?: "-");
         fputs("</td><td>", f);
-        html_text(f, json_string_value(json_object_get(row, "file")) ?: "(not rendered)");
+        lathe_html_escape(f, json_string_value(json_object_get(row, "file")) ?: "(not rendered)");
         fputs("</td>", f);
         html_number(f, json_object_get(row, "integrated_lufs"), "LUFS");
         html_number(f, json_object_get(row, "true_peak_dbtp"), "dBTP");
         fprintf(f, "<td class=\"%s\">%s</td><td><a href=\"", row_failed(row) ? "fail" : "pass",
                 row_failed(row) ? "FAIL" : "pass");
-        html_text(f, json_string_value(json_object_get(row, "report")));
+        lathe_html_escape(f, json_string_value(json_object_get(row, "report")));
         fputs("\">report</a></td></tr>\n", f);
     }
     fputs("</table>\n</body></html>\n", f);

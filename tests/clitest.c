@@ -3,6 +3,7 @@
 
 #include "testutil.h"
 
+#include <jansson.h>
 #include <sndfile.h>
 #ifdef LATHE_HAVE_EBUR128
 #include <ebur128.h>
@@ -155,4 +156,17 @@ void ct_ebur128(const char *name, double *lufs, double *tp_db, long *frames)
     ebur128_destroy(&st);
 #endif
     sf_close(sf);
+}
+
+void ct_nodes_ran(const json_t *run, char *buf, unsigned long size)
+{
+    size_t i;
+    json_t *n;
+    buf[0] = 0;
+    json_array_foreach(json_object_get(run, "nodes"), i, n)
+        if (json_is_true(json_object_get(n, "ran"))
+            && strcmp(json_string_value(json_object_get(n, "type")), "source") != 0) {
+            strncat(buf, json_string_value(json_object_get(n, "type")), size - strlen(buf) - 2);
+            strncat(buf, " ", size - strlen(buf) - 1);
+        }
 }

@@ -28,6 +28,9 @@ int ct_lathe(const char *args);
 int ct_lathe_to(const char *args, const char *out);
 /* stderr.txt of the last command contains needle (printed when it does not). */
 int ct_stderr_has(const char *needle);
+/* The types of the DSP nodes that ran, from a run's --json ("loudness limit "), into buf. */
+struct json_t;
+void ct_nodes_ran(const struct json_t *run, char *buf, unsigned long size);
 /* Occurrences of needle in hay. */
 int ct_count(const char *hay, const char *needle);
 

@@ -2,6 +2,7 @@
  * only that branch, outputs are byte-identical to a cold render and to --no-cache, and corrupt
  * entries are recomputed. Counts come from `lathe render --json`. */
 #define _XOPEN_SOURCE 700
+#include "clitest.h"
 #include "testutil.h"
 
 #include <jansson.h>
@@ -26,17 +27,8 @@ static int render(const char *extra, char *ran, size_t size)
     if (!j)
         return -1;
     int n = (int)json_integer_value(json_object_get(j, "nodes_run"));
-    if (ran) {
-        ran[0] = 0;
-        size_t i;
-        json_t *node;
-        json_array_foreach(json_object_get(j, "nodes"), i, node)
-            if (json_is_true(json_object_get(node, "ran"))
-                && strcmp(json_string_value(json_object_get(node, "type")), "source") != 0) {
-                strncat(ran, json_string_value(json_object_get(node, "type")), size - strlen(ran) - 2);
-                strncat(ran, " ", size - strlen(ran) - 1);
-            }
-    }
+    if (ran)
+        ct_nodes_ran(j, ran, size);
     json_decref(j);
     return n;
 }

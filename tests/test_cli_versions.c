@@ -27,13 +27,7 @@ static int render(const char *folder, const char *extra, char *ran, size_t size,
     if (!j)
         return -1;
     size_t i;
-    ran[0] = 0;
-    json_array_foreach(json_object_get(j, "nodes"), i, x)
-        if (json_is_true(json_object_get(x, "ran"))
-            && strcmp(json_string_value(json_object_get(x, "type")), "source") != 0) {
-            strncat(ran, json_string_value(json_object_get(x, "type")), size - strlen(ran) - 2);
-            strncat(ran, " ", size - strlen(ran) - 1);
-        }
+    ct_nodes_ran(j, ran, size);
     *copied = 0;
     json_array_foreach(json_object_get(j, "outputs"), i, x) {
         const char *c = json_string_value(json_object_get(x, "copied_from"));

@@ -33,15 +33,7 @@ static void nodes_ran(char *buf, size_t size)
     char path[1024];
     snprintf(path, sizeof path, "%s/run.json", ct_dir);
     json_t *j = json_load_file(path, 0, NULL);
-    size_t i;
-    json_t *n;
-    buf[0] = 0;
-    json_array_foreach(json_object_get(j, "nodes"), i, n)
-        if (json_is_true(json_object_get(n, "ran"))
-            && strcmp(json_string_value(json_object_get(n, "type")), "source") != 0) {
-            strncat(buf, json_string_value(json_object_get(n, "type")), size - strlen(buf) - 2);
-            strncat(buf, " ", size - strlen(buf) - 1);
-        }
+    ct_nodes_ran(j, buf, size);
     json_decref(j);
 }
 
