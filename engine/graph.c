@@ -159,6 +159,10 @@ int lathe_graph_add_node(lathe_graph *g, const lathe_node_desc *desc, const void
     for (int i = 0; i < n_inputs; i++)
         if (inputs[i] < 0 || inputs[i] >= g->n_nodes)
             return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s: input %d is not a node", desc->name, i + 1);
+    char why[LATHE_ERR_MAX];
+    if (lathe_params_validate(desc->params, params, why, sizeof why) != LATHE_OK)
+        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM, "%s%s%s: %s", origin ? origin : "",
+                                origin ? ": " : "", desc->name, why);
     graph_node *n;
     if (add_node(g, &n) != LATHE_OK)
         return LATHE_ERR_NOMEM;

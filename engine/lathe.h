@@ -56,7 +56,8 @@ int lathe_graph_set_name(lathe_graph *g, const char *name);
 /* `origin` ("script.lua:12") names where the node was made, for messages; may be NULL. */
 int lathe_graph_add_source(lathe_graph *g, const char *path, const char *origin,
                            lathe_node_id *out);
-/* Copies params (desc->params_size bytes, already validated by lathe_param_set_*). */
+/* Copies params (desc->params_size bytes), after checking every field against desc->params:
+ * a value out of its range, an unknown choice or an overlong list is LATHE_ERR_PARAM. */
 int lathe_graph_add_node(lathe_graph *g, const lathe_node_desc *desc, const void *params,
                          const lathe_node_id *inputs, int n_inputs, const char *origin,
                          lathe_node_id *out);

@@ -262,6 +262,71 @@ double lathe_param_number(const lathe_param *p, const void *base)
     }
 }
 
+/* The whole struct checked against its table, as a host that fills it without Lua must be:
+ * lathe_graph_add_node calls this, so a C program cannot hand a node a value the setters above
+ * would have refused (NaN, out of range, an enum index past its choices, an unterminated string,
+ * a count past its array). */
+int lathe_params_validate(const lathe_param *table, const void *params, char *err, size_t n)
+{
+    for (const lathe_param *p = table; p && p->name; p++) {
+        const void *f = cfield(p, params);
+        switch (p->type) {
+        case LATHE_P_NUMBER:
+            if (check_range(p, *(const double *)f, err, n))
+                return LATHE_ERR_PARAM;
+            break;
+        case LATHE_P_INT:
+        case LATHE_P_BOOL:
+            if (check_range(p, *(const int *)f, err, n))
+                return LATHE_ERR_PARAM;
+            break;
+        case LATHE_P_ENUM: {
+            int i = *(const int *)f, k = 0;
+            while (p->choices && p->choices[k])
+                k++;
+            if (i < 0 || i >= k) {
+                snprintf(err, n, "%s: choice %d is not one of the %d names", p->name, i, k);
+                return LATHE_ERR_PARAM;
+            }
+            break;
+        }
+        case LATHE_P_STRING:
+            if (!memchr(f, 0, LATHE_STR_MAX)) {
+                snprintf(err, n, "%s is not a string of at most %d bytes", p->name, LATHE_STR_MAX - 1);
+                return LATHE_ERR_PARAM;
+            }
+            break;
+        case LATHE_P_NUMBERS:
+        case LATHE_P_LIST:
+        case LATHE_P_MAP: {
+            int cnt = ccount_of(p, params);
+            if (cnt < 0 || cnt > p->max_count) {
+                snprintf(err, n, "%s has %d entries, at most %d allowed", p->name, cnt, p->max_count);
+                return LATHE_ERR_PARAM;
+            }
+            for (int i = 0; i < cnt; i++) {
+                int rc = LATHE_OK;
+                if (p->type == LATHE_P_NUMBERS)
+                    rc = check_range(p, ((const double *)f)[i], err, n);
+                else if (p->type == LATHE_P_LIST)
+                    rc = lathe_params_validate(p->fields, (const char *)f + (size_t)i * p->elem_size, err, n);
+                else {
+                    const lathe_named_number *e = (const lathe_named_number *)f + i;
+                    if (!memchr(e->name, 0, LATHE_NAME_MAX) || !e->name[0] || !isfinite(e->value)) {
+                        snprintf(err, n, "%s: entry %d needs a name and a finite number", p->name, i + 1);
+                        rc = LATHE_ERR_PARAM;
+                    }
+                }
+                if (rc)
+                    return LATHE_ERR_PARAM;
+            }
+            break;
+        }
+        }
+    }
+    return LATHE_OK;
+}
+
 void lathe_params_hash(const lathe_param *table, const void *params, struct lathe_key_builder *kb)
 {
     for (const lathe_param *p = table; p && p->name; p++) {

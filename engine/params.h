@@ -30,6 +30,9 @@ const char *lathe_param_string(const lathe_param *p, const void *base);
 double lathe_param_number(const lathe_param *p, const void *base);
 
 /* Feeds every parameter, in table order, as exact bits into the key. */
+/* Every field of params within its table's rules; LATHE_ERR_PARAM and a message if not. */
+int lathe_params_validate(const lathe_param *table, const void *params, char *err, size_t n);
+
 void lathe_params_hash(const lathe_param *table, const void *params, struct lathe_key_builder *kb);
 /* "gain_db=-6 freq_hz=1000 ..." of the values differing from the defaults (for labels). */
 void lathe_params_summary(const lathe_param *table, const void *params, char *buf, size_t size);

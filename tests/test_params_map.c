@@ -1,10 +1,13 @@
 /* The LATHE_P_MAP parameter type (a node's `controls = {name = number, ...}` whose names the
  * node checks itself): entries kept sorted so the cache key does not depend on Lua's table
- * order, replaced not duplicated, bounded, finite, and visible in dumps (for `why`) and labels. */
+ * order, replaced not duplicated, bounded, finite, and visible in dumps (for `why`) and labels.
+ * Then the whole-struct check lathe_graph_add_node runs for hosts that fill params in C. */
 #include "testutil.h"
 
 #include "cache/cache_key.h"
 #include "engine/params.h"
+#include "lathe/lathe.h"
+#include "nodes/registry.h"
 
 #include <math.h>
 #include <string.h>
@@ -31,8 +34,41 @@ static void put(map_params *p, const char *name, double v)
           name, err);
 }
 
+/* A C host fills the struct itself: add_node refuses what the Lua setters would have. */
+static void check_add_node(void)
+{
+    lathe_graph *g;
+    lathe_graph_new(&g);
+    const lathe_node_desc *sine = lathe_registry_find("sine"), *gain = lathe_registry_find("gain"),
+                          *lim = lathe_registry_find("limit");
+    unsigned char sp[4096], gp[1024], lp[4096];
+    lathe_params_defaults(sine->params, sp);
+    lathe_params_defaults(gain->params, gp);
+    lathe_params_defaults(lim->params, lp);
+    lathe_node_id s, n;
+    CHECK(lathe_graph_add_node(g, sine, sp, NULL, 0, NULL, &s) == LATHE_OK, "sine with defaults: %s",
+          lathe_graph_error(g));
+    CHECK(lathe_graph_add_node(g, gain, gp, &s, 1, "host.c:1", &n) == LATHE_OK, "gain with defaults");
+    double *gain_db = (double *)(gp + lathe_params_find(gain->params, "gain_db")->offset);
+    *gain_db = NAN;
+    CHECK(lathe_graph_add_node(g, gain, gp, &s, 1, "host.c:2", &n) == LATHE_ERR_PARAM
+              && strstr(lathe_graph_error(g), "host.c:2: gain: gain_db nan out of range"),
+          "NaN refused with where and what: %s", lathe_graph_error(g));
+    *gain_db = 200.0;
+    CHECK(lathe_graph_add_node(g, gain, gp, &s, 1, NULL, &n) == LATHE_ERR_PARAM
+              && strstr(lathe_graph_error(g), "gain_db 200 out of range [-120, 60]"),
+          "out of range refused: %s", lathe_graph_error(g));
+    int *release = (int *)(lp + lathe_params_find(lim->params, "release")->offset);
+    *release = 7;
+    CHECK(lathe_graph_add_node(g, lim, lp, &s, 1, NULL, &n) == LATHE_ERR_PARAM
+              && strstr(lathe_graph_error(g), "release: choice 7"),
+          "an enum index past its names refused: %s", lathe_graph_error(g));
+    lathe_graph_free(g);
+}
+
 int main(void)
 {
+    check_add_node();
     map_params a, b;
     char err[LATHE_ERR_MAX], buf[1024] = "";
     lathe_params_defaults(table, &a);
@@ -57,6 +93,15 @@ int main(void)
     longname[sizeof longname - 1] = 0;
     CHECK(lathe_param_put_named(&table[0], &a, longname, 1, err, sizeof err) == LATHE_ERR_PARAM,
           "names longer than %d bytes refused", LATHE_NAME_MAX - 1);
+    CHECK(lathe_params_validate(table, &a, err, sizeof err) == LATHE_OK, "a valid map passes: %s", err);
+    a.n_controls = 4;
+    CHECK(lathe_params_validate(table, &a, err, sizeof err) == LATHE_ERR_PARAM && strstr(err, "at most 3"),
+          "a count past the array refused: %s", err);
+    a.n_controls = 3;
+    a.controls[1].value = INFINITY;
+    CHECK(lathe_params_validate(table, &a, err, sizeof err) == LATHE_ERR_PARAM && strstr(err, "entry 2"),
+          "a non-finite entry refused: %s", err);
+    a.controls[1].value = 0;
     lathe_params_dump(table, &a, "", buf, sizeof buf);
     CHECK(strcmp(buf, "controls.enable=1\ncontrols.gain=0\ncontrols.threshold=-1\n") == 0,
           "dump, one line per entry (for `why`): %s", buf);
