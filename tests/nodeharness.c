@@ -26,6 +26,17 @@ void tu_signal_free(tu_signal *s)
     memset(s, 0, sizeof *s);
 }
 
+int tu_signal_same(const tu_signal *a, const tu_signal *b)
+{
+    if (a->fmt.rate != b->fmt.rate || a->fmt.channels != b->fmt.channels
+        || a->fmt.frames != b->fmt.frames)
+        return 0;
+    for (uint32_t c = 0; c < a->fmt.channels; c++)
+        if (memcmp(a->ch[c], b->ch[c], sizeof(float) * a->fmt.frames) != 0)
+            return 0;
+    return 1;
+}
+
 void tu_params_default(const lathe_node_desc *d, void *params)
 {
     memset(params, 0, d->params_size);

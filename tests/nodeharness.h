@@ -13,6 +13,8 @@ typedef struct tu_signal {
 
 tu_signal tu_signal_new(uint32_t rate, uint32_t channels, uint64_t frames); /* zeroed */
 void tu_signal_free(tu_signal *s);
+/* Bit-exact equality: same rate, channels, frames and samples. */
+int tu_signal_same(const tu_signal *a, const tu_signal *b);
 
 /* Fills params with the table's defaults. */
 void tu_params_default(const lathe_node_desc *d, void *params);

@@ -348,16 +348,6 @@ static tu_signal noise(uint32_t rate, uint64_t frames, uint64_t seed)
     return s;
 }
 
-static int same(const tu_signal *a, const tu_signal *b)
-{
-    if (a->fmt.frames != b->fmt.frames || a->fmt.channels != b->fmt.channels)
-        return 0;
-    for (uint32_t c = 0; c < a->fmt.channels; c++)
-        if (memcmp(a->ch[c], b->ch[c], a->fmt.frames * sizeof(float)))
-            return 0;
-    return 1;
-}
-
 /* Output bit-identical for blocks of 4096, 1000 and 37 frames, in every phase and mode. */
 static void test_block_independence(void)
 {
@@ -370,10 +360,10 @@ static void test_block_independence(void)
             tu_signal a, b, c;
             int ok = run_eq(p, &in, 4096, &a) == LATHE_OK && run_eq(p, &in, 1000, &b) == LATHE_OK &&
                      run_eq(p, &in, 37, &c) == LATHE_OK;
-            CHECK(ok && same(&a, &b) && same(&a, &c), "%s/%s: blocks 4096, 1000, 37 bit-identical",
+            CHECK(ok && tu_signal_same(&a, &b) && tu_signal_same(&a, &c), "%s/%s: blocks 4096, 1000, 37 bit-identical",
                   phases[ph], modes[m]);
             CHECK(ok && a.fmt.frames == in.fmt.frames, "output length equals input length");
-            CHECK(ok && !same(&a, &in), "%s/%s changes the signal", phases[ph], modes[m]);
+            CHECK(ok && !tu_signal_same(&a, &in), "%s/%s changes the signal", phases[ph], modes[m]);
             if (ok) {
                 tu_signal_free(&a);
                 tu_signal_free(&b);
@@ -407,7 +397,7 @@ static void test_neutral(void)
                 }
                 tu_signal out;
                 int ok = run_eq(p, &in, 1000, &out) == LATHE_OK;
-                CHECK(ok && same(&in, &out), "neutral %s/%s (%s): bit-exact", phases[ph],
+                CHECK(ok && tu_signal_same(&in, &out), "neutral %s/%s (%s): bit-exact", phases[ph],
                       modes[m], variant ? "0 dB and disabled bands" : "no bands");
                 CHECK(d->is_identity(p, &in.fmt), "is_identity says so");
                 if (ok)

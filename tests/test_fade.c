@@ -15,16 +15,6 @@ typedef struct fade_p { double in_ms, out_ms; int in_frames, out_frames, curve; 
 typedef struct trim_p { double start_s, end_s; int start_frames, end_frames; } trim_p;
 typedef struct pad_p { double head_s, tail_s; int head_frames, tail_frames, to_multiple_frames; } pad_p;
 
-static int same_signal(const tu_signal *a, const tu_signal *b)
-{
-    if (a->fmt.channels != b->fmt.channels || a->fmt.frames != b->fmt.frames)
-        return 0;
-    for (uint32_t c = 0; c < a->fmt.channels; c++)
-        if (memcmp(a->ch[c], b->ch[c], a->fmt.frames * sizeof(float)) != 0)
-            return 0;
-    return 1;
-}
-
 static int run(const char *name, const void *params, const tu_signal *in, tu_signal *out, char *err)
 {
     const lathe_node_desc *d = tu_node(name);
@@ -34,7 +24,7 @@ static int run(const char *name, const void *params, const tu_signal *in, tu_sig
     tu_signal small;
     char err2[LATHE_ERR_MAX];
     int rc2 = tu_node_run(d, params, in, 1, 37, &small, err2, sizeof err2);
-    CHECK(rc2 == LATHE_OK && same_signal(out, &small), "%s: block 37 differs from block 4096", name);
+    CHECK(rc2 == LATHE_OK && tu_signal_same(out, &small), "%s: block 37 differs from block 4096", name);
     if (rc2 == LATHE_OK)
         tu_signal_free(&small);
     return rc;

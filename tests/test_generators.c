@@ -12,17 +12,6 @@
 
 static const double PI = 3.14159265358979323846;
 
-static int same_signal(const tu_signal *a, const tu_signal *b)
-{
-    if (a->fmt.rate != b->fmt.rate || a->fmt.channels != b->fmt.channels
-        || a->fmt.frames != b->fmt.frames)
-        return 0;
-    for (uint32_t c = 0; c < a->fmt.channels; c++)
-        if (memcmp(a->ch[c], b->ch[c], a->fmt.frames * sizeof(float)) != 0)
-            return 0;
-    return 1;
-}
-
 /* Runs a generator with blocks of 4096 and 37 frames; checks the two are bit-identical. */
 static int run_gen(const char *name, const void *params, tu_signal *out)
 {
@@ -34,7 +23,7 @@ static int run_gen(const char *name, const void *params, tu_signal *out)
         return rc;
     tu_signal small;
     rc = tu_node_run(d, params, NULL, 0, 37, &small, err, sizeof err);
-    CHECK(rc == LATHE_OK && same_signal(out, &small), "%s: block 37 differs from block 4096", name);
+    CHECK(rc == LATHE_OK && tu_signal_same(out, &small), "%s: block 37 differs from block 4096", name);
     tu_signal_free(&small);
     return LATHE_OK;
 }
@@ -171,7 +160,7 @@ static void test_white(void)
 
     /* Same seed: same noise. Other seed: other noise. correlated: one stream on every channel. */
     run_gen("noise", &p, &y2);
-    CHECK(same_signal(&y, &y2), "white: same seed gives the same samples");
+    CHECK(tu_signal_same(&y, &y2), "white: same seed gives the same samples");
     tu_signal_free(&y2);
     p.seed = 8;
     run_gen("noise", &p, &y2);

@@ -21,16 +21,6 @@ static tu_signal random_signal(uint32_t rate, uint32_t channels, uint64_t frames
     return s;
 }
 
-static int same_signal(const tu_signal *a, const tu_signal *b)
-{
-    if (a->fmt.channels != b->fmt.channels || a->fmt.frames != b->fmt.frames)
-        return 0;
-    for (uint32_t c = 0; c < a->fmt.channels; c++)
-        if (memcmp(a->ch[c], b->ch[c], a->fmt.frames * sizeof(float)) != 0)
-            return 0;
-    return 1;
-}
-
 /* Runs with blocks of 4096 and 37; checks they agree bit for bit. */
 static int run(const char *name, const void *params, const tu_signal *in, int n_in, tu_signal *out,
                char *err)
@@ -45,7 +35,7 @@ static int run(const char *name, const void *params, const tu_signal *in, int n_
     tu_signal small;
     char err2[LATHE_ERR_MAX];
     int rc2 = tu_node_run(d, params, in, n_in, 37, &small, err2, sizeof err2);
-    CHECK(rc2 == LATHE_OK && same_signal(out, &small), "%s: block 37 differs from block 4096", name);
+    CHECK(rc2 == LATHE_OK && tu_signal_same(out, &small), "%s: block 37 differs from block 4096", name);
     if (rc2 == LATHE_OK)
         tu_signal_free(&small);
     return rc;
