@@ -1,7 +1,11 @@
 /* Faults: kill -9 at 20 pseudo-random moments of a cached render (20 s of audio through a branch
  * point and a loudness barrier), and four processes rendering into one cache at once. After
  * each kill: whatever sits at a final output path is complete (equal to a clean render), every
- * cache entry verifies, and a second render succeeds with byte-identical outputs. */
+ * cache entry verifies, and a second render succeeds with byte-identical outputs.
+ *
+ * The kill moments are measured in the render's own CPU time (from /proc), not in wall-clock
+ * time: a loaded machine stretches the wall clock, not the work done, so a kill drawn at 40% of
+ * the cold render's CPU time lands 40% of the way through it however busy the machine is. */
 #define _XOPEN_SOURCE 700
 #include "clitest.h"
 #include "testutil.h"
@@ -16,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,11 +35,21 @@ static const char chain[] =
     "output(m:normalize{target_lufs = -20, check_peak = false}, 'stream.wav', {bits = 24})\n"
     "output(m:gain{gain_db = -3}:dither{bits = 16}, 'cd.flac', {bits = 16})\n";
 
-static double now_s(void)
+/* CPU seconds (user + system, all threads) a running child has used so far; -1 once it is gone. */
+static double cpu_used_s(pid_t pid)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long utime, stime;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+        return -1.0;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static void make_inputs(void)
@@ -77,12 +92,42 @@ static pid_t spawn_render(const char *out, const char *cache)
     return pid;
 }
 
+static int exit_code(int st)
+{
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 static int wait_exit(pid_t pid)
 {
     int st;
-    if (waitpid(pid, &st, 0) != pid)
-        return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return waitpid(pid, &st, 0) == pid ? exit_code(st) : -1;
+}
+
+/* CPU seconds used by the children waited for so far. */
+static double children_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec
+           + (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
+/* Kills pid once it has used `cpu_s` of CPU; returns its exit code (128 + SIGKILL when the kill
+ * landed, the render's own code when it finished first). */
+static int kill_at_cpu(pid_t pid, double cpu_s)
+{
+    int st;
+    for (;;) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return exit_code(st);
+        double used = cpu_used_s(pid);
+        if (used >= cpu_s) {
+            kill(pid, SIGKILL);
+            return wait_exit(pid);
+        }
+        struct timespec ts = {0, 500000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 /* 1: every output in folder equals the reference; with partial_ok, an absent one is fine. */
@@ -110,9 +155,9 @@ static int cache_ok(const char *name, int temps_ok, cc_result *cr)
 
 static void test_kills(void)
 {
-    double t0 = now_s();
+    double before = children_cpu_s();
     int rc = wait_exit(spawn_render("cold", "cache"));
-    double cold = now_s() - t0;
+    double cold = children_cpu_s() - before;
     CHECK(rc == 0 && outputs_match("cold", 0), "cold cached render equals the cache-less render");
     uint64_t seed = 20240601;
     int killed_mid = 0, all_complete = 1, all_valid = 1, all_rerender = 1, entries = 0, temps = 0;
@@ -121,33 +166,29 @@ static void test_kills(void)
         if (k % 2 == 0)
             tu_run("rm -rf %s/cache", dir); /* cold: kill inside the barrier pass or main pass */
         double u = 0.5 * (tu_rand(&seed) + 1.0);
-        double delay = cold * (0.02 + 0.9 * u);
-        pid_t pid = spawn_render("out", "cache");
-        struct timespec ts = {(time_t)delay, (long)((delay - floor(delay)) * 1e9)};
-        nanosleep(&ts, NULL);
-        kill(pid, SIGKILL);
-        killed_mid += wait_exit(pid) == 128 + SIGKILL;
+        double delay = cold * (0.02 + 0.9 * u); /* CPU seconds into the render */
+        killed_mid += kill_at_cpu(spawn_render("out", "cache"), delay) == 128 + SIGKILL;
         if (!outputs_match("out", 1)) {
             all_complete = 0;
-            fprintf(stderr, "  kill %d at %.3f s: partial file at a final path\n", k, delay);
+            fprintf(stderr, "  kill %d at %.3f CPU s: partial file at a final path\n", k, delay);
         }
         cc_result cr;
         if (!cache_ok("cache", 1, &cr)) {
             all_valid = 0;
-            fprintf(stderr, "  kill %d at %.3f s: %d bad cache entries\n", k, delay, cr.bad);
+            fprintf(stderr, "  kill %d at %.3f CPU s: %d bad cache entries\n", k, delay, cr.bad);
         }
         temps += cr.temps;
         if (wait_exit(spawn_render("out", "cache")) != 0 || !outputs_match("out", 0)
             || !cache_ok("cache", 1, &cr)) {
             all_rerender = 0;
-            fprintf(stderr, "  kill %d at %.3f s: the second render failed or differs\n", k, delay);
+            fprintf(stderr, "  kill %d at %.3f CPU s: the second render failed or differs\n", k, delay);
         }
         entries = cr.entries;
     }
-    printf("cold render %.2f s; %d of 20 kills landed mid-render; %d temp files left by kills; "
-           "%d entries\n", cold, killed_mid, temps, entries);
-    /* Warm rounds finish sooner than the cold time the delays are drawn from, and load moves
-     * both: at least a quarter of the kills must land mid-render for the test to mean anything. */
+    printf("cold render %.2f s of CPU; %d of 20 kills landed mid-render; %d temp files left by "
+           "kills; %d entries\n", cold, killed_mid, temps, entries);
+    /* Warm rounds (odd k) do less work than the cold render the moments are drawn from, so some
+     * of their kills come after the end: at least a quarter must land mid-render to mean anything. */
     CHECK(killed_mid >= 5, "kills land during the render (%d of 20)", killed_mid);
     CHECK(all_complete, "after kill -9 no partial file at a final output path");
     CHECK(all_valid, "after kill -9 every cache entry verifies");
