@@ -27,6 +27,7 @@ int lathe_cli_analyze_file(const char *path, lathe_analysis_result **out)
     lathe_readahead *ra = NULL;
     int rc = 0;
     if (nc > LATHE_ANALYSIS_MAX_CH || lathe_analysis_new(info.format.rate, nc, &a) != 0 ||
+        lathe_analysis_reserve(a, info.format.frames) != 0 ||
         lathe_readahead_new(rd, nc, READ_FRAMES, &ra) != LATHE_OK) {
         fprintf(stderr, "lathe: %s: cannot analyse %u channels at %u Hz\n", path, (unsigned)nc,
                 (unsigned)info.format.rate);

@@ -23,8 +23,10 @@ static int tap_open(void *ud, int output, const lathe_format *fmt, void **state)
     int rc = lathe_analysis_new(fmt->rate, fmt->channels, &a);
     if (rc == -2)
         return LATHE_ERR_FORMAT;
-    if (rc != 0)
+    if (rc != 0 || lathe_analysis_reserve(a, fmt->frames) != 0) {
+        lathe_analysis_free(a);
         return LATHE_ERR_NOMEM;
+    }
     *state = a;
     return LATHE_OK;
 }

@@ -302,7 +302,9 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_wants *w,
     codec_run codecs[2];
     codec_job jobs[2] = {{0}};
     int rc = 3;
-    if (nc > LATHE_ANALYSIS_MAX_CH || (r && lathe_analysis_new(rate, nc, &a) != 0)) {
+    if (nc > LATHE_ANALYSIS_MAX_CH
+        || (r && (lathe_analysis_new(rate, nc, &a) != 0
+                  || lathe_analysis_reserve(a, info->format.frames) != 0))) {
         snprintf(err, err_size, "%s: cannot analyse %u channels at %u Hz", path, nc, rate);
         goto done;
     }

@@ -101,6 +101,12 @@ static int setup_node(pass *p, int id)
     n->energy_window = (n->fmt.rate + 5) / 10;
     if (rc != LATHE_OK)
         return rc;
+    size_t need = (size_t)(n->fmt.frames / n->energy_window) + 2; /* sized here, not in the loop */
+    if (n->cap_energy < need) {
+        lathe_dealloc(n->energy);
+        n->energy = lathe_alloc(need * sizeof *n->energy);
+        n->cap_energy = n->energy ? need : 0; /* the series is for the report: no failed render */
+    }
     if (q->from_cache || n->kind == NODE_SOURCE)
         for (uint32_t c = 0; c < n->fmt.channels; c++)
             if (!(q->scratch[c] = lathe_alloc(sizeof(float) * BLOCK)))
@@ -170,17 +176,8 @@ static void record_energy(graph_node *n, const float *const *y, uint32_t got)
         i += take;
         if (n->energy_fill < n->energy_window)
             break;
-        if (n->n_energy == n->cap_energy) {
-            size_t cap = n->cap_energy ? n->cap_energy * 2 : 1024;
-            float *t = lathe_alloc(cap * sizeof *t);
-            if (!t)
-                return; /* the series is for the report: losing it must not fail a render */
-            if (n->energy)
-                memcpy(t, n->energy, n->n_energy * sizeof *t);
-            lathe_dealloc(n->energy);
-            n->energy = t;
-            n->cap_energy = cap;
-        }
+        if (n->n_energy == n->cap_energy)
+            return; /* longer than its format said (or the series could not be had) */
         n->energy[n->n_energy++] = (float)(n->energy_acc / ((double)n->energy_window * n->fmt.channels));
         n->energy_acc = 0;
         n->energy_fill = 0;

@@ -43,19 +43,24 @@ static void disarm(void)
     lathe_set_allocator(NULL, NULL);
 }
 
-static void make_input(void)
+static void write_input(int N)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/in.wav", dir);
     SF_INFO info = {.samplerate = 48000, .channels = 2, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_24};
     SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
-    enum { N = 30000 }; /* 0.625 s: above the 400 ms a loudness measurement needs */
-    float *x = malloc(sizeof(float) * 2 * N);
+    float *x = malloc(sizeof(float) * 2 * (size_t)N);
     for (int i = 0; i < N; i++)
         x[2 * i] = x[2 * i + 1] = (float)(0.25 * sin(2.0 * M_PI * 997.0 * i / 48000.0));
     sf_writef_float(sf, x, N);
     sf_close(sf);
     free(x);
+}
+
+static void make_input(void)
+{
+    char path[1024];
+    write_input(30000); /* 0.625 s: above the 400 ms a loudness measurement needs */
     snprintf(path, sizeof path, "%s/small.lua", dir);
     FILE *f = fopen(path, "w");
     fputs("local m = source('in.wav'):gain{gain_db = -2}\n"
@@ -228,6 +233,26 @@ static void test_no_cycles(void)
     lathe_graph_free(g);
 }
 
+/* Everything the render loop needs is sized before the pass from the known lengths: a source
+ * 176 times longer (past the 1024 windows a level series once started with) makes no more
+ * allocations through the engine's hook. A count that grew with the length would be an
+ * allocation per block or per window. */
+static void test_loop_allocates_nothing(void)
+{
+    long counts[2];
+    const int frames[2] = {30000, 176 * 30000}; /* 0.6 s and 110 s */
+    for (int i = 0; i < 2; i++) {
+        write_input(frames[i]);
+        arm(-1); /* count, never fail */
+        int rc = run_api(0);
+        disarm();
+        counts[i] = rc == LATHE_OK ? calls : -1;
+    }
+    CHECK(counts[0] > 0 && counts[0] == counts[1],
+          "allocations for 0.6 s and for 110 s of audio: %ld and %ld", counts[0], counts[1]);
+    write_input(frames[0]);
+}
+
 int main(void)
 {
     tu_tmpdir(dir, sizeof dir);
@@ -241,6 +266,7 @@ int main(void)
     sweep("C API graph, no cache", run_api, 0, out_a, out_b);
     sweep("C API graph, with a cache", run_api, 1, out_a, out_b);
     sweep("script", run_script, 0, out_a, out_b);
+    test_loop_allocates_nothing();
     tu_run("rm -rf %s", dir);
     return tu_done();
 }

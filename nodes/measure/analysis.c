@@ -158,18 +158,29 @@ static void spectrum_add(lathe_analysis *a, const float *const *ch, uint32_t n)
     }
 }
 
+static int peaks_reserve(lathe_analysis *a, size_t cap)
+{
+    if (cap <= a->cap_peaks)
+        return 0;
+    double *p = realloc(a->peaks, cap * sizeof(double));
+    if (!p)
+        return -1;
+    a->peaks = p;
+    a->cap_peaks = cap;
+    return 0;
+}
+
+int lathe_analysis_reserve(lathe_analysis *a, uint64_t frames)
+{
+    if (lathe_bs1770_reserve(a->loud, frames) || (a->mono && lathe_bs1770_reserve(a->mono, frames)))
+        return -1;
+    return peaks_reserve(a, (size_t)(frames / a->win) + 2);
+}
+
 static void peak_push(lathe_analysis *a)
 {
-    if (a->n_peaks == a->cap_peaks && !a->peaks_oom) {
-        size_t cap = a->cap_peaks ? 2 * a->cap_peaks : 1024;
-        double *p = realloc(a->peaks, cap * sizeof(double));
-        if (p) {
-            a->peaks = p;
-            a->cap_peaks = cap;
-        } else {
-            a->peaks_oom = 1;
-        }
-    }
+    if (a->n_peaks == a->cap_peaks && !a->peaks_oom)
+        a->peaks_oom = peaks_reserve(a, a->cap_peaks ? 2 * a->cap_peaks : 1024) != 0;
     if (!a->peaks_oom)
         a->peaks[a->n_peaks++] = (double)a->win_max;
     a->win_max = 0.0f;

@@ -77,6 +77,9 @@ typedef struct lathe_analysis lathe_analysis;
 /* Returns 0, -1 on out-of-memory, -2 on an unsupported rate or channel count. */
 int lathe_analysis_new(uint32_t rate, uint32_t channels, lathe_analysis **out);
 void lathe_analysis_free(lathe_analysis *a);
+/* Sizes the loudness and peak series for a stream of `frames` frames, so add() allocates
+ * nothing (a longer stream still works: the series grow). 0, or -1 on out-of-memory. */
+int lathe_analysis_reserve(lathe_analysis *a, uint64_t frames);
 /* Feeds n frames (planar, ch[c][i]). Block size does not change results. */
 void lathe_analysis_add(lathe_analysis *a, const float *const *ch, uint32_t n);
 /* Runs the QC detectors on a second thread beside the meters (same results, shorter wall time)
