@@ -1,10 +1,10 @@
 /* cmd_check.c - `lathe check FILE... --spec NAME[:k=v,...] [--platform LIST] [-D k=v]... [--json]`:
- * measures any file (made by lathe or not) against a deliverable spec (spec.h) and prints every
+ * measures any file (made by lathe or not) against a deliverable spec (measure/spec.h) and prints every
  * rule with its measured value. Exit codes: 0 every file passes, 1 a rule failed, 2 bad usage or
  * spec, 3 an unreadable file. */
 #include "cli.h"
 
-#include "spec.h"
+#include "spec_measure.h"
 
 #include <string.h>
 
@@ -48,7 +48,8 @@ static int check_one(const lathe_options *o, const check_opts *c, const char *pa
         return 3;
     }
     json_t *v;
-    int pass = lathe_spec_evaluate(&p, c->platform, r, &info, &x, &v);
+    lathe_spec_file file = lathe_spec_file_of(&info);
+    int pass = lathe_spec_evaluate(&p, c->platform, r, &file, &x, &v);
     lathe_analysis_result_free(r);
     if (pass < 0) {
         fprintf(stderr, "lathe check: %s\n", json_string_value(json_object_get(v, "error")));

@@ -12,7 +12,7 @@
 #include "lua/lathe_lua.h"
 #include "render_report.h"
 #include "report_html.h"
-#include "spec.h"
+#include "spec_measure.h"
 #include "verdicts.h"
 
 #include <errno.h>

@@ -6,7 +6,7 @@
 #include "measure/analysis.h"
 #include "analysis_cache.h"
 #include "analysis_json.h"
-#include "spec.h"
+#include "spec_measure.h"
 #include "cache/cache.h"
 #include "cache/cache_key.h"
 
@@ -35,7 +35,7 @@ json_t *lathe_output_to_json(const lathe_output_result *r, const lathe_analysis_
     if (r->deliverable && lathe_spec_known(r->deliverable)) {
         json_t *v;
         /* The sink already measured the file: the check adds only what the spec needs on top. */
-        lathe_spec_check(r->deliverable, NULL, r->path, a, NULL, &v);
+        lathe_spec_check(r->deliverable, NULL, r->path, a, &v);
         json_object_set_new(o, "spec", v);
     }
     return o;

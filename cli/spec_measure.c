@@ -372,3 +372,37 @@ done:
     lathe_audio_reader_free(rd);
     return rc;
 }
+
+/* ---- measure, then judge --------------------------------------------------------------------- */
+
+static const char *default_platforms;
+
+void lathe_spec_set_platforms(const char *list)
+{
+    default_platforms = list;
+}
+
+int lathe_spec_check(const char *spec, const char *platform_list, const char *path,
+                     const lathe_analysis_result *r, json_t **out)
+{
+    lathe_spec_profile p;
+    char err[256];
+    if (lathe_spec_parse(spec, NULL, 0, &p, err, sizeof err) != 0) {
+        *out = json_pack("{s:s, s:s}", "name", spec, "error", err);
+        return -1;
+    }
+    lathe_spec_extra x;
+    lathe_analysis_result *mine = NULL;
+    lathe_audio_info info;
+    lathe_spec_wants w = lathe_spec_wants_of(&p);
+    if (lathe_spec_measure_file(path, &w, r ? NULL : &mine, &info, &x, err, sizeof err) != 0) {
+        *out = json_pack("{s:s, s:s}", "name", p.name, "error", err);
+        return -1;
+    }
+    lathe_spec_file file = lathe_spec_file_of(&info);
+    int rc = lathe_spec_evaluate(&p, platform_list ? platform_list : default_platforms,
+                                 r ? r : mine, &file, &x, out);
+    json_object_set_new(*out, "spec", json_string(spec));
+    lathe_analysis_result_free(mine);
+    return rc;
+}

@@ -3,7 +3,7 @@
 #define _XOPEN_SOURCE 700
 #include "verdicts.h"
 
-#include "spec.h"
+#include "spec_measure.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* profiles.h - the deliverable profiles (streaming, cd, vinyl, hires, mp3) as one table of
- * numbers: the check (cli/spec.c) judges files with it and the stock chains read it through the
+ * numbers: the check (measure/spec.c) judges files with it and the stock chains read it through the
  * Lua binding (lua/l_profiles.c, the global `spec_profiles`), so a checked value has one home.
  *
  * A spec string is a profile name with optional overrides: "cd" or "cd:ceiling_dbtp=-1,min_track_s=2". */

@@ -1,4 +1,4 @@
-/* Deliverable profiles as data and the rules that check a file against them (spec.h). Numbers
+/* The rules that judge a measured file against a deliverable profile (spec.h). Numbers
  * come from specs.md: the table at the top, §1.1 (platforms), §2 (CD), §3 (vinyl), §4 (hi-res),
  * §6.10 (codec round trip), §6.11 (format checks). */
 #include "spec.h"
@@ -19,12 +19,6 @@ lathe_spec_wants lathe_spec_wants_of(const lathe_spec_profile *p)
                               .codec_check = lathe_spec_get(p, "codec_check") == 1};
 }
 
-static const char *default_platforms;
-
-void lathe_spec_set_platforms(const char *list)
-{
-    default_platforms = list;
-}
 
 
 /* ---- Rules ----------------------------------------------------------------------------------- */
@@ -94,7 +88,7 @@ static void rule_max(verdict *v, const char *name, double measured, double limit
          measured, unit, dm, limit, unit, ok ? "" : ": over");
 }
 
-static void rule_format(verdict *v, const lathe_spec_profile *p, const lathe_audio_info *info)
+static void rule_format(verdict *v, const lathe_spec_profile *p, const lathe_spec_file *info)
 {
     int ok = strcmp(info->container, p->container) == 0;
     rule(v, "format", ok, "==", 1, ok, 0, "container %s (expected %s)", info->container,
@@ -289,7 +283,7 @@ static void check_lossy(verdict *v, const lathe_spec_profile *p, const lathe_ana
 }
 
 int lathe_spec_evaluate(const lathe_spec_profile *p, const char *platform_list,
-                        const lathe_analysis_result *r, const lathe_audio_info *info,
+                        const lathe_analysis_result *r, const lathe_spec_file *file,
                         const lathe_spec_extra *x, json_t **out)
 {
     verdict v = {json_array(), json_array(), json_array()};
@@ -305,7 +299,7 @@ int lathe_spec_evaluate(const lathe_spec_profile *p, const char *platform_list,
         *out = root;
         return -1;
     }
-    rule_format(&v, p, info);
+    rule_format(&v, p, file);
     if (r->nonfinite_samples)
         rule(&v, "finite", (double)r->nonfinite_samples, "==", 0, 0, 0, "%llu NaN/Inf samples",
              (unsigned long long)r->nonfinite_samples);
@@ -346,32 +340,6 @@ int lathe_spec_evaluate(const lathe_spec_profile *p, const char *platform_list,
     json_object_set_new(root, "settings", settings);
     *out = root;
     return pass;
-}
-
-int lathe_spec_check(const char *spec, const char *platform_list, const char *path,
-                     const lathe_analysis_result *r, const lathe_audio_info *info, json_t **out)
-{
-    lathe_spec_profile p;
-    char err[256];
-    if (lathe_spec_parse(spec, NULL, 0, &p, err, sizeof err) != 0) {
-        *out = json_pack("{s:s, s:s}", "name", spec, "error", err);
-        return -1;
-    }
-    lathe_spec_extra x;
-    lathe_analysis_result *mine = NULL;
-    lathe_audio_info info2;
-    /* With the caller's analysis, the file is read only for the extra measurements. */
-    lathe_spec_wants w = lathe_spec_wants_of(&p);
-    if (lathe_spec_measure_file(path, &w, r ? NULL : &mine, &info2, &x, err, sizeof err) != 0) {
-        *out = json_pack("{s:s, s:s}", "name", p.name, "error", err);
-        return -1;
-    }
-    if (!platform_list)
-        platform_list = default_platforms;
-    int rc = lathe_spec_evaluate(&p, platform_list, r ? r : mine, info ? info : &info2, &x, out);
-    json_object_set_new(*out, "spec", json_string(spec));
-    lathe_analysis_result_free(mine);
-    return rc;
 }
 
 void lathe_spec_print(FILE *f, const json_t *v)
