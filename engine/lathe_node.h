@@ -241,6 +241,17 @@ void *lathe_alloc(size_t n);
 void *lathe_calloc(size_t count, size_t size);
 void lathe_dealloc(void *p);
 
+/* A helper thread that runs one job at a time beside its owner (decoding ahead, encoding behind,
+ * a meter's second half). run() waits for the previous job, then hands this one over and returns;
+ * wait() returns once it is done. The job's data is the worker's until then. When no thread can
+ * be made, run() does the job in place: slower, the same results. free() lets a job already
+ * handed over finish. [main] for new and free; run and wait from the owner's thread. */
+typedef struct lathe_worker lathe_worker;
+int lathe_worker_new(lathe_worker **out); /* LATHE_OK or LATHE_ERR_NOMEM */
+void lathe_worker_run(lathe_worker *w, void (*job)(void *arg), void *arg);
+void lathe_worker_wait(lathe_worker *w);
+void lathe_worker_free(lathe_worker *w);
+
 /* "Did you mean": the candidate closest to name, or NULL when none is close (names a node checks
  * itself, such as a hosted plugin's port symbols). */
 const char *lathe_suggest_name(const char *name, const char *const *candidates, int n);

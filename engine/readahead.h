@@ -1,4 +1,4 @@
-/* readahead.h - decodes an audio file on its own thread, a few blocks ahead of its reader.
+/* readahead.h - decodes an audio file on its own thread, one block ahead of its reader.
  *
  * Measuring a file (`lathe analyze`, `lathe check`) is decode, then meters. Decoding FLAC costs
  * as much as a meter, so it runs beside them: the reader takes block k while block k + 1 is

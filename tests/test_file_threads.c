@@ -2,13 +2,19 @@
  * under libsndfile (sfio) and the decoding thread (readahead) give exactly the samples written,
  * in WAV and FLAC, whatever the block size; a reader stopped half-way frees cleanly; the end
  * stays the end. Writing: the encoding thread (writebehind) writes the same bytes as writing in
- * place, fed in odd blocks; freed before finishing, it stops. */
+ * place, fed in odd blocks; freed before finishing, it stops. Under both, the one-job worker
+ * (lathe_node.h): jobs run one at a time, in order, off the caller's thread, and free() lets the
+ * job handed over finish. */
 #define _XOPEN_SOURCE 700
 #include "testutil.h"
 
 #include "engine/audio_io.h"
 #include "engine/readahead.h"
 #include "engine/writebehind.h"
+#include "lathe/lathe_node.h"
+
+#include <pthread.h>
+#include <time.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,8 +73,46 @@ static int read_all(const char *path, uint32_t block, long *frames)
     return same;
 }
 
+typedef struct job_log {
+    int seen[64], n, running, overlap;
+    pthread_t caller;
+    int off_thread;
+} job_log;
+
+static job_log jl;
+
+static void job(void *arg)
+{
+    int k = (int)(intptr_t)arg;
+    jl.overlap |= __atomic_fetch_add(&jl.running, 1, __ATOMIC_SEQ_CST) != 0;
+    struct timespec ts = {0, 200000}; /* long enough for the caller to race ahead if it could */
+    nanosleep(&ts, NULL);
+    jl.off_thread += !pthread_equal(pthread_self(), jl.caller);
+    jl.seen[jl.n++] = k;
+    __atomic_fetch_sub(&jl.running, 1, __ATOMIC_SEQ_CST);
+}
+
+static void test_worker(void)
+{
+    lathe_worker *w;
+    jl.caller = pthread_self();
+    CHECK(lathe_worker_new(&w) == LATHE_OK, "a worker");
+    for (int k = 0; k < 20; k++)
+        lathe_worker_run(w, job, (void *)(intptr_t)k);
+    lathe_worker_wait(w);
+    int in_order = jl.n == 20;
+    for (int k = 0; k < jl.n; k++)
+        in_order &= jl.seen[k] == k;
+    CHECK(in_order && !jl.overlap, "20 jobs run one at a time, in order (%d run)", jl.n);
+    CHECK(jl.off_thread == 20, "off the caller's thread (%d of 20)", jl.off_thread);
+    lathe_worker_run(w, job, (void *)(intptr_t)20);
+    lathe_worker_free(w); /* the job handed over still runs */
+    CHECK(jl.n == 21 && jl.seen[20] == 20, "free lets the last job finish (%d run)", jl.n);
+}
+
 int main(void)
 {
+    test_worker();
     char dir[512], path[600];
     tu_tmpdir(dir, sizeof dir);
     uint64_t seed = 5;

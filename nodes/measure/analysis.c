@@ -7,8 +7,9 @@
 #include "qc.h"
 #include "dsp/truepeak.h"
 
+#include "lathe/lathe_node.h"
+
 #include <fftw3.h>
-#include <pthread.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,12 +41,9 @@ struct lathe_analysis {
     float win_max;
     int peaks_oom;
     /* optional helper thread running side_add() beside the loudness meter and true peak */
-    pthread_t worker;
-    pthread_mutex_t mu;
-    pthread_cond_t go, done;
+    lathe_worker *worker;
     const float *const *job_ch;
     uint32_t job_n;
-    int has_worker, job_pending, quit;
 };
 
 const char *lathe_severity_name(lathe_severity s)
@@ -105,13 +103,11 @@ int lathe_analysis_new(uint32_t rate, uint32_t channels, lathe_analysis **out)
     return 0;
 }
 
-static void stop_worker(lathe_analysis *a);
-
 void lathe_analysis_free(lathe_analysis *a)
 {
     if (!a)
         return;
-    stop_worker(a);
+    lathe_worker_free(a->worker);
     lathe_bs1770_free(a->loud);
     lathe_bs1770_free(a->mono);
     lathe_truepeak_free(a->tp);
@@ -220,77 +216,33 @@ static void side_add(lathe_analysis *a, const float *const *ch, uint32_t n)
     mono_add(a, ch, n);
 }
 
-static void *worker_main(void *arg)
+static void side_job(void *arg)
 {
     lathe_analysis *a = arg;
-    pthread_mutex_lock(&a->mu);
-    for (;;) {
-        while (!a->job_pending && !a->quit)
-            pthread_cond_wait(&a->go, &a->mu);
-        if (a->quit)
-            break;
-        pthread_mutex_unlock(&a->mu);
-        side_add(a, a->job_ch, a->job_n);
-        pthread_mutex_lock(&a->mu);
-        a->job_pending = 0;
-        pthread_cond_signal(&a->done);
-    }
-    pthread_mutex_unlock(&a->mu);
-    return NULL;
+    side_add(a, a->job_ch, a->job_n);
 }
 
 int lathe_analysis_set_parallel(lathe_analysis *a)
 {
-    if (a->has_worker)
-        return 0;
-    pthread_mutex_init(&a->mu, NULL);
-    pthread_cond_init(&a->go, NULL);
-    pthread_cond_init(&a->done, NULL);
-    if (pthread_create(&a->worker, NULL, worker_main, a) != 0) {
-        pthread_mutex_destroy(&a->mu);
-        pthread_cond_destroy(&a->go);
-        pthread_cond_destroy(&a->done);
+    if (!a->worker && lathe_worker_new(&a->worker) != LATHE_OK)
         return -1; /* stays sequential: slower, same results */
-    }
-    a->has_worker = 1;
     return 0;
-}
-
-static void stop_worker(lathe_analysis *a)
-{
-    if (!a->has_worker)
-        return;
-    pthread_mutex_lock(&a->mu);
-    a->quit = 1;
-    pthread_cond_signal(&a->go);
-    pthread_mutex_unlock(&a->mu);
-    pthread_join(a->worker, NULL);
-    pthread_mutex_destroy(&a->mu);
-    pthread_cond_destroy(&a->go);
-    pthread_cond_destroy(&a->done);
-    a->has_worker = 0;
 }
 
 void lathe_analysis_add(lathe_analysis *a, const float *const *ch, uint32_t n)
 {
-    if (a->has_worker) {
-        pthread_mutex_lock(&a->mu);
-        a->job_ch = ch;
-        a->job_n = n;
-        a->job_pending = 1;
-        pthread_cond_signal(&a->go);
-        pthread_mutex_unlock(&a->mu);
-    }
-    lathe_bs1770_add(a->loud, ch, n);
-    lathe_truepeak_add(a->tp, ch, n);
-    if (!a->has_worker) {
+    if (!a->worker) {
+        lathe_bs1770_add(a->loud, ch, n);
+        lathe_truepeak_add(a->tp, ch, n);
         side_add(a, ch, n);
         return;
     }
-    pthread_mutex_lock(&a->mu); /* ch belongs to the caller: wait until the worker is done */
-    while (a->job_pending)
-        pthread_cond_wait(&a->done, &a->mu);
-    pthread_mutex_unlock(&a->mu);
+    a->job_ch = ch;
+    a->job_n = n;
+    lathe_worker_run(a->worker, side_job, a);
+    lathe_bs1770_add(a->loud, ch, n);
+    lathe_truepeak_add(a->tp, ch, n);
+    lathe_worker_wait(a->worker); /* ch belongs to the caller: done with it before returning */
 }
 
 static void mono_add(lathe_analysis *a, const float *const *ch, uint32_t n)
