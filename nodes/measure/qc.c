@@ -518,63 +518,13 @@ void lathe_qc_add(lathe_qc *q, const float *const *ch, uint32_t n)
     q->s.frames += n;
 }
 
-static int by_channel_frame(const void *a, const void *b)
-{
-    const lathe_qc_event *x = a, *y = b;
-    if (x->channel != y->channel)
-        return x->channel < y->channel ? -1 : 1;
-    return x->frame < y->frame ? -1 : x->frame > y->frame;
-}
 
-static int by_frame(const void *a, const void *b)
-{
-    const lathe_qc_event *x = a, *y = b;
-    if (x->frame != y->frame)
-        return x->frame < y->frame ? -1 : 1;
-    return x->channel < y->channel ? -1 : x->channel > y->channel;
-}
-
-/* A click is rare and stands out. Spikes that recur within LATHE_QC_CLICK_ISOLATION_S of each
- * other on one channel at similar strength are the signal's own edges (a synthesizer's saw or
- * square, clipped peaks), not damage: a spike is reported when it is alone, or when it is
- * LATHE_QC_CLICK_STANDOUT times stronger than every spike near it. */
-static void keep_isolated_clicks(lathe_qc *q)
-{
-    lathe_qc_event *e = q->s.clicks;
-    size_t n = q->s.n_clicks, kept = 0, lo = 0, hi = 0;
-    uint64_t near = (uint64_t)(LATHE_QC_CLICK_ISOLATION_S * q->s.rate);
-    if (n == 0)
-        return; /* no list at all (qsort must not see NULL) */
-    uint8_t *keep = calloc(n, 1);
-    if (!keep)
-        return;
-    qsort(e, n, sizeof *e, by_channel_frame);
-    for (size_t i = 0; i < n; i++) {
-        while (e[lo].channel != e[i].channel || e[i].frame - e[lo].frame > near)
-            lo++;
-        if (hi < i)
-            hi = i;
-        while (hi + 1 < n && e[hi + 1].channel == e[i].channel && e[hi + 1].frame - e[i].frame <= near)
-            hi++;
-        double strongest = 0;
-        for (size_t k = lo; k <= hi; k++)
-            if (k != i && e[k].value > strongest)
-                strongest = e[k].value;
-        keep[i] = e[i].value > LATHE_QC_CLICK_STANDOUT * strongest;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (keep[i])
-            e[kept++] = e[i];
-    free(keep);
-    q->s.n_clicks = kept;
-    qsort(e, kept, sizeof *e, by_frame);
-}
 
 const lathe_qc_summary *lathe_qc_finish(lathe_qc *q)
 {
     if (!q->finished) {
         q->finished = 1;
-        keep_isolated_clicks(q);
+        q->s.n_clicks = lathe_click_drop_edges(q->s.clicks, q->s.n_clicks, q->s.rate);
     }
     for (uint32_t c = 0; c < q->s.channels; c++)
         if (q->run[c])

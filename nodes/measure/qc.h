@@ -6,9 +6,11 @@
  * at a sample is compared with its mean magnitude over the ~5 ms before and the ~5 ms after
  * (0.5 ms around the sample left out); above LATHE_QC_CLICK_K times the larger of the two, and
  * above -60 dBFS, it is an impulse (a drum onset, quiet before but loud after, is not).
- * Detections closer than 2 ms merge; impulses that recur within LATHE_QC_CLICK_ISOLATION_S on
- * one channel at similar strength are the signal's own edges (synthesizer waveforms, clipped
- * peaks) and are not reported unless one stands LATHE_QC_CLICK_STANDOUT times above the rest. The last 5 ms of a stream are not examined (no lookahead past the end).
+ * Detections closer than 2 ms merge. Spikes that are the signal's own edges are not reported
+ * unless one stands LATHE_QC_CLICK_STANDOUT times above the rest: a spike with another of similar
+ * strength within LATHE_QC_CLICK_CROWD_S on its channel (clipped peaks, a dense distorted synth),
+ * or one of three evenly spaced at most LATHE_QC_CLICK_PERIOD_S apart (a saw or square wave down
+ * to a 20 Hz fundamental). The last 5 ms of a stream are not examined (no lookahead past the end).
 
  * add() may grow the event lists (at most LATHE_QC_MAX_EVENTS each): [main] use only. */
 #ifndef LATHE_QC_H
@@ -24,8 +26,9 @@ extern "C" {
 #define LATHE_QC_MAX_CH 64
 #define LATHE_QC_MAX_EVENTS 10000
 #define LATHE_QC_CLICK_K 14.0
-#define LATHE_QC_CLICK_ISOLATION_S 0.025 /* spikes this close together are the signal's edges */
-#define LATHE_QC_CLICK_STANDOUT 4.0       /* ... unless one is this much stronger (12 dB) */
+#define LATHE_QC_CLICK_CROWD_S 0.025  /* spikes this close together are the signal's edges */
+#define LATHE_QC_CLICK_PERIOD_S 0.05  /* ... and so is a regular series up to this period */ /* spikes this close together are the signal's edges */
+#define LATHE_QC_CLICK_STANDOUT 4.0   /* ... unless one is this much stronger (12 dB) */
 #define LATHE_QC_FULL_SCALE 0.99996948f /* 32767/32768: 16-bit positive full scale */
 #define LATHE_QC_CLIP_RUN 4             /* PCM-1630: 4 consecutive full-scale samples = over */
 #define LATHE_QC_SILENCE 0.001          /* -60 dBFS, as FFmpeg silencedetect */
@@ -66,6 +69,9 @@ void lathe_qc_free(lathe_qc *q);
 void lathe_qc_add(lathe_qc *q, const float *const *ch, uint32_t n);
 /* [main] Closes open runs; the summary stays valid until the next add() or free(). */
 const lathe_qc_summary *lathe_qc_finish(lathe_qc *q);
+/* Drops from e (n events) the spikes that are the signal's own edges (see above); keeps the
+ * rest in frame order and returns their count (click_edges.c; lathe_qc_finish calls it). */
+size_t lathe_click_drop_edges(lathe_qc_event *e, size_t n, uint32_t rate);
 
 #ifdef __cplusplus
 }
