@@ -1,7 +1,11 @@
 /* test_stereo: the stereo node. Neutral settings are a bit-exact copy; bass_mono_hz = 150 removes
  * side content at 60 Hz by >= 40 dB and leaves it within 0.5 dB from 300 Hz up, keeping mid and
- * side in phase there (a left-only signal stays left-only); width, balance, polarity, swap and
- * M/S encode/decode against their formulas; block-size independence. */
+ * side in phase there (a left-only signal stays left-only), in both modes; the linear mode keeps
+ * the side's phase and magnitude exactly above twice the frequency (0 degrees at 500 Hz and
+ * 1 kHz, within 0.01 dB), removes it below the frequency, and its latency is compensated (an
+ * impulse stays on its sample); width, balance, polarity, swap and M/S encode/decode against
+ * their formulas; block-size independence. */
+#define _XOPEN_SOURCE 700
 #include "lathe/lathe_node.h"
 #include "nodeharness.h"
 #include "testutil.h"
@@ -61,20 +65,11 @@ static tu_signal noise(uint32_t rate, uint64_t frames, uint64_t seed)
     return s;
 }
 
-static int same(const tu_signal *a, const tu_signal *b)
-{
-    for (uint32_t c = 0; c < 2; c++)
-        if (a->fmt.frames != b->fmt.frames ||
-            memcmp(a->ch[c], b->ch[c], a->fmt.frames * sizeof(float)))
-            return 0;
-    return 1;
-}
-
 static void test_neutral(void)
 {
     tu_signal in = noise(48000, 20000, 5), out;
     void *p = params(NULL, 0.0);
-    CHECK(run(p, &in, 1000, &out) == LATHE_OK && same(&in, &out), "defaults: bit-exact copy");
+    CHECK(run(p, &in, 1000, &out) == LATHE_OK && tu_signal_same(&in, &out), "defaults: bit-exact copy");
     CHECK(tu_node("stereo")->is_identity(p, &in.fmt), "defaults are the identity");
     tu_signal_free(&out);
     free(p);
@@ -83,13 +78,27 @@ static void test_neutral(void)
 
 /* Output gain in dB of sine f: (mid_amp, side_amp) in, measured on output mid, side, L or R. */
 enum { OUT_MID, OUT_SIDE, OUT_L, OUT_R };
+static int bass_mode; /* 0 linear, 1 iir */
+static double phase_deg; /* of the last sine_gain_db's output against its input */
+
+/* Phase of the sine f in x (degrees), by correlation with sin and cos over whole periods. */
+static double sine_phase(const float *x, size_t n, double f, double rate)
+{
+    double s = 0.0, c = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        s += (double)x[i] * sin(2.0 * M_PI * f * (double)i / rate);
+        c += (double)x[i] * cos(2.0 * M_PI * f * (double)i / rate);
+    }
+    return atan2(c, s) * 180.0 / M_PI;
+}
+
 static double sine_gain_db(double rate, double f, double mid, double side, int what, double ref)
 {
     size_t n = (size_t)rate;
     tu_signal in = tu_signal_new((uint32_t)rate, 2, n), out;
     tu_sine(in.ch[0], n, f, rate, mid + side, 0.0);
     tu_sine(in.ch[1], n, f, rate, mid - side, 0.0);
-    void *p = params("bass_mono_hz", 150.0, NULL);
+    void *p = params("bass_mono_hz", 150.0, "bass_mono_mode", (double)bass_mode, NULL);
     double g = -999.0;
     if (run(p, &in, 4096, &out) == LATHE_OK) {
         float *x = malloc(n * sizeof(float));
@@ -100,6 +109,15 @@ static double sine_gain_db(double rate, double f, double mid, double side, int w
         }
         /* skip 0.25 s of filter settling */
         g = tu_db(tu_sine_amplitude(x + n / 4, n - n / 4, f, rate) / ref);
+        float *y = malloc(n * sizeof(float)); /* the same view of the input */
+        for (size_t i = 0; i < n; i++) {
+            float l = in.ch[0][i], r = in.ch[1][i];
+            y[i] = what == OUT_MID ? 0.5f * (l + r) : what == OUT_SIDE ? 0.5f * (l - r)
+                   : what == OUT_L ? l : r;
+        }
+        phase_deg = remainder(sine_phase(x + n / 4, n / 2, f, rate)
+                              - sine_phase(y + n / 4, n / 2, f, rate), 360.0);
+        free(y);
         free(x);
         tu_signal_free(&out);
     }
@@ -108,8 +126,10 @@ static double sine_gain_db(double rate, double f, double mid, double side, int w
     return g;
 }
 
-static void test_bass_mono(void)
+static void test_bass_mono(int mode)
 {
+    bass_mode = mode;
+    printf("  bass_mono_mode %s\n", mode ? "iir" : "linear");
     static const double rates[] = { 44100.0, 48000.0, 96000.0 };
     static const double above[] = { 300.0, 500.0, 1000.0, 5000.0, 15000.0 };
     for (int r = 0; r < 3; r++) {
@@ -130,6 +150,49 @@ static void test_bass_mono(void)
         CHECK(fabs(m60) < 0.01 && fabs(m1k) < 0.01, "mid magnitude unchanged: %+.4f, %+.4f dB",
               m60, m1k);
     }
+}
+
+/* The linear split against the IIR one: phase and magnitude of the side above the split, the
+ * stopband, and the latency compensated (an impulse stays on its sample). */
+static void test_linear_phase(void)
+{
+    double ph[2][2];
+    for (int mode = 0; mode < 2; mode++) {
+        bass_mode = mode;
+        for (int k = 0; k < 2; k++) {
+            double f = k ? 1000.0 : 500.0;
+            double g = sine_gain_db(48000.0, f, 0.0, 0.5, OUT_SIDE, 0.5);
+            ph[mode][k] = phase_deg;
+            printf("  %s: side at %g Hz %+.4f dB, phase %+.2f degrees\n", mode ? "iir" : "linear", f,
+                   g, phase_deg);
+            if (mode == 0)
+                CHECK(fabs(g) <= 0.01, "linear: side at %g Hz within 0.01 dB: %+.4f", f, g);
+        }
+    }
+    CHECK(fabs(ph[0][0]) < 0.5 && fabs(ph[0][1]) < 0.5,
+          "linear: side phase 0 at 500 Hz and 1 kHz (%+.2f, %+.2f degrees)", ph[0][0], ph[0][1]);
+    CHECK(fabs(ph[1][0]) > 10.0, "iir: the crossover turns the phase at 500 Hz (%+.1f degrees)",
+          ph[1][0]);
+    bass_mode = 0;
+    double at = sine_gain_db(48000.0, 150.0, 0.0, 0.5, OUT_SIDE, 0.5);
+    double below = sine_gain_db(48000.0, 120.0, 0.0, 0.5, OUT_SIDE, 0.5);
+    CHECK(at <= -30.0 && below <= -50.0, "linear: side gone at 150 Hz (%.1f dB) and 120 Hz (%.1f dB)",
+          at, below);
+
+    tu_signal in = tu_signal_new(48000, 2, 48000), out;
+    in.ch[0][12345] = 0.5f;
+    void *p = params("bass_mono_hz", 150.0, NULL);
+    CHECK(run(p, &in, 1000, &out) == LATHE_OK, "impulse through the linear split");
+    uint64_t at_max = 0;
+    for (uint64_t i = 0; i < out.fmt.frames; i++)
+        if (fabsf(out.ch[0][i]) > fabsf(out.ch[0][at_max]))
+            at_max = i;
+    CHECK(out.fmt.frames == 48000 && at_max == 12345,
+          "latency compensated: the impulse stays at frame 12345 (%llu), length kept (%llu)",
+          (unsigned long long)at_max, (unsigned long long)out.fmt.frames);
+    tu_signal_free(&out);
+    tu_signal_free(&in);
+    free(p);
 }
 
 /* Width, balance, polarity, swap and encode/decode on a random stereo signal, per sample. */
@@ -182,8 +245,8 @@ static void test_blocks_and_errors(void)
     void *p = params("bass_mono_hz", 120.0, "width", 1.3, "balance_db", 1.0, NULL);
     int ok = run(p, &in, 4096, &a) == LATHE_OK && run(p, &in, 1000, &b) == LATHE_OK &&
              run(p, &in, 37, &c) == LATHE_OK;
-    CHECK(ok && same(&a, &b) && same(&a, &c), "blocks 4096, 1000, 37 bit-identical");
-    CHECK(ok && !same(&a, &in), "the settings change the signal");
+    CHECK(ok && tu_signal_same(&a, &b) && tu_signal_same(&a, &c), "blocks 4096, 1000, 37 bit-identical");
+    CHECK(ok && !tu_signal_same(&a, &in), "the settings change the signal");
     if (ok) {
         tu_signal_free(&a);
         tu_signal_free(&b);
@@ -209,7 +272,9 @@ static void test_blocks_and_errors(void)
 int main(void)
 {
     test_neutral();
-    test_bass_mono();
+    test_bass_mono(0);
+    test_bass_mono(1);
+    test_linear_phase();
     test_formulas();
     test_blocks_and_errors();
     return tu_done();

@@ -24,8 +24,10 @@ output(master:loudness{ target_lufs = tonumber(param("streaming_lufs", -14)), ce
 output(master:resample{ rate = 44100, quality = "best" }:limit{ ceiling_dbtp = -0.3 }
              :dither{ bits = 16 },
        stem .. ".cd.wav", { bits = 16, deliverable = "cd" })
--- vinyl: side removed below 150 Hz (LR 48 dB/oct), 24-bit WAV
-output(master:stereo{ bass_mono_hz = 150 }, stem .. ".vinyl.wav", { bits = 24, deliverable = "vinyl" })
+-- vinyl: side removed below 150 Hz (LR 48 dB/oct, as ffmpeg's acrossover: the same job; the stock
+-- chain's default is the linear-phase split), 24-bit WAV
+output(master:stereo{ bass_mono_hz = 150, bass_mono_mode = "iir" }, stem .. ".vinyl.wav",
+       { bits = 24, deliverable = "vinyl" })
 -- hi-res: best resampler to 96 kHz, true-peak limiter, 24-bit FLAC
 output(master:resample{ rate = 96000, quality = "best" }:limit{ ceiling_dbtp = -1 },
        stem .. ".hires.flac", { bits = 24, deliverable = "hires" })
