@@ -177,8 +177,10 @@ int lathe_graph_add_node(lathe_graph *g, const lathe_node_desc *desc, const void
         lathe_dealloc(n->origin);
         return LATHE_ERR_NOMEM;
     }
-    memcpy(n->params, params, desc->params_size);
-    memcpy(n->inputs, inputs, sizeof(int) * (size_t)n_inputs);
+    if (desc->params_size) /* a node without parameters may be given NULL */
+        memcpy(n->params, params, desc->params_size);
+    if (n_inputs)
+        memcpy(n->inputs, inputs, sizeof(int) * (size_t)n_inputs);
     n->n_inputs = n_inputs;
     *out = g->n_nodes++;
     g->planned = 0;
