@@ -28,6 +28,13 @@ void *lathe_calloc(size_t count, size_t size)
     return calloc(count ? count : 1, size ? size : 1);
 }
 
+void *lathe_realloc(void *p, size_t n)
+{
+    if (hook_fn && !hook_fn(hook_ud, n))
+        return NULL; /* p stays valid, as with realloc */
+    return realloc(p, n ? n : 1);
+}
+
 void lathe_dealloc(void *p)
 {
     free(p);

@@ -239,6 +239,7 @@ typedef struct lathe_node_desc {
  * hook (lathe_set_allocator in lathe.h) lets tests fail the Nth allocation. */
 void *lathe_alloc(size_t n);
 void *lathe_calloc(size_t count, size_t size);
+void *lathe_realloc(void *p, size_t n); /* NULL on failure, p still valid (as realloc) */
 void lathe_dealloc(void *p);
 
 /* A helper thread that runs one job at a time beside its owner (decoding ahead, encoding behind,

@@ -11,6 +11,7 @@
 #include "nodes/registry.h"
 #include "lua/lathe_lua.h"
 #include "engine/params.h"
+#include "measure/analysis.h"
 
 #include <sndfile.h>
 
@@ -253,6 +254,98 @@ static void test_loop_allocates_nothing(void)
     write_input(frames[0]);
 }
 
+/* The measuring room allocates through the same hook. A signal with every kind of finding (a
+ * click, a clipped run, an anti-phase second, silence at both ends) is measured with the series
+ * reserved and unreserved; failing any one allocation must give -1 or a result identical to the
+ * unfailed one, byte for byte once packed: never a result missing a finding or a series. */
+#define M_FRAMES (12 * 48000)
+static float m_l[M_FRAMES], m_r[M_FRAMES];
+
+static void make_measure_signal(void)
+{
+    for (int i = 0; i < M_FRAMES; i++) {
+        double t = (double)i / 48000.0, x = t < 0.5 || t > 11.5 ? 0.0 : 0.3 * sin(2 * M_PI * 440 * t);
+        m_l[i] = (float)x;
+        m_r[i] = (float)(t >= 5.0 && t < 6.2 ? -x : x);
+    }
+    m_l[3 * 48000] += 0.5f; /* a click */
+    for (int i = 8 * 48000; i < 8 * 48000 + 40; i++)
+        m_l[i] = m_r[i] = 1.0f; /* a clipped run */
+}
+
+/* Equal where a partial result would differ: the findings, the series and the headline levels
+ * (packed bytes would also compare padding and the unused tails of message buffers). */
+static int results_equal(const lathe_analysis_result *x, const lathe_analysis_result *y)
+{
+    if (x->n_findings != y->n_findings || x->n_short_term != y->n_short_term
+        || x->n_peak != y->n_peak || x->n_clicks != y->n_clicks
+        || memcmp(&x->integrated_lufs, &y->integrated_lufs, sizeof(double))
+        || memcmp(&x->lra_lu, &y->lra_lu, sizeof(double))
+        || memcmp(&x->true_peak_dbtp, &y->true_peak_dbtp, sizeof(double))
+        || memcmp(x->short_term_lufs, y->short_term_lufs, x->n_short_term * sizeof(double))
+        || memcmp(x->peak_dbfs, y->peak_dbfs, x->n_peak * sizeof(double)))
+        return 0;
+    for (size_t i = 0; i < x->n_findings; i++)
+        if (strcmp(x->findings[i].code, y->findings[i].code)
+            || strcmp(x->findings[i].message, y->findings[i].message))
+            return 0;
+    return 1;
+}
+
+/* Measures, packs and unpacks (the cache's round trip); *out is the unpacked result. */
+static int measure_once(int reserve, lathe_analysis_result **out)
+{
+    lathe_analysis *a;
+    lathe_analysis_result *r = NULL;
+    void *packed = NULL;
+    size_t len;
+    if (lathe_analysis_new(48000, 2, &a) != 0)
+        return LATHE_ERR_NOMEM;
+    int rc = reserve ? lathe_analysis_reserve(a, M_FRAMES) : 0;
+    for (int i = 0; rc == 0 && i < M_FRAMES; i += 4096) {
+        const float *ch[2] = {m_l + i, m_r + i};
+        lathe_analysis_add(a, ch, (uint32_t)(M_FRAMES - i < 4096 ? M_FRAMES - i : 4096));
+    }
+    rc = rc == 0 ? lathe_analysis_finish(a, &r) : rc;
+    lathe_analysis_free(a);
+    rc = rc == 0 ? lathe_analysis_result_pack(r, &packed, &len) : rc;
+    lathe_analysis_result_free(r);
+    rc = rc == 0 ? lathe_analysis_result_unpack(packed, len, out) : rc;
+    free(packed);
+    return rc == 0 ? LATHE_OK : LATHE_ERR_NOMEM;
+}
+
+static void test_measure_sweep(int reserve)
+{
+    lathe_analysis_result *ref = NULL, *got;
+    CHECK(measure_once(reserve, &ref) == LATHE_OK && ref->n_findings >= 4,
+          "measuring runs without faults (%zu findings)", ref ? ref->n_findings : 0);
+    long n;
+    int failed = 0, same = 1;
+    for (n = 1; ref && n < 5000; n++) {
+        got = NULL;
+        arm(n);
+        int rc = measure_once(reserve, &got);
+        long total = calls;
+        disarm();
+        if (rc != LATHE_OK)
+            failed++;
+        else if (!results_equal(got, ref)) {
+            same = 0;
+            fprintf(stderr, "  measuring: failing allocation %ld gave a different result\n", n);
+        }
+        lathe_analysis_result_free(got);
+        if (total < n)
+            break;
+    }
+    printf("measuring (%s): %ld allocations, each failed once: %d runs returned an error\n",
+           reserve ? "reserved" : "unreserved", n - 1, failed);
+    CHECK(n > 10 && failed > 0, "measuring: every allocation swept (%ld), failures reported (%d)",
+          n - 1, failed);
+    CHECK(same, "measuring: a run that succeeded despite a failed allocation is complete");
+    lathe_analysis_result_free(ref);
+}
+
 int main(void)
 {
     tu_tmpdir(dir, sizeof dir);
@@ -267,6 +360,9 @@ int main(void)
     sweep("C API graph, with a cache", run_api, 1, out_a, out_b);
     sweep("script", run_script, 0, out_a, out_b);
     test_loop_allocates_nothing();
+    make_measure_signal();
+    test_measure_sweep(1);
+    test_measure_sweep(0);
     tu_run("rm -rf %s", dir);
     return tu_done();
 }

@@ -70,7 +70,7 @@ int lathe_analysis_new(uint32_t rate, uint32_t channels, lathe_analysis **out)
 {
     if (rate < 8000 || rate > 768000 || channels < 1 || channels > LATHE_ANALYSIS_MAX_CH)
         return -2;
-    lathe_analysis *a = calloc(1, sizeof(*a));
+    lathe_analysis *a = lathe_calloc(1, sizeof(*a));
     if (!a)
         return -1;
     a->rate = rate;
@@ -116,8 +116,8 @@ void lathe_analysis_free(lathe_analysis *a)
         fftw_destroy_plan(a->plan);
     fftw_free(a->fft_in);
     fftw_free(a->fft_out);
-    free(a->peaks);
-    free(a);
+    lathe_dealloc(a->peaks);
+    lathe_dealloc(a);
 }
 
 static void spectrum_frame(lathe_analysis *a)
@@ -158,7 +158,7 @@ static int peaks_reserve(lathe_analysis *a, size_t cap)
 {
     if (cap <= a->cap_peaks)
         return 0;
-    double *p = realloc(a->peaks, cap * sizeof(double));
+    double *p = lathe_realloc(a->peaks, cap * sizeof(double));
     if (!p)
         return -1;
     a->peaks = p;
@@ -260,20 +260,28 @@ static void mono_add(lathe_analysis *a, const float *const *ch, uint32_t n)
 
 /* ---- findings -------------------------------------------------------------------------------- */
 
-static void add_finding(lathe_analysis_result *r, size_t *cap, lathe_severity sev,
+/* The findings' capacity, and whether one could not be added (the result is then refused). */
+typedef struct finding_list {
+    size_t cap;
+    int oom;
+} finding_list;
+
+static void add_finding(lathe_analysis_result *r, finding_list *cap, lathe_severity sev,
                         const char *code, double t, int ch, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 
-static void add_finding(lathe_analysis_result *r, size_t *cap, lathe_severity sev,
+static void add_finding(lathe_analysis_result *r, finding_list *cap, lathe_severity sev,
                         const char *code, double t, int ch, const char *fmt, ...)
 {
-    if (r->n_findings == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        lathe_finding *p = realloc(r->findings, nc * sizeof(*p));
-        if (!p)
+    if (r->n_findings == cap->cap) {
+        size_t nc = cap->cap ? cap->cap * 2 : 16;
+        lathe_finding *p = lathe_realloc(r->findings, nc * sizeof(*p));
+        if (!p) {
+            cap->oom = 1;
             return;
+        }
         r->findings = p;
-        *cap = nc;
+        cap->cap = nc;
     }
     lathe_finding *f = &r->findings[r->n_findings++];
     f->severity = sev;
@@ -293,12 +301,13 @@ static double db20(double x)
 
 /* Clicks as ranked places (click_rank.h): the LIST_CAP strongest groups with their counts, then
  * one line with the totals, so hundreds of detections still make a report one can act on. */
-static void click_findings(lathe_analysis_result *r, size_t *cap, const lathe_qc_summary *q)
+static void click_findings(lathe_analysis_result *r, finding_list *cap, const lathe_qc_summary *q)
 {
     if (q->n_clicks == 0)
         return;
-    lathe_click_group *g = malloc(q->n_clicks * sizeof *g);
+    lathe_click_group *g = lathe_alloc(q->n_clicks * sizeof *g);
     size_t ng = g ? lathe_click_groups(q->clicks, q->n_clicks, r->rate, g) : 0;
+    cap->oom |= ng == 0; /* clicks always make a place: none is out of memory */
     for (size_t i = 0; i < ng && i < LIST_CAP; i++)
         add_finding(r, cap, LATHE_SEV_WARNING, "click", g[i].strongest_s, (int)g[i].channel,
                     "click/pop #%zu: %zu click(s) %.2f-%.2f s, strongest |3rd diff| %.3f", i + 1,
@@ -307,10 +316,10 @@ static void click_findings(lathe_analysis_result *r, size_t *cap, const lathe_qc
     add_finding(r, cap, LATHE_SEV_WARNING, "click", 0.0, -1,
                 "%zu clicks in %zu places (%.1f per minute)%s", q->n_clicks, ng,
                 (double)q->n_clicks / minutes, ng > LIST_CAP ? ", strongest places listed" : "");
-    free(g);
+    lathe_dealloc(g);
 }
 
-static void event_findings(lathe_analysis_result *r, size_t *cap, const lathe_qc_summary *q)
+static void event_findings(lathe_analysis_result *r, finding_list *cap, const lathe_qc_summary *q)
 {
     for (size_t i = 0; i < q->n_clip_runs; i++) {
         const lathe_qc_event *e = &q->clip_runs[i];
@@ -329,7 +338,7 @@ static void event_findings(lathe_analysis_result *r, size_t *cap, const lathe_qc
                     "channels out of phase for 1 s (correlation %.2f)", q->anti_phase[i].value);
 }
 
-static void level_findings(lathe_analysis_result *r, size_t *cap)
+static void level_findings(lathe_analysis_result *r, finding_list *cap)
 {
     if (r->nonfinite_samples)
         add_finding(r, cap, LATHE_SEV_ERROR, "nonfinite", 0.0, -1, "%llu NaN/Inf samples",
@@ -418,8 +427,8 @@ static void fill_stereo(lathe_analysis *a, lathe_analysis_result *r, const lathe
 static int fill_series(lathe_analysis *a, lathe_analysis_result *r, const lathe_qc_summary *q)
 {
     r->n_short_term = lathe_bs1770_short_term_count(a->loud);
-    r->short_term_lufs = malloc((r->n_short_term + 1) * sizeof(double));
-    r->clicks = malloc((q->n_clicks + 1) * sizeof(lathe_click_at));
+    r->short_term_lufs = lathe_alloc((r->n_short_term + 1) * sizeof(double));
+    r->clicks = lathe_alloc((q->n_clicks + 1) * sizeof(lathe_click_at));
     if (!r->short_term_lufs || !r->clicks)
         return -1;
     for (size_t i = 0; i < r->n_short_term; i++)
@@ -429,7 +438,7 @@ static int fill_series(lathe_analysis *a, lathe_analysis_result *r, const lathe_
         r->clicks[i] = (lathe_click_at){(double)q->clicks[i].frame / r->rate, q->clicks[i].channel};
     if (a->win_pos > 0)
         peak_push(a);
-    r->peak_dbfs = malloc((a->n_peaks + 1) * sizeof(double));
+    r->peak_dbfs = lathe_alloc((a->n_peaks + 1) * sizeof(double));
     if (!r->peak_dbfs)
         return -1;
     r->n_peak = a->n_peaks;
@@ -447,7 +456,7 @@ static int fill_series(lathe_analysis *a, lathe_analysis_result *r, const lathe_
 
 int lathe_analysis_finish(lathe_analysis *a, lathe_analysis_result **out)
 {
-    lathe_analysis_result *r = calloc(1, sizeof(*r));
+    lathe_analysis_result *r = lathe_calloc(1, sizeof(*r));
     if (!r)
         return -1;
     const lathe_qc_summary *q = lathe_qc_finish(a->qc);
@@ -465,9 +474,15 @@ int lathe_analysis_finish(lathe_analysis *a, lathe_analysis_result **out)
         lathe_analysis_result_free(r);
         return -1;
     }
-    size_t cap = 0;
-    level_findings(r, &cap);
-    event_findings(r, &cap, q);
+    finding_list list = {0, 0};
+    level_findings(r, &list);
+    event_findings(r, &list, q);
+    /* Out of memory anywhere in the pass leaves a partial result: refused, never reported. */
+    if (list.oom || q->oom || a->peaks_oom || !lathe_bs1770_complete(a->loud) ||
+        (a->mono && !lathe_bs1770_complete(a->mono))) {
+        lathe_analysis_result_free(r);
+        return -1;
+    }
     *out = r;
     return 0;
 }

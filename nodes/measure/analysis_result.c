@@ -2,6 +2,7 @@
  * render cache and unpacked again, read by hosts through accessors (analysis.h). Apart from the
  * aggregator (analysis.c) because it changes for another reason: the cache's byte layout. */
 #include "analysis.h"
+#include "lathe/lathe_node.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +11,11 @@ void lathe_analysis_result_free(lathe_analysis_result *r)
 {
     if (!r)
         return;
-    free(r->clicks);
-    free(r->short_term_lufs);
-    free(r->peak_dbfs);
-    free(r->findings);
-    free(r);
+    lathe_dealloc(r->clicks);
+    lathe_dealloc(r->short_term_lufs);
+    lathe_dealloc(r->peak_dbfs);
+    lathe_dealloc(r->findings);
+    lathe_dealloc(r);
 }
 
 #define PACK_MAGIC 0x4c415452u /* "LATR" */
@@ -38,7 +39,7 @@ int lathe_analysis_result_pack(const lathe_analysis_result *r, void **buf, size_
                    r->n_findings, r->n_peak};
     size_t n = sizeof h + sizeof *r + r->n_clicks * sizeof *r->clicks
              + (r->n_short_term + r->n_peak) * sizeof(double) + r->n_findings * sizeof *r->findings;
-    unsigned char *b = malloc(n), *p = b;
+    unsigned char *b = lathe_alloc(n), *p = b;
     if (!b)
         return -1;
     lathe_analysis_result flat = *r;
@@ -58,7 +59,7 @@ int lathe_analysis_result_pack(const lathe_analysis_result *r, void **buf, size_
 
 static void *take(const unsigned char **p, size_t bytes)
 {
-    void *d = malloc(bytes ? bytes : 1);
+    void *d = lathe_alloc(bytes ? bytes : 1);
     if (d)
         memcpy(d, *p, bytes);
     *p += bytes;

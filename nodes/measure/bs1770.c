@@ -7,6 +7,7 @@
  * hop, so rounding cannot drift. Gating blocks and short-term values are stored per hop and the
  * gated means are computed exactly in double. */
 #include "bs1770.h"
+#include "lathe/lathe_node.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -43,7 +44,10 @@ struct lathe_bs1770 {
     double m_max, s_max;            /* mean-square maxima, -1 before the first sub-block */
     double *st;                     /* per hop: 3 s mean square (zeros before the start) */
     double *blk;                    /* per hop from the 4th: 400 ms mean square */
+    double *sorted;                 /* LRA's gated, sorted copy of st: grown with it, so the
+                                     * result needs no allocation (nor fails) at the end */
     size_t n_hops, cap;
+    int oom;                        /* a hop was lost: the series could not grow */
     lathe_bs1770 *fold;             /* mono meter fed from the first two channels' K-weighting */
     double fold_acc;                /* sum of (zL + zR)^2 in the current sub-block */
 };
@@ -96,7 +100,7 @@ int lathe_bs1770_new(uint32_t rate, uint32_t channels, lathe_bs1770 **out)
 {
     if (rate < 8000 || rate > 768000 || channels < 1 || channels > MAX_CH)
         return -2;
-    lathe_bs1770 *m = calloc(1, sizeof(*m));
+    lathe_bs1770 *m = lathe_calloc(1, sizeof(*m));
     if (!m)
         return -1;
     m->rate = rate;
@@ -119,14 +123,18 @@ static int grow(lathe_bs1770 *m, size_t need)
     size_t cap = m->cap ? m->cap : 1024;
     while (cap < need)
         cap *= 2;
-    double *st = realloc(m->st, cap * sizeof(double));
+    double *st = lathe_realloc(m->st, cap * sizeof(double));
     if (!st)
         return -1;
     m->st = st;
-    double *blk = realloc(m->blk, cap * sizeof(double));
+    double *blk = lathe_realloc(m->blk, cap * sizeof(double));
     if (!blk)
         return -1;
     m->blk = blk;
+    double *sorted = lathe_realloc(m->sorted, cap * sizeof(double));
+    if (!sorted)
+        return -1;
+    m->sorted = sorted;
     m->cap = cap;
     return 0;
 }
@@ -154,9 +162,10 @@ void lathe_bs1770_free(lathe_bs1770 *m)
 {
     if (!m)
         return;
-    free(m->st);
-    free(m->blk);
-    free(m);
+    lathe_dealloc(m->st);
+    lathe_dealloc(m->blk);
+    lathe_dealloc(m->sorted);
+    lathe_dealloc(m);
 }
 
 void lathe_bs1770_reset(lathe_bs1770 *m)
@@ -170,6 +179,7 @@ void lathe_bs1770_reset(lathe_bs1770 *m)
     m->m_sum = m->s_sum = 0.0;
     m->m_max = m->s_max = -1.0;
     m->n_hops = 0;
+    m->oom = 0;
 }
 
 /* K-weights n frames of every channel (channels interleaved in the loop so the independent
@@ -247,8 +257,10 @@ static void end_hop(lathe_bs1770 *m)
 {
     m->m_sum = ring_sum(m, M_SUBS);
     m->s_sum = ring_sum(m, S_SUBS);
-    if (grow(m, m->n_hops + 1) != 0)
-        return; /* out of memory without a reservation: the hop is lost, nothing else */
+    if (grow(m, m->n_hops + 1) != 0) {
+        m->oom = 1; /* out of memory without a reservation: the hop is lost, and said so */
+        return;
+    }
     m->st[m->n_hops] = m->s_sum / (30.0 * m->hop);
     if (m->n_hops >= 3)
         m->blk[m->n_hops - 3] = m->m_sum / (4.0 * m->hop);
@@ -362,9 +374,7 @@ double lathe_bs1770_lra_stride(const lathe_bs1770 *m, uint32_t stride)
     if (m->n_hops < 30 || stride < 1)
         return NAN;
     size_t n = (m->n_hops - 30) / stride + 1, kept = 0;
-    double *st = malloc(n * sizeof(double));
-    if (!st)
-        return NAN;
+    double *st = m->sorted; /* n <= n_hops <= cap */
     for (size_t i = 0; i < n; i++)
         st[i] = m->st[29 + i * stride];
     double abs_e = energy_of(ABS_GATE_LUFS), sum = 0.0;
@@ -374,10 +384,8 @@ double lathe_bs1770_lra_stride(const lathe_bs1770 *m, uint32_t stride)
             kept++;
         }
     }
-    if (!kept) {
-        free(st);
+    if (!kept)
         return NAN;
-    }
     double rel_e = sum / (double)kept * 0.01; /* -20 LU */
     double *v = st; /* compacted in place: v[k] never overtakes st[i] */
     size_t k = 0;
@@ -387,14 +395,17 @@ double lathe_bs1770_lra_stride(const lathe_bs1770 *m, uint32_t stride)
     qsort(v, k, sizeof(double), cmp_double);
     size_t lo = (size_t)round((double)(k - 1) * 0.10);
     size_t hi = (size_t)round((double)(k - 1) * 0.95);
-    double lra = lufs_of(v[hi]) - lufs_of(v[lo]);
-    free(v);
-    return lra;
+    return lufs_of(v[hi]) - lufs_of(v[lo]);
 }
 
 double lathe_bs1770_lra(const lathe_bs1770 *m)
 {
     return lathe_bs1770_lra_stride(m, 1);
+}
+
+int lathe_bs1770_complete(const lathe_bs1770 *m)
+{
+    return !m->oom;
 }
 
 size_t lathe_bs1770_short_term_count(const lathe_bs1770 *m)

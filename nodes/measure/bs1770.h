@@ -47,10 +47,12 @@ void lathe_bs1770_reset(lathe_bs1770 *m);
 double lathe_bs1770_integrated(const lathe_bs1770 *m);
 double lathe_bs1770_momentary_max(const lathe_bs1770 *m);
 double lathe_bs1770_short_term_max(const lathe_bs1770 *m);
-double lathe_bs1770_lra(const lathe_bs1770 *m);
+double lathe_bs1770_lra(const lathe_bs1770 *m); /* not concurrently on one meter: shares a buffer */
 /* LRA from every `stride`-th short-term value (lra() is stride 1, the EBU 10 Hz rate; stride 10
  * reproduces libebur128, which evaluates short-term loudness for LRA once per second). */
 double lathe_bs1770_lra_stride(const lathe_bs1770 *m, uint32_t stride);
+/* 1, or 0 when a hop was lost because an unreserved series could not grow (results partial). */
+int lathe_bs1770_complete(const lathe_bs1770 *m);
 /* Loudness of the last 400 ms / 3 s (zeros before the start), NAN when silent. */
 double lathe_bs1770_momentary(const lathe_bs1770 *m);
 double lathe_bs1770_short_term(const lathe_bs1770 *m);

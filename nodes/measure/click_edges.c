@@ -1,5 +1,6 @@
 /* click_edges.c - which spikes the click detector found are a waveform's own edges (qc.h). */
 #include "qc.h"
+#include "lathe/lathe_node.h"
 
 #include <stdlib.h>
 
@@ -85,16 +86,18 @@ static int crowded(const lathe_qc_event *e, size_t lo, size_t hi, size_t i, uint
     return 0;
 }
 
-size_t lathe_click_drop_edges(lathe_qc_event *e, size_t n, uint32_t rate)
+size_t lathe_click_drop_edges(lathe_qc_event *e, size_t n, uint32_t rate, int *oom)
 {
     size_t kept = 0;
     uint64_t longest = (uint64_t)(LATHE_QC_CLICK_PERIOD_S * rate);
     uint64_t near = (uint64_t)(LATHE_QC_CLICK_CROWD_S * rate);
     if (n == 0)
         return 0; /* no list at all (qsort must not see NULL) */
-    uint8_t *keep = calloc(n, 1);
-    if (!keep)
+    uint8_t *keep = lathe_calloc(n, 1);
+    if (!keep) {
+        *oom = 1;
         return n;
+    }
     qsort(e, n, sizeof *e, by_channel_frame);
     for (size_t c0 = 0; c0 < n;) {
         size_t c1 = c0;
@@ -111,7 +114,7 @@ size_t lathe_click_drop_edges(lathe_qc_event *e, size_t n, uint32_t rate)
     for (size_t i = 0; i < n; i++)
         if (keep[i])
             e[kept++] = e[i];
-    free(keep);
+    lathe_dealloc(keep);
     qsort(e, kept, sizeof *e, by_frame);
     return kept;
 }

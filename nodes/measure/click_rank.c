@@ -1,5 +1,6 @@
 /* click_rank.c - groups and ranks clicks (see click_rank.h). */
 #include "click_rank.h"
+#include "lathe/lathe_node.h"
 
 #include <stdlib.h>
 
@@ -26,7 +27,7 @@ size_t lathe_click_groups(const lathe_qc_event *clicks, size_t n, double rate,
 {
     if (n == 0 || rate <= 0.0)
         return 0;
-    lathe_qc_event *ev = malloc(n * sizeof *ev);
+    lathe_qc_event *ev = lathe_alloc(n * sizeof *ev);
     if (!ev)
         return 0;
     for (size_t i = 0; i < n; i++)
@@ -49,7 +50,7 @@ size_t lathe_click_groups(const lathe_qc_event *clicks, size_t n, double rate,
             cur->channel = ev[i].channel;
         }
     }
-    free(ev);
+    lathe_dealloc(ev);
     qsort(out, g, sizeof *out, by_rank);
     return g;
 }

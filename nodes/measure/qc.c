@@ -1,5 +1,6 @@
 /* qc.c - sample-level QC detectors (see qc.h). */
 #include "qc.h"
+#include "lathe/lathe_node.h"
 
 #include "dsp/simd.h"
 
@@ -71,21 +72,21 @@ int lathe_qc_new(uint32_t rate, uint32_t channels, lathe_qc **out)
 {
     if (rate < 8000 || channels < 1 || channels > LATHE_QC_MAX_CH)
         return -2;
-    lathe_qc *q = calloc(1, sizeof(*q));
+    lathe_qc *q = lathe_calloc(1, sizeof(*q));
     if (!q)
         return -1;
     q->s.rate = rate;
     q->s.channels = channels;
     q->win = 2 * (uint32_t)(rate / 200) + 1;
     q->merge = rate / 500;
-    q->ring = calloc((size_t)(q->win + QC_CHUNK) * channels, sizeof(float));
+    q->ring = lathe_calloc((size_t)(q->win + QC_CHUNK) * channels, sizeof(float));
     q->guard = rate / 2000 > 4 ? rate / 2000 : 4; /* 0.5 ms: a band-limited click rings */
     click_geometry(q);
-    q->blk = calloc((size_t)q->n_blk * 4, sizeof(float));
+    q->blk = lathe_calloc((size_t)q->n_blk * 4, sizeof(float));
     if (!q->ring || !q->blk) {
-        free(q->ring);
-        free(q->blk);
-        free(q);
+        lathe_dealloc(q->ring);
+        lathe_dealloc(q->blk);
+        lathe_dealloc(q);
         return -1;
     }
     q->s.first_loud = q->s.last_loud = -1;
@@ -101,24 +102,27 @@ void lathe_qc_free(lathe_qc *q)
 {
     if (!q)
         return;
-    free(q->ring);
-    free(q->s.clip_runs);
-    free(q->s.clicks);
-    free(q->blk);
-    free(q->s.anti_phase);
-    free(q);
+    lathe_dealloc(q->ring);
+    lathe_dealloc(q->s.clip_runs);
+    lathe_dealloc(q->s.clicks);
+    lathe_dealloc(q->blk);
+    lathe_dealloc(q->s.anti_phase);
+    lathe_dealloc(q);
 }
 
-/* Appends an event, growing the list up to LATHE_QC_MAX_EVENTS; returns it or NULL. */
-static lathe_qc_event *push_event(lathe_qc_event **v, size_t *n, size_t *cap)
+/* Appends an event, growing the list up to LATHE_QC_MAX_EVENTS; returns it or NULL (past the
+ * cap by design; out of memory sets *oom, so the summary is known to be incomplete). */
+static lathe_qc_event *push_event(lathe_qc_event **v, size_t *n, size_t *cap, int *oom)
 {
     if (*n >= LATHE_QC_MAX_EVENTS)
         return NULL;
     if (*n == *cap) {
         size_t nc = *cap ? *cap * 2 : 64;
-        lathe_qc_event *p = realloc(*v, nc * sizeof(**v));
-        if (!p)
+        lathe_qc_event *p = lathe_realloc(*v, nc * sizeof(**v));
+        if (!p) {
+            *oom = 1;
             return NULL;
+        }
         *v = p;
         *cap = nc;
     }
@@ -198,7 +202,7 @@ static float channel_stats(lathe_qc *q, uint32_t c, const float *x, uint32_t n, 
 static void end_run(lathe_qc *q, uint32_t c, uint64_t end_frame)
 {
     if (q->run[c] >= LATHE_QC_CLIP_RUN) {
-        lathe_qc_event *e = push_event(&q->s.clip_runs, &q->s.n_clip_runs, &q->cap_clip);
+        lathe_qc_event *e = push_event(&q->s.clip_runs, &q->s.n_clip_runs, &q->cap_clip, &q->s.oom);
         if (e)
             *e = (lathe_qc_event){end_frame - q->run[c], c, q->run[c], (double)q->run_level[c]};
     }
@@ -247,7 +251,7 @@ static void click_found(lathe_qc *q, uint32_t c, int64_t frame, double mag)
         k->last = frame;
         return;
     }
-    lathe_qc_event *e = push_event(&q->s.clicks, &q->s.n_clicks, &q->cap_click);
+    lathe_qc_event *e = push_event(&q->s.clicks, &q->s.n_clicks, &q->cap_click, &q->s.oom);
     if (e)
         *e = (lathe_qc_event){(uint64_t)frame, c, 1, mag};
     k->last = frame;
@@ -420,7 +424,7 @@ static void correlation_window_end(lathe_qc *q, uint64_t end)
     }
     double den = sqrt(ll * rr), corr = den > 0.0 ? lr / den : 0.0;
     if ((ll + rr) / (2.0 * q->cor_pos) > 1e-5 && corr < -0.5) {
-        lathe_qc_event *e = push_event(&q->s.anti_phase, &q->s.n_anti_phase, &q->cap_phase);
+        lathe_qc_event *e = push_event(&q->s.anti_phase, &q->s.n_anti_phase, &q->cap_phase, &q->s.oom);
         if (e)
             *e = (lathe_qc_event){end - q->cor_pos, UINT32_MAX, q->cor_pos, corr};
     }
@@ -524,7 +528,7 @@ const lathe_qc_summary *lathe_qc_finish(lathe_qc *q)
 {
     if (!q->finished) {
         q->finished = 1;
-        q->s.n_clicks = lathe_click_drop_edges(q->s.clicks, q->s.n_clicks, q->s.rate);
+        q->s.n_clicks = lathe_click_drop_edges(q->s.clicks, q->s.n_clicks, q->s.rate, &q->s.oom);
     }
     for (uint32_t c = 0; c < q->s.channels; c++)
         if (q->run[c])

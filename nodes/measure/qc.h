@@ -58,6 +58,7 @@ typedef struct lathe_qc_summary {
     size_t n_clicks;
     lathe_qc_event *anti_phase;    /* 1 s windows above -50 dBFS with correlation < -0.5 */
     size_t n_anti_phase;
+    int oom;                       /* an event list could not grow: the lists are incomplete */
 } lathe_qc_summary;
 
 typedef struct lathe_qc lathe_qc;
@@ -70,8 +71,9 @@ void lathe_qc_add(lathe_qc *q, const float *const *ch, uint32_t n);
 /* [main] Closes open runs; the summary stays valid until the next add() or free(). */
 const lathe_qc_summary *lathe_qc_finish(lathe_qc *q);
 /* Drops from e (n events) the spikes that are the signal's own edges (see above); keeps the
- * rest in frame order and returns their count (click_edges.c; lathe_qc_finish calls it). */
-size_t lathe_click_drop_edges(lathe_qc_event *e, size_t n, uint32_t rate);
+ * rest in frame order and returns their count (click_edges.c; lathe_qc_finish calls it). Out
+ * of memory keeps all n and sets *oom. */
+size_t lathe_click_drop_edges(lathe_qc_event *e, size_t n, uint32_t rate, int *oom);
 
 #ifdef __cplusplus
 }
