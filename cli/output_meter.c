@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "engine/audio_io.h"
+#include "measure/kernel_host.h"
 
 #include <stdlib.h>
 
@@ -21,7 +22,7 @@ static int tap_open(void *ud, int output, const lathe_format *fmt, void **state)
         return LATHE_ERR_INTERNAL;
     lathe_analysis *a;
     int rc = lathe_analysis_new(fmt->rate, fmt->channels, &a);
-    if (rc == -2)
+    if (rc == LATHE_DSP_BAD_CONFIG)
         return LATHE_ERR_FORMAT;
     if (rc != 0 || lathe_analysis_reserve(a, fmt->frames) != 0) {
         lathe_analysis_free(a);

@@ -8,6 +8,7 @@
 #include "dsp/biquad.h"
 #include "dsp/fftconv.h"
 #include "dsp/sampledelay.h"
+#include "measure/kernel_host.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -136,7 +137,8 @@ static int prepare_linear(eq_state *s, lathe_prepare_ctx *ctx, uint32_t conv_cha
         return LATHE_ERR_NOMEM;
     int rc = lathe_fftconv_design_linear_phase(cascade_mag, s, s->rate, half, h);
     if (rc == 0)
-        rc = lathe_fftconv_new(h, 2 * half, half / 4, conv_channels, &s->conv);
+        rc = lathe_fftconv_new(h, 2 * half, half / 4, conv_channels, lathe_kernel_alloc(),
+                               &s->conv);
     lathe_dealloc(h);
     if (rc < 0)
         return LATHE_ERR_NOMEM;

@@ -19,6 +19,7 @@
 #include "lathe/lathe_node.h"
 #include "dsp/bandspec.h"
 #include "dsp/fftconv.h"
+#include "measure/kernel_host.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -89,7 +90,7 @@ static int measure(lathe_analyze_ctx *ctx, int k, double *spec, double *recalled
     lathe_bandspec *bs = NULL;
     float *buf[2] = {0};
     int rc = LATHE_ERR_NOMEM;
-    if (lathe_bandspec_new(f->rate, f->channels, &bs) != 0)
+    if (lathe_bandspec_new(f->rate, f->channels, lathe_kernel_alloc(), &bs) != 0)
         goto done;
     for (uint32_t c = 0; c < f->channels; c++)
         if (!(buf[c] = lathe_alloc(READ_FRAMES * sizeof(float))))
@@ -240,7 +241,8 @@ static int design(match_state *s, int part)
         return LATHE_ERR_NOMEM;
     int rc = lathe_fftconv_design_linear_phase(curve_gain, &s->curve[part], s->rate, s->half, h);
     if (rc == 0)
-        rc = lathe_fftconv_new(h, 2 * s->half, s->half / 2, 1, &s->conv[part]);
+        rc = lathe_fftconv_new(h, 2 * s->half, s->half / 2, 1, lathe_kernel_alloc(),
+                               &s->conv[part]);
     lathe_dealloc(h);
     return rc == 0 ? LATHE_OK : LATHE_ERR_NOMEM;
 }

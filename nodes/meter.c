@@ -6,6 +6,7 @@
 
 #include "measure/bs1770.h"
 #include "dsp/truepeak.h"
+#include "measure/kernel_host.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -59,7 +60,7 @@ static int meter_prepare(void *state, lathe_prepare_ctx *ctx)
     memcpy(s->label, p->label, sizeof(s->label));
     int rc = lathe_bs1770_new(in->rate, in->channels, &s->loud);
     if (rc == 0)
-        rc = lathe_truepeak_new(in->rate, in->channels, &s->tp);
+        rc = lathe_truepeak_new(in->rate, in->channels, lathe_kernel_alloc(), &s->tp);
     /* reserve the block store so process never allocates */
     if (rc == 0 && in->frames)
         rc = lathe_bs1770_reserve(s->loud, in->frames);
@@ -67,7 +68,7 @@ static int meter_prepare(void *state, lathe_prepare_ctx *ctx)
         meter_release(s);
         snprintf(ctx->err, sizeof(ctx->err), "cannot meter %u channels at %u Hz",
                  (unsigned)in->channels, (unsigned)in->rate);
-        return rc == -1 ? LATHE_ERR_NOMEM : LATHE_ERR_FORMAT;
+        return lathe_kernel_status(rc);
     }
     meter_reset(s);
     return LATHE_OK;

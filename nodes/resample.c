@@ -18,6 +18,7 @@
 #include "lathe/lathe_node.h"
 
 #include "dsp/polyphase.h"
+#include "measure/kernel_host.h"
 
 #include <samplerate.h>
 #include <stdio.h>
@@ -82,10 +83,9 @@ static int prepare_polyphase(resample_state *s, lathe_prepare_ctx *ctx, uint32_t
     const lathe_format *in = &ctx->in[0];
     lathe_polyphase_config c =
         lathe_polyphase_config_default(in->rate, out_rate, in->channels, ctx->max_frames);
-    c.alloc = lathe_alloc;
-    c.dealloc = lathe_dealloc;
+    c.alloc = lathe_kernel_alloc();
     int rc = lathe_polyphase_new(&c, &s->pp);
-    if (rc == -2)
+    if (rc == LATHE_DSP_NOMEM)
         return LATHE_ERR_NOMEM;
     if (rc != 0)
         return prepare_src(s, ctx, out_rate); /* a ratio the table cannot hold */

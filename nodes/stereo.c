@@ -20,6 +20,7 @@
 #include "dsp/biquad.h"
 #include "dsp/fftconv.h"
 #include "dsp/sampledelay.h"
+#include "measure/kernel_host.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -104,7 +105,7 @@ static int prepare_linear(stereo_state *s, lathe_prepare_ctx *ctx, double rate)
         return LATHE_ERR_NOMEM;
     int rc = lathe_fftconv_design_linear_phase(side_mag, &s->bass_hz, rate, half, h);
     if (rc == 0)
-        rc = lathe_fftconv_new(h, 2 * half, half / 4, 1, &s->conv);
+        rc = lathe_fftconv_new(h, 2 * half, half / 4, 1, lathe_kernel_alloc(), &s->conv);
     lathe_dealloc(h);
     if (rc < 0)
         return LATHE_ERR_NOMEM;

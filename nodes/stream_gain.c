@@ -3,6 +3,7 @@
 
 #include "measure/bs1770.h"
 #include "dsp/truepeak.h"
+#include "measure/kernel_host.h"
 
 #define READ_FRAMES 4096
 
@@ -16,7 +17,7 @@ int stream_gain_measure(lathe_stream *st, float g, double *lufs, double *tp_db, 
     int rc = LATHE_ERR_NOMEM;
     if (lathe_bs1770_new(f->rate, f->channels, &meter) != 0 ||
         lathe_bs1770_reserve(meter, f->frames) != 0 ||
-        lathe_truepeak_new(f->rate, f->channels, &tp) != 0)
+        lathe_truepeak_new(f->rate, f->channels, lathe_kernel_alloc(), &tp) != 0)
         goto done;
     for (uint32_t c = 0; c < f->channels; c++)
         if (!(buf[c] = lathe_alloc(READ_FRAMES * sizeof(float))))

@@ -46,7 +46,7 @@ static inline void lt_set_str(const lathe_node_desc *d, void *p, const char *nam
 static double lt_tp_lathe(const tu_signal *s)
 {
     lathe_truepeak *t;
-    if (lathe_truepeak_new(s->fmt.rate, s->fmt.channels, &t) != 0)
+    if (lathe_truepeak_new(s->fmt.rate, s->fmt.channels, NULL, &t) != 0)
         return NAN;
     lathe_truepeak_add(t, (const float *const *)s->ch, (uint32_t)s->fmt.frames);
     /* flush the interpolator so the last samples' intervals are measured too */

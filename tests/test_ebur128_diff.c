@@ -54,7 +54,7 @@ static void run_signal(uint32_t rate, double seconds, uint64_t seed)
     lathe_bs1770 *m = NULL;
     lathe_truepeak *tp = NULL;
     lathe_bs1770_new(rate, 2, &m);
-    lathe_truepeak_new(rate, 2, &tp);
+    lathe_truepeak_new(rate, 2, NULL, &tp);
     static float l[BLOCK], r[BLOCK], inter[2 * BLOCK];
     pink pa = {0}, pb = {0};
     env e = {0.0, -20.0};

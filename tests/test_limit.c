@@ -403,7 +403,7 @@ static void detector_vs_meter(void)
             }
             lathe_tpdetect *d;
             lathe_truepeak *t;
-            CHECK(lathe_tpdetect_new(rate, 2, &d) == 0 && lathe_truepeak_new(rate, 2, &t) == 0,
+            CHECK(lathe_tpdetect_new(rate, 2, NULL, &d) == 0 && lathe_truepeak_new(rate, 2, NULL, &t) == 0,
                   "detector/meter new");
             float *pk = calloc(n + 64, sizeof(float));
             lathe_tpdetect_process(d, (const float *const *)s.ch, n + 64, pk);

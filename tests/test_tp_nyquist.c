@@ -126,7 +126,7 @@ static void aligned_pair(float *x, size_t n, double f, double a1, double a2, dou
 static double meter(const float *x, size_t n)
 {
     lathe_truepeak *t = NULL;
-    CHECK(lathe_truepeak_new(RATE, 1, &t) == 0, "meter new");
+    CHECK(lathe_truepeak_new(RATE, 1, NULL, &t) == 0, "meter new");
     const float *ch[1] = {x};
     lathe_truepeak_add(t, ch, (uint32_t)n);
     double v = lathe_truepeak_max(t);
@@ -137,7 +137,7 @@ static double meter(const float *x, size_t n)
 static double detector(const float *x, size_t n)
 {
     lathe_tpdetect *d = NULL;
-    CHECK(lathe_tpdetect_new(RATE, 1, &d) == 0, "detector new");
+    CHECK(lathe_tpdetect_new(RATE, 1, NULL, &d) == 0, "detector new");
     float *pk = malloc(n * sizeof(float));
     const float *ch[1] = {x};
     lathe_tpdetect_process(d, ch, (uint32_t)n, pk);

@@ -19,7 +19,7 @@ static double db(double x)
 static double measure(uint32_t rate, const float *l, const float *r, size_t n, uint32_t block)
 {
     lathe_truepeak *t = NULL;
-    lathe_truepeak_new(rate, 2, &t);
+    lathe_truepeak_new(rate, 2, NULL, &t);
     for (size_t off = 0; off < n; off += block) {
         uint32_t k = n - off < block ? (uint32_t)(n - off) : block;
         const float *ch[2] = {l + off, r + off};
@@ -174,8 +174,8 @@ static void frame_peaks(void)
         x[i] = (float)(0.3 * tu_rand(&rng));
     x[3000] = 0.95f;
     lathe_truepeak *a = NULL, *b = NULL;
-    lathe_truepeak_new(48000, 1, &a);
-    lathe_truepeak_new(48000, 1, &b);
+    lathe_truepeak_new(48000, 1, NULL, &a);
+    lathe_truepeak_new(48000, 1, NULL, &b);
     const float *ch[1] = {x};
     lathe_truepeak_frame_peaks(a, ch, N, p1);
     for (size_t off = 0; off < N; off += 37) {

@@ -25,6 +25,7 @@ typedef struct segment {
 } segment;
 
 struct lathe_bandspec {
+    lathe_dsp_alloc al;
     double rate;
     uint32_t channels, n, hop, bins, fill, seg_hops;
     uint64_t frames_done;
@@ -64,7 +65,7 @@ static int make_bands(lathe_bandspec *s)
         }
         s->k0[b] = k0;
         s->k1[b] = k1;
-        if (!(s->weights[b] = malloc((k1 - k0) * sizeof(double))))
+        if (!(s->weights[b] = s->al.alloc((k1 - k0) * sizeof(double))))
             return -1;
         double sum = 0.0;
         for (uint32_t k = k0; k < k1; k++) {
@@ -77,13 +78,16 @@ static int make_bands(lathe_bandspec *s)
     return 0;
 }
 
-int lathe_bandspec_new(double rate, uint32_t channels, lathe_bandspec **out)
+int lathe_bandspec_new(double rate, uint32_t channels, const lathe_dsp_alloc *al,
+                       lathe_bandspec **out)
 {
     if (rate < 8000.0 || rate > 768000.0 || channels < 1 || channels > 2)
-        return -1;
-    lathe_bandspec *s = calloc(1, sizeof *s);
+        return LATHE_DSP_BAD_CONFIG;
+    lathe_dsp_alloc a = lathe_dsp_alloc_or_default(al);
+    lathe_bandspec *s = lathe_dsp_calloc(&a, 1, sizeof *s);
     if (!s)
-        return -1;
+        return LATHE_DSP_NOMEM;
+    s->al = a;
     s->rate = rate;
     s->channels = channels;
     for (s->n = 1024; s->n < rate / 3.0; s->n *= 2)
@@ -91,12 +95,12 @@ int lathe_bandspec_new(double rate, uint32_t channels, lathe_bandspec **out)
     s->hop = s->n / 2;
     s->bins = s->n / 2 + 1;
     s->seg_hops = (uint32_t)fmax(1.0, floor(SEGMENT_S * rate / s->hop + 0.5));
-    s->win = malloc(s->n * sizeof(double));
+    s->win = a.alloc(s->n * sizeof(double));
     s->fft_in = fftw_alloc_real(s->n);
     s->fft_out = fftw_alloc_complex(s->bins);
     for (int c = 0; c < 2; c++) {
-        s->buf[c] = calloc(s->n, sizeof(double));
-        s->power[c] = malloc(s->bins * sizeof(double));
+        s->buf[c] = lathe_dsp_calloc(&a, s->n, sizeof(double));
+        s->power[c] = a.alloc(s->bins * sizeof(double));
         if (!s->buf[c] || !s->power[c])
             goto fail;
     }
@@ -113,7 +117,7 @@ int lathe_bandspec_new(double rate, uint32_t channels, lathe_bandspec **out)
     return 0;
 fail:
     lathe_bandspec_free(s);
-    return -1;
+    return LATHE_DSP_NOMEM;
 }
 
 void lathe_bandspec_free(lathe_bandspec *s)
@@ -125,17 +129,18 @@ void lathe_bandspec_free(lathe_bandspec *s)
         fftw_destroy_plan(s->plan);
         pthread_mutex_unlock(&plan_lock);
     }
+    lathe_dsp_alloc a = s->al;
     for (int b = 0; b < LATHE_BANDSPEC_BANDS; b++)
-        free(s->weights[b]);
+        lathe_dsp_free(&a, s->weights[b]);
     for (int c = 0; c < 2; c++) {
-        free(s->buf[c]);
-        free(s->power[c]);
+        lathe_dsp_free(&a, s->buf[c]);
+        lathe_dsp_free(&a, s->power[c]);
     }
-    free(s->win);
+    lathe_dsp_free(&a, s->win);
     fftw_free(s->fft_in);
     fftw_free(s->fft_out);
-    free(s->seg);
-    free(s);
+    lathe_dsp_free(&a, s->seg);
+    lathe_dsp_free(&a, s);
 }
 
 static segment *current_segment(lathe_bandspec *s)
@@ -144,9 +149,12 @@ static segment *current_segment(lathe_bandspec *s)
     while (idx >= s->n_seg) {
         if (s->n_seg == s->cap_seg) {
             size_t cap = s->cap_seg ? 2 * s->cap_seg : 64;
-            segment *t = realloc(s->seg, cap * sizeof *t);
+            segment *t = s->al.alloc(cap * sizeof *t); /* the allocator has no realloc */
             if (!t)
                 return NULL;
+            if (s->n_seg)
+                memcpy(t, s->seg, s->n_seg * sizeof *t);
+            lathe_dsp_free(&s->al, s->seg);
             s->seg = t;
             s->cap_seg = cap;
         }

@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "kernel.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -27,10 +29,11 @@ typedef struct lathe_bandspec lathe_bandspec;
 
 double lathe_bandspec_centre_hz(int band);
 
-/* [main] An analyser for 1 or 2 channels at rate Hz (8 kHz..768 kHz). 0, or -1 when out of
- * memory or the format is unsupported (*out untouched). Creates an FFTW plan: the plan is
- * made under a lock, so analysers may be created on several threads. */
-int lathe_bandspec_new(double rate, uint32_t channels, lathe_bandspec **out);
+/* [main] An analyser for 1 or 2 channels at rate Hz (8 kHz..768 kHz), its state from al (NULL:
+ * malloc). LATHE_DSP_OK, or a lathe_dsp_status (kernel.h; *out untouched). Creates an FFTW
+ * plan: the plan is made under a lock, so analysers may be created on several threads. */
+int lathe_bandspec_new(double rate, uint32_t channels, const lathe_dsp_alloc *al,
+                       lathe_bandspec **out);
 void lathe_bandspec_free(lathe_bandspec *s);
 /* Adds n frames (planar). The result does not depend on how the programme is cut into calls.
  * Returns 0, or -1 when out of memory (the segment table grows). */

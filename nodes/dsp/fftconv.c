@@ -16,6 +16,7 @@
 #endif
 
 struct lathe_fftconv {
+    lathe_dsp_alloc al;
     uint32_t p, bins, k, channels, fill, head;
     double *time;                /* 2P: FFT input / output */
     fftw_complex *spec;          /* P + 1 */
@@ -58,11 +59,13 @@ static void load_fir(lathe_fftconv *c, const double *h, uint32_t len)
 }
 
 int lathe_fftconv_new(const double *h, uint32_t len, uint32_t partition, uint32_t channels,
-                      lathe_fftconv **out)
+                      const lathe_dsp_alloc *al, lathe_fftconv **out)
 {
-    lathe_fftconv *c = calloc(1, sizeof(*c));
+    lathe_dsp_alloc a = lathe_dsp_alloc_or_default(al);
+    lathe_fftconv *c = lathe_dsp_calloc(&a, 1, sizeof(*c));
     if (!c)
-        return -1;
+        return LATHE_DSP_NOMEM;
+    c->al = a;
     c->p = partition;
     c->bins = partition + 1;
     c->k = (len + partition - 1) / partition;
@@ -81,7 +84,7 @@ int lathe_fftconv_new(const double *h, uint32_t len, uint32_t partition, uint32_
     return 0;
 fail:
     lathe_fftconv_free(c);
-    return -1;
+    return LATHE_DSP_NOMEM;
 }
 
 void lathe_fftconv_free(lathe_fftconv *c)
@@ -100,7 +103,8 @@ void lathe_fftconv_free(lathe_fftconv *c)
     fftw_free(c->time);
     fftw_free(c->spec);
     fftw_free(c->hspec);
-    free(c);
+    lathe_dsp_alloc a = c->al;
+    lathe_dsp_free(&a, c);
 }
 
 void lathe_fftconv_reset(lathe_fftconv *c)

@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "kernel.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -20,9 +22,10 @@ extern "C" {
 typedef struct lathe_fftconv lathe_fftconv;
 
 /* [main] A convolver for `channels` channels with the FIR h[0..len) (copied), partition P frames
- * (a power of two >= 16). Returns 0 and *out, or -1 when out of memory (*out untouched). */
+ * (a power of two >= 16), its state from al (NULL: malloc; FFTW's buffers stay FFTW's). Returns
+ * LATHE_DSP_OK and *out, or LATHE_DSP_NOMEM (*out untouched). */
 int lathe_fftconv_new(const double *h, uint32_t len, uint32_t partition, uint32_t channels,
-                      lathe_fftconv **out);
+                      const lathe_dsp_alloc *al, lathe_fftconv **out);
 /* [main] Frees c; NULL is a no-op. */
 void lathe_fftconv_free(lathe_fftconv *c);
 /* [rt] Clears the history. */

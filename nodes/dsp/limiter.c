@@ -275,7 +275,7 @@ static int stage_init(stage *s, const lathe_limiter_config *c, int n_gc, int tp,
     if (tp) {
         for (int k = 0; k < n_gc; k++) {
             uint32_t ch = n_gc == 1 ? c->channels : 1;
-            if (lathe_tpdetect_new(c->rate, ch, &s->tp[k]) != 0)
+            if (lathe_tpdetect_new(c->rate, ch, NULL, &s->tp[k]) != 0)
                 return -1;
         }
         s->det_latency = lathe_tpdetect_latency(s->tp[0]);

@@ -28,9 +28,9 @@ struct lathe_polyphase {
     double *hist_d[LATHE_POLYPHASE_MAX_CHANNELS]; /* cap samples per channel */
     float *hist_f[LATHE_POLYPHASE_MAX_CHANNELS];
     void *mem;
+    lathe_dsp_alloc al;
     uint32_t filled, start, phase;    /* history fill, first tap's index, phase of next output */
     uint32_t start0, phase0;
-    void (*dealloc)(void *);
 };
 
 static uint32_t gcd_u32(uint32_t a, uint32_t b)
@@ -146,14 +146,14 @@ static void fill_rows(lathe_polyphase *r, const double *h)
         }
 }
 
-static int alloc_state(lathe_polyphase *r, void *(*al)(size_t))
+static int alloc_state(lathe_polyphase *r)
 {
     size_t rows = (size_t)r->plan.L * r->plan.taps;
     size_t es = r->precision == LATHE_POLYPHASE_FLOAT ? sizeof(float) : sizeof(double);
     size_t bytes = (rows + (size_t)r->channels * r->cap) * es + 64;
-    r->mem = al(bytes);
+    r->mem = r->al.alloc(bytes);
     if (!r->mem)
-        return -2;
+        return LATHE_DSP_NOMEM;
     char *m = r->mem;
     m += (64 - ((uintptr_t)m & 63)) & 63; /* cache-line align the table */
     if (es == sizeof(double)) {
@@ -170,17 +170,15 @@ static int alloc_state(lathe_polyphase *r, void *(*al)(size_t))
 
 int lathe_polyphase_new(const lathe_polyphase_config *cfg, lathe_polyphase **out)
 {
-    void *(*al)(size_t) = cfg->alloc ? cfg->alloc : malloc;
-    void (*dl)(void *) = cfg->dealloc ? cfg->dealloc : free;
+    lathe_dsp_alloc a = lathe_dsp_alloc_or_default(cfg->alloc);
     lathe_polyphase_plan plan;
     if (lathe_polyphase_plan_make(cfg, &plan) != 0)
-        return -1;
-    lathe_polyphase *r = al(sizeof *r);
+        return LATHE_DSP_BAD_CONFIG;
+    lathe_polyphase *r = lathe_dsp_calloc(&a, 1, sizeof *r);
     if (!r)
-        return -2;
-    memset(r, 0, sizeof *r);
+        return LATHE_DSP_NOMEM;
     r->plan = plan;
-    r->dealloc = dl;
+    r->al = a;
     r->channels = cfg->channels;
     r->precision = cfg->precision;
     r->cap = plan.taps - 1 + cfg->max_in_frames;
@@ -190,16 +188,16 @@ int lathe_polyphase_new(const lathe_polyphase_config *cfg, lathe_polyphase **out
     uint32_t s = (plan.length - 1) / 2 - plan.latency * plan.M;
     r->start0 = s / plan.L;
     r->phase0 = s % plan.L;
-    double *h = al(sizeof(double) * (size_t)plan.L * plan.taps);
-    if (!h || alloc_state(r, al) != 0) {
-        if (h)
-            dl(h);
-        dl(r);
-        return -2;
+    double *h = a.alloc(sizeof(double) * (size_t)plan.L * plan.taps);
+    if (!h || alloc_state(r) != 0) {
+        lathe_dsp_free(&a, h);
+        lathe_dsp_free(&a, r->mem);
+        lathe_dsp_free(&a, r);
+        return LATHE_DSP_NOMEM;
     }
     lathe_polyphase_prototype(&plan, h);
     fill_rows(r, h);
-    dl(h);
+    lathe_dsp_free(&a, h);
     lathe_polyphase_reset(r);
     *out = r;
     return 0;
@@ -209,8 +207,9 @@ void lathe_polyphase_free(lathe_polyphase *r)
 {
     if (!r)
         return;
-    r->dealloc(r->mem);
-    r->dealloc(r);
+    lathe_dsp_alloc a = r->al;
+    lathe_dsp_free(&a, r->mem);
+    lathe_dsp_free(&a, r);
 }
 
 void lathe_polyphase_reset(lathe_polyphase *r)

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -43,8 +45,7 @@ typedef struct lathe_polyphase_config {
     double passband_hz;         /* 0: 20000/22050 of the lower Nyquist */
     double stopband_db;         /* 0: 145 (design target; >= 140 dB measured) */
     int precision;              /* LATHE_POLYPHASE_DOUBLE or _FLOAT */
-    void *(*alloc)(size_t);     /* NULL: malloc */
-    void (*dealloc)(void *);    /* NULL: free */
+    const lathe_dsp_alloc *alloc; /* NULL: malloc/free (kernel.h) */
 } lathe_polyphase_config;
 
 /* The filter a config leads to, computed without allocating (lathe_polyphase_plan). */
@@ -72,8 +73,8 @@ int lathe_polyphase_plan_make(const lathe_polyphase_config *cfg, lathe_polyphase
  * DC gain of L (each phase sums to about 1). */
 void lathe_polyphase_prototype(const lathe_polyphase_plan *plan, double *h);
 
-/* [main] Designs the filter and allocates state. Returns 0, -1 on a bad config, -2 out of
- * memory; *out is untouched on failure. */
+/* [main] Designs the filter and allocates state. Returns LATHE_DSP_OK, or a lathe_dsp_status
+ * (kernel.h); *out is untouched on failure. */
 int lathe_polyphase_new(const lathe_polyphase_config *cfg, lathe_polyphase **out);
 void lathe_polyphase_free(lathe_polyphase *r); /* NULL is a no-op */
 

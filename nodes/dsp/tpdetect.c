@@ -27,6 +27,7 @@
 #define GROUP 8
 
 struct lathe_tpdetect {
+    lathe_dsp_alloc al;
     uint32_t channels, factor, taps, short_factor;
     lathe_tpfilter *f;        /* the meter's interpolator */
     float hs[SHORT_TAPS * SHORT_LANES]; /* hs[k * 4 + p], p < short_factor */
@@ -53,26 +54,29 @@ static void design_short(lathe_tpdetect *d, uint32_t rate)
     }
 }
 
-int lathe_tpdetect_new(uint32_t rate, uint32_t channels, lathe_tpdetect **out)
+int lathe_tpdetect_new(uint32_t rate, uint32_t channels, const lathe_dsp_alloc *al,
+                       lathe_tpdetect **out)
 {
     if (rate < 8000 || rate > 768000 || channels < 1 || channels > MAX_CH)
-        return -2;
-    lathe_tpdetect *d = calloc(1, sizeof *d);
+        return LATHE_DSP_BAD_CONFIG;
+    lathe_dsp_alloc a = lathe_dsp_alloc_or_default(al);
+    lathe_tpdetect *d = lathe_dsp_calloc(&a, 1, sizeof *d);
     if (!d)
-        return -1;
+        return LATHE_DSP_NOMEM;
+    d->al = a;
     d->channels = channels;
-    d->f = lathe_tpfilter_new(rate, CHUNK + 2);
+    d->f = lathe_tpfilter_new(rate, CHUNK + 2, &a);
     int ok = d->f != NULL;
     if (ok) {
         d->factor = lathe_tpfilter_factor(d->f);
         d->taps = lathe_tpfilter_taps(d->f);
-        ok = (d->y = calloc((size_t)(CHUNK + 2) * d->factor, sizeof(float))) != NULL;
+        ok = (d->y = lathe_dsp_calloc(&a, (size_t)(CHUNK + 2) * d->factor, sizeof(float))) != NULL;
     }
     for (uint32_t c = 0; ok && c < channels; c++)
-        ok = (d->hist[c] = calloc(d->taps + 2 + CHUNK, sizeof(float))) != NULL;
+        ok = (d->hist[c] = lathe_dsp_calloc(&a, d->taps + 2 + CHUNK, sizeof(float))) != NULL;
     if (!ok) {
         lathe_tpdetect_free(d);
-        return -1;
+        return LATHE_DSP_NOMEM;
     }
     design_short(d, rate);
     *out = d;
@@ -83,11 +87,12 @@ void lathe_tpdetect_free(lathe_tpdetect *d)
 {
     if (!d)
         return;
+    lathe_dsp_alloc a = d->al;
     for (uint32_t c = 0; c < d->channels; c++)
-        free(d->hist[c]);
+        lathe_dsp_free(&a, d->hist[c]);
     lathe_tpfilter_free(d->f);
-    free(d->y);
-    free(d);
+    lathe_dsp_free(&a, d->y);
+    lathe_dsp_free(&a, d);
 }
 
 void lathe_tpdetect_reset(lathe_tpdetect *d)

@@ -15,15 +15,18 @@
 
 #include <stdint.h>
 
+#include "kernel.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef struct lathe_tpdetect lathe_tpdetect;
 
-/* [main] Returns 0 and sets *out; -1 on out-of-memory, -2 on an unsupported rate/channels
- * (8000..768000 Hz, 1..8 channels). */
-int lathe_tpdetect_new(uint32_t rate, uint32_t channels, lathe_tpdetect **out);
+/* [main] Returns LATHE_DSP_OK and sets *out, or a lathe_dsp_status (kernel.h: rates
+ * 8000..768000 Hz, 1..8 channels); state from al (NULL: malloc). */
+int lathe_tpdetect_new(uint32_t rate, uint32_t channels, const lathe_dsp_alloc *al,
+                       lathe_tpdetect **out);
 void lathe_tpdetect_free(lathe_tpdetect *d);
 /* [rt] Clears the history (zeros before the start). */
 void lathe_tpdetect_reset(lathe_tpdetect *d);

@@ -20,6 +20,7 @@
 #define S2_MAX_LANES 8
 
 struct lathe_tpfilter {
+    lathe_dsp_alloc al;
     uint32_t factor, l2, taps, max_n;
     float hb[HB_K];
     float *g2;        /* (l2 + 1) * factor */
@@ -109,22 +110,24 @@ static void composite(lathe_tpfilter *f, const double *hb, const double *g2)
     }
 }
 
-lathe_tpfilter *lathe_tpfilter_new(uint32_t rate, uint32_t max_n)
+lathe_tpfilter *lathe_tpfilter_new(uint32_t rate, uint32_t max_n, const lathe_dsp_alloc *al)
 {
     if (rate < 8000 || rate > 768000)
         return NULL;
-    lathe_tpfilter *f = calloc(1, sizeof *f);
+    lathe_dsp_alloc a = lathe_dsp_alloc_or_default(al);
+    lathe_tpfilter *f = lathe_dsp_calloc(&a, 1, sizeof *f);
     if (!f)
         return NULL;
+    f->al = a;
     f->factor = rate < 88200 ? 8 : rate < 176400 ? 4 : 2;
     f->l2 = f->factor == 2 ? 4 : S2_TAPS; /* at 2x stage 2 is the identity: 4 taps suffice */
     f->taps = 2 * HB_K + f->l2 / 2;
     _Static_assert(2 * HB_K + S2_TAPS / 2 <= LATHE_TPFILTER_MAX_TAPS, "taps fit the callers");
     f->max_n = max_n;
     double hb[HB_K], g2[(S2_TAPS + 1) * S2_MAX_LANES];
-    f->g2 = calloc((size_t)(f->l2 + 1) * f->factor, sizeof(float));
-    f->comp = calloc((size_t)f->taps * f->factor, sizeof(float));
-    f->z = calloc(2 * ((size_t)max_n + f->l2 / 2) + S2_MAX_LANES, sizeof(float));
+    f->g2 = lathe_dsp_calloc(&a, (size_t)(f->l2 + 1) * f->factor, sizeof(float));
+    f->comp = lathe_dsp_calloc(&a, (size_t)f->taps * f->factor, sizeof(float));
+    f->z = lathe_dsp_calloc(&a, 2 * ((size_t)max_n + f->l2 / 2) + S2_MAX_LANES, sizeof(float));
     if (!f->g2 || !f->comp || !f->z) {
         lathe_tpfilter_free(f);
         return NULL;
@@ -149,10 +152,11 @@ void lathe_tpfilter_free(lathe_tpfilter *f)
 {
     if (!f)
         return;
-    free(f->g2);
-    free(f->comp);
-    free(f->z);
-    free(f);
+    lathe_dsp_alloc a = f->al;
+    lathe_dsp_free(&a, f->g2);
+    lathe_dsp_free(&a, f->comp);
+    lathe_dsp_free(&a, f->z);
+    lathe_dsp_free(&a, f);
 }
 
 uint32_t lathe_tpfilter_factor(const lathe_tpfilter *f)

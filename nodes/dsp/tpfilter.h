@@ -19,6 +19,8 @@
 
 #include <stdint.h>
 
+#include "kernel.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -28,9 +30,9 @@ typedef struct lathe_tpfilter lathe_tpfilter;
 /* lathe_tpfilter_taps() never exceeds this (for callers' fixed-size scratch). */
 #define LATHE_TPFILTER_MAX_TAPS 256
 
-/* [main] An interpolator for `rate` computing up to max_n intervals per call; NULL on
- * out-of-memory. rate must be 8000..768000. */
-lathe_tpfilter *lathe_tpfilter_new(uint32_t rate, uint32_t max_n);
+/* [main] An interpolator for `rate` computing up to max_n intervals per call, its state from
+ * al (kernel.h; NULL: malloc); NULL on out-of-memory. rate must be 8000..768000. */
+lathe_tpfilter *lathe_tpfilter_new(uint32_t rate, uint32_t max_n, const lathe_dsp_alloc *al);
 void lathe_tpfilter_free(lathe_tpfilter *f);
 
 uint32_t lathe_tpfilter_factor(const lathe_tpfilter *f);

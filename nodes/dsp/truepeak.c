@@ -25,6 +25,7 @@
 #define BOUND_SLACK (1.0 + 1e-4)
 
 struct lathe_truepeak {
+    lathe_dsp_alloc al;
     uint32_t rate, channels, factor, taps; /* taps = L per interval */
     lathe_tpfilter *f;
     double l1max;    /* max over points of sum |h_p| of the equivalent filter */
@@ -37,26 +38,29 @@ struct lathe_truepeak {
     uint64_t fed;    /* frames fed so far */
 };
 
-int lathe_truepeak_new(uint32_t rate, uint32_t channels, lathe_truepeak **out)
+int lathe_truepeak_new(uint32_t rate, uint32_t channels, const lathe_dsp_alloc *al,
+                       lathe_truepeak **out)
 {
     if (rate < 8000 || rate > 768000 || channels < 1 || channels > MAX_CH)
-        return -2;
-    lathe_truepeak *t = calloc(1, sizeof(*t));
+        return LATHE_DSP_BAD_CONFIG;
+    lathe_dsp_alloc a = lathe_dsp_alloc_or_default(al);
+    lathe_truepeak *t = lathe_dsp_calloc(&a, 1, sizeof(*t));
     if (!t)
-        return -1;
+        return LATHE_DSP_NOMEM;
+    t->al = a;
     t->rate = rate;
     t->channels = channels;
-    t->f = lathe_tpfilter_new(rate, CHUNK + 1);
+    t->f = lathe_tpfilter_new(rate, CHUNK + 1, &a);
     if (t->f) {
         t->factor = lathe_tpfilter_factor(t->f);
         t->taps = lathe_tpfilter_taps(t->f);
         t->l1max = lathe_tpfilter_gain_bound(t->f);
-        t->hist = calloc((size_t)channels * (t->taps + CHUNK), sizeof(float));
-        t->y = calloc((size_t)(CHUNK + 2) * t->factor + 1, sizeof(float));
+        t->hist = lathe_dsp_calloc(&a, (size_t)channels * (t->taps + CHUNK), sizeof(float));
+        t->y = lathe_dsp_calloc(&a, (size_t)(CHUNK + 2) * t->factor + 1, sizeof(float));
     }
     if (!t->f || !t->hist || !t->y) {
         lathe_truepeak_free(t);
-        return -1;
+        return LATHE_DSP_NOMEM;
     }
     lathe_truepeak_reset(t);
     *out = t;
@@ -68,9 +72,10 @@ void lathe_truepeak_free(lathe_truepeak *t)
     if (!t)
         return;
     lathe_tpfilter_free(t->f);
-    free(t->hist);
-    free(t->y);
-    free(t);
+    lathe_dsp_alloc a = t->al;
+    lathe_dsp_free(&a, t->hist);
+    lathe_dsp_free(&a, t->y);
+    lathe_dsp_free(&a, t);
 }
 
 void lathe_truepeak_reset(lathe_truepeak *t)

@@ -11,14 +11,18 @@
 
 #include <stdint.h>
 
+#include "kernel.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef struct lathe_truepeak lathe_truepeak;
 
-/* [main] Returns 0 and sets *out; -1 on out-of-memory, -2 on an unsupported rate/channels. */
-int lathe_truepeak_new(uint32_t rate, uint32_t channels, lathe_truepeak **out);
+/* [main] Returns LATHE_DSP_OK and sets *out, or a lathe_dsp_status (kernel.h); state from al
+ * (NULL: malloc). */
+int lathe_truepeak_new(uint32_t rate, uint32_t channels, const lathe_dsp_alloc *al,
+                       lathe_truepeak **out);
 void lathe_truepeak_free(lathe_truepeak *t);
 
 /* [rt] Feeds n frames (planar). Block size does not change results. */

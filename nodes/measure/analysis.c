@@ -4,6 +4,7 @@
 
 #include "bs1770.h"
 #include "click_rank.h"
+#include "kernel_host.h"
 #include "qc.h"
 #include "dsp/truepeak.h"
 
@@ -81,7 +82,7 @@ int lathe_analysis_new(uint32_t rate, uint32_t channels, lathe_analysis **out)
         a->mono_fed = channels == 2 && lathe_bs1770_set_fold(a->loud, a->mono) == 0;
     }
     if (!rc)
-        rc = lathe_truepeak_new(rate, channels, &a->tp);
+        rc = lathe_truepeak_new(rate, channels, lathe_kernel_alloc(), &a->tp);
     if (!rc)
         rc = lathe_qc_new(rate, channels, &a->qc);
     a->fft_in = fftw_alloc_real(FFT_N);
