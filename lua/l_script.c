@@ -33,13 +33,13 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     size_t limit = ctx->cfg->mem_limit ? ctx->cfg->mem_limit : (size_t)256 << 20;
     size_t old = ptr ? osize : 0;
     if (nsize == 0) {
-        free(ptr);
+        lathe_dealloc(ptr);
         ctx->mem_used -= old;
         return NULL;
     }
     if (nsize > old && ctx->mem_used + (nsize - old) > limit)
         return NULL; /* Lua raises "not enough memory" at the script line */
-    void *p = realloc(ptr, nsize);
+    void *p = lathe_realloc(ptr, nsize); /* the engine's hook: fault tests reach the script */
     if (p)
         ctx->mem_used = ctx->mem_used - old + nsize;
     return p;

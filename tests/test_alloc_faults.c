@@ -1,6 +1,7 @@
 /* Out-of-memory fault injection (SQLite style): fail the Nth allocation of the engine's hook for
  * N = 1, 2, ... until the run no longer reaches N, for a graph built with the C API (rendered
- * without a cache and with one) and for a script. Every failure must come back as an error
+ * without a cache and with one) and for a script (the Lua state's own allocations included: Lua
+ * answers a failed one with a full collection and a retry, or a memory error). Every failure must come back as an error
  * status with a message, leave no temp file or spill folder, put only complete files at final
  * paths and leave the cache valid; under ASan (make test SANITIZE=1) nothing may leak. */
 #define _XOPEN_SOURCE 700
