@@ -77,6 +77,10 @@ int lathe_cache_open(const char *dir, uint64_t size_cap_bytes, lathe_cache **out
                      size_t errsz);
 /* NULL is a no-op. Does not save stats or run gc: the engine does both at the end of a run. */
 void lathe_cache_free(lathe_cache *c);
+/* Where the cache's objects come from, process-wide (NULL: the C library's). Set before any
+ * cache is opened; the engine sets its own allocator (lathe_set_allocator). */
+void lathe_cache_use_allocator(void *(*alloc)(size_t), void *(*resize)(void *, size_t),
+                               void (*dealloc)(void *));
 /* fsync entries before renaming them (default off: a torn entry after a power cut fails its
  * checksum and is recomputed, so fsync only buys fewer recomputations). */
 void lathe_cache_set_fsync(lathe_cache *c, int on);

@@ -19,6 +19,7 @@
 #define IO_FLOATS (IO_BYTES / 4)
 
 struct lathe_cache_writer {
+    void *mem; /* the allocation this 64-byte aligned writer sits in */
     lathe_cache *c;
     int fd;
     int failed;
@@ -74,10 +75,12 @@ int lathe_cache_writer_begin(lathe_cache *c, lathe_key key, uint32_t rate, uint3
     static const unsigned char zeros[LATHE_CACHE_HEADER_SIZE];
     if (channels == 0 || channels > LATHE_CACHE_MAX_CHANNELS || rate == 0)
         return LATHE_CACHE_ERR_FORMAT;
-    /* XXH3_state_t wants 64-byte alignment; aligned_alloc wants a multiple of it. */
-    lathe_cache_writer *w = aligned_alloc(64, (sizeof *w + 63) & ~(size_t)63);
-    if (!w)
+    /* XXH3_state_t wants 64-byte alignment, which the cache's allocator does not promise. */
+    void *mem = lathe_cache_alloc(sizeof(lathe_cache_writer) + 63);
+    if (!mem)
         return LATHE_CACHE_ERR_NOMEM;
+    lathe_cache_writer *w = (void *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    w->mem = mem;
     memset(&w->h, 0, sizeof w->h);
     w->c = c;
     w->failed = 0;
@@ -92,7 +95,7 @@ int lathe_cache_writer_begin(lathe_cache *c, lathe_key key, uint32_t rate, uint3
     XXH3_64bits_reset(&w->xs);
     lathe_cache_entry_path(c, key, LATHE_CACHE_KIND_AUDIO, 0, w->final);
     if (lathe_cache_entry_create(c, w->final, w->tmp, &w->fd) != LATHE_CACHE_OK) {
-        free(w);
+        lathe_cache_dealloc(w->mem);
         return LATHE_CACHE_ERR_IO;
     }
     /* The header is rewritten at commit, once the length is known. */
@@ -179,7 +182,7 @@ int lathe_cache_writer_commit(lathe_cache_writer *w)
     }
     if (rc == LATHE_CACHE_OK)
         LATHE_CACHE_COUNT(c, bytes_written, sizeof head + w->h.payload_bytes + sizeof trail);
-    free(w);
+    lathe_cache_dealloc(w->mem);
     if (rc == LATHE_CACHE_OK)
         lathe_cache_remote_push(c, key, LATHE_CACHE_KIND_AUDIO);
     return rc < 0 ? rc : LATHE_CACHE_OK;
@@ -191,7 +194,7 @@ void lathe_cache_writer_abort(lathe_cache_writer *w)
         return;
     close(w->fd);
     unlink(w->tmp);
-    free(w);
+    lathe_cache_dealloc(w->mem);
 }
 
 /* Streams the payload through XXH3-64 and compares with the trailer. */
@@ -226,7 +229,7 @@ int lathe_cache_reader_open(lathe_cache *c, lathe_key key, lathe_cache_reader **
         LATHE_CACHE_COUNT(c, misses, 1);
         return LATHE_CACHE_MISS;
     }
-    lathe_cache_reader *r = malloc(sizeof *r);
+    lathe_cache_reader *r = lathe_cache_alloc(sizeof *r);
     if (!r) {
         close(fd);
         return LATHE_CACHE_ERR_NOMEM;
@@ -241,7 +244,7 @@ int lathe_cache_reader_open(lathe_cache *c, lathe_key key, lathe_cache_reader **
             lathe_cache_entry_corrupt(c, fd, path, "payload checksum mismatch");
         else
             close(fd); /* read error: maybe transient, keep the entry */
-        free(r);
+        lathe_cache_dealloc(r);
         LATHE_CACHE_COUNT(c, misses, 1);
         return LATHE_CACHE_MISS;
     }
@@ -320,5 +323,5 @@ void lathe_cache_reader_free(lathe_cache_reader *r)
     if (!r)
         return;
     close(r->fd);
-    free(r);
+    lathe_cache_dealloc(r);
 }

@@ -126,7 +126,7 @@ static int gc_one(void *ctx, const char *sub, const char *name, const struct sta
     }
     if (g->n == g->cap) {
         size_t cap = g->cap ? 2 * g->cap : 1024;
-        gc_item *it = realloc(g->items, cap * sizeof *it);
+        gc_item *it = lathe_cache_realloc(g->items, cap * sizeof *it);
         if (!it)
             return LATHE_CACHE_ERR_NOMEM;
         g->items = it;
@@ -173,7 +173,7 @@ int lathe_cache_gc(lathe_cache *c, uint64_t cap, lathe_cache_gc_result *res)
             }
         }
     }
-    free(g.items);
+    lathe_cache_dealloc(g.items);
     if (res)
         *res = g.res;
     return rc;

@@ -10,6 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The allocator set by lathe_cache_use_allocator (cache_alloc.c). */
+void *lathe_cache_alloc(size_t n);
+void *lathe_cache_calloc(size_t count, size_t size);
+void *lathe_cache_realloc(void *p, size_t n);
+void lathe_cache_dealloc(void *p);
+
 #define LATHE_CACHE_PATH_MAX 4096
 #define LATHE_CACHE_DIR_MAX 3900 /* leaves room for /v1/ab/<34 chars>.tmp.<pid>.<16 hex> */
 #define LATHE_CACHE_VDIR "v1"    /* folder of LATHE_CACHE_FORMAT entries */

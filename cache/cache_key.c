@@ -1,6 +1,7 @@
 /* cache_key.c - canonical key builder over XXH3-128, key text form, file-content keys. */
 #define _POSIX_C_SOURCE 200809L
 #include "cache_key.h"
+#include "cache_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -164,7 +165,7 @@ static void file_id_from_stat(const struct stat *sb, lathe_file_id *id)
 /* Hashes fd to the end; LATHE_CACHE_OK or LATHE_CACHE_ERR_IO / LATHE_CACHE_ERR_NOMEM. */
 static int hash_fd(int fd, XXH3_state_t *s)
 {
-    unsigned char *buf = malloc(FILE_CHUNK);
+    unsigned char *buf = lathe_cache_alloc(FILE_CHUNK);
     if (!buf)
         return LATHE_CACHE_ERR_NOMEM;
     int rc = LATHE_CACHE_OK;
@@ -180,7 +181,7 @@ static int hash_fd(int fd, XXH3_state_t *s)
             break;
         XXH3_128bits_update(s, buf, (size_t)n);
     }
-    free(buf);
+    lathe_cache_dealloc(buf);
     return rc;
 }
 

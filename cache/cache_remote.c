@@ -34,15 +34,15 @@ int lathe_cache_set_remote(lathe_cache *c, const char *url, int read_only, char 
         snprintf(err, errsz, "cache remote '%s': expected an http:// or https:// URL", url);
         return LATHE_CACHE_ERR_PARAM;
     }
-    struct lathe_cache_remote *r = calloc(1, sizeof *r);
+    struct lathe_cache_remote *r = lathe_cache_calloc(1, sizeof *r);
     if (!r || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-        free(r);
+        lathe_cache_dealloc(r);
         snprintf(err, errsz, "cannot initialise the cache remote");
         return LATHE_CACHE_ERR_NOMEM;
     }
     snprintf(r->base, sizeof r->base, "%.*s", (int)(n && url[n - 1] == '/' ? n - 1 : n), url);
     r->read_only = read_only;
-    free(c->remote);
+    lathe_cache_dealloc(c->remote);
     c->remote = r;
     return LATHE_CACHE_OK;
 }
@@ -61,7 +61,7 @@ lathe_cache_remote_stats lathe_cache_get_remote_stats(const lathe_cache *c)
 
 void lathe_cache_remote_free(struct lathe_cache_remote *r)
 {
-    free(r);
+    lathe_cache_dealloc(r);
 }
 
 /* The remote failed in a way that will not get better within this run: say so once. */

@@ -140,7 +140,7 @@ int lathe_cache_open(const char *dir, uint64_t size_cap_bytes, lathe_cache **out
         snprintf(err, errsz, "cache folder path is too long");
         return LATHE_CACHE_ERR_IO;
     }
-    lathe_cache *c = calloc(1, sizeof *c);
+    lathe_cache *c = lathe_cache_calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, errsz, "out of memory opening the cache");
         return LATHE_CACHE_ERR_NOMEM;
@@ -158,13 +158,13 @@ int lathe_cache_open(const char *dir, uint64_t size_cap_bytes, lathe_cache **out
         snprintf(err, errsz,
                  "cache folder '%s' is not writable: %s (use --cache DIR or --no-cache)", dir,
                  strerror(errno));
-        free(c);
+        lathe_cache_dealloc(c);
         return LATHE_CACHE_ERR_IO;
     }
     write_tag(dir);
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
         snprintf(err, errsz, "cannot initialise the cache");
-        free(c);
+        lathe_cache_dealloc(c);
         return LATHE_CACHE_ERR_NOMEM;
     }
     *out = c;
@@ -177,7 +177,7 @@ void lathe_cache_free(lathe_cache *c)
         return;
     pthread_mutex_destroy(&c->lock);
     lathe_cache_remote_free(c->remote);
-    free(c);
+    lathe_cache_dealloc(c);
 }
 
 void lathe_cache_set_fsync(lathe_cache *c, int on)

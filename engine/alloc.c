@@ -1,6 +1,9 @@
-/* The one allocator hook: everything the engine and nodes allocate goes through here, so tests
- * can fail the Nth allocation and check that each failure is reported and leaks nothing. */
+/* The one allocator hook: everything the engine, nodes, meters, kernels, the script and the
+ * cache allocate goes through here, so tests can fail the Nth allocation and check that each
+ * failure is reported and leaks nothing. */
 #include "lathe/lathe.h"
+#include "lathe/lathe_node.h"
+#include "cache/cache.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@ void lathe_set_allocator(lathe_alloc_fn *fn, void *ud)
 {
     hook_fn = fn;
     hook_ud = ud;
+    lathe_cache_use_allocator(lathe_alloc, lathe_realloc, lathe_dealloc); /* the cache too */
 }
 
 void *lathe_alloc(size_t n)

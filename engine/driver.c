@@ -341,7 +341,10 @@ static int open_spill(const lathe_render_config *cfg, char *dir, size_t size, la
         return lathe_graph_fail(g, -1, LATHE_ERR_IO, "%s: cannot create a temporary folder", dir);
     char err[LATHE_ERR_MAX];
     int rc = lathe_cache_open(dir, UINT64_MAX, out, err, sizeof err);
-    return rc == LATHE_OK ? rc : lathe_graph_fail(g, -1, rc, "%s", err);
+    if (rc == LATHE_OK)
+        return rc;
+    lathe_cache_remove(dir); /* whatever the open had made of it */
+    return lathe_graph_fail(g, -1, rc, "%s", err);
 }
 
 static void choose_stored(lathe_graph *g)
