@@ -4,6 +4,7 @@
 #include "lathe/lathe_node.h"
 
 #include "dsp/limiter.h"
+#include "measure/kernel_host.h"
 
 #include <stdio.h>
 
@@ -24,10 +25,11 @@ static const lathe_param limit_table[] = {
     LATHE_NUMBER(limit_params, lookahead_ms, 5.0, 0.5, 20.0,
                  "lookahead: the gain ramps down over this time before a peak"),
     LATHE_NUMBER(limit_params, release_ms, 100.0, 1.0, 5000.0,
-                 "release time constant back towards unity gain"),
-    LATHE_ENUM(limit_params, release, "fixed", release_choices,
-               "fixed: release_ms always; adaptive: fast return (release_ms / 5) to the sustained "
-               "reduction, never slower than fixed (less pumping on dense material)"),
+                 "release time constant back towards unity gain (after sustained limiting, when "
+                 "adaptive)"),
+    LATHE_ENUM(limit_params, release, "adaptive", release_choices,
+               "adaptive: program dependent, a reduction held 8 ms then gone in ~30 ms after a "
+               "transient, release_ms after sustained limiting; fixed: release_ms always"),
     LATHE_NUMBER(limit_params, link, 1.0, 0.0, 1.0,
                  "stereo link: 1 one gain for all channels, 0 independent channels"),
     LATHE_BOOL(limit_params, true_peak, 1, "detect 8x-oversampled (inter-sample) peaks"),
@@ -52,11 +54,11 @@ static int limit_prepare(void *state, lathe_prepare_ctx *ctx)
     c.ceiling = lathe_db_to_gain(p->ceiling_dbtp);
     c.lookahead_ms = p->lookahead_ms;
     c.release_ms = p->release_ms;
-    c.adaptive_release = p->release == 1;
+    c.two_stage_release = p->release == 1;
     c.link = p->link;
     c.true_peak = p->true_peak;
-    int rc = lathe_limiter_new(&c, &s->lim);
-    if (rc == -1)
+    int rc = lathe_limiter_new(&c, lathe_kernel_alloc(), &s->lim);
+    if (rc == LATHE_DSP_NOMEM)
         return LATHE_ERR_NOMEM;
     if (rc != 0) {
         snprintf(ctx->err, sizeof ctx->err, "unsupported format: %u Hz, %u channels", in->rate,
@@ -101,7 +103,7 @@ static void limit_report(void *state, lathe_report *r)
 const lathe_node_desc lathe_node_limit = {
     .name = "limit",
     .summary = "lookahead true-peak limiter: output never above ceiling_dbtp",
-    .version = 1,
+    .version = 2, /* 2: two-stage (program-dependent) release by default */
     .n_inputs = 1,
     .params_size = sizeof(limit_params),
     .params = limit_table,

@@ -46,8 +46,8 @@ static const lathe_param loudness_table[] = {
                  "fail rather than limit peaks by more than this (dB)"),
     LATHE_NUMBER(loudness_params, lookahead_ms, 5.0, 0.5, 20.0, "limiter lookahead"),
     LATHE_NUMBER(loudness_params, release_ms, 100.0, 1.0, 5000.0, "limiter release"),
-    LATHE_ENUM(loudness_params, release, "fixed", release_choices,
-               "limiter release: fixed or adaptive (program dependent)"),
+    LATHE_ENUM(loudness_params, release, "adaptive", release_choices,
+               "limiter release: adaptive (program dependent, as limit's) or fixed"),
     LATHE_NUMBER(loudness_params, link, 1.0, 0.0, 1.0, "limiter stereo link"),
     LATHE_PARAM_END
 };
@@ -74,7 +74,7 @@ static lathe_limiter_config limiter_config(const loudness_params *p, const lathe
     c.ceiling = lathe_db_to_gain(p->ceiling_dbtp);
     c.lookahead_ms = p->lookahead_ms;
     c.release_ms = p->release_ms;
-    c.adaptive_release = p->release == 1;
+    c.two_stage_release = p->release == 1;
     c.link = p->link;
     c.true_peak = 1;
     return c;
@@ -172,7 +172,7 @@ static double predicted_gain(const loudness_params *p, const lathe_lossmodel *mo
     double g = deficit;
     for (int i = 0; i < 40; i++) {
         double next = deficit + k * lathe_lossmodel_loss_db(model, g, ceil, p->release_ms,
-                                                            in->tp_db);
+                                                            p->release == 1, in->tp_db);
         next = fmin(next, deficit + p->max_gr_db + 6.0); /* past the budget anyway */
         if (fabs(next - g) < 1e-4)
             return next;
@@ -181,14 +181,22 @@ static double predicted_gain(const loudness_params *p, const lathe_lossmodel *mo
     return g;
 }
 
-/* The secant iteration on the gain; best (closest) pass in *best. The first step starts where
- * the model predicts; the second scales the model by what the first pass measured. */
+/* The gain search; best (closest) pass in *best. The output's loudness rises with the gain at
+ * most dB for dB, and ever more slowly as the limiter works harder. The first step starts where
+ * the model predicts; the second scales the model by what the first pass measured; then secant
+ * steps: inside the bracket once passes on both sides of the target are known (Illinois: a side
+ * kept twice has its miss halved, so the bracket closes from both ends), outside it at least the
+ * dB-for-dB step (which cannot pass the target) and at most BOLD times it (on a flat, heavily
+ * limited stretch the secant's extrapolation lands far beyond the target). */
+#define BOLD 10.0
 static int search_gain(lathe_analyze_ctx *ctx, lathe_limiter *lim, float *const *x,
                        float *const *y, const lathe_lossmodel *model, const pass *in, pass *best,
                        int *passes)
 {
     const loudness_params *p = ctx->params;
     double g_prev = 0.0, f_prev = 0.0, g = predicted_gain(p, model, in, 1.0);
+    double side_g[2] = {0.0, 0.0}, side_f[2] = {0.0, 0.0}; /* [0] too quiet, [1] too loud */
+    int have[2] = {0, 0}, last_side = -1;
     for (*passes = 1; *passes <= MAX_PASSES; ++*passes) {
         pass cur;
         int rc = render_pass(ctx, lim, (float)lathe_db_to_gain(g), x, y, NULL, &cur);
@@ -204,15 +212,30 @@ static int search_gain(lathe_analyze_ctx *ctx, lathe_limiter *lim, float *const 
             return LATHE_OK;
         if (f < 0.0 && cur.gr_max > p->max_gr_db)
             return LATHE_OK; /* more gain only limits harder: the caller reports the budget */
+        int side = f > 0.0;
+        if (side == last_side && have[!side])
+            side_f[!side] *= 0.5;
+        side_g[side] = g;
+        side_f[side] = f;
+        have[side] = 1;
+        last_side = side;
         double next = g - f; /* make up the miss dB for dB */
         if (*passes == 1) {
             double ceil = lathe_db_to_gain(p->ceiling_dbtp);
             double loss = in->lufs + g - cur.lufs, guess = lathe_lossmodel_loss_db(
-                model, g, ceil, p->release_ms, in->tp_db);
+                model, g, ceil, p->release_ms, p->release == 1, in->tp_db);
             if (guess > 1e-3 && loss > 0.0)
                 next = predicted_gain(p, model, in, fmin(4.0, loss / guess));
+        } else if (have[0] && have[1]) {
+            double lo = side_g[0], hi = side_g[1];
+            next = lo - side_f[0] * (hi - lo) / (side_f[1] - side_f[0]);
+            if (!(next > fmin(lo, hi) && next < fmax(lo, hi)))
+                next = 0.5 * (lo + hi);
         } else if (f != f_prev) {
-            next = g - f * (g - g_prev) / (f - f_prev);
+            double d = -f * (g - g_prev) / (f - f_prev);
+            if (d * -f <= 0.0 || fabs(d) < fabs(f))
+                d = -f;
+            next = g + (fabs(d) > BOLD * fabs(f) ? -BOLD * f : d);
         }
         g_prev = g;
         f_prev = f;
@@ -285,11 +308,11 @@ static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
         if (!(x[c] = lathe_alloc(READ_FRAMES * sizeof(float))) ||
             !(y[c] = lathe_alloc(READ_FRAMES * sizeof(float))))
             goto done;
-    if (lathe_lossmodel_new(f->rate, f->channels, f->frames, &model) != 0)
+    if (lathe_lossmodel_new(f->rate, f->channels, f->frames, lathe_kernel_alloc(), &model) != 0)
         goto done;
-    int lrc = lathe_limiter_new(&lc, &lim);
+    int lrc = lathe_limiter_new(&lc, lathe_kernel_alloc(), &lim);
     if (lrc != 0) {
-        rc = lrc == -1 ? LATHE_ERR_NOMEM : LATHE_ERR_FORMAT;
+        rc = lathe_kernel_status(lrc);
         goto done;
     }
     if ((rc = measure_input(ctx, x, y, model, &in, &remembered)) != LATHE_OK)
@@ -333,11 +356,11 @@ static int loudness_prepare(void *state, lathe_prepare_ctx *ctx)
     s->g = (float)lathe_db_to_gain(s->analysis[A_GAIN_DB]);
     s->channels = in->channels;
     lathe_limiter_config lc = limiter_config(ctx->params, in);
-    int rc = lathe_limiter_new(&lc, &s->lim);
+    int rc = lathe_limiter_new(&lc, lathe_kernel_alloc(), &s->lim);
     if (rc != 0) {
         snprintf(ctx->err, sizeof ctx->err, "unsupported format: %u Hz, %u channels", in->rate,
                  in->channels);
-        return rc == -1 ? LATHE_ERR_NOMEM : LATHE_ERR_FORMAT;
+        return lathe_kernel_status(rc);
     }
     for (uint32_t c = 0; c < in->channels; c++)
         if (!(s->x[c] = lathe_alloc((ctx->max_out_frames ? ctx->max_out_frames : 1) * sizeof(float))))
@@ -391,7 +414,7 @@ static void loudness_report(void *state, lathe_report *r)
 const lathe_node_desc lathe_node_loudness = {
     .name = "loudness",
     .summary = "gain + true-peak limiter to an integrated loudness target under a ceiling",
-    .version = 2, /* 2: the search starts at the loss model's gain */
+    .version = 3, /* 2: the search starts at the loss model's gain; 3: two-stage release */
     .n_inputs = 1,
     .params_size = sizeof(loudness_params),
     .params = loudness_table,

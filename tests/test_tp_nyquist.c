@@ -155,7 +155,7 @@ static void limit(const float *x, float *y, size_t n)
     lathe_limiter_config c = lathe_limiter_config_default(RATE, 1);
     c.ceiling = pow(10.0, -1.0 / 20.0);
     lathe_limiter *l = NULL;
-    CHECK(lathe_limiter_new(&c, &l) == 0, "limiter new");
+    CHECK(lathe_limiter_new(&c, NULL, &l) == 0, "limiter new");
     uint32_t lat = lathe_limiter_latency(l);
     float *in = calloc(n + lat, sizeof(float)), *out = calloc(n + lat, sizeof(float));
     memcpy(in, x, n * sizeof(float));

@@ -5,8 +5,9 @@
  * true peak of each channel, links the channels by `link` (a channel's peak is mixed towards
  * the loudest, never below its own), and asks for gain g_req = min(1, ceiling / peak). The gain computer
  * then takes a sliding minimum over lookahead + 2 * hold frames (monotonic deque, O(1)
- * amortised), applies the release (a one-pole return towards unity, optionally program
- * dependent), and smooths the attack with a box filter over the lookahead. The minimum window
+ * amortised), applies the release (by default program dependent: a fast envelope holding each
+ * reduction 8 ms then returning in ~30 ms, and a slow one of release_ms that sustained
+ * limiting builds; the lower wins; see limiter.c), and smooths the attack with a box filter over the lookahead. The minimum window
  * is longer than the box by the interpolator's core (17 frames) on each side, so around every
  * peak the applied gain is at or below that peak's requirement where the interpolation has
  * nearly all its weight and, for an isolated peak, exactly flat there.
@@ -26,11 +27,20 @@
 
 #include <stdint.h>
 
+#include "kernel.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define LATHE_LIMITER_MAX_CHANNELS 8
+/* The two-stage release's shape (limiter.c), for models of it (lossmodel.c): each reduction is
+ * held BRIDGE_MS after its peak, fully up to BRIDGE_FULL_DB of reduction and not at all from
+ * BRIDGE_NONE_DB; then the fast envelope returns at release_ms / FAST_DIV. */
+#define LATHE_LIMITER_BRIDGE_MS 8.0
+#define LATHE_LIMITER_FAST_DIV 10.0
+#define LATHE_LIMITER_BRIDGE_FULL_DB 6.0
+#define LATHE_LIMITER_BRIDGE_NONE_DB 12.0
 
 typedef struct lathe_limiter lathe_limiter;
 
@@ -39,18 +49,20 @@ typedef struct lathe_limiter_config {
     uint32_t channels;     /* 1..LATHE_LIMITER_MAX_CHANNELS */
     double ceiling;        /* linear (1.0 = 0 dBTP / 0 dBFS) */
     double lookahead_ms;   /* attack ramp length; > 0 */
-    double release_ms;     /* release time constant; > 0 */
-    int adaptive_release;  /* 1: fast return (release_ms / 5) to the sustained reduction of recent
-                            * limiting, never slower than release_ms back to unity */
+    double release_ms;     /* release time constant (the slow envelope's when two-stage); > 0 */
+    int two_stage_release; /* 1: program dependent, fast after transients, release_ms after
+                            * sustained limiting; 0: one release_ms envelope */
     double link;           /* 0 independent channels .. 1 fully linked */
     int true_peak;         /* 1: oversampled detection + safety stage; 0: sample peaks */
 } lathe_limiter_config;
 
-/* Defaults: 0 dB ceiling, 5 ms lookahead, 100 ms release, fixed, linked, true peak. */
+/* Defaults: 0 dB ceiling, 5 ms lookahead, 100 ms two-stage release, linked, true peak. */
 lathe_limiter_config lathe_limiter_config_default(uint32_t rate, uint32_t channels);
 
-/* [main] Returns 0 and sets *out; -1 on out-of-memory, -2 on an invalid configuration. */
-int lathe_limiter_new(const lathe_limiter_config *cfg, lathe_limiter **out);
+/* [main] Returns LATHE_DSP_OK and sets *out, or a lathe_dsp_status (kernel.h); state from al
+ * (NULL: malloc). */
+int lathe_limiter_new(const lathe_limiter_config *cfg, const lathe_dsp_alloc *al,
+                      lathe_limiter **out);
 void lathe_limiter_free(lathe_limiter *l);
 
 /* Output frames of delay between input and output. */

@@ -1,11 +1,14 @@
 /* lossmodel.c - a quick estimate of a limiter's loudness loss (see lossmodel.h). */
 #include "lossmodel.h"
 
+#include "limiter.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct lathe_lossmodel {
+    lathe_dsp_alloc al;
     uint32_t rate, channels, block;
     size_t n, filled;   /* blocks in all, blocks complete */
     uint64_t frames, fed;
@@ -15,21 +18,24 @@ struct lathe_lossmodel {
     double *energy;     /* per channel, in the current block (sums in frame order) */
 };
 
-int lathe_lossmodel_new(uint32_t rate, uint32_t channels, uint64_t frames, lathe_lossmodel **out)
+int lathe_lossmodel_new(uint32_t rate, uint32_t channels, uint64_t frames,
+                        const lathe_dsp_alloc *al, lathe_lossmodel **out)
 {
-    lathe_lossmodel *m = calloc(1, sizeof *m);
+    lathe_dsp_alloc a = lathe_dsp_alloc_or_default(al);
+    lathe_lossmodel *m = lathe_dsp_calloc(&a, 1, sizeof *m);
     if (!m)
-        return -1;
+        return LATHE_DSP_NOMEM;
+    m->al = a;
     m->rate = rate;
     m->channels = channels;
     m->block = rate / 100 ? rate / 100 : 1;
     m->frames = frames;
     m->n = (size_t)((frames + m->block - 1) / m->block);
-    m->data = calloc(m->n ? 2 * m->n : 1, sizeof(float));
-    m->energy = calloc(channels ? channels : 1, sizeof(double));
+    m->data = lathe_dsp_calloc(&a, m->n ? 2 * m->n : 1, sizeof(float));
+    m->energy = lathe_dsp_calloc(&a, channels ? channels : 1, sizeof(double));
     if (!m->data || !m->energy) {
         lathe_lossmodel_free(m);
-        return -1;
+        return LATHE_DSP_NOMEM;
     }
     *out = m;
     return 0;
@@ -39,9 +45,10 @@ void lathe_lossmodel_free(lathe_lossmodel *m)
 {
     if (!m)
         return;
-    free(m->data);
-    free(m->energy);
-    free(m);
+    lathe_dsp_alloc a = m->al;
+    lathe_dsp_free(&a, m->data);
+    lathe_dsp_free(&a, m->energy);
+    lathe_dsp_free(&a, m);
 }
 
 static void end_block(lathe_lossmodel *m)
@@ -100,7 +107,7 @@ int lathe_lossmodel_load(lathe_lossmodel *m, const void *data, size_t size)
 }
 
 double lathe_lossmodel_loss_db(const lathe_lossmodel *m, double gain_db, double ceiling,
-                               double release_ms, double tp_db)
+                               double release_ms, int two_stage, double tp_db)
 {
     double sp = 0.0;
     for (size_t k = 0; k < m->filled; k++)
@@ -110,15 +117,33 @@ double lathe_lossmodel_loss_db(const lathe_lossmodel *m, double gain_db, double 
     /* block peaks to true peaks by the file's ratio; the gain applied */
     double scale = pow(10.0, gain_db / 20.0) * fmax(1.0, pow(10.0, tp_db / 20.0) / sp);
     double recover = exp(-(double)m->block / (release_ms * 1e-3 * m->rate));
-    double env = 1.0, kept = 0.0, in = 0.0;
+    /* two-stage: the fast envelope returns at release_ms / 20 after holding ~one block (the
+     * bridge), the slow one follows it both ways at release_ms, the lower applies */
+    double fast = exp(-LATHE_LIMITER_FAST_DIV * (double)m->block / (release_ms * 1e-3 * m->rate));
+    const double full = pow(10.0, -LATHE_LIMITER_BRIDGE_FULL_DB / 20.0);
+    const double none = pow(10.0, -LATHE_LIMITER_BRIDGE_NONE_DB / 20.0);
+    const double bridged = fmin(1.0, LATHE_LIMITER_BRIDGE_MS * 1e-3 * m->rate / (double)m->block);
+    double env = 1.0, slow = 1.0, kept = 0.0, in = 0.0, pp = 0.0;
     for (size_t k = 0; k < m->filled; k++) {
         double p = (double)m->data[2 * k] * scale, e = (double)m->data[2 * k + 1];
-        /* the lookahead lowers the gain before a peak: a block takes its successor's demand */
+        /* the lookahead lowers the gain before a peak: a block takes its successor's demand
+         * (and, bridged, its predecessor's) */
         double pn = k + 1 < m->filled ? (double)m->data[2 * k + 2] * scale : 0.0;
         double need = fmin(1.0, ceiling / fmax(fmax(p, pn), 1e-30));
-        env = fmin(need, 1.0 - (1.0 - env) * recover);
-        kept += env * env * e;
+        double g;
+        if (two_stage) { /* the bridge: the predecessor's demand over its share of this block,
+                          * the share of the depth */
+            double b = fmin(need, ceiling / fmax(pp, 1e-30));
+            need += bridged * (b - need) * fmin(1.0, fmax(0.0, (b - none) / (full - none)));
+            env = fmin(need, 1.0 - (1.0 - env) * fast);
+            slow = env + (slow - env) * recover;
+            g = fmin(env, slow);
+        } else {
+            g = env = fmin(need, 1.0 - (1.0 - env) * recover);
+        }
+        kept += g * g * e;
         in += e;
+        pp = p;
     }
     return in > 0.0 && kept > 0.0 ? 10.0 * log10(in / kept) : 0.0;
 }

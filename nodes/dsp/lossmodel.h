@@ -14,10 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel.h"
+
 typedef struct lathe_lossmodel lathe_lossmodel;
 
-/* [main] For a stream of `frames` frames (its length must be known). -1 on out-of-memory. */
-int lathe_lossmodel_new(uint32_t rate, uint32_t channels, uint64_t frames, lathe_lossmodel **out);
+/* [main] For a stream of `frames` frames (its length must be known), its state from al (NULL:
+ * malloc). LATHE_DSP_OK, or LATHE_DSP_NOMEM. */
+int lathe_lossmodel_new(uint32_t rate, uint32_t channels, uint64_t frames,
+                        const lathe_dsp_alloc *al, lathe_lossmodel **out);
 void lathe_lossmodel_free(lathe_lossmodel *m);
 /* [rt] Feeds the next n frames of the input (gain 1). */
 void lathe_lossmodel_add(lathe_lossmodel *m, const float *const *ch, uint32_t n);
@@ -28,8 +32,9 @@ const void *lathe_lossmodel_data(const lathe_lossmodel *m, size_t *size);
 int lathe_lossmodel_load(lathe_lossmodel *m, const void *data, size_t size);
 
 /* Predicted loudness loss in dB (>= 0) of gain_db followed by a limiter at ceiling (linear)
- * with the given release, the input's true peak being tp_db. */
+ * with the given release (two_stage: limiter.h's program-dependent one), the input's true peak
+ * being tp_db. */
 double lathe_lossmodel_loss_db(const lathe_lossmodel *m, double gain_db, double ceiling,
-                               double release_ms, double tp_db);
+                               double release_ms, int two_stage, double tp_db);
 
 #endif
