@@ -28,7 +28,7 @@ static const lathe_param limit_table[] = {
                  "release time constant back towards unity gain (after sustained limiting, when "
                  "adaptive)"),
     LATHE_ENUM(limit_params, release, "adaptive", release_choices,
-               "adaptive: program dependent, a reduction held 8 ms then gone in ~30 ms after a "
+               "adaptive: program dependent, a reduction held 6 ms then gone in ~30 ms after a "
                "transient, release_ms after sustained limiting; fixed: release_ms always"),
     LATHE_NUMBER(limit_params, link, 1.0, 0.0, 1.0,
                  "stereo link: 1 one gain for all channels, 0 independent channels"),

@@ -22,14 +22,15 @@
 #define SAFE_RELEASE_MS 20.0
 /* Program-dependent (two-stage) release, the default. A fast envelope holds each reduction for
  * BRIDGE_MS after its peak, then returns at release_ms / FAST_DIV: the held span (with the
- * lookahead, ~14 ms) bridges the half-cycles of bass down to ~36 Hz, so a steady tone sees a
- * steady gain (no modulation, no distortion), while a transient's dip is gone within ~30 ms
- * instead of ~300. (Faster still sells distortion for loudness: at release_ms / 20, Opus 160k
- * decoded limited pink noise 0.5 dB over a ceiling it now stays under.) A slow envelope follows
- * the fast one both ways at release_ms: sustained limiting builds it, a transient barely moves
- * it. The applied gain is the lower of the two, so after dense limiting the gain comes back
- * slowly (no pumping), after a drum hit fast. Both are smoothings of the requirement: when the
- * programme asks for nothing, both return to unity, whatever came before (no ratchet).
+ * lookahead, ~12 ms) bridges the half-cycles of bass, so a steady tone sees a steady gain (60 Hz
+ * 6 dB over: THD+N -85 dB, the fixed release -55), while a transient's dip is gone within
+ * ~30 ms instead of ~300. A slow envelope follows the fast one down over seconds of sustained
+ * limiting (SLOW_ATTACK_MS) and back up at release_ms; the lower of the two applies, so after a
+ * loud passage the gain comes back at release_ms (no pumping), after a drum hit fast. Both are
+ * smoothings of the requirement: when the programme asks for nothing, both return to unity,
+ * whatever came before (no ratchet). Faster settings buy loudness with distortion: at
+ * release_ms / 20, Opus 160k decoded limited pink noise 0.5 dB over a ceiling it now stays
+ * under; an 8 ms bridge cost 0.2-0.4 dB more input gain on real mixes for nothing audible.
  * The bridge is for transparency under light limiting. Under heavy limiting it would hold the
  * deepest dip over every dense passage and cap the loudness the limiter can reach (pink noise
  * pushed 30 dB stopped at -8.3 LUFS against -7.2 without it), so its share fades from full at
@@ -54,8 +55,9 @@ typedef struct gaincomp {
 } gaincomp;
 
 typedef struct release {
-    double a_rel;   /* fixed: the release; two-stage: the slow envelope's both ways */
+    double a_rel;   /* fixed: the release; two-stage: the slow envelope's way back up */
     double a_fast;  /* two-stage: the fast envelope's release */
+    double a_slow_att; /* two-stage: the slow envelope's way down */
     int two_stage;
 } release;
 
@@ -158,7 +160,7 @@ static void gaincomp_step(gaincomp *g, const release *r, const double *req, doub
         g->env = e < held ? e : held;
         double gain = g->env;
         if (r->two_stage) {
-            g->slow = snap_unity(g->slow + (g->env - g->slow) * r->a_rel);
+            g->slow = snap_unity(g->slow + (g->env - g->slow) * (g->env < g->slow ? r->a_slow_att : r->a_rel));
             gain = g->slow < gain ? g->slow : gain;
         }
         g->ones = gain < 1.0 ? 0 : g->ones + 1;
@@ -347,10 +349,11 @@ int lathe_limiter_new(const lathe_limiter_config *cfg, const lathe_dsp_alloc *al
     uint32_t bridge = c->two_stage_release ? (uint32_t)lround(BRIDGE_MS * 1e-3 * c->rate) : 0;
     int rc = stage_init(&l->s1, c, n_gc, c->true_peak, ramp, MAIN_HOLD, bridge, &a);
     l->s1.rel = (release){ one_pole(c->release_ms, c->rate),
-                           one_pole(c->release_ms / FAST_DIV, c->rate), c->two_stage_release };
+                           one_pole(c->release_ms / FAST_DIV, c->rate),
+                           one_pole(LATHE_LIMITER_SLOW_ATTACK_MS, c->rate), c->two_stage_release };
     if (rc == 0 && l->two_stage) {
         rc = stage_init(&l->s2, c, n_gc, 1, SAFE_RAMP, UINT32_MAX, 0, &a);
-        l->s2.rel = (release){ one_pole(SAFE_RELEASE_MS, c->rate), 0.0, 0 };
+        l->s2.rel = (release){ one_pole(SAFE_RELEASE_MS, c->rate), 0.0, 0.0, 0 };
         l->g1_mask = pow2_at_least(l->s2.latency + CHUNK) - 1;
         if (rc == 0 && !(l->g1_ring = lathe_dsp_calloc(&a, l->g1_mask + 1, sizeof(double))))
             rc = -1;

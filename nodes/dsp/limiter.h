@@ -3,11 +3,12 @@
  * Per input frame the detector (tpdetect.h: the 8x interpolation of lathe's meter, the meter's
  * parabolic refinement, and the short 4x interpolator of libebur128-style meters) finds the
  * true peak of each channel, links the channels by `link` (a channel's peak is mixed towards
- * the loudest, never below its own), and asks for gain g_req = min(1, ceiling / peak). The gain computer
- * then takes a sliding minimum over lookahead + 2 * hold frames (monotonic deque, O(1)
- * amortised), applies the release (by default program dependent: a fast envelope holding each
- * reduction 8 ms then returning in ~30 ms, and a slow one of release_ms that sustained
- * limiting builds; the lower wins; see limiter.c), and smooths the attack with a box filter over the lookahead. The minimum window
+ * the loudest, never below its own), and asks for gain g_req = min(1, ceiling / peak). The gain
+ * computer then takes a sliding minimum over lookahead + 2 * hold frames (slidemin.h), applies
+ * the release (by default program dependent: a fast envelope holding each reduction 6 ms then
+ * returning in ~30 ms, and a slow one that seconds of limiting build and that returns at
+ * release_ms; the lower wins; see limiter.c), and smooths the attack with a box filter over the
+ * lookahead. The minimum window
  * is longer than the box by the interpolator's core (17 frames) on each side, so around every
  * peak the applied gain is at or below that peak's requirement where the interpolation has
  * nearly all its weight and, for an isolated peak, exactly flat there.
@@ -36,9 +37,11 @@ extern "C" {
 #define LATHE_LIMITER_MAX_CHANNELS 8
 /* The two-stage release's shape (limiter.c), for models of it (lossmodel.c): each reduction is
  * held BRIDGE_MS after its peak, fully up to BRIDGE_FULL_DB of reduction and not at all from
- * BRIDGE_NONE_DB; then the fast envelope returns at release_ms / FAST_DIV. */
-#define LATHE_LIMITER_BRIDGE_MS 8.0
+ * BRIDGE_NONE_DB; then the fast envelope returns at release_ms / FAST_DIV. The slow envelope
+ * follows it down at SLOW_ATTACK_MS and up at release_ms. */
+#define LATHE_LIMITER_BRIDGE_MS 6.0
 #define LATHE_LIMITER_FAST_DIV 10.0
+#define LATHE_LIMITER_SLOW_ATTACK_MS 2000.0
 #define LATHE_LIMITER_BRIDGE_FULL_DB 6.0
 #define LATHE_LIMITER_BRIDGE_NONE_DB 12.0
 

@@ -117,9 +117,11 @@ double lathe_lossmodel_loss_db(const lathe_lossmodel *m, double gain_db, double 
     /* block peaks to true peaks by the file's ratio; the gain applied */
     double scale = pow(10.0, gain_db / 20.0) * fmax(1.0, pow(10.0, tp_db / 20.0) / sp);
     double recover = exp(-(double)m->block / (release_ms * 1e-3 * m->rate));
-    /* two-stage: the fast envelope returns at release_ms / 20 after holding ~one block (the
-     * bridge), the slow one follows it both ways at release_ms, the lower applies */
+    /* two-stage: the fast envelope returns at release_ms / FAST_DIV after holding ~one block (the
+     * bridge), the slow one follows it down over seconds and up at release_ms, the lower
+     * applies */
     double fast = exp(-LATHE_LIMITER_FAST_DIV * (double)m->block / (release_ms * 1e-3 * m->rate));
+    double settle = exp(-(double)m->block / (LATHE_LIMITER_SLOW_ATTACK_MS * 1e-3 * m->rate));
     const double full = pow(10.0, -LATHE_LIMITER_BRIDGE_FULL_DB / 20.0);
     const double none = pow(10.0, -LATHE_LIMITER_BRIDGE_NONE_DB / 20.0);
     const double bridged = fmin(1.0, LATHE_LIMITER_BRIDGE_MS * 1e-3 * m->rate / (double)m->block);
@@ -136,7 +138,7 @@ double lathe_lossmodel_loss_db(const lathe_lossmodel *m, double gain_db, double 
             double b = fmin(need, ceiling / fmax(pp, 1e-30));
             need += bridged * (b - need) * fmin(1.0, fmax(0.0, (b - none) / (full - none)));
             env = fmin(need, 1.0 - (1.0 - env) * fast);
-            slow = env + (slow - env) * recover;
+            slow = env + (slow - env) * (env < slow ? settle : recover);
             g = fmin(env, slow);
         } else {
             g = env = fmin(need, 1.0 - (1.0 - env) * recover);
