@@ -8,7 +8,9 @@
 #        BENCH_MEM_MIN "SHORT LONG" minutes of the 96 kHz memory test (default "1 4"; "4 60" is the
 #                      issue's full test and takes ~20 minutes on 2 cores)
 #        BENCH_SECTIONS which sections to run (default "release measure analyze nodes album memory
-#                      match plugins catalogue")
+#                      match plugins limiter catalogue")
+#        BENCH_MIXES   the limiter section's mixes (default ../shared/audio/*.wav *.flac, else
+#                      the input)
 #        BENCH_REFERENCE the reference of the match section (default: a 4-minute synthesized one)
 #        BENCH_KEEP=1  keep the work folder
 #
@@ -21,7 +23,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$REPO/tests/bench
 LATHE=${1:-${LATHE_BIN:-$REPO/build/lathe}}
 LATHE=$(cd "$(dirname "$LATHE")" && pwd)/$(basename "$LATHE")
-SECTIONS=${BENCH_SECTIONS:-release measure analyze nodes album memory match plugins catalogue}
+SECTIONS=${BENCH_SECTIONS:-release measure analyze nodes album memory match plugins limiter catalogue}
 read -r MEM_SHORT MEM_LONG <<<"${BENCH_MEM_MIN:-1 4}"
 GTIME=/usr/bin/time
 for t in "$LATHE" "$GTIME"; do [ -x "$t" ] || { echo "run.sh: $t not found"; exit 2; }; done
@@ -343,7 +345,17 @@ if has plugins; then
     printf '\n== limit against x42-dpl through the lv2 node (same song, same drive, same ceiling)\n'
     "$HERE/bench_lv2.sh" "$LATHE" "$IN"
 fi
-# ---- 9. a catalogue in shards over a shared HTTP cache (issue 18) ---------------------------------
+# ---- 9. the limiter against x42-dpl and alimiter at equal loudness (issue 21) -------------------
+if has limiter; then
+    printf '\n== limiter (issue 21): loudness{} against x42-dpl and alimiter at -9 and -11 LUFS\n'
+    MIXES=(${BENCH_MIXES:-})
+    if [ ${#MIXES[@]} = 0 ]; then
+        for f in "$REPO"/../shared/audio/*.wav "$REPO"/../shared/audio/*.flac; do [ -f "$f" ] && MIXES+=("$f"); done
+    fi
+    [ ${#MIXES[@]} = 0 ] && MIXES=("$IN")
+    "$HERE/bench_limiter.sh" "$LATHE" "${MIXES[@]}"
+fi
+# ---- 10. a catalogue in shards over a shared HTTP cache (issue 18) ---------------------------------
 if has catalogue; then
     printf '\n== catalogue (issue 18): lathe batch, 8 tracks, shards over an nginx WebDAV cache\n'
     "$HERE/bench_catalogue.sh" "$LATHE" "$IN"
