@@ -77,6 +77,12 @@ int lathe_cache_open(const char *dir, uint64_t size_cap_bytes, lathe_cache **out
                      size_t errsz);
 /* NULL is a no-op. Does not save stats or run gc: the engine does both at the end of a run. */
 void lathe_cache_free(lathe_cache *c);
+/* Seals this cache's entries with a MAC under key (HMAC-SHA256, 16 to 256 bytes of secret)
+ * instead of a checksum: an entry not sealed with the same key, whether damaged, written
+ * without a key, or forged by anyone who can write the folder or the remote, is a miss and is
+ * removed. Set right after opening. LATHE_CACHE_OK or LATHE_CACHE_ERR_PARAM (with err). */
+int lathe_cache_set_key(lathe_cache *c, const void *key, size_t len, char *err, size_t err_size);
+int lathe_cache_keyed(const lathe_cache *c);
 /* Where the cache's objects come from, process-wide (NULL: the C library's). Set before any
  * cache is opened; the engine sets its own allocator (lathe_set_allocator). */
 void lathe_cache_use_allocator(void *(*alloc)(size_t), void *(*resize)(void *, size_t),

@@ -24,7 +24,7 @@ struct lathe_cache_writer {
     int fd;
     int failed;
     lathe_cache_header h;
-    XXH3_state_t xs;
+    lathe_cache_seal seal;
     size_t used; /* floats in buf */
     float buf[IO_FLOATS];
     char final[LATHE_CACHE_PATH_MAX];
@@ -75,7 +75,7 @@ int lathe_cache_writer_begin(lathe_cache *c, lathe_key key, uint32_t rate, uint3
     static const unsigned char zeros[LATHE_CACHE_HEADER_SIZE];
     if (channels == 0 || channels > LATHE_CACHE_MAX_CHANNELS || rate == 0)
         return LATHE_CACHE_ERR_FORMAT;
-    /* XXH3_state_t wants 64-byte alignment, which the cache's allocator does not promise. */
+    /* the seal's XXH3 state wants 64-byte alignment, which the cache's allocator does not promise */
     void *mem = lathe_cache_alloc(sizeof(lathe_cache_writer) + 63);
     if (!mem)
         return LATHE_CACHE_ERR_NOMEM;
@@ -92,9 +92,13 @@ int lathe_cache_writer_begin(lathe_cache *c, lathe_key key, uint32_t rate, uint3
     w->h.rate = rate;
     w->h.channels = channels;
     w->h.key = key;
-    XXH3_64bits_reset(&w->xs);
+    if (lathe_cache_seal_begin(c, &w->seal) != LATHE_CACHE_OK) {
+        lathe_cache_dealloc(w->mem);
+        return LATHE_CACHE_ERR_NOMEM;
+    }
     lathe_cache_entry_path(c, key, LATHE_CACHE_KIND_AUDIO, 0, w->final);
     if (lathe_cache_entry_create(c, w->final, w->tmp, &w->fd) != LATHE_CACHE_OK) {
+        lathe_cache_seal_abort(&w->seal);
         lathe_cache_dealloc(w->mem);
         return LATHE_CACHE_ERR_IO;
     }
@@ -113,7 +117,7 @@ static void flush(lathe_cache_writer *w)
         return;
     if (!lathe_cache_host_le())
         lathe_cache_swap32(w->buf, w->used);
-    XXH3_64bits_update(&w->xs, w->buf, w->used * 4);
+    lathe_cache_seal_update(&w->seal, w->buf, w->used * 4);
     if (!w->failed && lathe_cache_write_full(w->fd, w->buf, w->used * 4) != LATHE_CACHE_OK) {
         lathe_cache_note(w->c, "cache: cannot write '%s': %s", w->tmp, strerror(errno));
         w->failed = 1;
@@ -164,7 +168,7 @@ int lathe_cache_writer_commit(lathe_cache_writer *w)
     flush(w);
     w->h.payload_bytes = w->h.frames * w->h.channels * 4;
     lathe_cache_header_encode(&w->h, head);
-    lathe_cache_put_le64(trail, XXH3_64bits_digest(&w->xs));
+    lathe_cache_put_le64(trail, lathe_cache_seal_finish(&w->seal, head));
     if (w->failed || lathe_cache_write_full(w->fd, trail, sizeof trail) != LATHE_CACHE_OK ||
         pwrite(w->fd, head, sizeof head, 0) != (ssize_t)sizeof head) {
         if (!w->failed)
@@ -194,30 +198,36 @@ void lathe_cache_writer_abort(lathe_cache_writer *w)
         return;
     close(w->fd);
     unlink(w->tmp);
+    lathe_cache_seal_abort(&w->seal); /* a no-op once commit sealed it */
     lathe_cache_dealloc(w->mem);
 }
 
-/* Streams the payload through XXH3-64 and compares with the trailer. */
+/* Streams the payload through the seal (cache_seal.c) and compares with the trailer. */
 static int verify_payload(lathe_cache_reader *r, const lathe_cache_header *h)
 {
-    XXH3_state_t xs;
-    XXH3_64bits_reset(&xs);
+    lathe_cache_seal seal;
+    if (lathe_cache_seal_begin(r->c, &seal) != LATHE_CACHE_OK)
+        return LATHE_CACHE_ERR_NOMEM;
     uint64_t off = LATHE_CACHE_HEADER_SIZE, left = h->payload_bytes;
     while (left) {
         size_t n = left < IO_BYTES ? (size_t)left : IO_BYTES;
         int rc = lathe_cache_pread_full(r->fd, r->buf, n, off);
-        if (rc != LATHE_CACHE_OK)
+        if (rc != LATHE_CACHE_OK) {
+            lathe_cache_seal_abort(&seal);
             return rc;
-        XXH3_64bits_update(&xs, r->buf, n);
+        }
+        lathe_cache_seal_update(&seal, r->buf, n);
         LATHE_CACHE_COUNT(r->c, bytes_read, n);
         off += n;
         left -= n;
     }
-    unsigned char trail[LATHE_CACHE_TRAILER_SIZE];
+    unsigned char trail[LATHE_CACHE_TRAILER_SIZE], head[LATHE_CACHE_HEADER_SIZE];
+    lathe_cache_header_encode(h, head); /* bytes 0..63 as read: every field was decoded */
+    uint64_t want = lathe_cache_seal_finish(&seal, head);
     int rc = lathe_cache_pread_full(r->fd, trail, sizeof trail, off);
     if (rc != LATHE_CACHE_OK)
         return rc;
-    return lathe_cache_get_le64(trail) == XXH3_64bits_digest(&xs) ? LATHE_CACHE_OK : LATHE_CACHE_MISS;
+    return lathe_cache_get_le64(trail) == want ? LATHE_CACHE_OK : LATHE_CACHE_MISS;
 }
 
 int lathe_cache_reader_open(lathe_cache *c, lathe_key key, lathe_cache_reader **out)
@@ -241,7 +251,8 @@ int lathe_cache_reader_open(lathe_cache *c, lathe_key key, lathe_cache_reader **
         trust(c, key, fd);
     if (rc != LATHE_CACHE_OK) {
         if (rc == LATHE_CACHE_MISS)
-            lathe_cache_entry_corrupt(c, fd, path, "payload checksum mismatch");
+            lathe_cache_entry_corrupt(c, fd, path, lathe_cache_keyed(c) ? "not sealed with this cache's key"
+                                                                        : "payload checksum mismatch");
         else
             close(fd); /* read error: maybe transient, keep the entry */
         lathe_cache_dealloc(r);

@@ -320,7 +320,14 @@ int lathe_cache_small_put(lathe_cache *c, int kind, lathe_key key, const void *d
     if (lathe_cache_entry_create(c, final, tmp, &fd) != LATHE_CACHE_OK)
         return LATHE_CACHE_ERR_IO;
     lathe_cache_header_encode(&h, head);
-    lathe_cache_put_le64(trail, XXH3_64bits(data, n));
+    lathe_cache_seal seal;
+    if (lathe_cache_seal_begin(c, &seal) != LATHE_CACHE_OK) {
+        close(fd);
+        unlink(tmp);
+        return LATHE_CACHE_ERR_NOMEM;
+    }
+    lathe_cache_seal_update(&seal, data, n);
+    lathe_cache_put_le64(trail, lathe_cache_seal_finish(&seal, head));
     if (lathe_cache_write_full(fd, head, sizeof head) != LATHE_CACHE_OK ||
         lathe_cache_write_full(fd, data, n) != LATHE_CACHE_OK ||
         lathe_cache_write_full(fd, trail, sizeof trail) != LATHE_CACHE_OK) {
@@ -361,8 +368,21 @@ int lathe_cache_small_get(lathe_cache *c, int kind, lathe_key key, void *buf, si
         close(fd);
         return LATHE_CACHE_MISS;
     }
-    if (rc != LATHE_CACHE_OK || lathe_cache_get_le64(trail) != XXH3_64bits(buf, n)) {
-        lathe_cache_entry_corrupt(c, fd, path, rc != LATHE_CACHE_OK ? "truncated" : "checksum mismatch");
+    if (rc != LATHE_CACHE_OK) {
+        lathe_cache_entry_corrupt(c, fd, path, "truncated");
+        return LATHE_CACHE_MISS;
+    }
+    lathe_cache_seal seal;
+    if (lathe_cache_seal_begin(c, &seal) != LATHE_CACHE_OK) {
+        close(fd);
+        return LATHE_CACHE_ERR_NOMEM;
+    }
+    unsigned char head[LATHE_CACHE_HEADER_SIZE];
+    lathe_cache_header_encode(&h, head); /* bytes 0..63 as read: every field was decoded */
+    lathe_cache_seal_update(&seal, buf, n);
+    if (lathe_cache_get_le64(trail) != lathe_cache_seal_finish(&seal, head)) {
+        lathe_cache_entry_corrupt(c, fd, path, lathe_cache_keyed(c) ? "not sealed with this cache's key"
+                                                                    : "checksum mismatch");
         return LATHE_CACHE_MISS;
     }
     futimens(fd, NULL); /* LRU: a hit makes the entry young again */

@@ -10,6 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifndef XXH_STATIC_LINKING_ONLY
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t by value in the seal */
+#endif
+#include <xxhash.h>
+
 /* The allocator set by lathe_cache_use_allocator (cache_alloc.c). */
 void *lathe_cache_alloc(size_t n);
 void *lathe_cache_calloc(size_t count, size_t size);
@@ -54,7 +59,25 @@ struct lathe_cache {
     lathe_cache_trusted trusted[LATHE_CACHE_TRUSTED];
     unsigned n_trusted; /* ever added; the list keeps the last LATHE_CACHE_TRUSTED */
     struct lathe_cache_remote *remote; /* NULL: local only (cache_remote.c) */
+    unsigned char mac_key[256];        /* lathe_cache_set_key: entries sealed by a MAC */
+    size_t mac_key_len;                /* 0: sealed by a checksum */
 };
+
+#define LATHE_CACHE_KEY_MIN 16
+
+/* An entry's trailer in the making (cache_seal.c): XXH3-64 of the payload, or with a key
+ * HMAC-SHA256(key, payload || header bytes 0..63) cut to 8 bytes. begin: LATHE_CACHE_OK or
+ * LATHE_CACHE_ERR_NOMEM; finish (or abort) releases it. */
+typedef struct lathe_cache_seal {
+    XXH3_state_t xs;
+    struct evp_mac_ctx_st *mac;
+} lathe_cache_seal;
+int lathe_cache_seal_begin(const lathe_cache *c, lathe_cache_seal *s);
+void lathe_cache_seal_update(lathe_cache_seal *s, const void *p, size_t n);
+uint64_t lathe_cache_seal_finish(lathe_cache_seal *s, const unsigned char head[64]);
+void lathe_cache_seal_abort(lathe_cache_seal *s);
+/* Wipes the key (lathe_cache_free calls it: no secret left in freed memory). */
+void lathe_cache_drop_key(lathe_cache *c);
 
 #define LATHE_CACHE_COUNT(c, field, n) \
     atomic_fetch_add_explicit(&(c)->field, (uint64_t)(n), memory_order_relaxed)

@@ -177,6 +177,7 @@ void lathe_cache_free(lathe_cache *c)
         return;
     pthread_mutex_destroy(&c->lock);
     lathe_cache_remote_free(c->remote);
+    lathe_cache_drop_key(c);
     lathe_cache_dealloc(c);
 }
 

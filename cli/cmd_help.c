@@ -81,7 +81,8 @@ static const struct {
      "                   every shard. Without it: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or\n"
      "                   JOB_COMPLETION_INDEX with --shards N (a Kubernetes Indexed Job)\n"
      "  --cache-remote URL  a shared HTTP cache (GET/PUT, e.g. nginx WebDAV) under the local one\n"
-     "                   (also LATHE_CACHE_REMOTE; LATHE_CACHE_REMOTE_READONLY=1: never PUT)\n"
+     "                   (also LATHE_CACHE_REMOTE; LATHE_CACHE_REMOTE_READONLY=1: never PUT;\n"
+     "                   LATHE_CACHE_KEY or LATHE_CACHE_KEY_FILE: entries sealed by a MAC)\n"
      "  --merge DIR      only (re)build DIR's catalogue report\n"
      "  --json           print {\"shard\", \"shards\", \"tracks\": [each track's record]}\n"},
     {"check",

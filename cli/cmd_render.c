@@ -110,7 +110,15 @@ int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *tit
     cfg.cache = cache;
     cfg.progress = !o->quiet && !o->json && isatty(2);
     cfg.cancel = lathe_cli_cancel_flag();
+    uint64_t bad = cache ? lathe_cache_get_stats(cache).corrupt : 0;
     int rc = lathe_cli_phase("rendering") ? LATHE_ERR_CANCEL : lathe_render(g, &cfg);
+    if (cache && (bad = lathe_cache_get_stats(cache).corrupt - bad) > 0) {
+        /* damaged, or forged (not sealed with LATHE_CACHE_KEY): recomputed, and never silent */
+        char msg[LATHE_ERR_MAX + 64];
+        lathe_cache_last_message(cache, msg, sizeof msg);
+        fprintf(stderr, "lathe: warning: %llu bad cache entr%s removed and recomputed (last: %s)\n",
+                (unsigned long long)bad, bad == 1 ? "y" : "ies", msg);
+    }
     if (rc == LATHE_OK && lathe_cli_phase("measuring"))
         rc = LATHE_ERR_CANCEL;
     if (rc == LATHE_ERR_CANCEL) {

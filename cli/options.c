@@ -5,6 +5,7 @@
 
 #include "nodes/lv2_world.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <math.h>
 #include <stdio.h>
@@ -153,6 +154,32 @@ int lathe_options_parse(lathe_options *o, int argc, char **argv,
     return 0;
 }
 
+/* The cache's MAC key (cache/cache_seal.c) from LATHE_CACHE_KEY, or the file named by
+ * LATHE_CACHE_KEY_FILE (its first line): a secret shared by the machines of one cache, kept out
+ * of command lines (which other users can read in /proc). 0, or -1 with err. */
+static int cache_key(lathe_cache *c, char *err, size_t err_size)
+{
+    const char *key = getenv("LATHE_CACHE_KEY"), *file = getenv("LATHE_CACHE_KEY_FILE");
+    char buf[512];
+    if (file && *file) {
+        FILE *f = fopen(file, "r");
+        if (!f) {
+            snprintf(err, err_size, "LATHE_CACHE_KEY_FILE %s: cannot read: %s", file, strerror(errno));
+            return -1;
+        }
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        buf[strcspn(buf, "\r\n")] = 0;
+        key = buf;
+    }
+    if (!key || !*key)
+        return 0;
+    int rc = lathe_cache_set_key(c, key, strlen(key), err, err_size);
+    memset(buf, 0, sizeof buf);
+    return rc == LATHE_OK ? 0 : -1;
+}
+
 int lathe_options_open_cache(const lathe_options *o, lathe_cache **out)
 {
     *out = NULL;
@@ -177,6 +204,12 @@ int lathe_options_open_cache(const lathe_options *o, lathe_cache **out)
     if (remote && *remote &&
         lathe_cache_set_remote(*out, remote, ro && *ro && strcmp(ro, "0") != 0, err, sizeof err)
             != LATHE_OK) {
+        fprintf(stderr, "lathe: %s\n", err);
+        lathe_cache_free(*out);
+        *out = NULL;
+        return 2;
+    }
+    if (cache_key(*out, err, sizeof err) != 0) {
         fprintf(stderr, "lathe: %s\n", err);
         lathe_cache_free(*out);
         *out = NULL;
