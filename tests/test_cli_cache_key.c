@@ -11,7 +11,6 @@
 
 #include "cache/cache_int.h"
 
-#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,44 +26,29 @@ static const char *script =
  * the checksum the format documents. Returns the number of entries forged. */
 static int forge(void)
 {
-    char root[700];
-    snprintf(root, sizeof root, "%s/cache/" LATHE_CACHE_VDIR, ct_dir);
+    char cmd[700], path[1300];
+    snprintf(cmd, sizeof cmd, "find %s/cache/" LATHE_CACHE_VDIR " -name '*.a'", ct_dir);
+    FILE *list = popen(cmd, "r");
     int forged = 0;
-    DIR *d = opendir(root);
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char sub[1000];
-        snprintf(sub, sizeof sub, "%s/%s", root, e->d_name);
-        DIR *d2 = opendir(sub);
-        struct dirent *f;
-        while (d2 && (f = readdir(d2)) != NULL) {
-            size_t n = strlen(f->d_name);
-            if (n < 3 || strcmp(f->d_name + n - 2, ".a") != 0)
-                continue;
-            char path[1300];
-            snprintf(path, sizeof path, "%s/%s", sub, f->d_name);
-            long len;
-            char *buf = ct_slurp(path, &len);
-            lathe_cache_header h;
-            if (buf && len > LATHE_CACHE_HEADER_SIZE + LATHE_CACHE_TRAILER_SIZE &&
-                !lathe_cache_header_decode((unsigned char *)buf, &h)) {
-                float *x = (float *)(buf + LATHE_CACHE_HEADER_SIZE);
-                for (uint64_t i = 0; i < h.payload_bytes / 4; i++)
-                    x[i] *= -0.5f;
-                lathe_cache_put_le64((unsigned char *)x + h.payload_bytes,
-                                     lathe_cache_checksum(x, h.payload_bytes));
-                ct_write_n(path, buf, (unsigned long)len);
-                forged++;
-            }
-            free(buf);
+    while (list && fgets(path, sizeof path, list)) {
+        path[strcspn(path, "\n")] = 0;
+        long len;
+        char *buf = ct_slurp(path, &len);
+        lathe_cache_header h;
+        if (buf && len > LATHE_CACHE_HEADER_SIZE + LATHE_CACHE_TRAILER_SIZE &&
+            !lathe_cache_header_decode((unsigned char *)buf, &h)) {
+            float *x = (float *)(buf + LATHE_CACHE_HEADER_SIZE);
+            for (uint64_t i = 0; i < h.payload_bytes / 4; i++)
+                x[i] *= -0.5f;
+            lathe_cache_put_le64((unsigned char *)x + h.payload_bytes,
+                                 lathe_cache_checksum(x, h.payload_bytes));
+            ct_write_n(path, buf, (unsigned long)len);
+            forged++;
         }
-        if (d2)
-            closedir(d2);
+        free(buf);
     }
-    if (d)
-        closedir(d);
+    if (list)
+        pclose(list);
     return forged;
 }
 
