@@ -11,7 +11,7 @@ TEST_PACKAGES  := libebur128-dev ffmpeg liblilv-dev lv2-dev x42-plugins \
 BENCH_PACKAGES := ffmpeg sox time
 FUZZ_PACKAGES  := clang
 FUZZ_TIME ?= 60
-FUZZ_TARGETS := fuzz_script fuzz_cache_entry fuzz_audio_reader
+FUZZ_TARGETS := fuzz_script fuzz_cache_entry fuzz_audio_reader fuzz_render
 
 ifeq ($(SANITIZE),1)
 BUILD_DIR ?= build-asan
@@ -78,7 +78,7 @@ fuzz: deps
 	rm -rf build-fuzz/corpus && build-fuzz/tests/fuzz_make_seeds build-fuzz/corpus
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  seeds=$${t#fuzz_}; seeds=$${seeds%_entry}; seeds=$${seeds%_reader}; \
-	  mkdir -p build-fuzz/corpus/$$t-work; echo "fuzzing $$t for $(FUZZ_TIME) s"; \
+	  mkdir -p build-fuzz/corpus/$$t-work build-fuzz/corpus/$$seeds; echo "fuzzing $$t for $(FUZZ_TIME) s"; \
 	  build-fuzz/tests/$$t -max_total_time=$(FUZZ_TIME) -timeout=20 -rss_limit_mb=2048 \
 	    -print_final_stats=1 -artifact_prefix=build-fuzz/crash-$$t- build-fuzz/corpus/$$t-work \
 	    build-fuzz/corpus/$$seeds tests/fuzz/regressions/$$t 2>build-fuzz/$$t.log \
