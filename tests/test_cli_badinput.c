@@ -277,8 +277,10 @@ static const bcase cases[] = {
     {"-D not a number", "output(source('ok.wav'):gain{gain_db = param('g', 0)}, 'out.wav')\n",
      R " -D g=loud", 2, "expected a number", ""},
     {"unknown option", NULL, "render in.lua --frobnicate", 2, "unknown option --frobnicate", ""},
-    /* The cache: damaged entries are misses, never wrong output; an unusable cache is refused. */
-    {"corrupted cache entries", NULL, "render good.lua -o warm --cache ccache --quiet", 0, NULL,
+    /* The cache: damaged entries are misses, never wrong output, and said so; an unusable cache
+     * is refused. */
+    {"corrupted cache entries", NULL, "render good.lua -o warm --cache ccache --quiet", 0,
+     "bad cache entr",
      "a.wav b.wav", setup_corrupt_cache, NULL, "warm"},
     {"cache folder is a file", NULL, "render in.lua -o out --cache text.wav", 3, "text.wav", ""},
     {"cache folder not writable", NULL, "render in.lua -o out --cache rocache", 3, "rocache", "",
