@@ -19,9 +19,13 @@ typedef struct pad_params {
 } pad_params;
 
 static const lathe_param pad_table[] = {
-    LATHE_NUMBER(pad_params, head_s, 0.0, 0.0, 3600.0, "silence before, rounded to a frame"),
+    /* The head is a delay line held in memory, so it has the delay node's bounds (60 s at the
+     * highest rate): an hour at 192 kHz asked for 8.6 GB before the render could even start
+     * (found by fuzz_render). The tail is the engine feeding zeros: it costs no memory. */
+    LATHE_NUMBER(pad_params, head_s, 0.0, 0.0, 60.0, "silence before, rounded to a frame"),
     LATHE_NUMBER(pad_params, tail_s, 0.0, 0.0, 3600.0, "silence after, rounded to a frame"),
-    LATHE_INT(pad_params, head_frames, 0, 0, 2147483647, "silence before in frames (instead of head_s)"),
+    LATHE_INT(pad_params, head_frames, 0, 0, 46080000,
+              "silence before in frames (instead of head_s)"),
     LATHE_INT(pad_params, tail_frames, 0, 0, 2147483647, "silence after in frames (instead of tail_s)"),
     LATHE_INT(pad_params, to_multiple_frames, 0, 0, 1048576,
               "extend the tail to a multiple of this many frames (588: CD sectors); 0: off"),
