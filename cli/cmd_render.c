@@ -21,13 +21,14 @@
 int lathe_cli_ensure_dir(const char *dir)
 {
     struct stat st;
-    if (stat(dir, &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) {
-            fprintf(stderr, "lathe: %s: not a folder\n", dir);
-            return 3;
-        }
-    } else if (mkdir(dir, 0777) != 0) {
+    /* mkdir first: shards started together all create the folder, and only one of them can
+     * (a stat-then-mkdir let the losers fail with "File exists") */
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "lathe: %s: cannot create the output folder: %s\n", dir, strerror(errno));
+        return 3;
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "lathe: %s: not a folder\n", dir);
         return 3;
     }
     if (access(dir, W_OK) != 0) {
