@@ -91,6 +91,8 @@ static lathe_key analysis_blob_key(const lathe_output_result *r)
     lathe_key_builder_init(&kb);
     lathe_key_builder_add_str(&kb, "output-analysis-json");
     lathe_key_builder_add_key(&kb, k);
+    const char *platforms = lathe_spec_platforms(); /* the verdict depends on them too */
+    lathe_key_builder_add_str(&kb, platforms ? platforms : "");
     return lathe_key_builder_finish(&kb);
 }
 
@@ -130,6 +132,12 @@ json_t *lathe_run_to_json(const lathe_graph *g, const lathe_output_meters *m, la
             /* The same bytes as the file it came from: that file's measurements and verdict. */
             json_object_set_new(o, "path", json_string(r->path));
             json_object_set_new(o, "copied_from", json_string(r->copied_from));
+        } else if ((o = remembered(r, cache))) {
+            /* Rendered again to the same key, so to the same bytes as a file checked before (on
+             * another machine too, through a shared cache): its verdict, not a second round of
+             * codec trips. */
+            json_object_set_new(o, "path", json_string(r->path));
+            json_object_set_new(o, "skipped", json_false());
         } else {
             o = lathe_output_to_json(r, lathe_output_meters_result(m, i));
             remember(r, lathe_output_meters_result(m, i), o, cache);

@@ -378,6 +378,11 @@ done:
 
 static const char *default_platforms;
 
+const char *lathe_spec_platforms(void)
+{
+    return default_platforms;
+}
+
 void lathe_spec_set_platforms(const char *list)
 {
     default_platforms = list;

@@ -31,5 +31,6 @@ int lathe_spec_check(const char *spec, const char *platforms, const char *path,
                      const lathe_analysis_result *r, json_t **verdict);
 /* Platforms used when lathe_spec_check gets NULL (master's --platform); NULL: all. */
 void lathe_spec_set_platforms(const char *list);
+const char *lathe_spec_platforms(void);
 
 #endif
