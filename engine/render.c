@@ -1,18 +1,18 @@
 /* One streaming pass: sources (files, cache entries, generators, barriers pulling their
  * materialised inputs) are read block by block; every needed node runs once per round in index
- * (topological) order; fan-out reads the producer's FIFO in place; sinks write and measure;
+ * (topological) order; fan-out reads the producer's FIFO in place; sinks write and measure
+ * (render_sink.c);
  * stored nodes are teed into the cache as they are produced. */
 #define _POSIX_C_SOURCE 200809L
 #include "graph_int.h"
 
 #include "audio_io.h"
 #include "fifo.h"
-#include "md5.h"
 #include "params.h"
 #include "pool.h"
 #include "progress.h"
+#include "render_sink.h"
 #include "stream.h"
-#include "writebehind.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -35,15 +35,6 @@ typedef struct pass_node {
     lathe_cache_writer *tee;
     float *scratch[LATHE_MAX_CHANNELS]; /* readers: their own block (readers run in parallel) */
 } pass_node;
-
-typedef struct pass_sink {
-    int sink, node;
-    uint64_t pos;
-    lathe_audio_writer *writer;
-    lathe_writebehind *encoder; /* writes `writer` on its own thread */
-    void *tap;                  /* the host's state for this output (lathe_output_tap) */
-    int tapped;                 /* open() succeeded: close() is owed */
-} pass_sink;
 
 typedef struct pass {
     lathe_graph *g;
@@ -293,26 +284,6 @@ static int step_runner(pass *p, int id, uint32_t *consumed)
     return rc;
 }
 
-static int step_sink(pass *p, int s)
-{
-    pass_sink *k = &p->ps[s];
-    const lathe_fifo *f = &p->pn[k->node].fifo;
-    uint32_t a = lathe_fifo_avail(f, k->pos);
-    if (!a)
-        return LATHE_OK;
-    const float *x[LATHE_MAX_CHANNELS];
-    for (uint32_t c = 0; c < f->channels; c++)
-        x[c] = f->ch[c] + (k->pos - f->start);
-    graph_sink *gs = &p->g->sinks[k->sink];
-    if (lathe_writebehind_write(k->encoder, x, a) != LATHE_OK)
-        return lathe_graph_fail(p->g, -1, LATHE_ERR_IO,
-                                "%s: write failed (disk full or file too large?)", gs->path);
-    if (p->tap && p->tap->write)
-        p->tap->write(k->tap, x, a);
-    k->pos += a;
-    return LATHE_OK;
-}
-
 /* Frames every reader of a FIFO has passed can go. */
 static void compact(pass *p)
 {
@@ -340,41 +311,6 @@ static void compact(pass *p)
                                   low[i] == UINT64_MAX ? p->pn[i].fifo.start + p->pn[i].fifo.len : low[i]);
 }
 
-static int open_sink(pass *p, int s)
-{
-    lathe_graph *g = p->g;
-    graph_sink *gs = &g->sinks[s];
-    pass_sink *k = &p->ps[p->n_ps];
-    const graph_node *n = &g->nodes[lathe_plan_resolve(g, gs->node)];
-    char err[LATHE_ERR_MAX + 64];
-    lathe_audio_writer_config cfg = {
-        .container = gs->format ? lathe_audio_format_from_path(gs->format)
-                                : lathe_audio_format_from_path(gs->path),
-        .bits = gs->bits, .rate = n->fmt.rate, .channels = n->fmt.channels,
-        .bitrate_kbps = gs->bitrate_kbps, .frames = n->fmt.frames,
-    };
-    if (cfg.container == LATHE_FMT_AUTO)
-        return lathe_graph_fail(g, -1, LATHE_ERR_PARAM,
-                                "%s: unknown output format (use .wav, .flac, .aiff, .mp3, .opus or .ogg)", gs->path);
-    memset(k, 0, sizeof *k);
-    k->sink = s;
-    k->node = lathe_plan_resolve(g, gs->node);
-    int rc = lathe_audio_writer_open(gs->path, &cfg, &k->writer, err, sizeof err);
-    if (rc != LATHE_OK)
-        return lathe_graph_fail(g, -1, rc, "%s", err);
-    p->n_ps++;
-    for (int t = 0; gs->tags[t] && gs->tags[t + 1]; t += 2)
-        lathe_audio_writer_set_tag(k->writer, gs->tags[t], gs->tags[t + 1]);
-    rc = lathe_writebehind_new(k->writer, n->fmt.channels, p->threads > 1, &k->encoder);
-    if (rc == LATHE_OK && p->tap && p->tap->open) {
-        rc = p->tap->open(p->tap->ud, s, &n->fmt, &k->tap);
-        k->tapped = rc == LATHE_OK;
-        if (rc != LATHE_OK)
-            rc = lathe_graph_fail(g, -1, rc, "%s: the output tap could not start", gs->path);
-    }
-    return rc;
-}
-
 /* The cache keys of this pass describe the sources as they were hashed. A file rewritten since
  * (even to the same size: its ctime moves, which no user can set back) would give outputs that
  * match neither version, and cache entries filed under the old content: nothing is committed. */
@@ -390,29 +326,6 @@ static int sources_unchanged(pass *p)
         if (memcmp(now, n->src_id, sizeof now) != 0)
             return lathe_graph_fail(p->g, -1, LATHE_ERR_IO, "%s changed while it was being read: "
                                     "nothing was written or cached; render again", n->path);
-    }
-    return LATHE_OK;
-}
-
-static int finish_sinks(pass *p)
-{
-    lathe_graph *g = p->g;
-    for (int s = 0; s < p->n_ps; s++) {
-        pass_sink *k = &p->ps[s];
-        graph_sink *gs = &g->sinks[k->sink];
-        char err[LATHE_ERR_MAX + 64];
-        if (lathe_writebehind_finish(k->encoder) != LATHE_OK)
-            return lathe_graph_fail(g, -1, LATHE_ERR_IO,
-                                    "%s: write failed (disk full or file too large?)", gs->path);
-        gs->result.clipped = lathe_audio_writer_clipped(k->writer);
-        int rc = lathe_audio_writer_commit(k->writer, err, sizeof err);
-        if (rc != LATHE_OK)
-            return lathe_graph_fail(g, -1, rc, "%s", err);
-        if (gs->md5 && lathe_graph_write_sums(g, gs->md5, err, sizeof err) != 0)
-            return lathe_graph_fail(g, -1, LATHE_ERR_IO, "%s", err);
-        if (k->tapped && p->tap->close)
-            p->tap->close(p->tap->ud, k->sink, k->tap, 1);
-        k->tapped = 0;
     }
     return LATHE_OK;
 }
@@ -451,12 +364,8 @@ static void close_pass(pass *p, int ok)
             lathe_dealloc(q->scratch[c]);
     }
     pthread_mutex_unlock(&graph_mu);
-    for (int s = 0; s < p->n_ps; s++) {
-        lathe_writebehind_free(p->ps[s].encoder);
-        lathe_audio_writer_free(p->ps[s].writer); /* removes the temp file unless committed */
-        if (p->ps[s].tapped && p->tap->close)
-            p->tap->close(p->tap->ud, p->ps[s].sink, p->ps[s].tap, 0);
-    }
+    for (int s = 0; s < p->n_ps; s++)
+        lathe_sink_close(&p->ps[s], p->tap);
 
     lathe_dealloc(p->pn);
     lathe_dealloc(p->ps);
@@ -551,7 +460,8 @@ static void node_task(void *ud, int t)
 static void sink_task(void *ud, int t)
 {
     pass *p = ud;
-    p->rcs[t] = step_sink(p, t);
+    pass_sink *k = &p->ps[t];
+    p->rcs[t] = lathe_sink_step(p->g, k, &p->pn[k->node].fifo, p->tap);
 }
 
 static int first_error(const pass *p, int n)
@@ -618,14 +528,17 @@ int lathe_render_pass(lathe_graph *g, const lathe_render_config *cfg, lathe_cach
     pthread_mutex_unlock(&graph_mu);
     if (rc != LATHE_OK)
         goto done;
-    for (int s = 0; s < n_sinks; s++)
-        if ((rc = open_sink(&p, sinks[s])) != LATHE_OK)
+    for (int s = 0; s < n_sinks; s++) {
+        rc = lathe_sink_open(g, &p.ps[p.n_ps], sinks[s], p.threads, p.tap);
+        p.n_ps += p.ps[p.n_ps].writer != NULL; /* from here close_pass owes it a close */
+        if (rc != LATHE_OK)
             goto done;
+    }
     rc = run_rounds(&p, cfg);
     if (rc == LATHE_OK)
         rc = sources_unchanged(&p);
-    if (rc == LATHE_OK)
-        rc = finish_sinks(&p);
+    for (int s = 0; s < p.n_ps && rc == LATHE_OK; s++)
+        rc = lathe_sink_finish(g, &p.ps[s], p.tap);
 done:
     close_pass(&p, rc == LATHE_OK);
     return rc;
