@@ -1,8 +1,7 @@
 /* One streaming pass: sources (files, cache entries, generators, barriers pulling their
  * materialised inputs) are read block by block; every needed node runs once per round in index
  * (topological) order; fan-out reads the producer's FIFO in place; sinks write and measure
- * (render_sink.c);
- * stored nodes are teed into the cache as they are produced. */
+ * (render_sink.c); stored nodes are teed into the cache as they are produced. */
 #define _POSIX_C_SOURCE 200809L
 #include "graph_int.h"
 
