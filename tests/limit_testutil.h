@@ -1,197 +1,43 @@
 /* limit_testutil.h - shared helpers of test_limit.c and test_loudness.c: parameters by name,
  * loudness and true peak measured by lathe's meters and (when available) by libebur128,
- * report parsing, and programme-like test signals. Header-only (static) on purpose: two test
- * executables use it. */
+ * report parsing, and programme-like test signals. Compiled once (limit_testutil.c). */
 #ifndef LATHE_LIMIT_TESTUTIL_H
 #define LATHE_LIMIT_TESTUTIL_H
 
-#include "measure/bs1770.h"
 #include "nodeharness.h"
-#include "engine/params.h"
 #include "testutil.h"
-#include "dsp/truepeak.h"
 
-#include <math.h>
-#include <sndfile.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdint.h>
 
-#ifdef LATHE_HAVE_EBUR128
-#include <ebur128.h>
-#endif
+/* Sets a parameter of a node's struct by name through the engine's table code (a test bug,
+ * exit 2, when it does not take it). */
+void lt_set(const lathe_node_desc *d, void *p, const char *name, double v);
+void lt_set_str(const lathe_node_desc *d, void *p, const char *name, const char *v);
 
-static void lt_set(const lathe_node_desc *d, void *p, const char *name, double v)
-{
-    char err[256];
-    const lathe_param *pp = lathe_params_find(d->params, name);
-    int rc = pp ? lathe_param_set_number(pp, p, v, err, sizeof err) : -1;
-    if (rc != 0) {
-        fprintf(stderr, "test bug: cannot set %s=%g\n", name, v);
-        exit(2);
-    }
-}
-
-static inline void lt_set_str(const lathe_node_desc *d, void *p, const char *name, const char *v)
-{
-    char err[256];
-    const lathe_param *pp = lathe_params_find(d->params, name);
-    if (!pp || lathe_param_set_string(pp, p, v, err, sizeof err) != 0) {
-        fprintf(stderr, "test bug: cannot set %s=%s\n", name, v);
-        exit(2);
-    }
-}
-
-/* lathe's 8x meter, dBTP. */
-static double lt_tp_lathe(const tu_signal *s)
-{
-    lathe_truepeak *t;
-    if (lathe_truepeak_new(s->fmt.rate, s->fmt.channels, NULL, &t) != 0)
-        return NAN;
-    lathe_truepeak_add(t, (const float *const *)s->ch, (uint32_t)s->fmt.frames);
-    /* flush the interpolator so the last samples' intervals are measured too */
-    float *z = calloc(256, sizeof(float));
-    const float *zc[LATHE_MAX_CHANNELS];
-    for (uint32_t c = 0; c < s->fmt.channels; c++)
-        zc[c] = z;
-    lathe_truepeak_add(t, zc, 256);
-    double v = lathe_truepeak_max(t);
-    free(z);
-    lathe_truepeak_free(t);
-    return 20.0 * log10(v);
-}
-
-static inline double lt_lufs_lathe(const tu_signal *s)
-{
-    lathe_bs1770 *m;
-    if (lathe_bs1770_new(s->fmt.rate, s->fmt.channels, &m) != 0)
-        return NAN;
-    lathe_bs1770_add(m, (const float *const *)s->ch, (uint32_t)s->fmt.frames);
-    double v = lathe_bs1770_integrated(m);
-    lathe_bs1770_free(m);
-    return v;
-}
-
+/* lathe's 8x meter, dBTP; lathe's BS.1770 integrated loudness, LUFS. */
+double lt_tp_lathe(const tu_signal *s);
+double lt_lufs_lathe(const tu_signal *s);
 #ifdef LATHE_HAVE_EBUR128
 /* libebur128: integrated loudness (LUFS) and true peak (dBTP, max over channels). */
-static void lt_ebur(const tu_signal *s, double *lufs, double *tp)
-{
-    uint32_t ch = s->fmt.channels;
-    size_t n = (size_t)s->fmt.frames;
-    ebur128_state *st = ebur128_init(ch, s->fmt.rate, EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
-    float *il = malloc(sizeof(float) * ch * 65536);
-    for (size_t off = 0; off < n; off += 65536) {
-        size_t k = n - off < 65536 ? n - off : 65536;
-        for (size_t i = 0; i < k; i++)
-            for (uint32_t c = 0; c < ch; c++)
-                il[i * ch + c] = s->ch[c][off + i];
-        ebur128_add_frames_float(st, il, k);
-    }
-    double m = 0.0, v;
-    for (uint32_t c = 0; c < ch; c++)
-        if (ebur128_true_peak(st, c, &v) == EBUR128_SUCCESS && v > m)
-            m = v;
-    *tp = 20.0 * log10(m);
-    if (ebur128_loudness_global(st, lufs) != EBUR128_SUCCESS)
-        *lufs = NAN;
-    free(il);
-    ebur128_destroy(&st);
-}
+void lt_ebur(const tu_signal *s, double *lufs, double *tp);
 #endif
 
 /* Value of "key=value" in a node report, NAN when absent. */
-static double lt_report(const char *report, const char *key)
-{
-    size_t k = strlen(key);
-    for (const char *p = report; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (strncmp(p, key, k) == 0 && p[k] == '=')
-            return atof(p + k + 1);
-    return NAN;
-}
-
-static int lt_equal(const tu_signal *a, const tu_signal *b)
-{
-    if (a->fmt.frames != b->fmt.frames || a->fmt.channels != b->fmt.channels)
-        return 0;
-    for (uint32_t c = 0; c < a->fmt.channels; c++)
-        if (memcmp(a->ch[c], b->ch[c], sizeof(float) * (size_t)a->fmt.frames) != 0)
-            return 0;
-    return 1;
-}
-
-static void lt_scale(tu_signal *s, double g)
-{
-    for (uint32_t c = 0; c < s->fmt.channels; c++)
-        for (uint64_t i = 0; i < s->fmt.frames; i++)
-            s->ch[c][i] = (float)((double)s->ch[c][i] * g);
-}
+double lt_report(const char *report, const char *key);
+/* Multiplies every sample by g. */
+void lt_scale(tu_signal *s, double g);
 
 /* Programme-like stereo signals (PLR = true peak - integrated loudness): kind 0 dense (three
  * detuned tones + a little noise, PLR ~7 dB), 1 sustained noise with a slow envelope (~9 dB),
  * 2 percussive noise hits with fast decays over a bed (~17 dB), 3 a bass line with short
  * clicks over a bed (~13 dB). Low-passed noise so the spectrum is music-like. */
-static tu_signal lt_programme(int kind, uint32_t rate, double seconds, uint64_t seed)
-{
-    uint64_t n = (uint64_t)(seconds * rate);
-    tu_signal s = tu_signal_new(rate, 2, n);
-    const double pi = 3.14159265358979323846;
-    for (uint32_t c = 0; c < 2; c++) {
-        uint64_t rs = seed * 2654435761u + c + 1;
-        double lp = 0.0, a = exp(-2.0 * pi * 3000.0 / rate);
-        for (uint64_t i = 0; i < n; i++) {
-            double t = (double)i / rate, w = tu_rand(&rs);
-            lp = a * lp + (1.0 - a) * w * 3.0;
-            double v;
-            if (kind == 0) {
-                v = sin(2 * pi * 110.0 * t) + 0.8 * sin(2 * pi * 165.3 * t + c) +
-                    0.6 * sin(2 * pi * 220.7 * t) + 0.3 * lp;
-            } else if (kind == 1) {
-                v = lp * (0.6 + 0.4 * sin(2 * pi * 0.25 * t));
-            } else if (kind == 2) {
-                double ph = fmod(t, 0.5);
-                v = lp * (0.15 + 3.0 * exp(-ph / 0.012));
-            } else {
-                double ph = fmod(t + 0.1 * c, 0.25);
-                v = lp * 0.4 + 0.5 * sin(2 * pi * 55.0 * t) * exp(-ph / 0.08) +
-                    lp * 2.0 * exp(-ph / 0.004);
-            }
-            s.ch[c][i] = (float)v;
-        }
-    }
-    return s;
-}
+tu_signal lt_programme(int kind, uint32_t rate, double seconds, uint64_t seed);
 
 /* Reads at most max_s seconds of an audio file (libsndfile); -1 when it cannot be opened. */
-static int lt_read_file(const char *path, double max_s, tu_signal *out)
-{
-    SF_INFO info = {0};
-    SNDFILE *f = sf_open(path, SFM_READ, &info);
-    if (!f)
-        return -1;
-    sf_count_t n = info.frames;
-    if (n > (sf_count_t)(max_s * info.samplerate))
-        n = (sf_count_t)(max_s * info.samplerate);
-    float *il = malloc(sizeof(float) * (size_t)n * (size_t)info.channels);
-    n = sf_readf_float(f, il, n);
-    sf_close(f);
-    *out = tu_signal_new((uint32_t)info.samplerate, (uint32_t)info.channels, (uint64_t)n);
-    for (sf_count_t i = 0; i < n; i++)
-        for (int c = 0; c < info.channels; c++)
-            out->ch[c][i] = il[i * info.channels + c];
-    free(il);
-    return 0;
-}
-
-/* The real mixes of $LATHE_SRC/../shared/audio (tier 2; absent in a user's clone). */
-static const char *const lt_mixes[] = { "greshz-coolsnip.wav", "surrender-main.wav",
-                                        "esoxlb-cpu-excerpt.wav", "oglsdl-dr8v2.flac", NULL };
-
-static int lt_read_mix(int i, double max_s, tu_signal *out)
-{
-    const char *src = getenv("LATHE_SRC");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/../shared/audio/%s", src ? src : ".", lt_mixes[i]);
-    return lt_read_file(path, max_s, out);
-}
+int lt_read_file(const char *path, double max_s, tu_signal *out);
+/* The real mixes of $LATHE_SRC/../shared/audio (tier 2; absent in a user's clone), NULL
+ * terminated, and the i-th of them read like lt_read_file. */
+extern const char *const lt_mixes[];
+int lt_read_mix(int i, double max_s, tu_signal *out);
 
 #endif
