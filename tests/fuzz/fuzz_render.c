@@ -45,6 +45,7 @@ static int usable(const lathe_node_desc *d)
  * parameter in table order (a fixed stride, so an input's node picks stay where they were
  * whatever each node's table holds). */
 #define PARAM_BYTES 32
+#define MAX_OUT_FRAMES (20 * 192000)
 static void draw(const lathe_param *t, unsigned char *params, bytes *b)
 {
     bytes slice = {b->p, b->n < PARAM_BYTES ? b->n : PARAM_BYTES};
@@ -140,6 +141,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char out[600];
     snprintf(out, sizeof out, "%s/fuzz.wav", dir);
     lathe_output_config oc = {.bits = 24};
+    /* A chain may legitimately ask for an hour of output (pad's tail, a slow time base): the
+     * fuzzer looks for faults, not long renders, so it stops at MAX_OUT_FRAMES. */
+    lathe_format f;
+    ok = ok && lathe_graph_node_format(g, last, &f) == LATHE_OK && f.frames <= MAX_OUT_FRAMES;
     if (ok && lathe_graph_add_output(g, last, out, &oc, "fuzz") == LATHE_OK) {
         lathe_render_config cfg = lathe_render_config_default();
         cfg.tmp_dir = dir;
