@@ -11,6 +11,7 @@
 #include "preview.h"
 #include "render_report.h"
 #include "report_match.h"
+#include "report_findings.h"
 #include "report_format.h"
 #include "report_graph.h"
 #include "report_svg.h"
@@ -174,7 +175,8 @@ static void spec_verdict(FILE *f, const json_t *spec)
 }
 
 /* Spec verdict (when the output names a profile), then QC: errors fail, with their messages. */
-static void verdict(FILE *f, const lathe_analysis_result *a, const json_t *spec)
+static void verdict(FILE *f, const lathe_output_result *o, const lathe_analysis_result *a,
+                    const json_t *spec)
 {
     fputs("<td>", f);
     if (spec)
@@ -185,8 +187,9 @@ static void verdict(FILE *f, const lathe_analysis_result *a, const json_t *spec)
     }
     size_t errors = 0, warnings = 0;
     for (size_t k = 0; k < a->n_findings; k++)
-        errors += a->findings[k].severity == LATHE_SEV_ERROR,
-            warnings += a->findings[k].severity == LATHE_SEV_WARNING;
+        if (!o || lathe_finding_applies(o, &a->findings[k]))
+            errors += a->findings[k].severity == LATHE_SEV_ERROR,
+                warnings += a->findings[k].severity == LATHE_SEV_WARNING;
     fputs(errors ? "<span class=\"fail\">QC fail: " : "<span class=\"pass\">QC pass", f);
     for (size_t k = 0, shown = 0; k < a->n_findings && shown < 4; k++)
         if (a->findings[k].severity == LATHE_SEV_ERROR) {
@@ -198,8 +201,8 @@ static void verdict(FILE *f, const lathe_analysis_result *a, const json_t *spec)
     fputs("</span></td>", f);
 }
 
-static void measure_row(FILE *f, const char *name, const char *what, const lathe_analysis_result *a,
-                        const json_t *spec)
+static void measure_row(FILE *f, const lathe_output_result *o, const char *name, const char *what,
+                        const lathe_analysis_result *a, const json_t *spec)
 {
     fputs("<tr><td>", f);
     lathe_html_escape(f, name);
@@ -211,7 +214,7 @@ static void measure_row(FILE *f, const char *name, const char *what, const lathe
     num(f, a ? a->lra_lu : (double)NAN, 1);
     num(f, a ? a->true_peak_dbtp : (double)NAN, 2);
     num(f, a ? a->plr_db : (double)NAN, 1);
-    verdict(f, a, spec);
+    verdict(f, o, a, spec);
     fputs("</tr>\n", f);
 }
 
@@ -222,7 +225,7 @@ static void summary_table(FILE *f, const rep *r)
           "<th>true peak dBTP</th><th>PLR dB</th><th>verdict</th></tr>\n", f);
     for (int s = 0; s < r->n_src; s++)
         if (r->src_an[s])
-            measure_row(f, base(r->src_path[s]), "source", r->src_an[s], NULL);
+            measure_row(f, NULL, base(r->src_path[s]), "source", r->src_an[s], NULL);
     for (int i = 0; i < r->n_out; i++) {
         const lathe_output_result *o = lathe_graph_output_result(r->g, i);
         char what[160], depth[32];
@@ -230,7 +233,7 @@ static void summary_table(FILE *f, const rep *r)
                  o->deliverable ? ": " : "", o->format, lathe_output_depth(o, depth, sizeof depth),
                  o->fmt.rate, o->fmt.channels, o->skipped ? " (up to date)" : "");
         const json_t *out = json_array_get(json_object_get(r->run, "outputs"), (size_t)i);
-        measure_row(f, base(o->path), what, r->an[i], json_object_get(out, "spec"));
+        measure_row(f, o, base(o->path), what, r->an[i], json_object_get(out, "spec"));
     }
     fputs("</table>\n<p class=\"note\">Spec: the deliverable profile's rules (<code>lathe check"
           "</code>). QC: lathe's findings (specs.md \xc2\xa7""6); errors fail, warnings are listed "
@@ -454,34 +457,6 @@ static void spectrum_chart(FILE *f, const rep *r)
     lathe_svg_line_chart(f, &c, s, n);
 }
 
-static void findings(FILE *f, const rep *r)
-{
-    fputs("<h2 id=\"findings\">QC findings</h2>\n", f);
-    for (int i = 0; i < r->n_out; i++) {
-        const lathe_analysis_result *a = r->an[i];
-        fputs("<h3>", f);
-        lathe_html_escape(f, base(lathe_graph_output_result(r->g, i)->path));
-        fputs("</h3>\n", f);
-        if (!a || !a->n_findings) {
-            fputs(a ? "<p>No findings.</p>\n" : "<p>Not measured.</p>\n", f);
-            continue;
-        }
-        fputs("<table class=\"findings\"><tr><th>time</th><th>severity</th><th>check</th>"
-              "<th>what</th></tr>\n", f);
-        for (size_t k = 0; k < a->n_findings; k++) {
-            const lathe_finding *x = &a->findings[k];
-            fprintf(f, "<tr><td class=\"n\">%d:%04.1f</td><td class=\"%s\">%s</td><td>",
-                    (int)(x->time_s / 60), fmod(x->time_s, 60.0), lathe_severity_name(x->severity),
-                    lathe_severity_name(x->severity));
-            lathe_html_escape(f, x->code);
-            fputs("</td><td>", f);
-            lathe_html_escape(f, x->message);
-            fputs("</td></tr>\n", f);
-        }
-        fputs("</table>\n", f);
-    }
-}
-
 /* A node's "key=value" lines as "key: value unit; ...", numbers to their meaning. */
 static void node_report(FILE *f, const char *text)
 {
@@ -550,7 +525,10 @@ static void document(FILE *f, const rep *r, const char *title)
     gr_time_chart(f, r);
     spectrum_chart(f, r);
     lathe_report_match_charts(f, r->g);
-    findings(f, r);
+    const lathe_analysis_result *srcs[r->n_out > 0 ? r->n_out : 1];
+    for (int i = 0; i < r->n_out; i++)
+        srcs[i] = r->out_src[i] >= 0 ? r->src_an[r->out_src[i]] : NULL;
+    lathe_report_findings(f, r->g, r->an, srcs);
     nodes_and_cache(f, r);
     lathe_report_graph(f, r->g);
     fputs("</body></html>\n", f);
