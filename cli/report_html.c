@@ -236,7 +236,8 @@ static void summary_table(FILE *f, const rep *r)
         measure_row(f, o, base(o->path), what, r->an[i], json_object_get(out, "spec"));
     }
     fputs("</table>\n<p class=\"note\">Spec: the deliverable profile's rules (<code>lathe check"
-          "</code>). QC: lathe's findings (specs.md \xc2\xa7""6); errors fail, warnings are listed "
+          "</code>). QC: lathe's findings (README, \xe2\x80\x9cQC checks\xe2\x80\x9d, installed with "
+          "the program); errors fail, warnings are listed "
           "below.</p>\n", f);
 }
 

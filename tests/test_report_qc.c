@@ -1,7 +1,7 @@
 /* report.html's QC findings as an engineer reads them (#17): an output that names a deliverable
  * is judged by its own spec, so a CD limited to -0.3 dBTP is not flagged "above -1 dBTP" (the
- * same output without a deliverable still is: the filter is that narrow), and a finding the
- * source already had is marked "also in the source". */
+ * same output without a deliverable still is: the filter is that narrow), a finding the source
+ * already had is marked "also in the source", and the documents it cites are installed ones. */
 #define _XOPEN_SOURCE 700
 #include "clitest.h"
 #include "testutil.h"
@@ -52,6 +52,9 @@ int main(void)
         CHECK(strstr(cd, "silence_head") && strstr(cd, "(also in the source)"),
               "the inherited silent head is marked as in the source");
     }
+    /* what it cites is installed with the program (README, man page), not the design notes */
+    CHECK(html && !strstr(html, "specs.md") && !strstr(html, "design.md") && strstr(html, "QC checks"),
+          "report.html cites the installed README's QC checks");
     free(cd);
     free(plain);
     free(html);

@@ -27,7 +27,7 @@ extern "C" {
 #define LATHE_QC_MAX_EVENTS 10000
 #define LATHE_QC_CLICK_K 14.0
 #define LATHE_QC_CLICK_CROWD_S 0.025  /* spikes this close together are the signal's edges */
-#define LATHE_QC_CLICK_PERIOD_S 0.05  /* ... and so is a regular series up to this period */ /* spikes this close together are the signal's edges */
+#define LATHE_QC_CLICK_PERIOD_S 0.05  /* ... and so is a regular series up to this period */
 #define LATHE_QC_CLICK_STANDOUT 4.0   /* ... unless one is this much stronger (12 dB) */
 #define LATHE_QC_FULL_SCALE 0.99996948f /* 32767/32768: 16-bit positive full scale */
 #define LATHE_QC_CLIP_RUN 4             /* PCM-1630: 4 consecutive full-scale samples = over */
