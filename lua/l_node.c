@@ -215,7 +215,7 @@ static int construct(lua_State *L)
         return luaL_error(L, "%s: takes %d input node%s, got %d", d->name, d->n_inputs,
                           d->n_inputs == 1 ? "" : "s", n_in);
     char origin[512];
-    lathe_lua_origin(L, origin, sizeof origin);
+    lathe_lua_origin(L, d->name, origin, sizeof origin);
     lathe_node_id id;
     if (lathe_graph_add_node(ctx->g, d, params, inputs, n_in, origin, &id) != LATHE_OK)
         return lathe_lua_graph_error(L);

@@ -18,6 +18,11 @@ typedef struct lathe_script_ctx {
     int exhausted;               /* the budget is spent: nothing may catch that */
     char where[256];             /* "script.lua:12:" last seen by the hook, for memory errors */
     char chunkname[4096];        /* "@script.lua" as Lua names the script's own chunk */
+    char *source;                /* the script's text, to place each node of a chain written
+                                  * over several lines (l_where.c); NULL from stdin */
+    size_t source_len;
+    int chain_line;              /* the line whose chain is being placed, and where its next */
+    size_t chain_pos;            /* method call is searched from */
     unsigned char *define_read;  /* per define: some param() read its name */
 } lathe_script_ctx;
 
@@ -32,8 +37,11 @@ int lathe_lua_graph_error(lua_State *L);
 /* The closest name to `name` among the script's global functions (node constructors, source,
  * param, output, ...) for "did you mean"; NULL when nothing is close. Copies into buf. */
 const char *lathe_lua_suggest_global(lua_State *L, const char *name, char *buf, size_t size);
-/* "script.lua:12" of the calling Lua line, into buf. */
-void lathe_lua_origin(lua_State *L, char *buf, size_t size);
+/* "script.lua:12", into buf: the user's script line a node or output comes from (a stock
+ * chain's helper is placed at the script line that called it). method: the node type when a
+ * node is being made, so a chain written over several lines places each node on its own line;
+ * else NULL. */
+void lathe_lua_origin(lua_State *L, const char *method, char *buf, size_t size);
 /* l_defines.c: param() and the -D values nothing read. */
 void lathe_lua_open_defines(lua_State *L);
 /* After the script ran: 0 when every -D (but the program's own) was read by a param() call;

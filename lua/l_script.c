@@ -82,7 +82,7 @@ lathe_node_id lathe_lua_add_source(lua_State *L, const char *path)
     char resolved[PATH_MAX], origin[512];
     lathe_lua_resolve_input(ctx, path, resolved, sizeof resolved);
     guard_file(L, resolved, "source", path);
-    lathe_lua_origin(L, origin, sizeof origin);
+    lathe_lua_origin(L, NULL, origin, sizeof origin);
     lathe_node_id id;
     if (lathe_graph_add_source(ctx->g, resolved, origin, &id) != LATHE_OK)
         luaL_error(L, "source: out of memory");
@@ -213,7 +213,7 @@ static int l_output(lua_State *L)
         guard_file(L, md5, "output", cfg.md5);
         cfg.md5 = md5;
     }
-    lathe_lua_origin(L, origin, sizeof origin);
+    lathe_lua_origin(L, NULL, origin, sizeof origin);
     if (lathe_graph_add_output(ctx->g, node, resolved, &cfg, origin) != LATHE_OK)
         return lathe_lua_graph_error(L);
     ctx->n_outputs++;
@@ -232,7 +232,7 @@ static int l_output_text(lua_State *L)
         return luaL_error(L, "output_text: %s", why);
     guard_file(L, resolved, "output", path);
     charge(L, len);
-    lathe_lua_origin(L, origin, sizeof origin);
+    lathe_lua_origin(L, NULL, origin, sizeof origin);
     if (lathe_graph_add_text_output(ctx->g, resolved, text, len, origin) != LATHE_OK)
         return lathe_lua_graph_error(L);
     return 0;
@@ -412,6 +412,25 @@ static void add_hint(lua_State *L, char *err, size_t size)
     }
 }
 
+/* The whole file (malloc'd, NUL-terminated), or NULL. */
+static char *read_text(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)n + 1)) && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+        buf[n] = 0;
+        *len = (size_t)n;
+    } else {
+        free(buf);
+        buf = NULL;
+    }
+    if (f)
+        fclose(f);
+    return buf;
+}
+
 int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, size_t err_size)
 {
     lathe_script_ctx ctx = {.cfg = cfg, .g = g};
@@ -442,6 +461,8 @@ int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, 
         return LATHE_ERR_NOMEM;
     }
     lua_setwarnf(L, warn_to_stderr, NULL);
+    if (!from_stdin)
+        ctx.source = read_text(cfg->script_path, &ctx.source_len); /* NULL: lines as Lua says */
     lua_pushlightuserdata(L, &ctx);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &CTX_KEY);
     lua_newtable(L);
@@ -478,5 +499,6 @@ int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, 
         rc = LATHE_ERR_PARAM;
     }
     free(ctx.define_read);
+    free(ctx.source);
     return rc;
 }
