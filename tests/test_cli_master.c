@@ -301,6 +301,11 @@ static void test_mp3_promo(void)
     CHECK(rc == 0 && text && !strstr(text, "0-bit") && strstr(text, "lossy"),
           "lathe check judges the MP3 as lossy, never \"0-bit\" (exit %d)", rc);
     free(text);
+    rc = ct_lathe_to("check p/m48.promo.mp3 --spec streaming", "pc.txt");
+    text = ct_slurp("pc.txt", NULL);
+    CHECK(rc == 1 && text && !strstr(text, "0-bit") && strstr(text, "lossy mp3"),
+          "against a PCM spec the MP3 fails as lossy, not as \"0-bit\" (exit %d)", rc);
+    free(text);
     /* A key the profile lacks is refused with the keys it has. */
     rc = ct_lathe_to("check p/m48.streaming.flac --spec streaming:ceiling=-2", "pc.txt");
     CHECK(rc == 2 && ct_stderr_has("unknown setting 'ceiling'") &&

@@ -100,8 +100,12 @@ static void rule_format(verdict *v, const lathe_spec_profile *p, const lathe_spe
         return;
     }
     ok = !info->is_float && info->bits == (int)bits;
-    rule(v, "bit_depth", info->bits, "==", bits, ok, 0, "%d-bit%s (expected %d-bit integer)",
-         info->bits, info->is_float ? " float" : "", (int)bits);
+    if (info->bits == 0) /* a lossy file has no word length: say what it is, not "0-bit" */
+        rule(v, "bit_depth", 0, "==", bits, 0, 0, "lossy %s (expected %d-bit integer PCM)",
+             info->container, (int)bits);
+    else
+        rule(v, "bit_depth", info->bits, "==", bits, ok, 0, "%d-bit%s (expected %d-bit integer)",
+             info->bits, info->is_float ? " float" : "", (int)bits);
 }
 
 static void rule_rate_range(verdict *v, const lathe_spec_profile *p, double rate)
