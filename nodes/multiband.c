@@ -68,6 +68,8 @@ typedef struct multiband_state {
     double *gr[LATHE_MAX_CHANNELS];
     float *band[MB_MAX_BANDS][LATHE_MAX_CHANNELS];
     float *rest[LATHE_MAX_CHANNELS];
+    double gr_max[MB_MAX_BANDS], gr_sum[MB_MAX_BANDS]; /* per band, dB, over frames x channels */
+    uint64_t gr_count;
 } multiband_state;
 
 static int check(const multiband_params *p, const lathe_format *in, const double *xo, int n_x,
@@ -176,6 +178,9 @@ static int multiband_prepare(void *state, lathe_prepare_ctx *ctx)
 static void multiband_reset(void *state)
 {
     multiband_state *s = state;
+    memset(s->gr_max, 0, sizeof s->gr_max);
+    memset(s->gr_sum, 0, sizeof s->gr_sum);
+    s->gr_count = 0;
     for (int k = 0; k < s->n_bands; k++) {
         lathe_dynamics_reset(&s->dyn[k]);
         lathe_biquad_cascade_reset(&s->ap[k]);
@@ -214,12 +219,17 @@ static void compress_band(multiband_state *s, int k, uint32_t n)
 {
     lathe_dynamics_process(&s->dyn[k], (const float *const *)s->band[k], n, s->gr);
     uint32_t rows = lathe_dynamics_linked(&s->dyn[k]) ? 1 : s->channels;
-    double mk = s->makeup[k];
+    double mk = s->makeup[k], mx = s->gr_max[k], sum = 0.0;
     for (uint32_t c = 0; c < rows; c++) {
         double *g = s->gr[c];
-        for (uint32_t i = 0; i < n; i++)
+        for (uint32_t i = 0; i < n; i++) {
+            mx = g[i] > mx ? g[i] : mx;
+            sum += g[i];
             g[i] = mk * lathe_dynamics_gain(g[i]);
+        }
     }
+    s->gr_max[k] = mx;
+    s->gr_sum[k] += sum * (double)(s->channels / rows); /* one row stands for every channel */
     for (uint32_t c = 0; c < s->channels; c++) {
         float *b = s->band[k][c];
         const double *g = s->gr[rows == 1 ? 0 : c];
@@ -232,6 +242,7 @@ static void multiband_process(void *state, lathe_block *b)
 {
     multiband_state *s = state;
     uint32_t n = b->n_in;
+    s->gr_count += (uint64_t)n * s->channels;
     split(s, b->in[0], n);
     for (int k = 0; k < s->n_bands; k++)
         if (s->active[k] && s->audible[k])
@@ -249,6 +260,26 @@ static void multiband_process(void *state, lathe_block *b)
     }
 }
 
+/* Per band its reduction (band1_gr_max_db, band1_gr_avg_db, ...), and the largest of them as
+ * gr_max_db / gr_avg_db, the keys report.html's reduction chart reads for every dynamics node. */
+static void multiband_report(void *state, lathe_report *r)
+{
+    multiband_state *s = state;
+    double mx = 0.0, avg = 0.0;
+    for (int k = 0; k < s->n_bands; k++) {
+        char key[32];
+        double a = s->gr_count ? s->gr_sum[k] / (double)s->gr_count : 0.0;
+        snprintf(key, sizeof key, "band%d_gr_max_db", k + 1);
+        lathe_report_number(r, key, s->gr_max[k]);
+        snprintf(key, sizeof key, "band%d_gr_avg_db", k + 1);
+        lathe_report_number(r, key, a);
+        mx = s->gr_max[k] > mx ? s->gr_max[k] : mx;
+        avg = a > avg ? a : avg;
+    }
+    lathe_report_number(r, "gr_max_db", mx);
+    lathe_report_number(r, "gr_avg_db", avg);
+}
+
 const lathe_node_desc lathe_node_multiband = {
     .name = "multiband",
     .summary = "2-4 band compressor on phase-compensated Linkwitz-Riley crossovers",
@@ -261,4 +292,5 @@ const lathe_node_desc lathe_node_multiband = {
     .reset = multiband_reset,
     .process = multiband_process,
     .release = multiband_release,
+    .report = multiband_report,
 };

@@ -94,17 +94,6 @@ void lt_ebur(const tu_signal *s, double *lufs, double *tp)
 }
 #endif
 
-/* Value of "key=value" in a node report, NAN when absent. */
-double lt_report(const char *report, const char *key)
-{
-    size_t k = strlen(key);
-    for (const char *p = report; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (strncmp(p, key, k) == 0 && p[k] == '=')
-            return atof(p + k + 1);
-    return NAN;
-}
-
-
 void lt_scale(tu_signal *s, double g)
 {
     for (uint32_t c = 0; c < s->fmt.channels; c++)

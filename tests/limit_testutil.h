@@ -22,8 +22,6 @@ double lt_lufs_lathe(const tu_signal *s);
 void lt_ebur(const tu_signal *s, double *lufs, double *tp);
 #endif
 
-/* Value of "key=value" in a node report, NAN when absent. */
-double lt_report(const char *report, const char *key);
 /* Multiplies every sample by g. */
 void lt_scale(tu_signal *s, double g);
 

@@ -7,6 +7,7 @@
 #include "engine/runner.h"
 #include "engine/stream.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,4 +158,13 @@ int tu_node_run(const lathe_node_desc *desc, const void *params, const tu_signal
             snprintf(err, err_size, "%.*s", (int)strcspn(report + 6, "\n"), report + 6);
     }
     return rc;
+}
+
+double tu_report_number(const char *report, const char *key)
+{
+    size_t k = strlen(key);
+    for (const char *p = report; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, key, k) == 0 && p[k] == '=')
+            return atof(p + k + 1);
+    return NAN;
 }

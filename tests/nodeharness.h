@@ -30,6 +30,9 @@ int tu_node_run_report(const lathe_node_desc *desc, const void *params, const tu
                        int n_in, uint32_t block_frames, tu_signal *out, char *report,
                        size_t report_size);
 
+/* Value of "key=value" in a node report, NAN when absent. */
+double tu_report_number(const char *report, const char *key);
+
 /* Looks a node type up in the registry by name (NULL if absent). */
 const lathe_node_desc *tu_node(const char *name);
 

@@ -38,10 +38,10 @@ static tu_signal limit_check(const char *what, const tu_signal *s, double ceilin
     CHECK(tpe <= ceiling + 0.05, "%s @%u: libebur128 true peak %.4f dBTP, ceiling %.2f", what,
           s->fmt.rate, tpe, ceiling);
     printf("  %-26s %u Hz: in %+7.2f dBTP -> lathe %+.5f, ebur128 %+.4f dBTP, gr_max %.2f dB\n",
-           what, s->fmt.rate, lt_tp_lathe(s), tp, tpe, lt_report(rep, "gr_max_db"));
+           what, s->fmt.rate, lt_tp_lathe(s), tp, tpe, tu_report_number(rep, "gr_max_db"));
 #else
     printf("  %-26s %u Hz: in %+7.2f dBTP -> lathe %+.5f dBTP, gr_max %.2f dB\n", what,
-           s->fmt.rate, lt_tp_lathe(s), tp, lt_report(rep, "gr_max_db"));
+           s->fmt.rate, lt_tp_lathe(s), tp, tu_report_number(rep, "gr_max_db"));
 #endif
     if (report)
         snprintf(report, 1024, "%s", rep);
@@ -193,8 +193,8 @@ static void null_and_alignment(uint32_t rate)
     CHECK(rmax - rmin < 1e-5, "output/input ratio varies %.2e: latency not aligned", rmax - rmin);
     double want = 20.0 * log10(2.0) + 1.0; /* peak +6.02 dBTP to the -1 ceiling */
     CHECK_NEAR(-20.0 * log10(rmax), want, 0.01, "steady gain reduction (dB)");
-    CHECK_NEAR(lt_report(rep, "gr_max_db"), want, 0.01, "report gr_max_db");
-    CHECK_NEAR(lt_report(rep, "gr_avg_db"), want, 0.05, "report gr_avg_db");
+    CHECK_NEAR(tu_report_number(rep, "gr_max_db"), want, 0.01, "report gr_max_db");
+    CHECK_NEAR(tu_report_number(rep, "gr_avg_db"), want, 0.05, "report gr_avg_db");
     tu_signal_free(&o);
     tu_signal_free(&s);
 }

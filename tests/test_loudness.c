@@ -54,16 +54,16 @@ static void loudness_targets(void)
             CHECK(rc == LATHE_OK, "%s: loudness failed: %s", what, rep);
             double crest = lt_tp_lathe(&s) - levels[i];
             printf("  %-28s PLR %4.1f dB: gain %+6.2f dB, gr_max %5.2f dB, %g passes\n", what,
-                   crest, lt_report(rep, "gain_db"), lt_report(rep, "gr_max_db"),
-                   lt_report(rep, "passes"));
+                   crest, tu_report_number(rep, "gain_db"), tu_report_number(rep, "gr_max_db"),
+                   tu_report_number(rep, "passes"));
             if (rc == LATHE_OK) {
                 check_output(what, &o, -14.0, -1.0);
-                CHECK_NEAR(lt_report(rep, "output_lufs"), lt_lufs_lathe(&o), 0.001,
+                CHECK_NEAR(tu_report_number(rep, "output_lufs"), lt_lufs_lathe(&o), 0.001,
                            "reported output_lufs is the rendered file's");
                 /* the loss model's first gain is close enough that one correction suffices,
                  * also at 18 dB of peak limiting */
-                CHECK(lt_report(rep, "passes") <= 2, "%s: %g passes (at most 2)", what,
-                      lt_report(rep, "passes"));
+                CHECK(tu_report_number(rep, "passes") <= 2, "%s: %g passes (at most 2)", what,
+                      tu_report_number(rep, "passes"));
             }
             tu_signal_free(&o);
             tu_signal_free(&s);
@@ -82,10 +82,10 @@ static void loudness_plain_gain(void)
     tu_signal a, b;
     int rc = tu_node_run_report(LOUD, params, &s, 1, 4096, &a, rep, sizeof rep);
     CHECK(rc == LATHE_OK, "plain gain: %s", rep);
-    CHECK_NEAR(lt_report(rep, "gain_db"), 6.0, 0.005, "plain gain: gain_db");
-    CHECK(lt_report(rep, "gr_max_db") == 0.0, "plain gain: gr_max_db %g",
-          lt_report(rep, "gr_max_db"));
-    float g = (float)pow(10.0, lt_report(rep, "gain_db") / 20.0);
+    CHECK_NEAR(tu_report_number(rep, "gain_db"), 6.0, 0.005, "plain gain: gain_db");
+    CHECK(tu_report_number(rep, "gr_max_db") == 0.0, "plain gain: gr_max_db %g",
+          tu_report_number(rep, "gr_max_db"));
+    float g = (float)pow(10.0, tu_report_number(rep, "gain_db") / 20.0);
     int exact = 1;
     for (uint64_t i = 0; i < s.fmt.frames; i++)
         exact &= a.ch[0][i] == s.ch[0][i] * g && a.ch[1][i] == s.ch[1][i] * g;
@@ -125,8 +125,8 @@ static void normalize_cases(void)
     tu_params_default(NORM, params);
     int rc = tu_node_run_report(NORM, params, &s, 1, 4096, &a, rep, sizeof rep);
     CHECK(rc == LATHE_OK, "normalize -23 -> -14: %s", rep);
-    CHECK_NEAR(lt_report(rep, "gain_db"), 9.0, 0.002, "normalize gain_db");
-    float g = (float)pow(10.0, lt_report(rep, "gain_db") / 20.0);
+    CHECK_NEAR(tu_report_number(rep, "gain_db"), 9.0, 0.002, "normalize gain_db");
+    float g = (float)pow(10.0, tu_report_number(rep, "gain_db") / 20.0);
     int exact = 1;
     for (uint64_t i = 0; i < s.fmt.frames; i++)
         exact &= a.ch[0][i] == s.ch[0][i] * g && a.ch[1][i] == s.ch[1][i] * g;
@@ -181,8 +181,8 @@ static void real_mixes(void)
         int rc = tu_node_run_report(LOUD, params, &s, 1, 4096, &o, rep, sizeof rep);
         CHECK(rc == LATHE_OK, "%s: %s", lt_mixes[i], rep);
         printf("  %-24s in %.2f LUFS: gain %+.2f dB, gr_max %.2f dB, %g passes\n", lt_mixes[i],
-               lt_report(rep, "input_lufs"), lt_report(rep, "gain_db"),
-               lt_report(rep, "gr_max_db"), lt_report(rep, "passes"));
+               tu_report_number(rep, "input_lufs"), tu_report_number(rep, "gain_db"),
+               tu_report_number(rep, "gr_max_db"), tu_report_number(rep, "passes"));
         if (rc == LATHE_OK)
             check_output(lt_mixes[i], &o, -14.0, -1.0);
         tu_signal_free(&o);

@@ -146,6 +146,20 @@ static void test_one_band(void)
     CHECK_NEAR(d600, want, 0.1, "band 2 reduction");
     tu_signal_free(&y);
 
+    /* The report gives each band's reduction (report.html charts gr_max_db of every dynamics
+     * node): band 2's near the static curve's 16 dB at the tone's peak, the others none. */
+    char rep[2048];
+    tu_signal yr;
+    CHECK(tu_node_run_report(D, p, &x, 1, 4096, &yr, rep, sizeof rep) == LATHE_OK, "run with report");
+    double g2 = tu_report_number(rep, "band2_gr_max_db"), g1 = tu_report_number(rep, "band1_gr_max_db");
+    double g3 = tu_report_number(rep, "band3_gr_max_db"), top = tu_report_number(rep, "gr_max_db");
+    printf("report: band gr max %.2f / %.2f / %.2f dB, node %.2f dB\n", g1, g2, g3, top);
+    CHECK(g2 > 14.0 && g2 < 19.0 && g1 == 0.0 && g3 == 0.0 && top == g2,
+          "per-band reduction in the report: %.2f / %.2f / %.2f", g1, g2, g3);
+    CHECK(tu_report_number(rep, "band2_gr_avg_db") > 5.0 && tu_report_number(rep, "gr_avg_db") > 5.0,
+          "band 2's average reduction");
+    tu_signal_free(&yr);
+
     /* Solo band 1: the 40 Hz tone stays, the others go. */
     int *n_bands = (int *)((char *)p + lathe_params_find(D->params, "bands")->count_offset);
     *n_bands = 0;
