@@ -75,7 +75,8 @@ int lathe_cache_writer_begin(lathe_cache *c, lathe_key key, uint32_t rate, uint3
     static const unsigned char zeros[LATHE_CACHE_HEADER_SIZE];
     if (channels == 0 || channels > LATHE_CACHE_MAX_CHANNELS || rate == 0)
         return LATHE_CACHE_ERR_FORMAT;
-    /* the seal's XXH3 state wants 64-byte alignment, which the cache's allocator does not promise */
+    /* the seal's XXH3 state wants 64-byte alignment, which the cache's allocator does not
+     * promise */
     void *mem = lathe_cache_alloc(sizeof(lathe_cache_writer) + 63);
     if (!mem)
         return LATHE_CACHE_ERR_NOMEM;
@@ -251,8 +252,9 @@ int lathe_cache_reader_open(lathe_cache *c, lathe_key key, lathe_cache_reader **
         trust(c, key, fd);
     if (rc != LATHE_CACHE_OK) {
         if (rc == LATHE_CACHE_MISS)
-            lathe_cache_entry_corrupt(c, fd, path, lathe_cache_keyed(c) ? "not sealed with this cache's key"
-                                                                        : "payload checksum mismatch");
+            lathe_cache_entry_corrupt(c, fd, path, lathe_cache_keyed(c)
+                                                       ? "not sealed with this cache's key"
+                                                       : "payload checksum mismatch");
         else
             close(fd); /* read error: maybe transient, keep the entry */
         lathe_cache_dealloc(r);

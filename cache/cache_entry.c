@@ -381,8 +381,9 @@ int lathe_cache_small_get(lathe_cache *c, int kind, lathe_key key, void *buf, si
     lathe_cache_header_encode(&h, head); /* bytes 0..63 as read: every field was decoded */
     lathe_cache_seal_update(&seal, buf, n);
     if (lathe_cache_get_le64(trail) != lathe_cache_seal_finish(&seal, head)) {
-        lathe_cache_entry_corrupt(c, fd, path, lathe_cache_keyed(c) ? "not sealed with this cache's key"
-                                                                    : "checksum mismatch");
+        lathe_cache_entry_corrupt(c, fd, path, lathe_cache_keyed(c)
+                                                   ? "not sealed with this cache's key"
+                                                   : "checksum mismatch");
         return LATHE_CACHE_MISS;
     }
     futimens(fd, NULL); /* LRU: a hit makes the entry young again */

@@ -164,7 +164,8 @@ static int cache_key(lathe_cache *c, char *err, size_t err_size)
     if (file && *file) {
         FILE *f = fopen(file, "r");
         if (!f) {
-            snprintf(err, err_size, "LATHE_CACHE_KEY_FILE %s: cannot read: %s", file, strerror(errno));
+            snprintf(err, err_size, "LATHE_CACHE_KEY_FILE %s: cannot read: %s", file,
+                     strerror(errno));
             return -1;
         }
         size_t n = fread(buf, 1, sizeof buf - 1, f);

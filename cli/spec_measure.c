@@ -157,7 +157,8 @@ static void codec_measure(codec_run *k)
     float *il = malloc((size_t)BLOCK * si.channels * sizeof(float) + 1);
     float *pl = malloc((size_t)BLOCK * (si.channels + 1) * sizeof(float) + 1);
     if (!sf || !il || !pl || si.channels < 1 || si.channels > 8 ||
-        lathe_truepeak_new((uint32_t)si.samplerate, (uint32_t)si.channels, lathe_kernel_alloc(), &tp) != 0) {
+        lathe_truepeak_new((uint32_t)si.samplerate, (uint32_t)si.channels, lathe_kernel_alloc(),
+                           &tp) != 0) {
         c->available = 0;
         snprintf(c->note, sizeof c->note, "the encoded file could not be decoded");
         goto done;

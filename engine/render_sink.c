@@ -21,7 +21,8 @@ int lathe_sink_open(lathe_graph *g, pass_sink *k, int s, int threads, const lath
     memset(k, 0, sizeof *k);
     if (cfg.container == LATHE_FMT_AUTO)
         return lathe_graph_fail(g, -1, LATHE_ERR_PARAM,
-                                "%s: unknown output format (use .wav, .flac, .aiff, .mp3, .opus or .ogg)", gs->path);
+                                "%s: unknown output format (use .wav, .flac, .aiff, .mp3, "
+                                ".opus or .ogg)", gs->path);
     k->sink = s;
     k->node = lathe_plan_resolve(g, gs->node);
     int rc = lathe_audio_writer_open(gs->path, &cfg, &k->writer, err, sizeof err);
@@ -49,7 +50,8 @@ int lathe_sink_step(lathe_graph *g, pass_sink *k, const lathe_fifo *f, const lat
         x[c] = f->ch[c] + (k->pos - f->start);
     if (lathe_writebehind_write(k->encoder, x, a) != LATHE_OK)
         return lathe_graph_fail(g, -1, LATHE_ERR_IO,
-                                "%s: write failed (disk full or file too large?)", g->sinks[k->sink].path);
+                                "%s: write failed (disk full or file too large?)",
+                                g->sinks[k->sink].path);
     if (tap && tap->write)
         tap->write(k->tap, x, a);
     k->pos += a;

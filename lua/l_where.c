@@ -49,7 +49,8 @@ static int chain_line_of(lathe_script_ctx *ctx, int line, const char *method)
                 size_t m = q + 1;
                 while (m < e && (s[m] == ' ' || s[m] == '\t'))
                     m++;
-                if (m + n <= e && !memcmp(s + m, method, n) && (m + n == e || !ident_char(s[m + n]))) {
+                if (m + n <= e && !memcmp(s + m, method, n) &&
+                    (m + n == e || !ident_char(s[m + n]))) {
                     ctx->chain_pos = m + n;
                     return cur;
                 }

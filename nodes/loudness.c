@@ -120,7 +120,8 @@ static int render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, floa
     lathe_truepeak *tp = NULL;
     int rc = LATHE_ERR_NOMEM;
     if (lathe_bs1770_new(f->rate, f->channels, &m) != 0 ||
-        lathe_bs1770_reserve(m, f->frames) != 0 || lathe_truepeak_new(f->rate, f->channels, lathe_kernel_alloc(), &tp))
+        lathe_bs1770_reserve(m, f->frames) != 0 ||
+        lathe_truepeak_new(f->rate, f->channels, lathe_kernel_alloc(), &tp))
         goto done;
     if ((rc = lathe_stream_rewind(st)) != LATHE_OK)
         goto done;

@@ -160,7 +160,8 @@ static void gaincomp_step(gaincomp *g, const release *r, const double *req, doub
         g->env = e < held ? e : held;
         double gain = g->env;
         if (r->two_stage) {
-            g->slow = snap_unity(g->slow + (g->env - g->slow) * (g->env < g->slow ? r->a_slow_att : r->a_rel));
+            double a = g->env < g->slow ? r->a_slow_att : r->a_rel;
+            g->slow = snap_unity(g->slow + (g->env - g->slow) * a);
             gain = g->slow < gain ? g->slow : gain;
         }
         g->ones = gain < 1.0 ? 0 : g->ones + 1;

@@ -424,7 +424,8 @@ static void correlation_window_end(lathe_qc *q, uint64_t end)
     }
     double den = sqrt(ll * rr), corr = den > 0.0 ? lr / den : 0.0;
     if ((ll + rr) / (2.0 * q->cor_pos) > 1e-5 && corr < -0.5) {
-        lathe_qc_event *e = push_event(&q->s.anti_phase, &q->s.n_anti_phase, &q->cap_phase, &q->s.oom);
+        lathe_qc_event *e =
+            push_event(&q->s.anti_phase, &q->s.n_anti_phase, &q->cap_phase, &q->s.oom);
         if (e)
             *e = (lathe_qc_event){end - q->cor_pos, UINT32_MAX, q->cor_pos, corr};
     }

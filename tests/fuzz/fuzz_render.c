@@ -6,7 +6,8 @@
  * does not take, a loudness target out of reach) are expected; crashes, sanitizer reports, leaks
  * and hangs are not. Input layout: byte 0 rate, 1 channels, 2 generator, 32 bytes of generator
  * parameters, then per node one byte for the node and 32 bytes of parameters (two per parameter
- * in table order); what runs out ends the chain. */
+ * in table order); what runs out ends the chain. FUZZ_VERBOSE=1 prints what each input built
+ * and how its render ended (to see what a seed reaches). */
 #include "fuzz.h"
 
 #include "engine/params.h"
