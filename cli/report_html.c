@@ -526,10 +526,12 @@ static void document(FILE *f, const rep *r, const char *title)
     gr_time_chart(f, r);
     spectrum_chart(f, r);
     lathe_report_match_charts(f, r->g);
-    const lathe_analysis_result *srcs[r->n_out > 0 ? r->n_out : 1];
-    for (int i = 0; i < r->n_out; i++)
+    const lathe_analysis_result **srcs = calloc((size_t)r->n_out + 1, sizeof *srcs);
+    for (int i = 0; srcs && i < r->n_out; i++)
         srcs[i] = r->out_src[i] >= 0 ? r->src_an[r->out_src[i]] : NULL;
-    lathe_report_findings(f, r->g, r->an, srcs);
+    if (srcs) /* each output's source, for "also in the source" */
+        lathe_report_findings(f, r->g, r->an, srcs);
+    free(srcs);
     nodes_and_cache(f, r);
     lathe_report_graph(f, r->g);
     fputs("</body></html>\n", f);
