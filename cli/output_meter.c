@@ -21,10 +21,10 @@ static int tap_open(void *ud, int output, const lathe_format *fmt, void **state)
     if (output < 0 || output >= m->n)
         return LATHE_ERR_INTERNAL;
     lathe_analysis *a;
-    int rc = lathe_analysis_new(fmt->rate, fmt->channels, &a);
-    if (rc == LATHE_DSP_BAD_CONFIG)
-        return LATHE_ERR_FORMAT;
-    if (rc != 0 || lathe_analysis_reserve(a, fmt->frames) != 0) {
+    int rc = lathe_kernel_status(lathe_analysis_new(fmt->rate, fmt->channels, &a));
+    if (rc == LATHE_ERR_FORMAT)
+        return rc;
+    if (rc != LATHE_OK || lathe_analysis_reserve(a, fmt->frames) != 0) {
         lathe_analysis_free(a);
         return LATHE_ERR_NOMEM;
     }

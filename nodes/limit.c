@@ -57,14 +57,12 @@ static int limit_prepare(void *state, lathe_prepare_ctx *ctx)
     c.two_stage_release = p->release == 1;
     c.link = p->link;
     c.true_peak = p->true_peak;
-    int rc = lathe_limiter_new(&c, lathe_kernel_alloc(), &s->lim);
-    if (rc == LATHE_DSP_NOMEM)
-        return LATHE_ERR_NOMEM;
-    if (rc != 0) {
+    int rc = lathe_kernel_status(lathe_limiter_new(&c, lathe_kernel_alloc(), &s->lim));
+    if (rc == LATHE_ERR_FORMAT)
         snprintf(ctx->err, sizeof ctx->err, "unsupported format: %u Hz, %u channels", in->rate,
                  in->channels);
-        return LATHE_ERR_FORMAT;
-    }
+    if (rc != LATHE_OK)
+        return rc;
     lathe_limiter_set_length(s->lim, in->frames);
     ctx->latency = lathe_limiter_latency(s->lim);
     return LATHE_OK;
