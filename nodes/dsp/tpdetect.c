@@ -34,6 +34,8 @@ struct lathe_tpdetect {
     float *hist[MAX_CH];      /* taps + 2 + CHUNK */
     float *y;                 /* (CHUNK + 2) * factor */
     uint32_t xlim_bits;       /* |x| bit pattern at or below which a group is skipped; 0 off */
+    float mlim;               /* frame maximum at or below which no refinement can pass the
+                               * threshold: the frame reports it unrefined; 0 off */
 };
 
 /* h(tau) = sinc(tau) * Hann over |tau| < 6 input samples (49 taps at 4x), sampled at the
@@ -122,8 +124,13 @@ static double abs_gain(const float *h, uint32_t F, uint32_t L)
 void lathe_tpdetect_set_threshold(lathe_tpdetect *d, float threshold)
 {
     d->xlim_bits = 0;
+    d->mlim = 0.0f;
     if (!(threshold > 0.0f))
         return;
+    /* a refined point is at most 1.25 times the largest of its three (see above) */
+    d->mlim = (float)((double)threshold / (1.25 * (1.0 + 1e-4)));
+    while (d->mlim > 0.0f && 1.25 * (1.0 + 1e-4) * (double)d->mlim > (double)threshold)
+        d->mlim = nextafterf(d->mlim, 0.0f);
     double k = fmax(1.25 * lathe_tpfilter_gain_bound(d->f),
                     abs_gain(d->hs, SHORT_LANES, SHORT_TAPS)) * (1.0 + 1e-4);
     float lim = (float)((double)threshold / k);
@@ -179,42 +186,36 @@ typedef int32_t v8i __attribute__((vector_size(32), aligned(4)));
 
 #define VABS8(x) ((v8f)((v8i)(x) & 0x7fffffff))
 
-/* frame_peak for F = 8 with the screen on 8-lane vectors (point 8 scalar). */
-static inline __attribute__((always_inline)) float frame_peak8(const float *v)
+/* A whole-vector max (of b where b > a) and or, by halving shuffles: the serial loops over
+ * lanes they replace cost more than the screen itself. Pointers, not vector values: the
+ * baseline clone has no AVX registers to pass them in. */
+#define VMAX8(a, b)                                                                             \
+    do {                                                                                        \
+        v8i m_ = (v8i)((b) > (a));                                                              \
+        (a) = (v8f)(((v8i)(b) & m_) | ((v8i)(a) & ~m_));                                        \
+    } while (0)
+
+static inline __attribute__((always_inline)) float hmax8(const v8f *p)
 {
-    v8f lo = *(const v8f *)(v - 1), mid = *(const v8f *)v, hi = *(const v8f *)(v + 1);
-    v8f am = VABS8(mid);
-    float m = fabsf(v[8]);
-    for (int k = 0; k < 8; k++)
-        m = am[k] > m ? am[k] : m;
-    v8f D = lo - 2.0f * mid + hi, d = lo - hi, aD = VABS8(D);
-    v8i c = (mid * D < 0.0f) & (0.5f * VABS8(d) <= 1.001f * aD) &
-            (0.125f * d * d >= 0.999f * (m - am) * aD);
-    int any = candidate(v[7], v[8], v[9], m);
-    for (int k = 0; k < 8; k++)
-        any |= c[k];
-    if (!any)
-        return m;
-    float r = m;
-    for (uint32_t k = 0; k <= 8; k++) {
-        if (candidate(v[(int)k - 1], v[k], v[k + 1], m)) {
-            float t = refine(v + k);
-            r = t > r ? t : r;
-        }
-    }
-    return r;
+    v8f a = *p;
+    VMAX8(a, __builtin_shuffle(a, (v8i){4, 5, 6, 7, 0, 1, 2, 3}));
+    VMAX8(a, __builtin_shuffle(a, (v8i){2, 3, 0, 1, 6, 7, 4, 5}));
+    VMAX8(a, __builtin_shuffle(a, (v8i){1, 0, 3, 2, 5, 4, 7, 6}));
+    return a[0];
 }
 
-static float frame_peak(const float *v, uint32_t F)
+static inline __attribute__((always_inline)) int hor8(const v8i *p)
 {
-    float m = 0.0f;
-    for (uint32_t k = 0; k <= F; k++)
-        m = fabsf(v[k]) > m ? fabsf(v[k]) : m;
-    int any = 0;
-    for (uint32_t k = 0; k <= F; k++) /* branch-free screen, vectorisable */
-        any |= candidate(v[(int)k - 1], v[k], v[k + 1], m);
-    if (!any)
-        return m;
+    v8i a = *p;
+    a |= __builtin_shuffle(a, (v8i){4, 5, 6, 7, 0, 1, 2, 3});
+    a |= __builtin_shuffle(a, (v8i){2, 3, 0, 1, 6, 7, 4, 5});
+    a |= __builtin_shuffle(a, (v8i){1, 0, 3, 2, 5, 4, 7, 6});
+    return a[0] != 0;
+}
+
+/* Refines the candidates among v[0..F] against the frame maximum m. */
+static float refine_frame(const float *v, uint32_t F, float m)
+{
     float r = m;
     for (uint32_t k = 0; k <= F; k++) {
         if (candidate(v[(int)k - 1], v[k], v[k + 1], m)) {
@@ -225,14 +226,60 @@ static float frame_peak(const float *v, uint32_t F)
     return r;
 }
 
+/* frame_peak for F = 8 with the screen on 8-lane vectors (point 8 scalar). A frame whose
+ * largest point is at or below mlim cannot refine above the threshold: it reports that point. */
+static inline __attribute__((always_inline)) float frame_peak8(const float *v, float mlim)
+{
+    v8f lo = *(const v8f *)(v - 1), mid = *(const v8f *)v, hi = *(const v8f *)(v + 1);
+    v8f am = VABS8(mid);
+    float m = hmax8(&am), a8 = fabsf(v[8]);
+    m = a8 > m ? a8 : m;
+    if (m <= mlim)
+        return m;
+    v8f D = lo - 2.0f * mid + hi, d = lo - hi, aD = VABS8(D);
+    v8i c = (mid * D < 0.0f) & (0.5f * VABS8(d) <= 1.001f * aD) &
+            (0.125f * d * d >= 0.999f * (m - am) * aD);
+    if (!hor8(&c) && !candidate(v[7], v[8], v[9], m))
+        return m;
+    return refine_frame(v, 8, m);
+}
+
+static float frame_peak(const float *v, uint32_t F, float mlim)
+{
+    float m = 0.0f;
+    for (uint32_t k = 0; k <= F; k++)
+        m = fabsf(v[k]) > m ? fabsf(v[k]) : m;
+    if (m <= mlim)
+        return m;
+    int any = 0;
+    for (uint32_t k = 0; k <= F; k++) /* branch-free screen, vectorisable */
+        any |= candidate(v[(int)k - 1], v[k], v[k + 1], m);
+    return any ? refine_frame(v, F, m) : m;
+}
+
 /* Largest |y| of the short interpolator over intervals; w[q] is interval q's first tap
  * (x[j - 5]). Lane 0 is zero: the sample itself is already in the main points. */
 typedef float v4f __attribute__((vector_size(16), aligned(4)));
 
-LATHE_HOT_CLONES static void short_peaks(const float *restrict w, const float *restrict h, uint32_t n,
-                                   float *restrict out)
+LATHE_HOT_CLONES static void short_peaks(const float *restrict w, const float *restrict h,
+                                         uint32_t n, float *restrict out)
 {
-    for (uint32_t q = 0; q < n; q++) {
+    uint32_t q = 0;
+    for (; q + 4 <= n; q += 4) { /* four intervals side by side, each summed as below */
+        v4f acc[4] = {{0}, {0}, {0}, {0}};
+        for (uint32_t k = 0; k < SHORT_TAPS; k++) {
+            v4f hk = *(const v4f *)(h + k * SHORT_LANES);
+            for (uint32_t j = 0; j < 4; j++)
+                acc[j] += hk * w[q + j + k];
+        }
+        for (uint32_t j = 0; j < 4; j++) {
+            float m = out[q + j];
+            for (uint32_t p = 0; p < SHORT_LANES; p++)
+                m = fabsf(acc[j][p]) > m ? fabsf(acc[j][p]) : m;
+            out[q + j] = m;
+        }
+    }
+    for (; q < n; q++) {
         v4f acc = {0};
         for (uint32_t k = 0; k < SHORT_TAPS; k++)
             acc += *(const v4f *)(h + k * SHORT_LANES) * w[q + k];
@@ -246,11 +293,11 @@ LATHE_HOT_CLONES static void short_peaks(const float *restrict w, const float *r
 /* Frame peaks of n frames from the points y (frame i's points start at y[(i + 1) F]), folded
  * into out as the maximum over channels. */
 LATHE_HOT_CLONES static void fold_frames(const float *y, uint32_t F, uint32_t n, int first,
-                                   float *out)
+                                         float mlim, float *out)
 {
     for (uint32_t i = 0; i < n; i++) {
         const float *v = y + (size_t)(i + 1) * F;
-        float m = F == 8 ? frame_peak8(v) : frame_peak(v, F);
+        float m = F == 8 ? frame_peak8(v, mlim) : frame_peak(v, F, mlim);
         out[i] = first || m > out[i] ? m : out[i];
     }
 }
@@ -278,7 +325,7 @@ static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t r
     const uint32_t L = d->taps;
     /* intervals L/2 + rs .. L/2 + re + 1; interval j's taps start at b[j - L/2 + 1] */
     lathe_tpfilter_run(d->f, b + 1 + rs, re - rs + 2, d->y);
-    fold_frames(d->y, d->factor, re - rs, first, out + rs);
+    fold_frames(d->y, d->factor, re - rs, first, d->mlim, out + rs);
     /* reported interval j = L/2 + 1 + i; its short taps start at b[j - 5] */
     if (d->short_factor)
         short_peaks(b + L / 2 - 4 + rs, d->hs, re - rs, out + rs);

@@ -183,13 +183,37 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
 typedef float v2f __attribute__((vector_size(8)));
 
-/* Midpoints m[s] = sum hb[k] (x[s + K - 1 - k] + x[s + K + k]) for s < S, eight at a time;
- * the tail does each lane's operations in the same order, so a value never depends on which
- * path computed it. */
+/* Midpoints m[s] = sum hb[k] (x[s + K - 1 - k] + x[s + K + k]) for s < S. Four vectors of eight
+ * are summed side by side: one accumulator would wait on the previous add at every tap. Every
+ * lane adds its taps in the same order whichever path computes it (four vectors, one, or the
+ * scalar tail), so a value never depends on where in a call it falls. */
+static inline __attribute__((always_inline)) void midpoints_store(const float *restrict w,
+                                                                 uint32_t s, v8f acc,
+                                                                 float *restrict z)
+{
+    for (uint32_t i = 0; i < 8; i++) {
+        z[2 * (s + i)] = w[s + i + HB_K - 1];
+        z[2 * (s + i) + 1] = acc[i];
+    }
+}
+
 LATHE_HOT_CLONES static void midpoints(const float *restrict hb, const float *restrict w,
                                        uint32_t S, float *restrict z)
 {
     uint32_t s = 0;
+    for (; s + 32 <= S; s += 32) {
+        v8f acc[4] = {{0}, {0}, {0}, {0}};
+        for (uint32_t k = 0; k < HB_K; k++) {
+            for (uint32_t j = 0; j < 4; j++) {
+                v8f a, b;
+                memcpy(&a, w + s + 8 * j + HB_K - 1 - k, sizeof a);
+                memcpy(&b, w + s + 8 * j + HB_K + k, sizeof b);
+                acc[j] += hb[k] * (a + b);
+            }
+        }
+        for (uint32_t j = 0; j < 4; j++)
+            midpoints_store(w, s + 8 * j, acc[j], z);
+    }
     for (; s + 8 <= S; s += 8) {
         v8f acc = {0};
         for (uint32_t k = 0; k < HB_K; k++) {
@@ -198,10 +222,7 @@ LATHE_HOT_CLONES static void midpoints(const float *restrict hb, const float *re
             memcpy(&b, w + s + HB_K + k, sizeof b);
             acc += hb[k] * (a + b);
         }
-        for (uint32_t i = 0; i < 8; i++) {
-            z[2 * (s + i)] = w[s + i + HB_K - 1];
-            z[2 * (s + i) + 1] = acc[i];
-        }
+        midpoints_store(w, s, acc, z);
     }
     for (; s < S; s++) {
         float acc = 0.0f;
@@ -226,23 +247,23 @@ double lathe_tpfilter_stage2_bound(const lathe_tpfilter *f, uint32_t q0, uint32_
     return (double)m * f->s2_l1;
 }
 
-/* Stage 2 with the F points of an interval as one vector; two intervals share each tap load. */
+/* Stage 2 with the F points of an interval as one vector; four intervals share each tap load
+ * (and keep four sums going at once), each summed in the same order as a lone one. */
 #define DEFINE_STAGE2(F, VT)                                                                    \
     LATHE_HOT_CLONES static void stage2_##F(const float *restrict g, uint32_t taps,             \
                                             const float *restrict z, uint32_t n,                \
                                             float *restrict y)                                  \
     {                                                                                           \
         uint32_t q = 0;                                                                         \
-        for (; q + 2 <= n; q += 2) {                                                            \
-            VT a0 = {0}, a1 = {0};                                                              \
+        for (; q + 4 <= n; q += 4) {                                                            \
+            VT a[4] = {{0}, {0}, {0}, {0}};                                                     \
             for (uint32_t k = 0; k < taps; k++) {                                               \
                 VT gk;                                                                          \
                 memcpy(&gk, g + k * F, sizeof gk);                                              \
-                a0 += gk * z[2 * q + 1 + k];                                                    \
-                a1 += gk * z[2 * q + 3 + k];                                                    \
+                for (uint32_t j = 0; j < 4; j++)                                                \
+                    a[j] += gk * z[2 * (q + j) + 1 + k];                                        \
             }                                                                                   \
-            memcpy(y + q * F, &a0, sizeof a0);                                                  \
-            memcpy(y + (q + 1) * F, &a1, sizeof a1);                                            \
+            memcpy(y + q * F, a, sizeof a);                                                     \
         }                                                                                       \
         for (; q < n; q++) {                                                                    \
             VT a0 = {0};                                                                        \
