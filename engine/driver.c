@@ -103,7 +103,8 @@ static void report_from_analysis(lathe_graph *g, graph_node *n, lathe_stream *co
     lathe_runner_release(&r);
 }
 
-static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id, int progress)
+static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id, int threads,
+                           int progress)
 {
     graph_node *n = &g->nodes[id];
     lathe_key ak = analysis_key(n->key);
@@ -129,7 +130,7 @@ static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id, int progr
         out.n_inputs = n->n_inputs;
         double cpu_s = 0.0;
         lathe_progress_phase(progress, "analysing");
-        rc = lathe_runner_analyze(n->desc, n->params, streams, n->n_inputs, n->analysis,
+        rc = lathe_runner_analyze(n->desc, n->params, threads, streams, n->n_inputs, n->analysis,
                                   &n->n_analysis, &out, &cpu_s, err, sizeof err);
         n->time_s += cpu_s; /* measuring is this node's work too */
         if (rc != LATHE_OK)
@@ -225,7 +226,7 @@ static void materialise_task(void *ud, int t)
 static void analyse_task(void *ud, int t)
 {
     job_ctx *j = ud;
-    j->rcs[t] = analyse_barrier(j->g, j->cache, j->w->ana[t], j->cfg.progress);
+    j->rcs[t] = analyse_barrier(j->g, j->cache, j->w->ana[t], j->cfg.threads, j->cfg.progress);
 }
 
 /* Every barrier the outputs depend on gets its inputs into the cache and its analysis done, in
@@ -262,6 +263,7 @@ static int prepare_barriers(lathe_graph *g, const lathe_render_config *cfg, lath
                 goto done;
         for (int t = 0; t < w.n_mat; t++)
             g->nodes[w.mat[t]].cached = 1;
+        j.cfg.threads = w.n_ana > 1 ? 1 : cfg->threads;
         lathe_pool_run(pool, w.n_ana, analyse_task, &j);
         for (int t = 0; t < w.n_ana; t++)
             if ((rc = j.rcs[t]) != LATHE_OK)

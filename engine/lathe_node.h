@@ -161,6 +161,8 @@ typedef struct lathe_analyze_ctx {
     int n_result;
     char err[LATHE_ERR_MAX];
     struct lathe_analyze_output *output; /* engine-owned; NULL when outputs are not taken */
+    int threads; /* threads this analysis may keep busy, its own included (>= 1); the results
+                  * must not depend on it */
 } lathe_analyze_ctx;
 
 /* A barrier whose trial pass renders exactly what process() would produce (latency trimmed,

@@ -14,7 +14,7 @@ static double thread_cpu_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-int lathe_runner_analyze(const lathe_node_desc *desc, const void *params,
+int lathe_runner_analyze(const lathe_node_desc *desc, const void *params, int threads,
                          lathe_stream *const *streams, int n_in, double *result, int *n_result,
                          struct lathe_analyze_output *output, double *cpu_s, char *err,
                          size_t err_size)
@@ -29,6 +29,7 @@ int lathe_runner_analyze(const lathe_node_desc *desc, const void *params,
     ctx->streams = streams;
     ctx->n_in = n_in;
     ctx->output = output;
+    ctx->threads = threads > 1 ? threads : 1;
     rc = desc->analyze(state, ctx);
     if (rc == LATHE_OK) {
         *n_result = ctx->n_result;

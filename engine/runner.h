@@ -24,10 +24,10 @@ typedef struct lathe_runner {
     lathe_report report;
 } lathe_runner;
 
-/* [main] Runs the barrier analysis of desc on streams (rewinds them afterwards). output (may be
- * NULL) takes the output the node hands over while analysing. *cpu_s (may be NULL) receives
- * the thread CPU time it took. */
-int lathe_runner_analyze(const lathe_node_desc *desc, const void *params,
+/* [main] Runs the barrier analysis of desc on streams (rewinds them afterwards), which may keep
+ * up to `threads` threads busy. output (may be NULL) takes the output the node hands over while
+ * analysing. *cpu_s (may be NULL) receives the calling thread's CPU time. */
+int lathe_runner_analyze(const lathe_node_desc *desc, const void *params, int threads,
                          lathe_stream *const *streams, int n_in, double *result, int *n_result,
                          struct lathe_analyze_output *output, double *cpu_s, char *err,
                          size_t err_size);

@@ -96,28 +96,50 @@ static long read_gained(lathe_stream *st, float *const *x, uint32_t channels, ui
     return got;
 }
 
-/* Feeds the output frames past the latency into the meters. */
-static void meter_out(lathe_bs1770 *m, lathe_truepeak *tp, float *const *y, uint32_t channels,
-                      uint32_t skip, uint32_t n)
+/* The buffers of the trial passes, two of each: with a worker, block b + 1 is read and limited
+ * while block b is measured and stored (each meter still sees its blocks in order, on one
+ * thread at a time, so the results are those of one thread). */
+typedef struct trial {
+    float *x[2][LATHE_MAX_CHANNELS], *y[2][LATHE_MAX_CHANNELS];
+    lathe_worker *worker; /* NULL: everything on the calling thread */
+} trial;
+
+/* The measuring half of one block: the output frames past the latency into the meters (the
+ * loudness meter too when a limiter ran; on the plain input the reading thread feeds it) and
+ * the candidate output; the input into the loss model. */
+typedef struct block_job {
+    lathe_analyze_ctx *ctx;
+    lathe_bs1770 *m;
+    lathe_truepeak *tp;
+    lathe_lossmodel *model;
+    const float *in[LATHE_MAX_CHANNELS], *out[LATHE_MAX_CHANNELS];
+    uint32_t n_in, n_out, limited;
+} block_job;
+
+static void measure_block(void *arg)
 {
-    const float *v[LATHE_MAX_CHANNELS];
-    if (skip >= n)
-        return;
-    for (uint32_t c = 0; c < channels; c++)
-        v[c] = y[c] + skip;
-    lathe_bs1770_add(m, v, n - skip);
-    lathe_truepeak_add(tp, v, n - skip);
+    block_job *j = arg;
+    if (j->n_out) {
+        if (j->limited)
+            lathe_bs1770_add(j->m, j->out, j->n_out);
+        lathe_truepeak_add(j->tp, j->out, j->n_out);
+        if (j->limited)
+            lathe_analyze_output_write(j->ctx, j->out, j->n_out);
+    }
+    if (j->model)
+        lathe_lossmodel_add(j->model, j->in, j->n_in);
 }
 
 /* Renders gain + limiter over the stream exactly as the main pass will (latency trimmed, tail
  * flushed) and measures it. lim == NULL measures the plain input. */
-static int render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, float *const *x,
-                       float *const *y, lathe_lossmodel *model, pass *out)
+static int render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, trial *t,
+                       lathe_lossmodel *model, pass *out)
 {
     lathe_stream *st = ctx->streams[0];
     const lathe_format *f = lathe_stream_format(st);
     lathe_bs1770 *m = NULL;
     lathe_truepeak *tp = NULL;
+    block_job job[2];
     int rc = LATHE_ERR_NOMEM;
     if (lathe_bs1770_new(f->rate, f->channels, &m) != 0 ||
         lathe_bs1770_reserve(m, f->frames) != 0 ||
@@ -131,32 +153,41 @@ static int render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, floa
         lathe_limiter_set_length(lim, f->frames);
         lathe_analyze_output_begin(ctx); /* this pass may turn out to be the output */
     }
-    while (done < total) {
+    for (unsigned b = 0; done < total; b ^= 1) {
         uint32_t n = total - done < READ_FRAMES ? (uint32_t)(total - done) : READ_FRAMES;
+        float *const *x = t->x[b], *const *y = t->y[b];
         if (read_gained(st, x, f->channels, n, g) < 0) {
             rc = LATHE_ERR_IO;
             goto done;
         }
         if (lim)
             lathe_limiter_process(lim, (const float *const *)x, y, n, NULL);
+        else
+            lathe_bs1770_add(m, (const float *const *)x, n);
         uint32_t skip = done >= lat ? 0 : (uint32_t)(lat - done < n ? lat - done : n);
-        meter_out(m, tp, lim ? y : x, f->channels, skip, n);
-        if (model)
-            lathe_lossmodel_add(model, (const float *const *)x, n);
-        if (lim) {
-            const float *v[LATHE_MAX_CHANNELS];
-            for (uint32_t c = 0; c < f->channels; c++)
-                v[c] = y[c] + skip;
-            lathe_analyze_output_write(ctx, v, n - skip);
+        block_job *j = &job[b];
+        *j = (block_job){ .ctx = ctx, .m = m, .tp = tp, .model = model, .n_in = n,
+                          .n_out = n - skip, .limited = lim != NULL };
+        for (uint32_t c = 0; c < f->channels; c++) {
+            j->in[c] = x[c];
+            j->out[c] = (lim ? y[c] : x[c]) + skip;
         }
+        if (t->worker)
+            lathe_worker_run(t->worker, measure_block, j); /* after the previous block's */
+        else
+            measure_block(j);
         done += n;
     }
+    if (t->worker)
+        lathe_worker_wait(t->worker);
     out->lufs = lathe_bs1770_integrated(m);
     out->tp_db = lathe_gain_to_db(lathe_truepeak_max(tp));
     out->gr_max = out->gr_avg = 0.0;
     if (lim)
         lathe_limiter_stats(lim, &out->gr_max, &out->gr_avg);
 done:
+    if (t->worker)
+        lathe_worker_wait(t->worker); /* the jobs point into this frame */
     lathe_bs1770_free(m);
     lathe_truepeak_free(tp);
     return rc;
@@ -190,9 +221,8 @@ static double predicted_gain(const loudness_params *p, const lathe_lossmodel *mo
  * dB-for-dB step (which cannot pass the target) and at most BOLD times it (on a flat, heavily
  * limited stretch the secant's extrapolation lands far beyond the target). */
 #define BOLD 10.0
-static int search_gain(lathe_analyze_ctx *ctx, lathe_limiter *lim, float *const *x,
-                       float *const *y, const lathe_lossmodel *model, const pass *in, pass *best,
-                       int *passes)
+static int search_gain(lathe_analyze_ctx *ctx, lathe_limiter *lim, trial *t,
+                       const lathe_lossmodel *model, const pass *in, pass *best, int *passes)
 {
     const loudness_params *p = ctx->params;
     double g_prev = 0.0, f_prev = 0.0, g = predicted_gain(p, model, in, 1.0);
@@ -200,7 +230,7 @@ static int search_gain(lathe_analyze_ctx *ctx, lathe_limiter *lim, float *const 
     int have[2] = {0, 0}, last_side = -1;
     for (*passes = 1; *passes <= MAX_PASSES; ++*passes) {
         pass cur;
-        int rc = render_pass(ctx, lim, (float)lathe_db_to_gain(g), x, y, NULL, &cur);
+        int rc = render_pass(ctx, lim, (float)lathe_db_to_gain(g), t, NULL, &cur);
         if (rc != LATHE_OK)
             return rc;
         cur.gain_db = g;
@@ -270,8 +300,8 @@ static int check_result(lathe_analyze_ctx *ctx, const pass *in, const pass *best
 
 /* What the search needs of the input alone: its loudness and true peak (exact, as measured)
  * and the loss model's blocks; remembered as one memo so a new target skips the input pass. */
-static int measure_input(lathe_analyze_ctx *ctx, float *const *x, float *const *y,
-                         lathe_lossmodel *model, pass *in, int *remembered)
+static int measure_input(lathe_analyze_ctx *ctx, trial *t, lathe_lossmodel *model, pass *in,
+                         int *remembered)
 {
     size_t size = 0, n;
     const void *data = lathe_lossmodel_data(model, &size);
@@ -284,7 +314,7 @@ static int measure_input(lathe_analyze_ctx *ctx, float *const *x, float *const *
         in->lufs = memo[0];
         in->tp_db = memo[1];
         *remembered = 1;
-    } else if ((rc = render_pass(ctx, NULL, 1.0f, x, y, model, in)) == LATHE_OK) {
+    } else if ((rc = render_pass(ctx, NULL, 1.0f, t, model, in)) == LATHE_OK) {
         memo[0] = in->lufs;
         memo[1] = in->tp_db;
         memcpy(memo + 2, data, size);
@@ -299,16 +329,19 @@ static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
     (void)state;
     const loudness_params *p = ctx->params;
     const lathe_format *f = lathe_stream_format(ctx->streams[0]);
-    float *x[LATHE_MAX_CHANNELS] = {0}, *y[LATHE_MAX_CHANNELS] = {0};
+    trial t = {0};
     lathe_limiter *lim = NULL;
     lathe_lossmodel *model = NULL;
     lathe_limiter_config lc = limiter_config(p, f);
     pass in = {0}, best = {0};
     int passes = 0, remembered = 0, rc = LATHE_ERR_NOMEM;
-    for (uint32_t c = 0; c < f->channels; c++)
-        if (!(x[c] = lathe_alloc(READ_FRAMES * sizeof(float))) ||
-            !(y[c] = lathe_alloc(READ_FRAMES * sizeof(float))))
-            goto done;
+    for (int b = 0; b < 2; b++)
+        for (uint32_t c = 0; c < f->channels; c++)
+            if (!(t.x[b][c] = lathe_alloc(READ_FRAMES * sizeof(float))) ||
+                !(t.y[b][c] = lathe_alloc(READ_FRAMES * sizeof(float))))
+                goto done;
+    if (ctx->threads > 1 && lathe_worker_new(&t.worker) != LATHE_OK)
+        t.worker = NULL; /* one thread: slower, the same results */
     if (lathe_lossmodel_new(f->rate, f->channels, f->frames, lathe_kernel_alloc(), &model) != 0)
         goto done;
     int lrc = lathe_limiter_new(&lc, lathe_kernel_alloc(), &lim);
@@ -316,7 +349,7 @@ static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
         rc = lathe_kernel_status(lrc);
         goto done;
     }
-    if ((rc = measure_input(ctx, x, y, model, &in, &remembered)) != LATHE_OK)
+    if ((rc = measure_input(ctx, &t, model, &in, &remembered)) != LATHE_OK)
         goto done;
     if (isnan(in.lufs)) {
         snprintf(ctx->err, sizeof ctx->err,
@@ -324,7 +357,7 @@ static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
         rc = LATHE_ERR_PARAM;
         goto done;
     }
-    if ((rc = search_gain(ctx, lim, x, y, model, &in, &best, &passes)) != LATHE_OK ||
+    if ((rc = search_gain(ctx, lim, &t, model, &in, &best, &passes)) != LATHE_OK ||
         (rc = check_result(ctx, &in, &best, passes)) != LATHE_OK)
         goto done;
     double r[A_COUNT] = { best.gain_db, in.lufs, best.lufs, best.gr_max, best.gr_avg,
@@ -333,10 +366,12 @@ static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
         ctx->result[i] = r[i];
     ctx->n_result = A_COUNT;
 done:
-    for (uint32_t c = 0; c < f->channels; c++) {
-        lathe_dealloc(x[c]);
-        lathe_dealloc(y[c]);
-    }
+    lathe_worker_free(t.worker);
+    for (int b = 0; b < 2; b++)
+        for (uint32_t c = 0; c < f->channels; c++) {
+            lathe_dealloc(t.x[b][c]);
+            lathe_dealloc(t.y[b][c]);
+        }
     lathe_limiter_free(lim);
     lathe_lossmodel_free(model);
     return rc;

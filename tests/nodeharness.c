@@ -119,7 +119,7 @@ int tu_node_run_report(const lathe_node_desc *desc, const void *params, const tu
     }
     if (desc->flags & LATHE_NODE_BARRIER) {
         char err[LATHE_ERR_MAX];
-        rc = lathe_runner_analyze(desc, params, streams, n_in, analysis, &n_analysis, NULL, NULL, err,
+        rc = lathe_runner_analyze(desc, params, 1, streams, n_in, analysis, &n_analysis, NULL, NULL, err,
                                   sizeof err);
         if (rc != LATHE_OK) {
             if (report && report_size)
