@@ -52,7 +52,7 @@ static const lathe_param loudness_table[] = {
     LATHE_PARAM_END
 };
 
-enum { A_GAIN_DB, A_IN_LUFS, A_OUT_LUFS, A_GR_MAX, A_GR_AVG, A_PASSES, A_IN_TP, A_OUT_TP,
+enum { A_GAIN_DB, A_IN_LUFS, A_OUT_LUFS, A_GR_MAX, A_GR_AVG, A_PASSES, A_IN_TP,
        A_IN_REMEMBERED, A_COUNT };
 
 typedef struct loudness_state {
@@ -63,7 +63,9 @@ typedef struct loudness_state {
     double analysis[A_COUNT];
 } loudness_state;
 
-/* What one pass measured on the output. */
+/* What one pass measured: the loudness, and the true peak of the plain input (the limiter's
+ * output is not metered here: its true peak is the limiter's ceiling by construction, and the
+ * output that takes it measures it once, with everything else). */
 typedef struct pass {
     double gain_db, lufs, tp_db, gr_max, gr_avg;
 } pass;
@@ -104,9 +106,9 @@ typedef struct trial {
     lathe_worker *worker; /* NULL: everything on the calling thread */
 } trial;
 
-/* The measuring half of one block: the output frames past the latency into the meters (the
- * loudness meter too when a limiter ran; on the plain input the reading thread feeds it) and
- * the candidate output; the input into the loss model. */
+/* The measuring half of one block: the limited frames past the latency into the loudness meter
+ * and the candidate output; the plain input into the true-peak meter and the loss model (its
+ * loudness meter is fed by the reading thread). */
 typedef struct block_job {
     lathe_analyze_ctx *ctx;
     lathe_bs1770 *m;
@@ -119,13 +121,12 @@ typedef struct block_job {
 static void measure_block(void *arg)
 {
     block_job *j = arg;
-    if (j->n_out) {
-        if (j->limited)
-            lathe_bs1770_add(j->m, j->out, j->n_out);
-        lathe_truepeak_add(j->tp, j->out, j->n_out);
-        if (j->limited)
-            lathe_analyze_output_write(j->ctx, j->out, j->n_out);
+    if (j->limited && j->n_out) {
+        lathe_bs1770_add(j->m, j->out, j->n_out);
+        lathe_analyze_output_write(j->ctx, j->out, j->n_out);
     }
+    if (j->tp)
+        lathe_truepeak_add(j->tp, j->in, j->n_in);
     if (j->model)
         lathe_lossmodel_add(j->model, j->in, j->n_in);
 }
@@ -143,7 +144,7 @@ static int render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, tria
     int rc = LATHE_ERR_NOMEM;
     if (lathe_bs1770_new(f->rate, f->channels, &m) != 0 ||
         lathe_bs1770_reserve(m, f->frames) != 0 ||
-        lathe_truepeak_new(f->rate, f->channels, lathe_kernel_alloc(), &tp))
+        (!lim && lathe_truepeak_new(f->rate, f->channels, lathe_kernel_alloc(), &tp)))
         goto done;
     if ((rc = lathe_stream_rewind(st)) != LATHE_OK)
         goto done;
@@ -181,7 +182,7 @@ static int render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, tria
     if (t->worker)
         lathe_worker_wait(t->worker);
     out->lufs = lathe_bs1770_integrated(m);
-    out->tp_db = lathe_gain_to_db(lathe_truepeak_max(tp));
+    out->tp_db = tp ? lathe_gain_to_db(lathe_truepeak_max(tp)) : (double)NAN;
     out->gr_max = out->gr_avg = 0.0;
     if (lim)
         lathe_limiter_stats(lim, &out->gr_max, &out->gr_avg);
@@ -361,7 +362,7 @@ static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
         (rc = check_result(ctx, &in, &best, passes)) != LATHE_OK)
         goto done;
     double r[A_COUNT] = { best.gain_db, in.lufs, best.lufs, best.gr_max, best.gr_avg,
-                          passes, in.tp_db, best.tp_db, remembered };
+                          passes, in.tp_db, remembered };
     for (int i = 0; i < A_COUNT; i++)
         ctx->result[i] = r[i];
     ctx->n_result = A_COUNT;
@@ -442,7 +443,6 @@ static void loudness_report(void *state, lathe_report *r)
     lathe_report_number(r, "gr_avg_db", s->analysis[A_GR_AVG]);
     lathe_report_number(r, "passes", s->analysis[A_PASSES]);
     lathe_report_number(r, "input_true_peak_dbtp", s->analysis[A_IN_TP]);
-    lathe_report_number(r, "output_true_peak_dbtp", s->analysis[A_OUT_TP]);
     /* 1: the input's loudness came from an earlier run's measurement of the same input */
     lathe_report_number(r, "input_remembered", s->analysis[A_IN_REMEMBERED]);
 }
@@ -450,7 +450,8 @@ static void loudness_report(void *state, lathe_report *r)
 const lathe_node_desc lathe_node_loudness = {
     .name = "loudness",
     .summary = "gain + true-peak limiter to an integrated loudness target under a ceiling",
-    .version = 3, /* 2: the search starts at the loss model's gain; 3: two-stage release */
+    .version = 4, /* 2: the search starts at the loss model's gain; 3: two-stage release;
+                   * 4: no output true peak in the analysis */
     .n_inputs = 1,
     .params_size = sizeof(loudness_params),
     .params = loudness_table,
