@@ -198,18 +198,18 @@ typedef int32_t v8i __attribute__((vector_size(32), aligned(4)));
 static inline __attribute__((always_inline)) float hmax8(const v8f *p)
 {
     v8f a = *p;
-    VMAX8(a, __builtin_shuffle(a, (v8i){4, 5, 6, 7, 0, 1, 2, 3}));
-    VMAX8(a, __builtin_shuffle(a, (v8i){2, 3, 0, 1, 6, 7, 4, 5}));
-    VMAX8(a, __builtin_shuffle(a, (v8i){1, 0, 3, 2, 5, 4, 7, 6}));
+    VMAX8(a, __builtin_shufflevector(a, a, 4, 5, 6, 7, 0, 1, 2, 3));
+    VMAX8(a, __builtin_shufflevector(a, a, 2, 3, 0, 1, 6, 7, 4, 5));
+    VMAX8(a, __builtin_shufflevector(a, a, 1, 0, 3, 2, 5, 4, 7, 6));
     return a[0];
 }
 
 static inline __attribute__((always_inline)) int hor8(const v8i *p)
 {
     v8i a = *p;
-    a |= __builtin_shuffle(a, (v8i){4, 5, 6, 7, 0, 1, 2, 3});
-    a |= __builtin_shuffle(a, (v8i){2, 3, 0, 1, 6, 7, 4, 5});
-    a |= __builtin_shuffle(a, (v8i){1, 0, 3, 2, 5, 4, 7, 6});
+    a |= __builtin_shufflevector(a, a, 4, 5, 6, 7, 0, 1, 2, 3);
+    a |= __builtin_shufflevector(a, a, 2, 3, 0, 1, 6, 7, 4, 5);
+    a |= __builtin_shufflevector(a, a, 1, 0, 3, 2, 5, 4, 7, 6);
     return a[0] != 0;
 }
 

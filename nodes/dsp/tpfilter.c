@@ -188,12 +188,12 @@ typedef float v2f __attribute__((vector_size(8)));
  * lane adds its taps in the same order whichever path computes it (four vectors, one, or the
  * scalar tail), so a value never depends on where in a call it falls. */
 static inline __attribute__((always_inline)) void midpoints_store(const float *restrict w,
-                                                                 uint32_t s, v8f acc,
+                                                                 uint32_t s, const v8f *acc,
                                                                  float *restrict z)
 {
     for (uint32_t i = 0; i < 8; i++) {
         z[2 * (s + i)] = w[s + i + HB_K - 1];
-        z[2 * (s + i) + 1] = acc[i];
+        z[2 * (s + i) + 1] = (*acc)[i];
     }
 }
 
@@ -212,7 +212,7 @@ LATHE_HOT_CLONES static void midpoints(const float *restrict hb, const float *re
             }
         }
         for (uint32_t j = 0; j < 4; j++)
-            midpoints_store(w, s + 8 * j, acc[j], z);
+            midpoints_store(w, s + 8 * j, &acc[j], z);
     }
     for (; s + 8 <= S; s += 8) {
         v8f acc = {0};
@@ -222,7 +222,7 @@ LATHE_HOT_CLONES static void midpoints(const float *restrict hb, const float *re
             memcpy(&b, w + s + HB_K + k, sizeof b);
             acc += hb[k] * (a + b);
         }
-        midpoints_store(w, s, acc, z);
+        midpoints_store(w, s, &acc, z);
     }
     for (; s < S; s++) {
         float acc = 0.0f;

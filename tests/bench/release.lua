@@ -18,7 +18,8 @@ local master = mix
              detector = "peak", link = 1 }
 
 -- streaming: gain to the target, true-peak limited at -1 dBTP, 24-bit FLAC at the source rate
-output(master:loudness{ target_lufs = tonumber(param("streaming_lufs", -14)), ceiling_dbtp = -1 },
+output(master:loudness{ target_lufs = tonumber(param("streaming_lufs", -14)), ceiling_dbtp = -1,
+                        max_gr_db = tonumber(param("streaming_max_gr", 6)) },
        stem .. ".streaming.flac", { bits = 24, deliverable = param("streaming_spec", "streaming") })
 -- CD: best resampler to 44.1 kHz, true-peak limiter, TPDF dither to 16 bits
 output(master:resample{ rate = 44100, quality = "best" }:limit{ ceiling_dbtp = -0.3 }

@@ -48,7 +48,7 @@ static void cache_seeds(const char *dir)
     char cdir[1024], err[512], path[LATHE_CACHE_PATH_MAX], to[1200];
     snprintf(cdir, sizeof cdir, "%s/cache-src", dir);
     lathe_cache *c;
-    if (lathe_cache_open(cdir, 0, &c, err, sizeof err) != LATHE_OK)
+    if (lathe_cache_open(cdir, 0, &c, err, sizeof err) != LATHE_CACHE_OK)
         return;
     lathe_key key = {0x0123456789abcdefull, 0xfedcba9876543210ull};
     float a[64], b[64];
@@ -56,7 +56,7 @@ static void cache_seeds(const char *dir)
         a[i] = b[i] = (float)i / 64.0f;
     const float *ch[2] = {a, b};
     lathe_cache_writer *w;
-    if (lathe_cache_writer_begin(c, key, 48000, 2, 1, &w) == LATHE_OK) {
+    if (lathe_cache_writer_begin(c, key, 48000, 2, 1, &w) == LATHE_CACHE_OK) {
         lathe_cache_writer_append(w, ch, 64);
         lathe_cache_writer_commit(w);
     }
