@@ -27,6 +27,8 @@ lathe_script_ctx *lathe_lua_ctx(lua_State *L)
     return ctx;
 }
 
+#define ALLOC_BYTES_PER_INSTR 16
+
 static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     lathe_script_ctx *ctx = ud;
@@ -40,8 +42,15 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (nsize > old && ctx->mem_used + (nsize - old) > limit)
         return NULL; /* Lua raises "not enough memory" at the script line */
     void *p = lathe_realloc(ptr, nsize); /* the engine's hook: fault tests reach the script */
-    if (p)
+    if (p) {
         ctx->mem_used = ctx->mem_used - old + nsize;
+        /* Filling memory is work no VM instruction counts: a loop of string.rep("x", 1 << 20)
+         * runs few instructions and fills gigabytes. Every 16 bytes asked for is charged as one
+         * instruction, so the budget ends such loops too (the default budget then allows 1.6 GB
+         * of allocation over a script's life; a whole album's chain uses a few MB). */
+        if (nsize > old)
+            ctx->instr += (nsize - old) / ALLOC_BYTES_PER_INSTR;
+    }
     return p;
 }
 

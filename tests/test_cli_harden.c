@@ -206,6 +206,10 @@ static void test_budget_escapes(void)
          "gc.lua:1: setmetatable: __gc finalizers are not available"},
         {"pattern.lua", "local s = string.rep('a', 30000)\nprint(s:find('.-.-.-.-.-b'))\n",
          "pattern.lua: the script used more than 5 s of processor time"},
+        /* few instructions, gigabytes of copying: allocation is charged to the budget */
+        {"churn.lua", "local s, t = ('x'):rep(1024), {}\n"
+                      "for i = 1, 1e9 do t[1] = s:rep(1024) end\n",
+         "churn.lua:2: instruction budget exhausted"},
         {"texts.lua", "local s = string.rep('x', 100 * 1000 * 1000)\n"
                       "for i = 1, 8 do output_text('t' .. i .. '.txt', s) end\n",
          "texts.lua:2: script memory limit of 256 MiB reached"},
