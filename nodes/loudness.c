@@ -98,19 +98,25 @@ static long read_gained(lathe_stream *st, float *const *x, uint32_t channels, ui
     return got;
 }
 
-/* The buffers of the trial passes, two of each: with a worker, block b + 1 is read and limited
- * while block b is measured and stored (each meter still sees its blocks in order, on one
- * thread at a time, so the results are those of one thread). */
+/* The buffers of the trial passes, two of each: with a worker, block b + 1 is read and goes
+ * through the limiter's front half while block b goes through its back half and is measured and
+ * stored (each stage and meter still sees its blocks in order, on one thread at a time, so the
+ * results are those of one thread). */
 typedef struct trial {
     float *x[2][LATHE_MAX_CHANNELS], *y[2][LATHE_MAX_CHANNELS];
     lathe_worker *worker; /* NULL: everything on the calling thread */
 } trial;
+_Static_assert(READ_FRAMES <= LATHE_LIMITER_SPLIT_MAX, "a block fits a limiter slot");
 
-/* The measuring half of one block: the limited frames past the latency into the loudness meter
- * and the candidate output; the plain input into the true-peak meter and the loss model (its
- * loudness meter is fed by the reading thread). */
+/* The second half of one block: with a worker, the limiter's back half (slot `slot`, into y);
+ * the limited frames past the latency into the loudness meter and the candidate output; the
+ * plain input into the true-peak meter and the loss model (its loudness meter is fed by the
+ * reading thread). */
 typedef struct block_job {
     lathe_analyze_ctx *ctx;
+    lathe_limiter *back; /* NULL: the reading thread ran the whole limiter */
+    float *const *y;
+    int slot;
     lathe_bs1770 *m;
     lathe_truepeak *tp;
     lathe_lossmodel *model;
@@ -121,6 +127,8 @@ typedef struct block_job {
 static void measure_block(void *arg)
 {
     block_job *j = arg;
+    if (j->back)
+        lathe_limiter_back(j->back, j->slot, j->y, NULL);
     if (j->limited && j->n_out) {
         lathe_bs1770_add(j->m, j->out, j->n_out);
         lathe_analyze_output_write(j->ctx, j->out, j->n_out);
@@ -161,14 +169,18 @@ static int render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, tria
             rc = LATHE_ERR_IO;
             goto done;
         }
-        if (lim)
+        int split = lim && t->worker; /* the limiter's halves on the two threads */
+        if (split)
+            lathe_limiter_front(lim, (const float *const *)x, n, (int)b);
+        else if (lim)
             lathe_limiter_process(lim, (const float *const *)x, y, n, NULL);
         else
             lathe_bs1770_add(m, (const float *const *)x, n);
         uint32_t skip = done >= lat ? 0 : (uint32_t)(lat - done < n ? lat - done : n);
         block_job *j = &job[b];
-        *j = (block_job){ .ctx = ctx, .m = m, .tp = tp, .model = model, .n_in = n,
-                          .n_out = n - skip, .limited = lim != NULL };
+        *j = (block_job){ .ctx = ctx, .back = split ? lim : NULL, .y = y, .slot = (int)b,
+                          .m = m, .tp = tp, .model = model, .n_in = n, .n_out = n - skip,
+                          .limited = lim != NULL };
         for (uint32_t c = 0; c < f->channels; c++) {
             j->in[c] = x[c];
             j->out[c] = (lim ? y[c] : x[c]) + skip;
@@ -346,6 +358,8 @@ static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
     if (lathe_lossmodel_new(f->rate, f->channels, f->frames, lathe_kernel_alloc(), &model) != 0)
         goto done;
     int lrc = lathe_limiter_new(&lc, lathe_kernel_alloc(), &lim);
+    if (lrc == 0 && t.worker)
+        lrc = lathe_limiter_split(lim);
     if (lrc != 0) {
         rc = lathe_kernel_status(lrc);
         goto done;

@@ -1,7 +1,7 @@
 /* limiter.c - lookahead true-peak limiter (see limiter.h for the design). */
 #include "limiter.h"
 
-#include "slidemin.h"
+#include "gaincomp.h"
 #include "tpdetect.h"
 
 #include <math.h>
@@ -35,32 +35,10 @@
  * The bridge is for transparency under light limiting. Under heavy limiting it would hold the
  * deepest dip over every dense passage and cap the loudness the limiter can reach (pink noise
  * pushed 30 dB stopped at -8.3 LUFS against -7.2 without it), so its share fades from full at
- * BRIDGE_FULL_DB of reduction to none at BRIDGE_NONE_DB, where the gain then moves as fast as
- * the fixed release's does that deep. */
+ * LATHE_LIMITER_BRIDGE_FULL_DB of reduction to none at LATHE_LIMITER_BRIDGE_NONE_DB, where the
+ * gain then moves as fast as the fixed release's does that deep (gaincomp.c). */
 #define BRIDGE_MS LATHE_LIMITER_BRIDGE_MS
 #define FAST_DIV LATHE_LIMITER_FAST_DIV
-#define BRIDGE_FULL_DB LATHE_LIMITER_BRIDGE_FULL_DB
-#define BRIDGE_NONE_DB LATHE_LIMITER_BRIDGE_NONE_DB
-
-typedef struct gaincomp {
-    uint32_t len;              /* box length */
-    lathe_slidemin held;       /* over the lookahead and the holds */
-    lathe_slidemin bridged;    /* the same and the bridge after it (two-stage only) */
-    double bridge_full, bridge_none; /* gains of BRIDGE_FULL_DB and BRIDGE_NONE_DB */
-    double *box;
-    uint32_t box_pos, since_sum;
-    uint64_t ones;             /* frames since the gain was last below 1 */
-    double box_sum, inv_len;
-    double env, slow;          /* released envelope (fast one when two-stage), slow envelope */
-    uint64_t t;
-} gaincomp;
-
-typedef struct release {
-    double a_rel;   /* fixed: the release; two-stage: the slow envelope's way back up */
-    double a_fast;  /* two-stage: the fast envelope's release */
-    double a_slow_att; /* two-stage: the slow envelope's way down */
-    int two_stage;
-} release;
 
 /* A float delay line of `delay` frames per channel. */
 typedef struct delayline {
@@ -71,10 +49,10 @@ typedef struct delayline {
 /* One detector + gain computer(s) + delay: a limiter stage. */
 typedef struct stage {
     int n_gc;                            /* 1 when linked, else one per channel */
-    gaincomp gc[LATHE_LIMITER_MAX_CHANNELS];
+    lathe_gaincomp gc[LATHE_LIMITER_MAX_CHANNELS];
     lathe_tpdetect *tp[LATHE_LIMITER_MAX_CHANNELS]; /* NULL: sample-peak detection */
     uint32_t det_latency, latency;
-    release rel;
+    lathe_release rel;
     delayline dl;
 } stage;
 
@@ -87,11 +65,17 @@ struct lathe_limiter {
     /* gains of stage 1 waiting for the safety stage's delay */
     double *g1_ring;
     uint32_t g1_mask, g1_pos;
-    /* scratch, CHUNK frames each */
-    float *pk[LATHE_LIMITER_MAX_CHANNELS];
+    /* scratch, CHUNK frames each (pk for the main stage's detectors, pk2 the safety stage's) */
+    float *pk[LATHE_LIMITER_MAX_CHANNELS], *pk2[LATHE_LIMITER_MAX_CHANNELS];
     double *g[LATHE_LIMITER_MAX_CHANNELS];
     double *g2[LATHE_LIMITER_MAX_CHANNELS];
     float *mid[LATHE_LIMITER_MAX_CHANNELS];
+    /* the halves' hand-over (lathe_limiter_split): the main stage's output and gains */
+    struct slot {
+        float *mid[LATHE_LIMITER_MAX_CHANNELS];
+        double *g[LATHE_LIMITER_MAX_CHANNELS];
+        uint32_t n;
+    } slot[2];
     /* consecutive latest frames where every stage-1 gain was exactly 1.0 (see process) */
     uint64_t unity_run;
     /* statistics */
@@ -105,114 +89,6 @@ static uint32_t pow2_at_least(uint32_t n)
     while (p < n)
         p <<= 1;
     return p;
-}
-
-static int gaincomp_init(gaincomp *g, uint32_t win, uint32_t bridge, uint32_t len,
-                         const lathe_dsp_alloc *a)
-{
-    g->len = len;
-    g->bridge_full = pow(10.0, -BRIDGE_FULL_DB / 20.0);
-    g->bridge_none = pow(10.0, -BRIDGE_NONE_DB / 20.0);
-    g->box = lathe_dsp_calloc(a, len, sizeof *g->box);
-    g->inv_len = 1.0 / len;
-    int rc = lathe_slidemin_init(&g->held, win, a);
-    if (rc == 0 && bridge)
-        rc = lathe_slidemin_init(&g->bridged, win + bridge, a);
-    return g->box && rc == 0 ? 0 : -1;
-}
-
-static void gaincomp_fini(gaincomp *g, const lathe_dsp_alloc *a)
-{
-    lathe_slidemin_fini(&g->held, a);
-    lathe_slidemin_fini(&g->bridged, a);
-    lathe_dsp_free(a, g->box);
-}
-
-static void gaincomp_reset(gaincomp *g)
-{
-    g->held.head = g->held.n = 0;
-    g->bridged.head = g->bridged.n = 0;
-    for (uint32_t i = 0; i < g->len; i++)
-        g->box[i] = 1.0;
-    g->box_sum = g->len;
-    g->box_pos = g->since_sum = 0;
-    g->ones = g->len;
-    g->env = g->slow = 1.0;
-    g->t = 0;
-}
-
-/* Unity is landed on exactly, so the pass-through is bit-exact again after a release. */
-static inline double snap_unity(double e)
-{
-    return e > 1.0 - 1e-12 ? 1.0 : e;
-}
-
-/* [rt] Required gains in, smoothed gains out (n frames), frame by frame. */
-static void gaincomp_step(gaincomp *g, const release *r, const double *req, double *out, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++, g->t++) {
-        double held = lathe_slidemin_push(&g->held, g->t, req[i]);
-        if (g->bridged.t) { /* the bridged minimum, its share by the depth (see the top) */
-            double b = lathe_slidemin_push(&g->bridged, g->t, req[i]);
-            double w = (b - g->bridge_none) / (g->bridge_full - g->bridge_none);
-            held += (b - held) * (w >= 1.0 ? 1.0 : w <= 0.0 ? 0.0 : w);
-        }
-        double e = snap_unity(g->env + (1.0 - g->env) * (r->two_stage ? r->a_fast : r->a_rel));
-        g->env = e < held ? e : held;
-        double gain = g->env;
-        if (r->two_stage) {
-            double a = g->env < g->slow ? r->a_slow_att : r->a_rel;
-            g->slow = snap_unity(g->slow + (g->env - g->slow) * a);
-            gain = g->slow < gain ? g->slow : gain;
-        }
-        g->ones = gain < 1.0 ? 0 : g->ones + 1;
-        g->box_sum += gain - g->box[g->box_pos];
-        g->box[g->box_pos] = gain;
-        if (++g->box_pos == g->len)
-            g->box_pos = 0;
-        if (++g->since_sum == g->len) { /* re-add exactly: no drift on long programmes */
-            double s = 0.0;
-            for (uint32_t k = 0; k < g->len; k++)
-                s += g->box[k];
-            g->box_sum = s;
-            g->since_sum = 0;
-        }
-        double o = g->box_sum * g->inv_len;
-        out[i] = o < 1.0 ? o : 1.0;
-    }
-}
-
-/* [rt] gaincomp_step on n unity requirements when the computer idles at unity (envelope and
- * every held value 1, the box all ones and its sum exactly len): each frame pops the deque down
- * to itself, keeps the envelope and the box sum, and re-adds the box to len, so the state moves
- * only in time and the output is constant (len / len may round below 1). */
-static void gaincomp_idle(gaincomp *g, const release *r, double *out, uint32_t n)
-{
-    double o = g->box_sum * g->inv_len;
-    for (uint32_t i = 0; i < n; i++)
-        out[i] = o < 1.0 ? o : 1.0;
-    (void)r; /* both envelopes rest at unity */
-    g->t += n;
-    lathe_slidemin_rest(&g->held, g->t);
-    if (g->bridged.t)
-        lathe_slidemin_rest(&g->bridged, g->t);
-    g->box_pos = (uint32_t)((g->box_pos + (uint64_t)n) % g->len);
-    g->since_sum = (uint32_t)((g->since_sum + (uint64_t)n) % g->len);
-    g->ones += n;
-}
-
-/* [rt] Required gains in, smoothed gains out (n frames; req and out may be the same). */
-static void gaincomp_run(gaincomp *g, const release *r, const double *req, double *out, uint32_t n)
-{
-    int unity = g->env == 1.0 && g->slow == 1.0 && g->ones >= g->len &&
-                g->box_sum == (double)g->len && lathe_slidemin_at_unity(&g->held) &&
-                (!g->bridged.t || lathe_slidemin_at_unity(&g->bridged));
-    for (uint32_t i = 0; unity && i < n; i++)
-        unity = req[i] == 1.0;
-    if (unity)
-        gaincomp_idle(g, r, out, n);
-    else
-        gaincomp_step(g, r, req, out, n);
 }
 
 static int delay_init(delayline *d, uint32_t channels, uint32_t delay, const lathe_dsp_alloc *a)
@@ -284,7 +160,7 @@ static int stage_init(stage *s, const lathe_limiter_config *c, int n_gc, int tp,
     uint32_t hold = tp ? lathe_tpdetect_reach(s->tp[0]) : 0;
     hold = hold < max_hold ? hold : max_hold;
     for (int k = 0; k < n_gc; k++)
-        if (gaincomp_init(&s->gc[k], ramp + 2 * hold, bridge, ramp, al) != 0)
+        if (lathe_gaincomp_init(&s->gc[k], ramp + 2 * hold, bridge, ramp, al) != 0)
             return -1;
     s->latency = s->det_latency + ramp + hold - 1;
     return delay_init(&s->dl, c->channels, s->latency, al);
@@ -294,7 +170,7 @@ static void stage_fini(stage *s, uint32_t channels, const lathe_dsp_alloc *a)
 {
     for (int k = 0; k < s->n_gc; k++) {
         lathe_tpdetect_free(s->tp[k]);
-        gaincomp_fini(&s->gc[k], a);
+        lathe_gaincomp_fini(&s->gc[k], a);
     }
     for (uint32_t c = 0; c < channels; c++)
         lathe_dsp_free(a, s->dl.buf[c]);
@@ -305,7 +181,7 @@ static void stage_reset(stage *s, uint32_t channels)
     for (int k = 0; k < s->n_gc; k++) {
         if (s->tp[k])
             lathe_tpdetect_reset(s->tp[k]);
-        gaincomp_reset(&s->gc[k]);
+        lathe_gaincomp_reset(&s->gc[k]);
     }
     delay_reset(&s->dl, channels);
 }
@@ -350,22 +226,23 @@ int lathe_limiter_new(const lathe_limiter_config *cfg, const lathe_dsp_alloc *al
     /* the bridge extends the held minimum after each peak only: no extra latency */
     uint32_t bridge = c->two_stage_release ? (uint32_t)lround(BRIDGE_MS * 1e-3 * c->rate) : 0;
     int rc = stage_init(&l->s1, c, n_gc, c->true_peak, ramp, MAIN_HOLD, bridge, &a);
-    l->s1.rel = (release){ one_pole(c->release_ms, c->rate),
+    l->s1.rel = (lathe_release){ one_pole(c->release_ms, c->rate),
                            one_pole(c->release_ms / FAST_DIV, c->rate),
                            one_pole(LATHE_LIMITER_SLOW_ATTACK_MS, c->rate), c->two_stage_release };
     if (rc == 0 && l->two_stage) {
         rc = stage_init(&l->s2, c, n_gc, 1, SAFE_RAMP, UINT32_MAX, 0, &a);
-        l->s2.rel = (release){ one_pole(SAFE_RELEASE_MS, c->rate), 0.0, 0.0, 0 };
+        l->s2.rel = (lathe_release){ one_pole(SAFE_RELEASE_MS, c->rate), 0.0, 0.0, 0 };
         l->g1_mask = pow2_at_least(l->s2.latency + CHUNK) - 1;
         if (rc == 0 && !(l->g1_ring = lathe_dsp_calloc(&a, l->g1_mask + 1, sizeof(double))))
             rc = -1;
     }
     for (uint32_t k = 0; rc == 0 && k < c->channels; k++) {
         l->pk[k] = lathe_dsp_calloc(&a, CHUNK, sizeof(float));
+        l->pk2[k] = lathe_dsp_calloc(&a, CHUNK, sizeof(float));
         l->g[k] = lathe_dsp_calloc(&a, CHUNK, sizeof(double));
         l->mid[k] = lathe_dsp_calloc(&a, CHUNK, sizeof(float));
         l->g2[k] = lathe_dsp_calloc(&a, CHUNK, sizeof(double));
-        if (!l->pk[k] || !l->g[k] || !l->mid[k] || !l->g2[k])
+        if (!l->pk[k] || !l->pk2[k] || !l->g[k] || !l->mid[k] || !l->g2[k])
             rc = -1;
     }
     if (rc != 0) {
@@ -388,7 +265,12 @@ void lathe_limiter_free(lathe_limiter *l)
     lathe_dsp_free(&a, l->g1_ring);
     for (uint32_t k = 0; k < l->cfg.channels; k++) {
         lathe_dsp_free(&a, l->pk[k]);
+        lathe_dsp_free(&a, l->pk2[k]);
         lathe_dsp_free(&a, l->g[k]);
+        for (int s = 0; s < 2; s++) {
+            lathe_dsp_free(&a, l->slot[s].mid[k]);
+            lathe_dsp_free(&a, l->slot[s].g[k]);
+        }
         lathe_dsp_free(&a, l->mid[k]);
         lathe_dsp_free(&a, l->g2[k]);
     }
@@ -477,19 +359,20 @@ static void stage_run(stage *s, const lathe_limiter_config *c, double ceil, floa
     }
     require(s->n_gc, c->link, ceil, pk, g, n);
     for (int k = 0; k < s->n_gc; k++)
-        gaincomp_run(&s->gc[k], &s->rel, g[k], g[k], n);
+        lathe_gaincomp_run(&s->gc[k], &s->rel, g[k], g[k], n);
     for (uint32_t ch = 0; ch < c->channels; ch++)
         gch[ch] = g[s->n_gc == 1 ? 0 : ch];
     delay_apply(&s->dl, c->channels, x, y, gch, n);
 }
 
-/* The gain applied to each output frame, into g1 in place, plus statistics: per stage the
- * smallest over the channels, stage 1 delayed by stage 2's latency, times stage 2. */
-static void total_gain(lathe_limiter *l, double *g1, uint32_t n)
+/* The gain applied to each output frame, into g[0] in place, plus statistics: per stage the
+ * smallest over the channels, stage 1 (gains g) delayed by stage 2's latency, times stage 2. */
+static void total_gain(lathe_limiter *l, double *const *g, uint32_t n)
 {
+    double *g1 = g[0];
     for (int k = 1; k < l->s1.n_gc; k++)
         for (uint32_t i = 0; i < n; i++)
-            g1[i] = fmin(g1[i], l->g[k][i]);
+            g1[i] = fmin(g1[i], g[k][i]);
     if (l->two_stage) {
         const uint32_t m = l->g1_mask, d = l->s2.latency;
         for (uint32_t i = 0; i < n; i++) {
@@ -527,19 +410,43 @@ static void total_gain(lathe_limiter *l, double *g1, uint32_t n)
  * over every sample the safety detector's frames read (the chunk and 2 * reach before it), those
  * frames are the first stage's, already known to be below: their gain is 1 whatever is measured.
  * In a lightly limited master that is most of the time, and half of the detection work. */
-static int untouched(lathe_limiter *l, uint32_t n)
+static int untouched(lathe_limiter *l, double *const *g, uint32_t n)
 {
     uint32_t trail = 0;
     for (uint32_t i = n; i-- > 0;) {
         int one = 1;
         for (int k = 0; k < l->s1.n_gc; k++)
-            one &= l->g[k][i] == 1.0;
+            one &= g[k][i] == 1.0;
         if (!one)
             break;
         trail++;
     }
     l->unity_run = trail == n ? l->unity_run + n : trail;
     return l->s2.tp[0] && l->unity_run >= n + 2 * (uint64_t)lathe_tpdetect_reach(l->s2.tp[0]);
+}
+
+/* The main stage on k <= CHUNK frames: x in, its output into mid, its gains into g. */
+static void front_chunk(lathe_limiter *l, const float *const *x, double *const *g,
+                        float *const *mid, uint32_t k)
+{
+    stage_run(&l->s1, &l->cfg, l->ceil_int, l->pk, g, x, mid, k, 0);
+}
+
+/* The rest on the main stage's output mid and gains g: the safety stage (single-stage: mid is
+ * the output already, or is copied to it), the total gain, its statistics. */
+static void back_chunk(lathe_limiter *l, double *const *g, const float *const *mid,
+                       float *const *y, uint32_t k, float *gain_out)
+{
+    if (l->two_stage)
+        stage_run(&l->s2, &l->cfg, l->ceil_int, l->pk2, l->g2, mid, y, k, untouched(l, g, k));
+    else
+        for (uint32_t c = 0; c < l->cfg.channels; c++)
+            if (y[c] != mid[c])
+                memcpy(y[c], mid[c], k * sizeof(float));
+    total_gain(l, g, k);
+    if (gain_out)
+        for (uint32_t i = 0; i < k; i++)
+            gain_out[i] = (float)g[0][i];
 }
 
 void lathe_limiter_process(lathe_limiter *l, const float *const *in, float *const *out,
@@ -554,17 +461,61 @@ void lathe_limiter_process(lathe_limiter *l, const float *const *in, float *cons
             x[c] = in[c] + done;
             y[c] = out[c] + done;
         }
-        if (l->two_stage) {
-            stage_run(&l->s1, &l->cfg, l->ceil_int, l->pk, l->g, x, l->mid, k, 0);
-            stage_run(&l->s2, &l->cfg, l->ceil_int, l->pk, l->g2, (const float *const *)l->mid,
-                      y, k, untouched(l, k));
-        } else {
-            stage_run(&l->s1, &l->cfg, l->ceil_int, l->pk, l->g, x, y, k, 0);
+        float *const *mid = l->two_stage ? l->mid : y;
+        front_chunk(l, x, l->g, mid, k);
+        back_chunk(l, l->g, (const float *const *)mid, y, k, gain_out ? gain_out + done : NULL);
+        done += k;
+    }
+}
+
+int lathe_limiter_split(lathe_limiter *l)
+{
+    for (int s = 0; s < 2; s++)
+        for (uint32_t c = 0; c < l->cfg.channels; c++) {
+            struct slot *h = &l->slot[s];
+            if (!h->mid[c])
+                h->mid[c] = lathe_dsp_calloc(&l->al, LATHE_LIMITER_SPLIT_MAX, sizeof(float));
+            if (!h->g[c])
+                h->g[c] = lathe_dsp_calloc(&l->al, LATHE_LIMITER_SPLIT_MAX, sizeof(double));
+            if (!h->mid[c] || !h->g[c])
+                return LATHE_DSP_NOMEM;
         }
-        total_gain(l, l->g[0], k);
-        if (gain_out)
-            for (uint32_t i = 0; i < k; i++)
-                gain_out[done + i] = (float)l->g[0][i];
+    return LATHE_DSP_OK;
+}
+
+void lathe_limiter_front(lathe_limiter *l, const float *const *in, uint32_t n, int slot)
+{
+    struct slot *h = &l->slot[slot];
+    const float *x[LATHE_LIMITER_MAX_CHANNELS];
+    float *mid[LATHE_LIMITER_MAX_CHANNELS];
+    double *g[LATHE_LIMITER_MAX_CHANNELS];
+    h->n = n;
+    for (uint32_t done = 0; done < n;) {
+        uint32_t k = n - done < CHUNK ? n - done : CHUNK;
+        for (uint32_t c = 0; c < l->cfg.channels; c++) {
+            x[c] = in[c] + done;
+            mid[c] = h->mid[c] + done;
+            g[c] = h->g[c] + done;
+        }
+        front_chunk(l, x, g, mid, k);
+        done += k;
+    }
+}
+
+void lathe_limiter_back(lathe_limiter *l, int slot, float *const *out, float *gain_out)
+{
+    struct slot *h = &l->slot[slot];
+    const float *mid[LATHE_LIMITER_MAX_CHANNELS];
+    float *y[LATHE_LIMITER_MAX_CHANNELS];
+    double *g[LATHE_LIMITER_MAX_CHANNELS];
+    for (uint32_t done = 0; done < h->n;) {
+        uint32_t k = h->n - done < CHUNK ? h->n - done : CHUNK;
+        for (uint32_t c = 0; c < l->cfg.channels; c++) {
+            mid[c] = h->mid[c] + done;
+            y[c] = out[c] + done;
+            g[c] = h->g[c] + done;
+        }
+        back_chunk(l, g, mid, y, k, gain_out ? gain_out + done : NULL);
         done += k;
     }
 }

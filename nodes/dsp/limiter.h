@@ -79,6 +79,17 @@ void lathe_limiter_process(lathe_limiter *l, const float *const *in, float *cons
 /* [rt] Forgets history and statistics. */
 void lathe_limiter_reset(lathe_limiter *l);
 
+/* process() in two halves, for a host with a second thread: front() runs the main stage over n
+ * frames (at most LATHE_LIMITER_SPLIT_MAX) into slot 0 or 1, back() the safety stage over that
+ * slot into out. front(s) then back(s), block after block, is exactly process(); front() of the
+ * next block may run while back() of the previous one runs on another thread (each half keeps
+ * to its own state), so with the slots alternating the two halves overlap. split() [main]
+ * allocates the slots: LATHE_DSP_OK or LATHE_DSP_NOMEM. */
+#define LATHE_LIMITER_SPLIT_MAX 4096
+int lathe_limiter_split(lathe_limiter *l);
+void lathe_limiter_front(lathe_limiter *l, const float *const *in, uint32_t n, int slot);
+void lathe_limiter_back(lathe_limiter *l, int slot, float *const *out, float *gain_out);
+
 /* [main] Limits the statistics to the first `frames` output frames after the latency (the
  * programme's length: a host flushing the tail in whole blocks feeds more). 0: all. */
 void lathe_limiter_set_length(lathe_limiter *l, uint64_t frames);

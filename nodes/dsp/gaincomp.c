@@ -1,0 +1,118 @@
+/* gaincomp.c - the limiter's gain computer (see gaincomp.h; the release design is limiter.c's). */
+#include "gaincomp.h"
+
+#include "limiter.h"
+
+#include <math.h>
+
+int lathe_gaincomp_init(lathe_gaincomp *g, uint32_t win, uint32_t bridge, uint32_t len,
+                        const lathe_dsp_alloc *a)
+{
+    g->len = len;
+    g->bridge_full = pow(10.0, -LATHE_LIMITER_BRIDGE_FULL_DB / 20.0);
+    g->bridge_none = pow(10.0, -LATHE_LIMITER_BRIDGE_NONE_DB / 20.0);
+    g->box = lathe_dsp_calloc(a, len, sizeof *g->box);
+    g->inv_len = 1.0 / len;
+    int rc = lathe_slidemin_init(&g->held, win, a);
+    if (rc == 0 && bridge)
+        rc = lathe_slidemin_init(&g->bridged, win + bridge, a);
+    return g->box && rc == 0 ? 0 : -1;
+}
+
+void lathe_gaincomp_fini(lathe_gaincomp *g, const lathe_dsp_alloc *a)
+{
+    lathe_slidemin_fini(&g->held, a);
+    lathe_slidemin_fini(&g->bridged, a);
+    lathe_dsp_free(a, g->box);
+}
+
+void lathe_gaincomp_reset(lathe_gaincomp *g)
+{
+    g->held.head = g->held.n = 0;
+    g->bridged.head = g->bridged.n = 0;
+    for (uint32_t i = 0; i < g->len; i++)
+        g->box[i] = 1.0;
+    g->box_sum = g->len;
+    g->box_pos = g->since_sum = 0;
+    g->ones = g->len;
+    g->env = g->slow = 1.0;
+    g->t = 0;
+}
+
+/* Unity is landed on exactly, so the pass-through is bit-exact again after a release. */
+static inline double snap_unity(double e)
+{
+    return e > 1.0 - 1e-12 ? 1.0 : e;
+}
+
+/* [rt] Required gains in, smoothed gains out (n frames), frame by frame. */
+static void gaincomp_step(lathe_gaincomp *g, const lathe_release *r, const double *req,
+                          double *out, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++, g->t++) {
+        double held = lathe_slidemin_push(&g->held, g->t, req[i]);
+        if (g->bridged.t) { /* the bridged minimum, its share by the depth (see the top) */
+            double b = lathe_slidemin_push(&g->bridged, g->t, req[i]);
+            double w = (b - g->bridge_none) / (g->bridge_full - g->bridge_none);
+            held += (b - held) * (w >= 1.0 ? 1.0 : w <= 0.0 ? 0.0 : w);
+        }
+        double e = snap_unity(g->env + (1.0 - g->env) * (r->two_stage ? r->a_fast : r->a_rel));
+        g->env = e < held ? e : held;
+        double gain = g->env;
+        if (r->two_stage) {
+            double a = g->env < g->slow ? r->a_slow_att : r->a_rel;
+            g->slow = snap_unity(g->slow + (g->env - g->slow) * a);
+            gain = g->slow < gain ? g->slow : gain;
+        }
+        g->ones = gain < 1.0 ? 0 : g->ones + 1;
+        g->box_sum += gain - g->box[g->box_pos];
+        g->box[g->box_pos] = gain;
+        if (++g->box_pos == g->len)
+            g->box_pos = 0;
+        if (++g->since_sum == g->len) { /* re-add exactly: no drift on long programmes */
+            double s = 0.0;
+            for (uint32_t k = 0; k < g->len; k++)
+                s += g->box[k];
+            g->box_sum = s;
+            g->since_sum = 0;
+        }
+        double o = g->box_sum * g->inv_len;
+        out[i] = o < 1.0 ? o : 1.0;
+    }
+}
+
+/* [rt] gaincomp_step on n unity requirements when the computer idles at unity (envelope and
+ * every held value 1, the box all ones and its sum exactly len): each frame pops the deque down
+ * to itself, keeps the envelope and the box sum, and re-adds the box to len, so the state moves
+ * only in time and the output is constant (len / len may round below 1). */
+static void gaincomp_idle(lathe_gaincomp *g, const lathe_release *r, double *out,
+                          uint32_t n)
+{
+    double o = g->box_sum * g->inv_len;
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = o < 1.0 ? o : 1.0;
+    (void)r; /* both envelopes rest at unity */
+    g->t += n;
+    lathe_slidemin_rest(&g->held, g->t);
+    if (g->bridged.t)
+        lathe_slidemin_rest(&g->bridged, g->t);
+    g->box_pos = (uint32_t)((g->box_pos + (uint64_t)n) % g->len);
+    g->since_sum = (uint32_t)((g->since_sum + (uint64_t)n) % g->len);
+    g->ones += n;
+}
+
+/* [rt] Required gains in, smoothed gains out (n frames; req and out may be the same). */
+void lathe_gaincomp_run(lathe_gaincomp *g, const lathe_release *r, const double *req,
+                        double *out, uint32_t n)
+{
+    int unity = g->env == 1.0 && g->slow == 1.0 && g->ones >= g->len &&
+                g->box_sum == (double)g->len && lathe_slidemin_at_unity(&g->held) &&
+                (!g->bridged.t || lathe_slidemin_at_unity(&g->bridged));
+    for (uint32_t i = 0; unity && i < n; i++)
+        unity = req[i] == 1.0;
+    if (unity)
+        gaincomp_idle(g, r, out, n);
+    else
+        gaincomp_step(g, r, req, out, n);
+}
+

@@ -1,0 +1,44 @@
+/* gaincomp.h - the limiter's gain computer: required gains in, smoothed gains out. It holds
+ * each requirement over the lookahead and the holds (a sliding minimum), optionally bridges it
+ * (two-stage release, see limiter.c), releases it through one or two envelopes and smooths the
+ * result with a box filter as long as the lookahead ramp. Internal to the limiter. */
+#ifndef LATHE_DSP_GAINCOMP_H
+#define LATHE_DSP_GAINCOMP_H
+
+#include "kernel.h"
+#include "slidemin.h"
+
+#include <stdint.h>
+
+typedef struct lathe_gaincomp {
+    uint32_t len;              /* box length */
+    lathe_slidemin held;       /* over the lookahead and the holds */
+    lathe_slidemin bridged;    /* the same and the bridge after it (two-stage only) */
+    double bridge_full, bridge_none; /* gains of the bridge's full and none depths */
+    double *box;
+    uint32_t box_pos, since_sum;
+    uint64_t ones;             /* frames since the gain was last below 1 */
+    double box_sum, inv_len;
+    double env, slow;          /* released envelope (fast one when two-stage), slow envelope */
+    uint64_t t;
+} lathe_gaincomp;
+
+typedef struct lathe_release {
+    double a_rel;   /* fixed: the release; two-stage: the slow envelope's way back up */
+    double a_fast;  /* two-stage: the fast envelope's release */
+    double a_slow_att; /* two-stage: the slow envelope's way down */
+    int two_stage;
+} lathe_release;
+
+/* [main] win: frames held (lookahead and holds); bridge: frames of the bridge after it (0: none,
+ * the single-envelope release); len: the smoothing box. 0, or -1 when out of memory. */
+int lathe_gaincomp_init(lathe_gaincomp *g, uint32_t win, uint32_t bridge, uint32_t len,
+                        const lathe_dsp_alloc *a);
+void lathe_gaincomp_fini(lathe_gaincomp *g, const lathe_dsp_alloc *a);
+/* [rt] At unity, nothing held. */
+void lathe_gaincomp_reset(lathe_gaincomp *g);
+/* [rt] Required gains in, smoothed gains out (n frames; req and out may be the same). */
+void lathe_gaincomp_run(lathe_gaincomp *g, const lathe_release *r, const double *req,
+                        double *out, uint32_t n);
+
+#endif
