@@ -40,6 +40,14 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     lua_error(L);
 }
 
+void lathe_lua_budget_charge(lathe_script_ctx *ctx, uint64_t n)
+{
+    ctx->instr += n;
+    /* lua_sethook may be called at any point, even asynchronously (ldebug.c) */
+    if (ctx->L && ctx->instr_limit && ctx->instr >= ctx->instr_limit && !ctx->exhausted)
+        lua_sethook(ctx->L, budget_hook, LUA_MASKCOUNT, 1);
+}
+
 /* pcall and xpcall as the scripts see them: the original (upvalue 1), then the budget error
  * raised again if it was the budget that ended the protected call. */
 static int rethrowing_call(lua_State *L)

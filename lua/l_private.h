@@ -14,6 +14,7 @@ typedef struct lathe_script_ctx {
     char out_dir[4096];
     size_t mem_used;
     int n_outputs;
+    lua_State *L;
     uint64_t instr, instr_limit; /* VM instructions run (counted by the hook), and the cap */
     int exhausted;               /* the budget is spent: nothing may catch that */
     char where[256];             /* "script.lua:12:" last seen by the hook, for memory errors */

@@ -49,7 +49,7 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
          * instruction, so the budget ends such loops too (the default budget then allows 1.6 GB
          * of allocation over a script's life; a whole album's chain uses a few MB). */
         if (nsize > old)
-            ctx->instr += (nsize - old) / ALLOC_BYTES_PER_INSTR;
+            lathe_lua_budget_charge(ctx, (nsize - old) / ALLOC_BYTES_PER_INSTR);
     }
     return p;
 }
@@ -463,7 +463,7 @@ int lathe_script_run(const lathe_script_config *cfg, lathe_graph *g, char *err, 
         snprintf(err, err_size, "%s: output folder does not exist", cfg->out_dir);
         return LATHE_ERR_IO;
     }
-    lua_State *L = lua_newstate(capped_alloc, &ctx);
+    lua_State *L = ctx.L = lua_newstate(capped_alloc, &ctx);
     if (!L) {
         snprintf(err, err_size, "out of memory starting Lua");
         free(ctx.define_read);
