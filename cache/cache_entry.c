@@ -261,7 +261,8 @@ static const char *check_header(const lathe_cache_header *h, lathe_key key, int 
         if (h->frames > (UINT64_MAX / 4) / h->channels ||
             h->payload_bytes != h->frames * h->channels * 4)
             return "payload size does not match the format";
-    } else if (h->payload_bytes > LATHE_CACHE_BLOB_MAX + LATHE_CACHE_PATH_MAX) {
+    } else if (kind != LATHE_CACHE_KIND_FILE &&
+               h->payload_bytes > LATHE_CACHE_BLOB_MAX + LATHE_CACHE_PATH_MAX) {
         return "payload too large for a small entry";
     }
     if (h->payload_bytes > UINT64_MAX - 80 ||
@@ -276,7 +277,8 @@ int lathe_cache_entry_open(lathe_cache *c, lathe_key key, int kind, int *fd,
     lathe_cache_entry_path(c, key, kind, 0, path);
     int f = open(path, O_RDONLY);
     /* Only content-addressed entries are shared: a remote copy is checked below like ours. */
-    if (f < 0 && errno == ENOENT && (kind == LATHE_CACHE_KIND_AUDIO || kind == LATHE_CACHE_KIND_BLOB)
+    if (f < 0 && errno == ENOENT && (kind == LATHE_CACHE_KIND_AUDIO || kind == LATHE_CACHE_KIND_BLOB
+                                     || kind == LATHE_CACHE_KIND_FILE)
         && lathe_cache_remote_fetch(c, key, kind) == LATHE_CACHE_OK)
         f = open(path, O_RDONLY);
     if (f < 0)

@@ -30,7 +30,7 @@ static int classify(const char *name)
 {
     size_t n = strlen(name);
     if (n < LATHE_CACHE_NAME_LEN || !is_hex(name, 32) || name[32] != '.' ||
-        !strchr("abofn", name[33]))
+        !strchr("abofnd", name[33]))
         return NAME_OTHER;
     if (n == LATHE_CACHE_NAME_LEN)
         return NAME_ENTRY;

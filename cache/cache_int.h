@@ -34,7 +34,8 @@ enum {
     LATHE_CACHE_KIND_BLOB = 'b',
     LATHE_CACHE_KIND_OUTPUT = 'o',
     LATHE_CACHE_KIND_FILEKEY = 'f',
-    LATHE_CACHE_KIND_NOTE = 'n'
+    LATHE_CACHE_KIND_NOTE = 'n',
+    LATHE_CACHE_KIND_FILE = 'd' /* a deliverable's bytes (cache_file.c) */
 };
 
 /* Audio entries this process verified or wrote itself, by key and inode: one run reads a

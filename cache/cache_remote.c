@@ -165,9 +165,10 @@ void lathe_cache_remote_push(lathe_cache *c, lathe_key key, int kind)
     struct lathe_cache_remote *r = c->remote;
     if (!r || r->read_only || atomic_load(&r->down) || atomic_load(&process_down))
         return;
-    /* Streams are large: one HEAD saves re-sending what a concurrent shard already stored.
+    /* Streams and files are large: one HEAD saves re-sending what a concurrent shard stored.
      * (An entry of one key is the same bytes wherever it was computed.) */
-    if (kind == LATHE_CACHE_KIND_AUDIO && remote_has(r, key, kind))
+    if ((kind == LATHE_CACHE_KIND_AUDIO || kind == LATHE_CACHE_KIND_FILE) &&
+        remote_has(r, key, kind))
         return;
     char path[LATHE_CACHE_PATH_MAX];
     lathe_cache_entry_path(c, key, kind, 0, path);

@@ -7,8 +7,8 @@
  * checksum), so a corrupt or foreign object is a miss and recomputed, never an output. Entries
  * the run computes are PUT after they are committed locally (not in read-only mode; a stream
  * only after a HEAD finds the remote without it).
- * Only content-addressed entries (audio and blobs) travel: notes, output records and file-key
- * memos describe this machine's files.
+ * Only content-addressed entries (audio, blobs and deliverables' files) travel: notes, output
+ * records and file-key memos describe this machine's files.
  *
  * A remote that is down, refuses, or is slow costs one warning on stderr; the run goes on with
  * the local cache only (connect timeout LATHE_CACHE_REMOTE_CONNECT_MS, transfers that stay

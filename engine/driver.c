@@ -359,31 +359,20 @@ static void choose_stored(lathe_graph *g)
     }
 }
 
-static void mark_needed(lathe_graph *g, int id, char *needed)
+/* Marks what the outputs to render need: a node is looked up in the cache (cache non-NULL) only
+ * when something to render reads it, and the nodes above one found there are not needed. An
+ * output left alone or copied costs no look-up (on a shared cache, no download) at all. */
+static void mark_needed(lathe_graph *g, lathe_cache *cache, int id, char *needed)
 {
     id = lathe_plan_resolve(g, id);
+    graph_node *n = &g->nodes[id];
     if (needed[id])
         return;
     needed[id] = 1;
-    if (!g->nodes[id].cached)
-        for (int k = 0; k < g->nodes[id].n_inputs; k++)
-            mark_needed(g, g->nodes[id].inputs[k], needed);
-}
-
-/* A node that feeds only outputs left alone does not run, whatever changed since the last run:
- * say so rather than name changes that made no difference to any output written. */
-static void explain_idle(lathe_graph *g, const int *todo, int n_todo)
-{
-    char *needed = lathe_calloc((size_t)g->n_nodes + 1, 1);
-    if (!needed)
-        return; /* the explanations stay as they are: informative only */
-    for (int s = 0; s < n_todo; s++)
-        mark_needed(g, g->sinks[todo[s]].node, needed);
-    for (int i = 0; i < g->n_nodes; i++)
-        if (!needed[i] && g->nodes[i].kind == NODE_DSP && g->nodes[i].alias < 0 && !g->nodes[i].cached)
-            snprintf(g->nodes[i].why, sizeof g->nodes[i].why,
-                     "not run: every output it feeds is up to date or copied");
-    lathe_dealloc(needed);
+    n->cached = cache && n->kind == NODE_DSP && n->alias < 0 && entry_exists(cache, n->key);
+    if (!n->cached)
+        for (int k = 0; k < n->n_inputs; k++)
+            mark_needed(g, cache, n->inputs[k], needed);
 }
 
 static void init_results(lathe_graph *g)
@@ -406,33 +395,17 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
     char spill_dir[4096] = "";
     lathe_cache *cache = cfg->cache;
     int *todo = NULL, n_todo = 0, rc;
+    char *needed = NULL;
     memset(&g->stats, 0, sizeof g->stats);
     if (!cache && (rc = open_spill(cfg, spill_dir, sizeof spill_dir, &cache, g)) != LATHE_OK)
         return rc;
     if ((rc = lathe_plan(g, cache)) != LATHE_OK)
         goto done;
     choose_stored(g);
-    for (int i = 0; i < g->n_nodes; i++) {
-        graph_node *n = &g->nodes[i];
-        n->ran = 0;
-        n->why[0] = 0;
-        n->cached = cfg->cache && n->kind == NODE_DSP && n->alias < 0 && entry_exists(cache, n->key);
-        if (n->kind == NODE_SOURCE)
-            snprintf(n->why, sizeof n->why, "file");
-        else if (n->alias >= 0 || n->cached)
-            snprintf(n->why, sizeof n->why, "%s", n->alias >= 0 ? "no-op for its input" : "in the cache");
-        else if (n->unrepeatable)
-            snprintf(n->why, sizeof n->why, "%s", n->unrepeatable & 2
-                     ? "not reproducible (two runs differ): never cached"
-                     : "reads a not reproducible node: never cached");
-        else if (cfg->cache)
-            lathe_explain_why(g, cache, i, n->why, sizeof n->why);
-        else
-            snprintf(n->why, sizeof n->why, "rendered without a cache");
-    }
     todo = lathe_calloc((size_t)g->n_sinks, sizeof *todo);
+    needed = lathe_calloc((size_t)g->n_nodes + 1, 1);
     rc = LATHE_ERR_NOMEM;
-    if (!todo)
+    if (!todo || !needed)
         goto done;
     init_results(g);
     for (int s = 0; s < g->n_sinks; s++) {
@@ -445,7 +418,30 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
         else
             todo[n_todo++] = s;
     }
-    explain_idle(g, todo, n_todo);
+    for (int i = 0; i < g->n_nodes; i++)
+        g->nodes[i].cached = 0;
+    for (int s = 0; s < n_todo; s++)
+        mark_needed(g, cfg->cache ? cache : NULL, g->sinks[todo[s]].node, needed);
+    for (int i = 0; i < g->n_nodes; i++) {
+        graph_node *n = &g->nodes[i];
+        n->ran = 0;
+        n->why[0] = 0;
+        if (n->kind == NODE_SOURCE)
+            snprintf(n->why, sizeof n->why, "file");
+        else if (n->alias >= 0 || n->cached)
+            snprintf(n->why, sizeof n->why, "%s", n->alias >= 0 ? "no-op for its input" : "in the cache");
+        else if (!needed[i])
+            snprintf(n->why, sizeof n->why,
+                     "not run: every output it feeds is up to date or copied");
+        else if (n->unrepeatable)
+            snprintf(n->why, sizeof n->why, "%s", n->unrepeatable & 2
+                     ? "not reproducible (two runs differ): never cached"
+                     : "reads a not reproducible node: never cached");
+        else if (cfg->cache)
+            lathe_explain_why(g, cache, i, n->why, sizeof n->why);
+        else
+            snprintf(n->why, sizeof n->why, "rendered without a cache");
+    }
     rc = LATHE_OK;
     if (!cfg->dry_run)
         rc = prepare_barriers(g, cfg, cache, todo, n_todo);
@@ -470,6 +466,7 @@ done:
         lathe_cache_remove(spill_dir);
     }
     lathe_dealloc(todo);
+    lathe_dealloc(needed);
     if (rc != LATHE_OK && !g->err[0]) /* a bare NOMEM deep down still gets its one line */
         lathe_graph_fail(g, -1, rc, "%s", lathe_status_text(rc));
     return rc;

@@ -118,6 +118,7 @@ void lathe_output_note_written(lathe_cache *cache, lathe_key key, const char *ab
     now.mtime_ns = id.mtime_ns;
     snprintf(now.path, sizeof now.path, "%s", abs_path);
     note_add(cache, key, &now);
+    lathe_cache_put_file(cache, key, abs_path); /* for other machines, when the cache is shared */
 }
 
 int lathe_output_noted_intact(lathe_cache *cache, lathe_key key, const char *abs_path)
@@ -200,6 +201,25 @@ static int copy_one(const noted_file *f, const char *dest, int dry_run)
     return 1;
 }
 
+/* Writes the shared cache's copy of key's file to dest (checked as it is written). */
+static int copy_cached(lathe_cache *cache, lathe_key key, const char *dest, int dry_run)
+{
+    if (dry_run)
+        return lathe_cache_get_file(cache, key, -1) == LATHE_OK;
+    lathe_safe_file sf;
+    char err[512], abs_dest[PATH_MAX];
+    if (lathe_safe_open(&sf, NULL, dest, err, sizeof err) != 0)
+        return 0;
+    if (lathe_cache_get_file(cache, key, sf.fd) != LATHE_OK || fchmod(sf.fd, 0644) != 0 ||
+        lathe_safe_commit(&sf) != 0) {
+        lathe_safe_abandon(&sf);
+        return 0;
+    }
+    if (realpath(dest, abs_dest)) /* later renders on this machine copy the file itself */
+        lathe_output_note_written(cache, key, abs_dest);
+    return 1;
+}
+
 int lathe_output_copy_noted(lathe_cache *cache, lathe_key key, const char *dest, int dry_run,
                             char *from, size_t from_size)
 {
@@ -218,5 +238,9 @@ int lathe_output_copy_noted(lathe_cache *cache, lathe_key key, const char *dest,
             }
             return 1;
         }
+    if (copy_cached(cache, key, dest, dry_run)) {
+        snprintf(from, from_size, "the shared cache");
+        return 1;
+    }
     return 0;
 }

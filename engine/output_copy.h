@@ -12,7 +12,8 @@
 #include <stddef.h>
 
 /* [main] Remembers that abs_path (a complete file just written or copied) holds the content of
- * key. Informative: a failure only costs a later recomputation. */
+ * key, and with a shared cache keeps its bytes there for other machines. Informative: a failure
+ * only costs a later recomputation. */
 void lathe_output_note_written(lathe_cache *cache, lathe_key key, const char *abs_path);
 
 /* [main] Whether the file at abs_path still holds the bytes noted for key: 1 yes, 0 edited
@@ -21,8 +22,10 @@ int lathe_output_noted_intact(lathe_cache *cache, lathe_key key, const char *abs
 
 /* [main] When a file noted for key still exists at another path than dest with its recorded
  * bytes, copies it to dest (a temporary file beside dest, verified, then renamed) and returns 1
- * with the source's absolute path in from (dest then joins the note); else 0 and dest is untouched. With dry_run set, only
- * checks the file (its bytes hashed) and says whether it would copy. */
+ * with the source's absolute path in from (dest then joins the note); when no file is noted on
+ * this machine but a shared cache holds the bytes (lathe_cache_put_file, written elsewhere),
+ * writes those, from "the shared cache"; else 0 and dest is untouched. With dry_run set, only
+ * checks (the bytes hashed) and says whether it would copy. */
 int lathe_output_copy_noted(lathe_cache *cache, lathe_key key, const char *dest, int dry_run,
                             char *from, size_t from_size);
 

@@ -25,8 +25,14 @@ same_as_master "$T/out"
 leftovers=$(find "$T/out" -name '*.tmp*' | wc -l)
 [ "$leftovers" = 0 ] || echo "note: $leftovers temp files of the killed process remain"
 
-# 2. a flipped byte in every remote stream, and one key's payload under another's name:
-#    a fresh process must detect each, recompute, and still write identical outputs.
+# 2. a flipped byte in every remote stream and output file, and one stream's payload under
+#    another's name: a fresh process must detect each, recompute, and still write identical
+#    outputs. (Intact output files would spare it every stream: nothing to render.)
+mapfile -t files < <(find "$T/www/lathe-cache/v1" -name '*.d' | sort)
+[ "${#files[@]}" -ge 6 ] || fail "remote has ${#files[@]} output files (want one per track and deliverable)"
+for e in "${files[@]}"; do
+    printf '\x5a' | dd of="$e" bs=1 seek=$(( $(stat -c %s "$e") / 2 )) conv=notrunc status=none
+done
 mapfile -t entries < <(find "$T/www/lathe-cache/v1" -name '*.a' | sort)
 [ "${#entries[@]}" -ge 2 ] || fail "remote has ${#entries[@]} streams"
 cp "${entries[0]}" "$T/foreign"
@@ -45,7 +51,10 @@ corrupt=$(awk '{c += $4} END {print c}' "$T/l2/stats")
 # what must be detected is each one it fetched (nginx's log says which, 200s only).
 fetched=$(tail -n +$((log_from + 1)) "$T/nginx/access.log" | grep -oE '"GET [^ "]*\.a HTTP/[0-9.]+" 200 ' | sort -u | wc -l)
 [ "$fetched" -ge 2 ] || fail "the run over the corrupt remote fetched only $fetched streams"
-[ "$corrupt" -ge "$fetched" ] || fail "only $corrupt of the $fetched bad remote streams fetched were detected"
+files_fetched=$(tail -n +$((log_from + 1)) "$T/nginx/access.log" | grep -oE '"GET [^ "]*\.d HTTP/[0-9.]+" 200 ' | sort -u | wc -l)
+[ "$files_fetched" -ge 6 ] || fail "the run fetched only $files_fetched of the output files"
+[ "$corrupt" -ge $((fetched + files_fetched)) ] ||
+    fail "only $corrupt of the $fetched streams and $files_fetched files fetched, all bad, were detected"
 
 # 3. the remote stops mid-run: one warning, the run completes from local work. A highpass
 #    the remote has never seen makes every track compute (and PUT), so the run is still going

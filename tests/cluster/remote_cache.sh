@@ -1,7 +1,7 @@
 #!/bin/bash
 # 8 tracks as 3 shards by 3 processes with empty local caches sharing one nginx WebDAV cache;
-# then 3 fresh processes with empty local caches: every node comes from the remote (nothing
-# new is computed: no entry is added to the remote, no audio entry is written locally), and the
+# then 3 fresh processes with empty local caches: every output file comes from the remote
+# (nothing new is computed: no entry is added to the remote, no stream is even fetched), and the
 # outputs are byte-identical to `lathe master` of each track.
 . "$(dirname "$0")/lib.sh"
 make_catalogue 8
@@ -11,8 +11,14 @@ complete "$T/out1" 8
 n=$(find "$T/www/lathe-cache/v1" -name '*.a' | wc -l)
 [ "$n" -gt 8 ] || fail "remote holds only $n audio entries"
 (cd "$T/www" && find . -type f | sort) > "$T/remote1"
+log_from=$(wc -l < "$T/nginx/access.log")
 shard_round "$T/out2" "$T/round2-"
 complete "$T/out2" 8
+# Every output's bytes are on the remote: round 2 writes them without reading a single stream.
+streams=$(tail -n +$((log_from + 1)) "$T/nginx/access.log" | grep -cE '"GET [^ "]*\.a HTTP' || true)
+[ "$streams" = 0 ] || fail "round 2 fetched $streams streams: it rendered instead of copying"
+files=$(tail -n +$((log_from + 1)) "$T/nginx/access.log" | grep -cE '"GET [^ "]*\.d HTTP/[0-9.]+" 200 ' || true)
+[ "$files" -ge 16 ] || fail "round 2 fetched $files output files from the shared cache (want 16)"
 (cd "$T/www" && find . -type f | sort) > "$T/remote2"
 cmp -s "$T/remote1" "$T/remote2" || fail "round 2 stored new entries: $(diff "$T/remote1" "$T/remote2" | head -3)"
 # Each run appends "time hits misses corrupt bytes_read bytes_written" to its cache's stats.
