@@ -46,7 +46,7 @@ static int usable(const lathe_node_desc *d)
  * parameter in table order (a fixed stride, so an input's node picks stay where they were
  * whatever each node's table holds). */
 #define PARAM_BYTES 32
-#define MAX_OUT_FRAMES (20 * 192000)
+#define MAX_OUT_FRAMES (4 * 192000) /* 4 s at 192 kHz: a 6-node chain under ASan in seconds */
 static void draw(const lathe_param *t, unsigned char *params, bytes *b)
 {
     bytes slice = {b->p, b->n < PARAM_BYTES ? b->n : PARAM_BYTES};
