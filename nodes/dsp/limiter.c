@@ -332,8 +332,10 @@ static void require(int n_gc, double link, double ceil, float *const *pk, double
 {
     for (uint32_t i = 0; i < n; i++) {
         double pmax = 0.0;
-        for (int k = 0; k < n_gc; k++)
-            pmax = fmax(pmax, (double)pk[k][i]);
+        for (int k = 0; k < n_gc; k++) { /* fmax() as a compare: a libm call per frame */
+            double v = (double)pk[k][i];
+            pmax = v > pmax ? v : pmax;
+        }
         for (int k = 0; k < n_gc; k++) {
             double p = n_gc == 1 ? pmax : link * pmax + (1.0 - link) * (double)pk[k][i];
             req[k][i] = p > ceil ? ceil / p : 1.0;
