@@ -428,9 +428,10 @@ static void gr_time_chart(FILE *f, const rep *r)
         n++;
     }
     if (n) {
-        lathe_svg_chart c = {"grtime", "Gain change of each dynamics node over time (output minus "
-                             "input, 100 ms windows; negative = reduction)", "time (s)", "dB", 0, longest(s, n), 0,
-                             0, NULL, 0};
+        /* the title fits the chart's width (test_report lays it out in Chromium) */
+        lathe_svg_chart c = {"grtime", "Gain change per dynamics node (output minus input, "
+                             "100 ms; negative = reduction)", "time (s)", "dB", 0,
+                             longest(s, n), 0, 0, NULL, 0};
         lathe_svg_auto_y(&c, s, n, -12, 3, 30);
         lathe_svg_line_chart(f, &c, s, n);
     }
