@@ -51,7 +51,7 @@ static void gaincomp_step(lathe_gaincomp *g, const lathe_release *r, const doubl
 {
     for (uint32_t i = 0; i < n; i++, g->t++) {
         double held = lathe_slidemin_push(&g->held, g->t, req[i]);
-        if (g->bridged.t) { /* the bridged minimum, its share by the depth (see the top) */
+        if (g->bridged.t) { /* the bridged minimum, its share by the depth (limiter.c) */
             double b = lathe_slidemin_push(&g->bridged, g->t, req[i]);
             double w = (b - g->bridge_none) / (g->bridge_full - g->bridge_none);
             held += (b - held) * (w >= 1.0 ? 1.0 : w <= 0.0 ? 0.0 : w);
