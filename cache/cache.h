@@ -140,11 +140,12 @@ int lathe_cache_get_blob(lathe_cache *c, lathe_key key, void *buf, size_t cap, s
 
 /* ---- Files: a deliverable's bytes, for other machines --------------------------------------- */
 
-/* With a remote layered under c, stores the file at path (its bytes as they are; any size)
- * under key and sends it to the remote: another machine that renders an output of that key then
- * writes these bytes instead of rendering, encoding and measuring it (a catalogue's second
- * round). Without a remote it keeps nothing (LATHE_CACHE_MISS): on one machine the file itself
- * is the copy. LATHE_CACHE_OK (stored, or there already), LATHE_CACHE_ERR_IO. */
+/* With a remote layered under c that takes writes, stores the file at path (its bytes as they
+ * are; any size) under key and sends it to the remote: another machine that renders an output of
+ * that key then writes these bytes instead of rendering, encoding and measuring it (a
+ * catalogue's second round). Without one (no remote, read-only, down) it keeps nothing
+ * (LATHE_CACHE_MISS): on one machine the file itself is the copy. LATHE_CACHE_OK (stored, or
+ * there already), LATHE_CACHE_ERR_IO. */
 int lathe_cache_put_file(lathe_cache *c, lathe_key key, const char *path);
 /* Writes the bytes stored under key (locally, else fetched from the remote) to out_fd, checking
  * the entry's seal as it goes; out_fd < 0 only checks. A bad entry is removed. The caller keeps

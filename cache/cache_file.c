@@ -17,7 +17,7 @@ int lathe_cache_put_file(lathe_cache *c, lathe_key key, const char *path)
     char final[LATHE_CACHE_PATH_MAX], tmp[LATHE_CACHE_PATH_MAX];
     unsigned char head[LATHE_CACHE_HEADER_SIZE], trail[LATHE_CACHE_TRAILER_SIZE];
     struct stat sb;
-    if (!c->remote)
+    if (!lathe_cache_remote_takes(c))
         return LATHE_CACHE_MISS; /* kept for other machines only (see cache.h) */
     lathe_cache_entry_path(c, key, LATHE_CACHE_KIND_FILE, 0, final);
     if (access(final, F_OK) == 0)

@@ -142,6 +142,8 @@ int lathe_cache_small_get(lathe_cache *c, int kind, lathe_key key, void *buf, si
  * key into the local cache (LATHE_CACHE_OK) for the caller to open and check; push PUTs the
  * local entry that was just committed. */
 int lathe_cache_remote_fetch(lathe_cache *c, lathe_key key, int kind);
+/* Whether PUTs would be made now: a remote, writable, not down. */
+int lathe_cache_remote_takes(const lathe_cache *c);
 void lathe_cache_remote_push(lathe_cache *c, lathe_key key, int kind);
 void lathe_cache_remote_free(struct lathe_cache_remote *r);
 

@@ -160,6 +160,12 @@ static int remote_has(struct lathe_cache_remote *r, lathe_key key, int kind)
     return rc == CURLE_OK && status == 200;
 }
 
+int lathe_cache_remote_takes(const lathe_cache *c)
+{
+    const struct lathe_cache_remote *r = c->remote;
+    return r && !r->read_only && !atomic_load(&r->down) && !atomic_load(&process_down);
+}
+
 void lathe_cache_remote_push(lathe_cache *c, lathe_key key, int kind)
 {
     struct lathe_cache_remote *r = c->remote;
