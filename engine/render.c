@@ -38,11 +38,13 @@ typedef struct pass_node {
 typedef struct pass {
     lathe_graph *g;
     lathe_pool *pool;
-    int *order;       /* active nodes grouped by level: a level's nodes only read earlier levels */
+    int *order;       /* active nodes by level: a node only reads nodes before it */
     int *level_start; /* order[level_start[l] .. level_start[l+1]) */
     int n_levels;
-    int *rcs;         /* per task status of the level being run */
-    int cur;          /* first index in order of the level being run */
+    int *rcs;         /* per task status of the round being run: nodes in order, then sinks */
+    char *done;       /* per node: run in this round (under mu; waited for on cv) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
     lathe_cache *cache;
     pass_node *pn;
     pass_sink *ps;
@@ -372,6 +374,9 @@ static void close_pass(pass *p, int ok)
     lathe_dealloc(p->order);
     lathe_dealloc(p->level_start);
     lathe_dealloc(p->rcs);
+    lathe_dealloc(p->done);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
     lathe_pool_free(p->pool);
 }
 
@@ -395,9 +400,9 @@ static uint64_t longest_frames(const pass *p)
     return m;
 }
 
-/* Levels: a node's level is one more than its inputs' deepest. Nodes of one level are
- * independent within a round, so they run in parallel; each touches only its own runner, FIFO
- * and read positions, which is why the thread count cannot change a single bit. */
+/* Levels: a node's level is one more than its inputs' deepest; order lists the nodes level by
+ * level, a topological order for round_task. Each node touches only its own runner, FIFO and
+ * read positions, which is why the thread count cannot change a single bit. */
 static int plan_levels(pass *p)
 {
     lathe_graph *g = p->g;
@@ -405,7 +410,8 @@ static int plan_levels(pass *p)
     p->order = lathe_calloc((size_t)g->n_nodes + 1, sizeof *p->order);
     p->level_start = lathe_calloc((size_t)g->n_nodes + 2, sizeof *p->level_start);
     p->rcs = lathe_calloc((size_t)g->n_nodes + (size_t)p->n_ps + 1, sizeof *p->rcs);
-    if (!lv || !p->order || !p->level_start || !p->rcs) {
+    p->done = lathe_calloc((size_t)g->n_nodes + 1, 1);
+    if (!lv || !p->order || !p->level_start || !p->rcs || !p->done) {
         lathe_dealloc(lv);
         return LATHE_ERR_NOMEM;
     }
@@ -436,31 +442,62 @@ static int plan_levels(pass *p)
     return LATHE_OK;
 }
 
-static void node_task(void *ud, int t)
+static void run_node(pass *p, int id, int *rc)
 {
-    pass *p = ud;
-    int id = p->order[p->cur + t];
     pass_node *q = &p->pn[id];
     if (q->fifo.ended)
-        p->rcs[t] = LATHE_OK;
+        *rc = LATHE_OK;
     else if (q->reader || q->creader)
-        p->rcs[t] = step_reader(p, id);
+        *rc = step_reader(p, id);
     else {
         /* Consume everything the inputs hold: after an upsampler a round brings more than one
          * block, and leaving the rest would pile the song up in the FIFO. */
         uint32_t used;
         do {
             used = 0;
-            p->rcs[t] = step_runner(p, id, &used);
-        } while (p->rcs[t] == LATHE_OK && used && !q->fifo.ended);
+            *rc = step_runner(p, id, &used);
+        } while (*rc == LATHE_OK && used && !q->fifo.ended);
     }
 }
 
-static void sink_task(void *ud, int t)
+/* Waits until node id (resolved) has run in this round, if it runs in this pass at all. */
+static void wait_for(pass *p, int id)
+{
+    id = lathe_plan_resolve(p->g, id);
+    if (!p->pn[id].active)
+        return;
+    pthread_mutex_lock(&p->mu);
+    while (!p->done[id])
+        pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* One task of a round: node order[t], or sink t - (nodes in order), once what it reads has run
+ * this round. Tasks are taken in index order and order is topological, so the lowest unfinished
+ * task never waits: no deadlock, and a node starts as soon as its inputs are done instead of
+ * waiting for a whole level (the 96 kHz branch no longer holds up the others at every level).
+ * Each node still runs once per round after its inputs, so the thread count cannot change a
+ * bit. */
+static void round_task(void *ud, int t)
 {
     pass *p = ud;
-    pass_sink *k = &p->ps[t];
-    p->rcs[t] = lathe_sink_step(p->g, k, &p->pn[k->node].fifo, p->tap);
+    int n_order = p->level_start[p->n_levels];
+    if (t < n_order) {
+        int id = p->order[t];
+        const graph_node *n = &p->g->nodes[id];
+        if (!p->pn[id].from_cache && n->kind == NODE_DSP && !(n->desc->flags & LATHE_NODE_BARRIER))
+            for (int k = 0; k < n->n_inputs; k++)
+                wait_for(p, n->inputs[k]);
+        run_node(p, id, &p->rcs[t]);
+        pthread_mutex_lock(&p->mu);
+        p->done[id] = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    } else {
+        pass_sink *k = &p->ps[t - n_order];
+        wait_for(p, k->node);
+        p->rcs[t] = lathe_sink_step(p->g, k, &p->pn[k->node].fifo, p->tap);
+    }
 }
 
 static int first_error(const pass *p, int n)
@@ -482,16 +519,10 @@ static int run_rounds(pass *p, const lathe_render_config *cfg)
     while (rc == LATHE_OK && !all_done(p)) {
         if (cfg->cancel && *cfg->cancel)
             return lathe_graph_fail(g, -1, LATHE_ERR_CANCEL, "interrupted: nothing was written");
-        for (int l = 0; l < p->n_levels && rc == LATHE_OK; l++) {
-            p->cur = p->level_start[l];
-            int n = p->level_start[l + 1] - p->cur;
-            lathe_pool_run(p->pool, n, node_task, p);
-            rc = first_error(p, n);
-        }
-        if (rc == LATHE_OK) {
-            lathe_pool_run(p->pool, p->n_ps, sink_task, p);
-            rc = first_error(p, p->n_ps);
-        }
+        int n_tasks = p->level_start[p->n_levels] + p->n_ps;
+        memset(p->done, 0, (size_t)g->n_nodes);
+        lathe_pool_run(p->pool, n_tasks, round_task, p);
+        rc = first_error(p, n_tasks);
         compact(p);
         uint64_t furthest = 0;
         for (int i = 0; i < g->n_nodes; i++)
@@ -508,6 +539,8 @@ int lathe_render_pass(lathe_graph *g, const lathe_render_config *cfg, lathe_cach
 {
     pass p = {.g = g, .cache = cache, .threads = cfg->threads, .tap = cfg->tap};
     int rc = LATHE_ERR_NOMEM;
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
     p.pn = lathe_calloc((size_t)g->n_nodes, sizeof *p.pn);
     p.ps = lathe_calloc((size_t)(n_sinks ? n_sinks : 1), sizeof *p.ps);
     p.low = lathe_calloc((size_t)g->n_nodes, sizeof *p.low);
