@@ -456,6 +456,53 @@ static void detector_vs_meter(void)
     }
 }
 
+/* The detector's threshold (lathe_tpdetect_set_threshold): a frame may skip its interpolation or
+ * refinement only when it provably reads at or below the threshold, so per frame the thresholded
+ * detector reads exactly what the full one does wherever that is above it, and at or below the
+ * threshold elsewhere. Noise, noise with sparse impulses (a frame next to a loud neighbour) and a
+ * near-Nyquist sine, at levels around the threshold. */
+static void threshold_contract(void)
+{
+    const uint32_t rates[] = { 44100, 96000, 192000 }; /* 8, 4 and 2 points per interval */
+    const float thr = 0.5f;
+    for (int r = 0; r < 3; r++) {
+        uint32_t rate = rates[r], n = rate;
+        uint64_t rs = 991 + r;
+        tu_signal s = tu_signal_new(rate, 1, n + 64);
+        for (int kind = 0; kind < 3; kind++) {
+            for (int lv = 0; lv < 3; lv++) {
+                double level = 0.3 + 0.15 * lv, ph = 0.0;
+                for (uint32_t i = 0; i < n; i++) {
+                    ph += 2 * PI * 0.48;
+                    double v = kind == 2 ? sin(ph) : tu_rand(&rs);
+                    if (kind == 1)
+                        v = i % 97 == 0 ? (i % 2 ? 1.0 : -1.0) : 0.3 * v;
+                    s.ch[0][i] = (float)(level * v);
+                }
+                lathe_tpdetect *full, *cut;
+                CHECK(lathe_tpdetect_new(rate, 1, NULL, &full) == 0 &&
+                      lathe_tpdetect_new(rate, 1, NULL, &cut) == 0, "detectors");
+                lathe_tpdetect_set_threshold(cut, thr);
+                float *a = calloc(n + 64, sizeof(float)), *b = calloc(n + 64, sizeof(float));
+                lathe_tpdetect_process(full, (const float *const *)s.ch, n + 64, a);
+                lathe_tpdetect_process(cut, (const float *const *)s.ch, n + 64, b);
+                uint32_t bad = 0, above = 0;
+                for (uint32_t i = 0; i < n + 64; i++) {
+                    above += a[i] > thr;
+                    bad += a[i] > thr ? b[i] != a[i] : b[i] > thr;
+                }
+                CHECK(bad == 0, "%u Hz kind %d level %.2f: %u of %u frames break the threshold's "
+                      "contract (%u above it)", rate, kind, level, bad, n + 64, above);
+                free(a);
+                free(b);
+                lathe_tpdetect_free(full);
+                lathe_tpdetect_free(cut);
+            }
+        }
+        tu_signal_free(&s);
+    }
+}
+
 int main(void)
 {
     LIM = tu_node("limit");
@@ -463,6 +510,7 @@ int main(void)
     if (!LIM)
         return tu_done();
     detector_vs_meter();
+    threshold_contract();
     hard_signals(44100);
     hard_signals(48000);
     ebu_signals(44100);

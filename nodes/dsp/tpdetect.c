@@ -226,15 +226,17 @@ static float refine_frame(const float *v, uint32_t F, float m)
     return r;
 }
 
-/* frame_peak for F = 8 with the screen on 8-lane vectors (point 8 scalar). A frame whose
- * largest point is at or below mlim cannot refine above the threshold: it reports that point. */
+/* frame_peak for F = 8 with the screen on 8-lane vectors (point 8 scalar). A refinement rises at
+ * most 1.25 times the largest of its three points, so a frame whose points and both neighbours
+ * (v[-1] and v[F + 1]: the end points' parabolas reach them) are at or below mlim cannot refine
+ * above the threshold: it reports its largest point. */
 static inline __attribute__((always_inline)) float frame_peak8(const float *v, float mlim)
 {
     v8f lo = *(const v8f *)(v - 1), mid = *(const v8f *)v, hi = *(const v8f *)(v + 1);
     v8f am = VABS8(mid);
     float m = hmax8(&am), a8 = fabsf(v[8]);
     m = a8 > m ? a8 : m;
-    if (m <= mlim)
+    if (m <= mlim && fabsf(v[-1]) <= mlim && fabsf(v[9]) <= mlim)
         return m;
     v8f D = lo - 2.0f * mid + hi, d = lo - hi, aD = VABS8(D);
     v8i c = (mid * D < 0.0f) & (0.5f * VABS8(d) <= 1.001f * aD) &
@@ -249,7 +251,7 @@ static float frame_peak(const float *v, uint32_t F, float mlim)
     float m = 0.0f;
     for (uint32_t k = 0; k <= F; k++)
         m = fabsf(v[k]) > m ? fabsf(v[k]) : m;
-    if (m <= mlim)
+    if (m <= mlim && fabsf(v[-1]) <= mlim && fabsf(v[F + 1]) <= mlim)
         return m;
     int any = 0;
     for (uint32_t k = 0; k <= F; k++) /* branch-free screen, vectorisable */
