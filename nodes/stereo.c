@@ -50,7 +50,7 @@ static const lathe_param stereo_table[] = {
     LATHE_NUMBER(stereo_params, mid_gain_db, 0.0, -60.0, 24.0, "gain of the mid (L+R)/2"),
     LATHE_NUMBER(stereo_params, side_gain_db, 0.0, -60.0, 24.0, "gain of the side (L-R)/2"),
     LATHE_NUMBER(stereo_params, bass_mono_hz, 0.0, 0.0, 1000.0,
-                 "elliptical filter: side removed below this frequency; 0 off"),
+                 "elliptical filter: side removed below this frequency; 0 off, else 20 and up"),
     LATHE_ENUM(stereo_params, bass_mono_mode, "linear", bass_mode_choices,
                "linear: side kept whole above 2 x bass_mono_hz, no phase change, latency; "
                "iir: LR 48 dB/oct at bass_mono_hz, mids rotated in phase, no latency"),
@@ -93,6 +93,8 @@ static double side_mag(void *ctx, double f)
     return 0.5 - 0.5 * cos(3.14159265358979323846 * (f - f0) / f0);
 }
 
+#define BASS_MONO_MIN_HZ 20.0
+
 /* FIR of half length >= 8 periods of f0 (a power of two, so the window's main lobe, 6 x rate /
  * length wide, stays under f0 / 5 and the slope keeps its shape), partitions of a quarter. */
 static int prepare_linear(stereo_state *s, lathe_prepare_ctx *ctx, double rate)
@@ -133,6 +135,13 @@ static int stereo_prepare(void *state, lathe_prepare_ctx *ctx)
     if (p->bass_mono_hz >= 0.49 * rate) {
         snprintf(ctx->err, LATHE_ERR_MAX, "bass_mono_hz %g must be below %g (0.49 x rate)",
                  p->bass_mono_hz, 0.49 * rate);
+        return LATHE_ERR_PARAM;
+    }
+    /* Below 20 Hz there is no bass to fold, and the linear-phase split's length grows as
+     * 1 / f0 (0.01 Hz at 192 kHz asked for a 2^28-tap filter; fuzz_render found it). */
+    if (p->bass_mono_hz > 0.0 && p->bass_mono_hz < BASS_MONO_MIN_HZ) {
+        snprintf(ctx->err, LATHE_ERR_MAX, "bass_mono_hz %g: 0 (off) or %g Hz and above",
+                 p->bass_mono_hz, BASS_MONO_MIN_HZ);
         return LATHE_ERR_PARAM;
     }
     s->identity = stereo_is_identity(p, &ctx->in[0]);

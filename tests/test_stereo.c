@@ -265,6 +265,14 @@ static void test_blocks_and_errors(void)
     CHECK(tu_node_run(tu_node("stereo"), p, &low, 1, 0, &out, err, sizeof err) == LATHE_ERR_PARAM,
           "bass_mono_hz above 0.49 x rate refused: %s", err);
     free(p);
+    for (int mode = 0; mode < 2; mode++) { /* a tiny f0 once asked for a 2^28-tap filter */
+        p = params("bass_mono_hz", 0.01, "bass_mono_mode", (double)mode, NULL);
+        tu_signal st = tu_signal_new(192000, 2, 100);
+        CHECK(tu_node_run(tu_node("stereo"), p, &st, 1, 0, &out, err, sizeof err) ==
+              LATHE_ERR_PARAM && strstr(err, "20 Hz"), "bass_mono_hz 0.01 refused: %s", err);
+        tu_signal_free(&st);
+        free(p);
+    }
     tu_signal_free(&mono);
     tu_signal_free(&low);
 }
