@@ -34,7 +34,7 @@ deliver.profiles = {
     max_lufs = -14,
     margin_db = 0.05,        -- the limiter aims this far under the ceiling: dither and 16-bit
                              -- rounding come after it
-    lookahead_ms = 5, release_ms = 100, shaping = "none", format = "wav",
+    lookahead_ms = 3, release_ms = 100, shaping = "none", format = "wav",
     auto_blank_ms = 10,      -- no dither noise where the master is exact digital zero this long
   },
   vinyl = {                  -- max_lufs (checked): a louder mix comes down, a quieter one stays

@@ -22,7 +22,7 @@ static const char *const release_choices[] = { "fixed", "adaptive", NULL };
 static const lathe_param limit_table[] = {
     LATHE_NUMBER(limit_params, ceiling_dbtp, -1.0, -40.0, 0.0,
                  "output true-peak ceiling (dBTP; dBFS sample peak when true_peak is off)"),
-    LATHE_NUMBER(limit_params, lookahead_ms, 5.0, 0.5, 20.0,
+    LATHE_NUMBER(limit_params, lookahead_ms, 3.0, 0.5, 20.0,
                  "lookahead: the gain ramps down over this time before a peak"),
     LATHE_NUMBER(limit_params, release_ms, 100.0, 1.0, 5000.0,
                  "release time constant back towards unity gain (after sustained limiting, when "
@@ -101,7 +101,8 @@ static void limit_report(void *state, lathe_report *r)
 const lathe_node_desc lathe_node_limit = {
     .name = "limit",
     .summary = "lookahead true-peak limiter: output never above ceiling_dbtp",
-    .version = 2, /* 2: two-stage (program-dependent) release by default */
+    .version = 3, /* 2: two-stage (program-dependent) release by default; 3: its bridge on the
+                   * low frequencies only, 3 ms lookahead, the top-band bound */
     .n_inputs = 1,
     .params_size = sizeof(limit_params),
     .params = limit_table,

@@ -44,7 +44,7 @@ static const lathe_param loudness_table[] = {
                  "output true-peak ceiling (dBTP)"),
     LATHE_NUMBER(loudness_params, max_gr_db, 6.0, 0.0, 40.0,
                  "fail rather than limit peaks by more than this (dB)"),
-    LATHE_NUMBER(loudness_params, lookahead_ms, 5.0, 0.5, 20.0, "limiter lookahead"),
+    LATHE_NUMBER(loudness_params, lookahead_ms, 3.0, 0.5, 20.0, "limiter lookahead"),
     LATHE_NUMBER(loudness_params, release_ms, 100.0, 1.0, 5000.0, "limiter release"),
     LATHE_ENUM(loudness_params, release, "adaptive", release_choices,
                "limiter release: adaptive (program dependent, as limit's) or fixed"),
@@ -216,8 +216,9 @@ static double predicted_gain(const loudness_params *p, const lathe_lossmodel *mo
     double ceil = lathe_db_to_gain(p->ceiling_dbtp), deficit = p->target_lufs - in->lufs;
     double g = deficit;
     for (int i = 0; i < 40; i++) {
-        double next = deficit + k * lathe_lossmodel_loss_db(model, g, ceil, p->release_ms,
-                                                            p->release == 1, in->tp_db);
+        double next = deficit + k * lathe_lossmodel_loss_db(model, g, ceil, p->lookahead_ms,
+                                                            p->release_ms, p->release == 1,
+                                                            in->tp_db);
         next = fmin(next, deficit + p->max_gr_db + 6.0); /* past the budget anyway */
         if (fabs(next - g) < 1e-4)
             return next;
@@ -267,7 +268,7 @@ static int search_gain(lathe_analyze_ctx *ctx, lathe_limiter *lim, trial *t,
         if (*passes == 1) {
             double ceil = lathe_db_to_gain(p->ceiling_dbtp);
             double loss = in->lufs + g - cur.lufs, guess = lathe_lossmodel_loss_db(
-                model, g, ceil, p->release_ms, p->release == 1, in->tp_db);
+                model, g, ceil, p->lookahead_ms, p->release_ms, p->release == 1, in->tp_db);
             if (guess > 1e-3 && loss > 0.0)
                 next = predicted_gain(p, model, in, fmin(4.0, loss / guess));
         } else if (have[0] && have[1]) {
@@ -464,8 +465,8 @@ static void loudness_report(void *state, lathe_report *r)
 const lathe_node_desc lathe_node_loudness = {
     .name = "loudness",
     .summary = "gain + true-peak limiter to an integrated loudness target under a ceiling",
-    .version = 4, /* 2: the search starts at the loss model's gain; 3: two-stage release;
-                   * 4: no output true peak in the analysis */
+    .version = 5, /* 2: the search starts at the loss model's gain; 3: two-stage release;
+                   * 4: no output true peak in the analysis; 5: limit's version 3 */
     .n_inputs = 1,
     .params_size = sizeof(loudness_params),
     .params = loudness_table,

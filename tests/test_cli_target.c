@@ -74,14 +74,14 @@ static void master_to(const char *mix, const char *target_arg, double target)
     }
 }
 
-/* The chains `lathe master` ran before #16, written out node by node: --keep-level must write
- * the same bytes. */
+/* The chains `lathe master` ran before #16, written out node by node (with the cd profile's
+ * lookahead of today): --keep-level must write the same bytes. */
 static const char *old_chains =
     "local m = source('quiet.wav'):eq{{type = 'highpass', freq_hz = 20, slope_db_oct = 12}}\n"
     "local c = m:cap{max_lufs = -14, max_dbtp = 6}\n"
     "output(c:limit{ceiling_dbtp = -1.02}, 'quiet.streaming.flac',\n"
     "       {bits = 24, deliverable = 'streaming'})\n"
-    "output(c:resample{rate = 44100}:limit{ceiling_dbtp = -0.35, lookahead_ms = 5,\n"
+    "output(c:resample{rate = 44100}:limit{ceiling_dbtp = -0.35, lookahead_ms = 3,\n"
     "       release_ms = 100}:pad{to_multiple_frames = 588}:dither{bits = 16, shaping = 'none',\n"
     "       auto_blank_ms = 10},\n"
     "       'quiet.cd.wav', {bits = 16, deliverable = 'cd'})\n"

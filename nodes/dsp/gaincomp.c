@@ -47,12 +47,13 @@ static inline double snap_unity(double e)
 
 /* [rt] Required gains in, smoothed gains out (n frames), frame by frame. */
 static void gaincomp_step(lathe_gaincomp *g, const lathe_release *r, const double *req,
-                          double *out, uint32_t n)
+                          const double *req_bridge, double *out, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++, g->t++) {
         double held = lathe_slidemin_push(&g->held, g->t, req[i]);
         if (g->bridged.t) { /* the bridged minimum, its share by the depth (limiter.c) */
-            double b = lathe_slidemin_push(&g->bridged, g->t, req[i]);
+            double b = lathe_slidemin_push(&g->bridged, g->t, req_bridge[i]);
+            b = b < held ? b : held;
             double w = (b - g->bridge_none) / (g->bridge_full - g->bridge_none);
             held += (b - held) * (w >= 1.0 ? 1.0 : w <= 0.0 ? 0.0 : w);
         }
@@ -103,16 +104,18 @@ static void gaincomp_idle(lathe_gaincomp *g, const lathe_release *r, double *out
 
 /* [rt] Required gains in, smoothed gains out (n frames; req and out may be the same). */
 void lathe_gaincomp_run(lathe_gaincomp *g, const lathe_release *r, const double *req,
-                        double *out, uint32_t n)
+                        const double *req_bridge, double *out, uint32_t n)
 {
+    if (!req_bridge)
+        req_bridge = req;
     int unity = g->env == 1.0 && g->slow == 1.0 && g->ones >= g->len &&
                 g->box_sum == (double)g->len && lathe_slidemin_at_unity(&g->held) &&
                 (!g->bridged.t || lathe_slidemin_at_unity(&g->bridged));
     for (uint32_t i = 0; unity && i < n; i++)
-        unity = req[i] == 1.0;
+        unity = req[i] == 1.0 && req_bridge[i] == 1.0;
     if (unity)
         gaincomp_idle(g, r, out, n);
     else
-        gaincomp_step(g, r, req, out, n);
+        gaincomp_step(g, r, req, req_bridge, out, n);
 }
 

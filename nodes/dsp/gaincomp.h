@@ -37,8 +37,9 @@ int lathe_gaincomp_init(lathe_gaincomp *g, uint32_t win, uint32_t bridge, uint32
 void lathe_gaincomp_fini(lathe_gaincomp *g, const lathe_dsp_alloc *a);
 /* [rt] At unity, nothing held. */
 void lathe_gaincomp_reset(lathe_gaincomp *g);
-/* [rt] Required gains in, smoothed gains out (n frames; req and out may be the same). */
+/* [rt] Required gains in, smoothed gains out (n frames; req and out may be the same). The
+ * bridge holds req_bridge (at or above req frame by frame; NULL: req itself). */
 void lathe_gaincomp_run(lathe_gaincomp *g, const lathe_release *r, const double *req,
-                        double *out, uint32_t n);
+                        const double *req_bridge, double *out, uint32_t n);
 
 #endif

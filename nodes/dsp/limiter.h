@@ -5,10 +5,10 @@
  * true peak of each channel, links the channels by `link` (a channel's peak is mixed towards
  * the loudest, never below its own), and asks for gain g_req = min(1, ceiling / peak). The gain
  * computer then takes a sliding minimum over lookahead + 2 * hold frames (slidemin.h), applies
- * the release (by default program dependent: a fast envelope holding each reduction 6 ms then
- * returning in ~30 ms, and a slow one that seconds of limiting build and that returns at
- * release_ms; the lower wins; see limiter.c), and smooths the attack with a box filter over the
- * lookahead. The minimum window
+ * the release (by default program dependent: a fast envelope holding what the low frequencies
+ * ask 8 ms then returning in ~5 ms, and a slow one that seconds of limiting build and that
+ * returns at release_ms; the lower wins; see limiter.c), and smooths the attack with a box
+ * filter over the lookahead. The minimum window
  * is longer than the box by the interpolator's core (17 frames) on each side, so around every
  * peak the applied gain is at or below that peak's requirement where the interpolation has
  * nearly all its weight and, for an isolated peak, exactly flat there.
@@ -19,8 +19,11 @@
  * runs a second, short (32-frame ramp, held over the detector's whole reach) gain computer of
  * the same form on the residual overs (where the gain moves under the interpolator's far taps
  * or inside its core between dense peaks), so the output's true peak stays at or below the
- * ceiling. Sample-peak mode (true_peak 0) has one
- * stage and no interpolation: |y| <= ceiling on every sample.
+ * ceiling. Both stages add to each frame's peak a bound on the content at 0.98 .. 1 of Nyquist
+ * (topband.h), where interpolators, the detector's and any reference meter's, disagree: so the
+ * ceiling holds by every meter flat to 0.98 of Nyquist, also on mixes with aliasing up there.
+ * Sample-peak mode (true_peak 0) has one stage and no interpolation: |y| <= ceiling on every
+ * sample.
  *
  * All state is double; results do not depend on how the input is cut into blocks. */
 #ifndef LATHE_LIMITER_H
@@ -36,14 +39,14 @@ extern "C" {
 
 #define LATHE_LIMITER_MAX_CHANNELS 8
 /* The two-stage release's shape (limiter.c), for models of it (lossmodel.c): each reduction is
- * held BRIDGE_MS after its peak, fully up to BRIDGE_FULL_DB of reduction and not at all from
+ * held BRIDGE_MS after its peak (the part its low frequencies ask), fully up to BRIDGE_FULL_DB of reduction and not at all from
  * BRIDGE_NONE_DB; then the fast envelope returns at release_ms / FAST_DIV. The slow envelope
  * follows it down at SLOW_ATTACK_MS and up at release_ms. */
-#define LATHE_LIMITER_BRIDGE_MS 6.0
-#define LATHE_LIMITER_FAST_DIV 10.0
+#define LATHE_LIMITER_BRIDGE_MS 8.0
+#define LATHE_LIMITER_FAST_DIV 20.0
 #define LATHE_LIMITER_SLOW_ATTACK_MS 2000.0
-#define LATHE_LIMITER_BRIDGE_FULL_DB 6.0
-#define LATHE_LIMITER_BRIDGE_NONE_DB 12.0
+#define LATHE_LIMITER_BRIDGE_FULL_DB 9.0
+#define LATHE_LIMITER_BRIDGE_NONE_DB 15.0
 
 typedef struct lathe_limiter lathe_limiter;
 
@@ -59,7 +62,7 @@ typedef struct lathe_limiter_config {
     int true_peak;         /* 1: oversampled detection + safety stage; 0: sample peaks */
 } lathe_limiter_config;
 
-/* Defaults: 0 dB ceiling, 5 ms lookahead, 100 ms two-stage release, linked, true peak. */
+/* Defaults: 0 dB ceiling, 3 ms lookahead, 100 ms two-stage release, linked, true peak. */
 lathe_limiter_config lathe_limiter_config_default(uint32_t rate, uint32_t channels);
 
 /* [main] Returns LATHE_DSP_OK and sets *out, or a lathe_dsp_status (kernel.h); state from al

@@ -32,9 +32,10 @@ const void *lathe_lossmodel_data(const lathe_lossmodel *m, size_t *size);
 int lathe_lossmodel_load(lathe_lossmodel *m, const void *data, size_t size);
 
 /* Predicted loudness loss in dB (>= 0) of gain_db followed by a limiter at ceiling (linear)
- * with the given release (two_stage: limiter.h's program-dependent one), the input's true peak
- * being tp_db. */
+ * with the given lookahead and release (two_stage: limiter.h's program-dependent one), the
+ * input's true peak being tp_db. */
 double lathe_lossmodel_loss_db(const lathe_lossmodel *m, double gain_db, double ceiling,
-                               double release_ms, int two_stage, double tp_db);
+                               double lookahead_ms, double release_ms, int two_stage,
+                               double tp_db);
 
 #endif

@@ -8,6 +8,8 @@
  *   bench_limiter thd RATE F < RAW     THD+N (dB) of a tone at F Hz after the first second
  *   bench_limiter imd RATE < RAW       SMPTE IMD (dB): the sidebands 7 kHz +- k x 60 Hz (k = 1..4)
  *                                      against the 7 kHz carrier, after the first second
+ *   bench_limiter peak < RAW           the largest |sample| in dBFS, to 0.001 dB (of a reference
+ *                                      resampler's 8x output: the true peak)
  *
  * Tones are fitted by least squares over whole seconds (every frequency used is a whole number
  * of Hz, so the sines are orthogonal there). Left channel only for thd and imd. */
@@ -89,12 +91,22 @@ int main(int argc, char **argv)
 {
     if (argc >= 6 && !strcmp(argv[1], "gr"))
         return gr(atof(argv[2]), argv[3], argv[4], atof(argv[5]));
+    if (argc == 2 && !strcmp(argv[1], "peak")) {
+        float buf[4096];
+        double m = 0.0;
+        size_t got;
+        while ((got = fread(buf, sizeof(float), 4096, stdin)) > 0)
+            for (size_t i = 0; i < got; i++)
+                m = fmax(m, fabs((double)buf[i]));
+        printf("%.3f\n", 20.0 * log10(m));
+        return 0;
+    }
     size_t frames;
     float *x = argc >= 3 ? read_raw(stdin, &frames) : NULL;
     double rate = argc >= 3 ? atof(argv[2]) : 0.0;
     size_t sec = (size_t)rate, from = sec, n = frames > from ? (frames - from) / sec * sec : 0;
     if (!x || n == 0) {
-        fprintf(stderr, "usage: bench_limiter gr RATE IN OUT G | thd RATE F | imd RATE (raw f32 stereo, > 2 s)\n");
+        fprintf(stderr, "usage: bench_limiter gr RATE IN OUT G | thd RATE F | imd RATE | peak (raw f32 stereo, > 2 s)\n");
         return 2;
     }
     if (!strcmp(argv[1], "thd") && argc >= 4) {

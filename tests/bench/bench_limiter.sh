@@ -6,7 +6,9 @@
 # under a -1 dBTP ceiling, on real mixes. Per mix and limiter: the input gain needed, the mean
 # gain reduction and the share of time with more than 1 dB (50 ms blocks, bench_limiter.c), the
 # LRA kept, and the worst true peak by a reference reconstruction (sox's VHQ resampler to 8x,
-# flat to 0.98 of Nyquist). Then each limiter 6 dB into the ceiling on test tones: THD+N of a
+# flat to 0.98 of Nyquist). Where dpl passes the ceiling, a row lathe@dpl gives lathe with its
+# ceiling at the true peak dpl reached (equal peaks; not in the means). Then each limiter 6 dB
+# into the ceiling on test tones: THD+N of a
 # 60 Hz sine and SMPTE IMD (60 Hz + 7 kHz, 4:1).
 #
 # usage: tests/bench/bench_limiter.sh LATHE_BIN MIX...
@@ -38,10 +40,11 @@ limit() {
 }
 lufs_lra() { "$LATHE" analyze "$1" --json | python3 -c 'import json,sys
 j = json.load(sys.stdin)[0]; print(j["integrated_lufs"], j["lra_lu"])'; }
-ref_tp() { sox "$1" -n rate -v -b 98 $(($2 * 8)) stats 2>&1 | awk '/Pk lev dB/ {print $4}'; }
+ref_tp() { sox -V1 "$1" -t f32 - rate -v -b 98 $(($2 * 8)) | "$DIR/measure" peak; }
 raw() { $FF -i "$1" -ac 2 -f f32le "$2"; }
 
-# search NAME IN TARGET LUFS_IN: the input gain bringing NAME's output to TARGET (+-0.05 LU):
+# search NAME IN TARGET LUFS_IN: the input gain bringing NAME's output to TARGET (+-0.02 LU, as
+# lathe's loudness node aims):
 # secant steps, inside the bracket once both sides are known; sets GAIN and REACHED (0 when
 # the output's loudness stops growing with the gain short of the target), leaves $DIR/s.wav
 search() {
@@ -52,7 +55,7 @@ search() {
         limit "$1" "$2" "$g" "$DIR/s.wav"
         read -r l _ < <(lufs_lra "$DIR/s.wav")
         f=$(awk -v l="$l" -v t="$3" 'BEGIN{print l - t}')
-        awk -v f="$f" 'BEGIN{exit !(f < 0.05 && f > -0.05)}' && { REACHED=1; break; }
+        awk -v f="$f" 'BEGIN{exit !(f < 0.02 && f > -0.02)}' && { REACHED=1; break; }
         [ -n "$fp" ] && awk -v f="$f" -v fp="$fp" 'BEGIN{exit !(f < 0 && f - fp < 0.02)}' && break
         if awk -v f="$f" 'BEGIN{exit !(f < 0)}'; then lo=$g flo=$f; else hi=$g fhi=$f; fi
         if [ -n "$lo" ] && [ -n "$hi" ]; then
@@ -69,13 +72,23 @@ search() {
     GAIN=$g
 }
 
+# lathe_at MIX TARGET CEILING: lathe's loudness{} into $DIR/s.wav; sets g (its input gain)
+lathe_at() {
+    printf 'output(source(param("input")):loudness{ target_lufs = %s, ceiling_dbtp = %s, max_gr_db = 40 }, "o.wav", {bits = 32})\n' \
+        "$2" "$3" >"$DIR/lathe.lua"
+    "$LATHE" render "$DIR/lathe.lua" -D input="$1" -o "$DIR/l" --no-cache --json >"$DIR/l.json" 2>/dev/null
+    g=$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1]))
+print([n for n in j["nodes"] if n["type"] == "loudness"][0]["report"]["gain_db"])' "$DIR/l.json")
+    cp "$DIR/l/o.wav" "$DIR/s.wav"
+}
+
 declare -A SUM
 row() { # name mix target gain gr over lra tp reached
     if [ "$9" = 0 ]; then
         printf '  %-9s %-22s %5s   cannot reach it: %.2f LUFS at most (+%.1f dB in)\n' "$1" "$2" "$3" "$(lufs_lra "$DIR/s.wav" | cut -d' ' -f1)" "$4"
         return
     fi
-    printf '  %-9s %-22s %5s %8.2f %8.2f %6s%% %6.2f %8.2f\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8"
+    printf '  %-9s %-22s %5s %8.2f %8.2f %6s%% %6.2f %8.3f\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8"
     local k="$1 $3"
     SUM[$k.n]=$(( ${SUM[$k.n]:-0} + 1 ))
     for v in gain:$4 gr:$5 over:$6 lra:$7; do
@@ -93,15 +106,13 @@ for mix in "$@"; do
     raw "$mix" "$DIR/in.raw"
     printf '  %-9s %-22s %5s %8s %8s %7s %6.2f\n' source "$name" "$(printf %.1f "$lin")" "" "" "" "$lra_in"
     for target in -9 -11; do
-        printf 'output(source(param("input")):loudness{ target_lufs = %s, ceiling_dbtp = -1, max_gr_db = 40 }, "o.wav", {bits = 32})\n' \
-            "$target" >"$DIR/lathe.lua"
-        "$LATHE" render "$DIR/lathe.lua" -D input="$mix" -o "$DIR/l" --no-cache --json >"$DIR/l.json" 2>/dev/null
-        g=$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1]))
-print([n for n in j["nodes"] if n["type"] == "loudness"][0]["report"]["gain_db"])' "$DIR/l.json")
-        for lim in lathe x42-dpl alimiter; do
-            [ $lim = x42-dpl ] && [ $HAVE_DPL = 0 ] && continue
-            if [ $lim = lathe ]; then
-                cp "$DIR/l/o.wav" "$DIR/s.wav"
+        dpl_tp=""
+        for lim in lathe x42-dpl alimiter lathe@dpl; do
+            [ $lim != lathe ] && [ $lim != alimiter ] && [ $HAVE_DPL = 0 ] && continue
+            if [ $lim = lathe ] || [ $lim = lathe@dpl ]; then
+                # lathe@dpl: lathe's ceiling at the true peak dpl reached, where dpl passed -1
+                [ $lim = lathe@dpl ] && ! awk -v t="$dpl_tp" 'BEGIN{exit !(t > -0.995)}' && continue
+                lathe_at "$mix" "$target" "$([ $lim = lathe ] && echo -1 || echo "$dpl_tp")"
                 REACHED=1
             else
                 search $lim "$mix" "$target" "$lin"
@@ -110,7 +121,9 @@ print([n for n in j["nodes"] if n["type"] == "loudness"][0]["report"]["gain_db"]
             raw "$DIR/s.wav" "$DIR/out.raw"
             read -r gr over < <("$DIR/measure" gr "$rate" "$DIR/in.raw" "$DIR/out.raw" "$g")
             read -r _ lra < <(lufs_lra "$DIR/s.wav")
-            row $lim "$name" "$target" "$g" "$gr" "$over" "$lra" "$(ref_tp "$DIR/s.wav" "$rate")" "$REACHED"
+            tp=$(ref_tp "$DIR/s.wav" "$rate")
+            [ $lim = x42-dpl ] && dpl_tp=$tp
+            row $lim "$name" "$target" "$g" "$gr" "$over" "$lra" "$tp" "$REACHED"
         done
     done
 done
@@ -120,7 +133,7 @@ for target in -9 -11; do
         k="$lim $target"
         [ -n "${SUM[$k.n]:-}" ] || continue
         n=${SUM[$k.n]}
-        printf '  %-9s %-22s %5s %8.2f %8.2f %6.0f%% %6.2f %8.2f\n' "$lim" "mean of $n" "$target" \
+        printf '  %-9s %-22s %5s %8.2f %8.2f %6.0f%% %6.2f %8.3f\n' "$lim" "mean of $n" "$target" \
             "$(awk -v s="${SUM[$k.gain]}" -v n="$n" 'BEGIN{print s / n}')" \
             "$(awk -v s="${SUM[$k.gr]}" -v n="$n" 'BEGIN{print s / n}')" \
             "$(awk -v s="${SUM[$k.over]}" -v n="$n" 'BEGIN{print s / n}')" \
