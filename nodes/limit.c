@@ -28,8 +28,9 @@ static const lathe_param limit_table[] = {
                  "release time constant back towards unity gain (after sustained limiting, when "
                  "adaptive)"),
     LATHE_ENUM(limit_params, release, "adaptive", release_choices,
-               "adaptive: program dependent, a reduction held 6 ms then gone in ~30 ms after a "
-               "transient, release_ms after sustained limiting; fixed: release_ms always"),
+               "adaptive: program dependent, what the bass asks held 8 ms, a transient's "
+               "reduction gone in ~15 ms, release_ms after sustained limiting; fixed: "
+               "release_ms always"),
     LATHE_NUMBER(limit_params, link, 1.0, 0.0, 1.0,
                  "stereo link: 1 one gain for all channels, 0 independent channels"),
     LATHE_BOOL(limit_params, true_peak, 1, "detect 8x-oversampled (inter-sample) peaks"),
