@@ -2,6 +2,7 @@
 #include "lfpeak.h"
 
 #include "biquad.h"
+#include "decim8.h"
 
 #include <math.h>
 #include <string.h>
@@ -11,9 +12,11 @@
 struct lathe_lfpeak {
     lathe_dsp_alloc al;
     uint32_t channels, rings;
-    lathe_biquad lp;
+    lathe_biquad lp;     /* at an eighth of the rate */
     double margin;
     double z[MAX_CH][2];
+    lathe_decim8 dec;
+    float last[MAX_CH];  /* the last complete group's peak per output */
     float *ring[MAX_CH]; /* one per output */
     uint32_t mask, pos, delay;
 };
@@ -30,9 +33,11 @@ int lathe_lfpeak_new(uint32_t rate, uint32_t channels, int linked, double hz, do
     f->al = a;
     f->channels = channels;
     f->rings = linked ? 1 : channels;
-    lathe_biquad_lowpass(&f->lp, fmin(hz, 0.45 * rate), 0.7071067811865476, 0.0, rate);
+    const double low = (double)rate / LATHE_DECIM8;
+    lathe_biquad_lowpass(&f->lp, fmin(hz, 0.45 * low), 0.7071067811865476, 0.0, low);
     f->margin = pow(10.0, margin_db / 20.0);
-    f->delay = delay;
+    /* a group's peak stands for its 8 frames from its last on: as late as the triangle's middle */
+    f->delay = delay > LATHE_DECIM8 ? delay - LATHE_DECIM8 : 0;
     uint32_t cap = 1;
     while (cap < delay + LATHE_LFPEAK_MAX_BLOCK)
         cap <<= 1;
@@ -59,6 +64,8 @@ void lathe_lfpeak_free(lathe_lfpeak *f)
 void lathe_lfpeak_reset(lathe_lfpeak *f)
 {
     memset(f->z, 0, sizeof f->z);
+    memset(f->last, 0, sizeof f->last);
+    lathe_decim8_init(&f->dec, f->channels, 0);
     for (uint32_t k = 0; k < f->rings; k++)
         memset(f->ring[k], 0, (f->mask + 1) * sizeof(float));
     f->pos = 0;
@@ -68,21 +75,27 @@ void lathe_lfpeak_process(lathe_lfpeak *f, const float *const *ch, uint32_t n,
                           float *const *peak)
 {
     const uint32_t m = f->mask;
-    for (uint32_t c = 0; c < f->channels; c++) {
-        float *restrict r = f->ring[f->rings == 1 ? 0 : c];
-        const float *restrict x = ch[c];
-        for (uint32_t i = 0; i < n; i++) {
-            float p = (float)(fabs(lathe_biquad_tick(&f->lp, f->z[c], (double)x[i])) * f->margin);
-            uint32_t at = (f->pos + i) & m;
-            r[at] = c == 0 || f->rings > 1 || p > r[at] ? p : r[at];
+    double y[MAX_CH];
+    for (uint32_t i = 0; i < n;) {
+        int done;
+        uint32_t k = lathe_decim8_feed(&f->dec, ch, i, n - i, y, &done);
+        for (uint32_t r = 0; r < f->rings; r++)
+            for (uint32_t j = 0; j < k; j++)
+                f->ring[r][(f->pos + i + j) & m] = f->last[r];
+        i += k;
+        if (!done)
+            continue;
+        for (uint32_t c = 0; c < f->channels; c++) {
+            float p = (float)(fabs(lathe_biquad_tick(&f->lp, f->z[c], y[c])) * f->margin);
+            uint32_t r = f->rings == 1 ? 0 : c;
+            f->last[r] = c == 0 || f->rings > 1 || p > f->last[r] ? p : f->last[r];
+            for (int s = 0; s < 2; s++) /* a decaying state would reach denormals in silence */
+                if (fabs(f->z[c][s]) < 1e-30)
+                    f->z[c][s] = 0.0;
         }
-        /* a decaying state would reach denormals in silence */
-        for (int k = 0; k < 2; k++)
-            if (fabs(f->z[c][k]) < 1e-30)
-                f->z[c][k] = 0.0;
     }
-    for (uint32_t k = 0; k < f->rings; k++)
+    for (uint32_t r = 0; r < f->rings; r++)
         for (uint32_t i = 0; i < n; i++)
-            peak[k][i] = f->ring[k][(f->pos + i - f->delay) & m];
+            peak[r][i] = f->ring[r][(f->pos + i - f->delay) & m];
     f->pos += n;
 }

@@ -1,9 +1,10 @@
 /* lfpeak.h - per-frame peaks of the low frequencies, for the limiter's bridge (limiter.c), with
  * no engine dependency.
  *
- * Each channel through a 2nd-order Butterworth low-pass, rectified and raised by a margin;
- * linked, the largest over the channels. The peaks come `delay` frames late, to meet a
- * detector's. Block size does not change results. */
+ * Each channel, taken down to an eighth of the rate (decim8.h), through a 2nd-order Butterworth
+ * low-pass, rectified and raised by a margin, once a group of 8 frames; linked, the largest over
+ * the channels. The peaks come `delay` frames late, to meet a detector's (a group's stands for
+ * its 8 frames). Block size does not change results. */
 #ifndef LATHE_DSP_LFPEAK_H
 #define LATHE_DSP_LFPEAK_H
 

@@ -38,10 +38,10 @@ extern "C" {
 #endif
 
 #define LATHE_LIMITER_MAX_CHANNELS 8
-/* The two-stage release's shape (limiter.c), for models of it (lossmodel.c): each reduction is
- * held BRIDGE_MS after its peak (the part its low frequencies ask), fully up to BRIDGE_FULL_DB of reduction and not at all from
- * BRIDGE_NONE_DB; then the fast envelope returns at release_ms / FAST_DIV. The slow envelope
- * follows it down at SLOW_ATTACK_MS and up at release_ms. */
+/* The two-stage release's shape (limiter.c; lossmodel.c models the envelopes): what the low
+ * frequencies ask is held BRIDGE_MS after its peak, fully up to BRIDGE_FULL_DB of reduction and
+ * not at all from BRIDGE_NONE_DB; then the fast envelope returns at release_ms / FAST_DIV. The
+ * slow envelope follows it down at SLOW_ATTACK_MS and up at release_ms. */
 #define LATHE_LIMITER_BRIDGE_MS 8.0
 #define LATHE_LIMITER_FAST_DIV 20.0
 #define LATHE_LIMITER_SLOW_ATTACK_MS 2000.0
