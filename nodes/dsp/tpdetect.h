@@ -36,11 +36,11 @@ void lathe_tpdetect_reset(lathe_tpdetect *d);
  * next (both samples included). Block size does not change results. */
 void lathe_tpdetect_process(lathe_tpdetect *d, const float *const *ch, uint32_t n,
                             float *peak_out);
-/* [main] Frames whose peak provably reads at or below `threshold` (by the filters' absolute tap
- * sums times the largest |x| their points depend on) may skip the interpolation and report a
- * value still at or below it (their larger sample); every frame that can read above it is
- * exact. For a limiter asking min(1, ceiling / peak) with threshold <= ceiling the gains are
- * unchanged. 0 (the default): every frame exact. */
+/* [main or rt: no allocation] Frames whose peak provably reads at or below `threshold` (by the
+ * filters' absolute tap sums times the largest |x| their points depend on) may skip the
+ * interpolation and report a value still at or below it (their larger sample); every frame that
+ * can read above it is exact. For a limiter asking min(1, ceiling / peak) with threshold <=
+ * ceiling the gains are unchanged. 0 (the default): every frame exact. */
 void lathe_tpdetect_set_threshold(lathe_tpdetect *d, float threshold);
 /* [rt] Takes n frames into the history without reporting their peaks: for a caller that knows
  * they cannot matter (a limiter's safety stage where the first stage left the signal untouched).
