@@ -215,8 +215,8 @@ static void loss_model(void)
     lathe_lossmodel_free(whole);
     double tp = 20.0 * log10(0.5), ceil = pow(10.0, -1.0 / 20.0);
     for (int two = 0; two < 2; two++) { /* a steady tone: both releases hold the same gain */
-        CHECK_NEAR(lathe_lossmodel_loss_db(m, 10.0, ceil, 3.0, 100.0, two, tp), 10.0 + tp + 1.0, 1e-3,
-                   "sine 10 dB over: loss = peak + gain - ceiling");
+        CHECK_NEAR(lathe_lossmodel_loss_db(m, 10.0, ceil, 3.0, 100.0, two, tp), 10.0 + tp + 1.0,
+                   1e-3, "sine 10 dB over: loss = peak + gain - ceiling");
         CHECK_NEAR(lathe_lossmodel_loss_db(m, 4.0, ceil, 3.0, 100.0, two, tp), 0.0, 1e-12,
                    "sine under the ceiling: no loss");
     }
@@ -224,7 +224,8 @@ static void loss_model(void)
     const void *data = lathe_lossmodel_data(m, &size);
     CHECK(lathe_lossmodel_load(back, data, size) == 0 &&
           lathe_lossmodel_loss_db(back, 10.0, ceil, 3.0, 100.0, 1, tp) ==
-              lathe_lossmodel_loss_db(m, 10.0, ceil, 3.0, 100.0, 1, tp), "loaded model predicts the same");
+              lathe_lossmodel_loss_db(m, 10.0, ceil, 3.0, 100.0, 1, tp),
+          "loaded model predicts the same");
     CHECK(lathe_lossmodel_load(back, data, size - 8) == -1, "a model of another length is refused");
     lathe_lossmodel_free(m);
     lathe_lossmodel_free(back);
