@@ -86,6 +86,7 @@ json_t *lathe_analysis_to_json(const char *file, const lathe_analysis_result *r)
     set(o, "silence_head_s", num(r->silence_head_s));
     set(o, "silence_tail_s", num(r->silence_tail_s));
     set(o, "noise_floor_dbfs", num(r->noise_floor_dbfs));
+    set(o, "top_band_dbfs", num(r->top_band_dbfs));
     set(o, "octave_bands", octaves_json(r));
     set(o, "short_term_lufs", num_array(r->short_term_lufs, r->n_short_term));
     set(o, "findings", findings_json(r));
@@ -130,6 +131,7 @@ void lathe_analysis_print(FILE *f, const char *file, const lathe_analysis_result
     line(f, "mono fold-down loss", r->mono_loss_lu, "LU");
     line(f, "channel imbalance", r->imbalance_db, "dB");
     line(f, "noise floor", r->noise_floor_dbfs, "dBFS");
+    line(f, "above 0.98 Nyquist", r->top_band_dbfs, "dBFS");
     line(f, "silence at head", r->silence_head_s, "s");
     line(f, "silence at tail", r->silence_tail_s, "s");
     fprintf(f, "  %-22s %8llu (%llu runs of 4+)\n", "full-scale samples",

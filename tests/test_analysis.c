@@ -274,6 +274,37 @@ static void silence(void)
 }
 
 /* Same results whatever the block size; and a band-limited octave balance. */
+/* Content above 0.98 of Nyquist: a 1 kHz tone at -3 dBFS with a 23.9 kHz one 27 dB under it
+ * (synthesizer aliasing) reads within 1 dB of -30 dBFS and is noted, the meters' possible spread
+ * (20 log10 (1 + 10^(-27/20)) = 0.39 dB) in the note; the tone alone is not, and reads more
+ * than 60 dB under it (the bound's leakage, dsp/topband.h). */
+static void top_band(void)
+{
+    const uint32_t rate = 48000;
+    tu_signal s = tu_signal_new(rate, 2, 3 * rate);
+    for (int alias = 1; alias >= 0; alias--) {
+        for (uint64_t i = 0; i < s.fmt.frames; i++) {
+            double t = (double)i / rate;
+            double v = 0.708 * sin(2.0 * pi * 1000.0 * t) +
+                       alias * 0.0316 * sin(2.0 * pi * 23900.0 * t);
+            s.ch[0][i] = s.ch[1][i] = (float)v;
+        }
+        lathe_analysis_result *r = analyse(&s, 1000);
+        int noted = 0;
+        for (size_t i = 0; i < r->n_findings; i++)
+            noted += strcmp(r->findings[i].code, "top_band") == 0;
+        if (alias) {
+            CHECK_NEAR(r->top_band_dbfs, -30.0, 1.0, "a 23.9 kHz tone at -30 dBFS: top band (dBFS)");
+            CHECK(noted == 1, "aliasing noted (%d findings)", noted);
+        } else {
+            CHECK(r->top_band_dbfs < -63.0, "1 kHz alone: top band %.1f dBFS", r->top_band_dbfs);
+            CHECK(noted == 0, "1 kHz alone: no top-band note");
+        }
+        lathe_analysis_result_free(r);
+    }
+    tu_signal_free(&s);
+}
+
 static void blocks_and_bands(void)
 {
     tu_signal s = music(44100, 8.0, 21);
@@ -335,6 +366,7 @@ int main(void)
     clipping_dc();
     correlation();
     silence();
+    top_band();
     blocks_and_bands();
     meter_node();
     return tu_done();

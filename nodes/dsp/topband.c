@@ -31,6 +31,7 @@ struct lathe_topband {
     double z[MAX_CH][2][2];
     lathe_decim8 dec;
     double held_max;           /* the envelope's largest over the window's complete groups */
+    double peak;               /* and over every complete group so far */
     lathe_slidemin held;       /* of minus each group's envelope: their maximum */
 };
 
@@ -70,7 +71,7 @@ void lathe_topband_reset(lathe_topband *t)
 {
     memset(t->z, 0, sizeof t->z);
     lathe_decim8_init(&t->dec, t->channels, 1);
-    t->held_max = 0.0;
+    t->held_max = t->peak = 0.0;
     t->held.head = t->held.n = 0;
 }
 
@@ -82,12 +83,10 @@ static void group_done(lathe_topband *t, const double *y)
         double v = lathe_biquad_tick(&t->lp[0], t->z[c][0], y[c]);
         v = fabs(lathe_biquad_tick(&t->lp[1], t->z[c][1], v));
         e = v > e ? v : e;
-        for (int s = 0; s < 2; s++) /* a decaying state would reach denormals in silence */
-            for (int k = 0; k < 2; k++)
-                if (fabs(t->z[c][s][k]) < 1e-30)
-                    t->z[c][s][k] = 0.0;
     }
-    t->held_max = -lathe_slidemin_push(&t->held, t->dec.t / GROUP, -e * SAMPLING_MARGIN);
+    e *= SAMPLING_MARGIN;
+    t->peak = e > t->peak ? e : t->peak;
+    t->held_max = -lathe_slidemin_push(&t->held, t->dec.t / GROUP, -e);
 }
 
 void lathe_topband_process(lathe_topband *t, const float *const *ch, uint32_t n, float *bound)
@@ -96,12 +95,22 @@ void lathe_topband_process(lathe_topband *t, const float *const *ch, uint32_t n,
     for (uint32_t i = 0; i < n;) {
         int done;
         uint32_t k = lathe_decim8_feed(&t->dec, ch, i, n - i, y, &done);
-        for (uint32_t j = 0; j < k; j++)
+        for (uint32_t j = 0; bound && j < k; j++)
             bound[i + j] = (float)t->held_max;
         i += k;
         if (done)
             group_done(t, y);
     }
+    for (uint32_t c = 0; c < t->channels; c++) /* a decaying state would reach denormals */
+        for (int s = 0; s < 2; s++)
+            for (int k = 0; k < 2; k++)
+                if (fabs(t->z[c][s][k]) < 1e-30)
+                    t->z[c][s][k] = 0.0;
+}
+
+double lathe_topband_peak(const lathe_topband *t)
+{
+    return t->peak;
 }
 
 uint32_t lathe_topband_latency(const lathe_topband *t)

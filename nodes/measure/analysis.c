@@ -376,6 +376,13 @@ static void level_findings(lathe_analysis_result *r, finding_list *cap)
     if (fabs(r->imbalance_db) > 1.0)
         add_finding(r, cap, LATHE_SEV_WARNING, "imbalance", 0.0, -1,
                     "left/right level differs by %.1f dB", r->imbalance_db);
+    /* Meters flat to 0.98 of Nyquist may read the peak that much apart (dsp/topband.h); from
+     * 0.01 dB, the precision peaks are quoted to, it is worth knowing why two disagree. */
+    double spread = 20.0 * log10(1.0 + pow(10.0, (r->top_band_dbfs - r->true_peak_dbtp) / 20.0));
+    if (isfinite(r->top_band_dbfs) && spread >= 0.01)
+        add_finding(r, cap, LATHE_SEV_INFO, "top_band", 0.0, -1,
+                    "content above 0.98 of Nyquist (aliasing?) up to %.1f dBFS: true-peak meters "
+                    "may read up to %.2f dB apart", r->top_band_dbfs, spread);
 }
 
 /* ---- result ---------------------------------------------------------------------------------- */
@@ -406,6 +413,7 @@ static void fill_levels(lathe_analysis *a, lathe_analysis_result *r, const lathe
     r->crest_db = r->sample_peak_dbfs - db20(sqrt(sum2 / (frames * r->channels)));
     r->clip_runs = q->n_clip_runs;
     r->noise_floor_dbfs = db20(q->noise_floor);
+    r->top_band_dbfs = db20(q->top_band);
     r->silence_head_s = q->first_loud < 0 ? r->duration_s : (double)q->first_loud / r->rate;
     r->silence_tail_s = q->last_loud < 0 ? r->duration_s
                                          : (double)(r->frames - 1 - (uint64_t)q->last_loud) / r->rate;

@@ -59,6 +59,7 @@ typedef struct lathe_analysis_result {
     size_t n_clicks;
     double silence_head_s, silence_tail_s;
     double noise_floor_dbfs;
+    double top_band_dbfs;    /* peak of the content above 0.98 of Nyquist (-inf: none) */
     double octave_hz[LATHE_OCTAVE_BANDS];
     double octave_db[LATHE_OCTAVE_BANDS]; /* band power relative to the total, dB */
     /* short-term loudness every 100 ms (NAN for silent windows) */

@@ -3,6 +3,7 @@
 #include "lathe/lathe_node.h"
 
 #include "dsp/simd.h"
+#include "dsp/topband.h"
 
 #include <float.h>
 #include <math.h>
@@ -47,6 +48,7 @@ struct lathe_qc {
     double cor[3][4];               /* lr, ll, rr per lane */
     size_t cap_clip, cap_click, cap_phase;
     double lane_sum[LATHE_QC_MAX_CH][4], lane_sum2[LATHE_QC_MAX_CH][4];
+    lathe_topband *top;             /* NULL above 8 channels */
 };
 
 /* Block indices for the screening in clicks(), worked out for group 0 (every group shifts them
@@ -94,6 +96,10 @@ int lathe_qc_new(uint32_t rate, uint32_t channels, lathe_qc **out)
         q->cs[c].last = -1;
     q->nf_len = rate / 20;
     q->cor_len = rate;
+    if (channels <= 8 && lathe_topband_new(channels, 0, NULL, &q->top) != LATHE_DSP_OK) {
+        lathe_qc_free(q);
+        return -1;
+    }
     *out = q;
     return 0;
 }
@@ -107,6 +113,7 @@ void lathe_qc_free(lathe_qc *q)
     lathe_dealloc(q->s.clicks);
     lathe_dealloc(q->blk);
     lathe_dealloc(q->s.anti_phase);
+    lathe_topband_free(q->top);
     lathe_dealloc(q);
 }
 
@@ -520,6 +527,10 @@ void lathe_qc_add(lathe_qc *q, const float *const *ch, uint32_t n)
         clicks(q, c, ch[c], n, f0);
     }
     frames_scan(q, ch, n, f0);
+    if (q->top) {
+        lathe_topband_process(q->top, ch, n, NULL);
+        q->s.top_band = lathe_topband_peak(q->top);
+    }
     q->s.frames += n;
 }
 

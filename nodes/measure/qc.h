@@ -1,6 +1,7 @@
 /* qc.h - sample-level mastering QC detectors (specs.md §6), with no engine dependency: DC and
  * RMS per channel, full-scale samples and clip runs (1630 rule), clicks, silence at head and tail,
- * inter-channel correlation (overall and anti-phase seconds), noise floor.
+ * inter-channel correlation (overall and anti-phase seconds), noise floor, content above 0.98 of
+ * Nyquist (aliasing, where true-peak meters disagree).
  *
  * Clicks: the third difference of the signal (which suppresses the low-frequency bulk of music)
  * at a sample is compared with its mean magnitude over the ~5 ms before and the ~5 ms after
@@ -52,6 +53,8 @@ typedef struct lathe_qc_summary {
     int64_t first_loud, last_loud; /* first/last frame above LATHE_QC_SILENCE in any channel */
     double noise_floor;            /* min over 50 ms windows of the window peak, exact zeros
                                     * excluded; 0 when there is none */
+    double top_band;               /* largest amplitude of the content between 0.98 of Nyquist
+                                    * and Nyquist (dsp/topband.h; up to 8 channels, else 0) */
     lathe_qc_event *clip_runs;
     size_t n_clip_runs;
     lathe_qc_event *clicks;
