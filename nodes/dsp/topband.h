@@ -8,12 +8,13 @@
  * for a reference to read a limited master 0.05-0.1 dB over a ceiling its detector held. A
  * limiter that adds this bound to each frame's detected peak holds its ceiling by any of them.
  *
- * How: the top band, shifted to DC by (-1)^n, is low-passed (4th-order Butterworth at 0.01 of
- * the rate: 0 .. 0.02 of Nyquist is the band), rectified and held over a window wide enough for
- * the half-period of its lowest frequency and the filter's delay; the bound of a frame is the
- * largest over the channels. Content below 0.95 of Nyquist counts at most -24 dB, so a master
- * without aliasing gets no measurable margin. All frame counts are fractions of the rate, so the
- * latency is the same number of frames at every rate. */
+ * How: the top band, shifted to DC by (-1)^n and taken down to an eighth of the rate (decim8.h),
+ * is low-passed (4th-order Butterworth at 0.01 of the rate: 0 .. 0.02 of Nyquist is the band),
+ * rectified and held over a window wide enough for the half-period of its lowest frequency and
+ * the filters' delay; the bound of a frame is the largest over the channels. Content below 0.95
+ * of Nyquist counts at most -24 dB, so a master without aliasing gets no measurable margin. All
+ * frame counts are fractions of the rate, so the latency is the same number of frames at every
+ * rate. The largest bound over a stream is also a reading: lathe analyze notes aliasing by it. */
 #ifndef LATHE_DSP_TOPBAND_H
 #define LATHE_DSP_TOPBAND_H
 
