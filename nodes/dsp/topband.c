@@ -26,7 +26,7 @@
 
 struct lathe_topband {
     lathe_dsp_alloc al;
-    uint32_t channels, latency;
+    uint32_t channels;
     lathe_biquad lp[2];        /* at an eighth of the rate */
     double z[MAX_CH][2][2];
     lathe_decim8 dec;
@@ -46,7 +46,6 @@ int lathe_topband_new(uint32_t channels, uint32_t latency, const lathe_dsp_alloc
         return LATHE_DSP_NOMEM;
     t->al = a;
     t->channels = channels;
-    t->latency = latency;
     lathe_biquad_butterworth(t->lp, 4, 0, CUTOFF * GROUP, 1.0);
     /* frame f's bound: the envelope from f - HALF_PERIOD to f + latency, in whole groups */
     if (lathe_slidemin_init(&t->held, (HALF_PERIOD + latency + GROUP - 1) / GROUP + 1, &a) != 0) {
@@ -111,9 +110,4 @@ void lathe_topband_process(lathe_topband *t, const float *const *ch, uint32_t n,
 double lathe_topband_peak(const lathe_topband *t)
 {
     return t->peak;
-}
-
-uint32_t lathe_topband_latency(const lathe_topband *t)
-{
-    return t->latency;
 }

@@ -41,7 +41,6 @@ void lathe_topband_reset(lathe_topband *t);
 void lathe_topband_process(lathe_topband *t, const float *const *ch, uint32_t n, float *bound);
 /* The largest bound so far, over the whole stream (a meter's reading). */
 double lathe_topband_peak(const lathe_topband *t);
-uint32_t lathe_topband_latency(const lathe_topband *t);
 
 #ifdef __cplusplus
 }
