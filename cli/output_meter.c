@@ -2,17 +2,26 @@
  * the file. Results stay with the meters until they are freed. */
 #include "output_meter.h"
 
+#include "analysis_cache.h"
 #include "cli.h"
 #include "engine/audio_io.h"
 #include "measure/kernel_host.h"
 
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct lathe_output_meters {
     lathe_output_tap tap;
     const lathe_graph *g;
     int n;
     lathe_analysis_result **results; /* per output; NULL until written */
+    /* the sources' measurements (lathe_output_meters_measure_sources) */
+    lathe_cache *cache;
+    const char **src_path;
+    lathe_analysis_result **src;
+    int n_src, src_started;
+    pthread_t src_thread;
 };
 
 static int tap_open(void *ud, int output, const lathe_format *fmt, void **state)
@@ -67,14 +76,87 @@ int lathe_output_meters_new(const lathe_graph *g, lathe_output_meters **out)
     return LATHE_OK;
 }
 
+static void join_sources(lathe_output_meters *m)
+{
+    if (m->src_started)
+        pthread_join(m->src_thread, NULL);
+    m->src_started = 0;
+}
+
 void lathe_output_meters_free(lathe_output_meters *m)
 {
     if (!m)
         return;
+    join_sources(m);
     for (int i = 0; i < m->n; i++)
         lathe_analysis_result_free(m->results[i]);
+    for (int s = 0; s < m->n_src; s++)
+        lathe_analysis_result_free(m->src[s]);
     free(m->results);
+    free(m->src_path);
+    free(m->src);
     free(m);
+}
+
+/* The first source file reached walking up from node id, depth first (the one the report
+ * compares an output with), or NULL. */
+static const char *source_above(const lathe_graph *g, int id, char *seen)
+{
+    if (seen[id])
+        return NULL;
+    seen[id] = 1;
+    const char *p = lathe_graph_node_source_path(g, id);
+    const lathe_node_id *in;
+    int n = lathe_graph_node_inputs(g, id, &in);
+    for (int i = 0; !p && i < n; i++)
+        p = source_above(g, in[i], seen);
+    return p;
+}
+
+static void *measure_sources(void *arg)
+{
+    lathe_output_meters *m = arg;
+    for (int s = 0; s < m->n_src && !lathe_cli_interrupted(); s++)
+        if (lathe_cli_analyze_file_cached(m->cache, m->src_path[s], &m->src[s]) != 0)
+            m->src[s] = NULL;
+    return NULL;
+}
+
+void lathe_output_meters_measure_sources(lathe_output_meters *m, lathe_cache *c, int threads)
+{
+    if (threads < 2 || m->src_path)
+        return;
+    int nn = lathe_graph_node_count(m->g);
+    char *seen = malloc((size_t)nn + 1);
+    m->src_path = calloc((size_t)m->n + 1, sizeof *m->src_path);
+    m->src = calloc((size_t)m->n + 1, sizeof *m->src);
+    if (!seen || !m->src_path || !m->src) {
+        free(seen);
+        return;
+    }
+    m->cache = c;
+    for (int i = 0; i < m->n; i++) {
+        memset(seen, 0, (size_t)nn + 1);
+        const char *p = source_above(m->g, lathe_graph_output_node(m->g, i), seen);
+        int dup = 0;
+        for (int s = 0; p && s < m->n_src; s++)
+            dup |= strcmp(m->src_path[s], p) == 0;
+        if (p && !dup)
+            m->src_path[m->n_src++] = p;
+    }
+    free(seen);
+    m->src_started = m->n_src && pthread_create(&m->src_thread, NULL, measure_sources, m) == 0;
+}
+
+const lathe_analysis_result *lathe_output_meters_source(lathe_output_meters *m, const char *path)
+{
+    if (!m)
+        return NULL;
+    join_sources(m);
+    for (int s = 0; s < m->n_src; s++)
+        if (strcmp(m->src_path[s], path) == 0)
+            return m->src[s];
+    return NULL;
 }
 
 const lathe_output_tap *lathe_output_meters_tap(lathe_output_meters *m)

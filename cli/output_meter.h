@@ -5,6 +5,7 @@
 #ifndef LATHE_OUTPUT_METER_H
 #define LATHE_OUTPUT_METER_H
 
+#include "cache/cache.h"
 #include "lathe/lathe.h"
 #include "measure/analysis.h"
 
@@ -21,5 +22,14 @@ const lathe_output_tap *lathe_output_meters_tap(lathe_output_meters *m);
 /* What output i measured as it was written this run; NULL when it was not written (left alone,
  * up to date) or m is NULL. Owned by m. */
 const lathe_analysis_result *lathe_output_meters_result(const lathe_output_meters *m, int i);
+
+/* [main] With threads > 1, starts measuring on a thread of its own, while the render runs, the
+ * source files the outputs are compared with (the reports chart them beside each output), each
+ * as lathe_cli_analyze_file_cached would (remembered in c, which may be NULL); with one thread
+ * it does nothing and the report measures them after the render, as before. */
+void lathe_output_meters_measure_sources(lathe_output_meters *m, lathe_cache *c, int threads);
+/* [main] The measurement of source file `path` started above (waiting for it), or NULL when it
+ * was not started or failed. Owned by m. */
+const lathe_analysis_result *lathe_output_meters_source(lathe_output_meters *m, const char *path);
 
 #endif

@@ -30,13 +30,14 @@ typedef struct rep {
     const struct lathe_previews *previews; /* --preview excerpts (may be NULL) */
     const lathe_graph *g;
     const json_t *run;
-    const lathe_output_meters *meters; /* what each output measured as it was written */
+    lathe_output_meters *meters; /* what each output measured as it was written, the sources */
     int n_out, n_src;
     const lathe_analysis_result **an; /* per output */
     lathe_analysis_result **own;      /* per output, measured here (freed at the end) */
     int *out_src;                     /* per output: its source (index) or -1 */
     const char **src_path;
-    lathe_analysis_result **src_an;
+    const lathe_analysis_result **src_an;
+    lathe_analysis_result **src_own; /* those measured here (not by meters), to free */
     int *src_node;
 } rep;
 
@@ -95,7 +96,8 @@ static int gather_sources(rep *r)
     r->src_path = calloc((size_t)nn + 1, sizeof *r->src_path);
     r->src_an = calloc((size_t)nn + 1, sizeof *r->src_an);
     r->src_node = calloc((size_t)nn + 1, sizeof *r->src_node);
-    if (!r->src_path || !r->src_an || !r->src_node)
+    r->src_own = calloc((size_t)nn + 1, sizeof *r->src_own);
+    if (!r->src_path || !r->src_an || !r->src_node || !r->src_own)
         return -1;
     for (int id = 0; id < nn; id++) {
         const char *p = lathe_graph_node_source_path(r->g, id);
@@ -138,8 +140,13 @@ static int gather(rep *r)
         int used = 0;
         for (int i = 0; i < r->n_out; i++)
             used |= r->out_src[i] == s;
-        if (used && lathe_cli_analyze_file_cached(r->cache, r->src_path[s], &r->src_an[s]) != 0)
-            r->src_an[s] = NULL; /* the chart goes without it */
+        if (!used)
+            continue;
+        /* measured while the render ran (from -j 2), else now */
+        r->src_an[s] = lathe_output_meters_source(r->meters, r->src_path[s]);
+        if (!r->src_an[s] && lathe_cli_analyze_file_cached(r->cache, r->src_path[s],
+                                                           &r->src_own[s]) == 0)
+            r->src_an[s] = r->src_own[s]; /* else the chart goes without it */
     }
     return 0;
 }
@@ -148,14 +155,15 @@ static void release(rep *r)
 {
     for (int i = 0; r->own && i < r->n_out; i++)
         lathe_analysis_result_free(r->own[i]);
-    for (int s = 0; r->src_an && s < r->n_src; s++)
-        lathe_analysis_result_free(r->src_an[s]);
+    for (int s = 0; r->src_own && s < r->n_src; s++)
+        lathe_analysis_result_free(r->src_own[s]);
     free(r->an);
     free(r->own);
     free(r->out_src);
     free(r->src_path);
     free(r->src_an);
     free(r->src_node);
+    free(r->src_own);
 }
 
 /* The spec verdict of the run's JSON: "spec cd: pass" or "spec cd: FAIL: reasons". */
@@ -540,7 +548,7 @@ static void document(FILE *f, const rep *r, const char *title)
 
 int lathe_report_html_write(const char *path, const lathe_graph *g, const char *title,
                             const struct lathe_previews *previews,
-                            const json_t *run, const lathe_output_meters *m,
+                            const json_t *run, lathe_output_meters *m,
                             lathe_cache *cache)
 {
     rep r = {.g = g, .run = run, .meters = m, .cache = cache, .previews = previews};

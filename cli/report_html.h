@@ -24,7 +24,7 @@ struct lathe_cache;
 struct lathe_previews;
 int lathe_report_html_write(const char *path, const lathe_graph *g, const char *title,
                             const struct lathe_previews *previews,
-                            const json_t *run, const lathe_output_meters *m,
+                            const json_t *run, lathe_output_meters *m,
                             struct lathe_cache *cache);
 
 #endif

@@ -213,6 +213,8 @@ typedef struct job_ctx {
     lathe_cache *cache;
     wave *w;
     int *rcs;
+    const int *sinks; /* outputs that ride along the lone materialisation (see below) */
+    int n_sinks;
 } job_ctx;
 
 static void materialise_task(void *ud, int t)
@@ -220,7 +222,7 @@ static void materialise_task(void *ud, int t)
     job_ctx *j = ud;
     int node = j->w->mat[t];
     j->g->nodes[node].store = 1;
-    j->rcs[t] = lathe_render_pass(j->g, &j->cfg, j->cache, NULL, 0, &node, 1);
+    j->rcs[t] = lathe_render_pass(j->g, &j->cfg, j->cache, j->sinks, j->n_sinks, &node, 1);
 }
 
 static void analyse_task(void *ud, int t)
@@ -231,36 +233,51 @@ static void analyse_task(void *ud, int t)
 
 /* Every barrier the outputs depend on gets its inputs into the cache and its analysis done, in
  * waves: independent materialisations (an album's tracks) and analyses run in parallel. A pass
- * on its own gets all threads; several share them one each. Results do not depend on this. */
+ * on its own gets all threads; several share them one each. Results do not depend on this.
+ * The outputs in todo[] that wait for no barrier (the CD, vinyl and hi-res branches beside a
+ * loudness-targeted streaming branch) ride along a lone materialisation: they read the shared
+ * part as it is produced, not again from the cache after it, and their encoding and measuring
+ * fill the threads the analyses would leave idle. Each one rendered gets done_sinks[] set (by
+ * its index in todo[]): the main pass leaves it. */
 static int prepare_barriers(lathe_graph *g, const lathe_render_config *cfg, lathe_cache *cache,
-                            const int *todo, int n_todo)
+                            const int *todo, int n_todo, char *done_sinks)
 {
     wave w = {0};
     job_ctx j = {.g = g, .cfg = *cfg, .cache = cache, .w = &w};
     lathe_pool *pool = NULL;
-    int rc = LATHE_ERR_NOMEM;
+    int rc = LATHE_ERR_NOMEM, *ride = lathe_calloc((size_t)n_todo + 1, sizeof *ride);
     w.mat = lathe_calloc((size_t)g->n_nodes, sizeof *w.mat);
     w.ana = lathe_calloc((size_t)g->n_nodes, sizeof *w.ana);
     w.seen = lathe_calloc((size_t)g->n_nodes, 1);
     w.queued = lathe_calloc((size_t)g->n_nodes, 1);
     j.rcs = lathe_calloc((size_t)g->n_nodes, sizeof *j.rcs);
-    if (!w.mat || !w.ana || !w.seen || !w.queued || !j.rcs || lathe_pool_new(cfg->threads, &pool) != LATHE_OK)
+    if (!ride || !w.mat || !w.ana || !w.seen || !w.queued || !j.rcs ||
+        lathe_pool_new(cfg->threads, &pool) != LATHE_OK)
         goto done;
     for (;;) {
         w.n_mat = w.n_ana = 0;
         memset(w.seen, 0, (size_t)g->n_nodes);
         memset(w.queued, 0, (size_t)g->n_nodes);
         for (int s = 0; s < n_todo; s++)
-            collect(g, g->sinks[todo[s]].node, &w);
+            if (!done_sinks[s])
+                collect(g, g->sinks[todo[s]].node, &w);
         if (!w.n_mat && !w.n_ana) {
             rc = LATHE_OK;
             break;
         }
+        j.n_sinks = 0;
+        for (int s = 0; w.n_mat == 1 && s < n_todo; s++)
+            if (!done_sinks[s] && !waits_for_barrier(g, g->sinks[todo[s]].node))
+                ride[j.n_sinks++] = todo[s];
+        j.sinks = ride;
         j.cfg.threads = w.n_mat > 1 ? 1 : cfg->threads;
         lathe_pool_run(pool, w.n_mat, materialise_task, &j);
         for (int t = 0; t < w.n_mat; t++)
             if ((rc = j.rcs[t]) != LATHE_OK)
                 goto done;
+        for (int s = 0; s < n_todo; s++)
+            for (int r = 0; r < j.n_sinks; r++)
+                done_sinks[s] |= todo[s] == ride[r];
         for (int t = 0; t < w.n_mat; t++)
             g->nodes[w.mat[t]].cached = 1;
         j.cfg.threads = w.n_ana > 1 ? 1 : cfg->threads;
@@ -271,6 +288,7 @@ static int prepare_barriers(lathe_graph *g, const lathe_render_config *cfg, lath
     }
 done:
     lathe_pool_free(pool);
+    lathe_dealloc(ride);
     lathe_dealloc(w.mat);
     lathe_dealloc(w.ana);
     lathe_dealloc(w.seen);
@@ -394,18 +412,20 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
 {
     char spill_dir[4096] = "";
     lathe_cache *cache = cfg->cache;
-    int *todo = NULL, n_todo = 0, rc;
-    char *needed = NULL;
+    int *todo = NULL, *rest = NULL, n_todo = 0, rc;
+    char *needed = NULL, *done_early = NULL;
     memset(&g->stats, 0, sizeof g->stats);
     if (!cache && (rc = open_spill(cfg, spill_dir, sizeof spill_dir, &cache, g)) != LATHE_OK)
         return rc;
     if ((rc = lathe_plan(g, cache)) != LATHE_OK)
         goto done;
     choose_stored(g);
-    todo = lathe_calloc((size_t)g->n_sinks, sizeof *todo);
+    todo = lathe_calloc((size_t)g->n_sinks + 1, sizeof *todo);
+    rest = lathe_calloc((size_t)g->n_sinks + 1, sizeof *rest);
+    done_early = lathe_calloc((size_t)g->n_sinks + 1, 1);
     needed = lathe_calloc((size_t)g->n_nodes + 1, 1);
     rc = LATHE_ERR_NOMEM;
-    if (!todo || !needed)
+    if (!todo || !rest || !done_early || !needed)
         goto done;
     init_results(g);
     for (int s = 0; s < g->n_sinks; s++) {
@@ -444,16 +464,21 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
     }
     rc = LATHE_OK;
     if (!cfg->dry_run)
-        rc = prepare_barriers(g, cfg, cache, todo, n_todo);
-    if (rc == LATHE_OK && n_todo && !cfg->dry_run)
-        rc = lathe_render_pass(g, cfg, cache, todo, n_todo, NULL, 0);
+        rc = prepare_barriers(g, cfg, cache, todo, n_todo, done_early);
+    int n_rest = 0; /* the outputs no materialisation took along, in todo order */
+    for (int s = 0; s < n_todo; s++)
+        if (!done_early[s])
+            rest[n_rest++] = todo[s];
+    if (rc == LATHE_OK && n_rest && !cfg->dry_run)
+        rc = lathe_render_pass(g, cfg, cache, rest, n_rest, NULL, 0);
     if (rc == LATHE_OK && !cfg->dry_run)
         rc = lathe_graph_write_texts(g);
-    if (rc == LATHE_OK && cfg->cache && !cfg->dry_run) {
-        for (int s = 0; s < n_todo; s++)
+    /* An output written whole stays recorded as such even when a later one fails. */
+    for (int s = 0; cfg->cache && !cfg->dry_run && s < n_todo; s++)
+        if (rc == LATHE_OK || done_early[s])
             record_output(cache, &g->sinks[todo[s]], 1);
+    if (rc == LATHE_OK && cfg->cache && !cfg->dry_run)
         lathe_explain_record(g, cache);
-    }
 done:
     if (cfg->cache) {
         const lathe_cache_stats stv = lathe_cache_get_stats(cache), *st = &stv;
@@ -466,6 +491,8 @@ done:
         lathe_cache_remove(spill_dir);
     }
     lathe_dealloc(todo);
+    lathe_dealloc(rest);
+    lathe_dealloc(done_early);
     lathe_dealloc(needed);
     if (rc != LATHE_OK && !g->err[0]) /* a bare NOMEM deep down still gets its one line */
         lathe_graph_fail(g, -1, rc, "%s", lathe_status_text(rc));

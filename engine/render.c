@@ -42,9 +42,6 @@ typedef struct pass {
     int *level_start; /* order[level_start[l] .. level_start[l+1]) */
     int n_levels;
     int *rcs;         /* per task status of the round being run: nodes in order, then sinks */
-    char *done;       /* per node: run in this round (under mu; waited for on cv) */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
     lathe_cache *cache;
     pass_node *pn;
     pass_sink *ps;
@@ -253,7 +250,7 @@ static int step_runner(pass *p, int id, uint32_t *consumed)
         for (int k = 0; k < n->n_inputs; k++) {
             const lathe_fifo *f = &p->pn[lathe_plan_resolve(g, n->inputs[k])].fifo;
             uint32_t a = lathe_fifo_avail(f, q->pos[k]);
-            if (f->ended && a == 0)
+            if (lathe_fifo_ended(f) && a == 0)
                 continue; /* drained: fed zeros */
             live = 1;
             if (a < n_in)
@@ -374,9 +371,6 @@ static void close_pass(pass *p, int ok)
     lathe_dealloc(p->order);
     lathe_dealloc(p->level_start);
     lathe_dealloc(p->rcs);
-    lathe_dealloc(p->done);
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->cv);
     lathe_pool_free(p->pool);
 }
 
@@ -410,8 +404,7 @@ static int plan_levels(pass *p)
     p->order = lathe_calloc((size_t)g->n_nodes + 1, sizeof *p->order);
     p->level_start = lathe_calloc((size_t)g->n_nodes + 2, sizeof *p->level_start);
     p->rcs = lathe_calloc((size_t)g->n_nodes + (size_t)p->n_ps + 1, sizeof *p->rcs);
-    p->done = lathe_calloc((size_t)g->n_nodes + 1, 1);
-    if (!lv || !p->order || !p->level_start || !p->rcs || !p->done) {
+    if (!lv || !p->order || !p->level_start || !p->rcs) {
         lathe_dealloc(lv);
         return LATHE_ERR_NOMEM;
     }
@@ -460,44 +453,32 @@ static void run_node(pass *p, int id, int *rc)
     }
 }
 
-/* Waits until node id (resolved) has run in this round, if it runs in this pass at all. */
-static void wait_for(pass *p, int id)
-{
-    id = lathe_plan_resolve(p->g, id);
-    if (!p->pn[id].active)
-        return;
-    pthread_mutex_lock(&p->mu);
-    while (!p->done[id])
-        pthread_cond_wait(&p->cv, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-}
-
-/* One task of a round: node order[t], or sink t - (nodes in order), once what it reads has run
- * this round. Tasks are taken in index order and order is topological, so the lowest unfinished
- * task never waits: no deadlock, and a node starts as soon as its inputs are done instead of
- * waiting for a whole level (the 96 kHz branch no longer holds up the others at every level).
- * Each node still runs once per round after its inputs, so the thread count cannot change a
- * bit. */
+/* One task of a round: node order[t], or sink t - (nodes in order). Rounds are pipelined: a
+ * task reads only what its inputs had published when the round began (lathe_fifo_publish, between
+ * rounds), so the tasks of a round are independent and run on any thread in any order. A node at
+ * depth d thus works on the source's block of d rounds before: each node still sees the very
+ * sequence of blocks it would see with every input run first, which is why the thread count
+ * cannot change a bit, while the 96 kHz branch no longer holds up the shared part at every
+ * round. */
 static void round_task(void *ud, int t)
 {
     pass *p = ud;
     int n_order = p->level_start[p->n_levels];
     if (t < n_order) {
-        int id = p->order[t];
-        const graph_node *n = &p->g->nodes[id];
-        if (!p->pn[id].from_cache && n->kind == NODE_DSP && !(n->desc->flags & LATHE_NODE_BARRIER))
-            for (int k = 0; k < n->n_inputs; k++)
-                wait_for(p, n->inputs[k]);
-        run_node(p, id, &p->rcs[t]);
-        pthread_mutex_lock(&p->mu);
-        p->done[id] = 1;
-        pthread_cond_broadcast(&p->cv);
-        pthread_mutex_unlock(&p->mu);
+        run_node(p, p->order[t], &p->rcs[t]);
     } else {
         pass_sink *k = &p->ps[t - n_order];
-        wait_for(p, k->node);
         p->rcs[t] = lathe_sink_step(p->g, k, &p->pn[k->node].fifo, p->tap);
     }
+}
+
+/* Between rounds: what each node pushed becomes visible to its readers. */
+static int publish(pass *p)
+{
+    for (int i = 0; i < p->g->n_nodes; i++)
+        if (p->pn[i].active && lathe_fifo_publish(&p->pn[i].fifo) != LATHE_OK)
+            return LATHE_ERR_NOMEM;
+    return LATHE_OK;
 }
 
 static int first_error(const pass *p, int n)
@@ -520,9 +501,10 @@ static int run_rounds(pass *p, const lathe_render_config *cfg)
         if (cfg->cancel && *cfg->cancel)
             return lathe_graph_fail(g, -1, LATHE_ERR_CANCEL, "interrupted: nothing was written");
         int n_tasks = p->level_start[p->n_levels] + p->n_ps;
-        memset(p->done, 0, (size_t)g->n_nodes);
         lathe_pool_run(p->pool, n_tasks, round_task, p);
         rc = first_error(p, n_tasks);
+        if (rc == LATHE_OK)
+            rc = publish(p);
         compact(p);
         uint64_t furthest = 0;
         for (int i = 0; i < g->n_nodes; i++)
@@ -539,8 +521,6 @@ int lathe_render_pass(lathe_graph *g, const lathe_render_config *cfg, lathe_cach
 {
     pass p = {.g = g, .cache = cache, .threads = cfg->threads, .tap = cfg->tap};
     int rc = LATHE_ERR_NOMEM;
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.cv, NULL);
     p.pn = lathe_calloc((size_t)g->n_nodes, sizeof *p.pn);
     p.ps = lathe_calloc((size_t)(n_sinks ? n_sinks : 1), sizeof *p.ps);
     p.low = lathe_calloc((size_t)g->n_nodes, sizeof *p.low);

@@ -117,6 +117,30 @@ static void test_threads_and_latency(void)
              "output(m:stereo{bass_mono_hz = 150}, 'v.wav', {bits = 24})\n");
     CHECK(same_across_threads("release.lua", "s.wav c.wav v.wav"),
           "two cache readers in one pass with -j 2: identical to -j 1, twice");
+    /* The CD and vinyl branches wait for no barrier: they are written in the pass that
+     * materialises the shared part. When the loudness branch then fails, they stay written whole
+     * and recorded: the fixed run leaves them alone. */
+    ct_write("fails.lua",
+             "local m = source('in24.wav'):compress{threshold_db = -30, ratio = 2}\n"
+             "output(m:loudness{target_lufs = tonumber(param('lufs', -20)), max_gr_db = 0},\n"
+             "       's.wav', {bits = 24})\n"
+             "output(m:resample{rate = 44100}:dither{bits = 16}, 'c.wav', {bits = 16})\n"
+             "output(m:stereo{bass_mono_hz = 150}, 'v.wav', {bits = 24})\n");
+    CHECK(ct_lathe("render fails.lua -o early --cache early_cache -D lufs=-3 --quiet") == 2 &&
+              ct_stderr_has("max_gr_db"), "a loudness target out of reach fails the render");
+    float *c, *v;
+    long nc = ct_read_audio("early/c.wav", &c, NULL, NULL);
+    long nv = ct_read_audio("early/v.wav", &v, NULL, NULL);
+    CHECK(nc == 44100 && nv == 48000 && !ct_exists("early/s.wav"),
+          "the outputs that wait for no barrier are written whole (%ld, %ld frames)", nc, nv);
+    free(c);
+    free(v);
+    CHECK(ct_lathe_to("render fails.lua -o early --cache early_cache --json", "early.json") == 0,
+          "the reachable target renders");
+    char *js = ct_slurp("early.json", NULL);
+    CHECK(js && ct_count(js, "\"skipped\": true") == 2 && ct_count(js, "\"skipped\": false") == 1,
+          "and leaves the two written by the failed run alone");
+    free(js);
     float *d, *l;
     int ch;
     CHECK(ct_lathe("render branches.lua -o j1 --no-cache --quiet") == 0, "render the branches");

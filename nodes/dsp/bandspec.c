@@ -1,9 +1,10 @@
 /* bandspec.c - long-term mid/side band spectrum over the loudest segments (see bandspec.h). */
 #include "bandspec.h"
 
+#include "fftw_safe.h"
+
 #include <fftw3.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +16,6 @@
 #define SIGMA_OCT ((1.0 / 6.0) / 2.3548) /* a Gaussian 1/6 octave wide at half height */
 #define REACH 3.0                          /* bins within 3 sigma of a centre count */
 
-/* FFTW's planner is not thread-safe; barrier analyses run on several threads. */
-static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef struct segment {
     double energy;
@@ -106,9 +105,8 @@ int lathe_bandspec_new(double rate, uint32_t channels, const lathe_dsp_alloc *al
     }
     if (!s->win || !s->fft_in || !s->fft_out || make_bands(s) != 0)
         goto fail;
-    pthread_mutex_lock(&plan_lock);
+    lathe_fftw_planner_safe();
     s->plan = fftw_plan_dft_r2c_1d((int)s->n, s->fft_in, s->fft_out, FFTW_ESTIMATE);
-    pthread_mutex_unlock(&plan_lock);
     if (!s->plan)
         goto fail;
     for (uint32_t i = 0; i < s->n; i++)
@@ -124,11 +122,8 @@ void lathe_bandspec_free(lathe_bandspec *s)
 {
     if (!s)
         return;
-    if (s->plan) {
-        pthread_mutex_lock(&plan_lock);
-        fftw_destroy_plan(s->plan);
-        pthread_mutex_unlock(&plan_lock);
-    }
+    if (s->plan)
+        fftw_destroy_plan(s->plan); /* planner made safe when it was created */
     lathe_dsp_alloc a = s->al;
     for (int b = 0; b < LATHE_BANDSPEC_BANDS; b++)
         lathe_dsp_free(&a, s->weights[b]);

@@ -6,6 +6,8 @@
  * The second half of the inverse transform is the next P output frames. */
 #include "fftconv.h"
 
+#include "fftw_safe.h"
+
 #include <fftw3.h>
 #include <math.h>
 #include <stdlib.h>
@@ -74,6 +76,7 @@ int lathe_fftconv_new(const double *h, uint32_t len, uint32_t partition, uint32_
         c->k = 1;
     if (alloc_buffers(c) < 0)
         goto fail;
+    lathe_fftw_planner_safe();
     c->fwd = fftw_plan_dft_r2c_1d((int)(2 * c->p), c->time, c->spec, FFTW_ESTIMATE);
     c->inv = fftw_plan_dft_c2r_1d((int)(2 * c->p), c->spec, c->time, FFTW_ESTIMATE);
     if (!c->fwd || !c->inv)
@@ -192,6 +195,7 @@ int lathe_fftconv_design_linear_phase(double (*mag)(void *ctx, double f_hz), voi
     uint32_t m = 8 * half_len, bins = m / 2 + 1;
     double *t = fftw_malloc(m * sizeof(double));
     fftw_complex *s = fftw_malloc(bins * sizeof(fftw_complex));
+    lathe_fftw_planner_safe();
     fftw_plan inv = (t && s) ? fftw_plan_dft_c2r_1d((int)m, s, t, FFTW_ESTIMATE) : NULL;
     if (!inv) {
         fftw_free(t);

@@ -3,8 +3,8 @@
  *
  * The convolver works on fixed partitions of P frames, so its output does not depend on how the
  * input is cut into blocks; it delays by exactly P frames on top of the FIR's own delay.
- * Plans use FFTW_ESTIMATE so the same input gives the same bits on every run. FFTW's planner is
- * not thread-safe: create convolvers from one thread at a time ([main]).
+ * Plans use FFTW_ESTIMATE so the same input gives the same bits on every run (the planner is made
+ * safe from any thread by fftw_safe.h).
  */
 #ifndef LATHE_FFTCONV_H
 #define LATHE_FFTCONV_H

@@ -6,6 +6,7 @@
 #include "click_rank.h"
 #include "kernel_host.h"
 #include "qc.h"
+#include "dsp/fftw_safe.h"
 #include "dsp/truepeak.h"
 
 #include "lathe/lathe_node.h"
@@ -90,6 +91,7 @@ int lathe_analysis_new(uint32_t rate, uint32_t channels, lathe_analysis **out)
     if (!rc && (!a->fft_in || !a->fft_out))
         rc = -1;
     if (!rc) {
+        lathe_fftw_planner_safe();
         a->plan = fftw_plan_dft_r2c_1d(FFT_N, a->fft_in, a->fft_out, FFTW_ESTIMATE);
         if (!a->plan)
             rc = -1;
