@@ -441,20 +441,27 @@ int lathe_audio_writer_open(const char *path, const lathe_audio_writer_config *c
 
 /* Rounds to the nearest step of the target word length and clips, counting clipped samples;
  * the result is left-justified in 32 bits as sf_writef_int expects. */
-static void to_int(lathe_audio_writer *w, const float *x, int *y, size_t n)
+/* Rounds to the nearest integer, ties to even (nearbyint in the default rounding mode, without
+ * the libm call: the loop vectorises), clamps to the word and counts what had to be clamped. */
+static void to_int(lathe_audio_writer *w, const float *restrict x, int *restrict y, size_t n)
 {
     const int bits = w->cfg.bits;
     const double scale = (double)(1u << (bits - 1));
-    const double hi = scale - 1.0, lo = -scale;
+    const double hi = scale - 1.0, lo = -scale, magic = 0x1.8p52; /* 2^52 + 2^51 */
     const int shift = 32 - bits;
+    uint32_t clipped = 0; /* n is at most a scratch buffer */
     for (size_t i = 0; i < n; i++) {
-        double v = nearbyint((double)x[i] * scale);
-        if (v > hi || v < lo || v != v) {
-            w->clipped++;
-            v = v != v ? 0.0 : v > hi ? hi : lo;
-        }
+        double v = (double)x[i] * scale;
+        v = v < lo - 1.0 ? lo - 1.0 : v; /* in range for the trick (NaN stays NaN) */
+        v = v > hi + 1.0 ? hi + 1.0 : v;
+        v = (v + magic) - magic;
+        clipped += (uint32_t)((v > hi) | (v < lo) | (v != v));
+        v = v > hi ? hi : v;
+        v = v < lo ? lo : v;
+        v = v == v ? v : 0.0;
         y[i] = (int)((uint32_t)(int32_t)v << shift);
     }
+    w->clipped += clipped;
 }
 
 int lathe_audio_writer_write(lathe_audio_writer *w, const float *const *bufs, uint32_t n_frames)

@@ -221,9 +221,10 @@ static double predicted_gain(const loudness_params *p, const lathe_lossmodel *mo
                                                             p->release_ms, p->release == 1,
                                                             in->tp_db);
         next = fmin(next, cap);
-        if (fabs(next - g) < 1e-4)
-            break;
+        int done = fabs(next - g) < 1e-4;
         g = next;
+        if (done)
+            break;
     }
     if (capped)
         *capped = g >= cap - 1e-3;
