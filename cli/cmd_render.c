@@ -114,6 +114,7 @@ int lathe_cli_render_run(const lathe_options *o, lathe_graph *g, const char *tit
     uint64_t bad = cache ? lathe_cache_get_stats(cache).corrupt : 0;
     lathe_output_meters_measure_sources(meters, cache, o->threads);
     int rc = lathe_cli_phase("rendering") ? LATHE_ERR_CANCEL : lathe_render(g, &cfg);
+    lathe_output_meters_wait_sources(meters); /* its cache reads count below too */
     if (cache && (bad = lathe_cache_get_stats(cache).corrupt - bad) > 0) {
         /* damaged, or forged (not sealed with LATHE_CACHE_KEY): recomputed, and never silent */
         char msg[LATHE_ERR_MAX + 64];

@@ -76,7 +76,7 @@ int lathe_output_meters_new(const lathe_graph *g, lathe_output_meters **out)
     return LATHE_OK;
 }
 
-static void join_sources(lathe_output_meters *m)
+void lathe_output_meters_wait_sources(lathe_output_meters *m)
 {
     if (m->src_started)
         pthread_join(m->src_thread, NULL);
@@ -87,7 +87,7 @@ void lathe_output_meters_free(lathe_output_meters *m)
 {
     if (!m)
         return;
-    join_sources(m);
+    lathe_output_meters_wait_sources(m);
     for (int i = 0; i < m->n; i++)
         lathe_analysis_result_free(m->results[i]);
     for (int s = 0; s < m->n_src; s++)
@@ -152,7 +152,7 @@ const lathe_analysis_result *lathe_output_meters_source(lathe_output_meters *m, 
 {
     if (!m)
         return NULL;
-    join_sources(m);
+    lathe_output_meters_wait_sources(m);
     for (int s = 0; s < m->n_src; s++)
         if (strcmp(m->src_path[s], path) == 0)
             return m->src[s];

@@ -28,6 +28,9 @@ const lathe_analysis_result *lathe_output_meters_result(const lathe_output_meter
  * as lathe_cli_analyze_file_cached would (remembered in c, which may be NULL); with one thread
  * it does nothing and the report measures them after the render, as before. */
 void lathe_output_meters_measure_sources(lathe_output_meters *m, lathe_cache *c, int threads);
+/* [main] Waits for that measurement (a no-op when none runs): after it, the cache's counters
+ * include what it read. */
+void lathe_output_meters_wait_sources(lathe_output_meters *m);
 /* [main] The measurement of source file `path` started above (waiting for it), or NULL when it
  * was not started or failed. Owned by m. */
 const lathe_analysis_result *lathe_output_meters_source(lathe_output_meters *m, const char *path);
