@@ -98,8 +98,6 @@ void lathe_output_meters_free(lathe_output_meters *m)
     free(m);
 }
 
-/* The first source file reached walking up from node id, depth first (the one the report
- * compares an output with), or NULL. */
 static const char *source_above(const lathe_graph *g, int id, char *seen)
 {
     if (seen[id])
@@ -110,6 +108,14 @@ static const char *source_above(const lathe_graph *g, int id, char *seen)
     int n = lathe_graph_node_inputs(g, id, &in);
     for (int i = 0; !p && i < n; i++)
         p = source_above(g, in[i], seen);
+    return p;
+}
+
+const char *lathe_output_source_path(const lathe_graph *g, int i)
+{
+    char *seen = calloc((size_t)lathe_graph_node_count(g) + 1, 1);
+    const char *p = seen ? source_above(g, lathe_graph_output_node(g, i), seen) : NULL;
+    free(seen);
     return p;
 }
 
@@ -126,25 +132,19 @@ void lathe_output_meters_measure_sources(lathe_output_meters *m, lathe_cache *c,
 {
     if (threads < 2 || m->src_path)
         return;
-    int nn = lathe_graph_node_count(m->g);
-    char *seen = malloc((size_t)nn + 1);
     m->src_path = calloc((size_t)m->n + 1, sizeof *m->src_path);
     m->src = calloc((size_t)m->n + 1, sizeof *m->src);
-    if (!seen || !m->src_path || !m->src) {
-        free(seen);
+    if (!m->src_path || !m->src)
         return;
-    }
     m->cache = c;
     for (int i = 0; i < m->n; i++) {
-        memset(seen, 0, (size_t)nn + 1);
-        const char *p = source_above(m->g, lathe_graph_output_node(m->g, i), seen);
+        const char *p = lathe_output_source_path(m->g, i);
         int dup = 0;
         for (int s = 0; p && s < m->n_src; s++)
             dup |= strcmp(m->src_path[s], p) == 0;
         if (p && !dup)
             m->src_path[m->n_src++] = p;
     }
-    free(seen);
     m->src_started = m->n_src && pthread_create(&m->src_thread, NULL, measure_sources, m) == 0;
 }
 

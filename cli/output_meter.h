@@ -23,6 +23,10 @@ const lathe_output_tap *lathe_output_meters_tap(lathe_output_meters *m);
  * up to date) or m is NULL. Owned by m. */
 const lathe_analysis_result *lathe_output_meters_result(const lathe_output_meters *m, int i);
 
+/* The source file output i is compared with in the reports: the first reached walking up from
+ * its node, depth first; NULL when none (a generator) or out of memory. */
+const char *lathe_output_source_path(const lathe_graph *g, int i);
+
 /* [main] With threads > 1, starts measuring on a thread of its own, while the render runs, the
  * source files the outputs are compared with (the reports chart them beside each output), each
  * as lathe_cli_analyze_file_cached would (remembered in c, which may be NULL); with one thread

@@ -38,7 +38,6 @@ typedef struct rep {
     const char **src_path;
     const lathe_analysis_result **src_an;
     lathe_analysis_result **src_own; /* those measured here (not by meters), to free */
-    int *src_node;
 } rep;
 
 static const char css[] =
@@ -71,22 +70,13 @@ static void num(FILE *f, double v, int prec)
         fputs("<td class=\"n\">\xe2\x80\x93</td>", f);
 }
 
-/* The first source reached walking up from node `id` (depth first), or -1. */
-static int source_of(const rep *r, int id, char *seen)
+/* The index of output i's source in r's list (lathe_output_source_path), or -1. */
+static int source_of(const rep *r, int i)
 {
-    if (seen[id])
-        return -1;
-    seen[id] = 1;
-    for (int s = 0; s < r->n_src; s++)
-        if (r->src_node[s] == id)
+    const char *p = lathe_output_source_path(r->g, i);
+    for (int s = 0; p && s < r->n_src; s++)
+        if (strcmp(r->src_path[s], p) == 0)
             return s;
-    const lathe_node_id *in;
-    int n = lathe_graph_node_inputs(r->g, id, &in);
-    for (int i = 0; i < n; i++) {
-        int s = source_of(r, in[i], seen);
-        if (s >= 0)
-            return s;
-    }
     return -1;
 }
 
@@ -95,9 +85,8 @@ static int gather_sources(rep *r)
     int nn = lathe_graph_node_count(r->g);
     r->src_path = calloc((size_t)nn + 1, sizeof *r->src_path);
     r->src_an = calloc((size_t)nn + 1, sizeof *r->src_an);
-    r->src_node = calloc((size_t)nn + 1, sizeof *r->src_node);
     r->src_own = calloc((size_t)nn + 1, sizeof *r->src_own);
-    if (!r->src_path || !r->src_an || !r->src_node || !r->src_own)
+    if (!r->src_path || !r->src_an || !r->src_own)
         return -1;
     for (int id = 0; id < nn; id++) {
         const char *p = lathe_graph_node_source_path(r->g, id);
@@ -107,7 +96,6 @@ static int gather_sources(rep *r)
         if (!p || dup)
             continue;
         r->src_path[r->n_src] = p;
-        r->src_node[r->n_src] = id;
         r->n_src++;
     }
     return 0;
@@ -115,25 +103,19 @@ static int gather_sources(rep *r)
 
 static int gather(rep *r)
 {
-    int nn = lathe_graph_node_count(r->g);
     r->n_out = lathe_graph_output_count(r->g);
     r->an = calloc((size_t)r->n_out + 1, sizeof *r->an);
     r->own = calloc((size_t)r->n_out + 1, sizeof *r->own);
     r->out_src = calloc((size_t)r->n_out + 1, sizeof *r->out_src);
-    char *seen = malloc((size_t)nn + 1);
-    if (!r->an || !r->own || !r->out_src || !seen || gather_sources(r) != 0) {
-        free(seen);
+    if (!r->an || !r->own || !r->out_src || gather_sources(r) != 0)
         return -1;
-    }
     for (int i = 0; i < r->n_out; i++) {
         const lathe_output_result *o = lathe_graph_output_result(r->g, i);
         r->an[i] = lathe_output_meters_result(r->meters, i);
         if (!r->an[i] && lathe_cli_analyze_file_cached(r->cache, o->path, &r->own[i]) == 0)
             r->an[i] = r->own[i]; /* up to date and left alone: its remembered measurement */
-        memset(seen, 0, (size_t)nn + 1);
-        r->out_src[i] = source_of(r, lathe_graph_output_node(r->g, i), seen);
+        r->out_src[i] = source_of(r, i);
     }
-    free(seen);
     /* Only an output's source is measured: a file that only feeds a node (match's reference)
      * is not what any output is compared with, and measuring it cost a tenth of a render. */
     for (int s = 0; s < r->n_src; s++) {
@@ -162,7 +144,6 @@ static void release(rep *r)
     free(r->out_src);
     free(r->src_path);
     free(r->src_an);
-    free(r->src_node);
     free(r->src_own);
 }
 

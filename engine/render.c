@@ -462,11 +462,12 @@ static void run_node(pass *p, int id, int *rc)
 
 /* One task of a round: node order[t], or sink t - (nodes in order). Rounds are pipelined: a
  * task reads only what its inputs had published when the round began (lathe_fifo_publish, between
- * rounds), so the tasks of a round are independent and run on any thread in any order. A node at
- * depth d thus works on the source's block of d rounds before: each node still sees the very
- * sequence of blocks it would see with every input run first, which is why the thread count
- * cannot change a bit, while the 96 kHz branch no longer holds up the shared part at every
- * round. */
+ * rounds), so the tasks of a round are independent and run on any thread in any order, and the
+ * 96 kHz branch no longer holds up the shared part at every round. A node at depth d works on the
+ * source's block of d rounds before. What a node reads in a round is fixed by the rounds before,
+ * not by which thread ran first, which is why the thread count cannot change a bit (and the nodes
+ * do not depend on how their input is cut into blocks, so the bytes are those of running each
+ * input first). */
 static void round_task(void *ud, int t)
 {
     pass *p = ud;
