@@ -3,6 +3,7 @@
 
 #include "gaincomp.h"
 #include "lfpeak.h"
+#include "simd.h"
 #include "topband.h"
 #include "tpdetect.h"
 
@@ -370,9 +371,18 @@ static void detect(stage *s, const lathe_limiter_config *c, const float *const *
 
 /* Required gains: min(1, ceiling / peak), the peaks mixed towards the channels' maximum by
  * `link` (a mixed peak is never below the channel's own). */
-static void require(int n_gc, double link, double ceil, float *const *pk, double *const *req,
-                    uint32_t n)
+LATHE_HOT_CLONES static void require(int n_gc, double link, double ceil, float *const *pk,
+                                     double *const *req, uint32_t n)
 {
+    if (n_gc == 1) { /* linked: one peak a frame (the loop vectorises) */
+        const float *restrict p = pk[0];
+        double *restrict r = req[0];
+        for (uint32_t i = 0; i < n; i++) {
+            double v = (double)p[i];
+            r[i] = v > ceil ? ceil / v : 1.0;
+        }
+        return;
+    }
     for (uint32_t i = 0; i < n; i++) {
         double pmax = 0.0;
         for (int k = 0; k < n_gc; k++) { /* fmax() as a compare: a libm call per frame */
