@@ -507,7 +507,8 @@ static int run_rounds(pass *p, const lathe_render_config *cfg)
                          longest_frames(p), g->nodes[0].fmt.rate);
     while (rc == LATHE_OK && !all_done(p)) {
         if (cfg->cancel && *cfg->cancel)
-            return lathe_graph_fail(g, -1, LATHE_ERR_CANCEL, "interrupted: nothing was written");
+            return lathe_graph_fail(g, -1, LATHE_ERR_CANCEL,
+                                    "interrupted: the outputs still rendering were not written");
         int n_tasks = p->level_start[p->n_levels] + p->n_ps;
         lathe_pool_run(p->pool, n_tasks, round_task, p);
         rc = first_error(p, n_tasks);
