@@ -441,25 +441,37 @@ int lathe_audio_writer_open(const char *path, const lathe_audio_writer_config *c
 
 /* Rounds to the nearest step of the target word length and clips, counting clipped samples;
  * the result is left-justified in 32 bits as sf_writef_int expects. */
-/* Rounds to the nearest integer, ties to even (nearbyint in the default rounding mode, without
- * the libm call: the loop vectorises), clamps to the word and counts what had to be clamped. */
+/* Rounds x * 2^(bits-1) to the nearest integer, ties to even (as nearbyint in the default
+ * rounding mode: the same words, checked against it on 10^8 values of every kind), clamps to the
+ * word and counts what had to be clamped. In float and int32 only, without a libm call, so the
+ * loop vectorises on baseline x86-64: x times a power of two is exact, and so is its fraction
+ * after truncation, for everything that is not clamped anyway (|v| <= 2^23 + 1). */
+#if defined(__GNUC__) && !defined(__clang__)
+/* Its compares then vectorise as selects: they raise no exception anyone reads (the values are
+ * the same either way). */
+__attribute__((optimize("no-trapping-math")))
+#endif
 static void to_int(lathe_audio_writer *w, const float *restrict x, int *restrict y, size_t n)
 {
     const int bits = w->cfg.bits;
-    const double scale = (double)(1u << (bits - 1));
-    const double hi = scale - 1.0, lo = -scale, magic = 0x1.8p52; /* 2^52 + 2^51 */
+    const float scale = (float)(1u << (bits - 1)), top = scale, bottom = -scale - 1.0f;
+    const int32_t hi = (int32_t)(1u << (bits - 1)) - 1, lo = -hi - 1;
     const int shift = 32 - bits;
     uint32_t clipped = 0; /* n is at most a scratch buffer */
     for (size_t i = 0; i < n; i++) {
-        double v = (double)x[i] * scale;
-        v = v < lo - 1.0 ? lo - 1.0 : v; /* in range for the trick (NaN stays NaN) */
-        v = v > hi + 1.0 ? hi + 1.0 : v;
-        v = (v + magic) - magic;
-        clipped += (uint32_t)((v > hi) | (v < lo) | (v != v));
-        v = v > hi ? hi : v;
-        v = v < lo ? lo : v;
-        v = v == v ? v : 0.0;
-        y[i] = (int)((uint32_t)(int32_t)v << shift);
+        float v = x[i] * scale;
+        int32_t nan = v != v;
+        v = nan ? 0.0f : v;
+        v = v < bottom ? bottom : v;
+        v = v > top ? top : v;
+        int32_t t = (int32_t)v;
+        float f = v - (float)t;
+        t += ((f > 0.5f) | ((f == 0.5f) & t)) & 1;
+        t -= ((f < -0.5f) | ((f == -0.5f) & t)) & 1;
+        clipped += (uint32_t)((t > hi) | (t < lo) | nan);
+        t = t > hi ? hi : t;
+        t = t < lo ? lo : t;
+        y[i] = (int)((uint32_t)t << shift);
     }
     w->clipped += clipped;
 }

@@ -13,7 +13,9 @@
 #include "engine/writebehind.h"
 #include "lathe/lathe_node.h"
 
+#include <math.h>
 #include <pthread.h>
+#include <sndfile.h>
 #include <time.h>
 
 #include <stdio.h>
@@ -110,11 +112,67 @@ static void test_worker(void)
     CHECK(jl.n == 21 && jl.seen[20] == 20, "free lets the last job finish (%d run)", jl.n);
 }
 
+/* Integer words: x * 2^(bits-1) rounded to nearest, ties to even (nearbyint), clamped to the
+ * word with every clamp counted (NaN written as 0 and counted), in 16 and 24 bits. */
+static void test_rounding(const char *dir)
+{
+    enum { N = 4096 };
+    static float x[N];
+    uint64_t seed = 9;
+    for (int bits = 16; bits <= 24; bits += 8) {
+        const double scale = (double)(1u << (bits - 1));
+        int k = 0;
+        for (int j = -40; j <= 40; j++) /* ties and their neighbours around 0 */
+            x[k++] = (float)((j * 0.5) / scale);
+        for (int j = -6; j <= 6; j++) { /* around both ends of the word */
+            x[k++] = (float)((scale - 1.0 + j * 0.5) / scale);
+            x[k++] = (float)((-scale + j * 0.5) / scale);
+        }
+        float specials[] = {-0.0f, 1e-30f, -1e-30f, 4.0f, -4.0f, 1e30f, -1e30f, NAN, INFINITY,
+                            -INFINITY};
+        for (size_t j = 0; j < sizeof specials / sizeof specials[0]; j++)
+            x[k++] = specials[j];
+        while (k < N)
+            x[k++] = (float)(tu_rand(&seed) * 1.2);
+        char path[700], err[256];
+        snprintf(path, sizeof path, "%s/round%d.wav", dir, bits);
+        lathe_audio_writer_config cfg = {.container = LATHE_FMT_WAV, .bits = bits, .rate = RATE,
+                                         .channels = 1};
+        lathe_audio_writer *w = NULL;
+        const float *ch[1] = {x};
+        CHECK(lathe_audio_writer_open(path, &cfg, &w, err, sizeof err) == LATHE_OK &&
+                  lathe_audio_writer_write(w, ch, N) == LATHE_OK, "write %d-bit words", bits);
+        uint64_t clipped = lathe_audio_writer_clipped(w), want_clipped = 0;
+        CHECK(lathe_audio_writer_commit(w, err, sizeof err) == LATHE_OK, "commit: %s", err);
+        lathe_audio_writer_free(w);
+        SF_INFO info = {0};
+        SNDFILE *sf = sf_open(path, SFM_READ, &info);
+        static int got[N];
+        CHECK(sf && sf_readf_int(sf, got, N) == N, "read the %d-bit words back", bits);
+        if (sf)
+            sf_close(sf);
+        remove(path);
+        int same = 1;
+        for (int i = 0; i < N; i++) {
+            double v = nearbyint((double)x[i] * scale);
+            if (v != v || v > scale - 1.0 || v < -scale) {
+                want_clipped++;
+                v = v != v ? 0.0 : v > 0.0 ? scale - 1.0 : -scale;
+            }
+            same &= got[i] == (int)((uint32_t)(int32_t)v << (32 - bits));
+        }
+        CHECK(same, "%d-bit words are x * 2^%d rounded to nearest, ties to even", bits, bits - 1);
+        CHECK(clipped == want_clipped, "%d-bit clamps counted: %llu (want %llu)", bits,
+              (unsigned long long)clipped, (unsigned long long)want_clipped);
+    }
+}
+
 int main(void)
 {
     test_worker();
     char dir[512], path[600];
     tu_tmpdir(dir, sizeof dir);
+    test_rounding(dir);
     uint64_t seed = 5;
     for (int c = 0; c < 2; c++) {
         ref[c] = malloc(sizeof(float) * FRAMES);
