@@ -207,6 +207,18 @@ done:
     return rc;
 }
 
+/* The model's loss (dB) at gain g dB with this node's limiter: over the n windows w, or the
+ * whole stream (w NULL). */
+static double model_loss(const loudness_params *p, const lathe_lossmodel *model, const pass *in,
+                         double g, const lathe_lossmodel_window *w, int n)
+{
+    double ceil = lathe_db_to_gain(p->ceiling_dbtp);
+    return w ? lathe_lossmodel_window_loss_db(model, g, ceil, p->lookahead_ms, p->release_ms,
+                                              p->release == 1, in->tp_db, w, n)
+             : lathe_lossmodel_loss_db(model, g, ceil, p->lookahead_ms, p->release_ms,
+                                       p->release == 1, in->tp_db);
+}
+
 /* The gain (dB) whose predicted output loudness is the target: g = deficit + k loss(g), by
  * fixed-point steps. The loss usually grows more slowly than the gain; on a brick-walled mix it
  * may not, and the steps stop at the limiting budget (1 in *capped), from where the measured
@@ -214,12 +226,10 @@ done:
 static double predicted_gain(const loudness_params *p, const lathe_lossmodel *model,
                              const pass *in, double k, int *capped)
 {
-    double ceil = lathe_db_to_gain(p->ceiling_dbtp), deficit = p->target_lufs - in->lufs;
+    double deficit = p->target_lufs - in->lufs;
     double g = deficit, cap = deficit + p->max_gr_db + 6.0; /* past the budget anyway */
     for (int i = 0; i < 40; i++) {
-        double next = deficit + k * lathe_lossmodel_loss_db(model, g, ceil, p->lookahead_ms,
-                                                            p->release_ms, p->release == 1,
-                                                            in->tp_db);
+        double next = deficit + k * model_loss(p, model, in, g, NULL, 0);
         next = fmin(next, cap);
         int done = fabs(next - g) < 1e-4;
         g = next;
@@ -345,10 +355,7 @@ static int calibrate(lathe_analyze_ctx *ctx, lathe_limiter *lim, trial *t,
     int n = cal_windows(lathe_stream_format(ctx->streams[0]), model, w);
     if (!n)
         return LATHE_OK;
-    double guess = lathe_lossmodel_window_loss_db(model, *g, lathe_db_to_gain(p->ceiling_dbtp),
-                                                  p->lookahead_ms, p->release_ms,
-                                                  p->release == 1, in->tp_db, w, n);
-    double loss = NAN;
+    double guess = model_loss(p, model, in, *g, w, n), loss = NAN;
     if (guess < CAL_MIN_LOSS_DB)
         return LATHE_OK;
     int capped, rc = render_windows(ctx, lim, (float)lathe_db_to_gain(*g), t, w, n, &loss);
@@ -400,9 +407,7 @@ static int search_gain(lathe_analyze_ctx *ctx, lathe_limiter *lim, trial *t,
         last_side = side;
         double next = g - f; /* make up the miss dB for dB */
         if (*passes == 1) {
-            double ceil = lathe_db_to_gain(p->ceiling_dbtp);
-            double loss = in->lufs + g - cur.lufs, guess = lathe_lossmodel_loss_db(
-                model, g, ceil, p->lookahead_ms, p->release_ms, p->release == 1, in->tp_db);
+            double loss = in->lufs + g - cur.lufs, guess = model_loss(p, model, in, g, NULL, 0);
             int capped = 0;
             double scaled = guess > 1e-3 && loss > 0.0
                             ? predicted_gain(p, model, in, fmin(4.0, loss / guess), &capped)
