@@ -1,6 +1,9 @@
 /* cache_store.c - the cache folder as a whole: opening, default location, run statistics,
- * scanning, least-recently-used eviction and clearing. No locks: every change is one unlink or
- * one rename, each safe against any other process doing the same at the same time. */
+ * scanning, least-recently-used eviction and clearing. No locks but one: every change is one
+ * unlink or one rename, each safe against any other process doing the same at the same time,
+ * except the run statistics, a read-append-rename that a lock on `stats.lock` serialises (a
+ * catalogue's worker processes finish side by side on one cache, and a lost line lost their
+ * counts). */
 #define _POSIX_C_SOURCE 200809L
 #include "cache_int.h"
 
@@ -251,7 +254,12 @@ int lathe_cache_stats_save(lathe_cache *c)
 {
     lathe_cache_run runs[STATS_KEEP];
     char path[LATHE_CACHE_DIR_MAX + 16], tmp[LATHE_CACHE_PATH_MAX];
-    int n;
+    int n, rc = LATHE_CACHE_OK;
+    snprintf(path, sizeof path, "%s/" STATS_FILE ".lock", c->dir);
+    int lock = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    struct flock whole = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    while (lock >= 0 && fcntl(lock, F_SETLKW, &whole) != 0 && errno == EINTR)
+        ; /* no lock (a filesystem without them): written as before, unserialised */
     lathe_cache_stats_load(c->dir, runs, STATS_KEEP - 1, &n);
     runs[n].time_s = (int64_t)time(NULL);
     runs[n].stats = lathe_cache_get_stats(c);
@@ -260,18 +268,18 @@ int lathe_cache_stats_save(lathe_cache *c)
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%016llx", path, (long)getpid(),
              (unsigned long long)lathe_cache_random(c));
     FILE *f = fopen(tmp, "w");
-    if (!f)
-        return LATHE_CACHE_ERR_IO;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; f && i < n; i++) {
         const lathe_cache_stats *s = &runs[i].stats;
         fprintf(f, "%lld %llu %llu %llu %llu %llu\n", (long long)runs[i].time_s,
                 (unsigned long long)s->hits, (unsigned long long)s->misses,
                 (unsigned long long)s->corrupt, (unsigned long long)s->bytes_read,
                 (unsigned long long)s->bytes_written);
     }
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+    if (!f || fclose(f) != 0 || rename(tmp, path) != 0) {
         unlink(tmp);
-        return LATHE_CACHE_ERR_IO;
+        rc = LATHE_CACHE_ERR_IO;
     }
-    return LATHE_CACHE_OK;
+    if (lock >= 0)
+        close(lock); /* releases the lock */
+    return rc;
 }
