@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -459,6 +460,39 @@ static void test_open_errors(const char *tmp)
     CHECK(lathe_cache_default_dir(buf, 5) == LATHE_CACHE_ERR_PARAM, "small buffer refused");
 }
 
+/* Processes finishing side by side on one cache (a catalogue's workers) each keep their line of
+ * statistics: 12 at once, repeated, never one fewer. */
+static void test_stats_concurrent(const char *tmp)
+{
+    enum { PROCS = 12, ROUNDS = 2 };
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/c3", tmp);
+    int lines = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        pid_t pid[PROCS];
+        for (int i = 0; i < PROCS; i++) {
+            if ((pid[i] = fork()) == 0) {
+                lathe_cache *c;
+                char err[256];
+                int ok = lathe_cache_open(dir, 1 << 20, &c, err, sizeof err) == LATHE_CACHE_OK &&
+                         lathe_cache_stats_save(c) == LATHE_CACHE_OK;
+                _exit(ok ? 0 : 1);
+            }
+        }
+        int ok = 1;
+        for (int i = 0; i < PROCS; i++) {
+            int st = 1;
+            ok &= pid[i] > 0 && waitpid(pid[i], &st, 0) == pid[i] && WIFEXITED(st) &&
+                  WEXITSTATUS(st) == 0;
+        }
+        lathe_cache_run runs[40];
+        CHECK(ok && lathe_cache_stats_load(dir, runs, 40, &lines) == LATHE_CACHE_OK,
+              "%d processes saved their statistics", PROCS);
+        CHECK(lines == PROCS * (round + 1), "every line kept: %d of %d", lines,
+              PROCS * (round + 1));
+    }
+}
+
 int main(void)
 {
     char tmp[256], dir[600], err[512];
@@ -480,6 +514,7 @@ int main(void)
     snprintf(dir, sizeof dir, "%s/c2", tmp);
     test_gc(dir);
     test_open_errors(tmp);
+    test_stats_concurrent(tmp);
     tu_run("rm -rf '%s'", tmp);
     return tu_done();
 }
