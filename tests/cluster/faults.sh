@@ -28,10 +28,16 @@ leftovers=$(find "$T/out" -name '*.tmp*' | wc -l)
 # 2. a flipped byte in every remote stream and output file, and one stream's payload under
 #    another's name: a fresh process must detect each, recompute, and still write identical
 #    outputs. (Intact output files would spare it every stream: nothing to render.)
+# Inverts the middle byte (writing a fixed value left 1 file in 256 as it was).
+flip_middle_byte() {
+    local at=$(( $(stat -c %s "$1") / 2 )) b
+    b=$(od -An -tu1 -j "$at" -N 1 "$1" | tr -d ' ')
+    printf "\\$(printf '%03o' $(( b ^ 0xff )))" | dd of="$1" bs=1 seek="$at" conv=notrunc status=none
+}
 mapfile -t files < <(find "$T/www/lathe-cache/v1" -name '*.d' | sort)
 [ "${#files[@]}" -ge 6 ] || fail "remote has ${#files[@]} output files (want one per track and deliverable)"
 for e in "${files[@]}"; do
-    printf '\x5a' | dd of="$e" bs=1 seek=$(( $(stat -c %s "$e") / 2 )) conv=notrunc status=none
+    flip_middle_byte "$e"
 done
 mapfile -t entries < <(find "$T/www/lathe-cache/v1" -name '*.a' | sort)
 [ "${#entries[@]}" -ge 2 ] || fail "remote has ${#entries[@]} streams"
@@ -39,7 +45,7 @@ cp "${entries[0]}" "$T/foreign"
 cp "${entries[1]}" "${entries[0]}"    # entry 0's name now holds entry 1's payload
 cp "$T/foreign" "${entries[1]}"       # and the other way round
 for e in "${entries[@]:2}"; do
-    printf '\x5a' | dd of="$e" bs=1 seek=$(( $(stat -c %s "$e") / 2 )) conv=notrunc status=none
+    flip_middle_byte "$e"
 done
 log_from=$(wc -l < "$T/nginx/access.log")
 "$LATHE_BIN" batch "$T/cat.csv" -o "$T/out2" --deliver $DELIVER --cache "$T/l2" \
