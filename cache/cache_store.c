@@ -102,10 +102,8 @@ int lathe_cache_is_ours(const char *dir)
         /* another tool's tag, or ours being written by a process opening the cache right now:
          * the layout decides */
     }
-    struct stat st;
-    snprintf(p, sizeof p, "%s/" LATHE_CACHE_VDIR, dir);
-    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-        return 1; /* made by a lathe from before the tag */
+    /* Empty, then the layout: in this order, a folder another process is making into a cache
+     * right now (its v1 made, its tag not yet) is seen empty or with its v1. */
     DIR *d = opendir(dir);
     if (!d)
         return 1; /* a new folder is made as a cache; an unusable path fails as not writable */
@@ -114,7 +112,9 @@ int lathe_cache_is_ours(const char *dir)
     while (empty && (e = readdir(d)))
         empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
     closedir(d);
-    return empty;
+    struct stat st;
+    snprintf(p, sizeof p, "%s/" LATHE_CACHE_VDIR, dir);
+    return empty || (stat(p, &st) == 0 && S_ISDIR(st.st_mode)); /* v1: a lathe from before tags */
 }
 
 static void write_tag(const char *dir)

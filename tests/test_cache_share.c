@@ -83,6 +83,7 @@ static child_report share_child(const char *dir, int id)
     lathe_cache *c;
     char err[512];
     if (lathe_cache_open(dir, 0, &c, err, sizeof err) != LATHE_CACHE_OK) {
+        fprintf(stderr, "process %d cannot open the cache: %s\n", id, err);
         rep.wrong = 1000;
         return rep;
     }
@@ -189,6 +190,32 @@ static void test_share(const char *tmp, int n_proc)
     lathe_cache_free(c);
 }
 
+/* Processes that open one new folder at the same moment all take it as a cache: the folder is
+ * never seen half made (its v1 there, its tag not yet) as another tool's. */
+static void test_open_race(const char *tmp)
+{
+    int refused = 0;
+    for (int round = 0; round < 40; round++) {
+        char dir[600];
+        int status;
+        snprintf(dir, sizeof dir, "%s/race%d", tmp, round);
+        for (int p = 0; p < 6; p++)
+            if (fork() == 0) {
+                lathe_cache *c;
+                char err[512];
+                int rc = lathe_cache_open(dir, 0, &c, err, sizeof err);
+                if (rc != LATHE_CACHE_OK)
+                    fprintf(stderr, "round %d: %s\n", round, err);
+                else
+                    lathe_cache_free(c);
+                _exit(rc == LATHE_CACHE_OK ? 0 : 1);
+            }
+        while (wait(&status) > 0)
+            refused += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    }
+    CHECK(refused == 0, "6 processes opening a new cache folder at once: %d refused", refused);
+}
+
 int main(void)
 {
     char tmp[256], dir[600], err[512];
@@ -203,6 +230,7 @@ int main(void)
     lathe_cache_free(c);
     test_share(tmp, 2);
     test_share(tmp, 4);
+    test_open_race(tmp);
     tu_run("rm -rf '%s'", tmp);
     return tu_done();
 }
