@@ -1,5 +1,6 @@
 #include "analyze_output.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void lathe_analyze_output_init(lathe_analyze_output *o, lathe_cache *cache, lathe_key key,
@@ -125,4 +126,74 @@ void lathe_analyze_remember_input(lathe_analyze_ctx *ctx, int input, const char 
     lathe_key k;
     if (n <= LATHE_CACHE_BLOB_MAX && input_memo(ctx, input, tag, &k))
         lathe_cache_put_blob(ctx->output->cache, k, data, n);
+}
+
+/* ---- stream memos ------------------------------------------------------------------------- */
+
+struct lathe_analyze_memo {
+    lathe_cache_writer *w;
+    lathe_cache_reader *r;
+    int failed;
+};
+
+lathe_analyze_memo *lathe_analyze_memo_create(lathe_analyze_ctx *ctx, const char *tag,
+                                              uint32_t channels)
+{
+    lathe_analyze_output *o = ctx->output;
+    lathe_analyze_memo *m = o ? calloc(1, sizeof *m) : NULL;
+    if (m && lathe_cache_writer_begin(o->cache, memo_key(o, tag), o->fmt.rate, channels,
+                                      o->node_version, &m->w) != LATHE_OK) {
+        free(m);
+        m = NULL;
+    }
+    return m;
+}
+
+int lathe_analyze_memo_append(lathe_analyze_memo *m, const float *const *v, uint32_t n)
+{
+    if (!m->failed && lathe_cache_writer_append(m->w, v, n) != LATHE_OK)
+        m->failed = 1;
+    return m->failed ? LATHE_ERR_IO : LATHE_OK;
+}
+
+void lathe_analyze_memo_finish(lathe_analyze_memo *m, int keep)
+{
+    if (!m)
+        return;
+    if (keep && !m->failed)
+        lathe_cache_writer_commit(m->w); /* a memo that cannot be stored is recomputed later */
+    else
+        lathe_cache_writer_abort(m->w);
+    free(m);
+}
+
+lathe_analyze_memo *lathe_analyze_memo_open(lathe_analyze_ctx *ctx, const char *tag,
+                                            uint32_t channels, uint64_t frames)
+{
+    lathe_analyze_output *o = ctx->output;
+    lathe_analyze_memo *m = o ? calloc(1, sizeof *m) : NULL;
+    if (!m)
+        return NULL;
+    if (lathe_cache_reader_open(o->cache, memo_key(o, tag), &m->r) == LATHE_OK) {
+        const lathe_cache_format *f = lathe_cache_reader_format(m->r);
+        if (f->channels == channels && f->frames == frames &&
+            lathe_cache_reader_node_version(m->r) == o->node_version)
+            return m;
+        lathe_cache_reader_free(m->r);
+    }
+    free(m);
+    return NULL;
+}
+
+int lathe_analyze_memo_read(lathe_analyze_memo *m, float *const *v, uint32_t n)
+{
+    return lathe_cache_reader_read(m->r, v, n) == (long)n ? LATHE_OK : LATHE_ERR_IO;
+}
+
+void lathe_analyze_memo_close(lathe_analyze_memo *m)
+{
+    if (!m)
+        return;
+    lathe_cache_reader_free(m->r);
+    free(m);
 }

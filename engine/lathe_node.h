@@ -190,6 +190,24 @@ size_t lathe_analyze_recall_input(lathe_analyze_ctx *ctx, int input, const char 
 void lathe_analyze_remember_input(lathe_analyze_ctx *ctx, int input, const char *tag,
                                   const void *data, size_t n);
 
+/* A memo too large for remember() (a detector's peaks, one float per frame): frames of
+ * `channels` floats under `tag`, for these inputs, this node type and version. create() starts
+ * one (NULL when ctx->output is NULL or the cache cannot write), append() adds frames (LATHE_OK
+ * or an error, after which finish() drops it), finish(m, 1) stores it whole, finish(m, 0) drops
+ * it. open() finds one of exactly these channels and frames (NULL when there is none), read()
+ * fills the next n frames (LATHE_OK, or an error when fewer were there), close() ends. Entries
+ * of one tag are taken to be identical (the first stored stays): put in the tag whatever the
+ * values depend on beyond the inputs. */
+typedef struct lathe_analyze_memo lathe_analyze_memo;
+lathe_analyze_memo *lathe_analyze_memo_create(lathe_analyze_ctx *ctx, const char *tag,
+                                              uint32_t channels);
+int lathe_analyze_memo_append(lathe_analyze_memo *m, const float *const *v, uint32_t n);
+void lathe_analyze_memo_finish(lathe_analyze_memo *m, int keep);
+lathe_analyze_memo *lathe_analyze_memo_open(lathe_analyze_ctx *ctx, const char *tag,
+                                            uint32_t channels, uint64_t frames);
+int lathe_analyze_memo_read(lathe_analyze_memo *m, float *const *v, uint32_t n);
+void lathe_analyze_memo_close(lathe_analyze_memo *m);
+
 /* A report: key/value pairs a node exposes after a run (gain reduction, measured loudness). */
 typedef struct lathe_report lathe_report;
 void lathe_report_number(lathe_report *r, const char *key, double value);

@@ -54,7 +54,7 @@ static const lathe_param loudness_table[] = {
 };
 
 enum { A_GAIN_DB, A_IN_LUFS, A_OUT_LUFS, A_GR_MAX, A_GR_AVG, A_PASSES, A_IN_TP,
-       A_IN_REMEMBERED, A_COUNT };
+       A_IN_REMEMBERED, A_PEAKS_REMEMBERED, A_COUNT };
 
 typedef struct loudness_state {
     lathe_limiter *lim;
@@ -83,19 +83,16 @@ static lathe_limiter_config limiter_config(const loudness_params *p, const lathe
     return c;
 }
 
-/* Reads up to n frames times g into x, zeros after the end (the engine's tail flush). */
-static long read_gained(lathe_stream *st, float *const *x, uint32_t channels, uint32_t n,
-                        float g)
+/* Reads up to n frames into x, zeros after the end (the engine's tail flush). The gain is the
+ * limiter's input gain (lathe_limiter_set_input_gain), not applied here. */
+static long read_block(lathe_stream *st, float *const *x, uint32_t channels, uint32_t n)
 {
     long got = lathe_stream_read(st, x, n);
     if (got < 0)
         return got;
-    for (uint32_t c = 0; c < channels; c++) {
-        for (long i = 0; i < got; i++)
-            x[c][i] *= g;
+    for (uint32_t c = 0; c < channels; c++)
         for (uint32_t i = (uint32_t)got; i < n; i++)
             x[c][i] = 0.0f;
-    }
     return got;
 }
 
@@ -105,7 +102,9 @@ static long read_gained(lathe_stream *st, float *const *x, uint32_t channels, ui
  * results are those of one thread). */
 typedef struct trial {
     float *x[2][LATHE_MAX_CHANNELS], *y[2][LATHE_MAX_CHANNELS];
-    lathe_worker *worker; /* NULL: everything on the calling thread */
+    lathe_limiter_peaks pk; /* the main stage's peaks of a block, kept or given */
+    int peaks_read;         /* a pass read them from the memo */
+    lathe_worker *worker;   /* NULL: everything on the calling thread */
 } trial;
 _Static_assert(READ_FRAMES <= LATHE_LIMITER_SPLIT_MAX, "a block fits a limiter slot");
 
@@ -140,16 +139,57 @@ static void measure_block(void *arg)
         lathe_lossmodel_add(j->model, j->in, j->n_in);
 }
 
+/* The limiter's main-stage peaks of the input do not depend on the gain (limiter.h), so they
+ * are kept in the cache: the next pass, or a run with a new target, reads them instead of
+ * detecting. A memo serves the gains its detection threshold was set for: it is built for the
+ * gain on a ladder of 6 dB steps one step above the pass's, so a later pass up to 6 dB louder
+ * finds it (ladder steps k0 and k0 + 1 are looked for). Sets the limiter's input gain. */
+static lathe_analyze_memo *peaks_memo(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
+                                      uint64_t frames, int *given)
+{
+    const uint32_t ch = (uint32_t)lathe_limiter_peak_channels(lim);
+    const int k0 = (int)ceil(log2((double)g));
+    char tag[64];
+    lathe_analyze_memo *m = NULL;
+    for (int k = k0; k <= k0 + 1 && !m; k++) {
+        lathe_limiter_set_input_gain(lim, g, (float)ldexp(1.0, k));
+        double thr = lathe_limiter_peaks_threshold(lim);
+        snprintf(tag, sizeof tag, "limiter peaks %a, %u", thr, ch);
+        if (thr <= lathe_limiter_peaks_need(lim))
+            m = lathe_analyze_memo_open(ctx, tag, ch, frames);
+    }
+    if ((*given = m != NULL))
+        return m;
+    m = lathe_analyze_memo_create(ctx, tag, ch); /* the tag of step k0 + 1, set last */
+    if (!m)
+        lathe_limiter_set_input_gain(lim, g, g); /* nowhere to keep it: skip the most */
+    return m;
+}
+
+#define MEMO_FAILED 1 /* render_pass_once: a given memo could not be read */
+
+static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, trial *t,
+                            lathe_lossmodel *model, pass *out, int use_memo);
+
 /* Renders gain + limiter over the stream exactly as the main pass will (latency trimmed, tail
  * flushed) and measures it. lim == NULL measures the plain input. */
 static int render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, trial *t,
                        lathe_lossmodel *model, pass *out)
+{
+    int rc = render_pass_once(ctx, lim, g, t, model, out, 1);
+    /* a memo found whole but unreadable later (a disk error): the pass again, detecting */
+    return rc == MEMO_FAILED ? render_pass_once(ctx, lim, g, t, model, out, 0) : rc;
+}
+
+static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, trial *t,
+                            lathe_lossmodel *model, pass *out, int use_memo)
 {
     lathe_stream *st = ctx->streams[0];
     const lathe_format *f = lathe_stream_format(st);
     lathe_bs1770 *m = NULL;
     lathe_truepeak *tp = NULL;
     block_job job[2];
+    lathe_analyze_memo *memo = NULL;
     int rc = LATHE_ERR_NOMEM;
     if (lathe_bs1770_new(f->rate, f->channels, &m) != 0 ||
         lathe_bs1770_reserve(m, f->frames) != 0 ||
@@ -162,21 +202,33 @@ static int render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, tria
         lathe_limiter_reset(lim);
         lathe_limiter_set_length(lim, f->frames);
         lathe_analyze_output_begin(ctx); /* this pass may turn out to be the output */
+        if (use_memo)
+            memo = peaks_memo(ctx, lim, g, total, &t->pk.given);
+        else
+            lathe_limiter_set_input_gain(lim, g, g);
+        t->peaks_read |= memo && t->pk.given;
     }
+    const lathe_limiter_peaks *pk = memo ? &t->pk : NULL;
     for (unsigned b = 0; done < total; b ^= 1) {
         uint32_t n = total - done < READ_FRAMES ? (uint32_t)(total - done) : READ_FRAMES;
         float *const *x = t->x[b], *const *y = t->y[b];
-        if (read_gained(st, x, f->channels, n, g) < 0) {
+        if (read_block(st, x, f->channels, n) < 0) {
             rc = LATHE_ERR_IO;
+            goto done;
+        }
+        if (pk && pk->given && lathe_analyze_memo_read(memo, pk->v, n) != LATHE_OK) {
+            rc = MEMO_FAILED;
             goto done;
         }
         int split = lim && t->worker; /* the limiter's halves on the two threads */
         if (split)
-            lathe_limiter_front(lim, (const float *const *)x, n, (int)b);
+            lathe_limiter_front_peaks(lim, (const float *const *)x, n, (int)b, pk);
         else if (lim)
-            lathe_limiter_process(lim, (const float *const *)x, y, n, NULL);
+            lathe_limiter_process_peaks(lim, (const float *const *)x, y, n, NULL, pk);
         else
             lathe_bs1770_add(m, (const float *const *)x, n);
+        if (pk && !pk->given)
+            lathe_analyze_memo_append(memo, (const float *const *)pk->v, n);
         uint32_t skip = done >= lat ? 0 : (uint32_t)(lat - done < n ? lat - done : n);
         block_job *j = &job[b];
         *j = (block_job){ .ctx = ctx, .back = split ? lim : NULL, .y = y, .slot = (int)b,
@@ -202,6 +254,10 @@ static int render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, tria
 done:
     if (t->worker)
         lathe_worker_wait(t->worker); /* the jobs point into this frame */
+    if (memo && t->pk.given)
+        lathe_analyze_memo_close(memo);
+    else
+        lathe_analyze_memo_finish(memo, rc == LATHE_OK);
     lathe_bs1770_free(m);
     lathe_truepeak_free(tp);
     return rc;
@@ -306,13 +362,18 @@ static int render_windows(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, t
         lathe_bs1770_reserve(m_out, (uint64_t)n * (w[0].end - w[0].start)) != 0)
         goto done;
     rc = lathe_stream_rewind(st);
+    lathe_limiter_set_input_gain(lim, g, g);
     for (uint64_t pos = 0; rc == LATHE_OK && pos < total && i < n;) {
         uint32_t len = total - pos < READ_FRAMES ? (uint32_t)(total - pos) : READ_FRAMES;
         float *const *x = t->x[0], *const *y = t->y[0];
-        if (read_gained(st, x, f->channels, len, g) < 0) {
+        float *const *gx = t->x[1]; /* the gained input, for its meter */
+        if (read_block(st, x, f->channels, len) < 0) {
             rc = LATHE_ERR_IO;
             break;
         }
+        for (uint32_t c = 0; c < f->channels; c++)
+            for (uint32_t k = 0; k < len; k++)
+                gx[c][k] = x[c][k] * g;
         for (uint64_t at = pos; at < pos + len && i < n;) { /* the windows in this block */
             uint64_t s = at > w[i].warm ? at : w[i].warm, end = w[i].end + lat;
             uint64_t e = pos + len < end ? pos + len : end;
@@ -328,7 +389,7 @@ static int render_windows(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, t
             }
             lathe_limiter_process(lim, xs, ys, (uint32_t)(e - s), NULL);
             /* output frame k is input frame k - lat */
-            meter_range(m_in, x, f->channels, pos, s > w[i].start ? s : w[i].start,
+            meter_range(m_in, gx, f->channels, pos, s > w[i].start ? s : w[i].start,
                         e < w[i].end ? e : w[i].end);
             meter_range(m_out, y, f->channels, pos, s > w[i].start + lat ? s : w[i].start + lat,
                         e);
@@ -507,6 +568,9 @@ static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
         rc = lathe_kernel_status(lrc);
         goto done;
     }
+    for (int k = 0; k < lathe_limiter_peak_channels(lim); k++)
+        if (!(t.pk.v[k] = lathe_alloc(READ_FRAMES * sizeof(float))))
+            goto done;
     if ((rc = measure_input(ctx, &t, model, &in, &remembered)) != LATHE_OK)
         goto done;
     if (isnan(in.lufs)) {
@@ -519,7 +583,7 @@ static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
         (rc = check_result(ctx, &in, &best, passes)) != LATHE_OK)
         goto done;
     double r[A_COUNT] = { best.gain_db, in.lufs, best.lufs, best.gr_max, best.gr_avg,
-                          passes, in.tp_db, remembered };
+                          passes, in.tp_db, remembered, t.peaks_read };
     for (int i = 0; i < A_COUNT; i++)
         ctx->result[i] = r[i];
     ctx->n_result = A_COUNT;
@@ -530,6 +594,8 @@ done:
             lathe_dealloc(t.x[b][c]);
             lathe_dealloc(t.y[b][c]);
         }
+    for (int k = 0; k < LATHE_LIMITER_MAX_CHANNELS; k++)
+        lathe_dealloc(t.pk.v[k]);
     lathe_limiter_free(lim);
     lathe_lossmodel_free(model);
     return rc;
@@ -559,6 +625,7 @@ static int loudness_prepare(void *state, lathe_prepare_ctx *ctx)
     for (uint32_t c = 0; c < in->channels; c++)
         if (!(s->x[c] = lathe_alloc((ctx->max_out_frames ? ctx->max_out_frames : 1) * sizeof(float))))
             return LATHE_ERR_NOMEM;
+    lathe_limiter_set_input_gain(s->lim, s->g, s->g);
     lathe_limiter_set_length(s->lim, in->frames);
     ctx->latency = lathe_limiter_latency(s->lim);
     return LATHE_OK;
@@ -572,7 +639,7 @@ static void loudness_reset(void *state)
 static void loudness_process(void *state, lathe_block *b)
 {
     loudness_state *s = state;
-    if (read_gained(b->streams[0], s->x, s->channels, b->n_out, s->g) < 0)
+    if (read_block(b->streams[0], s->x, s->channels, b->n_out) < 0)
         for (uint32_t c = 0; c < s->channels; c++)
             for (uint32_t i = 0; i < b->n_out; i++)
                 s->x[c][i] = 0.0f;
@@ -602,14 +669,17 @@ static void loudness_report(void *state, lathe_report *r)
     lathe_report_number(r, "input_true_peak_dbtp", s->analysis[A_IN_TP]);
     /* 1: the input's loudness came from an earlier run's measurement of the same input */
     lathe_report_number(r, "input_remembered", s->analysis[A_IN_REMEMBERED]);
+    /* 1: the limiter's main-stage peaks came from an earlier pass's detection (a memo) */
+    lathe_report_number(r, "peaks_remembered", s->analysis[A_PEAKS_REMEMBERED]);
 }
 
 const lathe_node_desc lathe_node_loudness = {
     .name = "loudness",
     .summary = "gain + true-peak limiter to an integrated loudness target under a ceiling",
-    .version = 6, /* 2: the search starts at the loss model's gain; 3: two-stage release;
+    .version = 7, /* 2: the search starts at the loss model's gain; 3: two-stage release;
                    * 4: no output true peak in the analysis; 5: limit's version 3; 6: the
-                   * model calibrated on windows first */
+                   * model calibrated on windows first; 7: the gain applied inside the limiter
+                   * (its detection kept as a memo) */
     .n_inputs = 1,
     .params_size = sizeof(loudness_params),
     .params = loudness_table,

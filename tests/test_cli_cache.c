@@ -78,6 +78,8 @@ int main(void)
           "only the streaming output changed");
     CHECK(tu_run("cd %s && grep -q '\"input_remembered\": 1' run.json && grep -q '\"gain_db\"' run.json", dir) == 0,
           "the loudness node reports its gain, and took its input's loudness from the first run");
+    CHECK(tu_run("cd %s && grep -q '\"peaks_remembered\": 1' run.json", dir) == 0,
+          "and its limiter read the main stage's peaks the first run detected");
     CHECK(tu_run("cd %s && mkdir cold14 && %s render album.lua -o cold14 --cache cache14 -q -D target=-14 "
                  "&& cmp -s cold14/c.flac out/c.flac && rm -rf cold14 cache14", dir, bin) == 0,
           "the re-render with the remembered input equals a cold render of the new target byte for byte");

@@ -74,6 +74,11 @@ struct lathe_limiter {
     lathe_dsp_alloc al;
     lathe_limiter_config cfg;
     double ceil_int;
+    /* the input gain (set_input_gain): the main stage compares the ungained input's peaks with
+     * ceil1 = ceil_int / in_gain; the delay line applies in_gain with the reduction */
+    float in_gain;
+    double ceil1;
+    int skip_ok; /* the main stage's detectors may skip quiet frames (see skip_quiet_frames) */
     int two_stage;
     stage s1, s2;
     /* gains of stage 1 waiting for the safety stage's delay */
@@ -115,10 +120,11 @@ static int delay_init(delayline *d, uint32_t channels, uint32_t delay, const lat
     return 0;
 }
 
-/* [rt] y[c][i] = x[c][i - delay] * gain[c][i]. A gain of exactly 1.0 multiplies by 1.0f, so
- * the unity path is bit-exact. */
+/* [rt] y[c][i] = x[c][i - delay] * (gain[c][i] * in_gain), the factor rounded to float once. A
+ * gain of exactly 1.0 multiplies by in_gain exactly, so the unity path is bit-exact (x itself
+ * when in_gain is 1). */
 static void delay_apply(delayline *d, uint32_t channels, const float *const *x, float *const *y,
-                        const double *const *gain, uint32_t n)
+                        const double *const *gain, float in_gain, uint32_t n)
 {
     const uint32_t m = d->mask, w = d->pos, rd = d->pos - d->delay;
     for (uint32_t c = 0; c < channels; c++) {
@@ -129,7 +135,7 @@ static void delay_apply(delayline *d, uint32_t channels, const float *const *x, 
         for (uint32_t i = 0; i < n; i++)
             b[(w + i) & m] = xc[i];
         for (uint32_t i = 0; i < n; i++)
-            yc[i] = b[(rd + i) & m] * (float)gc[i];
+            yc[i] = b[(rd + i) & m] * (float)(gc[i] * (double)in_gain);
     }
     d->pos = w + n;
 }
@@ -214,15 +220,46 @@ static void stage_reset(stage *s, uint32_t channels)
 /* The detectors need exact peaks only where they can exceed the ceiling: below it the gain
  * asked for is 1 whatever the peak. That holds per detector when the peaks are linked (one
  * detector) or independent; a partial link mixes every channel's exact peak into the others'. */
+static float threshold_below(double v)
+{
+    float thr = (float)v;
+    return (double)thr > v ? nextafterf(thr, 0.0f) : thr;
+}
+
 static void skip_quiet_frames(lathe_limiter *l)
 {
-    if (l->s1.n_gc > 1 && l->cfg.link != 0.0)
+    l->skip_ok = !(l->s1.n_gc > 1 && l->cfg.link != 0.0);
+    if (!l->skip_ok)
         return;
-    float thr = (float)l->ceil_int;
-    if ((double)thr > l->ceil_int)
-        thr = nextafterf(thr, 0.0f);
-    l->s1.thr_base = l->s1.tp[0] ? thr : 0.0f;
-    l->s2.thr_base = l->two_stage ? thr : 0.0f;
+    l->s1.thr_base = l->s1.tp[0] ? threshold_below(l->ceil_int) : 0.0f;
+    l->s2.thr_base = l->two_stage ? threshold_below(l->ceil_int) : 0.0f;
+}
+
+void lathe_limiter_set_input_gain(lathe_limiter *l, float g, float g_detect)
+{
+    if (!(g > 0.0f) || !isfinite(g))
+        g = 1.0f;
+    if (!(g_detect >= g) || !isfinite(g_detect))
+        g_detect = g;
+    l->in_gain = g;
+    l->ceil1 = l->ceil_int / (double)g;
+    if (l->skip_ok && l->s1.tp[0])
+        l->s1.thr_base = threshold_below(l->ceil_int / (double)g_detect);
+}
+
+int lathe_limiter_peak_channels(const lathe_limiter *l)
+{
+    return l->s1.n_gc;
+}
+
+double lathe_limiter_peaks_threshold(const lathe_limiter *l)
+{
+    return (double)l->s1.thr_base;
+}
+
+double lathe_limiter_peaks_need(const lathe_limiter *l)
+{
+    return l->ceil1;
 }
 
 /* [rt] The detectors' threshold for frames whose top-band bounds reach up to `bound`: a frame
@@ -254,6 +291,8 @@ int lathe_limiter_new(const lathe_limiter_config *cfg, const lathe_dsp_alloc *al
     l->al = a;
     l->cfg = *c;
     l->ceil_int = c->ceiling * (1.0 - CEIL_MARGIN);
+    l->in_gain = 1.0f;
+    l->ceil1 = l->ceil_int;
     l->two_stage = c->true_peak;
     uint32_t ramp = (uint32_t)lround(c->lookahead_ms * 1e-3 * c->rate);
     ramp = ramp < 1 ? 1 : ramp;
@@ -396,16 +435,21 @@ LATHE_HOT_CLONES static void require(int n_gc, double link, double ceil, float *
     }
 }
 
-/* Runs a stage on n frames: x in, y out; the gain computers' output stays in g. `below`: the
- * caller knows every peak of these frames is at or below the ceiling (the detectors only take
- * the samples into their history, and the peaks read 0, which asks for the same gain 1). */
-static void stage_run(stage *s, const lathe_limiter_config *c, double ceil, float *const *pk,
-                      double *const *g, const float *const *x, float *const *y, uint32_t n,
-                      int below)
+/* Runs a stage on n frames: x in, y out (x times in_gain and the reduction); the gain computers'
+ * output stays in g. `below`: the caller knows every peak of these frames is at or below the
+ * ceiling (the detectors only take the samples into their history, and the peaks read 0, which
+ * asks for the same gain 1). `memo`: the peaks are read from it at frame `off` instead of
+ * detected, or written to it (lathe_limiter_peaks). */
+static void stage_run(stage *s, const lathe_limiter_config *c, double ceil, float in_gain,
+                      float *const *pk, double *const *g, const float *const *x, float *const *y,
+                      uint32_t n, int below, const lathe_limiter_peaks *memo, uint32_t off)
 {
     const double *gch[LATHE_LIMITER_MAX_CHANNELS];
     float top = 0.0f;
-    if (s->tp[0]) { /* the top-band bounds first: they set what detection may skip */
+    if (memo && memo->given) {
+        for (int k = 0; k < s->n_gc; k++)
+            memcpy(pk[k], memo->v[k] + off, n * sizeof(float));
+    } else if (s->tp[0]) { /* the top-band bounds first: they set what detection may skip */
         for (int k = 0; k < s->n_gc; k++) {
             lathe_topband_process(s->tb[k], s->n_gc == 1 ? x : &x[k], n, s->bound[k]);
             for (uint32_t i = 0; i < n; i++)
@@ -413,7 +457,9 @@ static void stage_run(stage *s, const lathe_limiter_config *c, double ceil, floa
         }
         set_threshold(s, top);
     }
-    if (below) {
+    if (memo && memo->given) {
+        /* read above */
+    } else if (below) {
         for (int k = 0; k < s->n_gc; k++) {
             lathe_tpdetect_skip(s->tp[k], s->n_gc == 1 ? x : &x[k], n);
             memset(pk[k], 0, n * sizeof(float));
@@ -423,6 +469,8 @@ static void stage_run(stage *s, const lathe_limiter_config *c, double ceil, floa
         for (int k = 0; top > 0.0f && k < s->n_gc; k++)
             for (uint32_t i = 0; i < n; i++)
                 pk[k][i] += s->bound[k][i];
+        for (int k = 0; memo && k < s->n_gc; k++)
+            memcpy(memo->v[k] + off, pk[k], n * sizeof(float));
     }
     require(s->n_gc, c->link, ceil, pk, g, n);
     if (s->lf) { /* the bridge holds what the low frequencies ask, never more than the whole */
@@ -436,7 +484,7 @@ static void stage_run(stage *s, const lathe_limiter_config *c, double ceil, floa
         lathe_gaincomp_run(&s->gc[k], &s->rel, g[k], s->lf ? s->lf_req[k] : NULL, g[k], n);
     for (uint32_t ch = 0; ch < c->channels; ch++)
         gch[ch] = g[s->n_gc == 1 ? 0 : ch];
-    delay_apply(&s->dl, c->channels, x, y, gch, n);
+    delay_apply(&s->dl, c->channels, x, y, gch, in_gain, n);
 }
 
 /* The gain applied to each output frame, into g[0] in place, plus statistics: per stage the
@@ -483,7 +531,9 @@ static void total_gain(lathe_limiter *l, double *const *g, uint32_t n)
  * of 1.0 at a frame means its own peak asked for nothing: at or below the ceiling. If that holds
  * over every sample the safety detector's frames read (the chunk and 2 * reach before it), those
  * frames are the first stage's, already known to be below: their gain is 1 whatever is measured.
- * In a lightly limited master that is most of the time, and half of the detection work. */
+ * In a lightly limited master that is most of the time, and half of the detection work. With an
+ * input gain stage 1 passed x * in_gain rounded, whose peaks may exceed in_gain times x's by the
+ * interpolated rounding (~1e-7 relative): CEIL_MARGIN keeps that under the ceiling. */
 static int untouched(lathe_limiter *l, double *const *g, uint32_t n)
 {
     uint32_t trail = 0;
@@ -501,9 +551,10 @@ static int untouched(lathe_limiter *l, double *const *g, uint32_t n)
 
 /* The main stage on k <= CHUNK frames: x in, its output into mid, its gains into g. */
 static void front_chunk(lathe_limiter *l, const float *const *x, double *const *g,
-                        float *const *mid, uint32_t k)
+                        float *const *mid, uint32_t k, const lathe_limiter_peaks *memo,
+                        uint32_t off)
 {
-    stage_run(&l->s1, &l->cfg, l->ceil_int, l->pk, g, x, mid, k, 0);
+    stage_run(&l->s1, &l->cfg, l->ceil1, l->in_gain, l->pk, g, x, mid, k, 0, memo, off);
 }
 
 /* The rest on the main stage's output mid and gains g: the safety stage (single-stage: mid is
@@ -512,7 +563,8 @@ static void back_chunk(lathe_limiter *l, double *const *g, const float *const *m
                        float *const *y, uint32_t k, float *gain_out)
 {
     if (l->two_stage)
-        stage_run(&l->s2, &l->cfg, l->ceil_int, l->pk2, l->g2, mid, y, k, untouched(l, g, k));
+        stage_run(&l->s2, &l->cfg, l->ceil_int, 1.0f, l->pk2, l->g2, mid, y, k,
+                  untouched(l, g, k), NULL, 0);
     else
         for (uint32_t c = 0; c < l->cfg.channels; c++)
             if (y[c] != mid[c])
@@ -526,6 +578,12 @@ static void back_chunk(lathe_limiter *l, double *const *g, const float *const *m
 void lathe_limiter_process(lathe_limiter *l, const float *const *in, float *const *out,
                            uint32_t n, float *gain_out)
 {
+    lathe_limiter_process_peaks(l, in, out, n, gain_out, NULL);
+}
+
+void lathe_limiter_process_peaks(lathe_limiter *l, const float *const *in, float *const *out,
+                                 uint32_t n, float *gain_out, const lathe_limiter_peaks *pk)
+{
     const uint32_t nch = l->cfg.channels;
     const float *x[LATHE_LIMITER_MAX_CHANNELS];
     float *y[LATHE_LIMITER_MAX_CHANNELS];
@@ -536,7 +594,7 @@ void lathe_limiter_process(lathe_limiter *l, const float *const *in, float *cons
             y[c] = out[c] + done;
         }
         float *const *mid = l->two_stage ? l->mid : y;
-        front_chunk(l, x, l->g, mid, k);
+        front_chunk(l, x, l->g, mid, k, pk, done);
         back_chunk(l, l->g, (const float *const *)mid, y, k, gain_out ? gain_out + done : NULL);
         done += k;
     }
@@ -559,6 +617,12 @@ int lathe_limiter_split(lathe_limiter *l)
 
 void lathe_limiter_front(lathe_limiter *l, const float *const *in, uint32_t n, int slot)
 {
+    lathe_limiter_front_peaks(l, in, n, slot, NULL);
+}
+
+void lathe_limiter_front_peaks(lathe_limiter *l, const float *const *in, uint32_t n, int slot,
+                               const lathe_limiter_peaks *pk)
+{
     struct slot *h = &l->slot[slot];
     const float *x[LATHE_LIMITER_MAX_CHANNELS];
     float *mid[LATHE_LIMITER_MAX_CHANNELS];
@@ -571,7 +635,7 @@ void lathe_limiter_front(lathe_limiter *l, const float *const *in, uint32_t n, i
             mid[c] = h->mid[c] + done;
             g[c] = h->g[c] + done;
         }
-        front_chunk(l, x, g, mid, k);
+        front_chunk(l, x, g, mid, k, pk, done);
         done += k;
     }
 }

@@ -93,6 +93,37 @@ int lathe_limiter_split(lathe_limiter *l);
 void lathe_limiter_front(lathe_limiter *l, const float *const *in, uint32_t n, int slot);
 void lathe_limiter_back(lathe_limiter *l, int slot, float *const *out, float *gain_out);
 
+/* [main] An input gain: from now on the limiter limits g * in (its gain reduction statistics
+ * leave g out). The main stage detects the peaks of `in` itself and compares them with
+ * ceiling / g, so what it detects does not depend on g and can be kept for other gains
+ * (lathe_limiter_peaks). Its detectors skip the exact work on frames that cannot reach
+ * ceiling / g_detect (g_detect >= g; g_detect = g skips the most). The output is in * (g *
+ * reduction), the factor rounded once: not bit-identical to limiting a pre-multiplied input,
+ * but the same whatever the block sizes, the threads and the peaks given. */
+void lathe_limiter_set_input_gain(lathe_limiter *l, float g, float g_detect);
+
+/* The main stage's detected peaks, one float per frame for each of its gain computers
+ * (lathe_limiter_peak_channels(): 1 when linked). With `given` 0 the detection of the frames
+ * processed is written to v (v[k] + i for the call's frame i); with `given` 1 it is read from v
+ * instead of detected: bit-for-bit the same output, provided the peaks were written by a
+ * limiter of the same rate, channels and link over the same input (from a reset on, every
+ * frame of a pass given or none), with a threshold this gain accepts (below). */
+typedef struct lathe_limiter_peaks {
+    float *v[LATHE_LIMITER_MAX_CHANNELS];
+    int given;
+} lathe_limiter_peaks;
+int lathe_limiter_peak_channels(const lathe_limiter *l);
+/* A memo written now serves a later gain g' when lathe_limiter_peaks_threshold() now is at or
+ * below lathe_limiter_peaks_need() at g' (both in the input's domain: the detection threshold
+ * set by g_detect, 0 when the detectors skip nothing; ceiling / g'). */
+double lathe_limiter_peaks_threshold(const lathe_limiter *l);
+double lathe_limiter_peaks_need(const lathe_limiter *l);
+/* process() and front() with the main stage's peaks kept or given (NULL: as process()). */
+void lathe_limiter_process_peaks(lathe_limiter *l, const float *const *in, float *const *out,
+                                 uint32_t n, float *gain_out, const lathe_limiter_peaks *pk);
+void lathe_limiter_front_peaks(lathe_limiter *l, const float *const *in, uint32_t n, int slot,
+                               const lathe_limiter_peaks *pk);
+
 /* [main] Limits the statistics to the first `frames` output frames after the latency (the
  * programme's length: a host flushing the tail in whole blocks feeds more). 0: all. */
 void lathe_limiter_set_length(lathe_limiter *l, uint64_t frames);
