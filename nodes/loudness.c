@@ -9,19 +9,14 @@
  * needs more peak gain reduction than max_gr_db it fails and says so, instead of crushing the
  * music. What it measures of the input alone is remembered, so a run that changes only the
  * parameters (a new target) starts at the search. */
-#include "lathe/lathe_node.h"
+#include "loudness_pass.h"
 
-#include "measure/bs1770.h"
-#include "dsp/limiter.h"
-#include "dsp/lossmodel.h"
-#include "dsp/truepeak.h"
 #include "measure/kernel_host.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#define READ_FRAMES 4096
 #define MAX_PASSES 8
 #define TOL_LU 0.02    /* aim */
 #define ACCEPT_LU 0.1  /* promise (the tolerance) */
@@ -64,13 +59,6 @@ typedef struct loudness_state {
     double analysis[A_COUNT];
 } loudness_state;
 
-/* What one pass measured: the loudness, and the true peak of the plain input (the limiter's
- * output is not metered here: its true peak is the limiter's ceiling by construction, and the
- * output that takes it measures it once, with everything else). */
-typedef struct pass {
-    double gain_db, lufs, tp_db, gr_max, gr_avg;
-} pass;
-
 static lathe_limiter_config limiter_config(const loudness_params *p, const lathe_format *f)
 {
     lathe_limiter_config c = lathe_limiter_config_default(f->rate, f->channels);
@@ -83,190 +71,11 @@ static lathe_limiter_config limiter_config(const loudness_params *p, const lathe
     return c;
 }
 
-/* Reads up to n frames into x, zeros after the end (the engine's tail flush). The gain is the
- * limiter's input gain (lathe_limiter_set_input_gain), not applied here. */
-static long read_block(lathe_stream *st, float *const *x, uint32_t channels, uint32_t n)
-{
-    long got = lathe_stream_read(st, x, n);
-    if (got < 0)
-        return got;
-    for (uint32_t c = 0; c < channels; c++)
-        for (uint32_t i = (uint32_t)got; i < n; i++)
-            x[c][i] = 0.0f;
-    return got;
-}
-
-/* The buffers of the trial passes, two of each: with a worker, block b + 1 is read and goes
- * through the limiter's front half while block b goes through its back half and is measured and
- * stored (each stage and meter still sees its blocks in order, on one thread at a time, so the
- * results are those of one thread). */
-typedef struct trial {
-    float *x[2][LATHE_MAX_CHANNELS], *y[2][LATHE_MAX_CHANNELS];
-    lathe_limiter_peaks pk; /* the main stage's peaks of a block, kept or given */
-    int peaks_read;         /* a pass read them from the memo */
-    lathe_worker *worker;   /* NULL: everything on the calling thread */
-} trial;
-_Static_assert(READ_FRAMES <= LATHE_LIMITER_SPLIT_MAX, "a block fits a limiter slot");
-
-/* The second half of one block: with a worker, the limiter's back half (slot `slot`, into y);
- * the limited frames past the latency into the loudness meter and the candidate output; the
- * plain input into the true-peak meter and the loss model (its loudness meter is fed by the
- * reading thread). */
-typedef struct block_job {
-    lathe_analyze_ctx *ctx;
-    lathe_limiter *back; /* NULL: the reading thread ran the whole limiter */
-    float *const *y;
-    int slot;
-    lathe_bs1770 *m;
-    lathe_truepeak *tp;
-    lathe_lossmodel *model;
-    const float *in[LATHE_MAX_CHANNELS], *out[LATHE_MAX_CHANNELS];
-    uint32_t n_in, n_out, limited;
-} block_job;
-
-static void measure_block(void *arg)
-{
-    block_job *j = arg;
-    if (j->back)
-        lathe_limiter_back(j->back, j->slot, j->y, NULL);
-    if (j->limited && j->n_out) {
-        lathe_bs1770_add(j->m, j->out, j->n_out);
-        lathe_analyze_output_write(j->ctx, j->out, j->n_out);
-    }
-    if (j->tp)
-        lathe_truepeak_add(j->tp, j->in, j->n_in);
-    if (j->model)
-        lathe_lossmodel_add(j->model, j->in, j->n_in);
-}
-
-/* The limiter's main-stage peaks of the input do not depend on the gain (limiter.h), so they
- * are kept in the cache: the next pass, or a run with a new target, reads them instead of
- * detecting. A memo serves the gains its detection threshold was set for: it is built for the
- * gain on a ladder of 6 dB steps one step above the pass's, so a later pass up to 6 dB louder
- * finds it (ladder steps k0 and k0 + 1 are looked for). Sets the limiter's input gain. */
-static lathe_analyze_memo *peaks_memo(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
-                                      uint64_t frames, int *given)
-{
-    const uint32_t ch = (uint32_t)lathe_limiter_peak_channels(lim);
-    const int k0 = (int)ceil(log2((double)g));
-    char tag[64];
-    lathe_analyze_memo *m = NULL;
-    for (int k = k0; k <= k0 + 1 && !m; k++) {
-        lathe_limiter_set_input_gain(lim, g, (float)ldexp(1.0, k));
-        double thr = lathe_limiter_peaks_threshold(lim);
-        snprintf(tag, sizeof tag, "limiter peaks %a, %u", thr, ch);
-        if (thr <= lathe_limiter_peaks_need(lim))
-            m = lathe_analyze_memo_open(ctx, tag, ch, frames);
-    }
-    if ((*given = m != NULL))
-        return m;
-    m = lathe_analyze_memo_create(ctx, tag, ch); /* the tag of step k0 + 1, set last */
-    if (!m)
-        lathe_limiter_set_input_gain(lim, g, g); /* nowhere to keep it: skip the most */
-    return m;
-}
-
-#define MEMO_FAILED 1 /* render_pass_once: a given memo could not be read */
-
-static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, trial *t,
-                            lathe_lossmodel *model, pass *out, int use_memo);
-
-/* Renders gain + limiter over the stream exactly as the main pass will (latency trimmed, tail
- * flushed) and measures it. lim == NULL measures the plain input. */
-static int render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, trial *t,
-                       lathe_lossmodel *model, pass *out)
-{
-    int rc = render_pass_once(ctx, lim, g, t, model, out, 1);
-    /* a memo found whole but unreadable later (a disk error): the pass again, detecting */
-    return rc == MEMO_FAILED ? render_pass_once(ctx, lim, g, t, model, out, 0) : rc;
-}
-
-static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, trial *t,
-                            lathe_lossmodel *model, pass *out, int use_memo)
-{
-    lathe_stream *st = ctx->streams[0];
-    const lathe_format *f = lathe_stream_format(st);
-    lathe_bs1770 *m = NULL;
-    lathe_truepeak *tp = NULL;
-    block_job job[2];
-    lathe_analyze_memo *memo = NULL;
-    int rc = LATHE_ERR_NOMEM;
-    if (lathe_bs1770_new(f->rate, f->channels, &m) != 0 ||
-        lathe_bs1770_reserve(m, f->frames) != 0 ||
-        (!lim && lathe_truepeak_new(f->rate, f->channels, lathe_kernel_alloc(), &tp)))
-        goto done;
-    if ((rc = lathe_stream_rewind(st)) != LATHE_OK)
-        goto done;
-    uint64_t lat = lim ? lathe_limiter_latency(lim) : 0, total = f->frames + lat, done = 0;
-    if (lim) {
-        lathe_limiter_reset(lim);
-        lathe_limiter_set_length(lim, f->frames);
-        lathe_analyze_output_begin(ctx); /* this pass may turn out to be the output */
-        if (use_memo)
-            memo = peaks_memo(ctx, lim, g, total, &t->pk.given);
-        else
-            lathe_limiter_set_input_gain(lim, g, g);
-        t->peaks_read |= memo && t->pk.given;
-    }
-    const lathe_limiter_peaks *pk = memo ? &t->pk : NULL;
-    for (unsigned b = 0; done < total; b ^= 1) {
-        uint32_t n = total - done < READ_FRAMES ? (uint32_t)(total - done) : READ_FRAMES;
-        float *const *x = t->x[b], *const *y = t->y[b];
-        if (read_block(st, x, f->channels, n) < 0) {
-            rc = LATHE_ERR_IO;
-            goto done;
-        }
-        if (pk && pk->given && lathe_analyze_memo_read(memo, pk->v, n) != LATHE_OK) {
-            rc = MEMO_FAILED;
-            goto done;
-        }
-        int split = lim && t->worker; /* the limiter's halves on the two threads */
-        if (split)
-            lathe_limiter_front_peaks(lim, (const float *const *)x, n, (int)b, pk);
-        else if (lim)
-            lathe_limiter_process_peaks(lim, (const float *const *)x, y, n, NULL, pk);
-        else
-            lathe_bs1770_add(m, (const float *const *)x, n);
-        if (pk && !pk->given)
-            lathe_analyze_memo_append(memo, (const float *const *)pk->v, n);
-        uint32_t skip = done >= lat ? 0 : (uint32_t)(lat - done < n ? lat - done : n);
-        block_job *j = &job[b];
-        *j = (block_job){ .ctx = ctx, .back = split ? lim : NULL, .y = y, .slot = (int)b,
-                          .m = m, .tp = tp, .model = model, .n_in = n, .n_out = n - skip,
-                          .limited = lim != NULL };
-        for (uint32_t c = 0; c < f->channels; c++) {
-            j->in[c] = x[c];
-            j->out[c] = (lim ? y[c] : x[c]) + skip;
-        }
-        if (t->worker)
-            lathe_worker_run(t->worker, measure_block, j); /* after the previous block's */
-        else
-            measure_block(j);
-        done += n;
-    }
-    if (t->worker)
-        lathe_worker_wait(t->worker);
-    out->lufs = lathe_bs1770_integrated(m);
-    out->tp_db = tp ? lathe_gain_to_db(lathe_truepeak_max(tp)) : (double)NAN;
-    out->gr_max = out->gr_avg = 0.0;
-    if (lim)
-        lathe_limiter_stats(lim, &out->gr_max, &out->gr_avg);
-done:
-    if (t->worker)
-        lathe_worker_wait(t->worker); /* the jobs point into this frame */
-    if (memo && t->pk.given)
-        lathe_analyze_memo_close(memo);
-    else
-        lathe_analyze_memo_finish(memo, rc == LATHE_OK);
-    lathe_bs1770_free(m);
-    lathe_truepeak_free(tp);
-    return rc;
-}
-
 /* The model's loss (dB) at gain g dB with this node's limiter: over the n windows w, or the
  * whole stream (w NULL). */
-static double model_loss(const loudness_params *p, const lathe_lossmodel *model, const pass *in,
-                         double g, const lathe_lossmodel_window *w, int n)
+static double model_loss(const loudness_params *p, const lathe_lossmodel *model,
+                         const loudness_pass *in, double g, const lathe_lossmodel_window *w,
+                         int n)
 {
     double ceil = lathe_db_to_gain(p->ceiling_dbtp);
     return w ? lathe_lossmodel_window_loss_db(model, g, ceil, p->lookahead_ms, p->release_ms,
@@ -280,7 +89,7 @@ static double model_loss(const loudness_params *p, const lathe_lossmodel *model,
  * may not, and the steps stop at the limiting budget (1 in *capped), from where the measured
  * passes take over. */
 static double predicted_gain(const loudness_params *p, const lathe_lossmodel *model,
-                             const pass *in, double k, int *capped)
+                             const loudness_pass *in, double k, int *capped)
 {
     double deficit = p->target_lufs - in->lufs;
     double g = deficit, cap = deficit + p->max_gr_db + 6.0; /* past the budget anyway */
@@ -334,82 +143,11 @@ static int cal_windows(const lathe_format *f, const lathe_lossmodel *model,
     return n;
 }
 
-/* Frames [a, b) of x (whose frame 0 is stream frame pos) into meter m. */
-static void meter_range(lathe_bs1770 *m, float *const *x, uint32_t channels, uint64_t pos,
-                        uint64_t a, uint64_t b)
-{
-    const float *v[LATHE_MAX_CHANNELS];
-    if (a >= b)
-        return;
-    for (uint32_t c = 0; c < channels; c++)
-        v[c] = x[c] + (a - pos);
-    lathe_bs1770_add(m, v, (uint32_t)(b - a));
-}
-
-/* Renders gain g + the limiter over the windows (one read of the input) and returns the loss
- * there in LU: the gained input's integrated loudness over the windows less the output's. */
-static int render_windows(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, trial *t,
-                          const lathe_lossmodel_window *w, int n, double *loss)
-{
-    lathe_stream *st = ctx->streams[0];
-    const lathe_format *f = lathe_stream_format(st);
-    const uint64_t lat = lathe_limiter_latency(lim), total = w[n - 1].end + lat;
-    lathe_bs1770 *m_in = NULL, *m_out = NULL;
-    int rc = LATHE_ERR_NOMEM, i = 0;
-    if (lathe_bs1770_new(f->rate, f->channels, &m_in) != 0 ||
-        lathe_bs1770_new(f->rate, f->channels, &m_out) != 0 ||
-        lathe_bs1770_reserve(m_in, (uint64_t)n * (w[0].end - w[0].start)) != 0 ||
-        lathe_bs1770_reserve(m_out, (uint64_t)n * (w[0].end - w[0].start)) != 0)
-        goto done;
-    rc = lathe_stream_rewind(st);
-    lathe_limiter_set_input_gain(lim, g, g);
-    for (uint64_t pos = 0; rc == LATHE_OK && pos < total && i < n;) {
-        uint32_t len = total - pos < READ_FRAMES ? (uint32_t)(total - pos) : READ_FRAMES;
-        float *const *x = t->x[0], *const *y = t->y[0];
-        float *const *gx = t->x[1]; /* the gained input, for its meter */
-        if (read_block(st, x, f->channels, len) < 0) {
-            rc = LATHE_ERR_IO;
-            break;
-        }
-        for (uint32_t c = 0; c < f->channels; c++)
-            for (uint32_t k = 0; k < len; k++)
-                gx[c][k] = x[c][k] * g;
-        for (uint64_t at = pos; at < pos + len && i < n;) { /* the windows in this block */
-            uint64_t s = at > w[i].warm ? at : w[i].warm, end = w[i].end + lat;
-            uint64_t e = pos + len < end ? pos + len : end;
-            if (s >= e)
-                break;
-            if (s == w[i].warm)
-                lathe_limiter_reset(lim);
-            const float *xs[LATHE_MAX_CHANNELS];
-            float *ys[LATHE_MAX_CHANNELS];
-            for (uint32_t c = 0; c < f->channels; c++) {
-                xs[c] = x[c] + (s - pos);
-                ys[c] = y[c] + (s - pos);
-            }
-            lathe_limiter_process(lim, xs, ys, (uint32_t)(e - s), NULL);
-            /* output frame k is input frame k - lat */
-            meter_range(m_in, gx, f->channels, pos, s > w[i].start ? s : w[i].start,
-                        e < w[i].end ? e : w[i].end);
-            meter_range(m_out, y, f->channels, pos, s > w[i].start + lat ? s : w[i].start + lat,
-                        e);
-            at = e;
-            i += e == end;
-        }
-        pos += len;
-    }
-    *loss = lathe_bs1770_integrated(m_in) - lathe_bs1770_integrated(m_out);
-done:
-    lathe_bs1770_free(m_in);
-    lathe_bs1770_free(m_out);
-    return rc;
-}
-
 /* The first gain, g the model's own: scaled by what the windows measured at g, unless the
  * scaled model has the loss outgrow the gain (a programme whose peaks carry most of its energy,
  * where the model's slope is off too): then g stays and the measured passes take over. */
-static int calibrate(lathe_analyze_ctx *ctx, lathe_limiter *lim, trial *t,
-                     const lathe_lossmodel *model, const pass *in, double *g)
+static int calibrate(lathe_analyze_ctx *ctx, lathe_limiter *lim, loudness_trial *t,
+                     const lathe_lossmodel *model, const loudness_pass *in, double *g)
 {
     const loudness_params *p = ctx->params;
     lathe_lossmodel_window w[CAL_WINDOWS];
@@ -419,7 +157,8 @@ static int calibrate(lathe_analyze_ctx *ctx, lathe_limiter *lim, trial *t,
     double guess = model_loss(p, model, in, *g, w, n), loss = NAN;
     if (guess < CAL_MIN_LOSS_DB)
         return LATHE_OK;
-    int capped, rc = render_windows(ctx, lim, (float)lathe_db_to_gain(*g), t, w, n, &loss);
+    int capped, rc = lathe_loudness_render_windows(ctx, lim, (float)lathe_db_to_gain(*g), t, w, n,
+                                                   &loss);
     if (rc != LATHE_OK || !(loss > 0.0)) /* NaN: silent windows */
         return rc;
     double scaled = predicted_gain(p, model, in, fmin(4.0, loss / guess), &capped);
@@ -435,8 +174,9 @@ static int calibrate(lathe_analyze_ctx *ctx, lathe_limiter *lim, trial *t,
  * dB-for-dB step (which cannot pass the target) and at most BOLD times it (on a flat, heavily
  * limited stretch the secant's extrapolation lands far beyond the target). */
 #define BOLD 10.0
-static int search_gain(lathe_analyze_ctx *ctx, lathe_limiter *lim, trial *t,
-                       const lathe_lossmodel *model, const pass *in, pass *best, int *passes)
+static int search_gain(lathe_analyze_ctx *ctx, lathe_limiter *lim, loudness_trial *t,
+                       const lathe_lossmodel *model, const loudness_pass *in, loudness_pass *best,
+                       int *passes)
 {
     const loudness_params *p = ctx->params;
     double g_prev = 0.0, f_prev = 0.0, g = predicted_gain(p, model, in, 1.0, NULL);
@@ -445,8 +185,8 @@ static int search_gain(lathe_analyze_ctx *ctx, lathe_limiter *lim, trial *t,
     if (rc != LATHE_OK)
         return rc;
     for (*passes = 1; *passes <= MAX_PASSES; ++*passes) {
-        pass cur;
-        rc = render_pass(ctx, lim, (float)lathe_db_to_gain(g), t, NULL, &cur);
+        loudness_pass cur;
+        rc = lathe_loudness_render_pass(ctx, lim, (float)lathe_db_to_gain(g), t, NULL, &cur);
         if (rc != LATHE_OK)
             return rc;
         cur.gain_db = g;
@@ -493,7 +233,8 @@ static int search_gain(lathe_analyze_ctx *ctx, lathe_limiter *lim, trial *t,
     return LATHE_OK;
 }
 
-static int check_result(lathe_analyze_ctx *ctx, const pass *in, const pass *best, int passes)
+static int check_result(lathe_analyze_ctx *ctx, const loudness_pass *in,
+                        const loudness_pass *best, int passes)
 {
     const loudness_params *p = ctx->params;
     double miss = best->lufs - p->target_lufs;
@@ -517,8 +258,8 @@ static int check_result(lathe_analyze_ctx *ctx, const pass *in, const pass *best
 
 /* What the search needs of the input alone: its loudness and true peak (exact, as measured)
  * and the loss model's blocks; remembered as one memo so a new target skips the input pass. */
-static int measure_input(lathe_analyze_ctx *ctx, trial *t, lathe_lossmodel *model, pass *in,
-                         int *remembered)
+static int measure_input(lathe_analyze_ctx *ctx, loudness_trial *t, lathe_lossmodel *model,
+                         loudness_pass *in, int *remembered)
 {
     size_t size = 0, n;
     const void *data = lathe_lossmodel_data(model, &size);
@@ -531,7 +272,7 @@ static int measure_input(lathe_analyze_ctx *ctx, trial *t, lathe_lossmodel *mode
         in->lufs = memo[0];
         in->tp_db = memo[1];
         *remembered = 1;
-    } else if ((rc = render_pass(ctx, NULL, 1.0f, t, model, in)) == LATHE_OK) {
+    } else if ((rc = lathe_loudness_render_pass(ctx, NULL, 1.0f, t, model, in)) == LATHE_OK) {
         memo[0] = in->lufs;
         memo[1] = in->tp_db;
         memcpy(memo + 2, data, size);
@@ -546,16 +287,16 @@ static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
     (void)state;
     const loudness_params *p = ctx->params;
     const lathe_format *f = lathe_stream_format(ctx->streams[0]);
-    trial t = {0};
+    loudness_trial t = {0};
     lathe_limiter *lim = NULL;
     lathe_lossmodel *model = NULL;
     lathe_limiter_config lc = limiter_config(p, f);
-    pass in = {0}, best = {0};
+    loudness_pass in = {0}, best = {0};
     int passes = 0, remembered = 0, rc = LATHE_ERR_NOMEM;
     for (int b = 0; b < 2; b++)
         for (uint32_t c = 0; c < f->channels; c++)
-            if (!(t.x[b][c] = lathe_alloc(READ_FRAMES * sizeof(float))) ||
-                !(t.y[b][c] = lathe_alloc(READ_FRAMES * sizeof(float))))
+            if (!(t.x[b][c] = lathe_alloc(LOUDNESS_READ_FRAMES * sizeof(float))) ||
+                !(t.y[b][c] = lathe_alloc(LOUDNESS_READ_FRAMES * sizeof(float))))
                 goto done;
     if (ctx->threads > 1 && lathe_worker_new(&t.worker) != LATHE_OK)
         t.worker = NULL; /* one thread: slower, the same results */
@@ -569,7 +310,7 @@ static int loudness_analyze(void *state, lathe_analyze_ctx *ctx)
         goto done;
     }
     for (int k = 0; k < lathe_limiter_peak_channels(lim); k++)
-        if (!(t.pk.v[k] = lathe_alloc(READ_FRAMES * sizeof(float))))
+        if (!(t.pk.v[k] = lathe_alloc(LOUDNESS_READ_FRAMES * sizeof(float))))
             goto done;
     if ((rc = measure_input(ctx, &t, model, &in, &remembered)) != LATHE_OK)
         goto done;
@@ -639,7 +380,7 @@ static void loudness_reset(void *state)
 static void loudness_process(void *state, lathe_block *b)
 {
     loudness_state *s = state;
-    if (read_block(b->streams[0], s->x, s->channels, b->n_out) < 0)
+    if (lathe_loudness_read_block(b->streams[0], s->x, s->channels, b->n_out) < 0)
         for (uint32_t c = 0; c < s->channels; c++)
             for (uint32_t i = 0; i < b->n_out; i++)
                 s->x[c][i] = 0.0f;

@@ -1,0 +1,247 @@
+/* loudness_pass.c - the loudness node's trial passes (see loudness_pass.h). */
+#include "loudness_pass.h"
+
+#include "measure/bs1770.h"
+#include "dsp/truepeak.h"
+#include "measure/kernel_host.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+_Static_assert(LOUDNESS_READ_FRAMES <= LATHE_LIMITER_SPLIT_MAX, "a block fits a limiter slot");
+
+long lathe_loudness_read_block(lathe_stream *st, float *const *x, uint32_t channels, uint32_t n)
+{
+    long got = lathe_stream_read(st, x, n);
+    if (got < 0)
+        return got;
+    for (uint32_t c = 0; c < channels; c++)
+        for (uint32_t i = (uint32_t)got; i < n; i++)
+            x[c][i] = 0.0f;
+    return got;
+}
+
+/* The second half of one block: with a worker, the limiter's back half (slot `slot`, into y);
+ * the limited frames past the latency into the loudness meter and the candidate output; the
+ * plain input into the true-peak meter and the loss model (its loudness meter is fed by the
+ * reading thread). */
+typedef struct block_job {
+    lathe_analyze_ctx *ctx;
+    lathe_limiter *back; /* NULL: the reading thread ran the whole limiter */
+    float *const *y;
+    int slot;
+    lathe_bs1770 *m;
+    lathe_truepeak *tp;
+    lathe_lossmodel *model;
+    const float *in[LATHE_MAX_CHANNELS], *out[LATHE_MAX_CHANNELS];
+    uint32_t n_in, n_out, limited;
+} block_job;
+
+static void measure_block(void *arg)
+{
+    block_job *j = arg;
+    if (j->back)
+        lathe_limiter_back(j->back, j->slot, j->y, NULL);
+    if (j->limited && j->n_out) {
+        lathe_bs1770_add(j->m, j->out, j->n_out);
+        lathe_analyze_output_write(j->ctx, j->out, j->n_out);
+    }
+    if (j->tp)
+        lathe_truepeak_add(j->tp, j->in, j->n_in);
+    if (j->model)
+        lathe_lossmodel_add(j->model, j->in, j->n_in);
+}
+
+/* The limiter's main-stage peaks of the input do not depend on the gain (limiter.h), so they
+ * are kept in the cache: the next pass, or a run with a new target, reads them instead of
+ * detecting. A memo serves the gains its detection threshold was set for: it is built for the
+ * gain on a ladder of 6 dB steps one step above the pass's, so a later pass up to 6 dB louder
+ * finds it (ladder steps k0 and k0 + 1 are looked for). Sets the limiter's input gain. */
+static lathe_analyze_memo *peaks_memo(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
+                                      uint64_t frames, int *given)
+{
+    const uint32_t ch = (uint32_t)lathe_limiter_peak_channels(lim);
+    const int k0 = (int)ceil(log2((double)g));
+    char tag[64];
+    lathe_analyze_memo *m = NULL;
+    for (int k = k0; k <= k0 + 1 && !m; k++) {
+        lathe_limiter_set_input_gain(lim, g, (float)ldexp(1.0, k));
+        double thr = lathe_limiter_peaks_threshold(lim);
+        snprintf(tag, sizeof tag, "limiter peaks %a, %u", thr, ch);
+        if (thr <= lathe_limiter_peaks_need(lim))
+            m = lathe_analyze_memo_open(ctx, tag, ch, frames);
+    }
+    if ((*given = m != NULL))
+        return m;
+    m = lathe_analyze_memo_create(ctx, tag, ch); /* the tag of step k0 + 1, set last */
+    if (!m)
+        lathe_limiter_set_input_gain(lim, g, g); /* nowhere to keep it: skip the most */
+    return m;
+}
+
+#define MEMO_FAILED 1 /* render_pass_once: a given memo could not be read */
+
+/* One trial pass (see loudness_pass.h); use_memo 0: the limiter detects, keeping nothing. */
+static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
+                            loudness_trial *t, lathe_lossmodel *model, loudness_pass *out,
+                            int use_memo)
+{
+    lathe_stream *st = ctx->streams[0];
+    const lathe_format *f = lathe_stream_format(st);
+    lathe_bs1770 *m = NULL;
+    lathe_truepeak *tp = NULL;
+    block_job job[2];
+    lathe_analyze_memo *memo = NULL;
+    int rc = LATHE_ERR_NOMEM;
+    if (lathe_bs1770_new(f->rate, f->channels, &m) != 0 ||
+        lathe_bs1770_reserve(m, f->frames) != 0 ||
+        (!lim && lathe_truepeak_new(f->rate, f->channels, lathe_kernel_alloc(), &tp)))
+        goto done;
+    if ((rc = lathe_stream_rewind(st)) != LATHE_OK)
+        goto done;
+    uint64_t lat = lim ? lathe_limiter_latency(lim) : 0, total = f->frames + lat, done = 0;
+    if (lim) {
+        lathe_limiter_reset(lim);
+        lathe_limiter_set_length(lim, f->frames);
+        lathe_analyze_output_begin(ctx); /* this pass may turn out to be the output */
+        if (use_memo)
+            memo = peaks_memo(ctx, lim, g, total, &t->pk.given);
+        else
+            lathe_limiter_set_input_gain(lim, g, g);
+        t->peaks_read |= memo && t->pk.given;
+    }
+    const lathe_limiter_peaks *pk = memo ? &t->pk : NULL;
+    for (unsigned b = 0; done < total; b ^= 1) {
+        uint32_t n = total - done < LOUDNESS_READ_FRAMES ? (uint32_t)(total - done)
+                                                         : LOUDNESS_READ_FRAMES;
+        float *const *x = t->x[b], *const *y = t->y[b];
+        if (lathe_loudness_read_block(st, x, f->channels, n) < 0) {
+            rc = LATHE_ERR_IO;
+            goto done;
+        }
+        if (pk && pk->given && lathe_analyze_memo_read(memo, pk->v, n) != LATHE_OK) {
+            rc = MEMO_FAILED;
+            goto done;
+        }
+        int split = lim && t->worker; /* the limiter's halves on the two threads */
+        if (split)
+            lathe_limiter_front_peaks(lim, (const float *const *)x, n, (int)b, pk);
+        else if (lim)
+            lathe_limiter_process_peaks(lim, (const float *const *)x, y, n, NULL, pk);
+        else
+            lathe_bs1770_add(m, (const float *const *)x, n);
+        if (pk && !pk->given)
+            lathe_analyze_memo_append(memo, (const float *const *)pk->v, n);
+        uint32_t skip = done >= lat ? 0 : (uint32_t)(lat - done < n ? lat - done : n);
+        block_job *j = &job[b];
+        *j = (block_job){ .ctx = ctx, .back = split ? lim : NULL, .y = y, .slot = (int)b,
+                          .m = m, .tp = tp, .model = model, .n_in = n, .n_out = n - skip,
+                          .limited = lim != NULL };
+        for (uint32_t c = 0; c < f->channels; c++) {
+            j->in[c] = x[c];
+            j->out[c] = (lim ? y[c] : x[c]) + skip;
+        }
+        if (t->worker)
+            lathe_worker_run(t->worker, measure_block, j); /* after the previous block's */
+        else
+            measure_block(j);
+        done += n;
+    }
+    if (t->worker)
+        lathe_worker_wait(t->worker);
+    out->lufs = lathe_bs1770_integrated(m);
+    out->tp_db = tp ? lathe_gain_to_db(lathe_truepeak_max(tp)) : (double)NAN;
+    out->gr_max = out->gr_avg = 0.0;
+    if (lim)
+        lathe_limiter_stats(lim, &out->gr_max, &out->gr_avg);
+done:
+    if (t->worker)
+        lathe_worker_wait(t->worker); /* the jobs point into this frame */
+    if (memo && t->pk.given)
+        lathe_analyze_memo_close(memo);
+    else
+        lathe_analyze_memo_finish(memo, rc == LATHE_OK);
+    lathe_bs1770_free(m);
+    lathe_truepeak_free(tp);
+    return rc;
+}
+
+int lathe_loudness_render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
+                               loudness_trial *t, lathe_lossmodel *model, loudness_pass *out)
+{
+    int rc = render_pass_once(ctx, lim, g, t, model, out, 1);
+    /* a memo found whole but unreadable later (a disk error): the pass again, detecting */
+    return rc == MEMO_FAILED ? render_pass_once(ctx, lim, g, t, model, out, 0) : rc;
+}
+
+/* Frames [a, b) of x (whose frame 0 is stream frame pos) into meter m. */
+static void meter_range(lathe_bs1770 *m, float *const *x, uint32_t channels, uint64_t pos,
+                        uint64_t a, uint64_t b)
+{
+    const float *v[LATHE_MAX_CHANNELS];
+    if (a >= b)
+        return;
+    for (uint32_t c = 0; c < channels; c++)
+        v[c] = x[c] + (a - pos);
+    lathe_bs1770_add(m, v, (uint32_t)(b - a));
+}
+
+int lathe_loudness_render_windows(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
+                                  loudness_trial *t, const lathe_lossmodel_window *w, int n,
+                                  double *loss)
+{
+    lathe_stream *st = ctx->streams[0];
+    const lathe_format *f = lathe_stream_format(st);
+    const uint64_t lat = lathe_limiter_latency(lim), total = w[n - 1].end + lat;
+    lathe_bs1770 *m_in = NULL, *m_out = NULL;
+    int rc = LATHE_ERR_NOMEM, i = 0;
+    if (lathe_bs1770_new(f->rate, f->channels, &m_in) != 0 ||
+        lathe_bs1770_new(f->rate, f->channels, &m_out) != 0 ||
+        lathe_bs1770_reserve(m_in, (uint64_t)n * (w[0].end - w[0].start)) != 0 ||
+        lathe_bs1770_reserve(m_out, (uint64_t)n * (w[0].end - w[0].start)) != 0)
+        goto done;
+    rc = lathe_stream_rewind(st);
+    lathe_limiter_set_input_gain(lim, g, g);
+    for (uint64_t pos = 0; rc == LATHE_OK && pos < total && i < n;) {
+        uint32_t len = total - pos < LOUDNESS_READ_FRAMES ? (uint32_t)(total - pos)
+                                                          : LOUDNESS_READ_FRAMES;
+        float *const *x = t->x[0], *const *y = t->y[0];
+        float *const *gx = t->x[1]; /* the gained input, for its meter */
+        if (lathe_loudness_read_block(st, x, f->channels, len) < 0) {
+            rc = LATHE_ERR_IO;
+            break;
+        }
+        for (uint32_t c = 0; c < f->channels; c++)
+            for (uint32_t k = 0; k < len; k++)
+                gx[c][k] = x[c][k] * g;
+        for (uint64_t at = pos; at < pos + len && i < n;) { /* the windows in this block */
+            uint64_t s = at > w[i].warm ? at : w[i].warm, end = w[i].end + lat;
+            uint64_t e = pos + len < end ? pos + len : end;
+            if (s >= e)
+                break;
+            if (s == w[i].warm)
+                lathe_limiter_reset(lim);
+            const float *xs[LATHE_MAX_CHANNELS];
+            float *ys[LATHE_MAX_CHANNELS];
+            for (uint32_t c = 0; c < f->channels; c++) {
+                xs[c] = x[c] + (s - pos);
+                ys[c] = y[c] + (s - pos);
+            }
+            lathe_limiter_process(lim, xs, ys, (uint32_t)(e - s), NULL);
+            /* output frame k is input frame k - lat */
+            meter_range(m_in, gx, f->channels, pos, s > w[i].start ? s : w[i].start,
+                        e < w[i].end ? e : w[i].end);
+            meter_range(m_out, y, f->channels, pos, s > w[i].start + lat ? s : w[i].start + lat,
+                        e);
+            at = e;
+            i += e == end;
+        }
+        pos += len;
+    }
+    *loss = lathe_bs1770_integrated(m_in) - lathe_bs1770_integrated(m_out);
+done:
+    lathe_bs1770_free(m_in);
+    lathe_bs1770_free(m_out);
+    return rc;
+}
