@@ -1,17 +1,12 @@
 /* limiter.c - lookahead true-peak limiter (see limiter.h for the design). */
 #include "limiter.h"
 
-#include "gaincomp.h"
-#include "lfpeak.h"
-#include "simd.h"
-#include "topband.h"
-#include "tpdetect.h"
+#include "limiter_stage.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK 256
 /* The ceiling the gain computers aim at sits this far (relative) below the requested one: it
  * absorbs float rounding of gain * sample (a few ulps), nothing audible (1e-5 dB). */
 #define CEIL_MARGIN 1e-6
@@ -48,28 +43,6 @@
 #define LF_HZ 300.0
 #define LF_MARGIN_DB 3.0
 
-/* A float delay line of `delay` frames per channel. */
-typedef struct delayline {
-    float *buf[LATHE_LIMITER_MAX_CHANNELS];
-    uint32_t mask, pos, delay;
-} delayline;
-
-/* One detector + gain computer(s) + delay: a limiter stage. */
-typedef struct stage {
-    int n_gc;                            /* 1 when linked, else one per channel */
-    lathe_gaincomp gc[LATHE_LIMITER_MAX_CHANNELS];
-    lathe_tpdetect *tp[LATHE_LIMITER_MAX_CHANNELS]; /* NULL: sample-peak detection */
-    lathe_topband *tb[LATHE_LIMITER_MAX_CHANNELS];  /* with tp: its bound on the top band */
-    float *bound[LATHE_LIMITER_MAX_CHANNELS];       /* scratch, CHUNK frames */
-    float thr_base, thr; /* the detectors' skip threshold without the bound (0: off), now */
-    lathe_lfpeak *lf;    /* the bridge's requirement (main stage, two-stage release), scratch */
-    float *lf_pk[LATHE_LIMITER_MAX_CHANNELS];
-    double *lf_req[LATHE_LIMITER_MAX_CHANNELS];
-    uint32_t det_latency, latency;
-    lathe_release rel;
-    delayline dl;
-} stage;
-
 struct lathe_limiter {
     lathe_dsp_alloc al;
     lathe_limiter_config cfg;
@@ -84,7 +57,8 @@ struct lathe_limiter {
     /* gains of stage 1 waiting for the safety stage's delay */
     double *g1_ring;
     uint32_t g1_mask, g1_pos;
-    /* scratch, CHUNK frames each (pk for the main stage's detectors, pk2 the safety stage's) */
+    /* scratch, LIMITER_CHUNK frames each (pk for the main stage's detectors, pk2 the safety
+     * stage's) */
     float *pk[LATHE_LIMITER_MAX_CHANNELS], *pk2[LATHE_LIMITER_MAX_CHANNELS];
     double *g[LATHE_LIMITER_MAX_CHANNELS];
     double *g2[LATHE_LIMITER_MAX_CHANNELS];
@@ -102,51 +76,6 @@ struct lathe_limiter {
     double gr_sum_db, g_min;
 };
 
-static uint32_t pow2_at_least(uint32_t n)
-{
-    uint32_t p = 1;
-    while (p < n)
-        p <<= 1;
-    return p;
-}
-
-static int delay_init(delayline *d, uint32_t channels, uint32_t delay, const lathe_dsp_alloc *a)
-{
-    d->delay = delay;
-    d->mask = pow2_at_least(delay + CHUNK) - 1;
-    for (uint32_t c = 0; c < channels; c++)
-        if (!(d->buf[c] = lathe_dsp_calloc(a, d->mask + 1, sizeof(float))))
-            return -1;
-    return 0;
-}
-
-/* [rt] y[c][i] = x[c][i - delay] * (gain[c][i] * in_gain), the factor rounded to float once. A
- * gain of exactly 1.0 multiplies by in_gain exactly, so the unity path is bit-exact (x itself
- * when in_gain is 1). */
-static void delay_apply(delayline *d, uint32_t channels, const float *const *x, float *const *y,
-                        const double *const *gain, float in_gain, uint32_t n)
-{
-    const uint32_t m = d->mask, w = d->pos, rd = d->pos - d->delay;
-    for (uint32_t c = 0; c < channels; c++) {
-        float *restrict b = d->buf[c];
-        const float *restrict xc = x[c];
-        const double *restrict gc = gain[c];
-        float *restrict yc = y[c];
-        for (uint32_t i = 0; i < n; i++)
-            b[(w + i) & m] = xc[i];
-        for (uint32_t i = 0; i < n; i++)
-            yc[i] = b[(rd + i) & m] * (float)(gc[i] * (double)in_gain);
-    }
-    d->pos = w + n;
-}
-
-static void delay_reset(delayline *d, uint32_t channels)
-{
-    for (uint32_t c = 0; c < channels; c++)
-        memset(d->buf[c], 0, (d->mask + 1) * sizeof(float));
-    d->pos = 0;
-}
-
 lathe_limiter_config lathe_limiter_config_default(uint32_t rate, uint32_t channels)
 {
     lathe_limiter_config c = {
@@ -159,62 +88,6 @@ lathe_limiter_config lathe_limiter_config_default(uint32_t rate, uint32_t channe
 static double one_pole(double ms, uint32_t rate)
 {
     return 1.0 - exp(-1000.0 / (ms * rate));
-}
-
-/* Sets up detector, gain computers (ramp frames, hold frames) and delay of one stage. */
-static int stage_init(stage *s, const lathe_limiter_config *c, int n_gc, int tp, uint32_t ramp,
-                      uint32_t max_hold, uint32_t bridge, const lathe_dsp_alloc *al)
-{
-    s->n_gc = n_gc;
-    s->det_latency = 0;
-    if (tp) {
-        for (int k = 0; k < n_gc; k++) {
-            uint32_t ch = n_gc == 1 ? c->channels : 1;
-            if (lathe_tpdetect_new(c->rate, ch, al, &s->tp[k]) != 0 ||
-                lathe_topband_new(ch, lathe_tpdetect_latency(s->tp[k]), al, &s->tb[k]) != 0 ||
-                !(s->bound[k] = lathe_dsp_calloc(al, CHUNK, sizeof(float))))
-                return -1;
-        }
-        s->det_latency = lathe_tpdetect_latency(s->tp[0]);
-    }
-    /* hold: a frame's true peak depends on the samples within `reach` frames of it; the gain
-     * stays at or below its requirement over all of them (flat there for an isolated peak) */
-    uint32_t hold = tp ? lathe_tpdetect_reach(s->tp[0]) : 0;
-    hold = hold < max_hold ? hold : max_hold;
-    for (int k = 0; k < n_gc; k++)
-        if (lathe_gaincomp_init(&s->gc[k], ramp + 2 * hold, bridge, ramp, al) != 0)
-            return -1;
-    s->latency = s->det_latency + ramp + hold - 1;
-    return delay_init(&s->dl, c->channels, s->latency, al);
-}
-
-static void stage_fini(stage *s, uint32_t channels, const lathe_dsp_alloc *a)
-{
-    for (int k = 0; k < s->n_gc; k++) {
-        lathe_tpdetect_free(s->tp[k]);
-        lathe_topband_free(s->tb[k]);
-        lathe_dsp_free(a, s->bound[k]);
-        lathe_dsp_free(a, s->lf_pk[k]);
-        lathe_dsp_free(a, s->lf_req[k]);
-        lathe_gaincomp_fini(&s->gc[k], a);
-    }
-    lathe_lfpeak_free(s->lf);
-    for (uint32_t c = 0; c < channels; c++)
-        lathe_dsp_free(a, s->dl.buf[c]);
-}
-
-static void stage_reset(stage *s, uint32_t channels)
-{
-    for (int k = 0; k < s->n_gc; k++) {
-        if (s->tp[k]) {
-            lathe_tpdetect_reset(s->tp[k]);
-            lathe_topband_reset(s->tb[k]);
-        }
-        lathe_gaincomp_reset(&s->gc[k]);
-    }
-    delay_reset(&s->dl, channels);
-    if (s->lf)
-        lathe_lfpeak_reset(s->lf);
 }
 
 /* The detectors need exact peaks only where they can exceed the ceiling: below it the gain
@@ -262,20 +135,6 @@ double lathe_limiter_peaks_need(const lathe_limiter *l)
     return l->ceil1;
 }
 
-/* [rt] The detectors' threshold for frames whose top-band bounds reach up to `bound`: a frame
- * skipped reads at most thr_base - bound, so with its bound added it still asks for nothing. */
-static void set_threshold(stage *s, float bound)
-{
-    float thr = s->thr_base > bound ? s->thr_base - bound : 0.0f;
-    if (thr > 0.0f && (double)thr + (double)bound > (double)s->thr_base)
-        thr = nextafterf(thr, 0.0f);
-    if (thr == s->thr)
-        return;
-    s->thr = thr;
-    for (int k = 0; k < s->n_gc; k++)
-        lathe_tpdetect_set_threshold(s->tp[k], thr);
-}
-
 int lathe_limiter_new(const lathe_limiter_config *cfg, const lathe_dsp_alloc *al,
                       lathe_limiter **out)
 {
@@ -299,7 +158,7 @@ int lathe_limiter_new(const lathe_limiter_config *cfg, const lathe_dsp_alloc *al
     int n_gc = (c->link >= 1.0 || c->channels == 1) ? 1 : (int)c->channels;
     /* the bridge extends the held minimum after each peak only: no extra latency */
     uint32_t bridge = c->two_stage_release ? (uint32_t)lround(BRIDGE_MS * 1e-3 * c->rate) : 0;
-    int rc = stage_init(&l->s1, c, n_gc, c->true_peak, ramp, MAIN_HOLD, bridge, &a);
+    int rc = lathe_limiter_stage_init(&l->s1, c, n_gc, c->true_peak, ramp, MAIN_HOLD, bridge, &a);
     l->s1.rel = (lathe_release){ one_pole(c->release_ms, c->rate),
                            one_pole(c->release_ms / FAST_DIV, c->rate),
                            one_pole(LATHE_LIMITER_SLOW_ATTACK_MS, c->rate), c->two_stage_release };
@@ -308,23 +167,23 @@ int lathe_limiter_new(const lathe_limiter_config *cfg, const lathe_dsp_alloc *al
         rc = lathe_lfpeak_new(c->rate, c->channels, n_gc == 1, LF_HZ, LF_MARGIN_DB,
                               s->det_latency, &a, &s->lf);
         for (int k = 0; rc == 0 && k < n_gc; k++)
-            if (!(s->lf_pk[k] = lathe_dsp_calloc(&a, CHUNK, sizeof(float))) ||
-                !(s->lf_req[k] = lathe_dsp_calloc(&a, CHUNK, sizeof(double))))
+            if (!(s->lf_pk[k] = lathe_dsp_calloc(&a, LIMITER_CHUNK, sizeof(float))) ||
+                !(s->lf_req[k] = lathe_dsp_calloc(&a, LIMITER_CHUNK, sizeof(double))))
                 rc = -1;
     }
     if (rc == 0 && l->two_stage) {
-        rc = stage_init(&l->s2, c, n_gc, 1, SAFE_RAMP, UINT32_MAX, 0, &a);
+        rc = lathe_limiter_stage_init(&l->s2, c, n_gc, 1, SAFE_RAMP, UINT32_MAX, 0, &a);
         l->s2.rel = (lathe_release){ one_pole(SAFE_RELEASE_MS, c->rate), 0.0, 0.0, 0 };
-        l->g1_mask = pow2_at_least(l->s2.latency + CHUNK) - 1;
+        l->g1_mask = lathe_limiter_pow2_at_least(l->s2.latency + LIMITER_CHUNK) - 1;
         if (rc == 0 && !(l->g1_ring = lathe_dsp_calloc(&a, l->g1_mask + 1, sizeof(double))))
             rc = -1;
     }
     for (uint32_t k = 0; rc == 0 && k < c->channels; k++) {
-        l->pk[k] = lathe_dsp_calloc(&a, CHUNK, sizeof(float));
-        l->pk2[k] = lathe_dsp_calloc(&a, CHUNK, sizeof(float));
-        l->g[k] = lathe_dsp_calloc(&a, CHUNK, sizeof(double));
-        l->mid[k] = lathe_dsp_calloc(&a, CHUNK, sizeof(float));
-        l->g2[k] = lathe_dsp_calloc(&a, CHUNK, sizeof(double));
+        l->pk[k] = lathe_dsp_calloc(&a, LIMITER_CHUNK, sizeof(float));
+        l->pk2[k] = lathe_dsp_calloc(&a, LIMITER_CHUNK, sizeof(float));
+        l->g[k] = lathe_dsp_calloc(&a, LIMITER_CHUNK, sizeof(double));
+        l->mid[k] = lathe_dsp_calloc(&a, LIMITER_CHUNK, sizeof(float));
+        l->g2[k] = lathe_dsp_calloc(&a, LIMITER_CHUNK, sizeof(double));
         if (!l->pk[k] || !l->pk2[k] || !l->g[k] || !l->mid[k] || !l->g2[k])
             rc = -1;
     }
@@ -343,8 +202,8 @@ void lathe_limiter_free(lathe_limiter *l)
     if (!l)
         return;
     lathe_dsp_alloc a = l->al;
-    stage_fini(&l->s1, l->cfg.channels, &a);
-    stage_fini(&l->s2, l->cfg.channels, &a);
+    lathe_limiter_stage_fini(&l->s1, l->cfg.channels, &a);
+    lathe_limiter_stage_fini(&l->s2, l->cfg.channels, &a);
     lathe_dsp_free(&a, l->g1_ring);
     for (uint32_t k = 0; k < l->cfg.channels; k++) {
         lathe_dsp_free(&a, l->pk[k]);
@@ -367,9 +226,9 @@ uint32_t lathe_limiter_latency(const lathe_limiter *l)
 
 void lathe_limiter_reset(lathe_limiter *l)
 {
-    stage_reset(&l->s1, l->cfg.channels);
+    lathe_limiter_stage_reset(&l->s1, l->cfg.channels);
     if (l->two_stage) {
-        stage_reset(&l->s2, l->cfg.channels);
+        lathe_limiter_stage_reset(&l->s2, l->cfg.channels);
         for (uint32_t i = 0; i <= l->g1_mask; i++)
             l->g1_ring[i] = 1.0;
         l->g1_pos = 0;
@@ -378,113 +237,6 @@ void lathe_limiter_reset(lathe_limiter *l)
     l->unity_run = 0;
     l->gr_sum_db = 0.0;
     l->g_min = 1.0;
-}
-
-/* Peak per frame for each gain computer of a stage, into pk[k]. */
-static void detect(stage *s, const lathe_limiter_config *c, const float *const *x,
-                   float *const *pk, uint32_t n)
-{
-    if (s->tp[0]) {
-        if (s->n_gc == 1) {
-            lathe_tpdetect_process(s->tp[0], x, n, pk[0]);
-            return;
-        }
-        for (int k = 0; k < s->n_gc; k++)
-            lathe_tpdetect_process(s->tp[k], &x[k], n, pk[k]);
-        return;
-    }
-    for (uint32_t i = 0; i < n; i++)
-        pk[0][i] = fabsf(x[0][i]);
-    for (uint32_t ch = 1; ch < c->channels; ch++) {
-        float *restrict p = pk[s->n_gc == 1 ? 0 : ch];
-        const float *restrict xc = x[ch];
-        if (s->n_gc == 1) {
-            for (uint32_t i = 0; i < n; i++)
-                p[i] = fmaxf(p[i], fabsf(xc[i]));
-        } else {
-            for (uint32_t i = 0; i < n; i++)
-                p[i] = fabsf(xc[i]);
-        }
-    }
-}
-
-/* Required gains: min(1, ceiling / peak), the peaks mixed towards the channels' maximum by
- * `link` (a mixed peak is never below the channel's own). */
-LATHE_HOT_CLONES static void require(int n_gc, double link, double ceil, float *const *pk,
-                                     double *const *req, uint32_t n)
-{
-    if (n_gc == 1) { /* linked: one peak a frame (the loop vectorises) */
-        const float *restrict p = pk[0];
-        double *restrict r = req[0];
-        for (uint32_t i = 0; i < n; i++) {
-            double v = (double)p[i];
-            r[i] = v > ceil ? ceil / v : 1.0;
-        }
-        return;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        double pmax = 0.0;
-        for (int k = 0; k < n_gc; k++) { /* fmax() as a compare: a libm call per frame */
-            double v = (double)pk[k][i];
-            pmax = v > pmax ? v : pmax;
-        }
-        for (int k = 0; k < n_gc; k++) {
-            double p = n_gc == 1 ? pmax : link * pmax + (1.0 - link) * (double)pk[k][i];
-            req[k][i] = p > ceil ? ceil / p : 1.0;
-        }
-    }
-}
-
-/* Runs a stage on n frames: x in, y out (x times in_gain and the reduction); the gain computers'
- * output stays in g. `below`: the caller knows every peak of these frames is at or below the
- * ceiling (the detectors only take the samples into their history, and the peaks read 0, which
- * asks for the same gain 1). `memo`: the peaks are read from it at frame `off` instead of
- * detected, or written to it (lathe_limiter_peaks). */
-static void stage_run(stage *s, const lathe_limiter_config *c, double ceil, float in_gain,
-                      float *const *pk, double *const *g, const float *const *x, float *const *y,
-                      uint32_t n, int below, const lathe_limiter_peaks *memo, uint32_t off)
-{
-    const double *gch[LATHE_LIMITER_MAX_CHANNELS];
-    float top = 0.0f;
-    if (memo && memo->given) {
-        for (int k = 0; k < s->n_gc; k++)
-            memcpy(pk[k], memo->v[k] + off, n * sizeof(float));
-    } else if (s->tp[0]) { /* the top-band bounds first: they set what detection may skip */
-        for (int k = 0; k < s->n_gc; k++) {
-            lathe_topband_process(s->tb[k], s->n_gc == 1 ? x : &x[k], n, s->bound[k]);
-            for (uint32_t i = 0; i < n; i++)
-                top = s->bound[k][i] > top ? s->bound[k][i] : top;
-        }
-        set_threshold(s, top);
-    }
-    if (memo && memo->given) {
-        /* read above */
-    } else if (below) {
-        for (int k = 0; k < s->n_gc; k++) {
-            lathe_tpdetect_skip(s->tp[k], s->n_gc == 1 ? x : &x[k], n);
-            memset(pk[k], 0, n * sizeof(float));
-        }
-    } else {
-        detect(s, c, x, pk, n);
-        for (int k = 0; top > 0.0f && k < s->n_gc; k++)
-            for (uint32_t i = 0; i < n; i++)
-                pk[k][i] += s->bound[k][i];
-        for (int k = 0; memo && k < s->n_gc; k++)
-            memcpy(memo->v[k] + off, pk[k], n * sizeof(float));
-    }
-    require(s->n_gc, c->link, ceil, pk, g, n);
-    if (s->lf) { /* the bridge holds what the low frequencies ask, never more than the whole */
-        lathe_lfpeak_process(s->lf, x, n, s->lf_pk);
-        require(s->n_gc, c->link, ceil, s->lf_pk, s->lf_req, n);
-        for (int k = 0; k < s->n_gc; k++)
-            for (uint32_t i = 0; i < n; i++)
-                s->lf_req[k][i] = s->lf_req[k][i] > g[k][i] ? s->lf_req[k][i] : g[k][i];
-    }
-    for (int k = 0; k < s->n_gc; k++)
-        lathe_gaincomp_run(&s->gc[k], &s->rel, g[k], s->lf ? s->lf_req[k] : NULL, g[k], n);
-    for (uint32_t ch = 0; ch < c->channels; ch++)
-        gch[ch] = g[s->n_gc == 1 ? 0 : ch];
-    delay_apply(&s->dl, c->channels, x, y, gch, in_gain, n);
 }
 
 /* The gain applied to each output frame, into g[0] in place, plus statistics: per stage the
@@ -549,12 +301,13 @@ static int untouched(lathe_limiter *l, double *const *g, uint32_t n)
     return l->s2.tp[0] && l->unity_run >= n + 2 * (uint64_t)lathe_tpdetect_reach(l->s2.tp[0]);
 }
 
-/* The main stage on k <= CHUNK frames: x in, its output into mid, its gains into g. */
+/* The main stage on k <= LIMITER_CHUNK frames: x in, its output into mid, its gains into g. */
 static void front_chunk(lathe_limiter *l, const float *const *x, double *const *g,
                         float *const *mid, uint32_t k, const lathe_limiter_peaks *memo,
                         uint32_t off)
 {
-    stage_run(&l->s1, &l->cfg, l->ceil1, l->in_gain, l->pk, g, x, mid, k, 0, memo, off);
+    lathe_limiter_stage_run(&l->s1, &l->cfg, l->ceil1, l->in_gain, l->pk, g, x, mid, k, 0, memo,
+                            off);
 }
 
 /* The rest on the main stage's output mid and gains g: the safety stage (single-stage: mid is
@@ -563,8 +316,8 @@ static void back_chunk(lathe_limiter *l, double *const *g, const float *const *m
                        float *const *y, uint32_t k, float *gain_out)
 {
     if (l->two_stage)
-        stage_run(&l->s2, &l->cfg, l->ceil_int, 1.0f, l->pk2, l->g2, mid, y, k,
-                  untouched(l, g, k), NULL, 0);
+        lathe_limiter_stage_run(&l->s2, &l->cfg, l->ceil_int, 1.0f, l->pk2, l->g2, mid, y, k,
+                                untouched(l, g, k), NULL, 0);
     else
         for (uint32_t c = 0; c < l->cfg.channels; c++)
             if (y[c] != mid[c])
@@ -588,7 +341,7 @@ void lathe_limiter_process_peaks(lathe_limiter *l, const float *const *in, float
     const float *x[LATHE_LIMITER_MAX_CHANNELS];
     float *y[LATHE_LIMITER_MAX_CHANNELS];
     for (uint32_t done = 0; done < n;) {
-        uint32_t k = n - done < CHUNK ? n - done : CHUNK;
+        uint32_t k = n - done < LIMITER_CHUNK ? n - done : LIMITER_CHUNK;
         for (uint32_t c = 0; c < nch; c++) {
             x[c] = in[c] + done;
             y[c] = out[c] + done;
@@ -629,7 +382,7 @@ void lathe_limiter_front_peaks(lathe_limiter *l, const float *const *in, uint32_
     double *g[LATHE_LIMITER_MAX_CHANNELS];
     h->n = n;
     for (uint32_t done = 0; done < n;) {
-        uint32_t k = n - done < CHUNK ? n - done : CHUNK;
+        uint32_t k = n - done < LIMITER_CHUNK ? n - done : LIMITER_CHUNK;
         for (uint32_t c = 0; c < l->cfg.channels; c++) {
             x[c] = in[c] + done;
             mid[c] = h->mid[c] + done;
@@ -647,7 +400,7 @@ void lathe_limiter_back(lathe_limiter *l, int slot, float *const *out, float *ga
     float *y[LATHE_LIMITER_MAX_CHANNELS];
     double *g[LATHE_LIMITER_MAX_CHANNELS];
     for (uint32_t done = 0; done < h->n;) {
-        uint32_t k = h->n - done < CHUNK ? h->n - done : CHUNK;
+        uint32_t k = h->n - done < LIMITER_CHUNK ? h->n - done : LIMITER_CHUNK;
         for (uint32_t c = 0; c < l->cfg.channels; c++) {
             mid[c] = h->mid[c] + done;
             y[c] = out[c] + done;
