@@ -53,11 +53,22 @@ static void measure_block(void *arg)
         lathe_lossmodel_add(j->model, j->in, j->n_in);
 }
 
+/* The memo's tag for the limiter's current detection threshold (the peaks depend on it below
+ * the threshold, and on nothing else beyond the input and this node's version); returns it. */
+static double peaks_tag(const lathe_limiter *lim, uint32_t ch, char tag[64])
+{
+    double thr = lathe_limiter_peaks_threshold(lim);
+    snprintf(tag, 64, "limiter peaks %a, %u", thr, ch);
+    return thr;
+}
+
 /* The limiter's main-stage peaks of the input do not depend on the gain (limiter.h), so they
  * are kept in the cache: the next pass, or a run with a new target, reads them instead of
- * detecting. A memo serves the gains its detection threshold was set for: it is built for the
- * gain on a ladder of 6 dB steps one step above the pass's, so a later pass up to 6 dB louder
- * finds it (ladder steps k0 and k0 + 1 are looked for). Sets the limiter's input gain. */
+ * detecting. A memo serves the gains its detection threshold was set for. One is built for the
+ * gain one step above the pass's on a ladder of 6 dB steps (k0: the pass's step), so it serves
+ * passes at least 6 dB louder; a pass looks for one at its own step or up to three above, so it
+ * also finds those built for passes at least 12 dB louder than itself. Sets the limiter's input
+ * gain. */
 static lathe_analyze_memo *peaks_memo(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
                                       uint64_t frames, int *given)
 {
@@ -65,16 +76,16 @@ static lathe_analyze_memo *peaks_memo(lathe_analyze_ctx *ctx, lathe_limiter *lim
     const int k0 = (int)ceil(log2((double)g));
     char tag[64];
     lathe_analyze_memo *m = NULL;
-    for (int k = k0; k <= k0 + 1 && !m; k++) {
+    for (int k = k0; k <= k0 + 3 && !m; k++) {
         lathe_limiter_set_input_gain(lim, g, (float)ldexp(1.0, k));
-        double thr = lathe_limiter_peaks_threshold(lim);
-        snprintf(tag, sizeof tag, "limiter peaks %a, %u", thr, ch);
-        if (thr <= lathe_limiter_peaks_need(lim))
+        if (peaks_tag(lim, ch, tag) <= lathe_limiter_peaks_need(lim))
             m = lathe_analyze_memo_open(ctx, tag, ch, frames);
     }
     if ((*given = m != NULL))
         return m;
-    m = lathe_analyze_memo_create(ctx, tag, ch); /* the tag of step k0 + 1, set last */
+    lathe_limiter_set_input_gain(lim, g, (float)ldexp(1.0, k0 + 1));
+    peaks_tag(lim, ch, tag);
+    m = lathe_analyze_memo_create(ctx, tag, ch);
     if (!m)
         lathe_limiter_set_input_gain(lim, g, g); /* nowhere to keep it: skip the most */
     return m;
