@@ -76,8 +76,9 @@ static lathe_analyze_memo *peaks_memo(lathe_analyze_ctx *ctx, lathe_limiter *lim
     const int k0 = (int)ceil(log2((double)g));
     char tag[64];
     lathe_analyze_memo *m = NULL;
-    for (int k = k0; k <= k0 + 3 && !m; k++) {
-        lathe_limiter_set_input_gain(lim, g, (float)ldexp(1.0, k));
+    static const int steps[] = { 1, 0, 2, 3 }; /* the step a pass like this one keeps first */
+    for (int i = 0; i < 4 && !m; i++) {
+        lathe_limiter_set_input_gain(lim, g, (float)ldexp(1.0, k0 + steps[i]));
         if (peaks_tag(lim, ch, tag) <= lathe_limiter_peaks_need(lim))
             m = lathe_analyze_memo_open(ctx, tag, ch, frames);
     }
