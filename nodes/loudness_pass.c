@@ -121,7 +121,6 @@ static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
             memo = peaks_memo(ctx, lim, g, total, &t->pk.given);
         else
             lathe_limiter_set_input_gain(lim, g, g);
-        t->peaks_read |= memo && t->pk.given;
     }
     const lathe_limiter_peaks *pk = memo ? &t->pk : NULL;
     for (unsigned b = 0; done < total; b ^= 1) {
@@ -170,6 +169,7 @@ static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
 done:
     if (t->worker)
         lathe_worker_wait(t->worker); /* the jobs point into this frame */
+    t->peaks_read |= rc == LATHE_OK && memo && t->pk.given;
     if (memo && t->pk.given)
         lathe_analyze_memo_close(memo);
     else

@@ -90,15 +90,16 @@ static double one_pole(double ms, uint32_t rate)
     return 1.0 - exp(-1000.0 / (ms * rate));
 }
 
-/* The detectors need exact peaks only where they can exceed the ceiling: below it the gain
- * asked for is 1 whatever the peak. That holds per detector when the peaks are linked (one
- * detector) or independent; a partial link mixes every channel's exact peak into the others'. */
+/* The largest float at or below v. */
 static float threshold_below(double v)
 {
     float thr = (float)v;
     return (double)thr > v ? nextafterf(thr, 0.0f) : thr;
 }
 
+/* The detectors need exact peaks only where they can exceed the ceiling: below it the gain
+ * asked for is 1 whatever the peak. That holds per detector when the peaks are linked (one
+ * detector) or independent; a partial link mixes every channel's exact peak into the others'. */
 static void skip_quiet_frames(lathe_limiter *l)
 {
     l->skip_ok = !(l->s1.n_gc > 1 && l->cfg.link != 0.0);
