@@ -1,6 +1,5 @@
 #include "analyze_output.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 void lathe_analyze_output_init(lathe_analyze_output *o, lathe_cache *cache, lathe_key key,
@@ -140,10 +139,10 @@ lathe_analyze_memo *lathe_analyze_memo_create(lathe_analyze_ctx *ctx, const char
                                               uint32_t channels)
 {
     lathe_analyze_output *o = ctx->output;
-    lathe_analyze_memo *m = o ? calloc(1, sizeof *m) : NULL;
+    lathe_analyze_memo *m = o ? lathe_calloc(1, sizeof *m) : NULL;
     if (m && lathe_cache_writer_begin(o->cache, memo_key(o, tag), o->fmt.rate, channels,
                                       o->node_version, &m->w) != LATHE_OK) {
-        free(m);
+        lathe_dealloc(m);
         m = NULL;
     }
     return m;
@@ -164,24 +163,23 @@ void lathe_analyze_memo_finish(lathe_analyze_memo *m, int keep)
         lathe_cache_writer_commit(m->w); /* a memo that cannot be stored is recomputed later */
     else
         lathe_cache_writer_abort(m->w);
-    free(m);
+    lathe_dealloc(m);
 }
 
 lathe_analyze_memo *lathe_analyze_memo_open(lathe_analyze_ctx *ctx, const char *tag,
                                             uint32_t channels, uint64_t frames)
 {
     lathe_analyze_output *o = ctx->output;
-    lathe_analyze_memo *m = o ? calloc(1, sizeof *m) : NULL;
+    lathe_analyze_memo *m = o ? lathe_calloc(1, sizeof *m) : NULL;
     if (!m)
         return NULL;
     if (lathe_cache_reader_open(o->cache, memo_key(o, tag), &m->r) == LATHE_OK) {
-        const lathe_cache_format *f = lathe_cache_reader_format(m->r);
-        if (f->channels == channels && f->frames == frames &&
-            lathe_cache_reader_node_version(m->r) == o->node_version)
+        const lathe_cache_format *f = lathe_cache_reader_format(m->r); /* the key has the version */
+        if (f->channels == channels && f->frames == frames)
             return m;
         lathe_cache_reader_free(m->r);
     }
-    free(m);
+    lathe_dealloc(m);
     return NULL;
 }
 
@@ -195,5 +193,5 @@ void lathe_analyze_memo_close(lathe_analyze_memo *m)
     if (!m)
         return;
     lathe_cache_reader_free(m->r);
-    free(m);
+    lathe_dealloc(m);
 }

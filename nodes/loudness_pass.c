@@ -187,15 +187,24 @@ int lathe_loudness_render_pass(lathe_analyze_ctx *ctx, lathe_limiter *lim, float
     return rc == MEMO_FAILED ? render_pass_once(ctx, lim, g, t, model, out, 0) : rc;
 }
 
-/* Frames [a, b) of x (whose frame 0 is stream frame pos) into meter m. */
-static void meter_range(lathe_bs1770 *m, float *const *x, uint32_t channels, uint64_t pos,
-                        uint64_t a, uint64_t b)
+/* Frames [a, b) of x (whose frame 0 is stream frame pos) into meter m; times g through
+ * scratch (the same layout as x) when g is not 1: the limiter takes the gain as its input gain,
+ * the input's meter needs the gained samples of the windows only. */
+static void meter_range(lathe_bs1770 *m, float *const *x, float *const *scratch, float g,
+                        uint32_t channels, uint64_t pos, uint64_t a, uint64_t b)
 {
     const float *v[LATHE_MAX_CHANNELS];
     if (a >= b)
         return;
-    for (uint32_t c = 0; c < channels; c++)
+    for (uint32_t c = 0; c < channels; c++) {
         v[c] = x[c] + (a - pos);
+        if (g != 1.0f) {
+            float *d = scratch[c] + (a - pos);
+            for (uint64_t k = 0; k < b - a; k++)
+                d[k] = v[c][k] * g;
+            v[c] = d;
+        }
+    }
     lathe_bs1770_add(m, v, (uint32_t)(b - a));
 }
 
@@ -219,14 +228,10 @@ int lathe_loudness_render_windows(lathe_analyze_ctx *ctx, lathe_limiter *lim, fl
         uint32_t len = total - pos < LOUDNESS_READ_FRAMES ? (uint32_t)(total - pos)
                                                           : LOUDNESS_READ_FRAMES;
         float *const *x = t->x[0], *const *y = t->y[0];
-        float *const *gx = t->x[1]; /* the gained input, for its meter */
         if (lathe_loudness_read_block(st, x, f->channels, len) < 0) {
             rc = LATHE_ERR_IO;
             break;
         }
-        for (uint32_t c = 0; c < f->channels; c++)
-            for (uint32_t k = 0; k < len; k++)
-                gx[c][k] = x[c][k] * g;
         for (uint64_t at = pos; at < pos + len && i < n;) { /* the windows in this block */
             uint64_t s = at > w[i].warm ? at : w[i].warm, end = w[i].end + lat;
             uint64_t e = pos + len < end ? pos + len : end;
@@ -242,10 +247,10 @@ int lathe_loudness_render_windows(lathe_analyze_ctx *ctx, lathe_limiter *lim, fl
             }
             lathe_limiter_process(lim, xs, ys, (uint32_t)(e - s), NULL);
             /* output frame k is input frame k - lat */
-            meter_range(m_in, gx, f->channels, pos, s > w[i].start ? s : w[i].start,
+            meter_range(m_in, x, t->x[1], g, f->channels, pos, s > w[i].start ? s : w[i].start,
                         e < w[i].end ? e : w[i].end);
-            meter_range(m_out, y, f->channels, pos, s > w[i].start + lat ? s : w[i].start + lat,
-                        e);
+            meter_range(m_out, y, NULL, 1.0f, f->channels, pos,
+                        s > w[i].start + lat ? s : w[i].start + lat, e);
             at = e;
             i += e == end;
         }

@@ -83,6 +83,9 @@ int main(void)
     CHECK(tu_run("cd %s && mkdir cold14 && %s render album.lua -o cold14 --cache cache14 -q -D target=-14 "
                  "&& cmp -s cold14/c.flac out/c.flac && rm -rf cold14 cache14", dir, bin) == 0,
           "the re-render with the remembered input equals a cold render of the new target byte for byte");
+    CHECK(render("-D target=-26", ran, sizeof ran) == 1 &&
+              tu_run("cd %s && grep -q '\"peaks_remembered\": 1' run.json", dir) == 0,
+          "a target 10 dB quieter than the first reads the same peaks (%s)", ran);
     CHECK(render("", ran, sizeof ran) == 0,
           "back to the first target: its loudness output is still in the cache, nothing runs (%s)", ran);
     CHECK(same_outputs("ref"), "and reproduces the first render byte for byte");
