@@ -68,9 +68,9 @@ static double peaks_tag(const lathe_limiter *lim, uint32_t ch, char tag[64])
  * gain one step above the pass's on a ladder of 6 dB steps (k0: the pass's step), so it serves
  * passes at least 6 dB louder; a pass looks for one at its own step or up to three above, so it
  * also finds those built for passes at least 12 dB louder than itself. Sets the limiter's input
- * gain. */
+ * gain, and pk's `given` and `threshold`. */
 static lathe_analyze_memo *peaks_memo(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
-                                      uint64_t frames, int *given)
+                                      uint64_t frames, lathe_limiter_peaks *pk)
 {
     const uint32_t ch = (uint32_t)lathe_limiter_peak_channels(lim);
     const int k0 = (int)ceil(log2((double)g));
@@ -79,10 +79,11 @@ static lathe_analyze_memo *peaks_memo(lathe_analyze_ctx *ctx, lathe_limiter *lim
     static const int steps[] = { 1, 0, 2, 3 }; /* the step a pass like this one keeps first */
     for (int i = 0; i < 4 && !m; i++) {
         lathe_limiter_set_input_gain(lim, g, (float)ldexp(1.0, k0 + steps[i]));
-        if (peaks_tag(lim, ch, tag) <= lathe_limiter_peaks_need(lim))
+        pk->threshold = peaks_tag(lim, ch, tag);
+        if (pk->threshold <= lathe_limiter_peaks_need(lim))
             m = lathe_analyze_memo_open(ctx, tag, ch, frames);
     }
-    if ((*given = m != NULL))
+    if ((pk->given = m != NULL))
         return m;
     lathe_limiter_set_input_gain(lim, g, (float)ldexp(1.0, k0 + 1));
     peaks_tag(lim, ch, tag);
@@ -118,7 +119,7 @@ static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
         lathe_limiter_set_length(lim, f->frames);
         lathe_analyze_output_begin(ctx); /* this pass may turn out to be the output */
         if (use_memo)
-            memo = peaks_memo(ctx, lim, g, total, &t->pk.given);
+            memo = peaks_memo(ctx, lim, g, total, &t->pk);
         else
             lathe_limiter_set_input_gain(lim, g, g);
     }

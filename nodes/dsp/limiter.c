@@ -1,6 +1,7 @@
 /* limiter.c - lookahead true-peak limiter (see limiter.h for the design). */
 #include "limiter.h"
 
+#include "limiter_safety.h"
 #include "limiter_stage.h"
 
 #include <math.h>
@@ -57,16 +58,24 @@ struct lathe_limiter {
     /* gains of stage 1 waiting for the safety stage's delay */
     double *g1_ring;
     uint32_t g1_mask, g1_pos;
+    /* the main stage's peaks delayed to its output (p1_ring, p1_delay), and the safety stage's
+     * bounds from them (limiter_safety.h); bounded: linked true-peak two-stage limiting */
+    int bounded, verify;
+    float *p1_ring, *pm, *ub;
+    uint32_t p1_mask, p1_pos, p1_delay;
+    safety_bound sb;
+    uint64_t bound_skips, bound_misses;
     /* scratch, LIMITER_CHUNK frames each (pk for the main stage's detectors, pk2 the safety
      * stage's) */
     float *pk[LATHE_LIMITER_MAX_CHANNELS], *pk2[LATHE_LIMITER_MAX_CHANNELS];
     double *g[LATHE_LIMITER_MAX_CHANNELS];
     double *g2[LATHE_LIMITER_MAX_CHANNELS];
     float *mid[LATHE_LIMITER_MAX_CHANNELS];
-    /* the halves' hand-over (lathe_limiter_split): the main stage's output and gains */
+    /* the halves' hand-over (lathe_limiter_split): the main stage's output, gains and peaks */
     struct slot {
         float *mid[LATHE_LIMITER_MAX_CHANNELS];
         double *g[LATHE_LIMITER_MAX_CHANNELS];
+        float *pm;
         uint32_t n;
     } slot[2];
     /* consecutive latest frames where every stage-1 gain was exactly 1.0 (see process) */
@@ -179,6 +188,16 @@ int lathe_limiter_new(const lathe_limiter_config *cfg, const lathe_dsp_alloc *al
         if (rc == 0 && !(l->g1_ring = lathe_dsp_calloc(&a, l->g1_mask + 1, sizeof(double))))
             rc = -1;
     }
+    l->bounded = rc == 0 && l->two_stage && n_gc == 1;
+    if (l->bounded) {
+        l->p1_delay = l->s1.latency - l->s1.det_latency;
+        l->p1_mask = lathe_limiter_pow2_at_least(l->p1_delay + LIMITER_CHUNK) - 1;
+        if (!(l->p1_ring = lathe_dsp_calloc(&a, l->p1_mask + 1, sizeof(float))) ||
+            !(l->pm = lathe_dsp_calloc(&a, LIMITER_CHUNK, sizeof(float))) ||
+            !(l->ub = lathe_dsp_calloc(&a, LIMITER_CHUNK, sizeof(float))) ||
+            lathe_safety_bound_init(&l->sb, l->s2.tp[0], &a) != 0)
+            rc = -1;
+    }
     for (uint32_t k = 0; rc == 0 && k < c->channels; k++) {
         l->pk[k] = lathe_dsp_calloc(&a, LIMITER_CHUNK, sizeof(float));
         l->pk2[k] = lathe_dsp_calloc(&a, LIMITER_CHUNK, sizeof(float));
@@ -206,6 +225,13 @@ void lathe_limiter_free(lathe_limiter *l)
     lathe_limiter_stage_fini(&l->s1, l->cfg.channels, &a);
     lathe_limiter_stage_fini(&l->s2, l->cfg.channels, &a);
     lathe_dsp_free(&a, l->g1_ring);
+    if (l->bounded)
+        lathe_safety_bound_fini(&l->sb, &a);
+    lathe_dsp_free(&a, l->p1_ring);
+    lathe_dsp_free(&a, l->pm);
+    lathe_dsp_free(&a, l->ub);
+    for (int s = 0; s < 2; s++)
+        lathe_dsp_free(&a, l->slot[s].pm);
     for (uint32_t k = 0; k < l->cfg.channels; k++) {
         lathe_dsp_free(&a, l->pk[k]);
         lathe_dsp_free(&a, l->pk2[k]);
@@ -233,6 +259,11 @@ void lathe_limiter_reset(lathe_limiter *l)
         for (uint32_t i = 0; i <= l->g1_mask; i++)
             l->g1_ring[i] = 1.0;
         l->g1_pos = 0;
+    }
+    if (l->bounded) {
+        memset(l->p1_ring, 0, (l->p1_mask + 1) * sizeof(float));
+        l->p1_pos = 0;
+        lathe_safety_bound_reset(&l->sb);
     }
     l->frames = 0;
     l->unity_run = 0;
@@ -302,23 +333,64 @@ static int untouched(lathe_limiter *l, double *const *g, uint32_t n)
     return l->s2.tp[0] && l->unity_run >= n + 2 * (uint64_t)lathe_tpdetect_reach(l->s2.tp[0]);
 }
 
-/* The main stage on k <= LIMITER_CHUNK frames: x in, its output into mid, its gains into g. */
+/* An upper bound of the main stage's exact reading wherever its peaks (detected now, or given)
+ * say less: their detection's threshold, below which frames are not measured exactly. */
+static float peaks_floor(const lathe_limiter *l, const lathe_limiter_peaks *memo)
+{
+    double f = !memo || !memo->given ? (double)l->s1.thr_base
+               : memo->threshold > 0.0 ? memo->threshold : l->ceil1;
+    float v = (float)f;
+    return (double)v < f ? nextafterf(v, INFINITY) : v;
+}
+
+/* The main stage on k <= LIMITER_CHUNK frames: x in, its output into mid, its gains into g, and
+ * (bounded) an upper bound of its exact reading of the frames now in mid into pm. */
 static void front_chunk(lathe_limiter *l, const float *const *x, double *const *g,
-                        float *const *mid, uint32_t k, const lathe_limiter_peaks *memo,
-                        uint32_t off)
+                        float *const *mid, float *pm, uint32_t k,
+                        const lathe_limiter_peaks *memo, uint32_t off)
 {
     lathe_limiter_stage_run(&l->s1, &l->cfg, l->ceil1, l->in_gain, l->pk, g, x, mid, k, 0, memo,
-                            off);
+                            off, NULL);
+    if (!l->bounded)
+        return;
+    const uint32_t m = l->p1_mask, rd = l->p1_pos - l->p1_delay;
+    const float floor = peaks_floor(l, memo);
+    for (uint32_t i = 0; i < k; i++)
+        l->p1_ring[(l->p1_pos + i) & m] = l->pk[0][i] > floor ? l->pk[0][i] : floor;
+    for (uint32_t i = 0; i < k; i++)
+        pm[i] = l->p1_ring[(rd + i) & m];
+    l->p1_pos += k;
+}
+
+/* The safety stage on k frames, its detection bounded by the main stage's peaks pm where they
+ * allow (limiter_safety.h). In verify mode every frame is measured and the bounds are checked
+ * against the measurement. */
+static void safety_chunk(lathe_limiter *l, double *const *g, const float *const *mid,
+                         const float *pm, float *const *y, uint32_t k)
+{
+    int below = untouched(l, g, k);
+    const float *ub = NULL;
+    if (l->bounded) {
+        lathe_safety_bound_run(&l->sb, g[0], l->in_gain, mid, l->cfg.channels, pm, k, l->ub);
+        ub = below || l->verify ? NULL : l->ub;
+    }
+    lathe_limiter_stage_run(&l->s2, &l->cfg, l->ceil_int, 1.0f, l->pk2, l->g2, mid, y, k, below,
+                            NULL, 0, ub);
+    for (uint32_t i = 0; l->bounded && !below && i < k; i++) {
+        if (l->ub[i] > l->s2.thr)
+            continue;
+        l->bound_skips++;
+        l->bound_misses += l->verify && l->pk2[0][i] > l->s2.thr_base;
+    }
 }
 
 /* The rest on the main stage's output mid and gains g: the safety stage (single-stage: mid is
  * the output already, or is copied to it), the total gain, its statistics. */
 static void back_chunk(lathe_limiter *l, double *const *g, const float *const *mid,
-                       float *const *y, uint32_t k, float *gain_out)
+                       const float *pm, float *const *y, uint32_t k, float *gain_out)
 {
     if (l->two_stage)
-        lathe_limiter_stage_run(&l->s2, &l->cfg, l->ceil_int, 1.0f, l->pk2, l->g2, mid, y, k,
-                                untouched(l, g, k), NULL, 0);
+        safety_chunk(l, g, mid, pm, y, k);
     else
         for (uint32_t c = 0; c < l->cfg.channels; c++)
             if (y[c] != mid[c])
@@ -327,6 +399,17 @@ static void back_chunk(lathe_limiter *l, double *const *g, const float *const *m
     if (gain_out)
         for (uint32_t i = 0; i < k; i++)
             gain_out[i] = (float)g[0][i];
+}
+
+void lathe_limiter_verify_bounds(lathe_limiter *l, int on)
+{
+    l->verify = on;
+}
+
+void lathe_limiter_bound_stats(const lathe_limiter *l, uint64_t *skipped, uint64_t *misses)
+{
+    *skipped = l->bound_skips;
+    *misses = l->bound_misses;
 }
 
 void lathe_limiter_process(lathe_limiter *l, const float *const *in, float *const *out,
@@ -348,8 +431,9 @@ void lathe_limiter_process_peaks(lathe_limiter *l, const float *const *in, float
             y[c] = out[c] + done;
         }
         float *const *mid = l->two_stage ? l->mid : y;
-        front_chunk(l, x, l->g, mid, k, pk, done);
-        back_chunk(l, l->g, (const float *const *)mid, y, k, gain_out ? gain_out + done : NULL);
+        front_chunk(l, x, l->g, mid, l->pm, k, pk, done);
+        back_chunk(l, l->g, (const float *const *)mid, l->pm, y, k,
+                   gain_out ? gain_out + done : NULL);
         done += k;
     }
 }
@@ -366,6 +450,10 @@ int lathe_limiter_split(lathe_limiter *l)
             if (!h->mid[c] || !h->g[c])
                 return LATHE_DSP_NOMEM;
         }
+    for (int s = 0; s < 2 && l->bounded; s++)
+        if (!l->slot[s].pm &&
+            !(l->slot[s].pm = lathe_dsp_calloc(&l->al, LATHE_LIMITER_SPLIT_MAX, sizeof(float))))
+            return LATHE_DSP_NOMEM;
     return LATHE_DSP_OK;
 }
 
@@ -389,7 +477,7 @@ void lathe_limiter_front_peaks(lathe_limiter *l, const float *const *in, uint32_
             mid[c] = h->mid[c] + done;
             g[c] = h->g[c] + done;
         }
-        front_chunk(l, x, g, mid, k, pk, done);
+        front_chunk(l, x, g, mid, h->pm ? h->pm + done : NULL, k, pk, done);
         done += k;
     }
 }
@@ -407,7 +495,8 @@ void lathe_limiter_back(lathe_limiter *l, int slot, float *const *out, float *ga
             y[c] = out[c] + done;
             g[c] = h->g[c] + done;
         }
-        back_chunk(l, g, mid, y, k, gain_out ? gain_out + done : NULL);
+        back_chunk(l, g, mid, h->pm ? h->pm + done : NULL, y, k,
+                   gain_out ? gain_out + done : NULL);
         done += k;
     }
 }

@@ -111,6 +111,9 @@ void lathe_limiter_set_input_gain(lathe_limiter *l, float g, float g_detect);
 typedef struct lathe_limiter_peaks {
     float *v[LATHE_LIMITER_MAX_CHANNELS];
     int given;
+    /* given: lathe_limiter_peaks_threshold() when they were written (0: unknown; the safety
+     * stage then assumes the most a serving memo's can be, ceiling / g, and skips less) */
+    double threshold;
 } lathe_limiter_peaks;
 int lathe_limiter_peak_channels(const lathe_limiter *l);
 /* A memo written now serves a later gain g' when lathe_limiter_peaks_threshold() now is at or
@@ -130,6 +133,13 @@ void lathe_limiter_set_length(lathe_limiter *l, uint64_t frames);
 /* Gain reduction statistics over the frames processed after the latency, in dB (>= 0):
  * the largest reduction, and the mean reduction over all those frames. */
 void lathe_limiter_stats(const lathe_limiter *l, double *gr_max_db, double *gr_avg_db);
+/* Frames whose safety-stage detection the main stage's peaks made unnecessary (skipped, or in
+ * verify mode measured all the same), and in verify mode those of them whose measurement asked
+ * for a reduction after all: a wrong bound, which tests require to be 0. */
+void lathe_limiter_bound_stats(const lathe_limiter *l, uint64_t *skipped, uint64_t *misses);
+/* [main] on: the safety stage measures every frame, and checks the bounds it would have used
+ * (lathe_limiter_bound_stats). The output is the same either way. */
+void lathe_limiter_verify_bounds(lathe_limiter *l, int on);
 
 #ifdef __cplusplus
 }

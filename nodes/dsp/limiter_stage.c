@@ -124,11 +124,11 @@ static void set_threshold(stage *s, float bound)
 
 /* Peak per frame for each gain computer of a stage, into pk[k]. */
 static void detect(stage *s, const lathe_limiter_config *c, const float *const *x,
-                   float *const *pk, uint32_t n)
+                   float *const *pk, uint32_t n, const float *ub)
 {
     if (s->tp[0]) {
         if (s->n_gc == 1) {
-            lathe_tpdetect_process(s->tp[0], x, n, pk[0]);
+            lathe_tpdetect_process_bounded(s->tp[0], x, n, ub, pk[0]);
             return;
         }
         for (int k = 0; k < s->n_gc; k++)
@@ -180,7 +180,7 @@ LATHE_HOT_CLONES static void require(int n_gc, double link, double ceil, float *
 void lathe_limiter_stage_run(stage *s, const lathe_limiter_config *c, double ceil, float in_gain,
                              float *const *pk, double *const *g, const float *const *x,
                              float *const *y, uint32_t n, int below,
-                             const lathe_limiter_peaks *memo, uint32_t off)
+                             const lathe_limiter_peaks *memo, uint32_t off, const float *ub)
 {
     const double *gch[LATHE_LIMITER_MAX_CHANNELS];
     float top = 0.0f;
@@ -203,7 +203,7 @@ void lathe_limiter_stage_run(stage *s, const lathe_limiter_config *c, double cei
             memset(pk[k], 0, n * sizeof(float));
         }
     } else {
-        detect(s, c, x, pk, n);
+        detect(s, c, x, pk, n, ub);
         for (int k = 0; top > 0.0f && k < s->n_gc; k++)
             for (uint32_t i = 0; i < n; i++)
                 pk[k][i] += s->bound[k][i];

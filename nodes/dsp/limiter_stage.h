@@ -46,10 +46,11 @@ void lathe_limiter_stage_reset(stage *s, uint32_t channels);
  * the gain computers' output stays in g. `below`: the caller knows every peak of these frames
  * is at or below the ceiling (the detectors only take the samples into their history, and the
  * peaks read 0, which asks for the same gain 1). `memo`: the peaks are read from it at frame
- * `off` instead of detected, or written to it (lathe_limiter_peaks). */
+ * `off` instead of detected, or written to it (lathe_limiter_peaks). `ub` (NULL: none, linked
+ * detection only): upper bounds of the peaks, which let detection skip frames (tpdetect.h). */
 void lathe_limiter_stage_run(stage *s, const lathe_limiter_config *c, double ceil, float in_gain,
                              float *const *pk, double *const *g, const float *const *x,
                              float *const *y, uint32_t n, int below,
-                             const lathe_limiter_peaks *memo, uint32_t off);
+                             const lathe_limiter_peaks *memo, uint32_t off, const float *ub);
 
 #endif

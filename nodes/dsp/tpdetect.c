@@ -33,6 +33,7 @@ struct lathe_tpdetect {
     float hs[SHORT_TAPS * SHORT_LANES]; /* hs[k * 4 + p], p < short_factor */
     float *hist[MAX_CH];      /* taps + 2 + CHUNK */
     float *y;                 /* (CHUNK + 2) * factor */
+    float thr;                /* lathe_tpdetect_set_threshold()'s; 0 off */
     uint32_t xlim_bits;       /* |x| bit pattern at or below which a group is skipped; 0 off */
     float mlim;               /* frame maximum at or below which no refinement can pass the
                                * threshold: the frame reports it unrefined; 0 off */
@@ -125,6 +126,7 @@ void lathe_tpdetect_set_threshold(lathe_tpdetect *d, float threshold)
 {
     d->xlim_bits = 0;
     d->mlim = 0.0f;
+    d->thr = threshold > 0.0f ? threshold : 0.0f;
     if (!(threshold > 0.0f))
         return;
     /* a refined point is at most 1.25 times the largest of its three (see above) */
@@ -334,26 +336,34 @@ static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t r
 }
 
 /* Frame i (interval j = L/2 + 1 + i) depends on b[i + 1 .. i + L + 2]. A group of frames whose
- * support stays at or below xlim reads at or below the threshold: it reports the larger of its
- * two samples instead (also at or below it), and only runs of other groups are interpolated.
- * The support's maximum is taken over whole blocks of GROUP samples from b[1] (a few more
- * samples than needed: a bound all the same). */
-static void chunk_channel(lathe_tpdetect *d, const float *b, uint32_t n, int first, float *out)
+ * support stays at or below xlim, or whose caller's bounds ub (NULL: none) are all at or below
+ * the threshold, reads at or below the threshold: it reports the larger of its two samples
+ * instead (points of its own, so also at or below it), and only runs of other groups are
+ * interpolated. The support's maximum is taken over whole blocks of GROUP samples from b[1] (a
+ * few more samples than needed: a bound all the same). */
+static void chunk_channel(lathe_tpdetect *d, const float *b, uint32_t n, int first,
+                          const float *ub, float *out)
 {
     const uint32_t L = d->taps, avail = L + 1 + n; /* b[1 .. L + 1 + n] */
-    uint32_t bm[(CHUNK + LATHE_TPFILTER_MAX_TAPS + 2 * GROUP) / GROUP];
-    if (d->xlim_bits)
-        for (uint32_t k = 0; k * GROUP < avail; k++)
-            bm[k] = absmax_bits(b + 1 + k * GROUP,
-                                avail - k * GROUP < GROUP ? avail - k * GROUP : GROUP);
+    uint32_t bm[(CHUNK + LATHE_TPFILTER_MAX_TAPS + 2 * GROUP) / GROUP], have = 0;
     uint32_t rs = 0;
     for (uint32_t i0 = 0; i0 < n; i0 += GROUP) {
         uint32_t gn = n - i0 < GROUP ? n - i0 : GROUP, m = 0;
         if (!d->xlim_bits)
             break;
-        for (uint32_t k = i0 / GROUP; k <= (i0 + L + gn) / GROUP; k++)
-            m = bm[k] > m ? bm[k] : m;
-        if (m > d->xlim_bits)
+        int below = 1;
+        for (uint32_t i = i0; ub && i < i0 + gn; i++)
+            below &= ub[i] <= d->thr;
+        if (!ub || !below) { /* the support's blocks, each computed once */
+            const uint32_t last = (i0 + L + gn) / GROUP;
+            for (; have <= last && have * GROUP < avail; have++)
+                bm[have] = absmax_bits(b + 1 + have * GROUP, avail - have * GROUP < GROUP
+                                                                 ? avail - have * GROUP : GROUP);
+            for (uint32_t k = i0 / GROUP; k <= last; k++)
+                m = bm[k] > m ? bm[k] : m;
+            below = m <= d->xlim_bits;
+        }
+        if (!below)
             continue;
         if (rs < i0)
             exact_run(d, b, rs, i0, first, out);
@@ -368,13 +378,14 @@ static void chunk_channel(lathe_tpdetect *d, const float *b, uint32_t n, int fir
         exact_run(d, b, rs, n, first, out);
 }
 
-static void chunk(lathe_tpdetect *d, const float *const *ch, uint32_t n, float *out)
+static void chunk(lathe_tpdetect *d, const float *const *ch, uint32_t n, const float *ub,
+                  float *out)
 {
     const uint32_t H = d->taps + 2;
     for (uint32_t c = 0; c < d->channels; c++) {
         float *b = d->hist[c];
         memcpy(b + H, ch[c], n * sizeof(float));
-        chunk_channel(d, b, n, c == 0, out);
+        chunk_channel(d, b, n, c == 0, ub, out);
         memmove(b, b + n, H * sizeof(float));
     }
 }
@@ -395,11 +406,49 @@ void lathe_tpdetect_skip(lathe_tpdetect *d, const float *const *ch, uint32_t n)
 void lathe_tpdetect_process(lathe_tpdetect *d, const float *const *ch, uint32_t n,
                             float *peak_out)
 {
+    lathe_tpdetect_process_bounded(d, ch, n, NULL, peak_out);
+}
+
+void lathe_tpdetect_process_bounded(lathe_tpdetect *d, const float *const *ch, uint32_t n,
+                                    const float *ub, float *peak_out)
+{
     const float *x[MAX_CH];
     for (uint32_t off = 0; off < n; off += CHUNK) {
         uint32_t k = n - off < CHUNK ? n - off : CHUNK;
         for (uint32_t c = 0; c < d->channels; c++)
             x[c] = ch[c] + off;
-        chunk(d, x, k, peak_out + off);
+        chunk(d, x, k, ub ? ub + off : NULL, peak_out + off);
+    }
+}
+
+uint32_t lathe_tpdetect_group(void)
+{
+    return GROUP;
+}
+
+/* Frame i0 + j of a group (j < GROUP) reports points of intervals m - 1 .. m + 1 of the main
+ * interpolator (m = i0 + j - L/2 - 1, the neighbours through the refinement) and the short
+ * interpolator's points of interval m. Interval q's main taps are x[q - L/2 + 1 + t], t < L,
+ * its short taps x[q - 5 + k], k < 12; relative to the support's first frame i0 - L - 1 these
+ * are u = j + dq + t + 1 and u = j + k + L/2 - 5. */
+void lathe_tpdetect_group_weights(const lathe_tpdetect *d, float *w)
+{
+    const uint32_t L = d->taps, F = d->factor;
+    const float *h = lathe_tpfilter_composite(d->f);
+    memset(w, 0, (L + GROUP + 1) * sizeof(float));
+    for (uint32_t t = 0; t < L; t++) {
+        float a = 0.0f;
+        for (uint32_t p = 0; p < F; p++)
+            a = fmaxf(a, fabsf(h[t * F + p]));
+        a *= 1.25f; /* the refinement (see lathe_tpdetect_set_threshold) */
+        for (uint32_t u = t; u < t + GROUP + 2; u++) /* j + dq + 1 = 0 .. GROUP + 1 */
+            w[u] = fmaxf(w[u], a);
+    }
+    for (uint32_t k = 0; d->short_factor && k < SHORT_TAPS; k++) {
+        float a = 0.0f;
+        for (uint32_t p = 0; p < SHORT_LANES; p++)
+            a = fmaxf(a, fabsf(d->hs[k * SHORT_LANES + p]));
+        for (uint32_t j = 0; j < GROUP; j++)
+            w[j + k + L / 2 - 5] = fmaxf(w[j + k + L / 2 - 5], a);
     }
 }

@@ -36,6 +36,20 @@ void lathe_tpdetect_reset(lathe_tpdetect *d);
  * next (both samples included). Block size does not change results. */
 void lathe_tpdetect_process(lathe_tpdetect *d, const float *const *ch, uint32_t n,
                             float *peak_out);
+/* [rt] As lathe_tpdetect_process, with ub[i] (NULL: none) the caller's upper bound of frame i's
+ * peak: a group of lathe_tpdetect_group() frames (from frame 0 of each call) whose bounds are all
+ * at or below the threshold (lathe_tpdetect_set_threshold) skips the interpolation like one the
+ * detector bounds itself. A caller that knows a frame's input is a scaled copy of a signal whose
+ * peaks it knows derives such bounds with lathe_tpdetect_group_weights(). */
+void lathe_tpdetect_process_bounded(lathe_tpdetect *d, const float *const *ch, uint32_t n,
+                                    const float *ub, float *peak_out);
+uint32_t lathe_tpdetect_group(void);
+/* w[u], u = 0 .. taps + group: for any frame of a group of lathe_tpdetect_group() frames from
+ * frame i0, a bound on how much input frame i0 - taps - 1 + u weighs in what the frame reports:
+ * if every point of x and x' differs by |x'[s] - x[s]| <= e[s], the frame's peak of x' is at
+ * most the largest peak of x over frames i0 - 1 .. i0 + group (each with its refinement) plus
+ * sum w[u] e[i0 - taps - 1 + u] (float rounding aside: < 1e-4 relative of the filters' gain). */
+void lathe_tpdetect_group_weights(const lathe_tpdetect *d, float *w);
 /* [main or rt: no allocation] Frames whose peak provably reads at or below `threshold` (by the
  * filters' absolute tap sums times the largest |x| their points depend on) may skip the
  * interpolation and report a value still at or below it (their larger sample); every frame that

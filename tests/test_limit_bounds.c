@@ -1,0 +1,208 @@
+/* test_limit_bounds: the safety stage's skip bounds (nodes/dsp/limiter_safety.h). The limiter
+ * lets its safety stage skip the detection of frames whose reading the main stage's peaks bound
+ * at or below the ceiling. Every bound is checked against the exact reading (verify mode: the
+ * frames are measured all the same, and a frame that would have been skipped but asks for a
+ * reduction is a miss), the output with skipping is the output without it bit for bit, and the
+ * skipping engages where it should: heavy limiting with the main stage's peaks given back.
+ * Signals built to break bounds are among them: intersample peaks at their worst (sample signs
+ * of a sinc), tones near Nyquist, a gain that jumps every few milliseconds; at 44.1, 48 and
+ * 96 kHz, through process() and the two halves, with and without the peaks memo. */
+#include "limit_testutil.h"
+#include "dsp/limiter.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK 1000 /* not a multiple of the limiter's chunk */
+
+typedef struct setup {
+    uint32_t rate;
+    double lookahead_ms;
+    int two_stage_release;
+    float g, g_detect;
+    float *memo;         /* NULL, or frames floats: kept (given 0) or given */
+    int given;
+    double memo_threshold;
+    int half, verify;
+} setup;
+
+typedef struct result {
+    tu_signal y;
+    uint64_t skipped, misses;
+    double threshold;
+} result;
+
+static result limit(const tu_signal *x, const setup *s)
+{
+    lathe_limiter_config c = lathe_limiter_config_default(s->rate, 2);
+    c.ceiling = pow(10.0, -1.0 / 20.0);
+    c.lookahead_ms = s->lookahead_ms;
+    c.two_stage_release = s->two_stage_release;
+    lathe_limiter *l;
+    result r = { tu_signal_new(s->rate, 2, x->fmt.frames), 0, 0, 0.0 };
+    if (lathe_limiter_new(&c, NULL, &l) != 0 || (s->half && lathe_limiter_split(l) != 0)) {
+        CHECK(0, "limiter");
+        return r;
+    }
+    lathe_limiter_set_input_gain(l, s->g, s->g_detect);
+    lathe_limiter_verify_bounds(l, s->verify);
+    r.threshold = lathe_limiter_peaks_threshold(l);
+    for (uint64_t at = 0; at < x->fmt.frames; at += BLOCK) {
+        uint32_t n = x->fmt.frames - at < BLOCK ? (uint32_t)(x->fmt.frames - at) : BLOCK;
+        const float *in[2] = { x->ch[0] + at, x->ch[1] + at };
+        float *out[2] = { r.y.ch[0] + at, r.y.ch[1] + at };
+        lathe_limiter_peaks pk = { .given = s->given, .threshold = s->memo_threshold };
+        pk.v[0] = s->memo ? s->memo + at : NULL;
+        const lathe_limiter_peaks *p = s->memo ? &pk : NULL;
+        if (s->half) {
+            lathe_limiter_front_peaks(l, in, n, 1, p);
+            lathe_limiter_back(l, 1, out, NULL);
+        } else {
+            lathe_limiter_process_peaks(l, in, out, n, NULL, p);
+        }
+    }
+    lathe_limiter_bound_stats(l, &r.skipped, &r.misses);
+    lathe_limiter_free(l);
+    return r;
+}
+
+/* Signals beyond lt_programme's: 4 the worst intersample peak a sample can carry (a run of 24
+ * samples with the signs of sinc(k - 1/2), whose interpolation between the middle two adds up
+ * every tap's magnitude) every 40 ms at random levels over a bed; 5 two tones at 0.45 and 0.49
+ * of the rate, their level jumping every 7 ms; 6 white noise whose level jumps every 3 ms. */
+static tu_signal signal_of(int kind, uint32_t rate, double seconds, uint64_t seed)
+{
+    if (kind < 4)
+        return lt_programme(kind, rate, seconds, seed);
+    const double pi = 3.14159265358979323846;
+    uint64_t n = (uint64_t)(seconds * rate), rs = seed * 2654435761u + 7;
+    tu_signal s = tu_signal_new(rate, 2, n);
+    double level = 0.5;
+    for (uint64_t i = 0; i < n; i++) {
+        double t = (double)i / rate, v[2];
+        for (int c = 0; c < 2; c++) {
+            if (kind == 4) {
+                uint64_t period = rate / 25, k = i % period;
+                if (k == 0)
+                    level = 0.3 + 1.2 * fabs(tu_rand(&rs));
+                double u = (double)k - 11.5;
+                v[c] = 0.05 * tu_rand(&rs) + (k < 24 ? level * (sin(pi * u) / u > 0 ? 1 : -1)
+                                                     : 0.0);
+            } else if (kind == 5) {
+                if (i % (rate * 7 / 1000) == 0 && c == 0)
+                    level = 0.2 + 1.5 * fabs(tu_rand(&rs));
+                v[c] = level * (0.6 * sin(2 * pi * 0.45 * rate * t + c) +
+                                0.4 * sin(2 * pi * 0.49 * rate * t));
+            } else {
+                if (i % (rate * 3 / 1000) == 0 && c == 0)
+                    level = 0.05 + 2.0 * fabs(tu_rand(&rs));
+                v[c] = level * tu_rand(&rs);
+            }
+        }
+        s.ch[0][i] = (float)v[0];
+        s.ch[1][i] = (float)v[1];
+    }
+    return s;
+}
+
+static uint64_t total_frames, total_skipped;
+
+/* One signal and setup: verified (every frame measured) and skipping, the same output, no
+ * miss. Returns the share of frames skipped. */
+static double check(const tu_signal *x, setup s, const char *what)
+{
+    s.verify = 1;
+    result v = limit(x, &s);
+    s.verify = 0;
+    result k = limit(x, &s);
+    CHECK(v.misses == 0, "%s: %llu frames skipped that ask for a reduction", what,
+          (unsigned long long)v.misses);
+    CHECK(v.skipped == k.skipped, "%s: verify and skip modes bound alike", what);
+    CHECK(tu_signal_same(&v.y, &k.y), "%s: skipping changes the output", what);
+    total_frames += x->fmt.frames;
+    total_skipped += k.skipped;
+    tu_signal_free(&v.y);
+    tu_signal_free(&k.y);
+    return (double)k.skipped / (double)x->fmt.frames;
+}
+
+/* Every kind at three rates and gains from none to 12 dB of limiting. */
+static void across(void)
+{
+    const uint32_t rates[] = { 44100, 48000, 96000 };
+    const double gains_db[] = { 0.0, 6.0, 12.0 };
+    char what[128];
+    for (int kind = 0; kind < 7; kind++)
+        for (int r = 0; r < 3; r++)
+            for (int gi = 0; gi < 3; gi++) {
+                tu_signal x = signal_of(kind, rates[r], 1.5, 11 + (uint64_t)kind);
+                float g = (float)pow(10.0, gains_db[gi] / 20.0);
+                setup s = { rates[r], 3.0, 1, g, g, NULL, 0, 0.0, (kind + gi) % 2, 0 };
+                if (kind % 3 == 1) { /* other limiter settings: the main stage's delay moves */
+                    s.lookahead_ms = kind == 4 ? 0.7 : 8.0;
+                    s.two_stage_release = 0;
+                }
+                snprintf(what, sizeof what, "kind %d, %u Hz, %+.0f dB%s", kind, rates[r],
+                         gains_db[gi], s.half ? ", halves" : "");
+                check(&x, s, what);
+                tu_signal_free(&x);
+            }
+}
+
+/* The main stage's peaks kept with a lower threshold (the memo of the loudness node), then given
+ * at other gains: the bounds take the memo's threshold, or assume the most without it (and skip
+ * less). With the threshold, most of the safety stage's work on loud peaks over a quieter bed
+ * 10 dB into the limiter is skipped (kind 4: 83%; 0.9% without it). */
+static void with_memo(int kind)
+{
+    tu_signal x = signal_of(kind, 48000, 3.0, 5 + (uint64_t)kind);
+    float *memo = calloc(x.fmt.frames, sizeof(float));
+    const float g_keep = (float)pow(10.0, 10.0 / 20.0), g_detect = 8.0f; /* 18 dB */
+    setup keep = { 48000, 3.0, 1, g_keep, g_detect, memo, 0, 0.0, 0, 0 };
+    char what[128];
+    snprintf(what, sizeof what, "kind %d, keeping the peaks", kind);
+    check(&x, keep, what);
+    result thr = limit(&x, &keep); /* kept again, for the threshold */
+    tu_signal_free(&thr.y);
+    const double gains_db[] = { 4.0, 10.0, 14.0 };
+    for (int gi = 0; gi < 3; gi++) {
+        float g = (float)pow(10.0, gains_db[gi] / 20.0);
+        double last = 0.0;
+        for (int known = 0; known < 2; known++) {
+            setup s = { 48000, 3.0, 1, g, g_detect, memo, 1, known ? thr.threshold : 0.0,
+                        gi == 1, 0 };
+            snprintf(what, sizeof what, "kind %d, peaks given at %+.0f dB, threshold %s", kind,
+                     gains_db[gi], known ? "known" : "unknown");
+            double share = check(&x, s, what);
+            if (known)
+                CHECK(share >= last - 0.01, "%s: the memo's threshold skips more (%.1f%%, "
+                      "%.1f%% without)", what, 100.0 * share, 100.0 * last);
+            last = share;
+            setup fresh = { 48000, 3.0, 1, g, g, NULL, 0, 0.0, 0, 0 };
+            result f = limit(&x, &fresh), gv = limit(&x, &s);
+            CHECK(tu_signal_same(&f.y, &gv.y), "%s: the fresh output", what);
+            if (kind == 4 && gains_db[gi] == 10.0 && known)
+                CHECK(share > 0.5, "%s: %.0f%% of the safety stage skipped (> 50%%)", what,
+                      100.0 * share);
+            tu_signal_free(&f.y);
+            tu_signal_free(&gv.y);
+        }
+    }
+    free(memo);
+    tu_signal_free(&x);
+}
+
+int main(void)
+{
+    across();
+    for (int kind = 0; kind < 7; kind++)
+        with_memo(kind);
+    CHECK(total_skipped > total_frames / 10, "bounds skipped %llu of %llu frames",
+          (unsigned long long)total_skipped, (unsigned long long)total_frames);
+    printf("safety stage frames skipped by the bounds: %.1f%% of %llu\n",
+           100.0 * (double)total_skipped / (double)total_frames,
+           (unsigned long long)total_frames);
+    return tu_done();
+}
