@@ -177,6 +177,9 @@ int lathe_cache_get_output_record(lathe_cache *c, const char *abs_path, lathe_ke
  * again. Files modified within the last 2 s are hashed but not memoised (a coarse mtime could
  * hide a second write in the same tick). Return codes as lathe_key_file(). */
 int lathe_cache_file_key(lathe_cache *c, const char *path, lathe_key *out);
+/* The same, but the file is read whatever the memo holds (a check of the bytes themselves), and
+ * the memo refreshed: later look-ups of the unchanged file in this run or the next are free. */
+int lathe_cache_file_key_read(lathe_cache *c, const char *path, lathe_key *out);
 
 /* ---- Stats, eviction, maintenance ------------------------------------------------------------ */
 

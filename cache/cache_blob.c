@@ -106,6 +106,23 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Hashes the file; keeps the result as the memo of its identity when the file is old enough. */
+static int key_and_memo(lathe_cache *c, const char *path, lathe_key *out)
+{
+    unsigned char rec[16];
+    lathe_file_id id;
+    int rc = lathe_key_file(path, out, &id);
+    if (rc != LATHE_CACHE_OK)
+        return rc;
+    /* A file written within the last ticks could change again without its mtime moving. */
+    if (now_ns() - id.mtime_ns >= MEMO_MIN_AGE_NS) {
+        lathe_cache_put_le64(rec, out->lo);
+        lathe_cache_put_le64(rec + 8, out->hi);
+        lathe_cache_small_put(c, LATHE_CACHE_KIND_FILEKEY, memo_key(path, &id), rec, sizeof rec);
+    }
+    return LATHE_CACHE_OK;
+}
+
 int lathe_cache_file_key(lathe_cache *c, const char *path, lathe_key *out)
 {
     struct stat sb;
@@ -121,15 +138,10 @@ int lathe_cache_file_key(lathe_cache *c, const char *path, lathe_key *out)
             return LATHE_CACHE_OK;
         }
     }
-    lathe_file_id id;
-    int rc = lathe_key_file(path, out, &id);
-    if (rc != LATHE_CACHE_OK)
-        return rc;
-    /* A file written within the last ticks could change again without its mtime moving. */
-    if (now_ns() - id.mtime_ns >= MEMO_MIN_AGE_NS) {
-        lathe_cache_put_le64(rec, out->lo);
-        lathe_cache_put_le64(rec + 8, out->hi);
-        lathe_cache_small_put(c, LATHE_CACHE_KIND_FILEKEY, memo_key(path, &id), rec, sizeof rec);
-    }
-    return LATHE_CACHE_OK;
+    return key_and_memo(c, path, out);
+}
+
+int lathe_cache_file_key_read(lathe_cache *c, const char *path, lathe_key *out)
+{
+    return key_and_memo(c, path, out);
 }
