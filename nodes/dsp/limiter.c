@@ -371,7 +371,8 @@ static void safety_chunk(lathe_limiter *l, double *const *g, const float *const 
     int below = untouched(l, g, k);
     const float *ub = NULL;
     if (l->bounded) {
-        lathe_safety_bound_run(&l->sb, g[0], l->in_gain, mid, l->cfg.channels, pm, k, l->ub);
+        lathe_safety_bound_run(&l->sb, g[0], l->in_gain, mid, l->cfg.channels, pm, k,
+                               l->s2.thr_base, below ? NULL : l->ub);
         ub = below || l->verify ? NULL : l->ub;
     }
     lathe_limiter_stage_run(&l->s2, &l->cfg, l->ceil_int, 1.0f, l->pk2, l->g2, mid, y, k, below,

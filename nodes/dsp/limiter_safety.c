@@ -89,8 +89,8 @@ LATHE_HOT_CLONES static void block_stats(safety_bound *b, uint32_t len)
 
 /* The bound for the group whose support is blocks k0 .. k0 + nb - 1 and whose frames' intervals
  * (with the refinement's neighbours) are p[p0 .. p0 + plen). */
-LATHE_HOT_CLONES static float bound_group(const safety_bound *b, uint32_t k0, uint32_t nb, uint32_t p0,
-                         uint32_t plen)
+LATHE_HOT_CLONES static float bound_group(const safety_bound *b, uint32_t k0, uint32_t nb,
+                                          uint32_t p0, uint32_t plen, float target)
 {
     const float *restrict lo = b->cmin + k0, *restrict hi = b->cmax + k0, *restrict am =
         b->amax + k0, *restrict w = b->w;
@@ -101,6 +101,8 @@ LATHE_HOT_CLONES static float bound_group(const safety_bound *b, uint32_t k0, ui
     }
     for (uint32_t u = p0; u < p0 + plen; u++)
         pmax = b->p[u] > pmax ? b->p[u] : pmax;
+    if (PEAK_SLACK * (double)cmax * (double)pmax > (double)target)
+        return INFINITY; /* the peaks alone reach it: no need of the sum */
     float e4[4] = {0.0f, 0.0f, 0.0f, 0.0f}; /* four lanes: a bound needs no serial order */
     uint32_t k = 0;
     for (; k + 4 <= nb; k += 4)
@@ -138,17 +140,19 @@ LATHE_HOT_CLONES static void add_frames(safety_bound *b, const double *g1, float
 
 void lathe_safety_bound_run(safety_bound *b, const double *g1, float in_gain,
                             const float *const *mid, uint32_t channels, const float *p,
-                            uint32_t n, float *ub)
+                            uint32_t n, float target, float *ub)
 {
     const uint32_t H = b->hist, L = b->taps, G = b->group;
     add_frames(b, g1, in_gain, mid, channels, p, n);
-    block_stats(b, H + n);
-    for (uint32_t i0 = 0; i0 < n; i0 += G) {
+    if (ub)
+        block_stats(b, H + n);
+    for (uint32_t i0 = 0; ub && i0 < n; i0 += G) {
         uint32_t gn = n - i0 < G ? n - i0 : G;
         /* frames i0 .. i0 + gn - 1 read buffer frames i0 .. i0 + L + gn (from block i0 / G);
          * their intervals start at H + i - L/2 - 1, the refinement reaches one either side */
         uint32_t nb = (L + gn + 1 + G - 1) / G;
-        float v = bound_group(b, i0 / G, nb < b->nw ? nb : b->nw, H + i0 - L / 2 - 2, gn + 2);
+        float v = bound_group(b, i0 / G, nb < b->nw ? nb : b->nw, H + i0 - L / 2 - 2, gn + 2,
+                              target);
         for (uint32_t i = i0; i < i0 + gn; i++)
             ub[i] = v;
     }

@@ -32,9 +32,10 @@ void lathe_safety_bound_reset(safety_bound *b);
 /* [rt] n <= LIMITER_CHUNK frames of the main stage's output mid (channels of them) with its
  * gains g1 and input gain; p[i] an upper bound of the main stage's exact reading of x at mid
  * frame i. ub[i] receives an upper bound of the safety detector's reading at its output
- * frame i. */
+ * frame i (ub NULL: the frames only join the history); frames whose bound exceeds target
+ * get infinity, found more cheaply. */
 void lathe_safety_bound_run(safety_bound *b, const double *g1, float in_gain,
                             const float *const *mid, uint32_t channels, const float *p,
-                            uint32_t n, float *ub);
+                            uint32_t n, float target, float *ub);
 
 #endif
