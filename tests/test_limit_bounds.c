@@ -36,12 +36,13 @@ typedef struct result {
 
 static result limit(const tu_signal *x, const setup *s)
 {
-    lathe_limiter_config c = lathe_limiter_config_default(s->rate, 2);
+    const uint32_t nch = x->fmt.channels;
+    lathe_limiter_config c = lathe_limiter_config_default(s->rate, nch);
     c.ceiling = pow(10.0, -1.0 / 20.0);
     c.lookahead_ms = s->lookahead_ms;
     c.two_stage_release = s->two_stage_release;
     lathe_limiter *l;
-    result r = { tu_signal_new(s->rate, 2, x->fmt.frames), 0, 0, 0.0 };
+    result r = { tu_signal_new(s->rate, nch, x->fmt.frames), 0, 0, 0.0 };
     if (lathe_limiter_new(&c, NULL, &l) != 0 || (s->half && lathe_limiter_split(l) != 0)) {
         CHECK(0, "limiter");
         return r;
@@ -51,8 +52,12 @@ static result limit(const tu_signal *x, const setup *s)
     r.threshold = lathe_limiter_peaks_threshold(l);
     for (uint64_t at = 0; at < x->fmt.frames; at += BLOCK) {
         uint32_t n = x->fmt.frames - at < BLOCK ? (uint32_t)(x->fmt.frames - at) : BLOCK;
-        const float *in[2] = { x->ch[0] + at, x->ch[1] + at };
-        float *out[2] = { r.y.ch[0] + at, r.y.ch[1] + at };
+        const float *in[8];
+        float *out[8];
+        for (uint32_t ch = 0; ch < nch; ch++) {
+            in[ch] = x->ch[ch] + at;
+            out[ch] = r.y.ch[ch] + at;
+        }
         lathe_limiter_peaks pk = { .given = s->given, .threshold = s->memo_threshold };
         pk.v[0] = s->memo ? s->memo + at : NULL;
         const lathe_limiter_peaks *p = s->memo ? &pk : NULL;
@@ -151,6 +156,27 @@ static void across(void)
             }
 }
 
+/* The edges of the detector's range: mono, six channels (linked: one detector over all), 8 kHz,
+ * 192 kHz (2x interpolation, no short interpolator). */
+static void edges(void)
+{
+    const uint32_t rates[] = { 8000, 192000, 48000, 48000 }, chans[] = { 2, 2, 1, 6 };
+    char what[128];
+    for (int e = 0; e < 4; e++)
+        for (int kind = 2; kind < 7; kind += 2) {
+            tu_signal p = signal_of(kind, rates[e], 1.0, 3 + (uint64_t)kind);
+            tu_signal x = tu_signal_new(rates[e], chans[e], p.fmt.frames);
+            for (uint32_t ch = 0; ch < chans[e]; ch++)
+                memcpy(x.ch[ch], p.ch[ch % 2], p.fmt.frames * sizeof(float));
+            setup s = { rates[e], 3.0, 1, 3.0f, 3.0f, NULL, 0, 0.0, kind == 4, 0 };
+            snprintf(what, sizeof what, "kind %d, %u Hz, %u channels", kind, rates[e],
+                     chans[e]);
+            check(&x, s, what);
+            tu_signal_free(&p);
+            tu_signal_free(&x);
+        }
+}
+
 /* The main stage's peaks kept with a lower threshold (the memo of the loudness node), then given
  * at other gains: the bounds take the memo's threshold, or assume the most without it (and skip
  * less). With the threshold, most of the safety stage's work on loud peaks over a quieter bed
@@ -197,6 +223,7 @@ static void with_memo(int kind)
 int main(void)
 {
     across();
+    edges();
     for (int kind = 0; kind < 7; kind++)
         with_memo(kind);
     CHECK(total_skipped > total_frames / 10, "bounds skipped %llu of %llu frames",
