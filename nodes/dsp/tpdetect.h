@@ -46,9 +46,10 @@ void lathe_tpdetect_process_bounded(lathe_tpdetect *d, const float *const *ch, u
 uint32_t lathe_tpdetect_group(void);
 /* w[u], u = 0 .. taps + group: for any frame of a group of lathe_tpdetect_group() frames from
  * frame i0, a bound on how much input frame i0 - taps - 1 + u weighs in what the frame reports:
- * if every point of x and x' differs by |x'[s] - x[s]| <= e[s], the frame's peak of x' is at
- * most the largest peak of x over frames i0 - 1 .. i0 + group (each with its refinement) plus
- * sum w[u] e[i0 - taps - 1 + u] (float rounding aside: < 1e-4 relative of the filters' gain). */
+ * if every sample of x and x' differs by |x'[s] - x[s]| <= e[s], the frame's peak of x' is at
+ * most the largest peak of x over frames i0 - 1 .. i0 + group (a refinement the float screen
+ * passed over stays within ~1e-6 of it) plus sum w[u] e[i0 - taps - 1 + u] (float rounding
+ * aside: < 1e-4 relative of the filters' gain). */
 void lathe_tpdetect_group_weights(const lathe_tpdetect *d, float *w);
 /* [main or rt: no allocation] Frames whose peak provably reads at or below `threshold` (by the
  * filters' absolute tap sums times the largest |x| their points depend on) may skip the
