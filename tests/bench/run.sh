@@ -169,6 +169,7 @@ if has release; then
         sox -m -v 1 "$W/kick.wav" -v 1 "$W/bed.wav" -b 24 "$HEAVY" || exit 2
     m heavy_cold LRH -o "$W/hc" --cache "$W/cache3" -j 1 --quiet
     m heavy_tweak LRH -o "$W/hc" --cache "$W/cache3" -j 1 --quiet -D streaming_lufs=-13
+    m heavy_newdir LRH -o "$W/hc_v2" --cache "$W/cache3" -j 1 --quiet -D streaming_lufs=-12
     m heavy_cold_j2 LRH -o "$W/hc2" --cache "$W/cache4" -j 2 --quiet
     m heavy_tweak_j2 LRH -o "$W/hc2" --cache "$W/cache4" -j 2 --quiet -D streaming_lufs=-13
     m lathe_codec "$LATHE" check "$W/lc2ref/song.streaming.flac" --spec streaming
@@ -188,6 +189,7 @@ if has release; then
     row lathe_codec "lathe check streaming (+MP3/Opus round trips)"
     row heavy_cold "heavy-limiting programme: cold, -j 1"
     row heavy_tweak "heavy-limiting programme: target -13, -j 1"
+    row heavy_newdir "heavy-limiting programme: target -12 into a new folder"
     row heavy_cold_j2 "heavy-limiting programme: cold, -j 2"
     row heavy_tweak_j2 "heavy-limiting programme: target -13, -j 2"
     echo "ratios (wall; CPU in brackets):"
@@ -202,6 +204,8 @@ if has release; then
     echo "      [CPU $(div "${CPU[heavy_tweak]}" "${CPU[heavy_cold]}")]"
     goal "streaming tweak into a new folder / cold (issue 17)" "$(div "${WALL[lathe_newdir]}" "${WALL[lathe_cold]}")" 0.25
     echo "      [CPU $(div "${CPU[lathe_newdir]}" "${CPU[lathe_cold]}")]"
+    goal "the same, heavy limiting (issue 17)" "$(div "${WALL[heavy_newdir]}" "${WALL[heavy_cold]}")" 0.25
+    echo "      [CPU $(div "${CPU[heavy_newdir]}" "${CPU[heavy_cold]}")]"
     echo "  the same tweaks at -j 2: shared song $(div "${WALL[lathe_tweak_j2]}" "${WALL[lathe_cold_j2]}"), heavy limiting $(div "${WALL[heavy_tweak_j2]}" "${WALL[heavy_cold_j2]}")"
     goal "cold with cache / --no-cache (issue 6)" "$(div "${WALL[lathe_cold]}" "${WALL[lathe_nocache]}")" 1.10
     echo "      [CPU $(div "${CPU[lathe_cold]}" "${CPU[lathe_nocache]}")]"
