@@ -16,6 +16,29 @@
 #include <ebur128.h>
 #endif
 
+void lt_limit_blocks(lathe_limiter *l, const tu_signal *x, tu_signal *y, uint32_t block,
+                     const lathe_limiter_peaks *memo, int half)
+{
+    for (uint64_t at = 0; at < x->fmt.frames; at += block) {
+        uint32_t n = x->fmt.frames - at < block ? (uint32_t)(x->fmt.frames - at) : block;
+        const float *in[8];
+        float *out[8];
+        for (uint32_t ch = 0; ch < x->fmt.channels; ch++) {
+            in[ch] = x->ch[ch] + at;
+            out[ch] = y->ch[ch] + at;
+        }
+        lathe_limiter_peaks pk = memo ? *memo : (lathe_limiter_peaks){ .given = 0 };
+        for (int k = 0; memo && k < lathe_limiter_peak_channels(l); k++)
+            pk.v[k] = memo->v[k] + at;
+        if (half) {
+            lathe_limiter_front_peaks(l, in, n, 1, memo ? &pk : NULL);
+            lathe_limiter_back(l, 1, out, NULL);
+        } else {
+            lathe_limiter_process_peaks(l, in, out, n, NULL, memo ? &pk : NULL);
+        }
+    }
+}
+
 void lt_set(const lathe_node_desc *d, void *p, const char *name, double v)
 {
     char err[256];

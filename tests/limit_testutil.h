@@ -4,6 +4,7 @@
 #ifndef LATHE_LIMIT_TESTUTIL_H
 #define LATHE_LIMIT_TESTUTIL_H
 
+#include "dsp/limiter.h"
 #include "nodeharness.h"
 #include "testutil.h"
 
@@ -21,6 +22,13 @@ double lt_lufs_lathe(const tu_signal *s);
 /* libebur128: integrated loudness (LUFS) and true peak (dBTP, max over channels). */
 void lt_ebur(const tu_signal *s, double *lufs, double *tp);
 #endif
+
+/* Runs all of x through l into y (both of x's length and channels) in blocks of `block` frames
+ * (not a multiple of the limiter's chunk, to test that block sizes do not matter): through
+ * process(), or (half) front() and back() on slot 1 (l split). memo: NULL, or the peaks kept or
+ * given, one array of x's length per peak channel in memo->v, advanced per block here. */
+void lt_limit_blocks(lathe_limiter *l, const tu_signal *x, tu_signal *y, uint32_t block,
+                     const lathe_limiter_peaks *memo, int half);
 
 /* Multiplies every sample by g. */
 void lt_scale(tu_signal *s, double g);

@@ -9,6 +9,8 @@
  * 96 kHz, through process() and the two halves, with and without the peaks memo. */
 #include "limit_testutil.h"
 #include "dsp/limiter.h"
+#include "dsp/tpdetect.h"
+#include "dsp/tpfilter.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -50,24 +52,9 @@ static result limit(const tu_signal *x, const setup *s)
     lathe_limiter_set_input_gain(l, s->g, s->g_detect);
     lathe_limiter_verify_bounds(l, s->verify);
     r.threshold = lathe_limiter_peaks_threshold(l);
-    for (uint64_t at = 0; at < x->fmt.frames; at += BLOCK) {
-        uint32_t n = x->fmt.frames - at < BLOCK ? (uint32_t)(x->fmt.frames - at) : BLOCK;
-        const float *in[8];
-        float *out[8];
-        for (uint32_t ch = 0; ch < nch; ch++) {
-            in[ch] = x->ch[ch] + at;
-            out[ch] = r.y.ch[ch] + at;
-        }
-        lathe_limiter_peaks pk = { .given = s->given, .threshold = s->memo_threshold };
-        pk.v[0] = s->memo ? s->memo + at : NULL;
-        const lathe_limiter_peaks *p = s->memo ? &pk : NULL;
-        if (s->half) {
-            lathe_limiter_front_peaks(l, in, n, 1, p);
-            lathe_limiter_back(l, 1, out, NULL);
-        } else {
-            lathe_limiter_process_peaks(l, in, out, n, NULL, p);
-        }
-    }
+    lathe_limiter_peaks pk = { .v = { s->memo }, .given = s->given,
+                               .threshold = s->memo_threshold };
+    lt_limit_blocks(l, x, &r.y, BLOCK, s->memo ? &pk : NULL, s->half);
     lathe_limiter_bound_stats(l, &r.skipped, &r.misses);
     lathe_limiter_free(l);
     return r;
@@ -220,8 +207,86 @@ static void with_memo(int kind)
     tu_signal_free(&x);
 }
 
+/* The weights' contract itself (tpdetect.h), where the limiter's signals never lean on it: a
+ * signal x and x' = x c with the factor c stepping every few frames, and at every event the
+ * worst case for the bound: x has the signs of the interpolator's taps on one side of a point
+ * and the opposite signs on the other, so x's own reading there cancels while a step of c at the
+ * point undoes the cancellation. Every group's reading of x' stays under C times x's largest
+ * reading nearby plus the weights times |x' - C x|; and the events need a third of the weights'
+ * term (0.32; the rest is what the weights give away to hold for every alignment, point and the
+ * refinement), so weights of a quarter, or none, fail here. */
+static void weights_contract(void)
+{
+    const uint32_t rate = 48000, n = 60000;
+    lathe_tpdetect *dx, *dm;
+    lathe_tpfilter *f = lathe_tpfilter_new(rate, 64, NULL);
+    if (!f || lathe_tpdetect_new(rate, 1, NULL, &dx) != 0 ||
+        lathe_tpdetect_new(rate, 1, NULL, &dm) != 0) {
+        CHECK(0, "detectors");
+        return;
+    }
+    const uint32_t L = 2 * (lathe_tpdetect_reach(dx) - 1), G = lathe_tpdetect_group();
+    const uint32_t F = lathe_tpfilter_factor(f);
+    const float *h = lathe_tpfilter_composite(f);
+    float *x = calloc(n, sizeof(float)), *c = calloc(n, sizeof(float));
+    float *m = calloc(n, sizeof(float)), *px = calloc(n, sizeof(float));
+    float *pm = calloc(n, sizeof(float)), *w = calloc(L + G + 1, sizeof(float));
+    uint64_t rs = 99;
+    float level = 1.0f;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i % 37 == 0)
+            level = 0.05f + 0.95f * (float)fabs(tu_rand(&rs));
+        x[i] = 0.3f * (float)tu_rand(&rs);
+        c[i] = level;
+    }
+    for (uint32_t q = L; q + L < n; q += 700) { /* an event at interval q, point F / 2 */
+        for (uint32_t t = 0; t < L; t++) {
+            uint32_t at = q - L / 2 + 1 + t;
+            float sg = h[t * F + F / 2] < 0.0f ? -1.0f : 1.0f;
+            x[at] = at <= q ? sg : -sg;
+            c[at] = at <= q ? 1.0f : 0.05f;
+        }
+    }
+    for (uint32_t i = 0; i < n; i++)
+        m[i] = x[i] * c[i];
+    const float *xs[1] = {x}, *ms[1] = {m};
+    lathe_tpdetect_process(dx, xs, n, px);
+    lathe_tpdetect_process(dm, ms, n, pm);
+    lathe_tpdetect_group_weights(dm, w);
+    double wsum = 0.0, need = 0.0;
+    for (uint32_t u = 0; u < L + G + 1; u++)
+        wsum += (double)w[u];
+    int bad = 0;
+    for (uint32_t i0 = L + 2; i0 + G + 1 < n; i0 += G) {
+        const uint32_t s0 = i0 - L - 1; /* the group's support: s0 .. s0 + L + G */
+        double cm = 0.0, xm = 0.0, p = 0.0, e = 0.0, r = 0.0;
+        for (uint32_t u = 0; u <= L + G; u++) {
+            cm = fmax(cm, c[s0 + u]);
+            xm = fmax(xm, fabs(x[s0 + u]));
+        }
+        for (uint32_t u = 0; u <= L + G; u++)
+            e += (double)w[u] * fabs((double)m[s0 + u] - cm * (double)x[s0 + u]);
+        for (uint32_t i = i0 - 1; i <= i0 + G; i++)
+            p = fmax(p, px[i]);
+        for (uint32_t i = i0; i < i0 + G; i++)
+            r = fmax(r, pm[i]);
+        double base = (1.0 + 1e-5) * cm * p + 1e-4 * wsum * cm * xm;
+        bad += r > base + e;
+        if (e > 0.0)
+            need = fmax(need, (r - base) / e);
+    }
+    CHECK(bad == 0, "group weights: %d groups read above the bound", bad);
+    CHECK(need > 0.25, "the events lean on the weights' term: %.2f of it needed (> 0.25)", need);
+    printf("group weights: at most %.2f of the weights' term needed\n", need);
+    free(x), free(c), free(m), free(px), free(pm), free(w);
+    lathe_tpdetect_free(dx);
+    lathe_tpdetect_free(dm);
+    lathe_tpfilter_free(f);
+}
+
 int main(void)
 {
+    weights_contract();
     across();
     edges();
     for (int kind = 0; kind < 7; kind++)

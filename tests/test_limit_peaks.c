@@ -36,24 +36,10 @@ static run limit_run(const tu_signal *x, double link, float g, float g_detect, f
     lathe_limiter_set_input_gain(l, g, g_detect);
     if (threshold)
         *threshold = lathe_limiter_peaks_threshold(l);
-    for (uint64_t at = 0; at < x->fmt.frames; at += BLOCK) {
-        uint32_t n = x->fmt.frames - at < BLOCK ? (uint32_t)(x->fmt.frames - at) : BLOCK;
-        const float *in[8];
-        float *out[8];
-        lathe_limiter_peaks pk = { .given = given };
-        for (uint32_t ch = 0; ch < x->fmt.channels; ch++) {
-            in[ch] = x->ch[ch] + at;
-            out[ch] = r.y.ch[ch] + at;
-        }
-        for (int k = 0; v && k < lathe_limiter_peak_channels(l); k++)
-            pk.v[k] = v[k] + at;
-        if (half) {
-            lathe_limiter_front_peaks(l, in, n, 0, v ? &pk : NULL);
-            lathe_limiter_back(l, 0, out, NULL);
-        } else {
-            lathe_limiter_process_peaks(l, in, out, n, NULL, v ? &pk : NULL);
-        }
-    }
+    lathe_limiter_peaks pk = { .given = given };
+    for (int k = 0; v && k < lathe_limiter_peak_channels(l); k++)
+        pk.v[k] = v[k];
+    lt_limit_blocks(l, x, &r.y, BLOCK, v ? &pk : NULL, half);
     lathe_limiter_stats(l, &r.gr_max, &r.gr_avg);
     lathe_limiter_free(l);
     return r;
