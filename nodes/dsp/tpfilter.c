@@ -183,54 +183,55 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
 typedef float v2f __attribute__((vector_size(8)));
 
-/* Midpoints m[s] = sum hb[k] (x[s + K - 1 - k] + x[s + K + k]) for s < S. Four vectors of eight
- * are summed side by side: one accumulator would wait on the previous add at every tap. Every
- * lane adds its taps in the same order whichever path computes it (four vectors, one, or the
- * scalar tail), so a value never depends on where in a call it falls. */
-static inline __attribute__((always_inline)) void midpoints_store(const float *restrict w,
-                                                                 uint32_t s, const v8f *acc,
-                                                                 float *restrict z)
+/* Midpoints m[s] = sum hb[k] (x[s + K - 1 - k] + x[s + K + k]) for s < S, 32 at a time: four
+ * vectors of eight summed side by side (one accumulator would wait on the previous add at every
+ * tap), each lane adding its taps in the same order, so a value never depends on where in a
+ * call it falls. midpoints32: the 32 whose windows start at w[0 .. 31]. */
+static inline __attribute__((always_inline)) void midpoints32(const float *restrict hb,
+                                                              const float *restrict w, v8f *acc)
 {
-    for (uint32_t i = 0; i < 8; i++) {
-        z[2 * (s + i)] = w[s + i + HB_K - 1];
-        z[2 * (s + i) + 1] = (*acc)[i];
+    for (uint32_t j = 0; j < 4; j++)
+        acc[j] = (v8f){0};
+    for (uint32_t k = 0; k < HB_K; k++) {
+        for (uint32_t j = 0; j < 4; j++) {
+            v8f a, b;
+            memcpy(&a, w + 8 * j + HB_K - 1 - k, sizeof a);
+            memcpy(&b, w + 8 * j + HB_K + k, sizeof b);
+            acc[j] += hb[k] * (a + b);
+        }
     }
 }
 
+/* The 2x signal: each sample, then the midpoint after it (n <= 32 of them from s). */
+static inline __attribute__((always_inline)) void midpoints_store(const float *restrict w,
+                                                                 uint32_t s, const v8f *acc,
+                                                                 uint32_t n, float *restrict z)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        z[2 * (s + i)] = w[s + i + HB_K - 1];
+        z[2 * (s + i) + 1] = acc[i / 8][i % 8];
+    }
+}
+
+/* A tail of fewer than 32 goes through the same four vectors from a zero-padded copy of its
+ * window: a lone accumulator made a short run (the limiter's detector computes runs of a few
+ * groups) cost as much per eight midpoints, or per one, as the kernel does per 32. */
 LATHE_HOT_CLONES static void midpoints(const float *restrict hb, const float *restrict w,
                                        uint32_t S, float *restrict z)
 {
     uint32_t s = 0;
+    v8f acc[4];
     for (; s + 32 <= S; s += 32) {
-        v8f acc[4] = {{0}, {0}, {0}, {0}};
-        for (uint32_t k = 0; k < HB_K; k++) {
-            for (uint32_t j = 0; j < 4; j++) {
-                v8f a, b;
-                memcpy(&a, w + s + 8 * j + HB_K - 1 - k, sizeof a);
-                memcpy(&b, w + s + 8 * j + HB_K + k, sizeof b);
-                acc[j] += hb[k] * (a + b);
-            }
-        }
-        for (uint32_t j = 0; j < 4; j++)
-            midpoints_store(w, s + 8 * j, &acc[j], z);
+        midpoints32(hb, w + s, acc);
+        midpoints_store(w, s, acc, 32, z);
     }
-    for (; s + 8 <= S; s += 8) {
-        v8f acc = {0};
-        for (uint32_t k = 0; k < HB_K; k++) {
-            v8f a, b;
-            memcpy(&a, w + s + HB_K - 1 - k, sizeof a);
-            memcpy(&b, w + s + HB_K + k, sizeof b);
-            acc += hb[k] * (a + b);
-        }
-        midpoints_store(w, s, &acc, z);
-    }
-    for (; s < S; s++) {
-        float acc = 0.0f;
-        for (uint32_t k = 0; k < HB_K; k++)
-            acc += hb[k] * (w[s + HB_K - 1 - k] + w[s + HB_K + k]);
-        z[2 * s] = w[s + HB_K - 1];
-        z[2 * s + 1] = acc;
-    }
+    if (s == S)
+        return;
+    float pad[2 * HB_K + 32] = {0};
+    const uint32_t left = S - s;
+    memcpy(pad, w + s, (left + 2 * HB_K - 1) * sizeof(float));
+    midpoints32(hb, pad, acc);
+    midpoints_store(w, s, acc, left, z);
 }
 
 void lathe_tpfilter_stage1(lathe_tpfilter *f, const float *w, uint32_t n)
