@@ -28,15 +28,15 @@ void lathe_gaincomp_fini(lathe_gaincomp *g, const lathe_dsp_alloc *a)
 
 void lathe_gaincomp_reset(lathe_gaincomp *g)
 {
-    g->held.head = g->held.n = 0;
-    g->bridged.head = g->bridged.n = 0;
+    lathe_slidemin_reset(&g->held);
+    if (g->bridged.win)
+        lathe_slidemin_reset(&g->bridged);
     for (uint32_t i = 0; i < g->len; i++)
         g->box[i] = 1.0;
     g->box_sum = g->len;
     g->box_pos = g->since_sum = 0;
     g->ones = g->len;
     g->env = g->slow = 1.0;
-    g->t = 0;
 }
 
 /* Unity is landed on exactly, so the pass-through is bit-exact again after a release. */
@@ -49,10 +49,10 @@ static inline double snap_unity(double e)
 static void gaincomp_step(lathe_gaincomp *g, const lathe_release *r, const double *req,
                           const double *req_bridge, double *out, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++, g->t++) {
-        double held = lathe_slidemin_push(&g->held, g->t, req[i]);
-        if (g->bridged.t) { /* the bridged minimum, its share by the depth (limiter.c) */
-            double b = lathe_slidemin_push(&g->bridged, g->t, req_bridge[i]);
+    for (uint32_t i = 0; i < n; i++) {
+        double held = lathe_slidemin_push(&g->held, req[i]);
+        if (g->bridged.win) { /* the bridged minimum, its share by the depth (limiter.c) */
+            double b = lathe_slidemin_push(&g->bridged, req_bridge[i]);
             b = b < held ? b : held;
             double w = (b - g->bridge_none) / (g->bridge_full - g->bridge_none);
             held += (b - held) * (w >= 1.0 ? 1.0 : w <= 0.0 ? 0.0 : w);
@@ -93,10 +93,9 @@ static void gaincomp_idle(lathe_gaincomp *g, const lathe_release *r, double *out
     for (uint32_t i = 0; i < n; i++)
         out[i] = o < 1.0 ? o : 1.0;
     (void)r; /* both envelopes rest at unity */
-    g->t += n;
-    lathe_slidemin_rest(&g->held, g->t);
-    if (g->bridged.t)
-        lathe_slidemin_rest(&g->bridged, g->t);
+    lathe_slidemin_rest(&g->held);
+    if (g->bridged.win)
+        lathe_slidemin_rest(&g->bridged);
     g->box_pos = (uint32_t)((g->box_pos + (uint64_t)n) % g->len);
     g->since_sum = (uint32_t)((g->since_sum + (uint64_t)n) % g->len);
     g->ones += n;
@@ -110,7 +109,7 @@ void lathe_gaincomp_run(lathe_gaincomp *g, const lathe_release *r, const double 
         req_bridge = req;
     int unity = g->env == 1.0 && g->slow == 1.0 && g->ones >= g->len &&
                 g->box_sum == (double)g->len && lathe_slidemin_at_unity(&g->held) &&
-                (!g->bridged.t || lathe_slidemin_at_unity(&g->bridged));
+                (!g->bridged.win || lathe_slidemin_at_unity(&g->bridged));
     for (uint32_t i = 0; unity && i < n; i++)
         unity = req[i] == 1.0 && req_bridge[i] == 1.0;
     if (unity)

@@ -20,7 +20,6 @@ typedef struct lathe_gaincomp {
     uint64_t ones;             /* frames since the gain was last below 1 */
     double box_sum, inv_len;
     double env, slow;          /* released envelope (fast one when two-stage), slow envelope */
-    uint64_t t;
 } lathe_gaincomp;
 
 typedef struct lathe_release {

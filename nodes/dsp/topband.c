@@ -71,7 +71,7 @@ void lathe_topband_reset(lathe_topband *t)
     memset(t->z, 0, sizeof t->z);
     lathe_decim8_init(&t->dec, t->channels, 1);
     t->held_max = t->peak = 0.0;
-    t->held.head = t->held.n = 0;
+    lathe_slidemin_reset(&t->held);
 }
 
 /* [rt] A group is complete, its values in y: its envelope into the window. */
@@ -85,7 +85,7 @@ static void group_done(lathe_topband *t, const double *y)
     }
     e *= SAMPLING_MARGIN;
     t->peak = e > t->peak ? e : t->peak;
-    t->held_max = -lathe_slidemin_push(&t->held, t->dec.t / GROUP, -e);
+    t->held_max = -lathe_slidemin_push(&t->held, -e);
 }
 
 void lathe_topband_process(lathe_topband *t, const float *const *ch, uint32_t n, float *bound)
