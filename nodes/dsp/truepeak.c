@@ -187,27 +187,42 @@ static void sample_peak(lathe_truepeak *t, uint32_t c, const float *x, uint32_t 
         t->sample_max[c] = m;
 }
 
+/* The chunk's blocks whose first bound (the equivalent filter's absolute tap sum times the
+ * block's largest |x|) leaves them below the running maximum need nothing; stage 1 runs once over
+ * each run of the others (a 64-interval block alone needs 73 midpoints, a run of eight 521),
+ * then each block of the run is bounded again by its 2x samples or computed. */
 static void add_channel(lathe_truepeak *t, uint32_t c, const float *x, uint32_t n)
 {
-    const uint32_t L = t->taps, F = t->factor;
+    const uint32_t L = t->taps, F = t->factor, blocks = (n + SKIP_BLOCK - 1) / SKIP_BLOCK;
     float *b = push(t, c, x, n);
     int64_t first = (int64_t)t->fed - L / 2;
+    uint8_t need[CHUNK / SKIP_BLOCK];
     sample_peak(t, c, x, n);
-    for (uint32_t q0 = 0; q0 < n; q0 += SKIP_BLOCK) {
-        uint32_t cnt = n - q0 < SKIP_BLOCK ? n - q0 : SKIP_BLOCK;
-        /* intervals q0-1 .. q0+cnt-1 read b[q0 .. q0+cnt+L-1]; the sample after them is the
-         * first point of the next interval */
-        double limit = t->ch_max[c] * REFINE_FRAC;
-        float next = b[L / 2 + q0 + cnt];
-        if ((double)absmax(b + q0, cnt + L) * t->l1max * BOUND_SLACK <= limit)
+    /* intervals q0-1 .. q0+cnt-1 read b[q0 .. q0+cnt+L-1] */
+    for (uint32_t k = 0; k < blocks; k++) {
+        uint32_t q0 = k * SKIP_BLOCK, cnt = n - q0 < SKIP_BLOCK ? n - q0 : SKIP_BLOCK;
+        need[k] = (double)absmax(b + q0, cnt + L) * t->l1max * BOUND_SLACK >
+                  t->ch_max[c] * REFINE_FRAC;
+    }
+    for (uint32_t ka = 0, kb; ka < blocks; ka = kb) {
+        for (kb = ka + 1; kb < blocks && need[kb] == need[ka]; kb++)
+            ;
+        if (!need[ka])
             continue;
-        lathe_tpfilter_stage1(t->f, b + q0, cnt + 1);
-        if (lathe_tpfilter_stage2_bound(t->f, 0, cnt + 1) * BOUND_SLACK <= limit &&
-            (double)fabsf(next) <= limit)
-            continue;
-        lathe_tpfilter_points(t->f, 0, cnt + 1, t->y + (size_t)q0 * F);
-        t->y[(size_t)(q0 + cnt + 1) * F] = next;
-        update_max(t, c, t->y + (size_t)q0 * F, cnt, first + q0);
+        const uint32_t qa = ka * SKIP_BLOCK, qb = kb * SKIP_BLOCK < n ? kb * SKIP_BLOCK : n;
+        lathe_tpfilter_stage1(t->f, b + qa, qb - qa + 1);
+        for (uint32_t q0 = qa; q0 < qb; q0 += SKIP_BLOCK) {
+            uint32_t cnt = qb - q0 < SKIP_BLOCK ? qb - q0 : SKIP_BLOCK;
+            /* the sample after the block's intervals is the first point of the next */
+            double limit = t->ch_max[c] * REFINE_FRAC;
+            float next = b[L / 2 + q0 + cnt];
+            if (lathe_tpfilter_stage2_bound(t->f, q0 - qa, cnt + 1) * BOUND_SLACK <= limit &&
+                (double)fabsf(next) <= limit)
+                continue;
+            lathe_tpfilter_points(t->f, q0 - qa, cnt + 1, t->y + (size_t)q0 * F);
+            t->y[(size_t)(q0 + cnt + 1) * F] = next;
+            update_max(t, c, t->y + (size_t)q0 * F, cnt, first + q0);
+        }
     }
     shift(t, b, n);
 }
