@@ -32,6 +32,7 @@ extern "C" {
  * business (the resample node hands them to libsamplerate). */
 #define LATHE_POLYPHASE_MAX_L 1024
 #define LATHE_POLYPHASE_MAX_TABLE (1u << 21)
+#define LATHE_POLYPHASE_FFT_HOLD 512
 
 enum {
     LATHE_POLYPHASE_DOUBLE = 0, /* double coefficients, history and accumulators (default) */
@@ -45,6 +46,7 @@ typedef struct lathe_polyphase_config {
     double passband_hz;         /* 0: 20000/22050 of the lower Nyquist */
     double stopband_db;         /* 0: 145 (design target; >= 140 dB measured) */
     int precision;              /* LATHE_POLYPHASE_DOUBLE or _FLOAT */
+    int direct;                 /* 1: a dot product per output at integer ratios too (tests) */
     const lathe_dsp_alloc *alloc; /* NULL: malloc/free (kernel.h) */
 } lathe_polyphase_config;
 
@@ -82,7 +84,10 @@ void lathe_polyphase_free(lathe_polyphase *r); /* NULL is a no-op */
 void lathe_polyphase_reset(lathe_polyphase *r);
 
 /* [rt] Consumes n_in (<= max_in_frames) planar frames and writes the output frames they
- * complete into out (each with room for lathe_polyphase_max_out(r, n_in)); returns how many. */
+ * complete into out (each with room for lathe_polyphase_max_out(r, n_in)); returns how many.
+ * Integer ratios in double (x2, x4: M = 1) convolve each phase by FFT in partitions of
+ * LATHE_POLYPHASE_FFT_HOLD input frames, which hold that many frames back: the stream's tail
+ * comes out as silence is fed after it (the engine's flush). The latency is the plan's. */
 uint32_t lathe_polyphase_process(lathe_polyphase *r, const float *const *in, uint32_t n_in,
                                  float *const *out);
 

@@ -2,8 +2,9 @@
  * synthetic stereo noise, in memory (no file I/O, so it isolates the resampler itself).
  *
  * Not a test (no test_ prefix). Build and run from the repository root:
- *   cc -O3 -std=c11 -D_POSIX_C_SOURCE=200809L -Inodes/dsp tests/bench/bench_polyphase.c \
- *      nodes/dsp/polyphase.c -lsamplerate -lm -o /tmp/bench_polyphase && /tmp/bench_polyphase
+ *   cc -O3 -std=c11 -D_POSIX_C_SOURCE=200809L -Inodes -Inodes/dsp tests/bench/bench_polyphase.c \
+ *      nodes/dsp/polyphase.c nodes/dsp/fftconv.c nodes/dsp/fftw_safe.c -lsamplerate \
+ *      -lfftw3_threads -lfftw3 -lpthread -lm -o /tmp/bench_polyphase && /tmp/bench_polyphase
  * Optional arguments: seconds (default 240). tests/bench/bench_resample.sh does this for you. */
 #include "dsp/polyphase.h"
 
@@ -21,10 +22,12 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static double time_polyphase(const float *const *x, size_t n, uint32_t fi, uint32_t fo, int prec)
+static double time_polyphase(const float *const *x, size_t n, uint32_t fi, uint32_t fo, int prec,
+                             int direct)
 {
     lathe_polyphase_config c = lathe_polyphase_config_default(fi, fo, 2, BLOCK);
     c.precision = prec;
+    c.direct = direct;
     lathe_polyphase *r;
     if (lathe_polyphase_new(&c, &r) != 0)
         return -1.0;
@@ -93,12 +96,14 @@ int main(int argc, char **argv)
             ch[1][i] = 0.5f * ch[0][i];
         }
         const float *const x[2] = { ch[0], ch[1] };
-        double td = time_polyphase(x, n, fi, fo, LATHE_POLYPHASE_DOUBLE);
-        double tf = time_polyphase(x, n, fi, fo, LATHE_POLYPHASE_FLOAT);
+        double td = time_polyphase(x, n, fi, fo, LATHE_POLYPHASE_DOUBLE, 0);
+        double tdd = fo % fi == 0 ? time_polyphase(x, n, fi, fo, LATHE_POLYPHASE_DOUBLE, 1)
+                                   : td; /* integer ratios: FFT unless direct */
+        double tf = time_polyphase(x, n, fi, fo, LATHE_POLYPHASE_FLOAT, 0);
         double ts = time_src(x, n, fi, fo);
-        printf("%u->%u, %.0f s stereo: polyphase double %.2f s (%.1f Mframes/s), float %.2f s, "
-               "libsamplerate best %.2f s (%.1fx slower than polyphase double)\n",
-               fi, fo, seconds, td, (double)n / td / 1e6, tf, ts, ts / td);
+        printf("%u->%u, %.0f s stereo: polyphase double %.2f s (%.1f Mframes/s; dot products "
+               "%.2f s), float %.2f s, libsamplerate best %.2f s (%.1fx slower than polyphase "
+               "double)\n", fi, fo, seconds, td, (double)n / td / 1e6, tdd, tf, ts, ts / td);
         free(ch[0]);
         free(ch[1]);
     }

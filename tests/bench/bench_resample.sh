@@ -61,7 +61,9 @@ EOF
 done
 
 echo "kernel only (in memory):"
-if cc -O3 -std=c11 -D_POSIX_C_SOURCE=200809L -I"$SRC/nodes/dsp" "$SRC/tests/bench/bench_polyphase.c" \
-    "$SRC/nodes/dsp/polyphase.c" -lsamplerate -lm -o "$TMP/bench_polyphase"; then
+if cc -O3 -std=c11 -D_POSIX_C_SOURCE=200809L -I"$SRC/nodes" -I"$SRC/nodes/dsp" \
+    "$SRC/tests/bench/bench_polyphase.c" \
+    "$SRC/nodes/dsp/polyphase.c" "$SRC/nodes/dsp/fftconv.c" "$SRC/nodes/dsp/fftw_safe.c" \
+    -lsamplerate -lfftw3_threads -lfftw3 -lpthread -lm -o "$TMP/bench_polyphase"; then
     "$TMP/bench_polyphase" "$SECS"
 fi
