@@ -173,13 +173,13 @@ int lathe_cache_get_output_record(lathe_cache *c, const char *abs_path, lathe_ke
 
 /* ---- Source keys, memoised ------------------------------------------------------------------- */
 
-/* lathe_key_file() remembered per (dev, inode, size, mtime_ns): an unchanged file is not read
- * again. Files modified within the last 2 s are hashed but not memoised (a coarse mtime could
- * hide a second write in the same tick). Return codes as lathe_key_file(). */
+/* lathe_key_file() remembered per (path, dev, inode, size, mtime, ctime): an unchanged file is
+ * not read again. The change time is the kernel's, set on every write, rename or chmod and
+ * never by hand (touch -d and utimensat put back the mtime only), so an edit whose size and
+ * mtime were restored is still read. Files changed within the last 2 s are hashed but not
+ * memoised (a coarse clock could hide a second change in the same tick). Return codes as
+ * lathe_key_file(). */
 int lathe_cache_file_key(lathe_cache *c, const char *path, lathe_key *out);
-/* The same, but the file is read whatever the memo holds (a check of the bytes themselves), and
- * the memo refreshed: later look-ups of the unchanged file in this run or the next are free. */
-int lathe_cache_file_key_read(lathe_cache *c, const char *path, lathe_key *out);
 
 /* ---- Stats, eviction, maintenance ------------------------------------------------------------ */
 

@@ -96,6 +96,7 @@ static lathe_key memo_key(const char *path, const lathe_file_id *id)
     lathe_key_builder_add_u64(&b, id->ino);
     lathe_key_builder_add_u64(&b, id->size);
     lathe_key_builder_add_i64(&b, id->mtime_ns);
+    lathe_key_builder_add_i64(&b, id->ctime_ns);
     return lathe_key_builder_finish(&b);
 }
 
@@ -114,8 +115,9 @@ static int key_and_memo(lathe_cache *c, const char *path, lathe_key *out)
     int rc = lathe_key_file(path, out, &id);
     if (rc != LATHE_CACHE_OK)
         return rc;
-    /* A file written within the last ticks could change again without its mtime moving. */
-    if (now_ns() - id.mtime_ns >= MEMO_MIN_AGE_NS) {
+    /* A file changed within the last ticks could change again without its times moving. */
+    int64_t changed = id.ctime_ns > id.mtime_ns ? id.ctime_ns : id.mtime_ns;
+    if (now_ns() - changed >= MEMO_MIN_AGE_NS) {
         lathe_cache_put_le64(rec, out->lo);
         lathe_cache_put_le64(rec + 8, out->hi);
         lathe_cache_small_put(c, LATHE_CACHE_KIND_FILEKEY, memo_key(path, &id), rec, sizeof rec);
@@ -125,12 +127,10 @@ static int key_and_memo(lathe_cache *c, const char *path, lathe_key *out)
 
 int lathe_cache_file_key(lathe_cache *c, const char *path, lathe_key *out)
 {
-    struct stat sb;
+    lathe_file_id id;
     unsigned char rec[16];
     size_t len;
-    if (stat(path, &sb) == 0) {
-        lathe_file_id id = { (uint64_t)sb.st_dev, (uint64_t)sb.st_ino, (uint64_t)sb.st_size,
-                             (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec };
+    if (lathe_file_id_of(path, &id) == LATHE_CACHE_OK) {
         if (lathe_cache_small_get(c, LATHE_CACHE_KIND_FILEKEY, memo_key(path, &id), rec,
                                   sizeof rec, &len) == LATHE_CACHE_OK && len == sizeof rec) {
             out->lo = lathe_cache_get_le64(rec);
@@ -141,7 +141,3 @@ int lathe_cache_file_key(lathe_cache *c, const char *path, lathe_key *out)
     return key_and_memo(c, path, out);
 }
 
-int lathe_cache_file_key_read(lathe_cache *c, const char *path, lathe_key *out)
-{
-    return key_and_memo(c, path, out);
-}

@@ -160,6 +160,16 @@ static void file_id_from_stat(const struct stat *sb, lathe_file_id *id)
     id->ino = (uint64_t)sb->st_ino;
     id->size = (uint64_t)sb->st_size;
     id->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + (int64_t)sb->st_mtim.tv_nsec;
+    id->ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000 + (int64_t)sb->st_ctim.tv_nsec;
+}
+
+int lathe_file_id_of(const char *path, lathe_file_id *id)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return LATHE_CACHE_ERR_IO;
+    file_id_from_stat(&sb, id);
+    return LATHE_CACHE_OK;
 }
 
 /* Hashes fd to the end; LATHE_CACHE_OK or LATHE_CACHE_ERR_IO / LATHE_CACHE_ERR_NOMEM. */
@@ -199,7 +209,9 @@ int lathe_key_file(const char *path, lathe_key *out, lathe_file_id *id)
     /* A file rewritten while we read it has no well-defined key. */
     if (rc == LATHE_CACHE_OK && (before.st_size != after.st_size ||
                            before.st_mtim.tv_sec != after.st_mtim.tv_sec ||
-                           before.st_mtim.tv_nsec != after.st_mtim.tv_nsec)) {
+                           before.st_mtim.tv_nsec != after.st_mtim.tv_nsec ||
+                           before.st_ctim.tv_sec != after.st_ctim.tv_sec ||
+                           before.st_ctim.tv_nsec != after.st_ctim.tv_nsec)) {
         errno = EAGAIN;
         rc = LATHE_CACHE_ERR_IO;
     }

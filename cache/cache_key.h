@@ -49,7 +49,7 @@ typedef struct lathe_key_builder {
 /* Identity of a file on disk at the time it was hashed, for memoising file keys. */
 typedef struct lathe_file_id {
     uint64_t dev, ino, size;
-    int64_t mtime_ns;
+    int64_t mtime_ns, ctime_ns; /* ctime: set by the kernel on every change, never by hand */
 } lathe_file_id;
 
 /* ---- Building keys ------------------------------------------------------------------------- */
@@ -83,6 +83,8 @@ int lathe_key_equal(lathe_key a, lathe_key b);
  * LATHE_CACHE_ERR_IO (errno tells why; EAGAIN when the file changed while it was being read). The
  * caller adds decode settings by feeding this key into a builder together with them. */
 int lathe_key_file(const char *path, lathe_key *out, lathe_file_id *id);
+/* [main] The file's identity now (stat); LATHE_CACHE_OK or LATHE_CACHE_ERR_IO. */
+int lathe_file_id_of(const char *path, lathe_file_id *id);
 
 #ifdef __cplusplus
 }

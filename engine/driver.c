@@ -315,8 +315,9 @@ static int output_up_to_date(lathe_cache *cache, graph_sink *s)
         return 0;
     if (!lathe_key_equal(key, s->key) || size != (uint64_t)st.st_size || mtime != mtime_ns(&st))
         return 0;
-    /* Size and mtime can be put back by hand after an edit; the bytes cannot (a hash at
-     * several GB/s costs little beside a render). */
+    /* Size and mtime can be put back by hand after an edit; the bytes cannot, nor the change
+     * time the file-key memo is kept under (cache.h): the file is read once after it settles,
+     * then left unread while nothing touches it. */
     return lathe_output_noted_intact(cache, s->key, abs) != 0;
 }
 

@@ -128,7 +128,7 @@ int lathe_output_noted_intact(lathe_cache *cache, lathe_key key, const char *abs
     int n = read_note(cache, key, files);
     for (int i = 0; i < n; i++)
         if (strcmp(files[i].path, abs_path) == 0)
-            return lathe_cache_file_key_read(cache, abs_path, &now) == LATHE_OK &&
+            return lathe_cache_file_key(cache, abs_path, &now) == LATHE_OK &&
                    lathe_key_equal(now, files[i].hash);
     return -1;
 }

@@ -139,20 +139,29 @@ static void test_file_keys(const char *tmp, lathe_cache *c)
     CHECK(id.size == n, "file id size %llu", (unsigned long long)id.size);
     CHECK(lathe_key_file("/nonexistent/lathe", &k, NULL) == LATHE_CACHE_ERR_IO, "missing file: IO error");
 
-    /* Memo: an old file is hashed once, then recognised by (dev, inode, size, mtime). */
-    set_mtime(p, time(NULL) - 100);
+    /* Memo: a file settled for 2 s is hashed once and its key kept under (path, dev, inode,
+     * size, mtime, ctime); an edit whose size and mtime are put back moves the ctime, so it is
+     * read again, not answered from the memo. */
+    const char *dir = lathe_cache_dir(c);
+    uint64_t before, after, bytes;
+    struct timespec settle = { 2, 200000000 };
+    nanosleep(&settle, NULL);
     lathe_key m1, m2, m3;
+    lathe_cache_scan(dir, &before, &bytes);
     CHECK(lathe_cache_file_key(c, p, &m1) == LATHE_CACHE_OK && lathe_key_equal(m1, k), "memo cold");
-    data[0] ^= 1; /* same size, mtime put back: only the memo can still answer the old key */
+    lathe_cache_scan(dir, &after, &bytes);
+    CHECK(after == before + 1, "a settled file's key is kept (%llu -> %llu entries)",
+          (unsigned long long)before, (unsigned long long)after);
+    CHECK(lathe_cache_file_key(c, p, &m2) == LATHE_CACHE_OK && lathe_key_equal(m2, k), "memo hit");
+    data[0] ^= 1; /* same size, mtime put back */
     struct stat sb;
     stat(p, &sb);
     write_file(p, data, n);
     struct timespec ts[2] = { sb.st_mtim, sb.st_mtim };
     utimensat(AT_FDCWD, p, ts, 0);
-    CHECK(lathe_cache_file_key(c, p, &m2) == LATHE_CACHE_OK && lathe_key_equal(m2, k), "memo hit");
-    set_mtime(p, time(NULL) - 50);
-    CHECK(lathe_cache_file_key(c, p, &m3) == LATHE_CACHE_OK && !lathe_key_equal(m3, k),
-          "changed mtime: rehashed");
+    XXH128_hash_t edited = XXH3_128bits(data, n);
+    CHECK(lathe_cache_file_key(c, p, &m3) == LATHE_CACHE_OK && m3.lo == edited.low64 &&
+              m3.hi == edited.high64, "edited, size and mtime put back: read again");
     /* A freshly written file is not memoised: a second same-size write in the same tick must
      * still be seen. */
     snprintf(p, sizeof p, "%s/fresh.bin", tmp);
