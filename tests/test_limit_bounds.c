@@ -18,6 +18,7 @@
 #include <string.h>
 
 #define BLOCK 1000 /* not a multiple of the limiter's chunk */
+static const double PI = 3.14159265358979323846;
 
 typedef struct setup {
     uint32_t rate;
@@ -284,8 +285,69 @@ static void weights_contract(void)
     lathe_tpfilter_free(f);
 }
 
+/* The detector's threshold contract (tpdetect.h) where its short interpolator reads above the
+ * main one: every frame whose exact reading is above the threshold is read exactly, every other
+ * at or below it. Events of 12 samples signed like the short filter's taps at the midpoint (a
+ * Hann-windowed sinc over +-6 samples, as libebur128's) make it read well above their level
+ * while the main filter's 2x samples stay near it; then two tones near Nyquist, their level
+ * moving, where the refinement and the short filter's images read between and above the 2x
+ * samples. Both are what exact_run's bounds after stage 1 must cover. (Its two terms overlap
+ * here: leaving out either alone passes, both fails, as does half the 2x bound.) */
+static void threshold_contract(void)
+{
+    static const uint32_t rates[] = { 44100, 48000 };
+    const uint32_t n = 40000;
+    float *x = calloc(n, sizeof(float)), *e = calloc(n, sizeof(float));
+    float *t = calloc(n, sizeof(float));
+    int bad = 0, above = 0;
+    for (size_t r = 0; r < 2; r++) {
+        uint64_t rs = 7 + r;
+        for (uint32_t i = 0; i < n; i++)
+            x[i] = 0.02f * (float)tu_rand(&rs);
+        for (uint32_t i = n / 2; i < n; i++) { /* then tones near Nyquist, their level moving */
+            double a = 0.3 + 0.2 * sin(2.0 * PI * i / 3000.0);
+            x[i] += (float)(a * (sin(PI * 0.98 * i + 0.3) + 0.5 * sin(PI * 0.9 * i)));
+        }
+        for (uint32_t q = 300; q + 300 < n / 2; q += 500) {
+            float level = 0.3f + 0.4f * (float)fabs(tu_rand(&rs));
+            for (int k = 0; k < 12; k++) {
+                double tau = 0.5 - (k - 5), h = sin(PI * tau) / (PI * tau) *
+                                                (0.5 + 0.5 * cos(PI * tau / 6.0));
+                x[q + k - 5] = h < 0.0 ? -level : level;
+            }
+        }
+        const float *xs[1] = {x};
+        for (double thr = 0.35; thr < 1.2; thr += 0.05) {
+            lathe_tpdetect *de, *dt;
+            if (lathe_tpdetect_new(rates[r], 1, NULL, &de) != 0 ||
+                lathe_tpdetect_new(rates[r], 1, NULL, &dt) != 0) {
+                CHECK(0, "detectors");
+                return;
+            }
+            lathe_tpdetect_set_threshold(dt, (float)thr);
+            for (uint32_t i = 0; i < n; i += BLOCK) {
+                const float *b[1] = {xs[0] + i};
+                uint32_t m = n - i < BLOCK ? n - i : BLOCK;
+                lathe_tpdetect_process(de, b, m, e + i);
+                lathe_tpdetect_process(dt, b, m, t + i);
+            }
+            for (uint32_t i = 0; i < n; i++) {
+                above += e[i] > (float)thr;
+                bad += e[i] > (float)thr ? t[i] != e[i] : t[i] > (float)thr;
+            }
+            lathe_tpdetect_free(de);
+            lathe_tpdetect_free(dt);
+        }
+    }
+    CHECK(bad == 0, "threshold contract: %d frames read wrong", bad);
+    CHECK(above > 1000, "frames above the thresholds: %d", above);
+    printf("threshold contract: %d frames above the thresholds read exactly\n", above);
+    free(x), free(e), free(t);
+}
+
 int main(void)
 {
+    threshold_contract();
     weights_contract();
     across();
     edges();

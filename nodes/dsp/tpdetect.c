@@ -34,6 +34,9 @@ struct lathe_tpdetect {
     float *hist[MAX_CH];      /* taps + 2 + CHUNK */
     float *y;                 /* (CHUNK + 2) * factor */
     float thr;                /* lathe_tpdetect_set_threshold()'s; 0 off */
+    double short_dev;         /* largest sum |short - main| over the short filter's points */
+    double short_gain;        /* largest sum |short tap| over its points */
+    float gmax[(CHUNK + GROUP - 1) / GROUP]; /* each group's largest |x| over its support */
     uint32_t xlim_bits;       /* |x| bit pattern at or below which a group is skipped; 0 off */
     float mlim;               /* frame maximum at or below which no refinement can pass the
                                * threshold: the frame reports it unrefined; 0 off */
@@ -55,6 +58,40 @@ static void design_short(lathe_tpdetect *d, uint32_t rate)
             d->hs[k * SHORT_LANES + p] = (float)(sin(pi * tau) / (pi * tau) * w);
         }
     }
+}
+
+/* Largest sum of |taps| over the phases of the short filter hs[k * F + p]. */
+static double abs_gain(const float *h, uint32_t F, uint32_t L)
+{
+    double b = 0.0;
+    for (uint32_t p = 0; p < F; p++) {
+        double s = 0.0;
+        for (uint32_t k = 0; k < L; k++)
+            s += fabs((double)h[k * F + p]);
+        b = fmax(b, s);
+    }
+    return b;
+}
+
+/* How far the short interpolator's points can stray from the main one's at the same instants,
+ * per unit of the largest |x| they read: the largest sum over the main filter's taps of |short
+ * tap - main tap| (the short point p/4 is the main point p F/4). A short point is then at most
+ * the main point plus this times max |x|. */
+static double short_deviation(const lathe_tpdetect *d)
+{
+    const uint32_t L = d->taps, F = d->factor;
+    const float *h = lathe_tpfilter_composite(d->f);
+    double worst = 0.0;
+    for (uint32_t p = 1; p < d->short_factor; p++) {
+        double s = 0.0;
+        for (uint32_t t = 0; t < L; t++) { /* short tap k reads main tap t = k + L/2 - 6 */
+            int k = (int)t - (int)(L / 2) + 6;
+            double hs = k >= 0 && k < SHORT_TAPS ? (double)d->hs[k * SHORT_LANES + p] : 0.0;
+            s += fabs(hs - (double)h[t * F + p * F / SHORT_LANES]);
+        }
+        worst = fmax(worst, s);
+    }
+    return worst;
 }
 
 int lathe_tpdetect_new(uint32_t rate, uint32_t channels, const lathe_dsp_alloc *al,
@@ -82,6 +119,8 @@ int lathe_tpdetect_new(uint32_t rate, uint32_t channels, const lathe_dsp_alloc *
         return LATHE_DSP_NOMEM;
     }
     design_short(d, rate);
+    d->short_dev = short_deviation(d);
+    d->short_gain = abs_gain(d->hs, SHORT_LANES, SHORT_TAPS);
     *out = d;
     return 0;
 }
@@ -102,19 +141,6 @@ void lathe_tpdetect_reset(lathe_tpdetect *d)
 {
     for (uint32_t c = 0; c < d->channels; c++)
         memset(d->hist[c], 0, (d->taps + 2 + CHUNK) * sizeof(float));
-}
-
-/* Largest sum of |taps| over the phases of the short filter hs[k * F + p]. */
-static double abs_gain(const float *h, uint32_t F, uint32_t L)
-{
-    double b = 0.0;
-    for (uint32_t p = 0; p < F; p++) {
-        double s = 0.0;
-        for (uint32_t k = 0; k < L; k++)
-            s += fabs((double)h[k * F + p]);
-        b = fmax(b, s);
-    }
-    return b;
 }
 
 /* Every reported value is at most K max|x| over the frame's support: an interpolated point is
@@ -320,19 +346,63 @@ static uint32_t absmax_bits(const float *restrict x, uint32_t n)
     return m;
 }
 
-/* Frames rs .. re of one channel, exactly: the main points, their refinement, the short
- * interpolator. Each interval depends only on its own taps, so a run gives the same values as
- * the whole chunk. */
+/* Frames i0 .. i0 + n: each reports the larger of its two samples (points of its own). */
+static void report_samples(const lathe_tpdetect *d, const float *b, uint32_t i0, uint32_t n,
+                           int first, float *out)
+{
+    for (uint32_t i = i0; i < i0 + n; i++) {
+        float s0 = fabsf(b[d->taps / 2 + 1 + i]), s1 = fabsf(b[d->taps / 2 + 2 + i]);
+        float s = s1 > s0 ? s1 : s0;
+        out[i] = first || s > out[i] ? s : out[i];
+    }
+}
+
+/* Frames a .. e of a run from rs whose stage 1 is done: the main points, their refinement, the
+ * short interpolator. */
+static void points_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t a, uint32_t e,
+                       int first, float *out)
+{
+    lathe_tpfilter_points(d->f, a - rs, e - a + 2, d->y);
+    fold_frames(d->y, d->factor, e - a, first, d->mlim, out + a);
+    /* reported interval j = L/2 + 1 + i; its short taps start at b[j - 5] */
+    if (d->short_factor)
+        short_peaks(b + d->taps / 2 - 4 + a, d->hs, e - a, out + a);
+}
+
+/* Frames rs .. re of one channel, exactly where they can read above the threshold: after stage
+ * 1 (the 2x signal), a group whose points are all bounded at or below it by stage 2's tap sum
+ * times the 2x samples they read (1.25 times that for a refinement; the short interpolator's
+ * points by the smaller of its own tap sum times the |x| they read and the main points plus
+ * short_dev times the group's largest |x|) reports its samples, as
+ * a group bounded before stage 1 does; the others get stage 2. Each interval depends only on
+ * its own taps, so a run gives the same values as the whole chunk. */
 static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t re, int first,
                       float *out)
 {
-    const uint32_t L = d->taps;
     /* intervals L/2 + rs .. L/2 + re + 1; interval j's taps start at b[j - L/2 + 1] */
-    lathe_tpfilter_run(d->f, b + 1 + rs, re - rs + 2, d->y);
-    fold_frames(d->y, d->factor, re - rs, first, d->mlim, out + rs);
-    /* reported interval j = L/2 + 1 + i; its short taps start at b[j - 5] */
-    if (d->short_factor)
-        short_peaks(b + L / 2 - 4 + rs, d->hs, re - rs, out + rs);
+    lathe_tpfilter_stage1(d->f, b + 1 + rs, re - rs + 2);
+    uint32_t a = rs;
+    for (uint32_t i0 = rs; d->xlim_bits && i0 < re; i0 += GROUP) { /* gmax is known */
+        uint32_t gn = re - i0 < GROUP ? re - i0 : GROUP;
+        /* frame i's points and both neighbours lie in intervals i - rs .. i - rs + 2 */
+        double z = lathe_tpfilter_stage2_bound(d->f, i0 - rs, gn + 2);
+        double bound = 1.25 * z;
+        if (d->short_factor) { /* short taps of frame i: b[L/2 - 4 + i ..] */
+            float xs;
+            uint32_t xb = absmax_bits(b + d->taps / 2 - 4 + i0, gn + SHORT_TAPS - 1);
+            memcpy(&xs, &xb, sizeof xs);
+            bound = fmax(bound, fmin(z + d->short_dev * (double)d->gmax[i0 / GROUP],
+                                     d->short_gain * (double)xs));
+        }
+        if (bound * (1.0 + 1e-4) > (double)d->thr)
+            continue;
+        if (a < i0)
+            points_run(d, b, rs, a, i0, first, out);
+        report_samples(d, b, i0, gn, first, out);
+        a = i0 + gn;
+    }
+    if (a < re)
+        points_run(d, b, rs, a, re, first, out);
 }
 
 /* Frame i (interval j = L/2 + 1 + i) depends on b[i + 1 .. i + L + 2]. A group of frames whose
@@ -362,16 +432,13 @@ static void chunk_channel(lathe_tpdetect *d, const float *b, uint32_t n, int fir
             for (uint32_t k = i0 / GROUP; k <= last; k++)
                 m = bm[k] > m ? bm[k] : m;
             below = m <= d->xlim_bits;
+            memcpy(&d->gmax[i0 / GROUP], &m, sizeof m); /* for exact_run's second bound */
         }
         if (!below)
             continue;
         if (rs < i0)
             exact_run(d, b, rs, i0, first, out);
-        for (uint32_t i = i0; i < i0 + gn; i++) {
-            float s0 = fabsf(b[L / 2 + 1 + i]), s1 = fabsf(b[L / 2 + 2 + i]);
-            float s = s1 > s0 ? s1 : s0;
-            out[i] = first || s > out[i] ? s : out[i];
-        }
+        report_samples(d, b, i0, gn, first, out);
         rs = i0 + gn;
     }
     if (rs < n)

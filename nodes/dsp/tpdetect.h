@@ -52,9 +52,10 @@ uint32_t lathe_tpdetect_group(void);
  * aside: < 1e-4 relative of the filters' gain). */
 void lathe_tpdetect_group_weights(const lathe_tpdetect *d, float *w);
 /* [main or rt: no allocation] Frames whose peak provably reads at or below `threshold` (by the
- * filters' absolute tap sums times the largest |x| their points depend on) may skip the
- * interpolation and report a value still at or below it (their larger sample); every frame that
- * can read above it is exact. For a limiter asking min(1, ceiling / peak) with threshold <=
+ * filters' absolute tap sums times the largest |x| their points depend on, or, once the 2x
+ * signal is computed, by stage 2's tap sum times the 2x samples) may skip the interpolation (or
+ * its second stage) and report a value still at or below it (their larger sample); every frame
+ * that can read above it is exact. For a limiter asking min(1, ceiling / peak) with threshold <=
  * ceiling the gains are unchanged. 0 (the default): every frame exact. */
 void lathe_tpdetect_set_threshold(lathe_tpdetect *d, float threshold);
 /* [rt] Takes n frames into the history without reporting their peaks: for a caller that knows
