@@ -62,6 +62,27 @@ static double peaks_tag(const lathe_limiter *lim, uint32_t ch, char tag[64])
     return thr;
 }
 
+/* A kept memo of the limiter's peaks that serves gain g (see peaks_memo below), NULL when none;
+ * sets the limiter's input gain (to g and the memo's detection step) and pk's `given` and
+ * `threshold`. */
+static lathe_analyze_memo *open_peaks_memo(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
+                                           uint64_t frames, lathe_limiter_peaks *pk)
+{
+    const uint32_t ch = (uint32_t)lathe_limiter_peak_channels(lim);
+    const int k0 = (int)ceil(log2((double)g));
+    char tag[64];
+    lathe_analyze_memo *m = NULL;
+    static const int steps[] = { 1, 0, 2, 3 }; /* the step a pass like this one keeps first */
+    for (int i = 0; i < 4 && !m; i++) {
+        lathe_limiter_set_input_gain(lim, g, (float)ldexp(1.0, k0 + steps[i]));
+        pk->threshold = peaks_tag(lim, ch, tag);
+        if (pk->threshold <= lathe_limiter_peaks_need(lim))
+            m = lathe_analyze_memo_open(ctx, tag, ch, frames);
+    }
+    pk->given = m != NULL;
+    return m;
+}
+
 /* The limiter's main-stage peaks of the input do not depend on the gain (limiter.h), so they
  * are kept in the cache: the next pass, or a run with a new target, reads them instead of
  * detecting. A memo serves the gains its detection threshold was set for. One is built for the
@@ -75,15 +96,8 @@ static lathe_analyze_memo *peaks_memo(lathe_analyze_ctx *ctx, lathe_limiter *lim
     const uint32_t ch = (uint32_t)lathe_limiter_peak_channels(lim);
     const int k0 = (int)ceil(log2((double)g));
     char tag[64];
-    lathe_analyze_memo *m = NULL;
-    static const int steps[] = { 1, 0, 2, 3 }; /* the step a pass like this one keeps first */
-    for (int i = 0; i < 4 && !m; i++) {
-        lathe_limiter_set_input_gain(lim, g, (float)ldexp(1.0, k0 + steps[i]));
-        pk->threshold = peaks_tag(lim, ch, tag);
-        if (pk->threshold <= lathe_limiter_peaks_need(lim))
-            m = lathe_analyze_memo_open(ctx, tag, ch, frames);
-    }
-    if ((pk->given = m != NULL))
+    lathe_analyze_memo *m = open_peaks_memo(ctx, lim, g, frames, pk);
+    if (m)
         return m;
     lathe_limiter_set_input_gain(lim, g, (float)ldexp(1.0, k0 + 1));
     peaks_tag(lim, ch, tag);
@@ -209,14 +223,18 @@ static void meter_range(lathe_bs1770 *m, float *const *x, float *const *scratch,
     lathe_bs1770_add(m, v, (uint32_t)(b - a));
 }
 
-int lathe_loudness_render_windows(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
-                                  loudness_trial *t, const lathe_lossmodel_window *w, int n,
-                                  double *loss)
+/* The windows (see lathe_loudness_render_windows); use_memo 0: the limiter detects. The main
+ * stage's detection sees every frame from the start, the frames between windows fed to it
+ * only, and each window's gains start from rest: so its peaks are the ones a whole pass keeps,
+ * and a kept memo gives them instead (the same output: limiter.h, reset_gains). */
+static int windows_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, loudness_trial *t,
+                        const lathe_lossmodel_window *w, int n, double *loss, int use_memo)
 {
     lathe_stream *st = ctx->streams[0];
     const lathe_format *f = lathe_stream_format(st);
     const uint64_t lat = lathe_limiter_latency(lim), total = w[n - 1].end + lat;
     lathe_bs1770 *m_in = NULL, *m_out = NULL;
+    lathe_analyze_memo *memo = NULL;
     int rc = LATHE_ERR_NOMEM, i = 0;
     if (lathe_bs1770_new(f->rate, f->channels, &m_in) != 0 ||
         lathe_bs1770_new(f->rate, f->channels, &m_out) != 0 ||
@@ -224,7 +242,11 @@ int lathe_loudness_render_windows(lathe_analyze_ctx *ctx, lathe_limiter *lim, fl
         lathe_bs1770_reserve(m_out, (uint64_t)n * (w[0].end - w[0].start)) != 0)
         goto done;
     rc = lathe_stream_rewind(st);
-    lathe_limiter_set_input_gain(lim, g, g);
+    if (use_memo)
+        memo = open_peaks_memo(ctx, lim, g, f->frames + lat, &t->pk);
+    if (!memo)
+        lathe_limiter_set_input_gain(lim, g, g);
+    lathe_limiter_reset(lim);
     for (uint64_t pos = 0; rc == LATHE_OK && pos < total && i < n;) {
         uint32_t len = total - pos < LOUDNESS_READ_FRAMES ? (uint32_t)(total - pos)
                                                           : LOUDNESS_READ_FRAMES;
@@ -233,25 +255,37 @@ int lathe_loudness_render_windows(lathe_analyze_ctx *ctx, lathe_limiter *lim, fl
             rc = LATHE_ERR_IO;
             break;
         }
+        if (memo && lathe_analyze_memo_read(memo, t->pk.v, len) != LATHE_OK) {
+            rc = MEMO_FAILED;
+            break;
+        }
         for (uint64_t at = pos; at < pos + len && i < n;) { /* the windows in this block */
-            uint64_t s = at > w[i].warm ? at : w[i].warm, end = w[i].end + lat;
-            uint64_t e = pos + len < end ? pos + len : end;
-            if (s >= e)
-                break;
-            if (s == w[i].warm)
-                lathe_limiter_reset(lim);
             const float *xs[LATHE_MAX_CHANNELS];
             float *ys[LATHE_MAX_CHANNELS];
             for (uint32_t c = 0; c < f->channels; c++) {
-                xs[c] = x[c] + (s - pos);
-                ys[c] = y[c] + (s - pos);
+                xs[c] = x[c] + (at - pos);
+                ys[c] = y[c] + (at - pos);
             }
-            lathe_limiter_process(lim, xs, ys, (uint32_t)(e - s), NULL);
+            uint64_t end = w[i].end + lat, e = pos + len < end ? pos + len : end;
+            if (at < w[i].warm) { /* between windows: the detection's history only */
+                e = pos + len < w[i].warm ? pos + len : w[i].warm;
+                if (!memo)
+                    lathe_limiter_feed(lim, xs, (uint32_t)(e - at));
+                at = e;
+                continue;
+            }
+            if (at == w[i].warm)
+                lathe_limiter_reset_gains(lim);
+            lathe_limiter_peaks view = t->pk;
+            for (int k = 0; memo && k < lathe_limiter_peak_channels(lim); k++)
+                view.v[k] = t->pk.v[k] + (at - pos);
+            lathe_limiter_process_peaks(lim, xs, ys, (uint32_t)(e - at), NULL,
+                                        memo ? &view : NULL);
             /* output frame k is input frame k - lat */
-            meter_range(m_in, x, t->x[1], g, f->channels, pos, s > w[i].start ? s : w[i].start,
+            meter_range(m_in, x, t->x[1], g, f->channels, pos, at > w[i].start ? at : w[i].start,
                         e < w[i].end ? e : w[i].end);
             meter_range(m_out, y, NULL, 1.0f, f->channels, pos,
-                        s > w[i].start + lat ? s : w[i].start + lat, e);
+                        at > w[i].start + lat ? at : w[i].start + lat, e);
             at = e;
             i += e == end;
         }
@@ -259,7 +293,16 @@ int lathe_loudness_render_windows(lathe_analyze_ctx *ctx, lathe_limiter *lim, fl
     }
     *loss = lathe_bs1770_integrated(m_in) - lathe_bs1770_integrated(m_out);
 done:
+    lathe_analyze_memo_close(memo);
     lathe_bs1770_free(m_in);
     lathe_bs1770_free(m_out);
     return rc;
+}
+
+int lathe_loudness_render_windows(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
+                                  loudness_trial *t, const lathe_lossmodel_window *w, int n,
+                                  double *loss)
+{
+    int rc = windows_once(ctx, lim, g, t, w, n, loss, 1);
+    return rc == MEMO_FAILED ? windows_once(ctx, lim, g, t, w, n, loss, 0) : rc;
 }

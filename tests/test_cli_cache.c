@@ -138,6 +138,23 @@ int main(void)
           "a copied script keeps its history: explain names gain_db -3 -> -4");
     CHECK(tu_run("cd %s && ! grep -q 'evicted or never stored' ex1.txt ex2.txt", dir) == 0,
           "no alarm for nodes never stored by design");
+    /* Heavy limiting on a song long enough for the loudness search's calibration windows: a new
+     * target's windows read the main stage's peaks the first run kept (loudness_pass.c), and the
+     * render equals a cold one of the new target byte for byte, as does one at -j 2. */
+    snprintf(path, sizeof path, "%s/heavy.lua", dir);
+    f = fopen(path, "w");
+    fputs("local x = mix(noise{duration_s = 24, color = 'pink', amplitude_db = -20, seed = 5},\n"
+          "              sine{freq_hz = 55, duration_s = 24, amplitude_db = -18})\n"
+          "output(x:loudness{target_lufs = tonumber(param('t', -11)), max_gr_db = 12},\n"
+          "       'h.flac', {bits = 24})\n", f);
+    fclose(f);
+    CHECK(tu_run("cd %s && %s render heavy.lua -o hv --cache hcache -q && %s render heavy.lua -o hv "
+                 "--cache hcache -q -D t=-10 --json > hv.json && %s render heavy.lua -o hc "
+                 "--no-cache -q -D t=-10 && %s render heavy.lua -o h2 --no-cache -q -D t=-10 -j 2 "
+                 "&& cmp hv/h.flac hc/h.flac && cmp hv/h.flac h2/h.flac && grep -q "
+                 "'\"peaks_remembered\": 1' hv.json", dir, bin, bin, bin, bin) == 0,
+          "heavy limiting: a new target (windows and pass reading the kept peaks) equals a cold "
+          "render byte for byte");
     CHECK(tu_run("cd %s && %s cache clear --cache cache >/dev/null && %s cache stats --cache cache | grep -q ' 0 entries'", dir, bin, bin) == 0,
           "cache clear empties it");
     tu_run("rm -rf %s", dir);

@@ -251,11 +251,12 @@ uint32_t lathe_limiter_latency(const lathe_limiter *l)
     return l->s1.latency + (l->two_stage ? l->s2.latency : 0);
 }
 
-void lathe_limiter_reset(lathe_limiter *l)
+/* detection 0: the main stage's detector and top-band bound keep their history. */
+static void reset(lathe_limiter *l, int detection)
 {
-    lathe_limiter_stage_reset(&l->s1, l->cfg.channels);
+    lathe_limiter_stage_reset(&l->s1, l->cfg.channels, detection);
     if (l->two_stage) {
-        lathe_limiter_stage_reset(&l->s2, l->cfg.channels);
+        lathe_limiter_stage_reset(&l->s2, l->cfg.channels, 1);
         for (uint32_t i = 0; i <= l->g1_mask; i++)
             l->g1_ring[i] = 1.0;
         l->g1_pos = 0;
@@ -269,6 +270,21 @@ void lathe_limiter_reset(lathe_limiter *l)
     l->unity_run = 0;
     l->gr_sum_db = 0.0;
     l->g_min = 1.0;
+}
+
+void lathe_limiter_reset(lathe_limiter *l)
+{
+    reset(l, 1);
+}
+
+void lathe_limiter_reset_gains(lathe_limiter *l)
+{
+    reset(l, 0);
+}
+
+void lathe_limiter_feed(lathe_limiter *l, const float *const *in, uint32_t n)
+{
+    lathe_limiter_stage_feed(&l->s1, in, n);
 }
 
 /* The gain applied to each output frame, into g[0] in place, plus statistics: per stage the

@@ -81,6 +81,14 @@ void lathe_limiter_process(lathe_limiter *l, const float *const *in, float *cons
                            uint32_t n, float *gain_out);
 /* [rt] Forgets history and statistics. */
 void lathe_limiter_reset(lathe_limiter *l);
+/* [rt] The same, except that the main stage's peak detection keeps the input it has seen:
+ * with lathe_limiter_feed() taking in the frames that are not processed, a run over parts of a
+ * stream (windows from a reset of their gains each) detects every frame's peak exactly as a pass
+ * over the whole stream does, so the peaks a whole pass kept may be given for those frames
+ * instead (lathe_limiter_peaks) with the same output. */
+void lathe_limiter_reset_gains(lathe_limiter *l);
+/* [rt] n input frames into the main stage's detection only (no output, no gains). */
+void lathe_limiter_feed(lathe_limiter *l, const float *const *in, uint32_t n);
 
 /* process() in two halves, for a host with a second thread: front() runs the main stage over n
  * frames (at most LATHE_LIMITER_SPLIT_MAX) into slot 0 or 1, back() the safety stage over that
@@ -107,7 +115,8 @@ void lathe_limiter_set_input_gain(lathe_limiter *l, float g, float g_detect);
  * processed is written to v (v[k] + i for the call's frame i); with `given` 1 it is read from v
  * instead of detected: bit-for-bit the same output, provided the peaks were written by a
  * limiter of the same rate, channels and link over the same input (from a reset on, every
- * frame of a pass given or none), with a threshold this gain accepts (below). */
+ * frame of a pass given or none; or after reset_gains(), see there), with a threshold this gain
+ * accepts (below). */
 typedef struct lathe_limiter_peaks {
     float *v[LATHE_LIMITER_MAX_CHANNELS];
     int given;

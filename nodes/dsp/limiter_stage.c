@@ -94,10 +94,10 @@ void lathe_limiter_stage_fini(stage *s, uint32_t channels, const lathe_dsp_alloc
         lathe_dsp_free(a, s->dl.buf[c]);
 }
 
-void lathe_limiter_stage_reset(stage *s, uint32_t channels)
+void lathe_limiter_stage_reset(stage *s, uint32_t channels, int detection)
 {
     for (int k = 0; k < s->n_gc; k++) {
-        if (s->tp[k]) {
+        if (s->tp[k] && detection) {
             lathe_tpdetect_reset(s->tp[k]);
             lathe_topband_reset(s->tb[k]);
         }
@@ -106,6 +106,14 @@ void lathe_limiter_stage_reset(stage *s, uint32_t channels)
     delay_reset(&s->dl, channels);
     if (s->lf)
         lathe_lfpeak_reset(s->lf);
+}
+
+void lathe_limiter_stage_feed(stage *s, const float *const *x, uint32_t n)
+{
+    for (int k = 0; s->tp[0] && k < s->n_gc; k++) {
+        lathe_topband_process(s->tb[k], s->n_gc == 1 ? x : &x[k], n, NULL);
+        lathe_tpdetect_skip(s->tp[k], s->n_gc == 1 ? x : &x[k], n);
+    }
 }
 
 /* [rt] The detectors' threshold for frames whose top-band bounds reach up to `bound`: a frame

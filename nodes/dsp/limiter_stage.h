@@ -41,7 +41,10 @@ int lathe_limiter_stage_init(stage *s, const lathe_limiter_config *c, int n_gc, 
                              uint32_t ramp, uint32_t max_hold, uint32_t bridge,
                              const lathe_dsp_alloc *al);
 void lathe_limiter_stage_fini(stage *s, uint32_t channels, const lathe_dsp_alloc *a);
-void lathe_limiter_stage_reset(stage *s, uint32_t channels);
+/* detection 0: the detector and its top-band bound keep their history (see stage_feed). */
+void lathe_limiter_stage_reset(stage *s, uint32_t channels, int detection);
+/* Takes n input frames into the detector's history and the top-band bound only. */
+void lathe_limiter_stage_feed(stage *s, const float *const *x, uint32_t n);
 /* Runs a stage on n <= LIMITER_CHUNK frames: x in, y out (x times in_gain and the reduction);
  * the gain computers' output stays in g. `below`: the caller knows every peak of these frames
  * is at or below the ceiling (the detectors only take the samples into their history, and the
