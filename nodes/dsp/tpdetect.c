@@ -34,9 +34,7 @@ struct lathe_tpdetect {
     float *hist[MAX_CH];      /* taps + 2 + CHUNK */
     float *y;                 /* (CHUNK + 2) * factor */
     float thr;                /* lathe_tpdetect_set_threshold()'s; 0 off */
-    double short_dev;         /* largest sum |short - main| over the short filter's points */
     double short_gain;        /* largest sum |short tap| over its points */
-    float gmax[(CHUNK + GROUP - 1) / GROUP]; /* each group's largest |x| over its support */
     uint32_t xlim_bits;       /* |x| bit pattern at or below which a group is skipped; 0 off */
     float mlim;               /* frame maximum at or below which no refinement can pass the
                                * threshold: the frame reports it unrefined; 0 off */
@@ -73,27 +71,6 @@ static double abs_gain(const float *h, uint32_t F, uint32_t L)
     return b;
 }
 
-/* How far the short interpolator's points can stray from the main one's at the same instants,
- * per unit of the largest |x| they read: the largest sum over the main filter's taps of |short
- * tap - main tap| (the short point p/4 is the main point p F/4). A short point is then at most
- * the main point plus this times max |x|. */
-static double short_deviation(const lathe_tpdetect *d)
-{
-    const uint32_t L = d->taps, F = d->factor;
-    const float *h = lathe_tpfilter_composite(d->f);
-    double worst = 0.0;
-    for (uint32_t p = 1; p < d->short_factor; p++) {
-        double s = 0.0;
-        for (uint32_t t = 0; t < L; t++) { /* short tap k reads main tap t = k + L/2 - 6 */
-            int k = (int)t - (int)(L / 2) + 6;
-            double hs = k >= 0 && k < SHORT_TAPS ? (double)d->hs[k * SHORT_LANES + p] : 0.0;
-            s += fabs(hs - (double)h[t * F + p * F / SHORT_LANES]);
-        }
-        worst = fmax(worst, s);
-    }
-    return worst;
-}
-
 int lathe_tpdetect_new(uint32_t rate, uint32_t channels, const lathe_dsp_alloc *al,
                        lathe_tpdetect **out)
 {
@@ -119,7 +96,6 @@ int lathe_tpdetect_new(uint32_t rate, uint32_t channels, const lathe_dsp_alloc *
         return LATHE_DSP_NOMEM;
     }
     design_short(d, rate);
-    d->short_dev = short_deviation(d);
     d->short_gain = abs_gain(d->hs, SHORT_LANES, SHORT_TAPS);
     *out = d;
     return 0;
@@ -372,17 +348,16 @@ static void points_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t 
 /* Frames rs .. re of one channel, exactly where they can read above the threshold: after stage
  * 1 (the 2x signal), a group whose points are all bounded at or below it by stage 2's tap sum
  * times the 2x samples they read (1.25 times that for a refinement; the short interpolator's
- * points by the smaller of its own tap sum times the |x| they read and the main points plus
- * short_dev times the group's largest |x|) reports its samples, as
- * a group bounded before stage 1 does; the others get stage 2. Each interval depends only on
- * its own taps, so a run gives the same values as the whole chunk. */
+ * points by its own tap sum times the samples they read) reports its samples, as a group
+ * bounded before stage 1 does; the others get stage 2. Each interval depends only on its own
+ * taps, so a run gives the same values as the whole chunk. */
 static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t re, int first,
                       float *out)
 {
     /* intervals L/2 + rs .. L/2 + re + 1; interval j's taps start at b[j - L/2 + 1] */
     lathe_tpfilter_stage1(d->f, b + 1 + rs, re - rs + 2);
     uint32_t a = rs;
-    for (uint32_t i0 = rs; d->xlim_bits && i0 < re; i0 += GROUP) { /* gmax is known */
+    for (uint32_t i0 = rs; d->thr > 0.0f && i0 < re; i0 += GROUP) {
         uint32_t gn = re - i0 < GROUP ? re - i0 : GROUP;
         /* frame i's points and both neighbours lie in intervals i - rs .. i - rs + 2 */
         double z = lathe_tpfilter_stage2_bound(d->f, i0 - rs, gn + 2);
@@ -391,8 +366,7 @@ static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t r
             float xs;
             uint32_t xb = absmax_bits(b + d->taps / 2 - 4 + i0, gn + SHORT_TAPS - 1);
             memcpy(&xs, &xb, sizeof xs);
-            bound = fmax(bound, fmin(z + d->short_dev * (double)d->gmax[i0 / GROUP],
-                                     d->short_gain * (double)xs));
+            bound = fmax(bound, d->short_gain * (double)xs);
         }
         if (bound * (1.0 + 1e-4) > (double)d->thr)
             continue;
@@ -432,7 +406,6 @@ static void chunk_channel(lathe_tpdetect *d, const float *b, uint32_t n, int fir
             for (uint32_t k = i0 / GROUP; k <= last; k++)
                 m = bm[k] > m ? bm[k] : m;
             below = m <= d->xlim_bits;
-            memcpy(&d->gmax[i0 / GROUP], &m, sizeof m); /* for exact_run's second bound */
         }
         if (!below)
             continue;
