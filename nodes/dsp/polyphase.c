@@ -35,8 +35,9 @@ struct lathe_polyphase {
     uint32_t start0, phase0;
     /* Integer ratios (M = 1) in double: phase p's outputs are the input convolved with its row
      * h[p + kL] (fftconv.h: double FFTs, the same sums up to double rounding, so a float output
-     * differs from the dot product's in about one sample in 10^8) at a fraction of the cost:
-     * 208 multiply-adds per output at 48 -> 96 kHz against two FFTs of 1024 per 512 frames. */
+     * is the dot product's or, in a few samples in 10^5, a float step from it) at a fraction of
+     * the cost: 208 multiply-adds per output at 48 -> 96 kHz against two FFTs of 1024 per 512
+     * frames. */
     lathe_fftconv *conv[FFT_MAX_L]; /* NULL: the dot products */
     float *ybuf;                      /* L x channels x max_in: each phase's frames of a call */
     uint32_t max_in;
