@@ -430,10 +430,10 @@ static uint32_t process_fft(lathe_polyphase *r, const float *const *in, uint32_t
             y[p][c] = r->ybuf + ((size_t)p * nc + c) * r->max_in;
         lathe_fftconv_process(r->conv[p], in, y[p], n_in);
     }
-    /* frames before FFT_HOLD are the convolvers' delay, not output */
-    uint32_t i0 = r->fed >= LATHE_POLYPHASE_FFT_HOLD ? 0
-                  : (uint32_t)(LATHE_POLYPHASE_FFT_HOLD - r->fed) < n_in
-                      ? (uint32_t)(LATHE_POLYPHASE_FFT_HOLD - r->fed) : n_in;
+    /* the first FFT_HOLD frames the convolvers give are their delay, not output */
+    const uint64_t delay_left = r->fed < LATHE_POLYPHASE_FFT_HOLD
+                                    ? LATHE_POLYPHASE_FFT_HOLD - r->fed : 0;
+    const uint32_t i0 = delay_left < n_in ? (uint32_t)delay_left : n_in;
     r->fed += n_in;
     for (uint32_t c = 0; c < nc; c++) {
         float *o = out[c];
