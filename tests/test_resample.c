@@ -380,31 +380,42 @@ static void test_agreement(uint32_t fi, uint32_t fo)
  * double rounding (errors of ~1e-16 of the signal's scale), so each float output equals the
  * direct path's or, rarely, differs by a float step at that scale; the FFT path holds
  * LATHE_POLYPHASE_FFT_HOLD input frames back. */
-static void test_fft_path(uint32_t fi, uint32_t fo)
+static void test_fft_path(uint32_t fi, uint32_t fo, uint32_t nc, uint32_t block)
 {
     const size_t n = fi;
     tu_signal in = music_like(fi, n);
-    float *y[2][2];
+    const float *x[8];
+    float *y[2][8];
     size_t got[2] = {0, 0}, cap = n * (fo / fi) + 16;
+    float *scaled = malloc(sizeof(float) * n * nc);
+    for (uint32_t c = 0; c < nc; c++) { /* channels 2.. scaled copies: all distinct */
+        for (size_t i = 0; i < n; i++)
+            scaled[c * n + i] = in.ch[c % 2][i] * (1.0f - 0.1f * (float)c);
+        x[c] = scaled + c * n;
+    }
     for (int direct = 0; direct < 2; direct++) {
-        lathe_polyphase_config c = lathe_polyphase_config_default(fi, fo, 2, 1000);
+        lathe_polyphase_config c = lathe_polyphase_config_default(fi, fo, nc, block);
         c.direct = direct;
         lathe_polyphase *r = NULL;
         CHECK(lathe_polyphase_new(&c, &r) == 0, "kernel %u->%u direct %d", fi, fo, direct);
-        y[direct][0] = calloc(cap, sizeof(float));
-        y[direct][1] = calloc(cap, sizeof(float));
-        for (size_t i = 0; r && i < n; i += 1000) {
-            uint32_t m = n - i < 1000 ? (uint32_t)(n - i) : 1000;
-            const float *x[2] = { in.ch[0] + i, in.ch[1] + i };
-            float *out[2] = { y[direct][0] + got[direct], y[direct][1] + got[direct] };
-            got[direct] += lathe_polyphase_process(r, x, m, out);
+        for (uint32_t ch = 0; ch < nc; ch++)
+            y[direct][ch] = calloc(cap, sizeof(float));
+        for (size_t i = 0; r && i < n; i += block) {
+            uint32_t m = n - i < block ? (uint32_t)(n - i) : block;
+            const float *xi[8];
+            float *out[8];
+            for (uint32_t ch = 0; ch < nc; ch++) {
+                xi[ch] = x[ch] + i;
+                out[ch] = y[direct][ch] + got[direct];
+            }
+            got[direct] += lathe_polyphase_process(r, xi, m, out);
         }
         lathe_polyphase_free(r);
     }
     CHECK(got[1] - got[0] == (size_t)LATHE_POLYPHASE_FFT_HOLD * (fo / fi),
           "%u->%u: FFT path holds back %zu frames", fi, fo, got[1] - got[0]);
     size_t off = 0, far = 0;
-    for (int c = 0; c < 2; c++)
+    for (uint32_t c = 0; c < nc; c++)
         for (size_t i = 0; i < got[0]; i++) {
             float a = y[0][c][i], b = y[1][c][i], m = fmaxf(fabsf(a), fabsf(b));
             double d = fabs((double)a - (double)b);
@@ -412,13 +423,15 @@ static void test_fft_path(uint32_t fi, uint32_t fo)
             /* a float step of the sample, or 1e-9 where the sample is far below the signal */
             far += d > fmax((double)(nextafterf(m, INFINITY) - m), 0x1p-30);
         }
-    printf("INFO %u->%u: FFT path against the dot products: %zu of %zu samples differ, %zu by "
-           "more than a float step\n", fi, fo, off, 2 * got[0], far);
+    printf("INFO %u->%u, %u channels, blocks of %u: FFT path against the dot products: %zu of "
+           "%zu samples differ, %zu by more than a float step\n", fi, fo, nc, block, off,
+           nc * got[0], far);
     CHECK(far == 0, "%u->%u: %zu samples off the dot products", fi, fo, far);
-    CHECK(off * 1000 < 2 * got[0], "%u->%u: %zu samples differ", fi, fo, off);
+    CHECK(off * 1000 < nc * got[0], "%u->%u: %zu samples differ", fi, fo, off);
     for (int d = 0; d < 2; d++)
-        for (int c = 0; c < 2; c++)
+        for (uint32_t c = 0; c < nc; c++)
             free(y[d][c]);
+    free(scaled);
     tu_signal_free(&in);
 }
 
@@ -572,8 +585,10 @@ int main(void)
         test_agreement(fi, fo);
         test_blocks(fi, fo, "best");
     }
-    test_fft_path(48000, 96000);
-    test_fft_path(44100, 176400);
+    test_fft_path(48000, 96000, 2, 1000);
+    test_fft_path(44100, 176400, 2, 4096);
+    test_fft_path(48000, 96000, 1, 37);
+    test_fft_path(48000, 96000, 5, 513);
     test_alias(48000, 44100, 23000.0);
     test_alias(96000, 44100, 23000.0);
     test_alias(96000, 44100, 40000.0);
