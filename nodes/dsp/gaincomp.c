@@ -83,19 +83,17 @@ static void gaincomp_step(lathe_gaincomp *g, const lathe_release *r, const doubl
 }
 
 /* [rt] gaincomp_step on n unity requirements when the computer idles at unity (envelope and
- * every held value 1, the box all ones and its sum exactly len): each frame pops the deque down
- * to itself, keeps the envelope and the box sum, and re-adds the box to len, so the state moves
- * only in time and the output is constant (len / len may round below 1). */
+ * every held value 1, the box all ones and its sum exactly len): each frame would keep the held
+ * minima at 1 (the windows keep no time: slidemin.h), the envelope and the box sum, and re-add
+ * the box to len, so only the box's position moves and the output is constant (len / len may
+ * round below 1). */
 static void gaincomp_idle(lathe_gaincomp *g, const lathe_release *r, double *out,
                           uint32_t n)
 {
     double o = g->box_sum * g->inv_len;
     for (uint32_t i = 0; i < n; i++)
         out[i] = o < 1.0 ? o : 1.0;
-    (void)r; /* both envelopes rest at unity */
-    lathe_slidemin_rest(&g->held);
-    if (g->bridged.win)
-        lathe_slidemin_rest(&g->bridged);
+    (void)r; /* both envelopes rest at unity; the held windows need no ones (slidemin.h) */
     g->box_pos = (uint32_t)((g->box_pos + (uint64_t)n) % g->len);
     g->since_sum = (uint32_t)((g->since_sum + (uint64_t)n) % g->len);
     g->ones += n;

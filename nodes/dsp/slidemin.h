@@ -66,18 +66,9 @@ static inline double lathe_slidemin_push(lathe_slidemin *s, double v)
     return s->last;
 }
 
-/* The state after any number of values of exactly 1.0 (an idle computer): where the window held
- * nothing but 1.0 already, the same as pushing them. */
-static inline void lathe_slidemin_rest(lathe_slidemin *s)
-{
-    s->k = 0;
-    s->last = 1.0;
-    for (uint32_t j = 0; j < s->win; j++)
-        s->suf[j] = 1.0;
-    s->suf[s->win] = (double)INFINITY;
-}
-
-/* Whether the window holds nothing but 1.0 (or nothing at all). */
+/* Whether the window holds nothing but 1.0 (or nothing at all). Values at most 1 (gains): then
+ * an idle computer need not push its stretches of 1.0 at all, since the window keeps no time,
+ * and the minimum of any later window is the same with them or without. */
 static inline int lathe_slidemin_at_unity(const lathe_slidemin *s)
 {
     return s->last == (double)INFINITY || s->last == 1.0;
