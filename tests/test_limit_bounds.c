@@ -291,8 +291,10 @@ static void weights_contract(void)
  * Hann-windowed sinc over +-6 samples, as libebur128's) make it read well above their level
  * while the main filter's 2x samples stay near it; then two tones near Nyquist, their level
  * moving, where the refinement and the short filter's images read between and above the 2x
- * samples. Both are what exact_run's bounds after stage 1 must cover. (Its two terms overlap
- * here: leaving out either alone passes, both fails, as does half the 2x bound.) */
+ * samples. Both are what exact_run's bounds after stage 1 must cover. What this catches: a 2x
+ * bound that under-reads (half of it fails here); what it does not: the refinement's 1.25 and
+ * the short filter's term bind on none of these signals (leaving out both passes here; test_limit
+ * fails then). */
 static void threshold_contract(void)
 {
     static const uint32_t rates[] = { 44100, 48000 };
