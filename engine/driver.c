@@ -13,6 +13,7 @@
 #include "stream.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +352,48 @@ static int copy_from_earlier(lathe_cache *cache, graph_sink *s, int dry_run)
     return 1;
 }
 
+/* The copies of a render run on a thread of their own beside its nodes: they are I/O (a copy
+ * in the kernel, then a hash of what was written), and in a tweak rendered into a new folder they
+ * were a fifth of the run. Each was checked before (its source's bytes, through the file-key
+ * memo); one that fails now (the source edited meanwhile, a disk error) fails the render, with
+ * its destination untouched. */
+typedef struct copy_batch {
+    lathe_cache *cache;
+    graph_sink **sinks;
+    int n, dry_run, failed, started;
+    pthread_t thread;
+} copy_batch;
+
+static void *copy_batch_run(void *arg)
+{
+    copy_batch *b = arg;
+    for (int i = 0; i < b->n; i++)
+        if (!copy_from_earlier(b->cache, b->sinks[i], b->dry_run) && !b->failed)
+            b->failed = i + 1;
+    return NULL;
+}
+
+static void copy_batch_start(copy_batch *b)
+{
+    b->started = b->n > 0 && pthread_create(&b->thread, NULL, copy_batch_run, b) == 0;
+    if (b->n > 0 && !b->started)
+        copy_batch_run(b);
+}
+
+/* Waits for the copies; rc, or the first copy's failure when rc is LATHE_OK. */
+static int copy_batch_finish(copy_batch *b, lathe_graph *g, int rc)
+{
+    if (b->started)
+        pthread_join(b->thread, NULL);
+    for (int i = 0; i < b->n; i++)
+        g->stats.outputs_copied += b->sinks[i]->copied_from != NULL;
+    if (rc != LATHE_OK || !b->failed)
+        return rc;
+    return lathe_graph_fail(g, -1, LATHE_ERR_IO, "%s: its earlier render changed or could not "
+                            "be read while it was copied: render again",
+                            b->sinks[b->failed - 1]->path);
+}
+
 /* Without a cache, materialised inputs still need a home: a private cache in a temporary
  * folder, removed at the end. One mechanism for both cases. */
 static int open_spill(const lathe_render_config *cfg, char *dir, size_t size, lathe_cache **out,
@@ -414,7 +457,8 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
     char spill_dir[4096] = "";
     lathe_cache *cache = cfg->cache;
     int *todo = NULL, *rest = NULL, n_todo = 0, rc;
-    char *needed = NULL, *done_early = NULL;
+    char *needed = NULL, *done_early = NULL, from[PATH_MAX];
+    copy_batch copies = {.cache = cache, .dry_run = cfg->dry_run};
     memset(&g->stats, 0, sizeof g->stats);
     if (!cache && (rc = open_spill(cfg, spill_dir, sizeof spill_dir, &cache, g)) != LATHE_OK)
         return rc;
@@ -425,8 +469,9 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
     rest = lathe_calloc((size_t)g->n_sinks + 1, sizeof *rest);
     done_early = lathe_calloc((size_t)g->n_sinks + 1, 1);
     needed = lathe_calloc((size_t)g->n_nodes + 1, 1);
+    copies.sinks = lathe_calloc((size_t)g->n_sinks + 1, sizeof *copies.sinks);
     rc = LATHE_ERR_NOMEM;
-    if (!todo || !rest || !done_early || !needed)
+    if (!todo || !rest || !done_early || !needed || !copies.sinks)
         goto done;
     init_results(g);
     for (int s = 0; s < g->n_sinks; s++) {
@@ -434,8 +479,9 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
         g->sinks[s].copied_from = NULL;
         if (cfg->cache && output_up_to_date(cache, &g->sinks[s]))
             g->sinks[s].result.skipped = 1;
-        else if (cfg->cache && copy_from_earlier(cache, &g->sinks[s], cfg->dry_run))
-            g->stats.outputs_copied++;
+        else if (cfg->cache && lathe_output_copy_noted(cache, g->sinks[s].key, g->sinks[s].path,
+                                                       1, from, sizeof from))
+            copies.sinks[copies.n++] = &g->sinks[s];
         else
             todo[n_todo++] = s;
     }
@@ -464,6 +510,7 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
             snprintf(n->why, sizeof n->why, "rendered without a cache");
     }
     rc = LATHE_OK;
+    copy_batch_start(&copies);
     if (!cfg->dry_run)
         rc = prepare_barriers(g, cfg, cache, todo, n_todo, done_early);
     int n_rest = 0; /* the outputs no materialisation took along, in todo order */
@@ -472,6 +519,7 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
             rest[n_rest++] = todo[s];
     if (rc == LATHE_OK && n_rest && !cfg->dry_run)
         rc = lathe_render_pass(g, cfg, cache, rest, n_rest, NULL, 0);
+    rc = copy_batch_finish(&copies, g, rc);
     if (rc == LATHE_OK && !cfg->dry_run)
         rc = lathe_graph_write_texts(g);
     /* An output written whole stays recorded as such even when a later one fails. */
@@ -491,6 +539,7 @@ done:
         lathe_cache_free(cache);
         lathe_cache_remove(spill_dir);
     }
+    lathe_dealloc(copies.sinks);
     lathe_dealloc(todo);
     lathe_dealloc(rest);
     lathe_dealloc(done_early);

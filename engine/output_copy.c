@@ -176,7 +176,7 @@ int lathe_copy_file_into(const char *src, int out)
 }
 
 /* Copies f to dest when it still holds its noted bytes (see output_copy.h). */
-static int copy_one(const noted_file *f, const char *dest, int dry_run)
+static int copy_one(lathe_cache *cache, const noted_file *f, const char *dest, int dry_run)
 {
     char abs_dest[PATH_MAX];
     struct stat st;
@@ -187,8 +187,9 @@ static int copy_one(const noted_file *f, const char *dest, int dry_run)
     /* Rendering onto the noted file itself is not a copy (and dest may not exist yet). */
     if (realpath(dest, abs_dest) && strcmp(abs_dest, f->path) == 0)
         return 0;
-    if (dry_run)
-        return lathe_key_file(f->path, &got, NULL) == LATHE_OK && lathe_key_equal(got, f->hash);
+    if (dry_run) /* the file-key memo: no read once the file has settled */
+        return lathe_cache_file_key(cache, f->path, &got) == LATHE_OK &&
+               lathe_key_equal(got, f->hash);
     lathe_safe_file sf;
     char err[512];
     if (lathe_safe_open(&sf, NULL, dest, err, sizeof err) != 0)
@@ -228,7 +229,7 @@ int lathe_output_copy_noted(lathe_cache *cache, lathe_key key, const char *dest,
     struct stat st;
     int n = read_note(cache, key, files);
     for (int i = 0; i < n; i++)
-        if (copy_one(&files[i], dest, dry_run)) {
+        if (copy_one(cache, &files[i], dest, dry_run)) {
             snprintf(from, from_size, "%s", files[i].path);
             /* The copy joins the note with the hash it was checked against (no second read). */
             if (!dry_run && realpath(dest, now.path) && stat(now.path, &st) == 0) {

@@ -25,7 +25,8 @@ int lathe_output_noted_intact(lathe_cache *cache, lathe_key key, const char *abs
  * with the source's absolute path in from (dest then joins the note); when no file is noted on
  * this machine but a shared cache holds the bytes (lathe_cache_put_file, written elsewhere),
  * writes those, from "the shared cache"; else 0 and dest is untouched. With dry_run set, only
- * checks (the bytes hashed) and says whether it would copy. */
+ * checks (the bytes hashed, or their hash remembered by lathe_cache_file_key) and says whether
+ * it would copy. */
 int lathe_output_copy_noted(lathe_cache *cache, lathe_key key, const char *dest, int dry_run,
                             char *from, size_t from_size);
 
