@@ -355,12 +355,13 @@ static int copy_from_earlier(lathe_cache *cache, graph_sink *s, int dry_run)
 /* The copies of a render run on a thread of their own beside its nodes: they are I/O (a copy
  * in the kernel, then a hash of what was written), and in a tweak rendered into a new folder they
  * were a fifth of the run. Each was checked before (its source's bytes, through the file-key
- * memo); one that fails now (the source edited meanwhile, a disk error) fails the render, with
- * its destination untouched. */
+ * memo); one that fails all the same (its source edited or removed meanwhile, say by another
+ * render sharing the cache) leaves its destination untouched and is rendered after. */
 typedef struct copy_batch {
     lathe_cache *cache;
     graph_sink **sinks;
-    int n, dry_run, failed, started;
+    char *ok;
+    int n, dry_run, started;
     pthread_t thread;
 } copy_batch;
 
@@ -368,8 +369,7 @@ static void *copy_batch_run(void *arg)
 {
     copy_batch *b = arg;
     for (int i = 0; i < b->n; i++)
-        if (!copy_from_earlier(b->cache, b->sinks[i], b->dry_run) && !b->failed)
-            b->failed = i + 1;
+        b->ok[i] = (char)copy_from_earlier(b->cache, b->sinks[i], b->dry_run);
     return NULL;
 }
 
@@ -380,18 +380,19 @@ static void copy_batch_start(copy_batch *b)
         copy_batch_run(b);
 }
 
-/* Waits for the copies; rc, or the first copy's failure when rc is LATHE_OK. */
-static int copy_batch_finish(copy_batch *b, lathe_graph *g, int rc)
+/* Waits for the copies; appends the sinks of those that failed to todo; returns how many. */
+static int copy_batch_finish(copy_batch *b, lathe_graph *g, int *todo)
 {
+    int failed = 0;
     if (b->started)
         pthread_join(b->thread, NULL);
+    b->started = 0;
     for (int i = 0; i < b->n; i++)
-        g->stats.outputs_copied += b->sinks[i]->copied_from != NULL;
-    if (rc != LATHE_OK || !b->failed)
-        return rc;
-    return lathe_graph_fail(g, -1, LATHE_ERR_IO, "%s: its earlier render changed or could not "
-                            "be read while it was copied: render again",
-                            b->sinks[b->failed - 1]->path);
+        if (b->ok[i])
+            g->stats.outputs_copied++;
+        else
+            todo[failed++] = (int)(b->sinks[i] - g->sinks);
+    return failed;
 }
 
 /* Without a cache, materialised inputs still need a home: a private cache in a temporary
@@ -424,17 +425,17 @@ static void choose_stored(lathe_graph *g)
 /* Marks what the outputs to render need: a node is looked up in the cache (cache non-NULL) only
  * when something to render reads it, and the nodes above one found there are not needed. An
  * output left alone or copied costs no look-up (on a shared cache, no download) at all. */
-static void mark_needed(lathe_graph *g, lathe_cache *cache, int id, char *needed)
+static void mark_needed(lathe_graph *g, lathe_cache *cache, int id, char *needed, char mark)
 {
     id = lathe_plan_resolve(g, id);
     graph_node *n = &g->nodes[id];
     if (needed[id])
         return;
-    needed[id] = 1;
+    needed[id] = mark;
     n->cached = cache && n->kind == NODE_DSP && n->alias < 0 && entry_exists(cache, n->key);
     if (!n->cached)
         for (int k = 0; k < n->n_inputs; k++)
-            mark_needed(g, cache, n->inputs[k], needed);
+            mark_needed(g, cache, n->inputs[k], needed, mark);
 }
 
 static void init_results(lathe_graph *g)
@@ -452,45 +453,24 @@ static void init_results(lathe_graph *g)
     }
 }
 
-int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
+/* Renders the outputs todo[0 .. n_todo): marks the nodes they need in `needed` as `round`
+ * (round 1 plans every node; a later round, for copies that failed, only those it adds), says
+ * why each runs or not, materialises barrier inputs, then one streaming pass. done_early[s]:
+ * output todo[s] was written by a materialisation. */
+static int render_outputs(lathe_graph *g, const lathe_render_config *cfg, lathe_cache *cache,
+                          const int *todo, int n_todo, char *needed, char round, char *done_early)
 {
-    char spill_dir[4096] = "";
-    lathe_cache *cache = cfg->cache;
-    int *todo = NULL, *rest = NULL, n_todo = 0, rc;
-    char *needed = NULL, *done_early = NULL, from[PATH_MAX];
-    copy_batch copies = {.cache = cache, .dry_run = cfg->dry_run};
-    memset(&g->stats, 0, sizeof g->stats);
-    if (!cache && (rc = open_spill(cfg, spill_dir, sizeof spill_dir, &cache, g)) != LATHE_OK)
-        return rc;
-    if ((rc = lathe_plan(g, cache)) != LATHE_OK)
-        goto done;
-    choose_stored(g);
-    todo = lathe_calloc((size_t)g->n_sinks + 1, sizeof *todo);
-    rest = lathe_calloc((size_t)g->n_sinks + 1, sizeof *rest);
-    done_early = lathe_calloc((size_t)g->n_sinks + 1, 1);
-    needed = lathe_calloc((size_t)g->n_nodes + 1, 1);
-    copies.sinks = lathe_calloc((size_t)g->n_sinks + 1, sizeof *copies.sinks);
-    rc = LATHE_ERR_NOMEM;
-    if (!todo || !rest || !done_early || !needed || !copies.sinks)
-        goto done;
-    init_results(g);
-    for (int s = 0; s < g->n_sinks; s++) {
-        lathe_dealloc(g->sinks[s].copied_from);
-        g->sinks[s].copied_from = NULL;
-        if (cfg->cache && output_up_to_date(cache, &g->sinks[s]))
-            g->sinks[s].result.skipped = 1;
-        else if (cfg->cache && lathe_output_copy_noted(cache, g->sinks[s].key, g->sinks[s].path,
-                                                       1, from, sizeof from))
-            copies.sinks[copies.n++] = &g->sinks[s];
-        else
-            todo[n_todo++] = s;
-    }
-    for (int i = 0; i < g->n_nodes; i++)
+    int *rest = lathe_calloc((size_t)n_todo + 1, sizeof *rest), n_rest = 0, rc = LATHE_OK;
+    if (!rest)
+        return LATHE_ERR_NOMEM;
+    for (int i = 0; round == 1 && i < g->n_nodes; i++)
         g->nodes[i].cached = 0;
     for (int s = 0; s < n_todo; s++)
-        mark_needed(g, cfg->cache ? cache : NULL, g->sinks[todo[s]].node, needed);
+        mark_needed(g, cfg->cache ? cache : NULL, g->sinks[todo[s]].node, needed, round);
     for (int i = 0; i < g->n_nodes; i++) {
         graph_node *n = &g->nodes[i];
+        if (round > 1 && needed[i] != round)
+            continue;
         n->ran = 0;
         n->why[0] = 0;
         if (n->kind == NODE_SOURCE)
@@ -509,17 +489,57 @@ int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
         else
             snprintf(n->why, sizeof n->why, "rendered without a cache");
     }
-    rc = LATHE_OK;
-    copy_batch_start(&copies);
     if (!cfg->dry_run)
         rc = prepare_barriers(g, cfg, cache, todo, n_todo, done_early);
-    int n_rest = 0; /* the outputs no materialisation took along, in todo order */
-    for (int s = 0; s < n_todo; s++)
+    for (int s = 0; s < n_todo; s++) /* the outputs no materialisation took along, in order */
         if (!done_early[s])
             rest[n_rest++] = todo[s];
     if (rc == LATHE_OK && n_rest && !cfg->dry_run)
         rc = lathe_render_pass(g, cfg, cache, rest, n_rest, NULL, 0);
-    rc = copy_batch_finish(&copies, g, rc);
+    lathe_dealloc(rest);
+    return rc;
+}
+
+int lathe_render(lathe_graph *g, const lathe_render_config *cfg)
+{
+    char spill_dir[4096] = "";
+    lathe_cache *cache = cfg->cache;
+    int *todo = NULL, n_todo = 0, rc;
+    char *needed = NULL, *done_early = NULL, from[PATH_MAX];
+    copy_batch copies = {.cache = cache, .dry_run = cfg->dry_run};
+    memset(&g->stats, 0, sizeof g->stats);
+    if (!cache && (rc = open_spill(cfg, spill_dir, sizeof spill_dir, &cache, g)) != LATHE_OK)
+        return rc;
+    if ((rc = lathe_plan(g, cache)) != LATHE_OK)
+        goto done;
+    choose_stored(g);
+    todo = lathe_calloc((size_t)g->n_sinks + 1, sizeof *todo);
+    done_early = lathe_calloc((size_t)g->n_sinks + 1, 1);
+    needed = lathe_calloc((size_t)g->n_nodes + 1, 1);
+    copies.sinks = lathe_calloc((size_t)g->n_sinks + 1, sizeof *copies.sinks);
+    copies.ok = lathe_calloc((size_t)g->n_sinks + 1, 1);
+    rc = LATHE_ERR_NOMEM;
+    if (!todo || !done_early || !needed || !copies.sinks || !copies.ok)
+        goto done;
+    init_results(g);
+    for (int s = 0; s < g->n_sinks; s++) {
+        lathe_dealloc(g->sinks[s].copied_from);
+        g->sinks[s].copied_from = NULL;
+        if (cfg->cache && output_up_to_date(cache, &g->sinks[s]))
+            g->sinks[s].result.skipped = 1;
+        else if (cfg->cache && lathe_output_copy_noted(cache, g->sinks[s].key, g->sinks[s].path,
+                                                       1, from, sizeof from))
+            copies.sinks[copies.n++] = &g->sinks[s];
+        else
+            todo[n_todo++] = s;
+    }
+    copy_batch_start(&copies);
+    rc = render_outputs(g, cfg, cache, todo, n_todo, needed, 1, done_early);
+    int n_failed = copy_batch_finish(&copies, g, todo + n_todo);
+    if (rc == LATHE_OK && n_failed)
+        rc = render_outputs(g, cfg, cache, todo + n_todo, n_failed, needed, 2,
+                            done_early + n_todo);
+    n_todo += n_failed;
     if (rc == LATHE_OK && !cfg->dry_run)
         rc = lathe_graph_write_texts(g);
     /* An output written whole stays recorded as such even when a later one fails. */
@@ -540,8 +560,8 @@ done:
         lathe_cache_remove(spill_dir);
     }
     lathe_dealloc(copies.sinks);
+    lathe_dealloc(copies.ok);
     lathe_dealloc(todo);
-    lathe_dealloc(rest);
     lathe_dealloc(done_early);
     lathe_dealloc(needed);
     if (rc != LATHE_OK && !g->err[0]) /* a bare NOMEM deep down still gets its one line */
