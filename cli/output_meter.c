@@ -4,6 +4,7 @@
 
 #include "analysis_cache.h"
 #include "cli.h"
+#include "spec_measure.h"
 #include "engine/audio_io.h"
 #include "measure/kernel_host.h"
 
@@ -16,6 +17,7 @@ struct lathe_output_meters {
     const lathe_graph *g;
     int n;
     lathe_analysis_result **results; /* per output; NULL until written */
+    lathe_spec_extra *lf;            /* per output: the low end its spec asks for, as written */
     /* the sources' measurements (lathe_output_meters_measure_sources) */
     lathe_cache *cache;
     const char **src_path;
@@ -24,31 +26,63 @@ struct lathe_output_meters {
     pthread_t src_thread;
 };
 
+/* One output's meters while it is written. */
+typedef struct output_tap {
+    lathe_analysis *a;
+    lathe_spec_lf *lf;
+} output_tap;
+
+/* The low-end meter an output's deliverable asks for (vinyl), NULL when none: measured as the
+ * output is written, so its spec check reads no file for it. A lossy output is judged decoded. */
+static lathe_spec_lf *lf_for(lathe_output_meters *m, int output, const lathe_format *fmt)
+{
+    const lathe_output_result *r = lathe_graph_output_result(m->g, output);
+    lathe_spec_profile p;
+    char err[256];
+    if (!r->deliverable || !lathe_spec_known(r->deliverable) ||
+        lathe_audio_format_is_lossy(lathe_audio_format_from_path(r->format)) ||
+        lathe_spec_parse(r->deliverable, NULL, 0, &p, err, sizeof err) != 0)
+        return NULL;
+    lathe_spec_wants w = lathe_spec_wants_of(&p);
+    m->lf[output] = (lathe_spec_extra){0};
+    return lathe_spec_lf_new(&w, fmt->rate, fmt->channels, &m->lf[output]);
+}
+
 static int tap_open(void *ud, int output, const lathe_format *fmt, void **state)
 {
     lathe_output_meters *m = ud;
     if (output < 0 || output >= m->n)
         return LATHE_ERR_INTERNAL;
-    lathe_analysis *a;
-    int rc = lathe_kernel_status(lathe_analysis_new(fmt->rate, fmt->channels, &a));
-    if (rc == LATHE_ERR_FORMAT)
-        return rc;
-    if (rc != LATHE_OK || lathe_analysis_reserve(a, fmt->frames) != 0) {
-        lathe_analysis_free(a);
+    output_tap *t = calloc(1, sizeof *t);
+    if (!t)
         return LATHE_ERR_NOMEM;
+    int rc = lathe_kernel_status(lathe_analysis_new(fmt->rate, fmt->channels, &t->a));
+    if (rc == LATHE_OK && lathe_analysis_reserve(t->a, fmt->frames) != 0)
+        rc = LATHE_ERR_NOMEM;
+    if (rc != LATHE_OK) {
+        lathe_analysis_free(t->a);
+        free(t);
+        return rc == LATHE_ERR_FORMAT ? rc : LATHE_ERR_NOMEM;
     }
-    *state = a;
+    t->lf = lf_for(m, output, fmt); /* NULL: the check measures the file, as before */
+    *state = t;
     return LATHE_OK;
 }
 
 static void tap_write(void *state, const float *const *ch, uint32_t n)
 {
-    lathe_analysis_add(state, ch, n);
+    output_tap *t = state;
+    lathe_analysis_add(t->a, ch, n);
+    if (t->lf)
+        lathe_spec_lf_add(t->lf, ch, n);
 }
 
 static void tap_close(void *ud, int output, void *state, int ok)
 {
     lathe_output_meters *m = ud;
+    output_tap *t = state;
+    if (!ok || !t->lf)
+        m->lf[output] = (lathe_spec_extra){0};
     if (ok) {
         const lathe_output_result *r = lathe_graph_output_result(m->g, output);
         lathe_analysis_result_free(m->results[output]);
@@ -56,16 +90,23 @@ static void tap_close(void *ud, int output, void *state, int ok)
         if (lathe_audio_format_is_lossy(lathe_audio_format_from_path(r->format)))
             lathe_cli_analyze_file(r->path, &m->results[output]); /* errors: unmeasured */
         else
-            lathe_analysis_finish(state, &m->results[output]); /* OOM: reported as unmeasured */
+            lathe_analysis_finish(t->a, &m->results[output]); /* OOM: reported as unmeasured */
+        if (t->lf)
+            lathe_spec_lf_finish(t->lf);
     }
-    lathe_analysis_free(state);
+    lathe_spec_lf_free(t->lf);
+    lathe_analysis_free(t->a);
+    free(t);
 }
 
 int lathe_output_meters_new(const lathe_graph *g, lathe_output_meters **out)
 {
     int n_outputs = lathe_graph_output_count(g);
     lathe_output_meters *m = calloc(1, sizeof *m);
-    if (!m || !(m->results = calloc((size_t)n_outputs + 1, sizeof *m->results))) {
+    if (!m || !(m->results = calloc((size_t)n_outputs + 1, sizeof *m->results)) ||
+        !(m->lf = calloc((size_t)n_outputs + 1, sizeof *m->lf))) {
+        if (m)
+            free(m->results);
         free(m);
         return LATHE_ERR_NOMEM;
     }
@@ -93,6 +134,7 @@ void lathe_output_meters_free(lathe_output_meters *m)
     for (int s = 0; s < m->n_src; s++)
         lathe_analysis_result_free(m->src[s]);
     free(m->results);
+    free(m->lf);
     free(m->src_path);
     free(m->src);
     free(m);
@@ -167,4 +209,9 @@ const lathe_output_tap *lathe_output_meters_tap(lathe_output_meters *m)
 const lathe_analysis_result *lathe_output_meters_result(const lathe_output_meters *m, int i)
 {
     return m && i >= 0 && i < m->n ? m->results[i] : NULL;
+}
+
+const lathe_spec_extra *lathe_output_meters_lf(const lathe_output_meters *m, int i)
+{
+    return m && i >= 0 && i < m->n && m->lf[i].have_lf ? &m->lf[i] : NULL;
 }

@@ -8,6 +8,7 @@
 #include "cache/cache.h"
 #include "lathe/lathe.h"
 #include "measure/analysis.h"
+#include "measure/spec.h"
 
 typedef struct lathe_output_meters lathe_output_meters;
 
@@ -22,6 +23,11 @@ const lathe_output_tap *lathe_output_meters_tap(lathe_output_meters *m);
 /* What output i measured as it was written this run; NULL when it was not written (left alone,
  * up to date) or m is NULL. Owned by m. */
 const lathe_analysis_result *lathe_output_meters_result(const lathe_output_meters *m, int i);
+
+/* The low end's correlation output i's deliverable asked for (vinyl), measured as it was
+ * written this run; NULL when none was (no such spec, mono, silent low end, not written).
+ * Owned by m. */
+const lathe_spec_extra *lathe_output_meters_lf(const lathe_output_meters *m, int i);
 
 /* The source file output i is compared with in the reports: the first reached walking up from
  * its node, depth first; NULL when none (a generator) or out of memory. */

@@ -15,7 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-json_t *lathe_output_to_json(const lathe_output_result *r, const lathe_analysis_result *a)
+json_t *lathe_output_to_json(const lathe_output_result *r, const lathe_analysis_result *a,
+                             const lathe_spec_extra *lf)
 {
     json_t *o = a ? lathe_analysis_to_json(r->path, a) : json_object();
     json_object_set_new(o, "path", json_string(r->path));
@@ -35,7 +36,7 @@ json_t *lathe_output_to_json(const lathe_output_result *r, const lathe_analysis_
     if (r->deliverable && lathe_spec_known(r->deliverable)) {
         json_t *v;
         /* The sink already measured the file: the check adds only what the spec needs on top. */
-        lathe_spec_check(r->deliverable, NULL, r->path, a, &v);
+        lathe_spec_check(r->deliverable, NULL, r->path, a, lf, &v);
         json_object_set_new(o, "spec", v);
     }
     return o;
@@ -139,7 +140,8 @@ json_t *lathe_run_to_json(const lathe_graph *g, const lathe_output_meters *m, la
             json_object_set_new(o, "path", json_string(r->path));
             json_object_set_new(o, "skipped", json_false());
         } else {
-            o = lathe_output_to_json(r, lathe_output_meters_result(m, i));
+            o = lathe_output_to_json(r, lathe_output_meters_result(m, i),
+                                     lathe_output_meters_lf(m, i));
             remember(r, lathe_output_meters_result(m, i), o, cache);
         }
         json_array_append_new(outs, o);

@@ -10,8 +10,10 @@
 #include <stdio.h>
 
 /* One output's JSON object (path, deliverable, rate, bits, format, the analysis fields of a,
- * what the output measured as it was written; NULL: none). */
-json_t *lathe_output_to_json(const lathe_output_result *r, const lathe_analysis_result *a);
+ * what the output measured as it was written; NULL: none) with its spec verdict (lf: its low
+ * end measured as written, NULL: measured from the file). */
+json_t *lathe_output_to_json(const lathe_output_result *r, const lathe_analysis_result *a,
+                             const lathe_spec_extra *lf);
 struct lathe_cache;
 /* The whole run. With a cache, each written output's report (analysis, spec verdict) is
  * remembered, and outputs left alone (up to date) report what was remembered: the JSON contract

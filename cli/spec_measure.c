@@ -31,16 +31,37 @@
 
 /* ---- Low-end correlation ------------------------------------------------------------------- */
 
-typedef struct lf_meter {
+struct lathe_spec_lf {
     lathe_biquad_cascade lp;
-    float *l, *r;
+    float l[BLOCK], r[BLOCK];
     uint32_t window, fill;
     double sll, srr, slr;
     uint64_t frames;
     lathe_spec_extra *x;
-} lf_meter;
+};
 
-static void lf_close_window(lf_meter *m)
+lathe_spec_lf *lathe_spec_lf_new(const lathe_spec_wants *w, uint32_t rate, uint32_t channels,
+                                 lathe_spec_extra *x)
+{
+    lathe_spec_lf *m;
+    if (channels != 2 || !isfinite(w->lf_hz) || !(w->lf_hz < 0.45 * rate) ||
+        !(m = calloc(1, sizeof *m)))
+        return NULL;
+    lathe_biquad sec[LATHE_BIQUAD_MAX_SECTIONS];
+    int ns = lathe_biquad_linkwitz_riley(sec, 4, 0, w->lf_hz, rate);
+    lathe_biquad_cascade_init(&m->lp, sec, ns, 2);
+    m->window = rate;
+    m->x = x;
+    x->lf_hz = w->lf_hz;
+    return m;
+}
+
+void lathe_spec_lf_free(lathe_spec_lf *m)
+{
+    free(m);
+}
+
+static void lf_close_window(lathe_spec_lf *m)
 {
     if (m->fill >= m->window / 2 && (m->sll + m->srr) / (2.0 * m->fill) > LF_SILENT) {
         double c = m->slr / sqrt(m->sll * m->srr + 1e-30);
@@ -54,20 +75,29 @@ static void lf_close_window(lf_meter *m)
     m->fill = 0;
 }
 
-static void lf_add(lf_meter *m, const float *const *ch, uint32_t n)
+void lathe_spec_lf_add(lathe_spec_lf *m, const float *const *ch, uint32_t n)
 {
-    const float *in[2] = {ch[0], ch[1]};
-    float *out[2] = {m->l, m->r};
-    lathe_biquad_cascade_process(&m->lp, in, out, n);
-    for (uint32_t i = 0; i < n; i++) {
-        double a = m->l[i], b = m->r[i];
-        m->sll += a * a;
-        m->srr += b * b;
-        m->slr += a * b;
-        m->frames++;
-        if (++m->fill == m->window)
-            lf_close_window(m);
+    for (uint32_t at = 0; at < n; at += BLOCK) {
+        const uint32_t k = n - at < BLOCK ? n - at : BLOCK;
+        const float *in[2] = {ch[0] + at, ch[1] + at};
+        float *out[2] = {m->l, m->r};
+        lathe_biquad_cascade_process(&m->lp, in, out, k);
+        for (uint32_t i = 0; i < k; i++) {
+            double a = m->l[i], b = m->r[i];
+            m->sll += a * a;
+            m->srr += b * b;
+            m->slr += a * b;
+            m->frames++;
+            if (++m->fill == m->window)
+                lf_close_window(m);
+        }
     }
+}
+
+void lathe_spec_lf_finish(lathe_spec_lf *m)
+{
+    if (m->fill)
+        lf_close_window(m);
 }
 
 /* ---- Codec round trip ---------------------------------------------------------------------- */
@@ -300,7 +330,7 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_wants *w,
     uint32_t nc = info->format.channels, rate = info->format.rate;
     lathe_readahead *ra = NULL;
     lathe_analysis *a = NULL;
-    lf_meter *lf = NULL;
+    lathe_spec_lf *lf = NULL;
     codec_run codecs[2];
     codec_job jobs[2] = {{0}};
     int rc = 3;
@@ -310,17 +340,7 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_wants *w,
         snprintf(err, err_size, "%s: cannot analyse %u channels at %u Hz", path, nc, rate);
         goto done;
     }
-    double lf_hz = w->lf_hz;
-    if (nc == 2 && isfinite(lf_hz) && lf_hz < 0.45 * rate && (lf = calloc(1, sizeof *lf))) {
-        lathe_biquad sec[LATHE_BIQUAD_MAX_SECTIONS];
-        int ns = lathe_biquad_linkwitz_riley(sec, 4, 0, lf_hz, rate);
-        lathe_biquad_cascade_init(&lf->lp, sec, ns, 2);
-        lf->l = malloc(BLOCK * sizeof(float));
-        lf->r = malloc(BLOCK * sizeof(float));
-        lf->window = rate;
-        lf->x = x;
-        x->lf_hz = lf_hz;
-    }
+    lf = lathe_spec_lf_new(w, rate, nc, x);
     if (w->codec_check) {
         codecs_open(codecs, x, rate, nc);
         for (int k = 0; k < 2; k++) {
@@ -341,8 +361,8 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_wants *w,
     while ((a || lf) && !lathe_cli_interrupted() && (n = lathe_readahead_next(ra, &ch, NULL, NULL)) > 0) {
         if (a)
             lathe_analysis_add(a, ch, (uint32_t)n);
-        if (lf && lf->l && lf->r)
-            lf_add(lf, ch, (uint32_t)n);
+        if (lf)
+            lathe_spec_lf_add(lf, ch, (uint32_t)n);
     }
     if (n < 0) {
         snprintf(err, err_size, "%s: truncated or unreadable audio data", path);
@@ -353,8 +373,8 @@ int lathe_spec_measure_file(const char *path, const lathe_spec_wants *w,
         rc = 130;
         goto done;
     }
-    if (lf && lf->fill)
-        lf_close_window(lf);
+    if (lf)
+        lathe_spec_lf_finish(lf);
     if (a && lathe_analysis_finish(a, r) != 0) {
         snprintf(err, err_size, "%s: out of memory", path);
         goto done;
@@ -364,11 +384,7 @@ done:
     for (int k = 0; k < 2; k++)
         if (jobs[k].started)
             pthread_join(jobs[k].thread, NULL);
-    if (lf) {
-        free(lf->l);
-        free(lf->r);
-        free(lf);
-    }
+    lathe_spec_lf_free(lf);
     lathe_readahead_free(ra);
     lathe_analysis_free(a);
     lathe_audio_reader_free(rd);
@@ -390,7 +406,7 @@ void lathe_spec_set_platforms(const char *list)
 }
 
 int lathe_spec_check(const char *spec, const char *platform_list, const char *path,
-                     const lathe_analysis_result *r, json_t **out)
+                     const lathe_analysis_result *r, const lathe_spec_extra *lf, json_t **out)
 {
     lathe_spec_profile p;
     char err[256];
@@ -402,9 +418,19 @@ int lathe_spec_check(const char *spec, const char *platform_list, const char *pa
     lathe_analysis_result *mine = NULL;
     lathe_audio_info info;
     lathe_spec_wants w = lathe_spec_wants_of(&p);
+    /* the low end measured as the file was written, for this very frequency */
+    const int lf_known = lf && isfinite(w.lf_hz) && lf->lf_hz == w.lf_hz;
+    if (lf_known)
+        w.lf_hz = NAN;
     if (lathe_spec_measure_file(path, &w, r ? NULL : &mine, &info, &x, err, sizeof err) != 0) {
         *out = json_pack("{s:s, s:s}", "name", p.name, "error", err);
         return -1;
+    }
+    if (lf_known) {
+        x.have_lf = lf->have_lf;
+        x.lf_hz = lf->lf_hz;
+        x.lf_corr_min = lf->lf_corr_min;
+        x.lf_corr_min_time_s = lf->lf_corr_min_time_s;
     }
     lathe_spec_file file = lathe_spec_file_of(&info);
     int rc = lathe_spec_evaluate(&p, platform_list ? platform_list : default_platforms,

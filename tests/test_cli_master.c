@@ -263,6 +263,17 @@ static void test_hires_rate(void)
     json_decref(j);
 }
 
+/* The low-end correlation a spec verdict measured; NAN when it has none. */
+static double lf_measured(const json_t *verdict)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(verdict, "rules"), i, r)
+        if (strcmp(json_string_value(json_object_get(r, "rule")), "lf_correlation") == 0)
+            return jnum(r, "measured");
+    return NAN;
+}
+
 /* The vinyl branch passes its own check on a mix whose low end is in phase but which has
  * out-of-phase content between 150 and 300 Hz (a chain making the side mono below 150 Hz, with
  * the check looking below 300 Hz, failed it: the two use one frequency now). */
@@ -291,6 +302,21 @@ static void test_vinyl_own_check(void)
         }
     CHECK(rc == 0 && passed, "the vinyl branch passes its own low-end check (exit %d)", rc);
     json_decref(j);
+    /* A render measures the low end as it writes the file, `lathe check` reads the file: the
+     * same correlation, here of the failing mix written unchanged. */
+    ct_write("oopv.lua",
+             "output(source('oop.wav'), 'oopv.wav', {bits = 24, deliverable = 'vinyl'})\n");
+    CHECK(ct_lathe_to("render oopv.lua --no-cache --json", "oopv.json") == 1,
+          "the mix written as a vinyl deliverable fails its check");
+    j = load_json("oopv.json");
+    double from_render = lf_measured(
+        json_object_get(json_array_get(json_object_get(j, "outputs"), 0), "spec"));
+    json_decref(j);
+    j = load_json("oop_in.json");
+    double from_file = lf_measured(j);
+    json_decref(j);
+    CHECK(from_render < 0.5 && fabs(from_render - from_file) < 1e-6,
+          "the render's low-end correlation %.7f is the file's %.7f", from_render, from_file);
 }
 
 /* The mp3 promo profile (issue #17): `--deliver streaming,mp3` writes a 320 kbps MP3 beside
