@@ -35,7 +35,7 @@ typedef struct block_job {
     lathe_truepeak *tp;
     lathe_lossmodel *model;
     const float *in[LATHE_MAX_CHANNELS], *out[LATHE_MAX_CHANNELS];
-    uint32_t n_in, n_out, limited;
+    uint32_t n_in, n_out, limited, tp_from; /* tp measures channels tp_from.. */
 } block_job;
 
 static void measure_block(void *arg)
@@ -48,7 +48,7 @@ static void measure_block(void *arg)
         lathe_analyze_output_write(j->ctx, j->out, j->n_out);
     }
     if (j->tp)
-        lathe_truepeak_add(j->tp, j->in, j->n_in);
+        lathe_truepeak_add(j->tp, j->in + j->tp_from, j->n_in);
     if (j->model)
         lathe_lossmodel_add(j->model, j->in, j->n_in);
 }
@@ -117,13 +117,19 @@ static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
     lathe_stream *st = ctx->streams[0];
     const lathe_format *f = lathe_stream_format(st);
     lathe_bs1770 *m = NULL;
-    lathe_truepeak *tp = NULL;
+    lathe_truepeak *tp = NULL, *tp_here = NULL;
     block_job job[2];
     lathe_analyze_memo *memo = NULL;
     int rc = LATHE_ERR_NOMEM;
+    /* The input's pass with a worker: its true peak costs several times the loudness meter the
+     * reading thread runs, so that thread measures the first half of the channels' true peak and
+     * the worker the rest (a channel's true peak depends on that channel alone: the maximum over
+     * the two meters is the one meter's, to the bit). */
+    const uint32_t here = !lim && t->worker ? f->channels / 2 : 0;
     if (lathe_bs1770_new(f->rate, f->channels, &m) != 0 ||
         lathe_bs1770_reserve(m, f->frames) != 0 ||
-        (!lim && lathe_truepeak_new(f->rate, f->channels, lathe_kernel_alloc(), &tp)))
+        (!lim && lathe_truepeak_new(f->rate, f->channels - here, lathe_kernel_alloc(), &tp)) ||
+        (here && lathe_truepeak_new(f->rate, here, lathe_kernel_alloc(), &tp_here)))
         goto done;
     if ((rc = lathe_stream_rewind(st)) != LATHE_OK)
         goto done;
@@ -157,13 +163,15 @@ static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
             lathe_limiter_process_peaks(lim, (const float *const *)x, y, n, NULL, pk);
         else
             lathe_bs1770_add(m, (const float *const *)x, n);
+        if (tp_here)
+            lathe_truepeak_add(tp_here, (const float *const *)x, n);
         if (pk && !pk->given)
             lathe_analyze_memo_append(memo, (const float *const *)pk->v, n);
         uint32_t skip = done >= lat ? 0 : (uint32_t)(lat - done < n ? lat - done : n);
         block_job *j = &job[b];
         *j = (block_job){ .ctx = ctx, .back = split ? lim : NULL, .y = y, .slot = (int)b,
                           .m = m, .tp = tp, .model = model, .n_in = n, .n_out = n - skip,
-                          .limited = lim != NULL };
+                          .limited = lim != NULL, .tp_from = here };
         for (uint32_t c = 0; c < f->channels; c++) {
             j->in[c] = x[c];
             j->out[c] = (lim ? y[c] : x[c]) + skip;
@@ -177,7 +185,9 @@ static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
     if (t->worker)
         lathe_worker_wait(t->worker);
     out->lufs = lathe_bs1770_integrated(m);
-    out->tp_db = tp ? lathe_gain_to_db(lathe_truepeak_max(tp)) : (double)NAN;
+    out->tp_db = tp ? lathe_gain_to_db(fmax(lathe_truepeak_max(tp),
+                                            tp_here ? lathe_truepeak_max(tp_here) : 0.0))
+                    : (double)NAN;
     out->gr_max = out->gr_avg = 0.0;
     if (lim)
         lathe_limiter_stats(lim, &out->gr_max, &out->gr_avg);
@@ -191,6 +201,7 @@ done:
         lathe_analyze_memo_finish(memo, rc == LATHE_OK);
     lathe_bs1770_free(m);
     lathe_truepeak_free(tp);
+    lathe_truepeak_free(tp_here);
     return rc;
 }
 
