@@ -6,7 +6,6 @@
 
 #include "analyze_output.h"
 #include "explain.h"
-#include "md5.h"
 #include "output_copy.h"
 #include "pool.h"
 #include "progress.h"
@@ -338,12 +337,8 @@ static void record_output(lathe_cache *cache, graph_sink *s, int note)
  * whose file is still there untouched, is copied instead of rendered: its nodes need not run. */
 static int copy_from_earlier(lathe_cache *cache, graph_sink *s, int dry_run)
 {
-    char from[PATH_MAX], err[LATHE_ERR_MAX + 64];
-    const char *written = s->path;
+    char from[PATH_MAX];
     if (!lathe_output_copy_noted(cache, s->key, s->path, dry_run, from, sizeof from))
-        return 0;
-    /* A checksum file that cannot be written now would fail the render the same way: let it. */
-    if (!dry_run && s->md5 && lathe_md5_write_sums(s->md5, &written, 1, err, sizeof err) != 0)
         return 0;
     s->copied_from = lathe_strdup(from);
     s->result.copied_from = s->copied_from; /* NULL if out of memory: then reported as written */
@@ -380,18 +375,32 @@ static void copy_batch_start(copy_batch *b)
         copy_batch_run(b);
 }
 
-/* Waits for the copies; appends the sinks of those that failed to todo; returns how many. */
+/* Waits for the copies, then writes the checksum files they name (here, on this thread: a file
+ * several outputs name lists them all, once every one of them is there, and the render's own
+ * outputs write theirs as they finish). Appends the sinks of the copies that failed to todo, a
+ * copy whose checksum file cannot be written too (rendered, it fails the same way, and says so);
+ * returns how many. */
 static int copy_batch_finish(copy_batch *b, lathe_graph *g, int *todo)
 {
     int failed = 0;
+    char err[LATHE_ERR_MAX + 64];
     if (b->started)
         pthread_join(b->thread, NULL);
     b->started = 0;
-    for (int i = 0; i < b->n; i++)
+    for (int i = 0; i < b->n; i++) {
+        graph_sink *s = b->sinks[i];
+        if (b->ok[i] && !b->dry_run && s->md5 &&
+            lathe_graph_write_sums(g, s->md5, err, sizeof err) != 0) {
+            b->ok[i] = 0;
+            lathe_dealloc(s->copied_from);
+            s->copied_from = NULL;
+            s->result.copied_from = NULL;
+        }
         if (b->ok[i])
             g->stats.outputs_copied++;
         else
-            todo[failed++] = (int)(b->sinks[i] - g->sinks);
+            todo[failed++] = (int)(s - g->sinks);
+    }
     return failed;
 }
 

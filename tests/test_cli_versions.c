@@ -134,6 +134,29 @@ int main(void)
     CHECK(tu_run("cd %s && for f in hires.wav cd.wav streaming.flac; do cmp -s v8/$f v6/$f || "
                  "exit 1; done", ct_dir) == 0, "v8 holds v6's bytes, the rendered cd.wav too");
 
+    /* A checksum file named by several outputs lists them all, copied or rendered. One kept
+     * beside the folders (--allow-path) is the same file for every version, so the outputs stay
+     * copyable (a checksum file in the folder is part of their key); when all three were copied,
+     * each copy used to write a list of its own file alone. */
+    ct_write("sums.lua", "local m = source('in.wav')\n"
+                         "output(m:gain{gain_db = tonumber(param('g', -1))}, 'a.wav', {md5 = '../SUMS'})\n"
+                         "output(m:gain{gain_db = -2}, 'b.wav', {md5 = '../SUMS'})\n"
+                         "output(m:gain{gain_db = -3}, 'c.wav', {md5 = '../SUMS'})\n");
+    static const char *const runs[3][3] = {{"s1", "", "rendered"},
+                                           {"s2", "-D g=-1.5", "two copied, one rendered"},
+                                           {"s3", "-D g=-1.5", "all three copied"}};
+    for (int k = 0; k < 3; k++) {
+        char args[1024];
+        snprintf(args, sizeof args, "render sums.lua -o %s --cache cache --json --allow-path %s %s",
+                 runs[k][0], ct_dir, runs[k][1]);
+        CHECK(ct_lathe_to(args, "sums.json") == 0 &&
+              tu_run("cd %s && [ $(grep -o '\"copied_from\"' sums.json | wc -l) = %d ] && cd %s && "
+                     "[ $(wc -l < ../SUMS) = 3 ] && md5sum -c --quiet ../SUMS", ct_dir,
+                     k == 0 ? 0 : k + 1, runs[k][0]) == 0,
+              "%s (%s): the shared SUMS lists the three outputs, each with its bytes' sum",
+              runs[k][0], runs[k][2]);
+    }
+
     /* Progress on a terminal (script(1) gives one) names its phase (issue #17). */
     CHECK(tu_run("cd %s && script -qec '%s render album.lua -o v7 --cache cache -D target=-15' "
                  "/dev/null >tty.txt 2>&1 && grep -q 'analysing \\.\\.\\.' tty.txt "
