@@ -389,7 +389,10 @@ static int copy_batch_finish(copy_batch *b, lathe_graph *g, int *todo)
     b->started = 0;
     for (int i = 0; i < b->n; i++) {
         graph_sink *s = b->sinks[i];
-        if (b->ok[i] && !b->dry_run && s->md5 &&
+        int written = 0; /* by an earlier copy naming the same file: each file hashed once */
+        for (int k = 0; k < i && s->md5 && !written; k++)
+            written = b->ok[k] && b->sinks[k]->md5 && strcmp(b->sinks[k]->md5, s->md5) == 0;
+        if (b->ok[i] && !b->dry_run && s->md5 && !written &&
             lathe_graph_write_sums(g, s->md5, err, sizeof err) != 0) {
             b->ok[i] = 0;
             lathe_dealloc(s->copied_from);
