@@ -288,7 +288,9 @@ void lathe_limiter_feed(lathe_limiter *l, const float *const *in, uint32_t n)
 }
 
 /* The gain applied to each output frame, into g[0] in place, plus statistics: per stage the
- * smallest over the channels, stage 1 (gains g) delayed by stage 2's latency, times stage 2. */
+ * smallest over the channels, stage 1 (gains g) delayed by stage 2's latency, times stage 2.
+ * The ring is written and read as at most two runs each, and a chunk with no reduction in its
+ * statistics' span is passed over whole, so the per-frame loops vectorise. */
 static void total_gain(lathe_limiter *l, double *const *g, uint32_t n)
 {
     double *g1 = g[0];
@@ -296,24 +298,35 @@ static void total_gain(lathe_limiter *l, double *const *g, uint32_t n)
         for (uint32_t i = 0; i < n; i++)
             g1[i] = fmin(g1[i], g[k][i]);
     if (l->two_stage) {
-        const uint32_t m = l->g1_mask, d = l->s2.latency;
-        for (uint32_t i = 0; i < n; i++) {
-            double g2 = l->g2[0][i];
-            for (int k = 1; k < l->s2.n_gc; k++)
-                g2 = fmin(g2, l->g2[k][i]);
-            l->g1_ring[(l->g1_pos + i) & m] = g1[i];
-            g1[i] = l->g1_ring[(l->g1_pos + i - d) & m] * g2;
-        }
+        double *restrict g2 = l->g2[0]; /* the stage's scratch: its minimum folded in place */
+        for (int k = 1; k < l->s2.n_gc; k++)
+            for (uint32_t i = 0; i < n; i++)
+                g2[i] = fmin(g2[i], l->g2[k][i]);
+        const uint32_t m = l->g1_mask, w = l->g1_pos & m, rd = (l->g1_pos - l->s2.latency) & m;
+        const uint32_t w1 = m + 1 - w < n ? m + 1 - w : n, r1 = m + 1 - rd < n ? m + 1 - rd : n;
+        double *restrict ring = l->g1_ring;
+        memcpy(ring + w, g1, w1 * sizeof(double));
+        memcpy(ring, g1 + w1, (n - w1) * sizeof(double));
+        for (uint32_t i = 0; i < r1; i++)
+            g1[i] = ring[rd + i] * g2[i];
+        for (uint32_t i = r1; i < n; i++)
+            g1[i] = ring[i - r1] * g2[i];
         l->g1_pos += n;
     }
-    const uint64_t lat = lathe_limiter_latency(l);
+    const uint64_t lat = lathe_limiter_latency(l), f0 = l->frames;
     const uint64_t end = l->stat_frames ? lat + l->stat_frames : UINT64_MAX;
+    l->frames += n;
+    int reduced = 0;
+    for (uint32_t i = 0; i < n; i++)
+        reduced |= g1[i] < 1.0;
+    if (!reduced || f0 + n <= lat || f0 >= end)
+        return;
     /* the reductions in dB add up as the log of a product: one log per chunk, not per frame
      * (the product is renormalised before it could underflow) */
     double prod = 1.0;
     int exp2 = 0;
-    for (uint32_t i = 0; i < n; i++, l->frames++) {
-        if (l->frames < lat || l->frames >= end || g1[i] >= 1.0)
+    for (uint32_t i = 0; i < n; i++) {
+        if (f0 + i < lat || f0 + i >= end || g1[i] >= 1.0)
             continue;
         l->g_min = fmin(l->g_min, g1[i]);
         prod *= g1[i];
@@ -336,8 +349,12 @@ static void total_gain(lathe_limiter *l, double *const *g, uint32_t n)
  * interpolated rounding (~1e-7 relative): CEIL_MARGIN keeps that under the ceiling. */
 static int untouched(lathe_limiter *l, double *const *g, uint32_t n)
 {
-    uint32_t trail = 0;
-    for (uint32_t i = n; i-- > 0;) {
+    int all = 1; /* the common case first, in a loop that vectorises */
+    for (int k = 0; k < l->s1.n_gc; k++)
+        for (uint32_t i = 0; i < n; i++)
+            all &= g[k][i] == 1.0;
+    uint32_t trail = all ? n : 0;
+    for (uint32_t i = n; !all && i-- > 0;) {
         int one = 1;
         for (int k = 0; k < l->s1.n_gc; k++)
             one &= g[k][i] == 1.0;

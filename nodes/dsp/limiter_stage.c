@@ -27,22 +27,26 @@ static int delay_init(delayline *d, uint32_t channels, uint32_t delay, const lat
 
 /* [rt] y[c][i] = x[c][i - delay] * (gain[c][i] * in_gain), the factor rounded to float once. A
  * gain of exactly 1.0 multiplies by in_gain exactly, so the unity path is bit-exact (x itself
- * when in_gain is 1). */
+ * when in_gain is 1). The ring is written and read as at most two runs each (it wraps once), so
+ * the loops vectorise. */
 static void delay_apply(delayline *d, uint32_t channels, const float *const *x, float *const *y,
                         const double *const *gain, float in_gain, uint32_t n)
 {
-    const uint32_t m = d->mask, w = d->pos, rd = d->pos - d->delay;
+    const uint32_t m = d->mask, w = d->pos & m, rd = (d->pos - d->delay) & m;
+    const uint32_t w1 = m + 1 - w < n ? m + 1 - w : n, r1 = m + 1 - rd < n ? m + 1 - rd : n;
     for (uint32_t c = 0; c < channels; c++) {
         float *restrict b = d->buf[c];
-        const float *restrict xc = x[c];
+        memcpy(b + w, x[c], w1 * sizeof(float));
+        memcpy(b, x[c] + w1, (n - w1) * sizeof(float));
         const double *restrict gc = gain[c];
         float *restrict yc = y[c];
-        for (uint32_t i = 0; i < n; i++)
-            b[(w + i) & m] = xc[i];
-        for (uint32_t i = 0; i < n; i++)
-            yc[i] = b[(rd + i) & m] * (float)(gc[i] * (double)in_gain);
+        const float *restrict src = b + rd;
+        for (uint32_t i = 0; i < r1; i++)
+            yc[i] = src[i] * (float)(gc[i] * (double)in_gain);
+        for (uint32_t i = r1; i < n; i++)
+            yc[i] = b[i - r1] * (float)(gc[i] * (double)in_gain);
     }
-    d->pos = w + n;
+    d->pos += n;
 }
 
 static void delay_reset(delayline *d, uint32_t channels)
@@ -159,18 +163,26 @@ static void detect(stage *s, const lathe_limiter_config *c, const float *const *
 }
 
 /* Required gains: min(1, ceiling / peak), the peaks mixed towards the channels' maximum by
- * `link` (a mixed peak is never below the channel's own). */
-LATHE_HOT_CLONES static void require(int n_gc, double link, double ceil, float *const *pk,
-                                     double *const *req, uint32_t n)
+ * `link` (a mixed peak is never below the channel's own). Returns 1 when every gain is 1. */
+LATHE_HOT_CLONES static int require(int n_gc, double link, double ceil, float *const *pk,
+                                    double *const *req, uint32_t n)
 {
-    if (n_gc == 1) { /* linked: one peak a frame (the loop vectorises) */
+    if (n_gc == 1) { /* linked: one peak a frame (the loops vectorise) */
         const float *restrict p = pk[0];
         double *restrict r = req[0];
+        int over = 0;
+        for (uint32_t i = 0; i < n; i++)
+            over |= (double)p[i] > ceil;
+        if (!over) { /* the common case below the ceiling: no division */
+            for (uint32_t i = 0; i < n; i++)
+                r[i] = 1.0;
+            return 1;
+        }
         for (uint32_t i = 0; i < n; i++) {
             double v = (double)p[i];
             r[i] = v > ceil ? ceil / v : 1.0;
         }
-        return;
+        return 0;
     }
     for (uint32_t i = 0; i < n; i++) {
         double pmax = 0.0;
@@ -183,6 +195,7 @@ LATHE_HOT_CLONES static void require(int n_gc, double link, double ceil, float *
             req[k][i] = p > ceil ? ceil / p : 1.0;
         }
     }
+    return 0;
 }
 
 void lathe_limiter_stage_run(stage *s, const lathe_limiter_config *c, double ceil, float in_gain,
@@ -197,9 +210,8 @@ void lathe_limiter_stage_run(stage *s, const lathe_limiter_config *c, double cei
             memcpy(pk[k], memo->v[k] + off, n * sizeof(float));
     } else if (s->tp[0]) { /* the top-band bounds first: they set what detection may skip */
         for (int k = 0; k < s->n_gc; k++) {
-            lathe_topband_process(s->tb[k], s->n_gc == 1 ? x : &x[k], n, s->bound[k]);
-            for (uint32_t i = 0; i < n; i++)
-                top = s->bound[k][i] > top ? s->bound[k][i] : top;
+            float t = lathe_topband_process(s->tb[k], s->n_gc == 1 ? x : &x[k], n, s->bound[k]);
+            top = t > top ? t : top;
         }
         set_threshold(s, top);
     }
@@ -218,13 +230,14 @@ void lathe_limiter_stage_run(stage *s, const lathe_limiter_config *c, double cei
         for (int k = 0; memo && k < s->n_gc; k++)
             memcpy(memo->v[k] + off, pk[k], n * sizeof(float));
     }
-    require(s->n_gc, c->link, ceil, pk, g, n);
+    int unity = require(s->n_gc, c->link, ceil, pk, g, n);
     if (s->lf) { /* the bridge holds what the low frequencies ask, never more than the whole */
         lathe_lfpeak_process(s->lf, x, n, s->lf_pk);
-        require(s->n_gc, c->link, ceil, s->lf_pk, s->lf_req, n);
-        for (int k = 0; k < s->n_gc; k++)
+        if (!unity)
+            require(s->n_gc, c->link, ceil, s->lf_pk, s->lf_req, n);
+        for (int k = 0; k < s->n_gc; k++) /* all 1 where the whole asks for nothing */
             for (uint32_t i = 0; i < n; i++)
-                s->lf_req[k][i] = s->lf_req[k][i] > g[k][i] ? s->lf_req[k][i] : g[k][i];
+                s->lf_req[k][i] = !unity && s->lf_req[k][i] > g[k][i] ? s->lf_req[k][i] : g[k][i];
     }
     for (int k = 0; k < s->n_gc; k++)
         lathe_gaincomp_run(&s->gc[k], &s->rel, g[k], s->lf ? s->lf_req[k] : NULL, g[k], n);

@@ -88,14 +88,17 @@ static void group_done(lathe_topband *t, const double *y)
     t->held_max = -lathe_slidemin_push(&t->held, -e);
 }
 
-void lathe_topband_process(lathe_topband *t, const float *const *ch, uint32_t n, float *bound)
+float lathe_topband_process(lathe_topband *t, const float *const *ch, uint32_t n, float *bound)
 {
     double y[MAX_CH];
+    float top = 0.0f;
     for (uint32_t i = 0; i < n;) {
         int done;
         uint32_t k = lathe_decim8_feed(&t->dec, ch, i, n - i, y, &done);
+        const float v = (float)t->held_max;
         for (uint32_t j = 0; bound && j < k; j++)
-            bound[i + j] = (float)t->held_max;
+            bound[i + j] = v;
+        top = bound && v > top ? v : top;
         i += k;
         if (done)
             group_done(t, y);
@@ -105,6 +108,7 @@ void lathe_topband_process(lathe_topband *t, const float *const *ch, uint32_t n,
             for (int k = 0; k < 2; k++)
                 if (fabs(t->z[c][s][k]) < 1e-30)
                     t->z[c][s][k] = 0.0;
+    return top;
 }
 
 double lathe_topband_peak(const lathe_topband *t)

@@ -37,8 +37,9 @@ void lathe_topband_free(lathe_topband *t);
 /* [rt] Clears the history (zeros before the start). */
 void lathe_topband_reset(lathe_topband *t);
 /* [rt] Feeds n frames; bound[i] receives the bound for the frame `latency` frames before input
- * frame i: the largest top-band amplitude over the channels near it (bound NULL: only fed). */
-void lathe_topband_process(lathe_topband *t, const float *const *ch, uint32_t n, float *bound);
+ * frame i: the largest top-band amplitude over the channels near it (bound NULL: only fed).
+ * Returns the largest bound written (0 with none). */
+float lathe_topband_process(lathe_topband *t, const float *const *ch, uint32_t n, float *bound);
 /* The largest bound so far, over the whole stream (a meter's reading). */
 double lathe_topband_peak(const lathe_topband *t);
 

@@ -322,6 +322,12 @@ static uint32_t absmax_bits(const float *restrict x, uint32_t n)
     return m;
 }
 
+/* The same over a whole chunk's support, where a vector clone pays for its call. */
+LATHE_HOT_CLONES static uint32_t absmax_bits_long(const float *restrict x, uint32_t n)
+{
+    return absmax_bits(x, n);
+}
+
 /* Frames i0 .. i0 + n: each reports the larger of its two samples (points of its own). */
 static void report_samples(const lathe_tpdetect *d, const float *b, uint32_t i0, uint32_t n,
                            int first, float *out)
@@ -384,13 +390,19 @@ static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t r
  * the threshold, reads at or below the threshold: it reports the larger of its two samples
  * instead (points of its own, so also at or below it), and only runs of other groups are
  * interpolated. The support's maximum is taken over whole blocks of GROUP samples from b[1] (a
- * few more samples than needed: a bound all the same). */
+ * few more samples than needed: a bound all the same). When the whole chunk's support is at or
+ * below xlim, so is every group's: one pass over it decides them all (a limiter whose input
+ * stays below its ceiling spends most of its detection here). */
 static void chunk_channel(lathe_tpdetect *d, const float *b, uint32_t n, int first,
                           const float *ub, float *out)
 {
     const uint32_t L = d->taps, avail = L + 1 + n; /* b[1 .. L + 1 + n] */
     uint32_t bm[(CHUNK + LATHE_TPFILTER_MAX_TAPS + 2 * GROUP) / GROUP], have = 0;
     uint32_t rs = 0;
+    if (d->xlim_bits && absmax_bits_long(b + 1, avail) <= d->xlim_bits) {
+        report_samples(d, b, 0, n, first, out);
+        return;
+    }
     for (uint32_t i0 = 0; i0 < n; i0 += GROUP) {
         uint32_t gn = n - i0 < GROUP ? n - i0 : GROUP, m = 0;
         if (!d->xlim_bits)
