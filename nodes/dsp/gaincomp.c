@@ -108,12 +108,7 @@ void lathe_gaincomp_run(lathe_gaincomp *g, const lathe_release *r, const double 
     int unity = g->env == 1.0 && g->slow == 1.0 && g->ones >= g->len &&
                 g->box_sum == (double)g->len && lathe_slidemin_at_unity(&g->held) &&
                 (!g->bridged.win || lathe_slidemin_at_unity(&g->bridged));
-    if (unity) { /* no early exit: the loop vectorises */
-        int ones = 1;
-        for (uint32_t i = 0; i < n; i++)
-            ones &= (req[i] == 1.0) & (req_bridge[i] == 1.0);
-        unity = ones;
-    }
+    unity = unity && lathe_gains_unity(req, n) && lathe_gains_unity(req_bridge, n);
     if (unity)
         gaincomp_idle(g, r, out, n);
     else

@@ -9,6 +9,7 @@
 #include "slidemin.h"
 
 #include <stdint.h>
+#include <string.h>
 
 typedef struct lathe_gaincomp {
     uint32_t len;              /* box length */
@@ -21,6 +22,20 @@ typedef struct lathe_gaincomp {
     double box_sum, inv_len;
     double env, slow;          /* released envelope (fast one when two-stage), slow envelope */
 } lathe_gaincomp;
+
+/* Whether every g[0 .. n) is exactly 1.0, compared as bit patterns (1.0 has one) so that the
+ * loop vectorises where a floating compare does not. */
+static inline int lathe_gains_unity(const double *g, uint32_t n)
+{
+    const uint64_t one = 0x3ff0000000000000u;
+    uint64_t diff = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t u;
+        memcpy(&u, g + i, sizeof u);
+        diff |= u ^ one;
+    }
+    return diff == 0;
+}
 
 typedef struct lathe_release {
     double a_rel;   /* fixed: the release; two-stage: the slow envelope's way back up */

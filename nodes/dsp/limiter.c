@@ -351,8 +351,7 @@ static int untouched(lathe_limiter *l, double *const *g, uint32_t n)
 {
     int all = 1; /* the common case first, in a loop that vectorises */
     for (int k = 0; k < l->s1.n_gc; k++)
-        for (uint32_t i = 0; i < n; i++)
-            all &= g[k][i] == 1.0;
+        all &= lathe_gains_unity(g[k], n);
     uint32_t trail = all ? n : 0;
     for (uint32_t i = n; !all && i-- > 0;) {
         int one = 1;
