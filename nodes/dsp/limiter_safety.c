@@ -94,13 +94,8 @@ LATHE_HOT_CLONES static float bound_group(const safety_bound *b, uint32_t k0, ui
 {
     const float *restrict lo = b->cmin + k0, *restrict hi = b->cmax + k0, *restrict am =
         b->amax + k0, *restrict w = b->w;
-    float cmax = 0.0f, amax = 0.0f, pmax = 0.0f;
-    for (uint32_t k = 0; k < nb; k++) {
-        cmax = hi[k] > cmax ? hi[k] : cmax;
-        amax = am[k] > amax ? am[k] : amax;
-    }
-    for (uint32_t u = p0; u < p0 + plen; u++)
-        pmax = b->p[u] > pmax ? b->p[u] : pmax;
+    const float cmax = lathe_max0(hi, nb, 0), amax = lathe_max0(am, nb, 0);
+    const float pmax = lathe_max0(b->p + p0, plen, 0);
     if (PEAK_SLACK * (double)cmax * (double)pmax > (double)target)
         return INFINITY; /* the peaks alone reach it: no need of the sum */
     float e4[4] = {0.0f, 0.0f, 0.0f, 0.0f}; /* four lanes: a bound needs no serial order */

@@ -393,8 +393,8 @@ static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t r
  * few more samples than needed: a bound all the same). When the whole chunk's support is at or
  * below xlim, so is every group's: one pass over it decides them all (a limiter whose input
  * stays below its ceiling spends most of its detection here). */
-static void chunk_channel(lathe_tpdetect *d, const float *b, uint32_t n, int first,
-                          const float *ub, float *out)
+LATHE_HOT_CLONES static void chunk_channel(lathe_tpdetect *d, const float *b, uint32_t n,
+                                           int first, const float *ub, float *out)
 {
     const uint32_t L = d->taps, avail = L + 1 + n; /* b[1 .. L + 1 + n] */
     uint32_t bm[(CHUNK + LATHE_TPFILTER_MAX_TAPS + 2 * GROUP) / GROUP], have = 0;
