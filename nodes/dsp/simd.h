@@ -18,7 +18,9 @@
 
 /* The largest of 0 and x[0 .. n) (of |x| when `absolute`), NaNs passed over. A maximum taken as
  * `v > m ? v : m` from 0 is the same in any order, so it runs in eight lanes and vectorises,
- * where the serial form does not (its compiler must keep the order). */
+ * where the serial form does not (its compiler must keep the order). The bit-pattern maxima of
+ * truepeak.c and tpdetect.c rank a NaN above everything instead; the bounds that call this kept
+ * the loops' own NaN behaviour, so their results did not change by a bit. */
 static inline float lathe_max0(const float *x, uint32_t n, int absolute)
 {
     float m8[8] = {0.0f};
