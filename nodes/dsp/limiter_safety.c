@@ -94,8 +94,9 @@ LATHE_HOT_CLONES static float bound_group(const safety_bound *b, uint32_t k0, ui
 {
     const float *restrict lo = b->cmin + k0, *restrict hi = b->cmax + k0, *restrict am =
         b->amax + k0, *restrict w = b->w;
-    const float cmax = lathe_max0(hi, nb, 0), amax = lathe_max0(am, nb, 0);
-    const float pmax = lathe_max0(b->p + p0, plen, 0);
+    /* all three are magnitudes (factors, |x| bounds, peaks): their |.| is themselves */
+    const float cmax = lathe_absmax(hi, nb), amax = lathe_absmax(am, nb);
+    const float pmax = lathe_absmax(b->p + p0, plen);
     if (PEAK_SLACK * (double)cmax * (double)pmax > (double)target)
         return INFINITY; /* the peaks alone reach it: no need of the sum */
     float e4[4] = {0.0f, 0.0f, 0.0f, 0.0f}; /* four lanes: a bound needs no serial order */

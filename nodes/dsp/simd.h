@@ -13,31 +13,27 @@
 #define LATHE_HOT_CLONES
 #endif
 
-#include <math.h>
 #include <stdint.h>
+#include <string.h>
 
-/* The largest of 0 and x[0 .. n) (of |x| when `absolute`), NaNs passed over. A maximum taken as
- * `v > m ? v : m` from 0 is the same in any order, so it runs in eight lanes and vectorises,
- * where the serial form does not (its compiler must keep the order). The bit-pattern maxima of
- * truepeak.c and tpdetect.c rank a NaN above everything instead; the bounds that call this kept
- * the loops' own NaN behaviour, so their results did not change by a bit. */
-static inline float lathe_max0(const float *x, uint32_t n, int absolute)
+/* Largest |x[i]| ignoring NaNs, as `a > m ? a : m` from 0 gives it: magnitudes compare as their
+ * bit patterns (NaNs, above +inf, count as 0), an integer maximum that vectorises where the
+ * float one does not (its compiler must keep the order). Called from a LATHE_HOT_CLONES function
+ * it runs in AVX2. The bit-pattern maxima of truepeak.c and tpdetect.c rank a NaN above
+ * everything instead: their screens must never pass over one. */
+static inline float lathe_absmax(const float *x, uint32_t n)
 {
-    float m8[8] = {0.0f};
-    uint32_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (uint32_t j = 0; j < 8; j++) {
-            float v = absolute ? fabsf(x[i + j]) : x[i + j];
-            m8[j] = v > m8[j] ? v : m8[j];
-        }
-    for (; i < n; i++) {
-        float v = absolute ? fabsf(x[i]) : x[i];
-        m8[0] = v > m8[0] ? v : m8[0];
+    int32_t m = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t u;
+        memcpy(&u, x + i, sizeof u);
+        u &= 0x7fffffff;
+        u = u > 0x7f800000 ? 0 : u;
+        m = u > m ? u : m;
     }
-    float m = m8[0];
-    for (uint32_t j = 1; j < 8; j++)
-        m = m8[j] > m ? m8[j] : m;
-    return m;
+    float f;
+    memcpy(&f, &m, sizeof f);
+    return f;
 }
 
 #endif

@@ -322,12 +322,6 @@ static uint32_t absmax_bits(const float *restrict x, uint32_t n)
     return m;
 }
 
-/* The same over a whole chunk's support, where a vector clone pays for its call. */
-LATHE_HOT_CLONES static uint32_t absmax_bits_long(const float *restrict x, uint32_t n)
-{
-    return absmax_bits(x, n);
-}
-
 /* Frames i0 .. i0 + n: each reports the larger of its two samples (points of its own). */
 static void report_samples(const lathe_tpdetect *d, const float *b, uint32_t i0, uint32_t n,
                            int first, float *out)
@@ -399,7 +393,7 @@ LATHE_HOT_CLONES static void chunk_channel(lathe_tpdetect *d, const float *b, ui
     const uint32_t L = d->taps, avail = L + 1 + n; /* b[1 .. L + 1 + n] */
     uint32_t bm[(CHUNK + LATHE_TPFILTER_MAX_TAPS + 2 * GROUP) / GROUP], have = 0;
     uint32_t rs = 0;
-    if (d->xlim_bits && absmax_bits_long(b + 1, avail) <= d->xlim_bits) {
+    if (d->xlim_bits && absmax_bits(b + 1, avail) <= d->xlim_bits) {
         report_samples(d, b, 0, n, first, out);
         return;
     }

@@ -241,7 +241,7 @@ void lathe_tpfilter_stage1(lathe_tpfilter *f, const float *w, uint32_t n)
 
 double lathe_tpfilter_stage2_bound(const lathe_tpfilter *f, uint32_t q0, uint32_t n)
 {
-    return (double)lathe_max0(f->z + 2 * q0 + 1, 2 * (n - 1) + f->l2 + 1, 1) * f->s2_l1;
+    return (double)lathe_absmax(f->z + 2 * q0 + 1, 2 * (n - 1) + f->l2 + 1) * f->s2_l1;
 }
 
 /* Stage 2 with the F points of an interval as one vector; four intervals share each tap load

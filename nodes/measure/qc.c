@@ -136,21 +136,10 @@ static lathe_qc_event *push_event(lathe_qc_event **v, size_t *n, size_t *cap, in
     return &(*v)[(*n)++];
 }
 
-/* Largest |x[i]| ignoring NaNs, as `a > m ? a : m` from 0 gives it: magnitudes compare as their
- * bit patterns (NaNs, above +inf, count as 0), an integer maximum that vectorises. */
+/* lathe_absmax (dsp/simd.h) in this file's AVX2 clone. */
 LATHE_HOT_CLONES static float block_absmax(const float *x, uint32_t n)
 {
-    int32_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        int32_t u;
-        memcpy(&u, x + i, sizeof u);
-        u &= 0x7fffffff;
-        u = u > 0x7f800000 ? 0 : u;
-        m = u > m ? u : m;
-    }
-    float f;
-    memcpy(&f, &m, sizeof f);
-    return f;
+    return lathe_absmax(x, n);
 }
 
 /* The whole quads of channel_stats(): x[4 j + k] into lane k. size_t indices (32-bit ones
