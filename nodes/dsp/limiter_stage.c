@@ -230,17 +230,20 @@ void lathe_limiter_stage_run(stage *s, const lathe_limiter_config *c, double cei
         for (int k = 0; memo && k < s->n_gc; k++)
             memcpy(memo->v[k] + off, pk[k], n * sizeof(float));
     }
-    int unity = require(s->n_gc, c->link, ceil, pk, g, n);
-    if (s->lf) { /* the bridge holds what the low frequencies ask, never more than the whole */
-        lathe_lfpeak_process(s->lf, x, n, s->lf_pk);
-        if (!unity)
-            require(s->n_gc, c->link, ceil, s->lf_pk, s->lf_req, n);
-        for (int k = 0; k < s->n_gc; k++) /* all 1 where the whole asks for nothing */
+    const int unity = require(s->n_gc, c->link, ceil, pk, g, n);
+    /* the bridge holds what the low frequencies ask, never more than the whole: nothing where the
+     * whole asks for nothing (NULL: the requirement itself) */
+    const int bridged = s->lf && !unity;
+    if (s->lf)
+        lathe_lfpeak_process(s->lf, x, n, s->lf_pk); /* every frame: its filter state */
+    if (bridged) {
+        require(s->n_gc, c->link, ceil, s->lf_pk, s->lf_req, n);
+        for (int k = 0; k < s->n_gc; k++)
             for (uint32_t i = 0; i < n; i++)
-                s->lf_req[k][i] = !unity && s->lf_req[k][i] > g[k][i] ? s->lf_req[k][i] : g[k][i];
+                s->lf_req[k][i] = s->lf_req[k][i] > g[k][i] ? s->lf_req[k][i] : g[k][i];
     }
     for (int k = 0; k < s->n_gc; k++)
-        lathe_gaincomp_run(&s->gc[k], &s->rel, g[k], s->lf ? s->lf_req[k] : NULL, g[k], n);
+        lathe_gaincomp_run(&s->gc[k], &s->rel, g[k], bridged ? s->lf_req[k] : NULL, g[k], n);
     for (uint32_t ch = 0; ch < c->channels; ch++)
         gch[ch] = g[s->n_gc == 1 ? 0 : ch];
     delay_apply(&s->dl, c->channels, x, y, gch, in_gain, n);
