@@ -11,6 +11,26 @@ void lathe_analyze_output_init(lathe_analyze_output *o, lathe_cache *cache, lath
     o->key = key;
     o->fmt = *fmt;
     o->node_version = node_version;
+    o->sink = -1;
+}
+
+void lathe_analyze_output_take_sink(lathe_analyze_output *o, lathe_graph *g, int sink,
+                                    int threads, const lathe_output_tap *tap)
+{
+    o->g = g;
+    o->sink = sink;
+    o->threads = threads;
+    o->tap = tap;
+}
+
+/* A candidate file not kept: its temp file removed, its tap closed as failed. */
+static void drop_sink(lathe_analyze_output *o, pass_sink **k)
+{
+    if (*k) {
+        lathe_sink_close(*k, o->tap);
+        lathe_dealloc(*k);
+    }
+    *k = NULL;
 }
 
 static void drop(lathe_cache_writer **w)
@@ -27,6 +47,19 @@ void lathe_analyze_output_begin(lathe_analyze_ctx *ctx)
         return;
     drop(&o->current);
     o->current_frames = 0;
+    if (o->sink >= 0) {
+        drop_sink(o, &o->current_sink);
+        if (o->sink_rc != LATHE_OK)
+            return;
+        pass_sink *k = lathe_calloc(1, sizeof *k);
+        int rc = k ? lathe_sink_open(o->g, k, o->sink, o->threads, o->tap) : LATHE_ERR_NOMEM;
+        o->current_sink = k; /* a writer opened before the failure still needs its close */
+        if (rc != LATHE_OK) {
+            drop_sink(o, &o->current_sink);
+            o->sink_rc = rc;
+        }
+        return;
+    }
     if (lathe_cache_writer_begin(o->cache, o->key, o->fmt.rate, o->fmt.channels, o->node_version,
                                  &o->current) != LATHE_OK)
         o->current = NULL;
@@ -35,6 +68,15 @@ void lathe_analyze_output_begin(lathe_analyze_ctx *ctx)
 void lathe_analyze_output_write(lathe_analyze_ctx *ctx, const float *const *y, uint32_t n)
 {
     lathe_analyze_output *o = ctx->output;
+    if (o && o->current_sink) {
+        int rc = lathe_sink_write(o->g, o->current_sink, y, n, o->tap);
+        o->current_frames += n;
+        if (rc != LATHE_OK) {
+            drop_sink(o, &o->current_sink);
+            o->sink_rc = rc;
+        }
+        return;
+    }
     if (!o || !o->current || o->failed)
         return;
     if (lathe_cache_writer_append(o->current, y, n) != LATHE_OK) {
@@ -47,6 +89,13 @@ void lathe_analyze_output_write(lathe_analyze_ctx *ctx, const float *const *y, u
 void lathe_analyze_output_keep(lathe_analyze_ctx *ctx)
 {
     lathe_analyze_output *o = ctx->output;
+    if (o && o->current_sink) {
+        drop_sink(o, &o->kept_sink);
+        o->kept_sink = o->current_sink;
+        o->kept_frames = o->current_frames;
+        o->current_sink = NULL;
+        return;
+    }
     if (!o || !o->current)
         return;
     drop(&o->kept);
@@ -58,11 +107,23 @@ void lathe_analyze_output_keep(lathe_analyze_ctx *ctx)
 int lathe_analyze_output_finish(lathe_analyze_output *o, int analysis_ok)
 {
     drop(&o->current);
+    if (o->sink >= 0) {
+        /* the candidate not kept goes first: its tap's close must not follow the kept one's */
+        drop_sink(o, &o->current_sink);
+        int written = 0;
+        if (analysis_ok && o->sink_rc == LATHE_OK && o->kept_sink &&
+            o->kept_frames == o->fmt.frames) {
+            o->sink_rc = lathe_sink_finish(o->g, o->kept_sink, o->tap);
+            written = o->sink_rc == LATHE_OK;
+        }
+        drop_sink(o, &o->kept_sink);
+        return written ? LATHE_ANALYZE_WRITTEN : 0;
+    }
     int taken = 0;
     /* A failed analysis (a loudness budget exceeded) must not leave an output behind: the next
      * run would find it cached and skip the check that refused it. */
     if (analysis_ok && o->kept && o->kept_frames == o->fmt.frames)
-        taken = lathe_cache_writer_commit(o->kept) == LATHE_OK;
+        taken = lathe_cache_writer_commit(o->kept) == LATHE_OK ? LATHE_ANALYZE_CACHED : 0;
     else
         drop(&o->kept);
     o->kept = NULL;

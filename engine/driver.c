@@ -103,8 +103,10 @@ static void report_from_analysis(lathe_graph *g, graph_node *n, lathe_stream *co
     lathe_runner_release(&r);
 }
 
-static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id, int threads,
-                           int progress)
+/* Analyses barrier id, its output to the cache or, with sink >= 0, to that output's file (sets
+ * *written when the file is committed). */
+static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id,
+                           const lathe_render_config *cfg, int sink, char *written)
 {
     graph_node *n = &g->nodes[id];
     lathe_key ak = analysis_key(n->key);
@@ -124,19 +126,25 @@ static int analyse_barrier(lathe_graph *g, lathe_cache *cache, int id, int threa
         lathe_analyze_output out; /* a trial pass that is the output spares the main pass */
         lathe_analyze_output_init(&out, cache, n->key, &n->fmt, n->desc->version,
                                   input_memo_key(g, n));
+        if (sink >= 0)
+            lathe_analyze_output_take_sink(&out, g, sink, cfg->threads, cfg->tap);
         lathe_key per_input[LATHE_MAX_INPUTS];
         input_memo_keys(g, n, per_input);
         out.input_memo_keys = per_input;
         out.n_inputs = n->n_inputs;
         double cpu_s = 0.0;
-        lathe_progress_phase(progress, "analysing");
-        rc = lathe_runner_analyze(n->desc, n->params, threads, streams, n->n_inputs, n->analysis,
-                                  &n->n_analysis, &out, &cpu_s, err, sizeof err);
+        lathe_progress_phase(cfg->progress, "analysing");
+        rc = lathe_runner_analyze(n->desc, n->params, cfg->threads, streams, n->n_inputs,
+                                  n->analysis, &n->n_analysis, &out, &cpu_s, err, sizeof err);
         n->time_s += cpu_s; /* measuring is this node's work too */
         if (rc != LATHE_OK)
             lathe_graph_fail(g, id, rc, "%s", err);
-        if (lathe_analyze_output_finish(&out, rc == LATHE_OK)) {
-            n->cached = 1; /* the main pass reads it */
+        int taken = lathe_analyze_output_finish(&out, rc == LATHE_OK);
+        if (rc == LATHE_OK && out.sink_rc != LATHE_OK)
+            rc = out.sink_rc; /* the file's error is the graph's already */
+        *written = (taken & LATHE_ANALYZE_WRITTEN) != 0;
+        if (taken) {
+            n->cached = (taken & LATHE_ANALYZE_CACHED) != 0; /* the main pass reads it */
             n->ran = 1;
             __atomic_fetch_add(&g->stats.nodes_run, 1, __ATOMIC_RELAXED);
             size_t used = strlen(n->why);
@@ -215,6 +223,9 @@ typedef struct job_ctx {
     int *rcs;
     const int *sinks; /* outputs that ride along the lone materialisation (see below) */
     int n_sinks;
+    const int *todo; /* the outputs to render, and those already written (prepare_barriers) */
+    int n_todo;
+    char *done_sinks;
 } job_ctx;
 
 static void materialise_task(void *ud, int t)
@@ -228,7 +239,15 @@ static void materialise_task(void *ud, int t)
 static void analyse_task(void *ud, int t)
 {
     job_ctx *j = ud;
-    j->rcs[t] = analyse_barrier(j->g, j->cache, j->w->ana[t], j->cfg.threads, j->cfg.progress);
+    int id = j->w->ana[t], take = -1;
+    char unused = 0, *written = &unused;
+    /* An output that alone reads the node takes the node's output as it is rendered. */
+    for (int s = 0; s < j->n_todo && j->g->nodes[id].n_consumers == 1; s++)
+        if (!j->done_sinks[s] && lathe_plan_resolve(j->g, j->g->sinks[j->todo[s]].node) == id) {
+            take = j->todo[s];
+            written = &j->done_sinks[s];
+        }
+    j->rcs[t] = analyse_barrier(j->g, j->cache, id, &j->cfg, take, written);
 }
 
 /* Every barrier the outputs depend on gets its inputs into the cache and its analysis done, in
@@ -243,7 +262,8 @@ static int prepare_barriers(lathe_graph *g, const lathe_render_config *cfg, lath
                             const int *todo, int n_todo, char *done_sinks)
 {
     wave w = {0};
-    job_ctx j = {.g = g, .cfg = *cfg, .cache = cache, .w = &w};
+    job_ctx j = {.g = g, .cfg = *cfg, .cache = cache, .w = &w, .todo = todo, .n_todo = n_todo,
+                 .done_sinks = done_sinks};
     lathe_pool *pool = NULL;
     int rc = LATHE_ERR_NOMEM, *ride = lathe_calloc((size_t)n_todo + 1, sizeof *ride);
     w.mat = lathe_calloc((size_t)g->n_nodes, sizeof *w.mat);

@@ -167,7 +167,8 @@ typedef struct lathe_analyze_ctx {
 
 /* A barrier whose trial pass renders exactly what process() would produce (latency trimmed,
  * out.frames long) may hand that output to the engine, which then stores it as the node's
- * output and skips the node in the main pass. begin() starts a candidate, write() appends to
+ * output (or, when one output file alone reads the node, writes it as that file) and skips the
+ * node in the main pass. begin() starts a candidate, write() appends to
  * it, keep() makes the current candidate the output (replacing an earlier kept one). All are
  * no-ops when ctx->output is NULL. */
 void lathe_analyze_output_begin(lathe_analyze_ctx *ctx);

@@ -40,6 +40,19 @@ int lathe_sink_open(lathe_graph *g, pass_sink *k, int s, int threads, const lath
     return rc;
 }
 
+int lathe_sink_write(lathe_graph *g, pass_sink *k, const float *const *x, uint32_t n,
+                     const lathe_output_tap *tap)
+{
+    if (lathe_writebehind_write(k->encoder, x, n) != LATHE_OK)
+        return lathe_graph_fail(g, -1, LATHE_ERR_IO,
+                                "%s: write failed (disk full or file too large?)",
+                                g->sinks[k->sink].path);
+    if (tap && tap->write)
+        tap->write(k->tap, x, n);
+    k->pos += n;
+    return LATHE_OK;
+}
+
 int lathe_sink_step(lathe_graph *g, pass_sink *k, const lathe_fifo *f, const lathe_output_tap *tap)
 {
     uint32_t a = lathe_fifo_avail(f, k->pos);
@@ -48,14 +61,7 @@ int lathe_sink_step(lathe_graph *g, pass_sink *k, const lathe_fifo *f, const lat
     const float *x[LATHE_MAX_CHANNELS];
     for (uint32_t c = 0; c < f->channels; c++)
         x[c] = f->ch[c] + (k->pos - f->start);
-    if (lathe_writebehind_write(k->encoder, x, a) != LATHE_OK)
-        return lathe_graph_fail(g, -1, LATHE_ERR_IO,
-                                "%s: write failed (disk full or file too large?)",
-                                g->sinks[k->sink].path);
-    if (tap && tap->write)
-        tap->write(k->tap, x, a);
-    k->pos += a;
-    return LATHE_OK;
+    return lathe_sink_write(g, k, x, a, tap);
 }
 
 int lathe_sink_finish(lathe_graph *g, pass_sink *k, const lathe_output_tap *tap)

@@ -23,6 +23,10 @@ typedef struct pass_sink {
 /* Opens graph sink s into k (zeroed first). On failure the graph's error is set; k->writer,
  * when set, still needs lathe_sink_close. */
 int lathe_sink_open(lathe_graph *g, pass_sink *k, int s, int threads, const lathe_output_tap *tap);
+/* Writes (and taps) n frames, the next k->pos on (a barrier's output taken while it analyses,
+ * analyze_output.h). */
+int lathe_sink_write(lathe_graph *g, pass_sink *k, const float *const *x, uint32_t n,
+                     const lathe_output_tap *tap);
 /* Writes (and taps) what f holds past k->pos. */
 int lathe_sink_step(lathe_graph *g, pass_sink *k, const lathe_fifo *f, const lathe_output_tap *tap);
 /* Finishes encoding, commits the file to its final name, writes its md5 sidecar, closes the tap
