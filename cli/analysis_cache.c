@@ -8,10 +8,11 @@
 
 #include <stdlib.h>
 
-static int blob_key(lathe_cache *c, const char *path, lathe_key *out)
+static int blob_key(lathe_cache *c, const char *path, const char *content_key, lathe_key *out)
 {
     lathe_key file;
-    if (lathe_cache_file_key(c, path, &file) != LATHE_OK)
+    if (!(content_key && lathe_key_from_hex(content_key, &file) == LATHE_CACHE_OK) &&
+        lathe_cache_file_key(c, path, &file) != LATHE_OK)
         return -1;
     lathe_key_builder kb;
     lathe_key_builder_init(&kb);
@@ -22,12 +23,13 @@ static int blob_key(lathe_cache *c, const char *path, lathe_key *out)
     return 0;
 }
 
-void lathe_cli_remember_analysis(lathe_cache *c, const char *path, const lathe_analysis_result *r)
+void lathe_cli_remember_analysis(lathe_cache *c, const char *path, const char *content_key,
+                                 const lathe_analysis_result *r)
 {
     lathe_key k;
     void *buf;
     size_t len;
-    if (!c || !r || blob_key(c, path, &k) != 0 || lathe_analysis_result_pack(r, &buf, &len) != 0)
+    if (!c || !r || blob_key(c, path, content_key, &k) != 0 || lathe_analysis_result_pack(r, &buf, &len) != 0)
         return;
     if (len <= LATHE_CACHE_BLOB_MAX)
         lathe_cache_put_blob(c, k, buf, len);
@@ -39,7 +41,7 @@ int lathe_cli_analyze_file_cached(lathe_cache *c, const char *path, lathe_analys
     lathe_key k;
     size_t len;
     char *buf = c ? malloc(LATHE_CACHE_BLOB_MAX) : NULL;
-    int found = buf && blob_key(c, path, &k) == 0
+    int found = buf && blob_key(c, path, NULL, &k) == 0
              && lathe_cache_get_blob(c, k, buf, LATHE_CACHE_BLOB_MAX, &len) == LATHE_OK
              && lathe_analysis_result_unpack(buf, len, out) == 0;
     free(buf);
@@ -47,6 +49,6 @@ int lathe_cli_analyze_file_cached(lathe_cache *c, const char *path, lathe_analys
         return 0;
     int rc = lathe_cli_analyze_file(path, out);
     if (rc == 0)
-        lathe_cli_remember_analysis(c, path, *out);
+        lathe_cli_remember_analysis(c, path, NULL, *out);
     return rc;
 }

@@ -102,7 +102,7 @@ static lathe_key analysis_blob_key(const lathe_output_result *r)
 static void remember(const lathe_output_result *r, const lathe_analysis_result *a, const json_t *o,
                      lathe_cache *cache)
 {
-    lathe_cli_remember_analysis(cache, r->path, a); /* for the reports of later runs */
+    lathe_cli_remember_analysis(cache, r->path, r->content_key, a); /* for later runs' reports */
     char *text = cache ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     if (text)
         lathe_cache_put_blob(cache, analysis_blob_key(r), text, strlen(text));

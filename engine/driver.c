@@ -349,8 +349,9 @@ static void record_output(lathe_cache *cache, graph_sink *s, int note)
     if (!realpath(s->path, abs) || stat(abs, &st) != 0)
         return;
     lathe_cache_put_output_record(cache, abs, s->key, (uint64_t)st.st_size, mtime_ns(&st));
-    if (note)
-        lathe_output_note_written(cache, s->key, abs);
+    lathe_key content;
+    if (note && lathe_output_note_written(cache, s->key, abs, &content) == 0)
+        lathe_key_to_hex(content, s->result.content_key);
 }
 
 /* An output of a key some earlier run wrote elsewhere (masters/v1 when rendering masters/v2),

@@ -118,6 +118,9 @@ typedef struct lathe_output_result {
      * checked against the hash noted when it was written); NULL when rendered or left alone. */
     const char *copied_from;
     char key[33];            /* hex cache key of the file's content (node key, format, tags) */
+    /* hex XXH3-128 of the file's bytes as written, "" when they were not read back (no cache,
+     * or copied): what lathe_cache_file_key() would return for the file */
+    char content_key[33];
 } lathe_output_result;
 
 int lathe_graph_output_count(const lathe_graph *g);

@@ -108,17 +108,21 @@ static void note_add(lathe_cache *cache, lathe_key key, const noted_file *now)
     lathe_cache_put_note(cache, note_key(key), note, at);
 }
 
-void lathe_output_note_written(lathe_cache *cache, lathe_key key, const char *abs_path)
+int lathe_output_note_written(lathe_cache *cache, lathe_key key, const char *abs_path,
+                              lathe_key *content)
 {
     noted_file now;
     lathe_file_id id;
     if (strlen(abs_path) >= PATH_MAX || lathe_key_file(abs_path, &now.hash, &id) != LATHE_OK)
-        return;
+        return -1;
+    if (content)
+        *content = now.hash;
     now.size = id.size;
     now.mtime_ns = id.mtime_ns;
     snprintf(now.path, sizeof now.path, "%s", abs_path);
     note_add(cache, key, &now);
     lathe_cache_put_file(cache, key, abs_path); /* for other machines, when the cache is shared */
+    return 0;
 }
 
 int lathe_output_noted_intact(lathe_cache *cache, lathe_key key, const char *abs_path)
@@ -218,7 +222,7 @@ static int copy_cached(lathe_cache *cache, lathe_key key, const char *dest, int 
         return 0;
     }
     if (realpath(dest, abs_dest)) /* later renders on this machine copy the file itself */
-        lathe_output_note_written(cache, key, abs_dest);
+        lathe_output_note_written(cache, key, abs_dest, NULL);
     return 1;
 }
 

@@ -12,9 +12,11 @@
 #include <stddef.h>
 
 /* [main] Remembers that abs_path (a complete file just written or copied) holds the content of
- * key, and with a shared cache keeps its bytes there for other machines. Informative: a failure
+ * key, and with a shared cache keeps its bytes there for other machines; 0 with the hash of its
+ * bytes in *content (may be NULL), -1 when the file could not be read. Informative: a failure
  * only costs a later recomputation. */
-void lathe_output_note_written(lathe_cache *cache, lathe_key key, const char *abs_path);
+int lathe_output_note_written(lathe_cache *cache, lathe_key key, const char *abs_path,
+                              lathe_key *content);
 
 /* [main] Whether the file at abs_path still holds the bytes noted for key: 1 yes, 0 edited
  * (even with its size and mtime put back), -1 not noted (then size and mtime are all there is). */
