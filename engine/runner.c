@@ -38,9 +38,13 @@ int lathe_runner_analyze(const lathe_node_desc *desc, const void *params, int th
         snprintf(err, err_size, "%s", ctx->err[0] ? ctx->err : lathe_status_text(rc));
     }
     for (int i = 0; i < n_in; i++)
-        if (lathe_stream_rewind(streams[i]) != LATHE_OK && rc == LATHE_OK)
+        if (lathe_stream_rewind(streams[i]) != LATHE_OK && rc == LATHE_OK) {
             rc = LATHE_ERR_IO;
+            snprintf(err, err_size, "input %d could not be read again", i + 1);
+        }
 fail:
+    if (!state || !ctx)
+        snprintf(err, err_size, "%s", lathe_status_text(rc)); /* every failure says why */
     lathe_dealloc(ctx);
     lathe_dealloc(state);
     if (cpu_s)
