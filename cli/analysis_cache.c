@@ -29,7 +29,8 @@ void lathe_cli_remember_analysis(lathe_cache *c, const char *path, const char *c
     lathe_key k;
     void *buf;
     size_t len;
-    if (!c || !r || blob_key(c, path, content_key, &k) != 0 || lathe_analysis_result_pack(r, &buf, &len) != 0)
+    if (!c || !r || blob_key(c, path, content_key, &k) != 0 ||
+        lathe_analysis_result_pack(r, &buf, &len) != 0)
         return;
     if (len <= LATHE_CACHE_BLOB_MAX)
         lathe_cache_put_blob(c, k, buf, len);
