@@ -164,6 +164,20 @@ int main(void)
                  "[ -n \"$a\" ] && [ \"$a\" = \"$(grep -o '\"input_true_peak_dbtp\": [^,]*' "
                  "h2.json)\" ]", dir) == 0,
           "the input's true peak at -j 2 (split between the threads) is the one at -j 1");
+    /* An output left alone by a tweak is reported from the analysis remembered by its content
+     * when it was written: the first tweak measures it no more than the second (a measurement
+     * would be remembered as one more blob). */
+    snprintf(path, sizeof path, "%s/alone.lua", dir);
+    f = fopen(path, "w");
+    fputs("local x = sine{duration_s = 5, freq_hz = 440, amplitude_db = -12}\n"
+          "output(x:gain{gain_db = -1}, 'a.wav', {bits = 24})\n"
+          "output(x:gain{gain_db = tonumber(param('g', -2))}, 'b.wav', {bits = 24})\n", f);
+    fclose(f);
+    CHECK(tu_run("cd %s && r='%s render alone.lua -o al --cache alcache -q' && n() { find alcache "
+                 "-name '*.b' | wc -l; } && $r && n0=$(n) && $r -D g=-3 && n1=$(n) && $r -D g=-4 "
+                 "&& n2=$(n) && [ $((n1 - n0)) -eq $((n2 - n1)) ] || { echo $n0 $n1 $n2 >&2; "
+                 "exit 1; }", dir, bin) == 0,
+          "an output left alone is not measured again after the render that wrote it");
     CHECK(tu_run("cd %s && %s cache clear --cache cache >/dev/null && %s cache stats --cache cache | grep -q ' 0 entries'", dir, bin, bin) == 0,
           "cache clear empties it");
     tu_run("rm -rf %s", dir);
