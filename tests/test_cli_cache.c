@@ -38,25 +38,29 @@ static int same_outputs(const char *ref)
     return tu_run("cd %s && for f in a.wav b.wav c.flac; do cmp -s out/$f %s/$f || exit 1; done", dir, ref) == 0;
 }
 
+/* Writes a script into the scratch folder. */
+static void put(const char *name, const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
 int main(void)
 {
     bin = getenv("LATHE_BIN");
     tu_tmpdir(dir, sizeof dir);
-    FILE *f;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/gen.lua", dir);
-    f = fopen(path, "w");
-    fputs("output(mix(noise{duration_s = 6, color = 'pink', amplitude_db = -20, seed = 3},\n"
-          "           sine{freq_hz = 220, duration_s = 6, amplitude_db = -12}), 'in.wav', {bits = 24})\n", f);
-    fclose(f);
-    snprintf(path, sizeof path, "%s/album.lua", dir);
-    f = fopen(path, "w");
-    fputs("local m = source('in.wav'):eq{ {type = 'bell', freq_hz = 300, gain_db = -2, q = 1} }\n"
-          "                          :compress{threshold_db = -24, ratio = 2}\n"
-          "output(m:limit{ceiling_dbtp = -1}, 'a.wav', {bits = 24})\n"
-          "output(m:resample{rate = 44100}:limit{ceiling_dbtp = -0.3}:dither{bits = 16}, 'b.wav', {bits = 16})\n"
-          "output(m:loudness{target_lufs = param('target', -16), ceiling_dbtp = -1}, 'c.flac', {bits = 24})\n", f);
-    fclose(f);
+    put("gen.lua", "output(mix(noise{duration_s = 6, color = 'pink', amplitude_db = -20, seed = 3},\n"
+                   "           sine{freq_hz = 220, duration_s = 6, amplitude_db = -12}), 'in.wav', {bits = 24})\n");
+    put("album.lua", "local m = source('in.wav'):eq{ {type = 'bell', freq_hz = 300, gain_db = -2, q = 1} }\n"
+                     "                          :compress{threshold_db = -24, ratio = 2}\n"
+                     "output(m:limit{ceiling_dbtp = -1}, 'a.wav', {bits = 24})\n"
+                     "output(m:resample{rate = 44100}:limit{ceiling_dbtp = -0.3}:dither{bits = 16}, 'b.wav', {bits = 16})\n"
+                     "output(m:loudness{target_lufs = param('target', -16), ceiling_dbtp = -1}, 'c.flac', {bits = 24})\n");
     CHECK(tu_run("cd %s && %s render gen.lua -q --no-cache", dir, bin) == 0, "make the input");
 
     char ran[1024];
@@ -109,11 +113,8 @@ int main(void)
     CHECK(same_outputs("ref"), "outputs after corruption equal the cold render");
     /* A loudness target beyond its limiting budget is refused, and stays refused on the next run:
      * the failed search must leave no output behind in the cache. */
-    snprintf(path, sizeof path, "%s/budget.lua", dir);
-    f = fopen(path, "w");
-    fputs("output(source('in.wav'):loudness{target_lufs = -6, ceiling_dbtp = -1, max_gr_db = 1},\n"
-          "       'loud.wav', {bits = 24})\n", f);
-    fclose(f);
+    put("budget.lua", "output(source('in.wav'):loudness{target_lufs = -6, ceiling_dbtp = -1, max_gr_db = 1},\n"
+                      "       'loud.wav', {bits = 24})\n");
     for (int k = 0; k < 2; k++)
         CHECK(tu_run("cd %s && %s render budget.lua -o out --cache cache --quiet 2>err.txt; test $? -eq 2 "
                      "&& grep -q max_gr_db err.txt && test ! -e out/loud.wav && ! ls -A out | grep -q tmp",
@@ -124,12 +125,9 @@ int main(void)
           "cache explain: after the re-render every output is up to date (records replaced)");
     /* explain after a tweak was rendered names no old change; a copied script keeps the
      * history: explained against the last run, its next change is named with the old value. */
-    snprintf(path, sizeof path, "%s/tweak.lua", dir);
-    f = fopen(path, "w");
-    fputs("local m = source('in.wav'):eq{ {type = 'bell', freq_hz = 300, q = 1,\n"
-          "                                 gain_db = tonumber(param('g', -2))} }\n"
-          "output(m:gain{gain_db = -1}, 'x.wav', {bits = 24})\n", f);
-    fclose(f);
+    put("tweak.lua", "local m = source('in.wav'):eq{ {type = 'bell', freq_hz = 300, q = 1,\n"
+                     "                                 gain_db = tonumber(param('g', -2))} }\n"
+                     "output(m:gain{gain_db = -1}, 'x.wav', {bits = 24})\n");
     CHECK(tu_run("cd %s && %s render tweak.lua -o tw --cache cache -q && %s render tweak.lua -o tw "
                  "--cache cache -q -D g=-3 && %s cache explain tweak.lua -o tw --cache cache -D g=-3 "
                  "> ex1.txt && ! grep -q 'changed' ex1.txt && grep -q 'up to date' ex1.txt "
@@ -144,13 +142,10 @@ int main(void)
     /* Heavy limiting on a song long enough for the loudness search's calibration windows: a new
      * target's windows read the main stage's peaks the first run kept (loudness_pass.c), and the
      * render equals a cold one of the new target byte for byte, as does one at -j 2. */
-    snprintf(path, sizeof path, "%s/heavy.lua", dir);
-    f = fopen(path, "w");
-    fputs("local x = mix(noise{duration_s = 24, color = 'pink', amplitude_db = -20, seed = 5},\n"
-          "              sine{freq_hz = 55, duration_s = 24, amplitude_db = -18})\n"
-          "output(x:loudness{target_lufs = tonumber(param('t', -11)), max_gr_db = 12},\n"
-          "       'h.flac', {bits = 24})\n", f);
-    fclose(f);
+    put("heavy.lua", "local x = mix(noise{duration_s = 24, color = 'pink', amplitude_db = -20, seed = 5},\n"
+                     "              sine{freq_hz = 55, duration_s = 24, amplitude_db = -18})\n"
+                     "output(x:loudness{target_lufs = tonumber(param('t', -11)), max_gr_db = 12},\n"
+                     "       'h.flac', {bits = 24})\n");
     CHECK(tu_run("cd %s && %s render heavy.lua -o hv --cache hcache -q && %s render heavy.lua -o hv "
                  "--cache hcache -q -D t=-10 --json > hv.json && %s render heavy.lua -o hc "
                  "--no-cache -q -D t=-10 --json > hc.json && %s render heavy.lua -o h2 --no-cache "
@@ -167,12 +162,9 @@ int main(void)
     /* An output left alone by a tweak is reported from the analysis remembered by its content
      * when it was written: the first tweak measures it no more than the second (a measurement
      * would be remembered as one more blob). */
-    snprintf(path, sizeof path, "%s/alone.lua", dir);
-    f = fopen(path, "w");
-    fputs("local x = sine{duration_s = 5, freq_hz = 440, amplitude_db = -12}\n"
-          "output(x:gain{gain_db = -1}, 'a.wav', {bits = 24})\n"
-          "output(x:gain{gain_db = tonumber(param('g', -2))}, 'b.wav', {bits = 24})\n", f);
-    fclose(f);
+    put("alone.lua", "local x = sine{duration_s = 5, freq_hz = 440, amplitude_db = -12}\n"
+                     "output(x:gain{gain_db = -1}, 'a.wav', {bits = 24})\n"
+                     "output(x:gain{gain_db = tonumber(param('g', -2))}, 'b.wav', {bits = 24})\n");
     CHECK(tu_run("cd %s && r='%s render alone.lua -o al --cache alcache -q' && n() { find alcache "
                  "-name '*.b' | wc -l; } && $r && n0=$(n) && $r -D g=-3 && n1=$(n) && $r -D g=-4 "
                  "&& n2=$(n) && [ $((n1 - n0)) -eq $((n2 - n1)) ] || { echo $n0 $n1 $n2 >&2; "
