@@ -16,11 +16,24 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Largest |x[i]| ignoring NaNs, as `a > m ? a : m` from 0 gives it: magnitudes compare as their
- * bit patterns (NaNs, above +inf, count as 0), an integer maximum that vectorises where the
- * float one does not (its compiler must keep the order). Called from a LATHE_HOT_CLONES function
- * it runs in AVX2. The bit-pattern maxima of truepeak.c and tpdetect.c rank a NaN above
- * everything instead: their screens must never pass over one. */
+/* Largest |x[i]| as a bit pattern, a NaN above everything (a screen must never pass over one):
+ * for magnitudes the IEEE order is the integer order, an integer maximum that vectorises where
+ * the float one does not (its compiler must keep the order). Called from a LATHE_HOT_CLONES
+ * function it runs in AVX2. The true-peak screens (truepeak.c, tpdetect.c) use it. */
+static inline uint32_t lathe_absmax_bits(const float *x, uint32_t n)
+{
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, x + i, sizeof u);
+        u &= 0x7fffffffu;
+        m = u > m ? u : m;
+    }
+    return m;
+}
+
+/* Largest |x[i]| ignoring NaNs, as `a > m ? a : m` from 0 gives it: as lathe_absmax_bits, but
+ * NaNs (above +inf) count as 0. */
 static inline float lathe_absmax(const float *x, uint32_t n)
 {
     int32_t m = 0;

@@ -308,20 +308,6 @@ LATHE_HOT_CLONES static void fold_frames(const float *y, uint32_t F, uint32_t n,
     }
 }
 
-/* Largest |x| over x[0 .. n) as a bit pattern: for magnitudes the IEEE order is the integer
- * order (a NaN compares above everything, so it is never skipped); vectorises. */
-static uint32_t absmax_bits(const float *restrict x, uint32_t n)
-{
-    uint32_t m = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, x + i, sizeof u);
-        u &= 0x7fffffffu;
-        m = u > m ? u : m;
-    }
-    return m;
-}
-
 /* Frames i0 .. i0 + n: each reports the larger of its two samples (points of its own). */
 static void report_samples(const lathe_tpdetect *d, const float *b, uint32_t i0, uint32_t n,
                            int first, float *out)
@@ -364,7 +350,7 @@ static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t r
         double bound = 1.25 * z;
         if (d->short_factor) { /* short taps of frame i: b[L/2 - 4 + i ..] */
             float xs;
-            uint32_t xb = absmax_bits(b + d->taps / 2 - 4 + i0, gn + SHORT_TAPS - 1);
+            uint32_t xb = lathe_absmax_bits(b + d->taps / 2 - 4 + i0, gn + SHORT_TAPS - 1);
             memcpy(&xs, &xb, sizeof xs);
             bound = fmax(bound, d->short_gain * (double)xs);
         }
@@ -393,7 +379,7 @@ LATHE_HOT_CLONES static void chunk_channel(lathe_tpdetect *d, const float *b, ui
     const uint32_t L = d->taps, avail = L + 1 + n; /* b[1 .. L + 1 + n] */
     uint32_t bm[(CHUNK + LATHE_TPFILTER_MAX_TAPS + 2 * GROUP) / GROUP], have = 0;
     uint32_t rs = 0;
-    if (d->xlim_bits && absmax_bits(b + 1, avail) <= d->xlim_bits) {
+    if (d->xlim_bits && lathe_absmax_bits(b + 1, avail) <= d->xlim_bits) {
         report_samples(d, b, 0, n, first, out);
         return;
     }
@@ -407,7 +393,7 @@ LATHE_HOT_CLONES static void chunk_channel(lathe_tpdetect *d, const float *b, ui
         if (!ub || !below) { /* the support's blocks, each computed once */
             const uint32_t last = (i0 + L + gn) / GROUP;
             for (; have <= last && have * GROUP < avail; have++)
-                bm[have] = absmax_bits(b + 1 + have * GROUP, avail - have * GROUP < GROUP
+                bm[have] = lathe_absmax_bits(b + 1 + have * GROUP, avail - have * GROUP < GROUP
                                                                  ? avail - have * GROUP : GROUP);
             for (uint32_t k = i0 / GROUP; k <= last; k++)
                 m = bm[k] > m ? bm[k] : m;
