@@ -100,7 +100,8 @@ typedef float v8f __attribute__((vector_size(4 * GROUP)));
 /* [rt] n_groups whole groups from a group boundary, ch[c][at] on: the same values, in the same
  * order, as lathe_decim8_feed() and group_done() one group at a time, but every group's
  * decimation first, without branches, and the filters' state in locals, which a channel count
- * known here (C > 0: the common 1 and 2) keeps in registers (a third of the time). */
+ * known here (C > 0: the common 1 and 2) keeps in registers (0.027 -> 0.021 s over
+ * 226 s of stereo, a driver). */
 static inline __attribute__((always_inline)) float bulk(lathe_topband *t, const uint32_t C,
                                                           const float *const *ch, uint32_t at,
                                                           uint32_t n_groups, float *bound,
