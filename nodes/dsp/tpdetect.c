@@ -331,6 +331,25 @@ static void points_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t 
         short_peaks(b + d->taps / 2 - 4 + a, d->hs, e - a, out + a);
 }
 
+/* Whether frames i0 .. i0 + gn - 1 of one channel read at or below the threshold, given z, a
+ * bound of the 2x samples their main-filter points read times stage 2's tap sum: a point is at
+ * most z, a refinement 1.25 z; the short interpolator's points are at most its tap sum times
+ * the samples they read (b[L/2 - 4 + i ..] for frame i). A NaN z is never below; a NaN among
+ * the short taps does not count, as before the screen (stage 2's z ignores NaNs too): the
+ * screen's window holds those taps, so its z is NaN then and nothing passes on its word. */
+static int group_below(const lathe_tpdetect *d, const float *b, uint32_t i0, uint32_t gn,
+                       double z)
+{
+    if (!(1.25 * z * (1.0 + 1e-4) <= (double)d->thr))
+        return 0;
+    if (!d->short_factor)
+        return 1;
+    float xs;
+    uint32_t xb = lathe_absmax_bits(b + d->taps / 2 - 4 + i0, gn + SHORT_TAPS - 1);
+    memcpy(&xs, &xb, sizeof xs);
+    return !(d->short_gain * (double)xs * (1.0 + 1e-4) > (double)d->thr);
+}
+
 /* Frames rs .. re of one channel, exactly where they can read above the threshold: after stage
  * 1 (the 2x signal), a group whose points are all bounded at or below it by stage 2's tap sum
  * times the 2x samples they read (1.25 times that for a refinement; the short interpolator's
@@ -347,14 +366,7 @@ static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t r
         uint32_t gn = re - i0 < GROUP ? re - i0 : GROUP;
         /* frame i's points and both neighbours lie in intervals i - rs .. i - rs + 2 */
         double z = lathe_tpfilter_stage2_bound(d->f, i0 - rs, gn + 2);
-        double bound = 1.25 * z;
-        if (d->short_factor) { /* short taps of frame i: b[L/2 - 4 + i ..] */
-            float xs;
-            uint32_t xb = lathe_absmax_bits(b + d->taps / 2 - 4 + i0, gn + SHORT_TAPS - 1);
-            memcpy(&xs, &xb, sizeof xs);
-            bound = fmax(bound, d->short_gain * (double)xs);
-        }
-        if (bound * (1.0 + 1e-4) > (double)d->thr)
+        if (!group_below(d, b, i0, gn, z))
             continue;
         if (a < i0)
             points_run(d, b, rs, a, i0, first, out);
@@ -370,15 +382,19 @@ static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t r
  * the threshold, reads at or below the threshold: it reports the larger of its two samples
  * instead (points of its own, so also at or below it), and only runs of other groups are
  * interpolated. The support's maximum is taken over whole blocks of GROUP samples from b[1] (a
- * few more samples than needed: a bound all the same). When the whole chunk's support is at or
- * below xlim, so is every group's: one pass over it decides them all (a limiter whose input
- * stays below its ceiling spends most of its detection here). */
+ * few more samples than needed: a bound all the same); a group above it may still pass by
+ * tpfilter's screen, before stage 1. When the whole chunk's support is at or below xlim, so is
+ * every group's: one pass over it decides them all (a limiter whose input stays below its
+ * ceiling spends most of its detection here). */
 LATHE_HOT_CLONES static void chunk_channel(lathe_tpdetect *d, const float *b, uint32_t n,
                                            int first, const float *ub, float *out)
 {
     const uint32_t L = d->taps, avail = L + 1 + n; /* b[1 .. L + 1 + n] */
     uint32_t bm[(CHUNK + LATHE_TPFILTER_MAX_TAPS + 2 * GROUP) / GROUP], have = 0;
+    uint32_t curve[LATHE_TPFILTER_GRAINS(CHUNK + LATHE_TPFILTER_MAX_TAPS + 1)];
+    uint32_t peak[LATHE_TPFILTER_GRAINS(CHUNK + LATHE_TPFILTER_MAX_TAPS + 1)];
     uint32_t rs = 0;
+    int grained = 0;
     if (d->xlim_bits && lathe_absmax_bits(b + 1, avail) <= d->xlim_bits) {
         report_samples(d, b, 0, n, first, out);
         return;
@@ -398,6 +414,13 @@ LATHE_HOT_CLONES static void chunk_channel(lathe_tpdetect *d, const float *b, ui
             for (uint32_t k = i0 / GROUP; k <= last; k++)
                 m = bm[k] > m ? bm[k] : m;
             below = m <= d->xlim_bits;
+        }
+        if (!below) { /* tpfilter's screen: exact_run's test without stage 1 */
+            if (!grained)
+                lathe_tpfilter_grains(b + 1, avail, curve, peak);
+            grained = 1;
+            below = group_below(d, b, i0, gn,
+                                lathe_tpfilter_screen(d->f, b + 1, i0, gn + 2, curve, peak));
         }
         if (!below)
             continue;

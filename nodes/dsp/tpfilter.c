@@ -23,6 +23,8 @@ struct lathe_tpfilter {
     lathe_dsp_alloc al;
     uint32_t factor, l2, taps, max_n;
     float hb[HB_K];
+    float p0;         /* the screen's two-tap midpoint: sum of hb, so that hb - p0 has no DC */
+    double r_l1;      /* |hb - p0| = second difference of r: sum |r| (lathe_tpfilter_screen) */
     float *g2;        /* (l2 + 1) * factor */
     float *comp;      /* taps * factor */
     double gain_bound, s2_l1;
@@ -110,6 +112,27 @@ static void composite(lathe_tpfilter *f, const double *hb, const double *g2)
     }
 }
 
+/* The screen's split of the half-band as the float taps have it (see lathe_tpfilter_screen):
+ * e = hb minus p0 on the centre pair, over the 2 HB_K window; e has no DC and, being symmetric,
+ * no first moment, so e = D^2 r with D the first difference and r of 2 HB_K - 2 taps (r = e
+ * summed twice; its last two values are 0 but for rounding, counted in the slack). */
+static void screen_design(lathe_tpfilter *f)
+{
+    double p0 = 0.0, e[2 * HB_K], r1 = 0.0, r = 0.0;
+    for (int k = 0; k < HB_K; k++)
+        p0 += (double)f->hb[k];
+    for (int u = 0; u < 2 * HB_K; u++)
+        e[u] = (double)f->hb[u < HB_K ? HB_K - 1 - u : u - HB_K] -
+               (u == HB_K - 1 || u == HB_K ? p0 : 0.0);
+    f->p0 = (float)p0;
+    f->r_l1 = 0.0;
+    for (int u = 0; u < 2 * HB_K; u++) {
+        r1 += e[u];
+        r += r1;
+        f->r_l1 += fabs(r);
+    }
+}
+
 lathe_tpfilter *lathe_tpfilter_new(uint32_t rate, uint32_t max_n, const lathe_dsp_alloc *al)
 {
     if (rate < 8000 || rate > 768000)
@@ -145,6 +168,7 @@ lathe_tpfilter *lathe_tpfilter_new(uint32_t rate, uint32_t max_n, const lathe_ds
         f->s2_l1 = fmax(f->s2_l1, s);
     }
     composite(f, hb, g2);
+    screen_design(f);
     return f;
 }
 
@@ -242,6 +266,80 @@ void lathe_tpfilter_stage1(lathe_tpfilter *f, const float *w, uint32_t n)
 double lathe_tpfilter_stage2_bound(const lathe_tpfilter *f, uint32_t q0, uint32_t n)
 {
     return (double)lathe_absmax(f->z + 2 * q0 + 1, 2 * (n - 1) + f->l2 + 1) * f->s2_l1;
+}
+
+/* Largest |w[i] - 2 w[i - 1] + w[i - 2]| for i = 2 .. n - 1 as a bit pattern, a NaN above
+ * everything (simd.h); in AVX2 inside lathe_tpfilter_grains' clone. */
+static inline uint32_t curvature_bits(const float *restrict w, uint32_t n)
+{
+    uint32_t m = 0;
+    for (uint32_t i = 2; i < n; i++) {
+        float d = (w[i] - w[i - 1]) - (w[i - 1] - w[i - 2]);
+        uint32_t u;
+        memcpy(&u, &d, sizeof u);
+        u &= 0x7fffffffu;
+        m = u > m ? u : m;
+    }
+    return m;
+}
+
+LATHE_HOT_CLONES void lathe_tpfilter_grains(const float *w, uint32_t n, uint32_t *curve,
+                                            uint32_t *peak)
+{
+    for (uint32_t g = 0; g * LATHE_TPFILTER_GRAIN < n; g++) {
+        const uint32_t a = g * LATHE_TPFILTER_GRAIN;
+        const uint32_t m = n - a < LATHE_TPFILTER_GRAIN ? n - a : LATHE_TPFILTER_GRAIN;
+        curve[g] = a >= 2 ? curvature_bits(w + a - 2, m + 2) : curvature_bits(w, m);
+        peak[g] = lathe_absmax_bits(w + a, m);
+    }
+}
+
+/* Over i < n: the largest |p0 (w[i] + w[i + 1])| and the largest |w[i + 1]| for i < n - 1, as
+ * bit patterns, a NaN above everything. */
+LATHE_HOT_CLONES static void chord_bits(const float *restrict w, uint32_t n, float p0,
+                                        uint32_t *chord, uint32_t *samples)
+{
+    uint32_t mc = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        float c = p0 * (w[i] + w[i + 1]);
+        uint32_t u;
+        memcpy(&u, &c, sizeof u);
+        u &= 0x7fffffffu;
+        mc = u > mc ? u : mc;
+    }
+    *chord = mc;
+    *samples = lathe_absmax_bits(w + 1, n - 1);
+}
+
+static double bits_value(uint32_t u)
+{
+    float v;
+    memcpy(&v, &u, sizeof v);
+    return (double)v;
+}
+
+/* Midpoint s reads w[s .. s + 2 HB_K - 1]. It is the chord p0 (w[s + HB_K - 1] + w[s + HB_K])
+ * plus sum e[u] w[s + u] = sum r[u] (D^2 w)[s + u + 2] (summation by parts, e = D^2 r), so
+ * |midpoint| <= |chord| + r_l1 max |D^2 w| over its window. The 1e-4 of the window's largest
+ * |w| covers float rounding: the midpoint's own (< 118 ulp of hb's absolute sum, 3.7, times
+ * it: 2.6e-5), the chord's, the differences' and r's. stage2_bound(0, n) from w + q0 reads
+ * midpoints 0 .. n - 1 + l2/2 and samples w[q0 + HB_K .. q0 + n + l2/2 + HB_K - 2]; the
+ * windows' maxima are taken over whole grains (a bound all the same). */
+double lathe_tpfilter_screen(const lathe_tpfilter *f, const float *w, uint32_t q0, uint32_t n,
+                             const uint32_t *curve, const uint32_t *peak)
+{
+    const uint32_t S = n + f->l2 / 2; /* midpoints */
+    const uint32_t g1 = (q0 + S + 2 * HB_K - 2) / LATHE_TPFILTER_GRAIN;
+    uint32_t c, p, cm = 0, pm = 0;
+    chord_bits(w + q0 + HB_K - 1, S, f->p0, &c, &p);
+    for (uint32_t g = q0 / LATHE_TPFILTER_GRAIN; g <= g1; g++) {
+        cm = curve[g] > cm ? curve[g] : cm;
+        pm = peak[g] > pm ? peak[g] : pm;
+    }
+    const double samples = bits_value(p);
+    double mid = bits_value(c) + f->r_l1 * bits_value(cm) + 1e-4 * bits_value(pm);
+    /* a NaN in w makes the curvature (and mid) NaN: returned, so that no caller's test passes */
+    return (samples > mid ? samples : mid) * f->s2_l1;
 }
 
 /* Stage 2 with the F points of an interval as one vector; four intervals share each tap load

@@ -52,6 +52,25 @@ void lathe_tpfilter_stage1(lathe_tpfilter *f, const float *w, uint32_t n);
  * times stage 2's largest tap sum: an upper bound of those points (float rounding aside, < 1e-5
  * relative). */
 double lathe_tpfilter_stage2_bound(const lathe_tpfilter *f, uint32_t q0, uint32_t n);
+/* The screen: without stage 1, an upper bound of what lathe_tpfilter_stage2_bound(f, 0, n)
+ * returns after lathe_tpfilter_stage1(f, w + q0, N) for any N >= n, so of every point of the n
+ * intervals whose windows start at w[q0 .. q0 + n - 1]. Each midpoint is bounded by the chord
+ * between its two samples plus the rest of the half-band, which weighs only the second
+ * differences of w (small where little lies near Nyquist): a few operations a sample where
+ * stage 1 costs 350. The differences' maxima come per grain of LATHE_TPFILTER_GRAIN samples,
+ * computed once for a buffer by lathe_tpfilter_grains(). */
+#define LATHE_TPFILTER_GRAIN 32
+/* Grains needed for n samples. */
+#define LATHE_TPFILTER_GRAINS(n) (((n) + LATHE_TPFILTER_GRAIN - 1) / LATHE_TPFILTER_GRAIN)
+/* [rt] For each grain g of w[0 .. n - 1]: the largest |w[i] - 2 w[i - 1] + w[i - 2]| over its
+ * i >= 2 into curve[g], the largest |w[i]| into peak[g], as float bit patterns (a NaN above
+ * everything). */
+void lathe_tpfilter_grains(const float *w, uint32_t n, uint32_t *curve, uint32_t *peak);
+/* [rt] The screen of intervals q0 .. q0 + n - 1 of w, whose grains (of w[0 ..
+ * q0 + n + lathe_tpfilter_taps() - 2] at least) are in curve and peak. NaN when the window holds
+ * a NaN, inf or NaN when it holds an infinity: no comparison passes it. */
+double lathe_tpfilter_screen(const lathe_tpfilter *f, const float *w, uint32_t q0, uint32_t n,
+                             const uint32_t *curve, const uint32_t *peak);
 /* [rt] y[(q - q0) * F + p] for intervals q = q0 .. q0 + n - 1 of the last stage1(). */
 void lathe_tpfilter_points(const lathe_tpfilter *f, uint32_t q0, uint32_t n, float *y);
 /* The Kaiser window at u in [-1, 1] (0 outside), I0(beta sqrt(1 - u^2)) / I0(beta). */
