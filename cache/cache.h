@@ -127,7 +127,9 @@ uint32_t lathe_cache_reader_node_version(const lathe_cache_reader *r);
  * open-time verification (ESTALE: evicted by another NFS client) leaves part of the stream
  * delivered: the caller must then recompute rather than splice. */
 long lathe_cache_reader_read(lathe_cache_reader *r, float *const *bufs, uint32_t max);
-int lathe_cache_reader_rewind(lathe_cache_reader *r);
+/* The next read starts at frame (at most the entry's frames: LATHE_CACHE_OK, else
+ * LATHE_CACHE_ERR_PARAM with the position unchanged). */
+int lathe_cache_reader_seek(lathe_cache_reader *r, uint64_t frame);
 void lathe_cache_reader_free(lathe_cache_reader *r);
 
 /* ---- Small entries (analysis results) -------------------------------------------------------- */

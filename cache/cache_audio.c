@@ -325,9 +325,11 @@ long lathe_cache_reader_read(lathe_cache_reader *r, float *const *bufs, uint32_t
     return (long)done;
 }
 
-int lathe_cache_reader_rewind(lathe_cache_reader *r)
+int lathe_cache_reader_seek(lathe_cache_reader *r, uint64_t frame)
 {
-    r->pos = 0;
+    if (frame > r->fmt.frames)
+        return LATHE_CACHE_ERR_PARAM;
+    r->pos = frame;
     return LATHE_CACHE_OK;
 }
 

@@ -249,6 +249,11 @@ int lathe_analyze_memo_read(lathe_analyze_memo *m, float *const *v, uint32_t n)
     return lathe_cache_reader_read(m->r, v, n) == (long)n ? LATHE_OK : LATHE_ERR_IO;
 }
 
+int lathe_analyze_memo_seek(lathe_analyze_memo *m, uint64_t frame)
+{
+    return lathe_cache_reader_seek(m->r, frame) == LATHE_CACHE_OK ? LATHE_OK : LATHE_ERR_IO;
+}
+
 void lathe_analyze_memo_close(lathe_analyze_memo *m)
 {
     if (!m)

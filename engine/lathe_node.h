@@ -119,6 +119,8 @@ typedef struct lathe_stream lathe_stream;
  * negative on an I/O error. */
 long lathe_stream_read(lathe_stream *s, float *const *bufs, uint32_t max);
 int lathe_stream_rewind(lathe_stream *s);
+/* The next read starts at frame (at most the stream's frames): LATHE_OK, else an error. */
+int lathe_stream_seek(lathe_stream *s, uint64_t frame);
 const lathe_format *lathe_stream_format(const lathe_stream *s);
 
 typedef struct lathe_prepare_ctx {
@@ -196,7 +198,8 @@ void lathe_analyze_remember_input(lathe_analyze_ctx *ctx, int input, const char 
  * one (NULL when ctx->output is NULL or the cache cannot write), append() adds frames (LATHE_OK
  * or an error, after which finish() drops it), finish(m, 1) stores it whole, finish(m, 0) drops
  * it. open() finds one of exactly these channels and frames (NULL when there is none), read()
- * fills the next n frames (LATHE_OK, or an error when fewer were there), close() ends. Entries
+ * fills the next n frames (LATHE_OK, or an error when fewer were there), seek() moves to a
+ * frame (LATHE_OK, or an error past the end), close() ends. Entries
  * of one tag are taken to be identical (the first stored stays): put in the tag whatever the
  * values depend on beyond the inputs. */
 typedef struct lathe_analyze_memo lathe_analyze_memo;
@@ -207,6 +210,7 @@ void lathe_analyze_memo_finish(lathe_analyze_memo *m, int keep);
 lathe_analyze_memo *lathe_analyze_memo_open(lathe_analyze_ctx *ctx, const char *tag,
                                             uint32_t channels, uint64_t frames);
 int lathe_analyze_memo_read(lathe_analyze_memo *m, float *const *v, uint32_t n);
+int lathe_analyze_memo_seek(lathe_analyze_memo *m, uint64_t frame);
 void lathe_analyze_memo_close(lathe_analyze_memo *m);
 
 /* A report: key/value pairs a node exposes after a run (gain reduction, measured loudness). */

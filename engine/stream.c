@@ -10,7 +10,12 @@ long lathe_stream_read(lathe_stream *s, float *const *bufs, uint32_t max)
 
 int lathe_stream_rewind(lathe_stream *s)
 {
-    return s->rewind(s);
+    return s->seek(s, 0);
+}
+
+int lathe_stream_seek(lathe_stream *s, uint64_t frame)
+{
+    return frame <= s->fmt.frames ? s->seek(s, frame) : LATHE_ERR_PARAM;
 }
 
 const lathe_format *lathe_stream_format(const lathe_stream *s)
@@ -41,9 +46,9 @@ static long memory_read(lathe_stream *s, float *const *bufs, uint32_t max)
     return (long)n;
 }
 
-static int memory_rewind(lathe_stream *s)
+static int memory_seek(lathe_stream *s, uint64_t frame)
 {
-    ((memory_stream *)s)->pos = 0;
+    ((memory_stream *)s)->pos = frame;
     return LATHE_OK;
 }
 
@@ -57,7 +62,7 @@ int lathe_stream_memory_new(const lathe_format *fmt, float *const *ch, lathe_str
     memory_stream *m = lathe_calloc(1, sizeof *m);
     if (!m)
         return LATHE_ERR_NOMEM;
-    m->base = (lathe_stream){*fmt, memory_read, memory_rewind, memory_free};
+    m->base = (lathe_stream){*fmt, memory_read, memory_seek, memory_free};
     for (uint32_t c = 0; c < fmt->channels; c++)
         m->ch[c] = ch[c];
     *out = &m->base;
@@ -79,9 +84,11 @@ static long cache_read(lathe_stream *s, float *const *bufs, uint32_t max)
     return lathe_cache_reader_read(((cache_stream *)s)->r, bufs, max);
 }
 
-static int cache_rewind(lathe_stream *s)
+static int cache_seek(lathe_stream *s, uint64_t frame)
 {
-    return lathe_cache_reader_rewind(((cache_stream *)s)->r);
+    return lathe_cache_reader_seek(((cache_stream *)s)->r, frame) == LATHE_CACHE_OK
+               ? LATHE_OK
+               : LATHE_ERR_IO;
 }
 
 static void cache_free(lathe_stream *s)
@@ -99,7 +106,7 @@ int lathe_stream_cache_new(lathe_cache_reader *r, lathe_stream **out)
     }
     const lathe_cache_format *f = lathe_cache_reader_format(r);
     lathe_format fmt = {f->rate, f->channels, f->frames};
-    m->base = (lathe_stream){fmt, cache_read, cache_rewind, cache_free};
+    m->base = (lathe_stream){fmt, cache_read, cache_seek, cache_free};
     m->r = r;
     *out = &m->base;
     return LATHE_OK;
@@ -115,9 +122,9 @@ static long file_read(lathe_stream *s, float *const *bufs, uint32_t max)
     return lathe_audio_reader_read(((file_stream *)s)->r, bufs, max);
 }
 
-static int file_rewind(lathe_stream *s)
+static int file_seek(lathe_stream *s, uint64_t frame)
 {
-    return lathe_audio_reader_seek(((file_stream *)s)->r, 0);
+    return lathe_audio_reader_seek(((file_stream *)s)->r, frame);
 }
 
 static void file_free(lathe_stream *s)
@@ -137,7 +144,7 @@ int lathe_stream_file_new(const char *path, lathe_stream **out, char *err, size_
         lathe_dealloc(m);
         return rc;
     }
-    m->base = (lathe_stream){info.format, file_read, file_rewind, file_free};
+    m->base = (lathe_stream){info.format, file_read, file_seek, file_free};
     *out = &m->base;
     return LATHE_OK;
 }

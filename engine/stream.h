@@ -8,7 +8,7 @@
 struct lathe_stream {
     lathe_format fmt;
     long (*read)(lathe_stream *s, float *const *bufs, uint32_t max);
-    int (*rewind)(lathe_stream *s);
+    int (*seek)(lathe_stream *s, uint64_t frame); /* frame <= fmt.frames */
     void (*free)(lathe_stream *s);
 };
 

@@ -237,7 +237,8 @@ static void meter_range(lathe_bs1770 *m, float *const *x, float *const *scratch,
 /* The windows (see lathe_loudness_render_windows); use_memo 0: the limiter detects. The main
  * stage's detection sees every frame from the start, the frames between windows fed to it
  * only, and each window's gains start from rest: so its peaks are the ones a whole pass keeps,
- * and a kept memo gives them instead (the same output: limiter.h, reset_gains). */
+ * and a kept memo gives them instead (the same output: limiter.h, reset_gains), when the
+ * frames between windows are not even read. */
 static int windows_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, loudness_trial *t,
                         const lathe_lossmodel_window *w, int n, double *loss, int use_memo)
 {
@@ -259,6 +260,15 @@ static int windows_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g, lou
         lathe_limiter_set_input_gain(lim, g, g);
     lathe_limiter_reset(lim);
     for (uint64_t pos = 0; rc == LATHE_OK && pos < total && i < n;) {
+        if (memo && pos < w[i].warm) { /* the frames before the window feed nothing: skipped */
+            pos = w[i].warm < f->frames ? w[i].warm : f->frames;
+            if ((rc = lathe_stream_seek(st, pos)) != LATHE_OK)
+                break;
+            if (lathe_analyze_memo_seek(memo, pos) != LATHE_OK) {
+                rc = MEMO_FAILED;
+                break;
+            }
+        }
         uint32_t len = total - pos < LOUDNESS_READ_FRAMES ? (uint32_t)(total - pos)
                                                           : LOUDNESS_READ_FRAMES;
         float *const *x = t->x[0], *const *y = t->y[0];

@@ -49,7 +49,7 @@ static void try_kind(lathe_cache *c, lathe_key key, int kind, const uint8_t *p, 
         for (int blocks = 0; blocks < 4096; blocks++)
             if (lathe_cache_reader_read(r, ch, 999) <= 0)
                 break;
-        lathe_cache_reader_rewind(r);
+        lathe_cache_reader_seek(r, 0);
         lathe_cache_reader_read(r, ch, 999);
         lathe_cache_reader_free(r);
     } else {
