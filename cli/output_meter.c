@@ -77,6 +77,12 @@ static void tap_write(void *state, const float *const *ch, uint32_t n)
         lathe_spec_lf_add(t->lf, ch, n);
 }
 
+static int tap_loudness(void *state, double *lufs)
+{
+    *lufs = lathe_analysis_integrated(((output_tap *)state)->a);
+    return 1;
+}
+
 static void tap_close(void *ud, int output, void *state, int ok)
 {
     lathe_output_meters *m = ud;
@@ -112,7 +118,7 @@ int lathe_output_meters_new(const lathe_graph *g, lathe_output_meters **out)
     }
     m->n = n_outputs;
     m->g = g;
-    m->tap = (lathe_output_tap){m, tap_open, tap_write, tap_close};
+    m->tap = (lathe_output_tap){m, tap_open, tap_write, tap_close, tap_loudness};
     *out = m;
     return LATHE_OK;
 }

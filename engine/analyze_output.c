@@ -86,6 +86,13 @@ void lathe_analyze_output_write(lathe_analyze_ctx *ctx, const float *const *y, u
     o->current_frames += n;
 }
 
+int lathe_analyze_output_loudness(lathe_analyze_ctx *ctx, double *lufs)
+{
+    lathe_analyze_output *o = ctx->output;
+    pass_sink *k = o ? o->current_sink : NULL;
+    return k && k->tapped && o->tap->loudness && o->tap->loudness(k->tap, lufs);
+}
+
 void lathe_analyze_output_keep(lathe_analyze_ctx *ctx)
 {
     lathe_analyze_output *o = ctx->output;

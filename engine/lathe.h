@@ -87,6 +87,11 @@ typedef struct lathe_output_tap {
     /* [main] Output i is complete and committed (ok 1), or the render failed (ok 0): state is
      * the tap's to free either way. */
     void (*close)(void *ud, int output, void *state, int ok);
+    /* [render] Optional (NULL: none). When the host meters the BS.1770 integrated loudness of
+     * the frames written so far, sets *lufs to it and returns 1, else returns 0: a loudness
+     * node writing this output reads it (lathe_analyze_output_loudness) instead of metering
+     * the same frames a second time. */
+    int (*loudness)(void *state, double *lufs);
 } lathe_output_tap;
 
 typedef struct lathe_render_config {

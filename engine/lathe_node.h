@@ -176,6 +176,11 @@ typedef struct lathe_analyze_ctx {
 void lathe_analyze_output_begin(lathe_analyze_ctx *ctx);
 void lathe_analyze_output_write(lathe_analyze_ctx *ctx, const float *const *y, uint32_t n);
 void lathe_analyze_output_keep(lathe_analyze_ctx *ctx);
+/* When the current candidate is an output file whose host meters its BS.1770 integrated
+ * loudness as it is written (lathe_output_tap's loudness): returns 1 and sets *lufs to that
+ * of the frames written so far; else returns 0. Asked after begin(), it tells whether the node
+ * may leave the candidate's loudness to the host; after the last write(), it gives it. */
+int lathe_analyze_output_loudness(lathe_analyze_ctx *ctx, double *lufs);
 
 /* What a barrier measures of its inputs alone, whatever its parameters (the input's loudness,
  * say), may be kept for later runs that change only parameters. remember() stores n bytes (at

@@ -23,7 +23,8 @@ long lathe_loudness_read_block(lathe_stream *st, float *const *x, uint32_t chann
 }
 
 /* The second half of one block: with a worker, the limiter's back half (slot `slot`, into y);
- * the limited frames past the latency into the loudness meter and the candidate output; the
+ * the limited frames past the latency into the loudness meter (m NULL: the output file's
+ * meters, lathe_analyze_output_loudness) and the candidate output; the
  * plain input into the true-peak meter and the loss model (its loudness meter is fed by the
  * reading thread). */
 typedef struct block_job {
@@ -44,7 +45,8 @@ static void measure_block(void *arg)
     if (j->back)
         lathe_limiter_back(j->back, j->slot, j->y, NULL);
     if (j->limited && j->n_out) {
-        lathe_bs1770_add(j->m, j->out, j->n_out);
+        if (j->m) /* NULL: the output file's meters measure these frames */
+            lathe_bs1770_add(j->m, j->out, j->n_out);
         lathe_analyze_output_write(j->ctx, j->out, j->n_out);
     }
     if (j->tp)
@@ -144,6 +146,8 @@ static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
             lathe_limiter_set_input_gain(lim, g, g);
     }
     const lathe_limiter_peaks *pk = memo ? &t->pk : NULL;
+    double hosted_lufs;
+    const int hosted = lim && lathe_analyze_output_loudness(ctx, &hosted_lufs);
     for (unsigned b = 0; done < total; b ^= 1) {
         uint32_t n = total - done < LOUDNESS_READ_FRAMES ? (uint32_t)(total - done)
                                                          : LOUDNESS_READ_FRAMES;
@@ -170,7 +174,7 @@ static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
         uint32_t skip = done >= lat ? 0 : (uint32_t)(lat - done < n ? lat - done : n);
         block_job *j = &job[b];
         *j = (block_job){ .ctx = ctx, .back = split ? lim : NULL, .y = y, .slot = (int)b,
-                          .m = m, .tp = tp, .model = model, .n_in = n, .n_out = n - skip,
+                          .m = hosted ? NULL : m, .tp = tp, .model = model, .n_in = n, .n_out = n - skip,
                           .limited = lim != NULL, .tp_from = here };
         for (uint32_t c = 0; c < f->channels; c++) {
             j->in[c] = x[c];
@@ -185,6 +189,11 @@ static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
     if (t->worker)
         lathe_worker_wait(t->worker);
     out->lufs = lathe_bs1770_integrated(m);
+    /* the same frames through the same meter, in the output file's analysis: the same value */
+    if (hosted && !lathe_analyze_output_loudness(ctx, &out->lufs)) {
+        rc = LATHE_ERR_IO; /* the file's writer failed (its error is the render's) */
+        goto done;
+    }
     out->tp_db = tp ? lathe_gain_to_db(fmax(lathe_truepeak_max(tp),
                                             tp_here ? lathe_truepeak_max(tp_here) : 0.0))
                     : (double)NAN;

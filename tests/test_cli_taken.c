@@ -39,14 +39,20 @@ static json_t *run(const char *args, const char *json_name)
     return json_load_file(path, 0, NULL);
 }
 
-static double loudness_report(json_t *j, const char *key)
+static json_t *node_report(json_t *j)
 {
     json_t *nodes = json_object_get(j, "nodes"), *n;
     size_t i;
     json_array_foreach(nodes, i, n)
         if (strcmp(json_string_value(json_object_get(n, "type")), "loudness") == 0)
-            return json_number_value(json_object_get(json_object_get(n, "report"), key));
-    return -1.0;
+            return json_object_get(n, "report");
+    return NULL;
+}
+
+static double loudness_report(json_t *j, const char *key)
+{
+    json_t *r = node_report(j);
+    return r ? json_number_value(json_object_get(r, key)) : -1.0;
 }
 
 /* Output k's measurements with its own name left out. */
@@ -83,6 +89,11 @@ static void target(const char *t, int passes)
           "output's, byte for byte, at -j 1 and -j 2", t);
     json_t *m1 = measured(one, 0), *m2 = measured(pair, 0), *m3 = measured(j2, 0);
     CHECK(json_equal(m1, m2) && json_equal(m1, m3), "target %s: and measures the same", t);
+    /* the lone output's meters give the node its loudness: the node's own meter's, to the bit */
+    CHECK(json_equal(node_report(one), node_report(pair)) &&
+              json_equal(node_report(one), node_report(j2)),
+          "target %s: the node reports the same (output %.9f LUFS)", t,
+          loudness_report(one, "output_lufs"));
     json_decref(m1);
     json_decref(m2);
     json_decref(m3);

@@ -248,6 +248,11 @@ void lathe_analysis_add(lathe_analysis *a, const float *const *ch, uint32_t n)
     lathe_worker_wait(a->worker); /* ch belongs to the caller: done with it before returning */
 }
 
+double lathe_analysis_integrated(const lathe_analysis *a)
+{
+    return lathe_bs1770_integrated(a->loud);
+}
+
 static void mono_add(lathe_analysis *a, const float *const *ch, uint32_t n)
 {
     if (!a->mono || a->mono_fed)

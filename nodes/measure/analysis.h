@@ -86,6 +86,9 @@ void lathe_analysis_add(lathe_analysis *a, const float *const *ch, uint32_t n);
 /* Runs the QC detectors on a second thread beside the meters (same results, shorter wall time)
  * for callers measuring one stream at a time (lathe analyze). 0, or -1: stays sequential. */
 int lathe_analysis_set_parallel(lathe_analysis *a);
+/* The BS.1770 integrated loudness (LUFS) of what was added so far: what
+ * lathe_analysis_finish() reports, and what a lathe_bs1770 meter fed the same frames reads. */
+double lathe_analysis_integrated(const lathe_analysis *a);
 /* Allocates the result into *out (the caller owns it: lathe_analysis_result_free). Returns 0, or
  * -1 on out-of-memory with *out untouched. Call once, after the last add(). */
 int lathe_analysis_finish(lathe_analysis *a, lathe_analysis_result **out);
