@@ -28,6 +28,9 @@ struct lathe_tpfilter {
     float *g2;        /* (l2 + 1) * factor */
     float *comp;      /* taps * factor */
     double gain_bound, s2_l1;
+    /* stage 2 as a chord between two 2x samples plus a remainder (stage2_split): the largest
+     * chord weight |c0| + |c1| and remainder sum |r| over the points */
+    double s2_chord, s2_r;
     float *z;         /* 2 * (max_n + l2 / 2) */
 };
 
@@ -133,6 +136,40 @@ static void screen_design(lathe_tpfilter *f)
     }
 }
 
+/* Each point of stage 2 (its taps t[k] on z[2q + 1 + k], as the float taps have them) split as
+ * the half-band is by screen_design: a chord c0 z[k0] + c1 z[k0 + 1] on its heaviest pair of
+ * taps, matching t's sum and first moment about k0, and a remainder of no DC and no first
+ * moment, the second difference of r. Stage 2's input lies below half its Nyquist, where
+ * second differences are small: so |point| <= (|c0| + |c1|) max |z| + sum |r| max |D^2 z|,
+ * much closer to max |z| than s2_l1 max |z| (1.88 at 8x) when the content is not near
+ * Nyquist. */
+static void stage2_split(lathe_tpfilter *f)
+{
+    const uint32_t F = f->factor, K = f->l2 + 1;
+    f->s2_chord = f->s2_r = 0.0;
+    for (uint32_t p = 0; p < F; p++) {
+        uint32_t k0 = 0;
+        double s0 = 0.0, s1 = 0.0, best = -1.0, r1 = 0.0, r = 0.0, rl = 0.0;
+        for (uint32_t k = 0; k + 1 < K; k++) {
+            double wgt = fabs((double)f->g2[k * F + p]) + fabs((double)f->g2[(k + 1) * F + p]);
+            if (wgt > best)
+                best = wgt, k0 = k;
+        }
+        for (uint32_t k = 0; k < K; k++) {
+            s0 += (double)f->g2[k * F + p];
+            s1 += (double)f->g2[k * F + p] * ((double)k - (double)k0);
+        }
+        const double c1 = s1, c0 = s0 - s1;
+        for (uint32_t k = 0; k < K; k++) {
+            r1 += (double)f->g2[k * F + p] - (k == k0 ? c0 : k == k0 + 1 ? c1 : 0.0);
+            r += r1;
+            rl += fabs(r);
+        }
+        f->s2_chord = fmax(f->s2_chord, fabs(c0) + fabs(c1));
+        f->s2_r = fmax(f->s2_r, rl);
+    }
+}
+
 lathe_tpfilter *lathe_tpfilter_new(uint32_t rate, uint32_t max_n, const lathe_dsp_alloc *al)
 {
     if (rate < 8000 || rate > 768000)
@@ -169,6 +206,7 @@ lathe_tpfilter *lathe_tpfilter_new(uint32_t rate, uint32_t max_n, const lathe_ds
     }
     composite(f, hb, g2);
     screen_design(f);
+    stage2_split(f);
     return f;
 }
 
@@ -263,13 +301,8 @@ void lathe_tpfilter_stage1(lathe_tpfilter *f, const float *w, uint32_t n)
     midpoints(f->hb, w, n + f->l2 / 2, f->z);
 }
 
-double lathe_tpfilter_stage2_bound(const lathe_tpfilter *f, uint32_t q0, uint32_t n)
-{
-    return (double)lathe_absmax(f->z + 2 * q0 + 1, 2 * (n - 1) + f->l2 + 1) * f->s2_l1;
-}
-
 /* Largest |w[i] - 2 w[i - 1] + w[i - 2]| for i = 2 .. n - 1 as a bit pattern, a NaN above
- * everything (simd.h); in AVX2 inside lathe_tpfilter_grains' clone. */
+ * everything (simd.h); in AVX2 inside its callers' clones. */
 static inline uint32_t curvature_bits(const float *restrict w, uint32_t n)
 {
     uint32_t m = 0;
@@ -281,6 +314,30 @@ static inline uint32_t curvature_bits(const float *restrict w, uint32_t n)
         m = u > m ? u : m;
     }
     return m;
+}
+
+/* A float bit pattern (of a magnitude, NaNs and infinities included) as its value. */
+static double bits_value(uint32_t u)
+{
+    float v;
+    memcpy(&v, &u, sizeof v);
+    return (double)v;
+}
+
+/* A point reads z[2q + 1 .. 2q + 1 + l2]: the chord part is at most s2_chord max |z| there, the
+ * remainder s2_r max |D^2 z| over the same window (its second differences at 2 .. l2 of it);
+ * 1e-5 max |z| covers the rounding of the differences and of r. The smaller of this and the
+ * tap sum's bound, which ignores NaNs as it always has (a NaN makes the first NaN). */
+LATHE_HOT_CLONES double lathe_tpfilter_stage2_bound(const lathe_tpfilter *f, uint32_t q0,
+                                                    uint32_t n)
+{
+    const float *z = f->z + 2 * q0 + 1;
+    const uint32_t m = 2 * (n - 1) + f->l2 + 1;
+    const double peak = (double)lathe_absmax(z, m), loose = peak * f->s2_l1;
+    if (f->s2_r == 0.0) /* stage 2 the identity (2x): the samples are the points */
+        return loose;
+    const double tight = (f->s2_chord + 1e-5) * peak + f->s2_r * bits_value(curvature_bits(z, m));
+    return tight < loose ? tight : loose;
 }
 
 LATHE_HOT_CLONES void lathe_tpfilter_grains(const float *w, uint32_t n, uint32_t *curve,
@@ -311,20 +368,17 @@ LATHE_HOT_CLONES static void chord_bits(const float *restrict w, uint32_t n, flo
     *samples = lathe_absmax_bits(w + 1, n - 1);
 }
 
-static double bits_value(uint32_t u)
-{
-    float v;
-    memcpy(&v, &u, sizeof v);
-    return (double)v;
-}
-
 /* Midpoint s reads w[s .. s + 2 HB_K - 1]. It is the chord p0 (w[s + HB_K - 1] + w[s + HB_K])
  * plus sum e[u] w[s + u] = sum r[u] (D^2 w)[s + u + 2] (summation by parts, e = D^2 r), so
  * |midpoint| <= |chord| + r_l1 max |D^2 w| over its window. The 1e-4 of the window's largest
  * |w| covers float rounding: the midpoint's own (< 118 ulp of hb's absolute sum, 3.7, times
  * it: 2.6e-5), the chord's, the differences' and r's. stage2_bound(0, n) from w + q0 reads
  * midpoints 0 .. n - 1 + l2/2 and samples w[q0 + HB_K .. q0 + n + l2/2 + HB_K - 2]; the
- * windows' maxima are taken over whole grains (a bound all the same). */
+ * windows' maxima are taken over whole grains (a bound all the same).
+ * Its second bound needs the 2x signal's second differences, bounded here from the same terms:
+ * at a midpoint, w[j] - 2 m + w[j + 1] = (1 - 2 p0)(w[j] + w[j + 1]) - 2 E (E the remainder,
+ * |E| <= r_l1 c, c the largest |D^2 w|); at a sample, m' - 2 w[j] + m = p0 D^2 w + (4 p0 - 2)
+ * w[j] + E' + E. So |D^2 z| <= (p0 + 2 r_l1) c + |4 p0 - 2| peak, plus 4 midpoints' rounding. */
 double lathe_tpfilter_screen(const lathe_tpfilter *f, const float *w, uint32_t q0, uint32_t n,
                              const uint32_t *curve, const uint32_t *peak)
 {
@@ -336,10 +390,17 @@ double lathe_tpfilter_screen(const lathe_tpfilter *f, const float *w, uint32_t q
         cm = curve[g] > cm ? curve[g] : cm;
         pm = peak[g] > pm ? peak[g] : pm;
     }
-    const double samples = bits_value(p);
-    double mid = bits_value(c) + f->r_l1 * bits_value(cm) + 1e-4 * bits_value(pm);
-    /* a NaN in w makes the curvature (and mid) NaN: returned, so that no caller's test passes */
-    return (samples > mid ? samples : mid) * f->s2_l1;
+    const double samples = bits_value(p), curv = bits_value(cm), top = bits_value(pm);
+    const double mid = bits_value(c) + f->r_l1 * curv + 1e-4 * top;
+    const double z = samples > mid ? samples : mid, loose = z * f->s2_l1;
+    if (f->s2_r == 0.0)
+        return loose;
+    const double p0 = (double)f->p0;
+    const double dz = (p0 + 2.0 * f->r_l1) * curv + (fabs(4.0 * p0 - 2.0) + 2e-4) * top;
+    const double tight = (f->s2_chord + 1e-5) * z + f->s2_r * dz;
+    /* a NaN in w makes the curvature (and both bounds) NaN: returned, so no caller's test
+     * passes it */
+    return tight < loose ? tight : loose;
 }
 
 /* Stage 2 with the F points of an interval as one vector; four intervals share each tap load

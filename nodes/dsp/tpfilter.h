@@ -48,9 +48,10 @@ double lathe_tpfilter_gain_bound(const lathe_tpfilter *f);
 /* [rt] Stage 1 for n <= max_n intervals whose windows start at w[q] (w[0 .. n + taps - 2] is
  * read): fills the 2x signal. Then lathe_tpfilter_points() may be called on any of them. */
 void lathe_tpfilter_stage1(lathe_tpfilter *f, const float *w, uint32_t n);
-/* [rt] Largest |2x sample| read by the points of intervals q0 .. q0 + n - 1 of the last stage1(),
- * times stage 2's largest tap sum: an upper bound of those points (float rounding aside, < 1e-5
- * relative). */
+/* [rt] An upper bound of the points of intervals q0 .. q0 + n - 1 of the last stage1() (float
+ * rounding aside, < 1e-5 relative) from the 2x samples they read: their largest magnitude
+ * times stage 2's largest tap sum, or, where that is larger, a chord's weight times it plus
+ * a remainder's weight times their largest second difference. */
 double lathe_tpfilter_stage2_bound(const lathe_tpfilter *f, uint32_t q0, uint32_t n);
 /* The screen: without stage 1, an upper bound of what lathe_tpfilter_stage2_bound(f, 0, n)
  * returns after lathe_tpfilter_stage1(f, w + q0, N) for any N >= n, so of every point of the n
