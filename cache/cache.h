@@ -182,6 +182,13 @@ int lathe_cache_get_output_record(lathe_cache *c, const char *abs_path, lathe_ke
  * memoised (a coarse clock could hide a second change in the same tick). Return codes as
  * lathe_key_file(). */
 int lathe_cache_file_key(lathe_cache *c, const char *path, lathe_key *out);
+/* The same for a file this process has just written and owns (an output), memoised at once:
+ * its mtime is first stamped one nanosecond earlier (one tick of a filesystem that truncates),
+ * a time no later write can be given by the kernel; the file is hashed after the stamp, and the
+ * memo kept when the identity after the hash is still the stamped one. A filesystem that cannot
+ * set the time gets the plain hash. Sets *id to the identity hashed. */
+int lathe_cache_file_key_written(lathe_cache *c, const char *path, lathe_key *out,
+                                 lathe_file_id *id);
 
 /* ---- Stats, eviction, maintenance ------------------------------------------------------------ */
 

@@ -4,9 +4,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cache_int.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RECORD_FIXED 32 /* key lo, key hi, size, mtime_ns */
 #define MEMO_MIN_AGE_NS INT64_C(2000000000)
@@ -107,21 +109,56 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static void put_memo(lathe_cache *c, const char *path, const lathe_file_id *id,
+                     const lathe_key *key)
+{
+    unsigned char rec[16];
+    lathe_cache_put_le64(rec, key->lo);
+    lathe_cache_put_le64(rec + 8, key->hi);
+    lathe_cache_small_put(c, LATHE_CACHE_KIND_FILEKEY, memo_key(path, id), rec, sizeof rec);
+}
+
 /* Hashes the file; keeps the result as the memo of its identity when the file is old enough. */
 static int key_and_memo(lathe_cache *c, const char *path, lathe_key *out)
 {
-    unsigned char rec[16];
     lathe_file_id id;
     int rc = lathe_key_file(path, out, &id);
     if (rc != LATHE_CACHE_OK)
         return rc;
     /* A file changed within the last ticks could change again without its times moving. */
     int64_t changed = id.ctime_ns > id.mtime_ns ? id.ctime_ns : id.mtime_ns;
-    if (now_ns() - changed >= MEMO_MIN_AGE_NS) {
-        lathe_cache_put_le64(rec, out->lo);
-        lathe_cache_put_le64(rec + 8, out->hi);
-        lathe_cache_small_put(c, LATHE_CACHE_KIND_FILEKEY, memo_key(path, &id), rec, sizeof rec);
+    if (now_ns() - changed >= MEMO_MIN_AGE_NS)
+        put_memo(c, path, &id, out);
+    return LATHE_CACHE_OK;
+}
+
+int lathe_cache_file_key_written(lathe_cache *c, const char *path, lathe_key *out,
+                                 lathe_file_id *id)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), sealed = 0;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        /* one nanosecond (one of the filesystem's ticks, once it truncates) before its own */
+        struct timespec t[2] = {{0, UTIME_OMIT}, st.st_mtim};
+        if (t[1].tv_nsec > 0) {
+            t[1].tv_nsec--;
+        } else {
+            t[1].tv_sec--;
+            t[1].tv_nsec = 999999999L;
+        }
+        sealed = futimens(fd, t) == 0 && fstat(fd, &st) == 0;
     }
+    int rc = lathe_key_file(path, out, id);
+    if (fd >= 0)
+        close(fd);
+    if (rc != LATHE_CACHE_OK)
+        return rc;
+    /* hashed after the stamp, and still stamped after the hash: any write in between, or
+     * later, sets the mtime to the clock, which is past the stamp */
+    if (sealed && id->dev == (uint64_t)st.st_dev && id->ino == (uint64_t)st.st_ino &&
+        id->mtime_ns == (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec &&
+        id->ctime_ns == (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec)
+        put_memo(c, path, id, out);
     return LATHE_CACHE_OK;
 }
 

@@ -341,17 +341,20 @@ static int output_up_to_date(lathe_cache *cache, graph_sink *s)
     return lathe_output_noted_intact(cache, s->key, abs) != 0;
 }
 
-/* note: also leave the file's content note (output_copy.h); a copy has joined it already. */
+/* note: also leave the file's content note (output_copy.h); a copy has joined it already. The
+ * note first: it stamps the file's mtime (lathe_cache_file_key_written), which the record
+ * keeps. */
 static void record_output(lathe_cache *cache, graph_sink *s, int note)
 {
     char abs[PATH_MAX];
     struct stat st;
-    if (!realpath(s->path, abs) || stat(abs, &st) != 0)
-        return;
-    lathe_cache_put_output_record(cache, abs, s->key, (uint64_t)st.st_size, mtime_ns(&st));
     lathe_key content;
+    if (!realpath(s->path, abs))
+        return;
     if (note && lathe_output_note_written(cache, s->key, abs, &content) == 0)
         lathe_key_to_hex(content, s->result.content_key);
+    if (stat(abs, &st) == 0)
+        lathe_cache_put_output_record(cache, abs, s->key, (uint64_t)st.st_size, mtime_ns(&st));
 }
 
 /* An output of a key some earlier run wrote elsewhere (masters/v1 when rendering masters/v2),

@@ -113,7 +113,8 @@ int lathe_output_note_written(lathe_cache *cache, lathe_key key, const char *abs
 {
     noted_file now;
     lathe_file_id id;
-    if (strlen(abs_path) >= PATH_MAX || lathe_key_file(abs_path, &now.hash, &id) != LATHE_OK)
+    if (strlen(abs_path) >= PATH_MAX ||
+        lathe_cache_file_key_written(cache, abs_path, &now.hash, &id) != LATHE_OK)
         return -1;
     if (content)
         *content = now.hash;

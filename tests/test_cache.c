@@ -173,6 +173,36 @@ static void test_file_keys(const char *tmp, lathe_cache *c)
     utimensat(AT_FDCWD, p, ts, 0);
     lathe_cache_file_key(c, p, &m2);
     CHECK(!lathe_key_equal(m1, m2), "fresh file not memoised");
+    /* A file this process just wrote (an output) is stamped a nanosecond back and memoised at
+     * once; a same-size rewrite right after moves the mtime past the stamp, and one whose mtime
+     * is put back on the stamp moves the ctime: both are read again. */
+    snprintf(p, sizeof p, "%s/written.bin", tmp);
+    write_file(p, "aaaa", 4);
+    stat(p, &sb);
+    int64_t wrote = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+    lathe_cache_scan(dir, &before, &bytes);
+    int rc = lathe_cache_file_key_written(c, p, &m1, &id);
+    CHECK(rc == LATHE_CACHE_OK && id.mtime_ns == wrote - 1,
+          "written file stamped one ns back (%lld -> %lld)", (long long)wrote,
+          (long long)id.mtime_ns);
+    lathe_cache_scan(dir, &after, &bytes);
+    CHECK(after == before + 1, "a written file's key is kept at once (%llu -> %llu entries)",
+          (unsigned long long)before, (unsigned long long)after);
+    CHECK(lathe_cache_file_key(c, p, &m2) == LATHE_CACHE_OK && lathe_key_equal(m1, m2),
+          "and answered from the memo");
+    lathe_cache_scan(dir, &before, &bytes);
+    CHECK(before == after, "without a new entry");
+    stat(p, &sb);
+    write_file(p, "bbbb", 4);
+    lathe_cache_file_key(c, p, &m2);
+    CHECK(!lathe_key_equal(m1, m2), "written file rewritten at once: read again");
+    lathe_cache_file_key_written(c, p, &m1, &id);
+    stat(p, &sb);
+    write_file(p, "cccc", 4);
+    ts[0] = ts[1] = sb.st_mtim;
+    utimensat(AT_FDCWD, p, ts, 0);
+    lathe_cache_file_key(c, p, &m2);
+    CHECK(!lathe_key_equal(m1, m2), "rewritten with the stamp put back: read again");
     free(data);
 }
 
