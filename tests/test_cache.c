@@ -121,6 +121,20 @@ static void test_key_encoding(void)
           "bad hex rejected");
 }
 
+/* Rewrites p with 4 bytes, its mtime put back as it was; returns the key
+ * lathe_cache_file_key() then gives. */
+static lathe_key rewrite_keeping_mtime(lathe_cache *c, const char *p, const char *bytes)
+{
+    struct stat sb;
+    lathe_key k = {0, 0};
+    stat(p, &sb);
+    write_file(p, bytes, 4);
+    struct timespec ts[2] = { sb.st_mtim, sb.st_mtim };
+    utimensat(AT_FDCWD, p, ts, 0);
+    lathe_cache_file_key(c, p, &k);
+    return k;
+}
+
 static void test_file_keys(const char *tmp, lathe_cache *c)
 {
     char p[600];
@@ -167,11 +181,7 @@ static void test_file_keys(const char *tmp, lathe_cache *c)
     snprintf(p, sizeof p, "%s/fresh.bin", tmp);
     write_file(p, "aaaa", 4);
     lathe_cache_file_key(c, p, &m1);
-    stat(p, &sb);
-    write_file(p, "bbbb", 4);
-    ts[0] = ts[1] = sb.st_mtim;
-    utimensat(AT_FDCWD, p, ts, 0);
-    lathe_cache_file_key(c, p, &m2);
+    m2 = rewrite_keeping_mtime(c, p, "bbbb");
     CHECK(!lathe_key_equal(m1, m2), "fresh file not memoised");
     /* A file this process just wrote (an output) is stamped a nanosecond back and memoised at
      * once; a same-size rewrite right after moves the mtime past the stamp, and one whose mtime
@@ -192,16 +202,11 @@ static void test_file_keys(const char *tmp, lathe_cache *c)
           "and answered from the memo");
     lathe_cache_scan(dir, &before, &bytes);
     CHECK(before == after, "without a new entry");
-    stat(p, &sb);
     write_file(p, "bbbb", 4);
     lathe_cache_file_key(c, p, &m2);
     CHECK(!lathe_key_equal(m1, m2), "written file rewritten at once: read again");
     lathe_cache_file_key_written(c, p, &m1, &id);
-    stat(p, &sb);
-    write_file(p, "cccc", 4);
-    ts[0] = ts[1] = sb.st_mtim;
-    utimensat(AT_FDCWD, p, ts, 0);
-    lathe_cache_file_key(c, p, &m2);
+    m2 = rewrite_keeping_mtime(c, p, "cccc");
     CHECK(!lathe_key_equal(m1, m2), "rewritten with the stamp put back: read again");
     free(data);
 }
