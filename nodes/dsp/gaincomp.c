@@ -45,41 +45,58 @@ static inline double snap_unity(double e)
     return e > 1.0 - 1e-12 ? 1.0 : e;
 }
 
-/* [rt] Required gains in, smoothed gains out (n frames), frame by frame. */
+/* [rt] Required gains in, smoothed gains out (n frames), frame by frame. The state lives in
+ * locals for the loop: in the struct, every store to out[] (a double, as the state is) made
+ * the compiler store and reload the envelopes, the box sum and the windows' minima at each
+ * frame, on the loop's dependency chains. The arithmetic and its order are the same. */
 static void gaincomp_step(lathe_gaincomp *g, const lathe_release *r, const double *req,
                           const double *req_bridge, double *out, uint32_t n)
 {
+    lathe_slidemin held = g->held, bridged = g->bridged;
+    double env = g->env, slow = g->slow, box_sum = g->box_sum;
+    uint32_t box_pos = g->box_pos, since_sum = g->since_sum;
+    uint64_t ones = g->ones;
+    double *const box = g->box;
+    const uint32_t len = g->len;
     for (uint32_t i = 0; i < n; i++) {
-        double held = lathe_slidemin_push(&g->held, req[i]);
-        if (g->bridged.win) { /* the bridged minimum, its share by the depth (limiter.c) */
-            double b = lathe_slidemin_push(&g->bridged, req_bridge[i]);
-            b = b < held ? b : held;
+        double h = lathe_slidemin_push(&held, req[i]);
+        if (bridged.win) { /* the bridged minimum, its share by the depth (limiter.c) */
+            double b = lathe_slidemin_push(&bridged, req_bridge[i]);
+            b = b < h ? b : h;
             double w = (b - g->bridge_none) / (g->bridge_full - g->bridge_none);
-            held += (b - held) * (w >= 1.0 ? 1.0 : w <= 0.0 ? 0.0 : w);
+            h += (b - h) * (w >= 1.0 ? 1.0 : w <= 0.0 ? 0.0 : w);
         }
-        double e = snap_unity(g->env + (1.0 - g->env) * (r->two_stage ? r->a_fast : r->a_rel));
-        g->env = e < held ? e : held;
-        double gain = g->env;
+        double e = snap_unity(env + (1.0 - env) * (r->two_stage ? r->a_fast : r->a_rel));
+        env = e < h ? e : h;
+        double gain = env;
         if (r->two_stage) {
-            double a = g->env < g->slow ? r->a_slow_att : r->a_rel;
-            g->slow = snap_unity(g->slow + (g->env - g->slow) * a);
-            gain = g->slow < gain ? g->slow : gain;
+            double a = env < slow ? r->a_slow_att : r->a_rel;
+            slow = snap_unity(slow + (env - slow) * a);
+            gain = slow < gain ? slow : gain;
         }
-        g->ones = gain < 1.0 ? 0 : g->ones + 1;
-        g->box_sum += gain - g->box[g->box_pos];
-        g->box[g->box_pos] = gain;
-        if (++g->box_pos == g->len)
-            g->box_pos = 0;
-        if (++g->since_sum == g->len) { /* re-add exactly: no drift on long programmes */
-            double s = 0.0;
-            for (uint32_t k = 0; k < g->len; k++)
-                s += g->box[k];
-            g->box_sum = s;
-            g->since_sum = 0;
+        ones = gain < 1.0 ? 0 : ones + 1;
+        box_sum += gain - box[box_pos];
+        box[box_pos] = gain;
+        if (++box_pos == len)
+            box_pos = 0;
+        if (++since_sum == len) { /* re-add exactly: no drift on long programmes */
+            double sum = 0.0;
+            for (uint32_t k = 0; k < len; k++)
+                sum += box[k];
+            box_sum = sum;
+            since_sum = 0;
         }
-        double o = g->box_sum * g->inv_len;
+        double o = box_sum * g->inv_len;
         out[i] = o < 1.0 ? o : 1.0;
     }
+    g->held = held;
+    g->bridged = bridged;
+    g->env = env;
+    g->slow = slow;
+    g->box_sum = box_sum;
+    g->box_pos = box_pos;
+    g->since_sum = since_sum;
+    g->ones = ones;
 }
 
 /* [rt] gaincomp_step on n unity requirements when the computer idles at unity (envelope and

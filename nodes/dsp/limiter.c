@@ -323,12 +323,12 @@ static void total_gain(lathe_limiter *l, double *const *g, uint32_t n)
         return;
     /* the reductions in dB add up as the log of a product: one log per chunk, not per frame
      * (the product is renormalised before it could underflow) */
-    double prod = 1.0;
+    double prod = 1.0, g_min = l->g_min; /* locals: g1 may alias l for the compiler */
     int exp2 = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (f0 + i < lat || f0 + i >= end || g1[i] >= 1.0)
             continue;
-        l->g_min = fmin(l->g_min, g1[i]);
+        g_min = g1[i] < g_min ? g1[i] : g_min; /* fmin's value, a NaN g1 losing as there */
         prod *= g1[i];
         if (prod < 0x1p-900) {
             int e;
@@ -336,6 +336,7 @@ static void total_gain(lathe_limiter *l, double *const *g, uint32_t n)
             exp2 += e;
         }
     }
+    l->g_min = g_min;
     l->gr_sum_db -= 20.0 * (log10(prod) + exp2 * 0.30102999566398119521);
 }
 
