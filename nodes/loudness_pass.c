@@ -174,8 +174,8 @@ static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
         uint32_t skip = done >= lat ? 0 : (uint32_t)(lat - done < n ? lat - done : n);
         block_job *j = &job[b];
         *j = (block_job){ .ctx = ctx, .back = split ? lim : NULL, .y = y, .slot = (int)b,
-                          .m = hosted ? NULL : m, .tp = tp, .model = model, .n_in = n, .n_out = n - skip,
-                          .limited = lim != NULL, .tp_from = here };
+                          .m = hosted ? NULL : m, .tp = tp, .model = model, .n_in = n,
+                          .n_out = n - skip, .limited = lim != NULL, .tp_from = here };
         for (uint32_t c = 0; c < f->channels; c++) {
             j->in[c] = x[c];
             j->out[c] = (lim ? y[c] : x[c]) + skip;

@@ -331,12 +331,13 @@ static void points_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t 
         short_peaks(b + d->taps / 2 - 4 + a, d->hs, e - a, out + a);
 }
 
-/* Whether frames i0 .. i0 + gn - 1 of one channel read at or below the threshold, given z, a
- * bound of the 2x samples their main-filter points read times stage 2's tap sum: a point is at
- * most z, a refinement 1.25 z; the short interpolator's points are at most its tap sum times
- * the samples they read (b[L/2 - 4 + i ..] for frame i). A NaN z is never below; a NaN among
- * the short taps does not count, as before the screen (stage 2's z ignores NaNs too): the
- * screen's window holds those taps, so its z is NaN then and nothing passes on its word. */
+/* Whether frames i0 .. i0 + gn - 1 of one channel read at or below the threshold, given z, an
+ * upper bound of their main-filter points (stage 2's bound, or the screen's before stage 1): a
+ * point is at most z, a refinement 1.25 z; the short interpolator's points are at most its tap
+ * sum times the samples they read (b[L/2 - 4 + i ..] for frame i). A NaN z is never below; a
+ * NaN among the short taps does not count, as before the screen (stage 2's bound ignores NaNs
+ * too): the screen's window holds those taps, so its z is NaN then and nothing passes on its
+ * word. */
 static int group_below(const lathe_tpdetect *d, const float *b, uint32_t i0, uint32_t gn,
                        double z)
 {
@@ -351,10 +352,9 @@ static int group_below(const lathe_tpdetect *d, const float *b, uint32_t i0, uin
 }
 
 /* Frames rs .. re of one channel, exactly where they can read above the threshold: after stage
- * 1 (the 2x signal), a group whose points are all bounded at or below it by stage 2's tap sum
- * times the 2x samples they read (1.25 times that for a refinement; the short interpolator's
- * points by its own tap sum times the samples they read) reports its samples, as a group
- * bounded before stage 1 does; the others get stage 2. Each interval depends only on its own
+ * 1 (the 2x signal), a group whose points are all bounded at or below it by stage 2's bound
+ * from the 2x samples they read (group_below) reports its samples, as a group bounded before
+ * stage 1 does; the others get stage 2. Each interval depends only on its own
  * taps, so a run gives the same values as the whole chunk. */
 static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t re, int first,
                       float *out)

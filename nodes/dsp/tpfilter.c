@@ -23,8 +23,8 @@ struct lathe_tpfilter {
     lathe_dsp_alloc al;
     uint32_t factor, l2, taps, max_n;
     float hb[HB_K];
-    float p0;         /* the screen's two-tap midpoint: sum of hb, so that hb - p0 has no DC */
-    double r_l1;      /* |hb - p0| = second difference of r: sum |r| (lathe_tpfilter_screen) */
+    float p0;         /* the screen's chord weight: sum of hb, so that hb - p0 has no DC */
+    double r_l1;      /* hb - p0 (on the centre pair) is the second difference of r: sum |r| */
     float *g2;        /* (l2 + 1) * factor */
     float *comp;      /* taps * factor */
     double gain_bound, s2_l1;
@@ -152,8 +152,10 @@ static void stage2_split(lathe_tpfilter *f)
         double s0 = 0.0, s1 = 0.0, best = -1.0, r1 = 0.0, r = 0.0, rl = 0.0;
         for (uint32_t k = 0; k + 1 < K; k++) {
             double wgt = fabs((double)f->g2[k * F + p]) + fabs((double)f->g2[(k + 1) * F + p]);
-            if (wgt > best)
-                best = wgt, k0 = k;
+            if (wgt > best) {
+                best = wgt;
+                k0 = k;
+            }
         }
         for (uint32_t k = 0; k < K; k++) {
             s0 += (double)f->g2[k * F + p];

@@ -8,9 +8,10 @@
  * exceed the channel's running maximum: first by tpfilter's screen (chords and second
  * differences, without the first stage: it passes 1-4% of the blocks of a master, against a
  * half or more for the equivalent filter's absolute tap sum times the block's largest |x|),
- * then, after the first stage, by the second stage's tap sum times the largest |2x sample|
- * (both exact bounds: a block either skips is one the other would have, so the readings are
- * the same to the bit). frame_peaks() (for QC) computes every interval. */
+ * then, after the first stage, by the second stage's bound from the 2x samples (both exact
+ * bounds, the screen never below the second: a block the screen skips is one the second would
+ * have, so the readings are the same to the bit). frame_peaks() (for QC) computes every
+ * interval. */
 #include "truepeak.h"
 
 #include "simd.h"
