@@ -142,10 +142,11 @@ int main(void)
     /* Heavy limiting on a song long enough for the loudness search's calibration windows: a new
      * target's windows read the main stage's peaks the first run kept (loudness_pass.c), and the
      * render equals a cold one of the new target byte for byte, as does one at -j 2. */
-    put("heavy.lua", "local x = mix(noise{duration_s = 24, color = 'pink', amplitude_db = -20, seed = 5},\n"
-                     "              sine{freq_hz = 55, duration_s = 24, amplitude_db = -18})\n"
-                     "output(x:loudness{target_lufs = tonumber(param('t', -11)), max_gr_db = 12},\n"
-                     "       'h.flac', {bits = 24})\n");
+#define HEAVY_MIX                                                                            \
+    "local x = mix(noise{duration_s = 24, color = 'pink', amplitude_db = -20, seed = 5},\n"  \
+    "              sine{freq_hz = 55, duration_s = 24, amplitude_db = -18})\n"
+    put("heavy.lua", HEAVY_MIX "output(x:loudness{target_lufs = tonumber(param('t', -11)), "
+                               "max_gr_db = 12}, 'h.flac', {bits = 24})\n");
     CHECK(tu_run("cd %s && %s render heavy.lua -o hv --cache hcache -q && %s render heavy.lua -o hv "
                  "--cache hcache -q -D t=-10 --json > hv.json && %s render heavy.lua -o hc "
                  "--no-cache -q -D t=-10 --json > hc.json && %s render heavy.lua -o h2 --no-cache "
@@ -154,6 +155,19 @@ int main(void)
                  dir, bin, bin, bin, bin) == 0,
           "heavy limiting: a new target (windows and pass reading the kept peaks) equals a cold "
           "render byte for byte");
+    /* The same from a lossy file read straight by the node (no materialised copy): the windows
+     * seek the decoder past the frames between them, and a seek must land where a read
+     * straight through does (libsndfile's Ogg and MP3 decoders). */
+    put("lossy.lua", HEAVY_MIX "output(x, 'm.ogg', {bitrate_kbps = 192})\n"
+                               "output(x, 'm.mp3', {bitrate_kbps = 192})\n");
+    put("fromfile.lua", "output(source(param('in', 'm.ogg')):loudness{target_lufs = "
+                        "tonumber(param('t', -11)), max_gr_db = 12}, 'h.flac', {bits = 24})\n");
+    CHECK(tu_run("cd %s && r='%s render fromfile.lua -q' && %s render lossy.lua -o src -q --no-cache "
+                 "&& for f in ogg mp3; do $r -D in=src/m.$f -o lv_$f --cache lc_$f && $r -D "
+                 "in=src/m.$f -o lv_$f --cache lc_$f -D t=-10 && $r -D in=src/m.$f -o lk_$f "
+                 "--no-cache -D t=-10 && cmp lv_$f/h.flac lk_$f/h.flac || exit 1; done",
+                 dir, bin, bin) == 0,
+          "the same from an Ogg and an MP3 file read by the node: a new target equals a cold render");
     /* At -j 2 the input's true peak is measured half on each thread: the same number. */
     CHECK(tu_run("cd %s && a=$(grep -o '\"input_true_peak_dbtp\": [^,]*' hc.json) && "
                  "[ -n \"$a\" ] && [ \"$a\" = \"$(grep -o '\"input_true_peak_dbtp\": [^,]*' "
