@@ -13,8 +13,9 @@
 
 /* [main] Remembers that abs_path (a complete file just written or copied) holds the content of
  * key, and with a shared cache keeps its bytes there for other machines; 0 with the hash of its
- * bytes in *content (may be NULL), -1 when the file could not be read. Informative: a failure
- * only costs a later recomputation. */
+ * bytes in *content (may be NULL), -1 when the file could not be read. The file's mtime is
+ * stamped a nanosecond back so that its hash is remembered at once
+ * (lathe_cache_file_key_written). Informative: a failure only costs a later recomputation. */
 int lathe_output_note_written(lathe_cache *cache, lathe_key key, const char *abs_path,
                               lathe_key *content);
 
