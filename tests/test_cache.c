@@ -192,9 +192,9 @@ static void test_file_keys(const char *tmp, lathe_cache *c)
     int64_t wrote = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
     lathe_cache_scan(dir, &before, &bytes);
     int rc = lathe_cache_file_key_written(c, p, &m1, &id);
-    CHECK(rc == LATHE_CACHE_OK && id.mtime_ns == wrote - 1,
-          "written file stamped one ns back (%lld -> %lld)", (long long)wrote,
-          (long long)id.mtime_ns);
+    /* one nanosecond on this machine's filesystems; one tick where the filesystem truncates */
+    CHECK(rc == LATHE_CACHE_OK && id.mtime_ns < wrote && id.mtime_ns >= wrote - 2000000000,
+          "written file stamped back (%lld -> %lld)", (long long)wrote, (long long)id.mtime_ns);
     lathe_cache_scan(dir, &after, &bytes);
     CHECK(after == before + 1, "a written file's key is kept at once (%llu -> %llu entries)",
           (unsigned long long)before, (unsigned long long)after);
