@@ -381,16 +381,15 @@ static void exact_run(lathe_tpdetect *d, const float *b, uint32_t rs, uint32_t r
  * support stays at or below xlim, or whose caller's bounds ub (NULL: none) are all at or below
  * the threshold, reads at or below the threshold: it reports the larger of its two samples
  * instead (points of its own, so also at or below it), and only runs of other groups are
- * interpolated. The support's maximum is taken over whole blocks of GROUP samples from b[1] (a
- * few more samples than needed: a bound all the same); a group above it may still pass by
- * tpfilter's screen, before stage 1. When the whole chunk's support is at or below xlim, so is
- * every group's: one pass over it decides them all (a limiter whose input stays below its
- * ceiling spends most of its detection here). */
+ * interpolated. The support's maximum is taken over whole grains of tpfilter's screen from b[1]
+ * (a few more samples than needed: a bound all the same; one pass gives both); a group above it
+ * may still pass by the screen, before stage 1. When the whole chunk's support is at or below
+ * xlim, so is every group's: one pass over it decides them all (a limiter whose input stays
+ * below its ceiling spends most of its detection here). */
 LATHE_HOT_CLONES static void chunk_channel(lathe_tpdetect *d, const float *b, uint32_t n,
                                            int first, const float *ub, float *out)
 {
     const uint32_t L = d->taps, avail = L + 1 + n; /* b[1 .. L + 1 + n] */
-    uint32_t bm[(CHUNK + LATHE_TPFILTER_MAX_TAPS + 2 * GROUP) / GROUP], have = 0;
     uint32_t curve[LATHE_TPFILTER_GRAINS(CHUNK + LATHE_TPFILTER_MAX_TAPS + 1)];
     uint32_t peak[LATHE_TPFILTER_GRAINS(CHUNK + LATHE_TPFILTER_MAX_TAPS + 1)];
     uint32_t rs = 0;
@@ -406,20 +405,15 @@ LATHE_HOT_CLONES static void chunk_channel(lathe_tpdetect *d, const float *b, ui
         int below = 1;
         for (uint32_t i = i0; ub && i < i0 + gn; i++)
             below &= ub[i] <= d->thr;
-        if (!ub || !below) { /* the support's blocks, each computed once */
-            const uint32_t last = (i0 + L + gn) / GROUP;
-            for (; have <= last && have * GROUP < avail; have++)
-                bm[have] = lathe_absmax_bits(b + 1 + have * GROUP, avail - have * GROUP < GROUP
-                                                                 ? avail - have * GROUP : GROUP);
-            for (uint32_t k = i0 / GROUP; k <= last; k++)
-                m = bm[k] > m ? bm[k] : m;
-            below = m <= d->xlim_bits;
-        }
-        if (!below) { /* tpfilter's screen: exact_run's test without stage 1 */
+        if (!ub || !below) { /* the support's grains, once a chunk: its peak, else the screen */
             if (!grained)
                 lathe_tpfilter_grains(b + 1, avail, curve, peak);
             grained = 1;
-            below = group_below(d, b, i0, gn,
+            const uint32_t G = LATHE_TPFILTER_GRAIN;
+            for (uint32_t g = i0 / G; g <= (i0 + L + gn) / G; g++)
+                m = peak[g] > m ? peak[g] : m;
+            below = m <= d->xlim_bits ||
+                    group_below(d, b, i0, gn,
                                 lathe_tpfilter_screen(d->f, b + 1, i0, gn + 2, curve, peak));
         }
         if (!below)
