@@ -322,14 +322,17 @@ static void total_gain(lathe_limiter *l, double *const *g, uint32_t n)
     if (!reduced || f0 + n <= lat || f0 >= end)
         return;
     /* the reductions in dB add up as the log of a product: one log per chunk, not per frame
-     * (the product is renormalised before it could underflow) */
+     * (the product is renormalised before it could underflow). Over the frames the statistics
+     * span, a gain at or above 1 counts as 1: times 1.0 leaves the product exact, and no branch
+     * guesses at which frames are reduced. */
     double prod = 1.0, g_min = l->g_min; /* locals: g1 may alias l for the compiler */
     int exp2 = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (f0 + i < lat || f0 + i >= end || g1[i] >= 1.0)
-            continue;
-        g_min = g1[i] < g_min ? g1[i] : g_min; /* fmin's value, a NaN g1 losing as there */
-        prod *= g1[i];
+    const uint32_t i0 = f0 < lat ? (uint32_t)(lat - f0) : 0;
+    const uint32_t i1 = end - f0 < n ? (uint32_t)(end - f0) : n;
+    for (uint32_t i = i0; i < i1; i++) {
+        const double v = g1[i] >= 1.0 ? 1.0 : g1[i]; /* a NaN stays, as it did */
+        g_min = v < g_min ? v : g_min; /* fmin's value, a NaN g1 losing as there */
+        prod *= v;
         if (prod < 0x1p-900) {
             int e;
             prod = frexp(prod, &e);
@@ -410,12 +413,17 @@ static void safety_chunk(lathe_limiter *l, double *const *g, const float *const 
     }
     lathe_limiter_stage_run(&l->s2, &l->cfg, l->ceil_int, 1.0f, l->pk2, l->g2, mid, y, k, below,
                             NULL, 0, ub);
-    for (uint32_t i = 0; l->bounded && !below && i < k; i++) {
-        if (l->ub[i] > l->s2.thr)
-            continue;
-        l->bound_skips++;
-        l->bound_misses += l->verify && l->pk2[0][i] > l->s2.thr_base;
-    }
+    if (!l->bounded || below)
+        return;
+    /* counted in locals: through l, every frame stored both counters */
+    uint64_t skips = 0, misses = 0;
+    const float thr = l->s2.thr, thr_base = l->s2.thr_base;
+    for (uint32_t i = 0; i < k; i++)
+        skips += !(l->ub[i] > thr);
+    for (uint32_t i = 0; l->verify && i < k; i++)
+        misses += !(l->ub[i] > thr) && l->pk2[0][i] > thr_base;
+    l->bound_skips += skips;
+    l->bound_misses += misses;
 }
 
 /* The rest on the main stage's output mid and gains g: the safety stage (single-stage: mid is
