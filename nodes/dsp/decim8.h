@@ -34,15 +34,44 @@ static inline float lathe_decim8_dot(const float *w, const float *x)
            ((w[4] * x[4] + w[5] * x[5]) + (w[6] * x[6] + w[7] * x[7]));
 }
 
+/* The two weightings of a group's frames (times (-1)^n when alternate): a sums them, b weighs
+ * them 0 .. 7. */
+static inline void lathe_decim8_weights(int alternate, const float **wa, const float **wb)
+{
+    static const float plain_a[8] = {1, 1, 1, 1, 1, 1, 1, 1}, plain_b[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    static const float alt_a[8] = {1, -1, 1, -1, 1, -1, 1, -1};
+    static const float alt_b[8] = {0, -1, 2, -3, 4, -5, 6, -7};
+    *wa = alternate ? alt_a : plain_a;
+    *wb = alternate ? alt_b : plain_b;
+}
+
+/* A group's value from its sums a, b and the last group's b: the triangle ending at the group's
+ * last frame weighs this group's frames 8 .. 1 and the last group's 0 .. 7: 8 a - b and the
+ * last b, 64 in all. */
+static inline double lathe_decim8_value(float a, float b, float prev_b)
+{
+    return (LATHE_DECIM8 * (double)a - (double)b + (double)prev_b) / 64.0;
+}
+
+/* [rt] The sums a[g], b[g] of n_groups whole groups from x on (lathe_decim8_feed's, in bulk). */
+static inline void lathe_decim8_sums(int alternate, const float *x, uint32_t n_groups, float *a,
+                                     float *b)
+{
+    const float *wa, *wb;
+    lathe_decim8_weights(alternate, &wa, &wb);
+    for (uint32_t g = 0; g < n_groups; g++) {
+        a[g] = lathe_decim8_dot(wa, x + LATHE_DECIM8 * g);
+        b[g] = lathe_decim8_dot(wb, x + LATHE_DECIM8 * g);
+    }
+}
+
 /* [rt] Feeds frames from ch[c][at], up to the end of the current group and at most n. Returns the
  * frames taken; when they complete the group, also 1 in *done and each channel's value in y. */
 static inline uint32_t lathe_decim8_feed(lathe_decim8 *d, const float *const *ch, uint32_t at,
                                          uint32_t n, double *y, int *done)
 {
-    static const float plain_a[8] = {1, 1, 1, 1, 1, 1, 1, 1}, plain_b[8] = {0, 1, 2, 3, 4, 5, 6, 7};
-    static const float alt_a[8] = {1, -1, 1, -1, 1, -1, 1, -1};
-    static const float alt_b[8] = {0, -1, 2, -3, 4, -5, 6, -7};
-    const float *wa = d->alternate ? alt_a : plain_a, *wb = d->alternate ? alt_b : plain_b;
+    const float *wa, *wb;
+    lathe_decim8_weights(d->alternate, &wa, &wb);
     uint32_t pos = (uint32_t)(d->t % LATHE_DECIM8);
     uint32_t k = LATHE_DECIM8 - pos < n ? LATHE_DECIM8 - pos : n;
     d->t += k;
@@ -57,9 +86,7 @@ static inline uint32_t lathe_decim8_feed(lathe_decim8 *d, const float *const *ch
         if (!*done)
             continue;
         float a = lathe_decim8_dot(wa, x), b = lathe_decim8_dot(wb, x);
-        /* the triangle ending at the group's last frame weighs this group's frames 8 .. 1 and
-         * the last group's 0 .. 7: 8 a - b and the last b, 64 in all */
-        y[c] = (LATHE_DECIM8 * (double)a - (double)b + (double)d->prev_b[c]) / 64.0;
+        y[c] = lathe_decim8_value(a, b, d->prev_b[c]);
         d->prev_b[c] = b;
     }
     return k;

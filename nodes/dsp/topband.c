@@ -107,16 +107,10 @@ static inline __attribute__((always_inline)) float bulk(lathe_topband *t, const 
                                                           uint32_t n_groups, float *bound,
                                                           float top)
 {
-    static const float wa[8] = {1, -1, 1, -1, 1, -1, 1, -1};
-    static const float wb[8] = {0, -1, 2, -3, 4, -5, 6, -7};
     const uint32_t nc = C ? C : t->channels;
     float a[MAX_CH][BULK], b[MAX_CH][BULK];
     for (uint32_t c = 0; c < nc; c++)
-        for (uint32_t g = 0; g < n_groups; g++) {
-            const float *x = ch[c] + at + GROUP * g;
-            a[c][g] = lathe_decim8_dot(wa, x);
-            b[c][g] = lathe_decim8_dot(wb, x);
-        }
+        lathe_decim8_sums(1, ch[c] + at, n_groups, a[c], b[c]);
     const lathe_biquad lp[2] = {t->lp[0], t->lp[1]};
     double z[MAX_CH][4], y[MAX_CH], held_max = t->held_max, peak = t->peak;
     float prev[MAX_CH];
@@ -130,7 +124,7 @@ static inline __attribute__((always_inline)) float bulk(lathe_topband *t, const 
             top = v > top ? v : top;
         }
         for (uint32_t c = 0; c < nc; c++) {
-            y[c] = (GROUP * (double)a[c][g] - (double)b[c][g] + (double)prev[c]) / 64.0;
+            y[c] = lathe_decim8_value(a[c][g], b[c][g], prev[c]);
             prev[c] = b[c][g];
         }
         group_done(t, lp, z, nc, y, &peak, &held_max);
