@@ -34,7 +34,8 @@ void lathe_gaincomp_reset(lathe_gaincomp *g)
     for (uint32_t i = 0; i < g->len; i++)
         g->box[i] = 1.0;
     g->box_sum = g->len;
-    g->box_pos = g->since_sum = 0;
+    g->box_pos = 0;
+    g->fresh = 0.0;
     g->ones = g->len;
     g->env = g->slow = 1.0;
 }
@@ -53,8 +54,8 @@ static void gaincomp_step(lathe_gaincomp *g, const lathe_release *r, const doubl
                           const double *req_bridge, double *out, uint32_t n)
 {
     lathe_slidemin held = g->held, bridged = g->bridged;
-    double env = g->env, slow = g->slow, box_sum = g->box_sum;
-    uint32_t box_pos = g->box_pos, since_sum = g->since_sum;
+    double env = g->env, slow = g->slow, box_sum = g->box_sum, fresh = g->fresh;
+    uint32_t box_pos = g->box_pos;
     uint64_t ones = g->ones;
     double *const box = g->box;
     const uint32_t len = g->len;
@@ -77,14 +78,15 @@ static void gaincomp_step(lathe_gaincomp *g, const lathe_release *r, const doubl
         ones = gain < 1.0 ? 0 : ones + 1;
         box_sum += gain - box[box_pos];
         box[box_pos] = gain;
-        if (++box_pos == len)
+        /* every len frames the sum is taken afresh: no drift on long programmes. The box is
+         * written in index order from 0, so the sum of box[0 .. len - 1] in that order is the
+         * running one (a second chain beside the loop's, where a loop over the box at the
+         * wrap was a serial chain of len additions) */
+        fresh += gain;
+        if (++box_pos == len) {
             box_pos = 0;
-        if (++since_sum == len) { /* re-add exactly: no drift on long programmes */
-            double sum = 0.0;
-            for (uint32_t k = 0; k < len; k++)
-                sum += box[k];
-            box_sum = sum;
-            since_sum = 0;
+            box_sum = fresh;
+            fresh = 0.0;
         }
         double o = box_sum * g->inv_len;
         out[i] = o < 1.0 ? o : 1.0;
@@ -95,15 +97,15 @@ static void gaincomp_step(lathe_gaincomp *g, const lathe_release *r, const doubl
     g->slow = slow;
     g->box_sum = box_sum;
     g->box_pos = box_pos;
-    g->since_sum = since_sum;
+    g->fresh = fresh;
     g->ones = ones;
 }
 
 /* [rt] gaincomp_step on n unity requirements when the computer idles at unity (envelope and
  * every held value 1, the box all ones and its sum exactly len): each frame would keep the held
- * minima at 1 (the windows keep no time: slidemin.h), the envelope and the box sum, and re-add
- * the box to len, so only the box's position moves and the output is constant (len / len may
- * round below 1). */
+ * minima at 1 (the windows keep no time: slidemin.h), the envelope and the box sum, and add
+ * ones to the fresh sum (len again at the wrap), so only the box's position moves and the
+ * output is constant (len / len may round below 1). */
 static void gaincomp_idle(lathe_gaincomp *g, const lathe_release *r, double *out,
                           uint32_t n)
 {
@@ -112,7 +114,7 @@ static void gaincomp_idle(lathe_gaincomp *g, const lathe_release *r, double *out
         out[i] = o < 1.0 ? o : 1.0;
     (void)r; /* both envelopes rest at unity; the held windows need no ones (slidemin.h) */
     g->box_pos = (uint32_t)((g->box_pos + (uint64_t)n) % g->len);
-    g->since_sum = (uint32_t)((g->since_sum + (uint64_t)n) % g->len);
+    g->fresh = g->box_pos; /* a sum of that many ones, exact */
     g->ones += n;
 }
 

@@ -17,9 +17,10 @@ typedef struct lathe_gaincomp {
     lathe_slidemin bridged;    /* the same and the bridge after it (two-stage only) */
     double bridge_full, bridge_none; /* gains of the bridge's full and none depths */
     double *box;
-    uint32_t box_pos, since_sum;
+    uint32_t box_pos;
     uint64_t ones;             /* frames since the gain was last below 1 */
     double box_sum, inv_len;
+    double fresh;              /* box[0] + .. + box[box_pos - 1], added in that order */
     double env, slow;          /* released envelope (fast one when two-stage), slow envelope */
 } lathe_gaincomp;
 
