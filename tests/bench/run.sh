@@ -172,6 +172,12 @@ if has release; then
     m heavy_newdir LRH -o "$W/hc_v2" --cache "$W/cache3" -j 1 --quiet -D streaming_lufs=-12
     m heavy_cold_j2 LRH -o "$W/hc2" --cache "$W/cache4" -j 2 --quiet
     m heavy_tweak_j2 LRH -o "$W/hc2" --cache "$W/cache4" -j 2 --quiet -D streaming_lufs=-13
+    # real music into heavy limiting: the shared song's master at -9 LUFS, then -8 (6.4 and
+    # 7.8 dB of peak limiting for the shared song)
+    m real_cold LR -o "$W/rc" --cache "$W/cache5" -j 1 --quiet -D streaming_max_gr=10 \
+        -D streaming_lufs=-9
+    m real_tweak LR -o "$W/rc" --cache "$W/cache5" -j 1 --quiet -D streaming_max_gr=10 \
+        -D streaming_lufs=-8
     m lathe_codec "$LATHE" check "$W/lc2ref/song.streaming.flac" --spec streaming
     hdr "release chain (issue 10): $(basename "$IN"), EQ -> compressor -> streaming, CD, vinyl, hi-res"
     row ff_pass1 "ffmpeg pass 1 (loudnorm measuring)"
@@ -192,6 +198,8 @@ if has release; then
     row heavy_newdir "heavy-limiting programme: target -12 into a new folder"
     row heavy_cold_j2 "heavy-limiting programme: cold, -j 2"
     row heavy_tweak_j2 "heavy-limiting programme: target -13, -j 2"
+    row real_cold "the same song limited hard: cold at -9 LUFS, -j 1"
+    row real_tweak "the same song limited hard: target -8, -j 1"
     echo "ratios (wall; CPU in brackets):"
     goal "lathe cold -j1 / ffmpeg (issue 23)" "$(div "${WALL[lathe_cold]}" "${WALL[ff_total]}")" 0.30
     echo "      [CPU $(div "${CPU[lathe_cold]}" "${CPU[ff_total]}")]"
@@ -202,6 +210,9 @@ if has release; then
     echo "      [CPU $(div "${CPU[lathe_tweak]}" "${CPU[lathe_cold]}")]"
     goal "streaming tweak / cold, heavy limiting (issue 23)" "$(div "${WALL[heavy_tweak]}" "${WALL[heavy_cold]}")" 0.20
     echo "      [CPU $(div "${CPU[heavy_tweak]}" "${CPU[heavy_cold]}")]"
+    goal "streaming tweak / cold, the song limited hard (issue 23)" \
+        "$(div "${WALL[real_tweak]}" "${WALL[real_cold]}")" 0.20
+    echo "      [CPU $(div "${CPU[real_tweak]}" "${CPU[real_cold]}")]"
     goal "streaming tweak into a new folder / cold (issue 17)" "$(div "${WALL[lathe_newdir]}" "${WALL[lathe_cold]}")" 0.25
     echo "      [CPU $(div "${CPU[lathe_newdir]}" "${CPU[lathe_cold]}")]"
     goal "the same, heavy limiting (issue 17)" "$(div "${WALL[heavy_newdir]}" "${WALL[heavy_cold]}")" 0.25
