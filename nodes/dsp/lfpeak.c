@@ -103,7 +103,7 @@ static inline __attribute__((always_inline)) void bulk(lathe_lfpeak *f, const ui
     const uint32_t nc = C ? C : f->channels, m = f->mask;
     float a[MAX_CH][BULK], b[MAX_CH][BULK];
     for (uint32_t c = 0; c < nc; c++)
-        lathe_decim8_sums(0, ch[c] + at, n_groups, a[c], b[c]);
+        lathe_decim8_sums(f->dec.alternate, ch[c] + at, n_groups, a[c], b[c]);
     const lathe_biquad lp = f->lp;
     double z[MAX_CH][2], y[MAX_CH];
     float prev[MAX_CH], last[MAX_CH];

@@ -110,7 +110,7 @@ static inline __attribute__((always_inline)) float bulk(lathe_topband *t, const 
     const uint32_t nc = C ? C : t->channels;
     float a[MAX_CH][BULK], b[MAX_CH][BULK];
     for (uint32_t c = 0; c < nc; c++)
-        lathe_decim8_sums(1, ch[c] + at, n_groups, a[c], b[c]);
+        lathe_decim8_sums(t->dec.alternate, ch[c] + at, n_groups, a[c], b[c]);
     const lathe_biquad lp[2] = {t->lp[0], t->lp[1]};
     double z[MAX_CH][4], y[MAX_CH], held_max = t->held_max, peak = t->peak;
     float prev[MAX_CH];
