@@ -188,7 +188,7 @@ static void peak_push(lathe_analysis *a)
 }
 
 /* lathe_absmax (dsp/simd.h) in this file's AVX2 clone: the largest |x| with NaNs passed over,
- * as `v > m ? v : m` gives it, but in lanes (a serial chain of maxima was 1% of a render). */
+ * as `v > m ? v : m` over the samples gives it, in lanes instead of one serial chain. */
 LATHE_HOT_CLONES static float window_absmax(const float *x, uint32_t n)
 {
     return lathe_absmax(x, n);
