@@ -128,9 +128,7 @@ static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
      * the worker the rest (a channel's true peak depends on that channel alone: the maximum over
      * the two meters is the one meter's, to the bit). */
     const uint32_t here = !lim && t->worker ? f->channels / 2 : 0;
-    if (lathe_bs1770_new(f->rate, f->channels, &m) != 0 ||
-        lathe_bs1770_reserve(m, f->frames) != 0 ||
-        (!lim && lathe_truepeak_new(f->rate, f->channels - here, lathe_kernel_alloc(), &tp)) ||
+    if ((!lim && lathe_truepeak_new(f->rate, f->channels - here, lathe_kernel_alloc(), &tp)) ||
         (here && lathe_truepeak_new(f->rate, here, lathe_kernel_alloc(), &tp_here)))
         goto done;
     if ((rc = lathe_stream_rewind(st)) != LATHE_OK)
@@ -146,8 +144,14 @@ static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
             lathe_limiter_set_input_gain(lim, g, g);
     }
     const lathe_limiter_peaks *pk = memo ? &t->pk : NULL;
+    /* a pass written as the output file is metered by the file's analysis: no meter of its own */
     double hosted_lufs;
     const int hosted = lim && lathe_analyze_output_loudness(ctx, &hosted_lufs);
+    if (!hosted && (lathe_bs1770_new(f->rate, f->channels, &m) != 0 ||
+                    lathe_bs1770_reserve(m, f->frames) != 0)) {
+        rc = LATHE_ERR_NOMEM;
+        goto done;
+    }
     for (unsigned b = 0; done < total; b ^= 1) {
         uint32_t n = total - done < LOUDNESS_READ_FRAMES ? (uint32_t)(total - done)
                                                          : LOUDNESS_READ_FRAMES;
@@ -174,7 +178,7 @@ static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
         uint32_t skip = done >= lat ? 0 : (uint32_t)(lat - done < n ? lat - done : n);
         block_job *j = &job[b];
         *j = (block_job){ .ctx = ctx, .back = split ? lim : NULL, .y = y, .slot = (int)b,
-                          .m = hosted ? NULL : m, .tp = tp, .model = model, .n_in = n,
+                          .m = m, .tp = tp, .model = model, .n_in = n,
                           .n_out = n - skip, .limited = lim != NULL, .tp_from = here };
         for (uint32_t c = 0; c < f->channels; c++) {
             j->in[c] = x[c];
@@ -188,12 +192,13 @@ static int render_pass_once(lathe_analyze_ctx *ctx, lathe_limiter *lim, float g,
     }
     if (t->worker)
         lathe_worker_wait(t->worker);
-    out->lufs = lathe_bs1770_integrated(m);
-    /* the same frames through the same meter, in the output file's analysis: the same value */
+    /* hosted: the same frames through the same meter, in the output file's analysis */
     if (hosted && !lathe_analyze_output_loudness(ctx, &out->lufs)) {
         rc = LATHE_ERR_IO; /* the file's writer failed (its error is the render's) */
         goto done;
     }
+    if (!hosted)
+        out->lufs = lathe_bs1770_integrated(m);
     out->tp_db = tp ? lathe_gain_to_db(fmax(lathe_truepeak_max(tp),
                                             tp_here ? lathe_truepeak_max(tp_here) : 0.0))
                     : (double)NAN;
