@@ -237,6 +237,9 @@ static const bcase cases[] = {
      "ulimit -f 64;"},
     {"disk full (64 KiB tmpfs)", NULL, "render in.lua -o full --cache cache", 3, "write failed", "",
      setup_full_disk, NULL, "full"},
+    /* FLAC is written by libFLAC's callbacks: 4 s of white noise is far above 64 KiB */
+    {"file size limit, FLAC", "output(noise{duration_s = 4}, 'out.flac')\n", R, 3,
+     "out.flac: write failed", "", NULL, "ulimit -f 64;"},
     {"unknown output format", "output(source('ok.wav'), 'out.m4a')\n", R, 2, "unknown format", ""},
     {"32-bit FLAC", "output(source('ok.wav'), 'out.flac', {bits = 32})\n", R, 2, "bits 32 not available", ""},
     {"20-bit output", "output(source('ok.wav'), 'out.wav', {bits = 20})\n", R, 2, "bits must be 16, 24 or 32", ""},

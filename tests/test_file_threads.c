@@ -113,13 +113,15 @@ static void test_worker(void)
 }
 
 /* Integer words: x * 2^(bits-1) rounded to nearest, ties to even (nearbyint), clamped to the
- * word with every clamp counted (NaN written as 0 and counted), in 16 and 24 bits. */
+ * word with every clamp counted (NaN written as 0 and counted), in 16 and 24 bits, in WAV
+ * (interleaved, through libsndfile) and FLAC (planar, through libFLAC). */
 static void test_rounding(const char *dir)
 {
     enum { N = 4096 };
     static float x[N];
     uint64_t seed = 9;
-    for (int bits = 16; bits <= 24; bits += 8) {
+    for (int run = 0; run < 4; run++) {
+        const int bits = run % 2 ? 24 : 16, flac = run >= 2;
         const double scale = (double)(1u << (bits - 1));
         int k = 0;
         for (int j = -40; j <= 40; j++) /* ties and their neighbours around 0 */
@@ -135,9 +137,9 @@ static void test_rounding(const char *dir)
         while (k < N)
             x[k++] = (float)(tu_rand(&seed) * 1.2);
         char path[700], err[256];
-        snprintf(path, sizeof path, "%s/round%d.wav", dir, bits);
-        lathe_audio_writer_config cfg = {.container = LATHE_FMT_WAV, .bits = bits, .rate = RATE,
-                                         .channels = 1};
+        snprintf(path, sizeof path, "%s/round%d.%s", dir, bits, flac ? "flac" : "wav");
+        lathe_audio_writer_config cfg = {.container = flac ? LATHE_FMT_FLAC : LATHE_FMT_WAV,
+                                         .bits = bits, .rate = RATE, .channels = 1};
         lathe_audio_writer *w = NULL;
         const float *ch[1] = {x};
         CHECK(lathe_audio_writer_open(path, &cfg, &w, err, sizeof err) == LATHE_OK &&
@@ -161,9 +163,11 @@ static void test_rounding(const char *dir)
             }
             same &= got[i] == (int)((uint32_t)(int32_t)v << (32 - bits));
         }
-        CHECK(same, "%d-bit words are x * 2^%d rounded to nearest, ties to even", bits, bits - 1);
-        CHECK(clipped == want_clipped, "%d-bit clamps counted: %llu (want %llu)", bits,
-              (unsigned long long)clipped, (unsigned long long)want_clipped);
+        CHECK(same, "%s %d-bit words are x * 2^%d rounded to nearest, ties to even",
+              flac ? "FLAC" : "WAV", bits, bits - 1);
+        CHECK(clipped == want_clipped, "%s %d-bit clamps counted: %llu (want %llu)",
+              flac ? "FLAC" : "WAV", bits, (unsigned long long)clipped,
+              (unsigned long long)want_clipped);
     }
 }
 
