@@ -99,8 +99,8 @@ static double lossy_level(const lathe_audio_writer_config *cfg, char *err, size_
         }
         k = k ? k : 80 * ch;
         if (k < 6 || k > 256 * ch) {
-            snprintf(err, n, "bitrate_kbps %d out of range [6, %d] for %d-channel Opus", k, 256 * ch,
-                     ch);
+            snprintf(err, n, "bitrate_kbps %d out of range [6, %d] for %d-channel Opus", k,
+                     256 * ch, ch);
             return -1;
         }
         return (256.0 * ch - k) / (256.0 * ch - 6.0);
@@ -112,7 +112,8 @@ static double lossy_level(const lathe_audio_writer_config *cfg, char *err, size_
         }
         for (int i = 1; i < 11; i++)
             if (k <= vorbis_kbps[i]) {
-                double q = i - 1 + (double)(k - vorbis_kbps[i - 1]) / (vorbis_kbps[i] - vorbis_kbps[i - 1]);
+                double q = i - 1 + (double)(k - vorbis_kbps[i - 1]) /
+                                       (vorbis_kbps[i] - vorbis_kbps[i - 1]);
                 return 1.0 - q / 10.0;
             }
         return 0.0;

@@ -355,7 +355,8 @@ int main(void)
     edges();
     for (int kind = 0; kind < 7; kind++)
         with_memo(kind);
-    CHECK(total_skipped > total_frames / 10, "bounds skipped %llu of %llu frames",
+    /* 66.8% with the factor split at the group's own gain, 29.8% at the support's largest */
+    CHECK(total_skipped > total_frames / 2, "bounds skipped %llu of %llu frames (> half)",
           (unsigned long long)total_skipped, (unsigned long long)total_frames);
     printf("safety stage frames skipped by the bounds: %.1f%% of %llu\n",
            100.0 * (double)total_skipped / (double)total_frames,

@@ -3,12 +3,13 @@
  *
  * The safety stage's input is mid[s] = x[s] * c[s] (x the main stage's input, c[s] the factor
  * the main stage applied, rounded to float once). Each of its interpolated points is the
- * filter's sum over x * c; with C the largest c over a frame's support it differs from C times
- * the same point of x by at most sum |h| (C - c[s]) |x[s]|. The main stage knows the peak of x
- * at every frame (or that it is at or below its own threshold); lathe_tpdetect_group_weights()
+ * filter's sum over x * c; for any factor R it differs from R times the same point of x by at
+ * most sum |h| |c[s] - R| |x[s]|. The main stage knows the peak of x at every frame (or that it
+ * is at or below its own threshold); with R the smallest c of a group's frames, R times their
+ * peaks is at most what the main stage let through there, and lathe_tpdetect_group_weights()
  * turns the differences into a bound on the safety detector's reading, for a group of frames at
- * a time. Where the main stage is reducing and its gain moves slowly, the bound falls below the
- * ceiling by more than the differences, and the frames ask for gain 1 without being measured. */
+ * a time. Where the gain moves little across a group's support, the bound stays below the
+ * ceiling, and the frames ask for gain 1 without being measured. */
 #ifndef LATHE_LIMITER_SAFETY_H
 #define LATHE_LIMITER_SAFETY_H
 
