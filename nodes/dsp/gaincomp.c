@@ -49,9 +49,14 @@ static inline double snap_unity(double e)
 /* [rt] Required gains in, smoothed gains out (n frames), frame by frame. The state lives in
  * locals for the loop: in the struct, every store to out[] (a double, as the state is) made
  * the compiler store and reload the envelopes, the box sum and the windows' minima at each
- * frame, on the loop's dependency chains. The arithmetic and its order are the same. */
-static void gaincomp_step(lathe_gaincomp *g, const lathe_release *r, const double *req,
-                          const double *req_bridge, double *out, uint32_t n)
+ * frame, on the loop's dependency chains. The arithmetic and its order are the same.
+ * `released` (a constant where it is inlined): every requirement is 1 and the held windows hold
+ * nothing else (slidemin.h), so each held minimum, bridged or not, is exactly 1 (the bridge's
+ * share of 1 - 1 adds 0) and the windows need no pushes; only the envelopes and the box move. A
+ * safety stage spends most of a hard-limited song there, releasing from rare overs. */
+static inline __attribute__((always_inline)) void
+gaincomp_loop(lathe_gaincomp *g, const lathe_release *r, const double *req,
+              const double *req_bridge, double *out, uint32_t n, const int released)
 {
     lathe_slidemin held = g->held, bridged = g->bridged;
     double env = g->env, slow = g->slow, box_sum = g->box_sum, fresh = g->fresh;
@@ -60,8 +65,10 @@ static void gaincomp_step(lathe_gaincomp *g, const lathe_release *r, const doubl
     double *const box = g->box;
     const uint32_t len = g->len;
     for (uint32_t i = 0; i < n; i++) {
-        double h = lathe_slidemin_push(&held, req[i]);
-        if (bridged.win) { /* the bridged minimum, its share by the depth (limiter.c) */
+        double h = 1.0;
+        if (!released)
+            h = lathe_slidemin_push(&held, req[i]);
+        if (!released && bridged.win) { /* the bridged minimum, its share by the depth */
             double b = lathe_slidemin_push(&bridged, req_bridge[i]);
             b = b < h ? b : h;
             double w = (b - g->bridge_none) / (g->bridge_full - g->bridge_none);
@@ -118,19 +125,32 @@ static void gaincomp_idle(lathe_gaincomp *g, const lathe_release *r, double *out
     g->ones += n;
 }
 
+static void gaincomp_step(lathe_gaincomp *g, const lathe_release *r, const double *req,
+                          const double *req_bridge, double *out, uint32_t n)
+{
+    gaincomp_loop(g, r, req, req_bridge, out, n, 0);
+}
+
+static void gaincomp_released(lathe_gaincomp *g, const lathe_release *r, double *out, uint32_t n)
+{
+    gaincomp_loop(g, r, NULL, NULL, out, n, 1);
+}
+
 /* [rt] Required gains in, smoothed gains out (n frames; req and out may be the same). */
 void lathe_gaincomp_run(lathe_gaincomp *g, const lathe_release *r, const double *req,
                         const double *req_bridge, double *out, uint32_t n)
 {
     if (!req_bridge)
         req_bridge = req;
-    int unity = g->env == 1.0 && g->slow == 1.0 && g->ones >= g->len &&
-                g->box_sum == (double)g->len && lathe_slidemin_at_unity(&g->held) &&
-                (!g->bridged.win || lathe_slidemin_at_unity(&g->bridged));
-    unity = unity && lathe_gains_unity(req, n) && lathe_gains_unity(req_bridge, n);
-    if (unity)
+    int held_unity = lathe_slidemin_at_unity(&g->held) &&
+                     (!g->bridged.win || lathe_slidemin_at_unity(&g->bridged));
+    int ones_in = held_unity && lathe_gains_unity(req, n) &&
+                  (req_bridge == req || lathe_gains_unity(req_bridge, n));
+    if (ones_in && g->env == 1.0 && g->slow == 1.0 && g->ones >= g->len &&
+        g->box_sum == (double)g->len)
         gaincomp_idle(g, r, out, n);
+    else if (ones_in)
+        gaincomp_released(g, r, out, n);
     else
         gaincomp_step(g, r, req, req_bridge, out, n);
 }
-
