@@ -97,13 +97,12 @@ LATHE_HOT_CLONES static void block_stats(safety_bound *b, uint32_t len)
  * across the support. (R the support's largest factor, the bound before, let 32-42% of a
  * hard-limited song's frames skip detection; this one 62-87%: the gain dips at the peaks.) */
 LATHE_HOT_CLONES static float bound_group(const safety_bound *b, uint32_t k0, uint32_t nb,
-                                          uint32_t p0, uint32_t plen, float target)
+                                          uint32_t p0, uint32_t plen, float target,
+                                          double rounding)
 {
     const float *restrict lo = b->cmin + k0, *restrict hi = b->cmax + k0, *restrict am =
         b->amax + k0, *restrict w = b->w;
-    /* all three are magnitudes (factors, |x| bounds, peaks): their |.| is themselves */
-    const float cmax = lathe_absmax(hi, nb), amax = lathe_absmax(am, nb);
-    const float pmax = lathe_absmax(b->p + p0, plen);
+    const float pmax = lathe_absmax(b->p + p0, plen); /* peaks: magnitudes, their own |.| */
     float r = b->c[p0];
     for (uint32_t i = 1; i < plen; i++)
         r = b->c[p0 + i] < r ? b->c[p0 + i] : r;
@@ -129,8 +128,7 @@ LATHE_HOT_CLONES static float bound_group(const safety_bound *b, uint32_t k0, ui
         sum += w[k] * ((up > down ? up : down) * am[k]);
     }
     double f = PEAK_SLACK * (double)r * (double)pmax + (double)sum;
-    double ub = SUM_SLACK * (f +
-                             ROUND_SLACK * (double)b->wsum * (double)cmax * (double)amax);
+    double ub = SUM_SLACK * (f + rounding);
     return ub < (double)FLT_MAX ? (float)(ub * (1.0 + 0x1p-23)) : INFINITY;
 }
 
@@ -162,15 +160,22 @@ void lathe_safety_bound_run(safety_bound *b, const double *g1, float in_gain,
 {
     const uint32_t H = b->hist, L = b->taps, G = b->group;
     add_frames(b, g1, in_gain, mid, channels, p, n);
-    if (ub)
+    /* the interpolators' rounding, bounded over the whole buffer at once (factors and |x|
+     * bounds are magnitudes: their |.| is themselves) */
+    double rounding = 0.0;
+    if (ub) {
         block_stats(b, H + n);
+        const uint32_t nb = (H + n + G - 1) / G;
+        rounding = ROUND_SLACK * (double)b->wsum * (double)lathe_absmax(b->cmax, nb) *
+                   (double)lathe_absmax(b->amax, nb);
+    }
     for (uint32_t i0 = 0; ub && i0 < n; i0 += G) {
         uint32_t gn = n - i0 < G ? n - i0 : G;
         /* frames i0 .. i0 + gn - 1 read buffer frames i0 .. i0 + L + gn (from block i0 / G);
          * their intervals start at H + i - L/2 - 1, the refinement reaches one either side */
         uint32_t nb = (L + gn + 1 + G - 1) / G;
         float v = bound_group(b, i0 / G, nb < b->nw ? nb : b->nw, H + i0 - L / 2 - 2, gn + 2,
-                              target);
+                              target, rounding);
         for (uint32_t i = i0; i < i0 + gn; i++)
             ub[i] = v;
     }
