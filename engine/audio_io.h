@@ -1,4 +1,5 @@
-/* audio_io.h - reading and writing audio files through libsndfile, in planar float32.
+/* audio_io.h - reading and writing audio files in planar float32: through libsndfile, FLAC
+ * written through libFLAC (audio_io.c reads, audio_writer.c writes).
  *
  * Reading keeps float samples above full scale as they are (never clipped) and accepts the
  * short-`fmt` WAVs some DAWs write. Writing goes to a temporary file beside the target; only

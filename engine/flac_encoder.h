@@ -1,4 +1,4 @@
-/* flac_encoder.h - FLAC files through libFLAC itself, for the audio writer (audio_io.c).
+/* flac_encoder.h - FLAC files through libFLAC itself, for the audio writer (audio_writer.c).
  *
  * libsndfile's FLAC path takes interleaved, left-justified words, shifts each one and hands them
  * to libFLAC, which splits them into channels again: two passes over every sample that a planar
