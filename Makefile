@@ -2,9 +2,9 @@
 # install what is missing (as root through apt-get; otherwise they print the command), build,
 # and run. SANITIZE=1 builds with ASan+UBSan in build-asan/.
 
-BUILD_PACKAGES := cmake gcc make pkg-config liblua5.4-dev libsndfile1-dev libflac-dev libsamplerate0-dev \
-                  libfftw3-dev libxxhash-dev libjansson-dev libcurl4-openssl-dev libssl-dev \
-                  libgraphviz-dev graphviz
+BUILD_PACKAGES := cmake gcc make pkg-config liblua5.4-dev libsndfile1-dev libflac-dev \
+                  libsamplerate0-dev libfftw3-dev libxxhash-dev libjansson-dev \
+                  libcurl4-openssl-dev libssl-dev libgraphviz-dev graphviz
 # lilv is optional for a build; the tests host real plugins (x42-plugins) through it.
 TEST_PACKAGES  := libebur128-dev ffmpeg liblilv-dev lv2-dev x42-plugins \
                   nginx libnginx-mod-http-dav-ext parallel slurm-wlm munge curl jq sox

@@ -323,7 +323,7 @@ uint64_t lathe_audio_writer_clipped(const lathe_audio_writer *w)
 }
 
 /* WAV and AIFF carry libsndfile's fixed set of strings; FLAC carries every tag, written as
- * Vorbis comments after libsndfile has closed the file (commit). */
+ * Vorbis comments once libFLAC has finished the file (commit). */
 static int sf_tag(lathe_audio_writer *w, const char *key, const char *value)
 {
     static const struct { const char *key; int id; } ids[] = {
