@@ -113,6 +113,19 @@ typedef struct model_run {
     int two_stage;
 } model_run;
 
+/* fmin and fmax as C99 defines them (a NaN loses to a number), inline: libm's were calls, two
+ * or three a block on the loop's chain, evaluated for every gain the search tries. Non-negative
+ * values only here, so no signed zero can tell them apart from libm's. */
+static inline double min_num(double a, double b)
+{
+    return a < b || b != b ? a : b;
+}
+
+static inline double max_num(double a, double b)
+{
+    return a > b || b != b ? a : b;
+}
+
 static void run_blocks(const lathe_lossmodel *m, const model_run *r, size_t k0, size_t ka,
                        size_t k1, double *kept, double *in)
 {
@@ -120,15 +133,15 @@ static void run_blocks(const lathe_lossmodel *m, const model_run *r, size_t k0, 
     for (size_t k = k0; k < k1 && k < m->filled; k++) {
         double p = (double)m->data[2 * k] * r->scale, e = (double)m->data[2 * k + 1];
         double pn = k + 1 < m->filled ? (double)m->data[2 * k + 2] * r->scale : 0.0;
-        double next = 1.0 - r->ahead * (1.0 - fmin(1.0, r->ceiling / fmax(pn, 1e-30)));
-        double need = fmin(next, fmin(1.0, r->ceiling / fmax(p, 1e-30)));
+        double next = 1.0 - r->ahead * (1.0 - min_num(1.0, r->ceiling / max_num(pn, 1e-30)));
+        double need = min_num(next, min_num(1.0, r->ceiling / max_num(p, 1e-30)));
         double g;
         if (r->two_stage) {
-            env = fmin(need, 1.0 - (1.0 - env) * r->fast);
+            env = min_num(need, 1.0 - (1.0 - env) * r->fast);
             slow = env + (slow - env) * (env < slow ? r->settle : r->recover);
-            g = fmin(env, slow);
+            g = min_num(env, slow);
         } else {
-            g = env = fmin(need, 1.0 - (1.0 - env) * r->recover);
+            g = env = min_num(need, 1.0 - (1.0 - env) * r->recover);
         }
         if (k >= ka) {
             *kept += g * g * e;
