@@ -189,8 +189,9 @@ int lathe_audio_writer_open(const char *path, const lathe_audio_writer_config *c
     w->cfg = *cfg;
     w->path = lathe_strdup(path);
     w->iscratch = lathe_alloc(sizeof(int32_t) * SCRATCH_FRAMES * cfg->channels);
-    w->fscratch = lathe_alloc(sizeof(float) * SCRATCH_FRAMES * cfg->channels);
-    if (!w->path || !w->iscratch || !w->fscratch) {
+    const int flac = cfg->container == LATHE_FMT_FLAC; /* planar: no interleaved floats */
+    w->fscratch = flac ? NULL : lathe_alloc(sizeof(float) * SCRATCH_FRAMES * cfg->channels);
+    if (!w->path || !w->iscratch || (!flac && !w->fscratch)) {
         lathe_audio_writer_free(w);
         return LATHE_ERR_NOMEM;
     }
@@ -200,7 +201,7 @@ int lathe_audio_writer_open(const char *path, const lathe_audio_writer_config *c
         return LATHE_ERR_IO;
     }
     w->file_open = 1;
-    if (cfg->container == LATHE_FMT_FLAC) {
+    if (flac) {
         if (lathe_flac_encoder_open(w->file.fd, cfg->rate, cfg->channels, cfg->bits, &w->flac,
                                     why, sizeof why) != 0) {
             snprintf(err, err_size, "%s: cannot write: %s", path, why);

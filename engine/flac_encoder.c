@@ -104,6 +104,7 @@ int lathe_flac_encoder_open(int fd, uint32_t rate, uint32_t channels, int bits,
              FLAC__stream_encoder_set_bits_per_sample(enc, (uint32_t)bits) &&
              FLAC__stream_encoder_set_sample_rate(enc, rate) &&
              FLAC__stream_encoder_set_compression_level(enc, LEVEL);
+    /* the setters refuse only an encoder already initialised, which this one is not */
     FLAC__StreamEncoderInitStatus st =
         ok ? FLAC__stream_encoder_init_stream(enc, put, seek, tell, NULL, e)
            : FLAC__STREAM_ENCODER_INIT_STATUS_ALREADY_INITIALIZED;

@@ -15,6 +15,7 @@
 
 typedef struct reference {
     uint32_t win, bridge, len;
+    double full, none; /* the bridge's full and none depths as gains */
     double env, slow, box_sum, fresh;
     double *box;
     uint32_t box_pos;
@@ -37,8 +38,7 @@ static double snap(double e)
 static double reference_step(reference *f, const lathe_release *r, const double *req,
                              const double *req_bridge, uint64_t i)
 {
-    double full = pow(10.0, -LATHE_LIMITER_BRIDGE_FULL_DB / 20.0);
-    double none = pow(10.0, -LATHE_LIMITER_BRIDGE_NONE_DB / 20.0);
+    const double full = f->full, none = f->none;
     double h = held_min(req, i, f->win);
     if (f->bridge) {
         double b = held_min(req_bridge, i, f->win + f->bridge);
@@ -107,7 +107,9 @@ static void run(uint32_t win, uint32_t bridge, uint32_t len, int two_stage, uint
         lathe_gaincomp_run(&g, &r, blk, bridged, blk, k);
         i += k;
     }
-    reference f = {win, bridge, len, 1.0, 1.0, (double)len, 0.0, calloc(len, sizeof(double)), 0};
+    reference f = {win, bridge, len, pow(10.0, -LATHE_LIMITER_BRIDGE_FULL_DB / 20.0),
+                   pow(10.0, -LATHE_LIMITER_BRIDGE_NONE_DB / 20.0), 1.0, 1.0, (double)len, 0.0,
+                   calloc(len, sizeof(double)), 0};
     for (uint32_t j = 0; j < len; j++)
         f.box[j] = 1.0;
     uint64_t differ = 0, first = N, below = 0;
